@@ -1,0 +1,131 @@
+"""The catalogue of errors: every error the library raises has a code, a message and a fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: str
+    message: str
+    fix: str
+
+
+CATALOGUE: dict[str, ErrorSpec] = {
+    spec.code: spec
+    for spec in (
+        # Pipeline components and models
+        ErrorSpec("E001", "The component '{name}' has no trained model yet.",
+                  "Load a trained pipeline with policy_nlp.load() or policy_nlp.load(PATH), or call "
+                  "nlp.initialize(get_examples) with labelled examples, or train one with `policy-nlp train`."),
+        ErrorSpec("E002", "The component '{name}' needs doc.spans['units'], which no earlier component set.",
+                  "Add 'policy_nlp_report_structure' to the pipeline before '{name}' "
+                  "(policy_nlp.load() does this)."),
+        ErrorSpec("E003", "The model file {path} does not match its recorded SHA-256 "
+                          "(expected {expected}, found {found}).",
+                  "The model directory was modified or corrupted: retrain it with `policy-nlp train` or "
+                  "restore it from a clean copy."),
+        ErrorSpec("E004", "The model in {path} was saved with scikit-learn {saved}, but {installed} is installed.",
+                  "Install the matching version (pip install 'scikit-learn=={saved}') or retrain the model with "
+                  "`policy-nlp train` under the installed version."),
+        ErrorSpec("E005", "No pipeline found at '{path}'.",
+                  "Pass the directory written by `policy-nlp train` (it holds config.cfg and meta.json), or "
+                  "call policy_nlp.load() without a path for the shipped model."),
+        ErrorSpec("E006", "Unknown segmenter '{segmenter}'.", "Use segmenter='pkuseg' or segmenter='char'."),
+        ErrorSpec("E007", "The component '{name}' has no data in {path}.",
+                  "Save the pipeline with nlp.to_disk() after training, or retrain with `policy-nlp train`."),
+        # pkuseg weights
+        ErrorSpec("E010", "The pkuseg '{model}' segmentation model is not in the cache ({cache}) and could not "
+                          "be downloaded: {reason}",
+                  "Run `policy-nlp download` while online (or `policy-nlp download --wheel FILE` with a copy of "
+                  "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl), set POLICY_NLP_CACHE to a directory that "
+                  "holds it, or use the character segmenter offline: policy_nlp.load(segmenter='char')."),
+        ErrorSpec("E011", "The pkuseg wheel {path} has SHA-256 {found}, expected {expected}.",
+                  "Delete the file and run `policy-nlp download` again; pass only the original "
+                  "pkuseg-0.0.25 manylinux1_x86_64 wheel from PyPI to --wheel."),
+        ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack/features.pkl and weights.npz.",
+                  "Point pkuseg_model at a directory holding a pkuseg model, or use 'default'."),
+        # Input
+        ErrorSpec("E020", "annotate() takes a str (or an iterable of str), not {type}.",
+                  "Pass the report text as a str; decode bytes first, e.g. data.decode('utf-8') or "
+                  "policy_nlp.read_text(path) which detects GB18030/GBK."),
+        ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16 or GB18030.",
+                  "Convert the file to UTF-8 (iconv -f <encoding> -t utf-8), or check that it is a text file."),
+        ErrorSpec("E022", "Document of {size} characters is larger than the limit of {limit}.",
+                  "Split the document, or raise the limit with --max-chars / max_chars."),
+        # Labelled data
+        ErrorSpec("E030", "{path}:{line}: not valid JSON ({detail}).",
+                  "Fix the line so it holds one JSON object per line (JSONL), or remove it."),
+        ErrorSpec("E031", "{path}:{line}: unknown label '{label}'{hint}.",
+                  "Use one of the known labels {known}, or pass --allow-new-labels to add a new label."),
+        ErrorSpec("E032", "{path}:{line}: offsets [{start}, {end}) of document '{doc}' do not match its text "
+                          "({detail}).",
+                  "Recompute start/end so that text == document[start:end], or correct the text."),
+        ErrorSpec("E033", "{path}:{line}: unit [{start}, {end}) overlaps unit [{other_start}, {other_end}) "
+                          "of document '{doc}'.",
+                  "Remove or merge one of the two overlapping units."),
+        ErrorSpec("E034", "{path}:{line}: document '{doc}' is not in the seed directory {seeds}.",
+                  "Put the report file into the seed directory or fix the 'doc' field."),
+        ErrorSpec("E035", "{path}:{line}: duplicate unit [{start}, {end}) of document '{doc}' (first at line "
+                          "{first_line}).",
+                  "Delete the duplicate line."),
+        ErrorSpec("E036", "{path}: the file holds no units.",
+                  "Pass a JSONL file with one unit per line or a reviewer JSON document with units."),
+        ErrorSpec("E037", "{path}:{line}: {detail}.",
+                  "Each unit needs doc (str), start/end (int), text (non-empty str), kind "
+                  "(heading/sentence/boilerplate) and labels (list of str)."),
+        ErrorSpec("E038", "Label '{label}' has {count} positive units; at least {minimum} are needed to learn it.",
+                  "Label more units with '{label}', drop the label, or pass --allow-rare-labels to train it "
+                  "anyway (its scores will be unreliable)."),
+        ErrorSpec("E039", "{path}: no such file.", "Check the path; pass JSONL unit files or reviewer JSON files."),
+        ErrorSpec("E040", "{path}: not a reviewer JSON document ({detail}).",
+                  "Pass a file written by `policy-nlp annotate` (schema policy_nlp.document/v1) or a unit "
+                  "JSONL file."),
+        ErrorSpec("E041", "Leave-one-document-out needs at least {minimum} documents, got {count}.",
+                  "Add labelled documents or evaluate a trained model on held-out data with --model."),
+        ErrorSpec("E042", "Reviewer document {path} has schema '{found}', expected '{expected}'.",
+                  "Export the document again with this version of policy_nlp."),
+        # Batch
+        ErrorSpec("E050", "No input documents found in {paths}.",
+                  "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
+                  "text column."),
+        ErrorSpec("E051", "{path}: no column '{column}' (columns: {columns}).",
+                  "Name the text column with --text-column and the id column with --id-column."),
+        ErrorSpec("E052", "Every one of the {count} documents failed.",
+                  "Read the 'error' field of the output records for each document's cause."),
+        ErrorSpec("E053", "Output format of '{path}' is not known.",
+                  "Write to a .jsonl or .parquet file, or to a directory for one JSON file per input."),
+    )
+}
+
+
+class PolicyNLPError(Exception):
+    """Base class: carries a catalogue code, the filled-in message and the fix."""
+
+    def __init__(self, code: str, **fields):
+        spec = CATALOGUE[code]
+        self.code = code
+        self.fields = fields
+        self.message = spec.message.format(**fields)
+        self.fix = spec.fix.format(**fields)
+        super().__init__(f"[{code}] {self.message} Fix: {self.fix}")
+
+
+class ModelError(PolicyNLPError, RuntimeError):
+    """A component or model is missing, corrupted or incompatible."""
+
+
+class SegmenterModelError(PolicyNLPError, RuntimeError):
+    """The pkuseg weights are missing or could not be obtained."""
+
+
+class InputTypeError(PolicyNLPError, TypeError):
+    """annotate() was given something that is not text."""
+
+
+class DataError(PolicyNLPError, ValueError):
+    """Labelled data or input documents are malformed."""
+
+
+def raise_error(cls: type[PolicyNLPError], code: str, **fields):
+    raise cls(code, **fields)

@@ -1,0 +1,156 @@
+"""The pkuseg `default` segmentation model: fetch, verify, convert and cache.
+
+spacy-pkuseg ships no weights. The pkuseg 0.0.25 wheel on PyPI carries the `default` model
+(`pkuseg/models/default/features.pkl`, `weights.npz`). `download()` fetches that wheel with pip,
+checks its SHA-256, extracts the two files, converts `features.pkl` to `features.msgpack` once (so
+nothing is unpickled at run time) and caches them under `cache_dir()/pkuseg/default`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import SegmenterModelError
+
+WHEEL_NAME = "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl"
+WHEEL_SHA256 = "6fc2f97d0f66cc6722cf772e65dbcde1b01d8cc53b66ac4aa7bce639de79588f"
+PIP_ARGS = (
+    "download", "pkuseg==0.0.25", "--no-deps", "--only-binary=:all:", "--platform", "manylinux1_x86_64",
+    "--python-version", "37", "--implementation", "cp", "--abi", "cp37m",
+)
+_MEMBERS = {"features.pkl": "pkuseg/models/default/features.pkl", "weights.npz": "pkuseg/models/default/weights.npz"}
+CACHE_ENV = "POLICY_NLP_CACHE"
+DEFAULT_MODEL = "default"
+
+
+def cache_dir() -> Path:
+    """The user cache directory: $POLICY_NLP_CACHE, else $XDG_CACHE_HOME/policy_nlp, else ~/.cache/policy_nlp."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "policy_nlp"
+
+
+def default_model_dir() -> Path:
+    return cache_dir() / "pkuseg" / DEFAULT_MODEL
+
+
+def is_model_dir(path: Path) -> bool:
+    return (path / "weights.npz").is_file() and (
+        (path / "features.msgpack").is_file() or (path / "features.pkl").is_file()
+    )
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fetch_wheel(dest: Path, quiet: bool) -> Path:
+    cmd = [sys.executable, "-m", "pip", *PIP_ARGS, "-d", str(dest), "--disable-pip-version-check"]
+    if quiet:
+        cmd.append("-q")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE if quiet else None, stderr=subprocess.PIPE, text=True)
+    wheel = dest / WHEEL_NAME
+    if proc.returncode != 0 or not wheel.is_file():
+        reason = (proc.stderr or "").strip().splitlines()[-1:] or ["pip download failed"]
+        raise SegmenterModelError("E010", model=DEFAULT_MODEL, cache=default_model_dir(), reason=reason[0])
+    return wheel
+
+
+def _convert_features(pkl_path: Path, msgpack_path: Path) -> None:
+    import srsly
+
+    with open(pkl_path, "rb") as fh:
+        data = pickle.load(fh)  # trusted: the wheel's SHA-256 was verified before extraction
+    srsly.write_msgpack(
+        msgpack_path,
+        {
+            "unigram": sorted(data["unigram"]),
+            "bigram": sorted(data["bigram"]),
+            "feature_to_idx": data["feature_to_idx"],
+            "tag_to_idx": data["tag_to_idx"],
+        },
+    )
+
+
+def install_from_wheel(wheel: Path, target: Path | None = None,
+                       progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Verify `wheel`, extract the default model and convert it into `target` (atomically)."""
+    target = target or default_model_dir()
+    found = sha256_file(wheel)
+    if found != WHEEL_SHA256:
+        raise SegmenterModelError("E011", path=wheel, found=found, expected=WHEEL_SHA256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".pkuseg-", dir=target.parent))
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            for name, member in _MEMBERS.items():
+                info = zf.getinfo(member)
+                done = 0
+                with zf.open(info) as src, open(tmp / name, "wb") as dst:
+                    for block in iter(lambda: src.read(1 << 20), b""):
+                        dst.write(block)
+                        done += len(block)
+                        if progress:
+                            progress(name, done, info.file_size)
+        _convert_features(tmp / "features.pkl", tmp / "features.msgpack")
+        (tmp / "features.pkl").unlink()
+        (tmp / "SOURCE").write_text(f"{WHEEL_NAME} sha256={WHEEL_SHA256}\n", encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def download(wheel: str | Path | None = None, force: bool = False, quiet: bool = False,
+             progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Make sure the pkuseg default model is cached; return its directory.
+
+    `wheel`: a local copy of the pkuseg 0.0.25 wheel (offline installs); otherwise pip fetches it.
+    """
+    target = default_model_dir()
+    if is_model_dir(target) and not force:
+        return target
+    if wheel is not None:
+        return install_from_wheel(Path(wheel), target, progress)
+    with tempfile.TemporaryDirectory(prefix="policy-nlp-wheel-") as tmp:
+        path = _fetch_wheel(Path(tmp), quiet)
+        return install_from_wheel(path, target, progress)
+
+
+def resolve(model: str, allow_download: bool = True) -> str:
+    """Turn a pkuseg model reference into what spacy_pkuseg.pkuseg() takes.
+
+    'default' → the cached default model (fetched on first use if `allow_download`); an existing
+    directory → that directory; any other string → passed on as a spacy-pkuseg model name.
+    """
+    if model == DEFAULT_MODEL:
+        target = default_model_dir()
+        if is_model_dir(target):
+            return str(target)
+        if not allow_download:
+            raise SegmenterModelError("E010", model=model, cache=target, reason="downloads are switched off")
+        return str(download(quiet=True))
+    path = Path(model).expanduser()
+    if path.exists():
+        if not is_model_dir(path):
+            raise SegmenterModelError("E012", path=path)
+        return str(path)
+    return model

@@ -1,0 +1,168 @@
+"""A Chinese tokenizer that segments the *normalised* text but keeps the input's characters.
+
+Reads: the raw text. Writes: a `Doc` whose `doc.text` is exactly the input, tokens cut where pkuseg
+(or the character segmenter) cut the OpenCC-normalised text, `token.norm_` set to the normalised form
+where it differs, and the normalised text in `doc.user_data` (read it via `Doc._.norm_text`).
+Tokens never cross a unit boundary: each line is segmented sentence by sentence.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Iterable
+
+import srsly
+from spacy.tokens import Doc
+from spacy.util import DummyTokenizer, get_words_and_spaces, registry
+from spacy.vocab import Vocab
+
+from . import pkuseg_model as pkuseg_weights
+from .errors import ModelError
+from .normalize import normalize
+from .units import _SENTENCE_RE
+
+SEGMENTERS = ("pkuseg", "char")
+USER_DATA_KEY = "policy_nlp"
+_CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
+_LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+@registry.tokenizers("policy_nlp.ChineseTokenizer.v1")
+def create_tokenizer(segmenter: str = "pkuseg", opencc_config: str = "t2s", pkuseg_model: str = "default",
+                     pkuseg_user_dict: str = "default"):
+    """Config: segmenter ('pkuseg'|'char'), OpenCC config ('t2s'|'tw2s'|'hk2s'), pkuseg model reference."""
+    if segmenter not in SEGMENTERS:
+        raise ModelError("E006", segmenter=segmenter)
+
+    def tokenizer_factory(nlp):
+        return NormalizingChineseTokenizer(nlp.vocab, segmenter, opencc_config, pkuseg_model, pkuseg_user_dict)
+
+    return tokenizer_factory
+
+
+class NormalizingChineseTokenizer(DummyTokenizer):
+    def __init__(self, vocab: Vocab, segmenter: str = "pkuseg", opencc_config: str = "t2s",
+                 pkuseg_model: str = "default", pkuseg_user_dict: str = "default"):
+        self.vocab = vocab
+        self.segmenter = segmenter
+        self.opencc_config = opencc_config
+        self.pkuseg_model = pkuseg_model
+        self.pkuseg_user_dict = pkuseg_user_dict
+        self.pkuseg_seg = None
+
+    # -- set-up -----------------------------------------------------------------------------------------
+    def initialize(self, get_examples=None, *, nlp=None, pkuseg_model: str | None = None,
+                   pkuseg_user_dict: str | None = None, allow_download: bool = True):
+        """Load the pkuseg weights (heavy data arrives here, never in the factory)."""
+        if pkuseg_model is not None:
+            self.pkuseg_model = pkuseg_model
+        if pkuseg_user_dict is not None:
+            self.pkuseg_user_dict = pkuseg_user_dict
+        if self.segmenter == "pkuseg":
+            import spacy_pkuseg
+
+            location = pkuseg_weights.resolve(self.pkuseg_model, allow_download=allow_download)
+            self.pkuseg_seg = spacy_pkuseg.pkuseg(location, user_dict=self.pkuseg_user_dict)
+
+    # -- tokenization ------------------------------------------------------------------------------------
+    def _cut(self, piece: str) -> list[str]:
+        if self.segmenter == "char":
+            return _CHAR_TOKEN_RE.findall(piece)
+        if self.pkuseg_seg is None:
+            self.initialize()
+        return self.pkuseg_seg.cut(piece)
+
+    def token_spans(self, norm: str) -> list[tuple[int, int]]:
+        """Character ranges of the tokens of the normalised text (white space excluded)."""
+        spans: list[tuple[int, int]] = []
+        for line in _LINE_RE.finditer(norm):
+            ls = line.start()
+            text = line.group()
+            for m in _SENTENCE_RE.finditer(text):
+                piece = m.group()
+                if not piece.strip():
+                    continue
+                pos = ls + m.start()
+                for word in self._cut(piece):
+                    start = norm.find(word, pos)
+                    if start < 0:  # a segmenter that rewrote characters: fall back to one token per char
+                        start = pos
+                        word = norm[pos]
+                    spans.append((start, start + len(word)))
+                    pos = start + len(word)
+        return spans
+
+    def __call__(self, text: str) -> Doc:
+        normalized = normalize(text, self.opencc_config)
+        norm = normalized.text
+        spans = self.token_spans(norm)
+        words = [text[s:e] for s, e in spans]
+        words, spaces = get_words_and_spaces(words, text)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script}
+        if norm != text:
+            for token in doc:
+                n = norm[token.idx: token.idx + len(token)]
+                if n != token.text:
+                    token.norm_ = n
+        return doc
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000):
+        for text in texts:
+            yield self(text)
+
+    # -- serialisation -------------------------------------------------------------------------------------
+    def _cfg(self) -> dict:
+        return {"segmenter": self.segmenter, "opencc_config": self.opencc_config,
+                "pkuseg_model": self.pkuseg_model, "pkuseg_user_dict": self.pkuseg_user_dict}
+
+    def to_bytes(self, **kwargs) -> bytes:
+        return srsly.msgpack_dumps(self._cfg())
+
+    def from_bytes(self, data: bytes, **kwargs):
+        self._apply_cfg(srsly.msgpack_loads(data))
+        return self
+
+    def to_disk(self, path, **kwargs) -> None:
+        """Write the tokenizer settings; the pkuseg weights stay in the user cache (they are ~180 MB)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "cfg.json").write_text(json.dumps(self._cfg(), indent=2), encoding="utf-8")
+
+    def from_disk(self, path, **kwargs):
+        cfg_path = Path(path) / "cfg.json"
+        if cfg_path.is_file():
+            self._apply_cfg(json.loads(cfg_path.read_text(encoding="utf-8")))
+        return self
+
+    def _apply_cfg(self, cfg: dict) -> None:
+        # The segmenter comes from the pipeline config (so load(segmenter='char') can override it);
+        # the pkuseg model reference and OpenCC config come from the saved settings.
+        self.opencc_config = cfg.get("opencc_config", self.opencc_config)
+        if self.pkuseg_model == "default":
+            self.pkuseg_model = cfg.get("pkuseg_model", self.pkuseg_model)
+        self.pkuseg_user_dict = cfg.get("pkuseg_user_dict", self.pkuseg_user_dict)
+        self.pkuseg_seg = None
+
+
+def norm_text_getter(doc: Doc) -> str:
+    """`Doc._.norm_text`: the normalised text (same length as doc.text)."""
+    data = doc.user_data.get(USER_DATA_KEY)
+    if data and len(data.get("norm_text", "")) == len(doc.text):
+        return data["norm_text"]
+    return normalize(doc.text).text
+
+
+def script_getter(doc: Doc) -> str:
+    """`Doc._.script`: 'traditional' or 'simplified'."""
+    data = doc.user_data.get(USER_DATA_KEY)
+    if data and "script" in data:
+        return data["script"]
+    return normalize(doc.text).script
+
+
+if not Doc.has_extension("norm_text"):
+    Doc.set_extension("norm_text", getter=norm_text_getter)
+if not Doc.has_extension("script"):
+    Doc.set_extension("script", getter=script_getter)
