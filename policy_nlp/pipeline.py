@@ -12,6 +12,8 @@ from .errors import ModelError
 
 SHIPPED_MODEL_NAME = "policy_nlp_zh_reports"
 STRUCTURE = "policy_nlp_report_structure"
+# Every component is linear in the text length (no parser or NER), so long reports are safe.
+MAX_LENGTH = 50_000_000
 THEMES = "policy_nlp_themes"
 
 
@@ -37,6 +39,7 @@ def create_pipeline(segmenter: str = "pkuseg", *, opencc_config: str = "t2s",
     }}})
     nlp.add_pipe(STRUCTURE)
     nlp.add_pipe(THEMES)
+    nlp.max_length = MAX_LENGTH
     return nlp
 
 
@@ -57,6 +60,7 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     if pkuseg_model is not None:
         overrides["pkuseg_model"] = pkuseg_model
     nlp = spacy.load(path, config={"nlp": {"tokenizer": overrides}})
+    nlp.max_length = MAX_LENGTH
     if segmenter == "pkuseg":
         nlp.tokenizer.initialize(allow_download=allow_download)
     return nlp

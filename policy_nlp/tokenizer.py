@@ -14,7 +14,7 @@ from typing import Iterable
 
 import srsly
 from spacy.tokens import Doc
-from spacy.util import DummyTokenizer, get_words_and_spaces, registry
+from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
 
 from . import pkuseg_model as pkuseg_weights
@@ -96,9 +96,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def __call__(self, text: str) -> Doc:
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        spans = self.token_spans(norm)
-        words = [text[s:e] for s, e in spans]
-        words, spaces = get_words_and_spaces(words, text)
+        words, spaces = words_and_spaces(text, self.token_spans(norm))
         doc = Doc(self.vocab, words=words, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script}
         if norm != text:
@@ -144,6 +142,28 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             self.pkuseg_model = cfg.get("pkuseg_model", self.pkuseg_model)
         self.pkuseg_user_dict = cfg.get("pkuseg_user_dict", self.pkuseg_user_dict)
         self.pkuseg_seg = None
+
+
+def words_and_spaces(text: str, spans: list[tuple[int, int]]) -> tuple[list[str], list[bool]]:
+    """Words and trailing-space flags for `Doc` from sorted token spans; the white space between spans
+    becomes a single trailing space or its own token, so the Doc text equals `text` (linear time)."""
+    words: list[str] = []
+    spaces: list[bool] = []
+    pos = 0
+    for start, end in spans + [(len(text), len(text))]:
+        gap = text[pos:start]
+        if gap:
+            if words and gap[0] == " " and not spaces[-1]:
+                spaces[-1] = True
+                gap = gap[1:]
+            if gap:
+                words.append(gap)
+                spaces.append(False)
+        if end > start:
+            words.append(text[start:end])
+            spaces.append(False)
+        pos = end
+    return words, spaces
 
 
 def norm_text_getter(doc: Doc) -> str:

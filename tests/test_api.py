@@ -1,0 +1,88 @@
+import opencc
+import pytest
+
+import policy_nlp
+from policy_nlp.errors import InputTypeError
+
+from conftest import SEED_NAMES
+
+
+def _variants(text):
+    traditional = opencc.OpenCC("s2t").convert(text)
+    full = text.replace(",", "，").replace("(", "（").replace(")", "）").replace(":", "：").replace("!", "！")
+    return {"original": text, "traditional": traditional, "full_width": full}
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_offsets_index_the_input_for_every_variant(char_nlp, seeds, name):
+    for kind, text in _variants(seeds[name]).items():
+        doc = policy_nlp.annotate(text, nlp=char_nlp)
+        assert doc.text == text
+        assert doc.units, kind
+        for unit in doc.units:
+            assert text[unit.start:unit.end] == unit.text, (kind, unit)
+            assert set(unit.labels) <= set(policy_nlp.LABELS)
+            assert list(unit.labels) == [label for label in policy_nlp.LABELS if label in unit.labels]
+            assert set(unit.scores) == set(policy_nlp.LABELS)
+
+
+def test_pkuseg_offsets_on_every_seed(pkuseg_nlp, seeds):
+    for text in seeds.values():
+        doc = policy_nlp.annotate(text, nlp=pkuseg_nlp)
+        assert all(text[u.start:u.end] == u.text for u in doc.units)
+
+
+def test_traditional_seed_gives_the_units_of_its_simplified_conversion(char_nlp, seeds):
+    text = seeds["000_5ec25145ee5b4dd1.txt"]
+    simplified = opencc.OpenCC("t2s").convert(text)
+    assert len(simplified) == len(text)
+    a = policy_nlp.annotate(text, nlp=char_nlp)
+    b = policy_nlp.annotate(simplified, nlp=char_nlp)
+    assert a.script == "traditional" and b.script == "simplified"
+    assert [(u.start, u.end, u.kind, u.labels) for u in a.units] == [(u.start, u.end, u.kind, u.labels) for u in b.units]
+
+
+def test_segmenters_agree_on_labels(char_nlp, pkuseg_nlp, seeds):
+    text = seeds["002_4ca8cfc4920ed3ee.txt"]
+    a = policy_nlp.annotate(text, nlp=char_nlp)
+    b = policy_nlp.annotate(text, nlp=pkuseg_nlp)
+    assert [(u.start, u.end, u.labels) for u in a.units] == [(u.start, u.end, u.labels) for u in b.units]
+
+
+def test_default_pipeline_is_the_shipped_model_with_pkuseg(seeds, pkuseg_nlp):
+    doc = policy_nlp.annotate(seeds["001_29805cf611cff4c1.txt"])
+    assert doc.model["segmenter"] == "pkuseg"
+    assert doc.model["labels"] == list(policy_nlp.LABELS)
+    plans = [u for u in doc.units if "plans" in u.labels]
+    assert plans and plans[0].text == "三、下一步打算"
+
+
+@pytest.mark.parametrize("bad", [None, b"\xe4\xb8\x80", 42, 3.5])
+def test_non_text_input_is_a_type_error_saying_what_to_pass(char_nlp, bad):
+    with pytest.raises(TypeError) as info:
+        policy_nlp.annotate(bad, nlp=char_nlp)
+    assert isinstance(info.value, InputTypeError)
+    assert "Pass the report text as a str" in str(info.value)
+
+
+def test_stream_of_texts(char_nlp, seeds):
+    docs = list(policy_nlp.annotate(iter(seeds.values()), nlp=char_nlp))
+    assert [d.text for d in docs] == list(seeds.values())
+    with pytest.raises(TypeError):
+        list(policy_nlp.annotate(["一、执法", None], nlp=char_nlp))
+
+
+def test_empty_and_unpunctuated_text(char_nlp):
+    assert policy_nlp.annotate("", nlp=char_nlp).units == []
+    assert policy_nlp.annotate(" \n\u3000 ", nlp=char_nlp).units == []
+    doc = policy_nlp.annotate("全面推进严格规范公正文明执法 开展行政执法检查", nlp=char_nlp)
+    assert len(doc.units) == 1 and doc.units[0].start == 0
+
+
+def test_a_5_mb_report_works(char_nlp, seeds):
+    base = "\n".join(seeds.values())
+    text = (base + "\n") * (5_000_000 // len(base) + 1)
+    doc = policy_nlp.annotate(text, nlp=char_nlp)
+    assert len(text) >= 5_000_000
+    assert doc.units[-1].end <= len(text)
+    assert len(doc.units) > 1000

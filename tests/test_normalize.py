@@ -1,0 +1,35 @@
+from policy_nlp import normalize as norm_mod
+from policy_nlp.normalize import fold_width, normalize, to_simplified
+
+
+def test_fold_width_keeps_length_and_folds_ascii_forms():
+    text = "（一）行政執法，２０２４年！Ａ？"
+    out = fold_width(text)
+    assert len(out) == len(text)
+    assert out == "(一)行政執法,2024年!A?"
+
+
+def test_traditional_text_is_detected_and_converted_length_preserving(seeds):
+    text = seeds["000_5ec25145ee5b4dd1.txt"]
+    n = normalize(text)
+    assert n.script == "traditional"
+    assert len(n.text) == len(text)
+    assert "延庆区" in n.text and "延慶區" in text
+
+
+def test_simplified_text_is_left_alone(seeds):
+    text = seeds["001_29805cf611cff4c1.txt"]
+    n = normalize(text)
+    assert n.script == "simplified"
+    assert n.text == fold_width(text)
+
+
+def test_charwise_fallback_when_opencc_changes_length(monkeypatch):
+    class Stretching:
+        def convert(self, s):  # a converter whose phrase table changes the length
+            return s.replace("著", "着着") if len(s) > 1 else {"著": "着", "書": "书"}.get(s, s)
+
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    out, charwise = to_simplified("著書立說", "t2s")
+    assert charwise is True
+    assert out == "着书立說" and len(out) == 4

@@ -1,0 +1,35 @@
+from spacy.tokens import DocBin
+
+from policy_nlp.pipeline import create_pipeline
+from policy_nlp.structure import section_paths
+
+
+def _structured(text):
+    nlp = create_pipeline("char")
+    return nlp.get_pipe("policy_nlp_report_structure")(nlp.make_doc(text))
+
+
+def test_units_headings_and_sentences_in_builtins():
+    text = "索引号 123\n一、主要成效\n(一)执法\n开展检查3次。办理复议5件。\n二、存在的问题\n执法不规范。"
+    doc = _structured(text)
+    units = doc.spans["units"]
+    assert [u.label_ for u in units] == ["boilerplate", "heading", "heading", "sentence", "sentence", "heading",
+                                         "sentence"]
+    assert [s.label_ for s in doc.spans["headings"]] == ["level_1", "level_2", "level_1"]
+    sents = [s.text.strip() for s in doc.sents]
+    assert sents == [u.text for u in units]
+    paths = [[h.text for h in p] for p in section_paths(doc)]
+    assert paths[4] == ["一、主要成效", "(一)执法"]
+    assert paths[6] == ["二、存在的问题"]
+    assert units[4]._.section == ["一、主要成效", "(一)执法"]
+
+
+def test_doc_to_json_and_docbin_keep_the_structure(seeds):
+    doc = _structured(seeds["002_4ca8cfc4920ed3ee.txt"])
+    data = doc.to_json()
+    assert len(data["spans"]["units"]) == len(doc.spans["units"])
+    nlp = create_pipeline("char")
+    restored = list(DocBin(docs=[doc], store_user_data=True).get_docs(nlp.vocab))[0]
+    assert [(s.start_char, s.end_char, s.label_) for s in restored.spans["units"]] == \
+        [(s.start_char, s.end_char, s.label_) for s in doc.spans["units"]]
+    assert [t.is_sent_start for t in restored] == [t.is_sent_start for t in doc]

@@ -1,0 +1,56 @@
+import spacy
+
+from policy_nlp.normalize import fold_width
+from policy_nlp.pipeline import create_pipeline
+from policy_nlp.units import segment
+
+
+def _char_tokenizer():
+    return create_pipeline("char").tokenizer
+
+
+def test_doc_text_is_the_input_and_norms_are_simplified(seeds):
+    tok = _char_tokenizer()
+    text = seeds["000_5ec25145ee5b4dd1.txt"]
+    doc = tok(text)
+    assert doc.text == text
+    assert doc._.script == "traditional"
+    assert len(doc._.norm_text) == len(text)
+    token = next(t for t in doc if t.text == "區")
+    assert token.norm_ == "区"
+
+
+def test_tokens_never_cross_unit_boundaries(seeds):
+    tok = _char_tokenizer()
+    for text in seeds.values():
+        doc = tok(text)
+        for unit in segment(doc._.norm_text):
+            assert doc.char_span(unit.start, unit.end) is not None
+
+
+def test_full_width_and_ascii_variants_tokenize_the_same_way(seeds):
+    tok = _char_tokenizer()
+    text = seeds["001_29805cf611cff4c1.txt"]
+    full = text.replace(",", "，").replace("(", "（").replace(")", "）").replace(":", "：")
+    a, b = tok(text), tok(full)
+    assert [t.idx for t in a] == [t.idx for t in b]
+    assert b.text == full
+    assert b._.norm_text == fold_width(full)
+
+
+def test_pkuseg_segments_words_and_keeps_offsets(pkuseg_nlp, seeds):
+    text = seeds["000_5ec25145ee5b4dd1.txt"]
+    doc = pkuseg_nlp.make_doc(text)
+    assert doc.text == text
+    words = [t.text for t in doc[:6]]
+    assert "延慶區" in words  # segmented on the Simplified form, kept in the Traditional original
+    assert max(len(t) for t in doc) > 1
+
+
+def test_tokenizer_settings_round_trip(tmp_path):
+    nlp = create_pipeline("char", opencc_config="tw2s")
+    nlp.tokenizer.to_disk(tmp_path / "tok")
+    other = create_pipeline("char")
+    other.tokenizer.from_disk(tmp_path / "tok")
+    assert other.tokenizer.opencc_config == "tw2s"
+    assert isinstance(spacy.blank("zh"), spacy.language.Language)
