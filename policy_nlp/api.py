@@ -37,9 +37,9 @@ def _check_text(text: Any) -> str:
     return text
 
 
-def _checked(texts: Iterable[Any]) -> Iterator[str]:
+def _checked(texts: Iterable[Any]) -> Iterator[tuple[str, str]]:
     for text in texts:
-        yield _check_text(text)
+        yield _check_text(text), text
 
 
 def annotate(text, *, nlp: Language | None = None, batch_size: int = 16):
@@ -49,7 +49,7 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = 16):
     """
     if isinstance(text, str):
         nlp = nlp or default_pipeline()
-        return AnnotatedDocument.from_doc(nlp(text), model_info(nlp))
+        return AnnotatedDocument.from_doc(nlp(text), model_info(nlp), text=text)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
     return _annotate_stream(text, nlp, batch_size)
@@ -58,5 +58,5 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = 16):
 def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int) -> Iterator[AnnotatedDocument]:
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
-    for doc in nlp.pipe(_checked(texts), batch_size=batch_size):
-        yield AnnotatedDocument.from_doc(doc, info)
+    for doc, text in nlp.pipe(_checked(texts), batch_size=batch_size, as_tuples=True):
+        yield AnnotatedDocument.from_doc(doc, info, text=text)

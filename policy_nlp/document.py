@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 
 from .structure import UNITS_KEY, section_paths
 from .themes import THEMES_KEY
+from .tokenizer import doc_length
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -70,23 +71,29 @@ class AnnotatedDocument:
         return counts
 
     @classmethod
-    def from_doc(cls, doc: Doc, model: dict[str, Any] | None = None, id: str | None = None) -> "AnnotatedDocument":
+    def from_doc(cls, doc: Doc, model: dict[str, Any] | None = None, id: str | None = None,
+                 text: str | None = None) -> "AnnotatedDocument":
+        """Read a processed Doc. `text`: the input the Doc was made from, if at hand (saves rebuilding
+        `doc.text` from the tokens)."""
         group = doc.spans.get(UNITS_KEY, [])
         labels = list(group.attrs.get("labels", [])) if len(group) else list((model or {}).get("labels", []))
         scores = group.attrs.get("scores") if len(group) else None
         themes: dict[tuple[int, int], set[str]] = {}
         for span in doc.spans.get(THEMES_KEY, []):
             themes.setdefault((span.start, span.end), set()).add(span.label_)
+        if text is None or len(text) != doc_length(doc):
+            text = doc.text
         units = []
         for i, (span, path) in enumerate(zip(group, section_paths(doc))):
             got = themes.get((span.start, span.end), set())
+            start, end = span.start_char, span.end_char
             units.append(AnnotatedUnit(
-                start=span.start_char, end=span.end_char, text=span.text, kind=span.label_,
-                section=[h.text for h in path],
+                start=start, end=end, text=text[start:end], kind=span.label_,
+                section=[text[h.start_char:h.end_char] for h in path],
                 labels=[label for label in labels if label in got],
                 scores=dict(zip(labels, scores[i])) if scores is not None else {},
             ))
-        return cls(text=doc.text, units=units, model=dict(model or {}), script=doc._.script, id=id)
+        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"schema": SCHEMA_ID}

@@ -45,6 +45,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "pkuseg-0.0.25 manylinux1_x86_64 wheel from PyPI to --wheel."),
         ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack/features.pkl and weights.npz.",
                   "Point pkuseg_model at a directory holding a pkuseg model, or use 'default'."),
+        ErrorSpec("E013", "The pkuseg model '{model}' is neither a directory nor a spacy-pkuseg model installed in "
+                          "{home}; policy_nlp never fetches models from a model hub at run time.",
+                  "Pass the directory of a pkuseg model (features.msgpack or features.pkl, weights.npz), unpack "
+                  "a spacy-pkuseg model into {home}/{model} (PKUSEG_HOME moves that folder), or use "
+                  "pkuseg_model='default'."),
         # Input
         ErrorSpec("E020", "annotate() takes a str (or an iterable of str), not {type}.",
                   "Pass the report text as a str; decode bytes first, e.g. data.decode('utf-8') or "
@@ -85,6 +90,18 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Add labelled documents or evaluate a trained model on held-out data with --model."),
         ErrorSpec("E042", "Reviewer document {path} has schema '{found}', expected '{expected}'.",
                   "Export the document again with this version of policy_nlp."),
+        # Training and evaluation
+        ErrorSpec("E070", "{path}:{line}: not UTF-8 text ({detail}).",
+                  "Save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8 FILE); unit JSONL files and "
+                  "reviewer JSON files are read as UTF-8."),
+        ErrorSpec("E071", "No labelled units in {paths}.",
+                  "Reviewer JSON files contribute only units marked \"reviewed\": true: mark the units you "
+                  "checked, or pass unit JSONL files."),
+        ErrorSpec("E072", "Refusing to replace {path}: it exists and is not a pipeline directory "
+                          "(no config.cfg and meta.json).",
+                  "Pass a new directory, an empty one, or one written by `policy-nlp train` to --out."),
+        ErrorSpec("E073", "--cv '{mode}' is not supported.",
+                  "Use --cv lodo (leave-one-document-out), or --model DIR to score a trained pipeline."),
         # Batch
         ErrorSpec("E050", "No input documents found in {paths}.",
                   "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
@@ -95,6 +112,20 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Read the 'error' field of the output records for each document's cause."),
         ErrorSpec("E053", "Output format of '{path}' is not known.",
                   "Write to a .jsonl or .parquet file, or to a directory for one JSON file per input."),
+        ErrorSpec("E054", "{path}: rows from row {row} on could not be read ({detail}).",
+                  "Fix the table (one JSON object per line for JSONL; a consistent header for CSV), remove the "
+                  "error records of {path} from the output, and run the same command again to finish it."),
+        ErrorSpec("E055", "Annotating document '{id}' failed: {detail}",
+                  "Check the document's text; remove its error record from the output and rerun to retry it."),
+        ErrorSpec("E056", "Document '{id}' is empty: nothing to annotate.",
+                  "Remove the empty document from the input, or ignore its error record."),
+        ErrorSpec("E057", "{path}: cannot read the file ({detail}).",
+                  "Check that the file exists and is readable, then run the same command again."),
+        ErrorSpec("E058", "{path}:{line}: a damaged record in the middle of the output ({detail}).",
+                  "Only a truncated last line is repaired automatically: delete the damaged line (its document "
+                  "is then annotated again by the same command) or write to a new output."),
+        ErrorSpec("E059", "Column '{column}' of row '{id}' holds {type}, not text.",
+                  "Fill the text column with strings, or name the right column with --text-column."),
     )
 }
 

@@ -8,9 +8,10 @@ lists (LABELS.md) for the unit, its section headings and its paragraph lead.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -132,16 +133,30 @@ def names_later_year(text: str, report_year: int) -> bool:
     return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
 
 
-def _counts(text: str, terms: Iterable[str]) -> int:
-    return sum(text.count(t) for t in terms)
+# Every lexicon term under its first character, so a text is only searched for terms that can occur in it.
+_TERMS_BY_FIRST_CHAR: dict[str, list[tuple[int, str]]] = {}
+for _j, _terms in enumerate(LEXICON.values()):
+    for _term in _terms:
+        _TERMS_BY_FIRST_CHAR.setdefault(_term[0], []).append((_j, _term))
+
+
+@functools.lru_cache(maxsize=65536)
+def lexicon_counts(text: str) -> tuple[float, ...]:
+    """log1p of the number of occurrences of each label's lexicon terms in `text` (overlaps count, as
+    str.count does per term). Cached: a paragraph lead or section heading recurs for many units."""
+    counts = [0] * len(LEXICON)
+    for ch in set(text):
+        for j, term in _TERMS_BY_FIRST_CHAR.get(ch, ()):
+            counts[j] += text.count(term)
+    return tuple(float(np.log1p(c)) for c in counts)
 
 
 def content_cues(ctx: UnitContext) -> list[float]:
     """What the unit (and the lead of its paragraph) says: lexicon counts, future wording, kind."""
     row: list[float] = []
-    for terms in LEXICON.values():
-        row.append(float(np.log1p(_counts(ctx.text, terms))))
-        row.append(float(np.log1p(_counts(ctx.lead, terms))))
+    for own, lead in zip(lexicon_counts(ctx.text), lexicon_counts(ctx.lead)):
+        row.append(own)
+        row.append(lead)
     for cue in PART_CUES.values():
         row.append(1.0 if cue.search(ctx.text) and ctx.kind == "heading" else 0.0)
         row.append(1.0 if cue.search(ctx.lead) else 0.0)
@@ -159,9 +174,7 @@ def position_cues(ctx: UnitContext) -> list[float]:
     inner = ctx.section[-1] if ctx.section else ""
     outer = ctx.section[0] if ctx.section else ""
     path = "".join(ctx.section)
-    row: list[float] = []
-    for terms in LEXICON.values():
-        row.append(float(np.log1p(_counts(inner, terms))))
+    row: list[float] = list(lexicon_counts(inner))
     for cue in PART_CUES.values():
         row.append(1.0 if cue.search(outer) else 0.0)
         row.append(1.0 if cue.search(path) else 0.0)
@@ -219,11 +232,18 @@ class UnitFeaturizer(BaseEstimator, TransformerMixin):
         """Column indices of the named feature blocks."""
         return np.concatenate([np.arange(*self.blocks_[b]) for b in blocks])
 
+    @staticmethod
+    def _transform_repeated(vectorizer, docs: list[str]):
+        """vectorizer.transform(docs), computed once per distinct string (section paths repeat)."""
+        distinct = list(dict.fromkeys(docs))
+        rows = {d: i for i, d in enumerate(distinct)}
+        return vectorizer.transform(distinct)[[rows[d] for d in docs]]
+
     def transform(self, contexts: Sequence[UnitContext]):
         n = len(contexts)
         text = self.text_vec_.transform([canonical(c.text) for c in contexts])
         content = np.asarray([content_cues(c) for c in contexts], dtype=np.float32).reshape(n, -1)
-        section = self.section_vec_.transform(self._section_docs(contexts)) * self.section_weight
+        section = self._transform_repeated(self.section_vec_, self._section_docs(contexts)) * self.section_weight
         position = np.asarray([position_cues(c) for c in contexts], dtype=np.float32).reshape(n, -1)
         return sp.hstack(
             [text, sp.csr_matrix(content / self.content_scale_ * self.cue_weight), section,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
+
 # Share of CJK characters that must change under t2s before a text counts as Traditional.
 TRADITIONAL_RATIO = 0.02
 _FULLWIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -36,8 +38,8 @@ def fold_width(text: str) -> str:
     return text.translate(_FULLWIDTH_TABLE)
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
 def to_simplified(text: str, config: str = "t2s") -> tuple[str, bool]:
@@ -60,12 +62,10 @@ def normalize(text: str, config: str = "t2s") -> Normalized:
     """Normalise `text` for segmentation and features without changing its length."""
     folded = fold_width(text)
     simplified, charwise = to_simplified(folded, config)
-    cjk = changed = 0
-    for a, b in zip(folded, simplified):
-        if _is_cjk(a):
-            cjk += 1
-            if a != b:
-                changed += 1
-    if cjk and changed / cjk >= TRADITIONAL_RATIO:
+    before = _codepoints(folded)
+    cjk = ((before >= 0x4E00) & (before <= 0x9FFF)) | ((before >= 0x3400) & (before <= 0x4DBF))
+    n_cjk = int(cjk.sum())
+    changed = int((cjk & (before != _codepoints(simplified))).sum())
+    if n_cjk and changed / n_cjk >= TRADITIONAL_RATIO:
         return Normalized(simplified, "traditional", charwise)
     return Normalized(folded, "simplified", False)

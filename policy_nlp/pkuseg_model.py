@@ -135,11 +135,17 @@ def download(wheel: str | Path | None = None, force: bool = False, quiet: bool =
         return install_from_wheel(path, target, progress)
 
 
-def resolve(model: str, allow_download: bool = True) -> str:
-    """Turn a pkuseg model reference into what spacy_pkuseg.pkuseg() takes.
+def spacy_pkuseg_home() -> Path:
+    """Where spacy-pkuseg keeps its named models: $PKUSEG_HOME, else ~/.pkuseg."""
+    return Path(os.environ.get("PKUSEG_HOME", "~/.pkuseg")).expanduser()
 
-    'default' → the cached default model (fetched on first use if `allow_download`); an existing
-    directory → that directory; any other string → passed on as a spacy-pkuseg model name.
+
+def resolve(model: str, allow_download: bool = True) -> str:
+    """Turn a pkuseg model reference into the directory spacy_pkuseg.pkuseg() loads.
+
+    'default' → the cached default model (fetched from PyPI on first use if `allow_download`); an
+    existing directory → that directory; a spacy-pkuseg model name ('medicine', 'news', 'web', …) → its
+    directory under `spacy_pkuseg_home()`, which must be there already: nothing is fetched from a model hub.
     """
     if model == DEFAULT_MODEL:
         target = default_model_dir()
@@ -153,4 +159,7 @@ def resolve(model: str, allow_download: bool = True) -> str:
         if not is_model_dir(path):
             raise SegmenterModelError("E012", path=path)
         return str(path)
-    return model
+    named = spacy_pkuseg_home() / model
+    if is_model_dir(named):
+        return str(named)
+    raise SegmenterModelError("E013", model=model, home=spacy_pkuseg_home())

@@ -126,7 +126,7 @@ class ThemeClassifier:
             decided &= mask[:, None]
         group = doc.spans[self.units_key]
         group.attrs["labels"] = list(model.labels)
-        group.attrs["scores"] = [[round(float(x), 6) for x in row] for row in full]
+        group.attrs["scores"] = np.round(full, 6).tolist()
         doc.spans[self.themes_key] = [
             Span(doc, units[i].start, units[i].end, label=label)
             for i in range(len(units)) for j, label in enumerate(model.labels) if decided[i, j]

@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import srsly
+from spacy.attrs import IDX
 from spacy.tokens import Doc
 from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
@@ -75,6 +77,8 @@ class NormalizingChineseTokenizer(DummyTokenizer):
 
     def token_spans(self, norm: str) -> list[tuple[int, int]]:
         """Character ranges of the tokens of the normalised text (white space excluded)."""
+        if self.segmenter == "char":  # no char token spans a terminator or line break: one pass suffices
+            return [m.span() for m in _CHAR_TOKEN_RE.finditer(norm)]
         spans: list[tuple[int, int]] = []
         for line in _LINE_RE.finditer(norm):
             ls = line.start()
@@ -100,10 +104,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         doc = Doc(self.vocab, words=words, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script}
         if norm != text:
-            for token in doc:
-                n = norm[token.idx: token.idx + len(token)]
-                if n != token.text:
-                    token.norm_ = n
+            set_norms(doc, text, norm)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -166,10 +167,31 @@ def words_and_spaces(text: str, spans: list[tuple[int, int]]) -> tuple[list[str]
     return words, spaces
 
 
+def set_norms(doc: Doc, text: str, norm: str) -> None:
+    """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed."""
+    a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    b = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    changed = np.flatnonzero(a != b)
+    if not len(changed):
+        return
+    starts = doc.to_array([IDX]).astype(np.int64).ravel()
+    for i in np.unique(np.searchsorted(starts, changed, side="right") - 1).tolist():
+        token = doc[i]
+        token.norm_ = norm[token.idx: token.idx + len(token)]
+
+
+def doc_length(doc: Doc) -> int:
+    """len(doc.text) without building the text (which walks every token)."""
+    if not len(doc):
+        return 0
+    last = doc[-1]
+    return last.idx + len(last.text_with_ws)
+
+
 def norm_text_getter(doc: Doc) -> str:
     """`Doc._.norm_text`: the normalised text (same length as doc.text)."""
     data = doc.user_data.get(USER_DATA_KEY)
-    if data and len(data.get("norm_text", "")) == len(doc.text):
+    if data and len(data.get("norm_text", "")) == doc_length(doc):
         return data["norm_text"]
     return normalize(doc.text).text
 
