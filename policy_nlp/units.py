@@ -45,6 +45,7 @@ _KEY_RE = re.compile(
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 _DATE_RE = re.compile(r"^[\d\s年月日号./\-:]+$")
 _SIGNOFF_RE = re.compile(r"^特此报告[。.!]?$")
+_BREADCRUMB_SEPARATORS = (">", "»", "›", "→")
 _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
 _MAX_TITLE_LEN = 60
@@ -84,6 +85,10 @@ def is_chrome_line(line: str) -> bool:
     if _KEY_RE.match(bare) or _KEY_RE.match(compact):
         return True
     if any(p in compact for p in CHROME_PHRASES) and len(compact) <= 60:
+        return True
+    # A breadcrumb trail: 首页 > 政务公开 > 法治政府建设 (no sentence end, short).
+    if sum(compact.count(sep) for sep in _BREADCRUMB_SEPARATORS) >= 2 and len(compact) <= 80 \
+            and not any(c in compact for c in SENTENCE_END):
         return True
     return False
 

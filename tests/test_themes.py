@@ -91,3 +91,43 @@ def test_incompatible_sklearn_version_is_refused(char_nlp, tmp_path):
         spacy.load(tmp_path / "m", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
     assert info.value.code == "E004"
     assert "scikit-learn==0.20.0" in str(info.value)
+
+
+# A report written for this test (not report text): part headings in wordings the seeds do not use.
+_REPORT = """关于2025年度法治政府建设情况的报告
+一、主要举措和成效
+全面落实行政执法三项制度，开展案卷评查2次。办理行政复议案件35件。
+二、{problems}
+执法队伍专业化水平不高。行政复议纠错率偏高。
+三、{plans}
+深化综合行政执法改革。完善矛盾纠纷多元化解机制。加强法治队伍建设。
+"""
+
+
+@pytest.mark.parametrize("problems, plans", [
+    ("存在的问题和不足", "今后工作打算"), ("存在的不足", "下步工作思路"), ("问题与短板", "努力方向"),
+    ("工作中的差距", "2026年工作安排"),
+])
+def test_part_cues_generalise_to_unseen_heading_wordings(char_nlp, problems, plans):
+    import policy_nlp
+
+    doc = policy_nlp.annotate(_REPORT.format(problems=problems, plans=plans), nlp=char_nlp)
+    by_text = {u.text: u for u in doc.units}
+    for text in ("执法队伍专业化水平不高。", "行政复议纠错率偏高。"):
+        assert "shortcomings" in by_text[text].labels and "plans" not in by_text[text].labels
+    for text in (f"三、{plans}", "深化综合行政执法改革。", "加强法治队伍建设。"):
+        assert "plans" in by_text[text].labels and "shortcomings" not in by_text[text].labels
+    assert by_text["办理行政复议案件35件。"].labels == ["dispute_resolution"]
+    assert "enforcement" in by_text["深化综合行政执法改革。"].labels
+
+
+def test_headless_problems_and_outlook_paragraphs(char_nlp):
+    import policy_nlp
+
+    text = ("三、坚持党的领导\n落实第一责任人职责，组织述法5次。\n"
+            "2025年，我区法治政府建设取得一定成效，但也存在一些不足：行政执法人员培训的针对性不强；基层法治力量比较薄弱。\n"
+            "2026年，我区将深入学习贯彻习近平法治思想，持续优化法治化营商环境。\n")
+    units = policy_nlp.annotate(text, nlp=char_nlp).units
+    assert units[1].labels == []
+    assert "shortcomings" in units[2].labels and "plans" not in units[2].labels
+    assert "plans" in units[3].labels and "shortcomings" not in units[3].labels

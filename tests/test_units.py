@@ -53,7 +53,10 @@ def test_chrome_lines():
     assert is_chrome_line("• 欢迎访问常州市金坛区人民政府网站!")
     assert is_chrome_line("扫一扫在手机打开当前页")
     assert is_chrome_line("文      号")
+    assert is_chrome_line("首页 > 政务公开 > 法治政府建设")
+    assert is_chrome_line("首页 » 信息公开 » 规划计划")
     assert not is_chrome_line("日期管理制度进一步完善。")
+    assert not is_chrome_line("执法检查→整改→复查闭环管理,问题整改率100%。")
 
 
 def test_boilerplate_of_seed_002(seeds):
@@ -75,3 +78,14 @@ def test_boilerplate_of_seed_003(seeds):
     assert boiler[-3:] == ["常州市金坛区人民政府", "2025年1月23日", "扫一扫在手机打开当前页"]
     # the report's own content is never boilerplate
     assert all(kind != "boilerplate" for t, kind, _ in units if "法治政府建设工作取得了一定成绩" in t)
+
+
+def test_a_title_after_page_chrome_is_the_title():
+    text = "首页 > 政务公开 > 法治政府建设\n来源：区司法局  发布时间：2025-02-10\n某区2024年法治政府建设情况报告\n一、主要成效\n开展执法检查。"
+    assert _units(text) == [
+        ("首页 > 政务公开 > 法治政府建设", "boilerplate", None),
+        ("来源：区司法局  发布时间：2025-02-10", "boilerplate", None),
+        ("某区2024年法治政府建设情况报告", "heading", 0),
+        ("一、主要成效", "heading", 1),
+        ("开展执法检查。", "sentence", None),
+    ]
