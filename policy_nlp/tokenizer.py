@@ -7,10 +7,11 @@ Tokens never cross a unit boundary: each line is segmented sentence by sentence.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import srsly
@@ -75,11 +76,12 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             self.initialize()
         return self.pkuseg_seg.cut(piece)
 
-    def token_spans(self, norm: str) -> list[tuple[int, int]]:
-        """Character ranges of the tokens of the normalised text (white space excluded)."""
+    def token_spans(self, norm: str) -> Iterator[tuple[int, int]]:
+        """Character ranges of the tokens of the normalised text (white space excluded), in order."""
         if self.segmenter == "char":  # no char token spans a terminator or line break: one pass suffices
-            return [m.span() for m in _CHAR_TOKEN_RE.finditer(norm)]
-        spans: list[tuple[int, int]] = []
+            for m in _CHAR_TOKEN_RE.finditer(norm):
+                yield m.span()
+            return
         for line in _LINE_RE.finditer(norm):
             ls = line.start()
             text = line.group()
@@ -93,9 +95,8 @@ class NormalizingChineseTokenizer(DummyTokenizer):
                     if start < 0:  # a segmenter that rewrote characters: fall back to one token per char
                         start = pos
                         word = norm[pos]
-                    spans.append((start, start + len(word)))
+                    yield start, start + len(word)
                     pos = start + len(word)
-        return spans
 
     def __call__(self, text: str) -> Doc:
         normalized = normalize(text, self.opencc_config)
@@ -145,23 +146,26 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         self.pkuseg_seg = None
 
 
-def words_and_spaces(text: str, spans: list[tuple[int, int]]) -> tuple[list[str], list[bool]]:
+def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[str], list[bool]]:
     """Words and trailing-space flags for `Doc` from sorted token spans; the white space between spans
-    becomes a single trailing space or its own token, so the Doc text equals `text` (linear time)."""
+    becomes a single trailing space or its own token, so the Doc text equals `text` (linear time).
+    Equal words share one string object, which keeps long documents' transient memory small."""
     words: list[str] = []
     spaces: list[bool] = []
+    shared: dict[str, str] = {}
     pos = 0
-    for start, end in spans + [(len(text), len(text))]:
+    for start, end in itertools.chain(spans, [(len(text), len(text))]):
         gap = text[pos:start]
         if gap:
             if words and gap[0] == " " and not spaces[-1]:
                 spaces[-1] = True
                 gap = gap[1:]
             if gap:
-                words.append(gap)
+                words.append(shared.setdefault(gap, gap))
                 spaces.append(False)
         if end > start:
-            words.append(text[start:end])
+            word = text[start:end]
+            words.append(shared.setdefault(word, word))
             spaces.append(False)
         pos = end
     return words, spaces
