@@ -7,11 +7,30 @@
 __version__ = "0.1.0"
 
 from .api import LABELS, annotate, model_info  # noqa: E402
+from .batch import annotate_corpus, annotate_dataset  # noqa: E402
 from .document import AnnotatedDocument, AnnotatedUnit, load_schema  # noqa: E402
 from .errors import PolicyNLPError  # noqa: E402
+from .inputs import read_text  # noqa: E402
 from .pipeline import create_pipeline, load, shipped_model_path  # noqa: E402
 
 __all__ = [
     "LABELS", "annotate", "load", "create_pipeline", "shipped_model_path", "model_info", "AnnotatedDocument",
     "AnnotatedUnit", "load_schema", "PolicyNLPError", "__version__",
+    "annotate_corpus", "annotate_dataset", "read_text",
 ]
+
+# Training and evaluation pull in model fitting and `datasets`: imported on first use.
+__all__ += ["train", "evaluate", "cross_validate"]
+_LAZY = {"train": ("training", "train"), "evaluate": ("evaluation", "evaluate"),
+         "cross_validate": ("evaluation", "cross_validate")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,16 +12,30 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .document import AnnotatedDocument
+from .document import SCHEMA_ID, AnnotatedDocument
 from .errors import DataError
-from .inputs import InputDocument, iter_inputs, list_sources
+from .errors import error_text
+from .inputs import InputDocument, iter_ids, iter_inputs
+from .parallel import annotate_items
 
 DEFAULT_MAX_CHARS = 20_000_000
+MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
+
+
+@dataclass
+class BatchProgress:
+    """Passed to `annotate_corpus(progress=...)` after each document written in this run."""
+    done: int  # documents written in this run (annotated or failed)
+    total: int | None  # documents this run has to write (inputs not yet in the output), if countable
+    characters: int  # characters annotated in this run
+    skipped: int  # documents found complete in the output so far
+    failed: int
 
 
 @dataclass
@@ -47,20 +61,29 @@ class BatchSummary:
 
 # -- output ---------------------------------------------------------------------------------------------
 def completed_ids(jsonl: Path) -> set[str]:
-    """Ids of the complete records of a JSONL output; a truncated last line is cut off the file."""
+    """Ids of the complete records of a JSONL output. A truncated last line (a run killed while writing)
+    is cut off the file; a damaged line before the last one raises E058 rather than losing records."""
     done: set[str] = set()
     if not jsonl.exists():
         return done
     good_end = 0
+    damaged: tuple[int, str] | None = None
     with open(jsonl, "rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                break
+        for number, raw in enumerate(fh, 1):
+            if damaged is not None:
+                if raw.strip():
+                    raise DataError("E058", path=jsonl, line=damaged[0], detail=damaged[1])
+                continue
             try:
+                if not raw.endswith(b"\n"):
+                    raise ValueError("no line end")
                 rec = json.loads(raw)
-            except ValueError:
-                break
-            done.add(str(rec.get("id")))
+                if not isinstance(rec, dict) or "id" not in rec:
+                    raise ValueError("not a record with an id")
+            except ValueError as exc:
+                damaged = (number, str(exc))
+                continue
+            done.add(str(rec["id"]))
             good_end += len(raw)
     if good_end != jsonl.stat().st_size:
         with open(jsonl, "r+b") as fh:
@@ -68,17 +91,44 @@ def completed_ids(jsonl: Path) -> set[str]:
     return done
 
 
-def _record(doc: InputDocument, annotated: AnnotatedDocument | None, error: str | None) -> dict:
-    if annotated is not None:
-        annotated.id = doc.id
-        return annotated.to_dict()
-    return {"schema": "policy_nlp.document/v1", "id": doc.id, "error": error}
+def _parquet_ids(parquet: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    done: set[str] = set()
+    for batch in pq.ParquetFile(parquet).iter_batches(columns=["id"]):
+        done.update(str(v) for v in batch.column(0).to_pylist())
+    return done
 
 
-def _summary_row(rec: dict, labels: Sequence[str]) -> dict:
+def iter_records(output: str | Path) -> Iterator[dict]:
+    """The records of a JSONL or Parquet output, one at a time (flat memory)."""
+    output = Path(output)
+    if output.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
+            for row in batch.to_pylist():
+                if row["document"] is not None:
+                    yield json.loads(row["document"])
+                else:
+                    yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
+        return
+    with open(output, encoding="utf-8") as src:
+        for line in src:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _content_units(rec: dict) -> list[dict]:
+    return [u for u in rec.get("units") or [] if u["kind"] != "boilerplate"]
+
+
+def summary_row(rec: dict, labels: Sequence[str]) -> dict:
+    """A summary CSV row: counts of units, and per label its units and share of the content units
+    (all units but boilerplate)."""
     row = {"id": rec.get("id"), "error": rec.get("error") or ""}
     units = rec.get("units") or []
-    content = [u for u in units if u["kind"] != "boilerplate"]
+    content = _content_units(rec)
     row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
                 "headings": sum(u["kind"] == "heading" for u in units)})
     for label in labels:
@@ -88,50 +138,80 @@ def _summary_row(rec: dict, labels: Sequence[str]) -> dict:
     return row
 
 
-def write_summary_csv(output_jsonl: Path, summary_csv: Path, labels: Sequence[str]) -> int:
-    """One row per report of a JSONL output: unit counts and the share of units per label."""
+def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Sequence[str]) -> int:
+    """One row per report of a JSONL/Parquet output: unit counts and the share of units per label.
+    Returns the number of rows; the file appears complete or not at all."""
+    summary_csv = Path(summary_csv)
     rows = 0
     tmp = summary_csv.with_name(summary_csv.name + ".tmp")
     fields = ["id", "error", "characters", "units", "content_units", "headings"]
     fields += [f"{label}_{kind}" for label in labels for kind in ("units", "share")]
-    with open(output_jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8", newline="") as dst:
+    with open(tmp, "w", encoding="utf-8", newline="") as dst:
         writer = csv.DictWriter(dst, fieldnames=fields)
         writer.writeheader()
-        for line in src:
-            writer.writerow(_summary_row(json.loads(line), labels))
+        for rec in iter_records(output):
+            writer.writerow(summary_row(rec, labels))
             rows += 1
     os.replace(tmp, summary_csv)
     return rows
 
 
-def jsonl_to_parquet(jsonl: Path, parquet: Path, chunk: int = 256) -> None:
-    """Convert a JSONL output to Parquet in chunks (flat memory): id, error, counts, the document JSON."""
+PARQUET_COLUMNS = (("id", "string"), ("error", "string"), ("characters", "int64"), ("units", "int64"),
+                   ("document", "string"))
+
+
+def _parquet_schema():
+    import pyarrow as pa
+
+    return pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
+
+
+def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool = False, chunk: int = 256,
+                     chunk_bytes: int = 64 << 20) -> int:
+    """Write `parquet` from a JSONL output in chunks (flat memory): id, error, characters, units and the
+    document JSON (null for error records). `keep_existing`: first copy the rows of the existing
+    `parquet` and skip the JSONL records whose id it already holds. Returns the number of rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("id", pa.string()), ("error", pa.string()), ("characters", pa.int64()),
-                        ("units", pa.int64()), ("document", pa.string())])
+    schema = _parquet_schema()
     tmp = parquet.with_name(parquet.name + ".tmp")
-    with pq.ParquetWriter(tmp, schema) as writer, open(jsonl, encoding="utf-8") as src:
-        batch: list[dict] = []
-
-        def flush():
-            if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch.clear()
-
-        for line in src:
-            rec = json.loads(line)
-            batch.append({"id": rec.get("id"), "error": rec.get("error"), "characters": len(rec.get("text") or ""),
-                          "units": len(rec.get("units") or []),
-                          "document": None if rec.get("error") else line.rstrip("\n")})
-            if len(batch) >= chunk:
-                flush()
-        flush()
+    kept: set[str] = set()
+    rows = 0
+    with pq.ParquetWriter(tmp, schema) as writer:
+        if keep_existing and parquet.exists():
+            for batch in pq.ParquetFile(parquet).iter_batches(batch_size=chunk):
+                table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
+                writer.write_table(table)
+                kept.update(str(v) for v in batch.column("id").to_pylist())
+                rows += batch.num_rows
+        batch_rows: list[dict] = []
+        size = 0
+        if jsonl is not None and jsonl.exists():
+            with open(jsonl, encoding="utf-8") as src:
+                for line in src:
+                    if not line.strip():
+                        continue
+                    rec = json.loads(line)
+                    if str(rec.get("id")) in kept:
+                        continue
+                    batch_rows.append({"id": rec.get("id"), "error": rec.get("error"),
+                                       "characters": len(rec.get("text") or ""),
+                                       "units": len(rec.get("units") or []),
+                                       "document": None if rec.get("error") else line.rstrip("\n")})
+                    size += len(line)
+                    if len(batch_rows) >= chunk or size >= chunk_bytes:
+                        writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
+                        rows += len(batch_rows)
+                        batch_rows, size = [], 0
+        if batch_rows:
+            writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
+            rows += len(batch_rows)
     os.replace(tmp, parquet)
+    return rows
 
 
-# -- the run ----------------------------------------------------------------------------------------------
+# -- annotating a stream, robustly -------------------------------------------------------------------------
 def _screen(docs: Iterable[InputDocument], done: set[str], max_chars: int,
             summary: BatchSummary) -> Iterator[tuple[InputDocument, str | None]]:
     for doc in docs:
@@ -140,19 +220,35 @@ def _screen(docs: Iterable[InputDocument], done: set[str], max_chars: int,
             continue
         error = doc.error
         if error is None and not doc.text.strip():
-            error = "empty document: nothing to annotate"
+            error = error_text("E056", id=doc.id)
         if error is None and len(doc.text) > max_chars:
-            error = DataError("E022", size=len(doc.text), limit=max_chars).message
+            error = error_text("E022", size=len(doc.text), limit=max_chars)
+        if error is not None:
+            doc.text = None  # an enormous document is not kept while it waits for its turn
         yield doc, error
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def count_pending(paths: Sequence[str | Path], done: set[str], id_column: str | None = None) -> int | None:
+    """How many input documents are not in `done` yet, or None if the inputs cannot be counted."""
+    try:
+        return sum(1 for doc_id in iter_ids(paths, id_column) if doc_id not in done)
+    except Exception:
+        return None
 
 
 def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None, n_process: int = 1,
                     batch_size: int = 8, text_column: str = "text", id_column: str | None = None,
                     summary_csv: str | Path | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                    progress: Callable[[int, int, int | None], None] | None = None) -> BatchSummary:
-    """Annotate every input document into `output` (.jsonl or .parquet); resumable; returns a summary.
+                    progress: Callable[[BatchProgress], None] | None = None) -> BatchSummary:
+    """Annotate every input document into `output` (.jsonl or .parquet) and return a `BatchSummary`.
 
-    `progress(documents_done, characters_done, documents_total_or_None)` is called after each document.
+    Streaming: one record per document is appended (and flushed) as soon as it is done, in input order.
+    Resumable: ids already complete in the output are skipped; a truncated last line is repaired.
+    Parquet output is written through a JSONL journal (`OUTPUT.partial.jsonl`) and merged with the rows
+    an existing `output` holds; an interrupted or failed run leaves the journal (or, on an exception, the
+    Parquet file with what was finished), and the same call finishes the rest.
+    `progress(BatchProgress)` is called after each document written.
     """
     from .api import model_info
     from .pipeline import default_pipeline
@@ -163,57 +259,92 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
         raise DataError("E053", path=output)
     journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
     nlp = nlp or default_pipeline()
-    info = model_info(nlp)
-    labels = info.get("labels", [])
+    labels = model_info(nlp).get("labels", [])
     summary = BatchSummary(label_counts={label: 0 for label in labels})
-    sources = list_sources(paths)
-    total = None if any(p.suffix.lower() in (".jsonl", ".csv", ".parquet", ".json") for _, p in sources) \
-        else len(sources)
     done = completed_ids(journal)
+    if suffix == ".parquet" and output.exists():
+        done |= _parquet_ids(output)
+    total = count_pending(paths, done, id_column)
     journal.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     screened = _screen(iter_inputs(paths, text_column, id_column), done, max_chars, summary)
-    pending: list[tuple[InputDocument, str]] = []  # failed documents wait for their turn to keep order
+    if progress:
+        progress(BatchProgress(0, total, 0, 0, 0))
 
-    def good_inputs() -> Iterator[tuple[str, InputDocument]]:
-        for doc, error in screened:
-            if error is None:
-                yield doc.text, doc
-            else:
-                pending.append((doc, error))
+    def finish_parquet() -> None:
+        if suffix == ".parquet":
+            if not output.exists() or (journal.exists() and journal.stat().st_size > 0):
+                jsonl_to_parquet(journal, output, keep_existing=True)
+            journal.unlink(missing_ok=True)
 
-    with open(journal, "a", encoding="utf-8") as out:
-        def write(rec: dict) -> None:
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            out.flush()
-            summary.documents += 1
-            if progress:
-                progress(summary.documents + summary.skipped, summary.characters, total)
-
-        def drain() -> None:
-            while pending:
-                doc, error = pending.pop(0)
-                summary.failed += 1
-                summary.errors.append({"id": doc.id, "error": error})
-                write(_record(doc, None, error))
-
-        for spacy_doc, doc in nlp.pipe(good_inputs(), as_tuples=True, n_process=n_process, batch_size=batch_size):
-            drain()
-            annotated = AnnotatedDocument.from_doc(spacy_doc, info)
-            summary.units += len(annotated.units)
-            summary.characters += len(doc.text)
-            for label, n in annotated.label_counts().items():
-                summary.label_counts[label] = summary.label_counts.get(label, 0) + n
-            write(_record(doc, annotated, None))
-        drain()
+    items = ((doc.id, doc.text, error) for doc, error in screened)
+    try:
+        with open(journal, "a", encoding="utf-8") as out:
+            for result in annotate_items(items, nlp, n_process=n_process, batch_size=batch_size):
+                out.write(result.line + "\n")
+                out.flush()
+                summary.documents += 1
+                if result.error is not None:
+                    summary.failed += 1
+                    if len(summary.errors) < MAX_ERRORS_KEPT:
+                        summary.errors.append({"id": result.id, "error": result.error})
+                else:
+                    summary.units += result.units
+                    summary.characters += result.characters
+                    for label, n in result.label_counts.items():
+                        summary.label_counts[label] = summary.label_counts.get(label, 0) + n
+                if progress:
+                    progress(BatchProgress(summary.documents, total, summary.characters, summary.skipped,
+                                           summary.failed))
+    except BaseException:
+        summary.seconds = time.perf_counter() - start
+        try:  # a failed run keeps what it finished, in the output format asked for
+            finish_parquet()
+        except Exception:
+            pass  # the journal is still there: the next run finishes from it
+        raise
     summary.seconds = time.perf_counter() - start
-    if suffix == ".parquet":
-        jsonl_to_parquet(journal, output)
+    finish_parquet()
     if summary_csv:
-        write_summary_csv(journal, Path(summary_csv), labels)
-    if suffix == ".parquet":
-        journal.unlink()
+        write_summary_csv(output, summary_csv, labels)
     return summary
+
+
+def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | None, *, nlp=None,
+                          text_column: str = "text", id_column: str | None = None,
+                          max_chars: int = DEFAULT_MAX_CHARS
+                          ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
+    """Annotate each input; with `out_dir`, write one `<name>.json` per input (the file's stem, or the id
+    made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path)."""
+    from .pipeline import default_pipeline
+
+    nlp = nlp or default_pipeline()
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, BatchSummary())
+    for result in annotate_items(((doc.id, doc.text, error) for doc, error in screened), nlp):
+        target = None
+        annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
+        if annotated is not None:
+            if out_dir is not None:
+                target = out_dir / (_file_name(result.id, taken) + ".json")
+                tmp = target.with_name(target.name + ".tmp")
+                tmp.write_text(annotated.to_json(), encoding="utf-8")
+                os.replace(tmp, target)
+        yield result.id, annotated, result.error, target
+
+
+def _file_name(doc_id: str, taken: set[str]) -> str:
+    name = Path(doc_id).stem if doc_id.lower().endswith(".txt") else doc_id
+    name = re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    taken.add(candidate)
+    return candidate
 
 
 # -- datasets ----------------------------------------------------------------------------------------------
@@ -221,6 +352,7 @@ _WORKER_NLP = {}
 
 
 def _worker_pipeline(model: str | None, segmenter: str):
+    """The pipeline of this (worker) process, loaded once per model and segmenter."""
     key = (model, segmenter)
     if key not in _WORKER_NLP:
         from .pipeline import load
@@ -229,22 +361,34 @@ def _worker_pipeline(model: str | None, segmenter: str):
     return _WORKER_NLP[key]
 
 
-def _map_batch(batch: dict, text_column: str, model: str | None, segmenter: str) -> dict:
-    from .api import annotate
+def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str | None, segmenter: str) -> dict:
+    from .api import annotate, model_info
 
     nlp = _worker_pipeline(model, segmenter)
-    out = {"policy_nlp": [], "n_units": [], "policy_nlp_error": []}
-    labels = list(nlp.get_pipe("policy_nlp_themes").labels)
-    shares = {label: [] for label in labels}
-    for text in batch[text_column]:
-        if not isinstance(text, str) or not text.strip():
+    labels = list(model_info(nlp).get("labels", []))
+    out: dict[str, list] = {"policy_nlp": [], "n_units": [], "policy_nlp_error": []}
+    shares: dict[str, list[float]] = {label: [] for label in labels}
+    ids = batch[id_column] if id_column else [None] * len(batch[text_column])
+    for text, doc_id in zip(batch[text_column], ids):
+        doc, error = None, None
+        if not isinstance(text, str):
+            error = error_text("E059", column=text_column, id=doc_id, type=type(text).__name__)
+        elif not text.strip():
+            error = error_text("E056", id=doc_id)
+        else:
+            try:
+                doc = annotate(text, nlp=nlp)
+            except Exception as exc:
+                error = error_text("E055", id=doc_id, detail=f"{type(exc).__name__}: {exc}")
+        if doc is None:
             out["policy_nlp"].append(None)
             out["n_units"].append(0)
-            out["policy_nlp_error"].append("empty document" if isinstance(text, str) else "not text")
+            out["policy_nlp_error"].append(error)
             for label in labels:
                 shares[label].append(0.0)
             continue
-        doc = annotate(text, nlp=nlp)
+        if doc_id is not None:
+            doc.id = str(doc_id)
         out["policy_nlp"].append(doc.to_json(indent=None))
         out["n_units"].append(len(doc.units))
         out["policy_nlp_error"].append(None)
@@ -255,13 +399,18 @@ def _map_batch(batch: dict, text_column: str, model: str | None, segmenter: str)
     return out
 
 
-def annotate_dataset(dataset, text_column: str = "text", *, model: str | None = None, segmenter: str = "pkuseg",
-                     num_proc: int | None = None, batch_size: int = 16):
-    """Add reviewer JSON (`policy_nlp`), `n_units`, `policy_nlp_error` and `share_<label>` columns to a
-    `datasets.Dataset`, with `Dataset.map(batched=True, num_proc=...)`. `model`: a pipeline directory
-    (default: the shipped model); each worker process loads it once."""
-    if text_column not in dataset.column_names:
-        raise DataError("E051", path="dataset", column=text_column, columns=", ".join(dataset.column_names))
+def annotate_dataset(dataset, text_column: str = "text", *, id_column: str | None = None,
+                     model: str | Path | None = None, segmenter: str = "pkuseg", num_proc: int | None = None,
+                     batch_size: int = 16):
+    """Add reviewer JSON (`policy_nlp`, a JSON string or None), `n_units`, `policy_nlp_error` (None or
+    `[CODE] message`) and `share_<label>` (share of the non-boilerplate units) columns to a
+    `datasets.Dataset`, with `Dataset.map(batched=True, num_proc=...)`. A bad row gets its error and the
+    map goes on. `model`: a pipeline directory (default: the shipped model); each worker process loads it
+    once. `id_column`: copied into the reviewer JSON's `id`."""
+    for column in (text_column, id_column):
+        if column is not None and column not in dataset.column_names:
+            raise DataError("E051", path="dataset", column=column, columns=", ".join(dataset.column_names))
     return dataset.map(_map_batch, batched=True, batch_size=batch_size, num_proc=num_proc,
-                       fn_kwargs={"text_column": text_column, "model": model, "segmenter": segmenter},
+                       fn_kwargs={"text_column": text_column, "id_column": id_column,
+                                  "model": None if model is None else str(model), "segmenter": segmenter},
                        desc="policy_nlp")

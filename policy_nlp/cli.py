@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import PolicyNLPError
+from .errors import DataError, PolicyNLPError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Sentence-level themes of Chinese rule-of-law government reports.")
@@ -60,31 +60,38 @@ def download(
 
 @app.command()
 def annotate(
-    inputs: List[Path] = typer.Argument(..., help="Report files (.txt), directories, or .jsonl/.csv/.parquet tables."),
+    inputs: List[Path] = typer.Argument(..., help="Report files (.txt), directories (their *.txt, recursively), "
+                                                  "or .jsonl/.csv/.parquet tables."),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="A .jsonl or .parquet file (resumable), or a directory for one "
-                                               ".json per input. Default: print JSON to stdout."),
+                                          help="A .jsonl or .parquet file (streamed, resumable), or a directory "
+                                               "for one .json per input. Default: print JSON to stdout."),
     model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
     segmenter: str = typer.Option("pkuseg", help="pkuseg, or char (offline, no weights)."),
-    n_process: int = typer.Option(1, "--n-process", help="Worker processes."),
-    batch_size: int = typer.Option(8, "--batch-size"),
+    n_process: int = typer.Option(1, "--n-process", min=1, help="Worker processes (with -o FILE.jsonl/.parquet)."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
-    id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#row)."),
-    summary: Optional[Path] = typer.Option(None, help="Write a per-report summary CSV."),
+    id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
+    summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary CSV."),
     max_chars: int = typer.Option(20_000_000, help="Documents longer than this are recorded as errors."),
     fmt: str = typer.Option("json", "--format", help="Without -o: json (reviewer JSON) or table (one line per unit)."),
+    progress: bool = typer.Option(True, help="Show a progress bar (with -o FILE.jsonl/.parquet)."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
     from .pipeline import load
 
+    batch_output = output is not None and output.suffix.lower() in (".jsonl", ".parquet")
+    if output is not None and not batch_output and output.suffix and not output.is_dir():
+        _fail(DataError("E053", path=output))
+    if not batch_output and fmt not in ("json", "table"):
+        raise typer.BadParameter("use json or table", param_hint="--format")
     try:
         nlp = load(model, segmenter=segmenter)
-        if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
-            run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars)
+        if batch_output:
+            run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
+                      show_progress=progress)
         else:
-            if fmt not in ("json", "table"):
-                raise typer.BadParameter("use json or table", param_hint="--format")
-            annotate_files(inputs, output, nlp, fmt)
+            annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
+                           max_chars=max_chars)
     except PolicyNLPError as exc:
         _fail(exc)
 
@@ -99,64 +106,75 @@ def format_table(doc) -> str:
     return "\n".join(lines)
 
 
-def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json") -> None:
-    from .api import annotate as annotate_text
-    from .inputs import iter_inputs
+def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json", *,
+                   text_column: str = "text", id_column: Optional[str] = None,
+                   max_chars: int = 20_000_000) -> None:
+    """Without -o: reviewer JSON (or a table) of each input on stdout; with -o DIR: one .json per input.
+    Errors go to stderr with the input's name; exit code 1 only if every input failed."""
+    from .batch import annotate_to_directory
 
-    if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
     failures = total = 0
-    for doc in iter_inputs(inputs):
+    for doc_id, result, error, target in annotate_to_directory(inputs, output, nlp=nlp, text_column=text_column,
+                                                              id_column=id_column, max_chars=max_chars):
         total += 1
-        if doc.error:
+        if result is None:
             failures += 1
-            _say(f"{doc.id}: {doc.error}")
-            continue
-        result = annotate_text(doc.text, nlp=nlp)
-        result.id = doc.id
-        if output is None:
+            _say(f"{doc_id}: {error}")
+        elif target is None:
             typer.echo(result.to_json() if fmt == "json" else format_table(result))
         else:
-            target = output / (Path(doc.id).stem + ".json")
-            target.write_text(result.to_json(), encoding="utf-8")
-            _say(f"{doc.id} → {target} ({len(result.units)} units)")
+            _say(f"{doc_id} → {target} ({len(result.units)} units)")
     if total and failures == total:
+        _say(f"Error {DataError('E052', count=total)}")
         raise typer.Exit(code=1)
 
 
-def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars) -> None:
+def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
+              show_progress: bool = True) -> None:
+    """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
+    when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
 
     from .batch import annotate_corpus
 
-    bar = tqdm(unit="doc", file=sys.stderr, dynamic_ncols=True)
-    start_chars = [0]
+    bar = None
 
-    def progress(done: int, chars: int, total: Optional[int]) -> None:
-        if total is not None and bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
+    def on_progress(p) -> None:
+        nonlocal bar
+        if not show_progress:
+            return
+        if bar is None:
+            bar = tqdm(total=p.total, unit="doc", desc="annotate", file=sys.stderr, dynamic_ncols=True)
         elapsed = bar.format_dict.get("elapsed") or 1e-9
-        bar.set_postfix_str(f"{(chars - start_chars[0]) / elapsed:,.0f} chars/s")
+        bar.set_postfix_str(f"{p.characters / elapsed:,.0f} chars/s, {p.failed} failed"
+                            + (f", {p.skipped} already done" if p.skipped else ""), refresh=False)
+        bar.update(p.done - bar.n)
 
     try:
         result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                  text_column=text_column, id_column=id_column, summary_csv=summary,
-                                 max_chars=max_chars, progress=progress)
+                                 max_chars=max_chars, progress=on_progress)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    if summary:
+        _say(f"summary written to {summary}")
     if result.all_failed:
+        _say(f"Error {DataError('E052', count=result.documents)}")
         raise typer.Exit(code=1)
 
 
 @app.command()
 def train(
-    data: List[Path] = typer.Option(..., "--data", help="Unit JSONL files and/or reviewer JSON files."),
+    data: List[Path] = typer.Option(..., "--data", help="Unit JSONL files, reviewer JSON files (units marked "
+                                                        "\"reviewed\": true), or directories of them; repeatable, "
+                                                        "later files override earlier ones."),
     out: Path = typer.Option(..., "--out", help="Where to write the pipeline directory."),
     from_model: Optional[Path] = typer.Option(None, "--from", help="Take settings and known labels from this pipeline."),
     seeds: Optional[Path] = typer.Option(None, help="Directory of the documents named in the JSONL 'doc' fields."),
-    allow_new_labels: bool = typer.Option(False, help="Accept labels beyond the known ones (e.g. a sixth theme)."),
+    allow_new_labels: bool = typer.Option(False, help="Also accept new labels that look like misspellings of "
+                                                      "known ones (new labels are accepted otherwise)."),
     allow_rare_labels: bool = typer.Option(False, help="Train labels with fewer than 5 positives (with a warning)."),
     cv: bool = typer.Option(True, help="Run leave-one-document-out cross-validation and store it in meta.json."),
 ):
@@ -168,6 +186,9 @@ def train(
                         allow_rare_labels=allow_rare_labels, cv=cv, progress=_say)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2)
     if meta.get("cv"):
         from .evaluation import format_metrics
 
@@ -185,22 +206,28 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", help="Also write the metrics as JSON."),
 ):
     """Score a model (or leave-one-document-out training) on labelled units."""
-    from .evaluation import cross_validate, evaluate as evaluate_fn, format_metrics
+    from .evaluation import cross_validate, evaluate as evaluate_fn, format_metrics, format_per_document
     from .pipeline import shipped_model_path
 
+    if cv is not None and model is not None:
+        raise typer.BadParameter("--model and --cv exclude each other: --cv lodo trains its own models",
+                                 param_hint="--cv")
     try:
         if cv is not None:
             if cv != "lodo":
-                raise typer.BadParameter("only --cv lodo is supported", param_hint="--cv")
+                raise DataError("E073", mode=cv)
             metrics = cross_validate(data, seeds, progress=_say)
-            title = "leave-one-document-out:"
+            title = "leave-one-document-out (each document scored by a model trained on the others):"
         else:
+            _say(f"scoring {model or shipped_model_path()}")
             metrics = evaluate_fn(model or shipped_model_path(), data, seeds)
             title = f"model {model or shipped_model_path()}:"
     except PolicyNLPError as exc:
         _fail(exc)
     typer.echo(format_metrics(metrics, title))
+    typer.echo(format_per_document(metrics))
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
         _say(f"metrics written to {output}")
 

@@ -124,6 +124,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E058", "{path}:{line}: a damaged record in the middle of the output ({detail}).",
                   "Only a truncated last line is repaired automatically: delete the damaged line (its document "
                   "is then annotated again by the same command) or write to a new output."),
+        ErrorSpec("E060", "A worker process died while annotating a batch holding document '{id}'.",
+                  "Rerun the same command: finished documents are kept and this one is tried again after you "
+                  "delete its error record; if it fails again, annotate it alone (policy-nlp annotate FILE) "
+                  "to see why, or lower --n-process if memory ran out."),
         ErrorSpec("E059", "Column '{column}' of row '{id}' holds {type}, not text.",
                   "Fill the text column with strings, or name the right column with --text-column."),
     )
@@ -156,6 +160,11 @@ class InputTypeError(PolicyNLPError, TypeError):
 
 class DataError(PolicyNLPError, ValueError):
     """Labelled data or input documents are malformed."""
+
+
+def error_text(code: str, **fields) -> str:
+    """An error as recorded in an output record: `[CODE] message`."""
+    return f"[{code}] {CATALOGUE[code].message.format(**fields)}"
 
 
 def raise_error(cls: type[PolicyNLPError], code: str, **fields):

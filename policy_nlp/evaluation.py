@@ -18,12 +18,14 @@ from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
 
 
 def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list[list[str]]:
-    """For each gold unit, the labels of the predicted unit that overlaps it most ([] if none)."""
-    units = sorted(predicted.units, key=lambda u: u.start)
-    starts = [u.start for u in units]
-    out = []
+    """For each gold unit, the labels of the predicted unit that overlaps it most in characters ([] if
+    none; a tie goes to the earlier unit). A predicted unit spanning two gold units lends its labels to
+    both; a gold unit split in two gets the labels of its larger part. Predicted units do not overlap."""
     import bisect
 
+    units = sorted(predicted.units, key=lambda u: (u.start, u.end))
+    starts = [u.start for u in units]
+    out = []
     for g in gold:
         i = max(bisect.bisect_right(starts, g.start) - 1, 0)
         best, best_overlap = None, 0
@@ -48,7 +50,8 @@ def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         fn = int((Y[:, j] & ~P[:, j]).sum())
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        # Undefined (None) when the label is neither in the gold data nor predicted: left out of macro F1.
+        f1 = (2 * tp / (2 * tp + fp + fn) if tp else 0.0) if tp + fp + fn else None
         per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(Y[:, j].sum()),
                             "tp": tp, "fp": fp, "fn": fn}
     tp = sum(v["tp"] for v in per_label.values())
@@ -67,7 +70,8 @@ def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         "labels": labels,
         "units": len(gold),
         "per_label": per_label,
-        "macro_f1": float(np.mean([v["f1"] for v in per_label.values()])) if labels else 0.0,
+        "macro_f1": float(np.mean(defined)) if (defined := [v["f1"] for v in per_label.values()
+                                                            if v["f1"] is not None]) else 0.0,
         "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
         "exact_set_accuracy": float((Y == P).all(axis=1).mean()) if len(gold) else 0.0,
         "confused_pairs": [{"gold": g, "predicted": p, "count": c}
@@ -80,14 +84,28 @@ def format_metrics(metrics: dict, title: str = "") -> str:
     lines = [title] if title else []
     lines.append(f"{'label':<24}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label, m in metrics["per_label"].items():
-        lines.append(f"{label:<24}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10d}")
+        f1 = "-" if m["f1"] is None else f"{m['f1']:.3f}"
+        lines.append(f"{label:<24}{m['precision']:>10.3f}{m['recall']:>10.3f}{f1:>10}{m['support']:>10d}")
     lines.append(f"{'macro F1':<24}{metrics['macro_f1']:>30.3f}")
     lines.append(f"{'micro F1':<24}{metrics['micro_f1']:>30.3f}")
     lines.append(f"{'exact-set accuracy':<24}{metrics['exact_set_accuracy']:>30.3f}   ({metrics['units']} units)")
+    if metrics.get("labels_not_in_model"):
+        lines.append("gold labels the model does not have (scored as missed): "
+                     + ", ".join(metrics["labels_not_in_model"]))
     if metrics["confused_pairs"]:
         lines.append("most confused (gold label missed → label predicted instead):")
         for c in metrics["confused_pairs"]:
             lines.append(f"  {c['gold']:<22} → {c['predicted']:<22} {c['count']:>4}")
+    return "\n".join(lines)
+
+
+def format_per_document(metrics: dict) -> str:
+    """One line per document: units, macro and micro F1, exact-set accuracy."""
+    docs = metrics.get("per_document") or {}
+    lines = [f"{'document':<32}{'units':>7}{'macro F1':>10}{'micro F1':>10}{'exact':>8}"]
+    for doc, m in docs.items():
+        lines.append(f"{doc:<32}{m['units']:>7d}{m['macro_f1']:>10.3f}{m['micro_f1']:>10.3f}"
+                     f"{m['exact_set_accuracy']:>8.3f}")
     return "\n".join(lines)
 
 
@@ -113,27 +131,34 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
     from .pipeline import load
 
     nlp = load(model, segmenter=segmenter)
-    labels = list(nlp.get_pipe("policy_nlp_themes").labels)
-    corpus = read_corpus(data, seeds_dir, known_labels=labels, allow_new_labels=True)
-    overall, per_doc = score_corpus(corpus, lambda name, text: annotate(text, nlp=nlp), labels)
-    return {"mode": "model", "model": str(model), **overall, "per_document": per_doc}
+    model_labels = list(nlp.get_pipe("policy_nlp_themes").labels)
+    corpus = read_corpus(data, seeds_dir, known_labels=model_labels)
+    # Gold labels the model does not know are scored too (all missed), not dropped.
+    extra = [label for label in corpus.labels if label not in model_labels]
+    overall, per_doc = score_corpus(corpus, lambda name, text: annotate(text, nlp=nlp), model_labels + extra)
+    return {"mode": "model", "model": str(model), **overall, "labels_not_in_model": extra,
+            "documents": sorted(corpus.documents), "data_files": corpus.file_hashes, "per_document": per_doc}
 
 
 def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
                    corpus: LabelledCorpus | None = None, progress: Callable[[str], None] | None = None,
                    **model_options) -> dict:
     """Leave-one-document-out: each document is scored by a model trained on the others only, with
-    thresholds tuned inside those others."""
+    thresholds tuned inside those others (`model_options`: C, part_labels, cache for `fit_theme_model`)."""
     from .api import annotate
     from .pipeline import THEMES, create_pipeline
     from .training import fit_theme_model
 
     corpus = corpus or read_corpus(data, seeds_dir)
+    if progress and data is not None:
+        for line in corpus.report:
+            progress(line if line.startswith("WARNING") else f"note: {line}")
     docs = list(corpus.documents)
     if len(docs) < 2:
         raise DataError("E041", minimum=2, count=len(docs))
     nlp = create_pipeline("char")
     themes = nlp.get_pipe(THEMES)
+    model_options.setdefault("cache", {})
 
     def predict(name: str, text: str) -> AnnotatedDocument:
         if progress:
@@ -142,4 +167,5 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
         return annotate(text, nlp=nlp)
 
     overall, per_doc = score_corpus(corpus, predict, corpus.labels)
-    return {"mode": "lodo", **overall, "per_document": per_doc}
+    return {"mode": "lodo", **overall, "documents": docs, "data_files": corpus.file_hashes,
+            "per_document": per_doc}

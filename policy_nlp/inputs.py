@@ -10,9 +10,9 @@ import codecs
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from .errors import DataError
+from .errors import DataError, error_text
 
 TABLE_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 TEXT_SUFFIXES = {".txt"}
@@ -70,31 +70,87 @@ def _text_file(path: Path, shown: str) -> InputDocument:
     try:
         text, encoding = decode_bytes(path.read_bytes())
     except UnicodeDecodeError:
-        return InputDocument(shown, None, DataError("E021", path=shown).message)
+        return InputDocument(shown, None, error_text("E021", path=shown))
     except OSError as exc:
-        return InputDocument(shown, None, f"cannot read {shown}: {exc.strerror}")
+        return InputDocument(shown, None, error_text("E057", path=shown, detail=exc.strerror or exc))
     return InputDocument(shown, text, None, encoding)
 
 
-def _table_rows(path: Path, text_column: str, id_column: str | None) -> Iterator[InputDocument]:
+def _load_table(path: Path, columns: Sequence[str] | None = None):
     import datasets
 
     kind = TABLE_SUFFIXES[path.suffix.lower()]
     ds = datasets.load_dataset(kind, data_files=str(path), split="train", streaming=True)
-    columns = list(ds.features) if ds.features else None
-    if columns is not None:
-        for col in (text_column, id_column):
-            if col is not None and col not in columns:
-                raise DataError("E051", path=path, column=col, columns=", ".join(columns))
-    for i, row in enumerate(ds):
-        if columns is None and text_column not in row:
-            raise DataError("E051", path=path, column=text_column, columns=", ".join(row))
-        doc_id = str(row[id_column]) if id_column else f"{path}#{i}"
+    if columns is not None and ds.features:
+        present = [c for c in columns if c in ds.features]
+        if present:
+            ds = ds.select_columns(present)
+    return ds
+
+
+def _check_columns(path: Path | str, found: Sequence[str], text_column: str | None, id_column: str | None) -> None:
+    for col in (text_column, id_column):
+        if col is not None and col not in found:
+            raise DataError("E051", path=path, column=col, columns=", ".join(found))
+
+
+def _row_id(shown: str, i: int, row: dict, id_column: str | None) -> str:
+    """The id of a table row: the id column's value, or `FILE#ROW` (the same on every rerun)."""
+    if id_column:
+        value = row.get(id_column)
+        if value is not None and str(value).strip():
+            return str(value)
+    return f"{shown}#{i}"
+
+
+def _table_rows(path: Path, shown: str, text_column: str, id_column: str | None) -> Iterator[InputDocument]:
+    """The rows of a JSONL/CSV/Parquet table, streamed. A wrong column name raises E051; rows that
+    cannot be parsed end the table with one error document (id `FILE#ROW` of the first row lost)."""
+    ds = _load_table(path)
+    if ds.features:
+        _check_columns(shown, list(ds.features), text_column, id_column)
+    i = 0
+    rows = iter(ds)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # a malformed line or file: record it and go on with the next input
+            yield InputDocument(f"{shown}#{i}", None, error_text(
+                "E054", path=shown, row=i, detail=f"{type(exc).__name__}: {exc}"))
+            return
+        if i == 0 and not ds.features:
+            _check_columns(shown, list(row), text_column, id_column)
+        doc_id = _row_id(shown, i, row, id_column)
         text = row.get(text_column)
         if not isinstance(text, str):
-            yield InputDocument(doc_id, None, f"column '{text_column}' holds {type(text).__name__}, not text")
+            yield InputDocument(doc_id, None, error_text("E059", column=text_column, id=doc_id,
+                                                         type=type(text).__name__))
         else:
             yield InputDocument(doc_id, text)
+        i += 1
+
+
+def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
+    """The ids `_table_rows` will give, reading only the id column where the format allows it."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        if not id_column or id_column not in pf.schema_arrow.names:
+            for i in range(pf.metadata.num_rows):
+                yield f"{shown}#{i}"
+            return
+        i = 0
+        for batch in pf.iter_batches(columns=[id_column], batch_size=65536):
+            for value in batch.column(0).to_pylist():
+                yield _row_id(shown, i, {id_column: value}, id_column)
+                i += 1
+        return
+    ds = _load_table(path, [id_column] if id_column else None)
+    for i, row in enumerate(ds):
+        yield _row_id(shown, i, row, id_column)
 
 
 def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
@@ -117,10 +173,46 @@ def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
     sources = list_sources(paths)
     if not sources:
         raise DataError("E050", paths=", ".join(map(str, paths)))
+    unique = _Unique()
     for shown, path in sources:
         if not path.exists():
-            yield InputDocument(shown, None, f"no such file: {shown}")
+            docs: Iterable[InputDocument] = [InputDocument(shown, None, error_text(
+                "E057", path=shown, detail="no such file"))]
         elif path.suffix.lower() in TABLE_SUFFIXES:
-            yield from _table_rows(path, text_column, id_column)
+            docs = _table_rows(path, shown, text_column, id_column)
         else:
-            yield _text_file(path, shown)
+            docs = [_text_file(path, shown)]
+        for doc in docs:
+            doc.id = unique(doc.id)
+            yield doc
+
+
+class _Unique:
+    """Makes ids unique in input order: the second 'x' becomes 'x#2', the third 'x#3' (stable on rerun)."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, doc_id: str) -> str:
+        n = self.seen.get(doc_id, 0) + 1
+        self.seen[doc_id] = n
+        if n == 1:
+            return doc_id
+        candidate = f"{doc_id}#{n}"
+        while candidate in self.seen:
+            n += 1
+            candidate = f"{doc_id}#{n}"
+        self.seen[candidate] = 1
+        return candidate
+
+
+def iter_ids(paths: Sequence[str | Path], id_column: str | None = None) -> Iterator[str]:
+    """The ids of every input document, in order, without reading the texts of text files (tables are
+    read for their ids or row count). Used to count the work ahead for progress and resume."""
+    unique = _Unique()
+    for shown, path in list_sources(paths):
+        if path.exists() and path.suffix.lower() in TABLE_SUFFIXES:
+            for doc_id in _table_ids(path, shown, id_column):
+                yield unique(doc_id)
+        else:
+            yield unique(shown)

@@ -2,14 +2,16 @@
 
 Reads unit JSONL files (`{"doc", "start", "end", "text", "kind", "labels"}` per line, `doc` naming a file
 of the seed directory) and reviewer JSON files written by `annotate` (only units marked
-`"reviewed": true` are taken: the rest are model output, not labels). Every problem is reported with
-file and line (`DataError`, codes E030–E040). `load_dataset` returns a Hugging Face `datasets.Dataset`.
+`"reviewed": true` are taken: the rest are model output, not labels; they still give the document's
+structure to the features). Every problem is reported with file and line (`DataError`, codes E030–E042,
+E070–E071). The label set comes from the data: a label that is not known is a new label unless it looks
+like a misspelling of a known (or more frequent) label. `load_dataset` returns a `datasets.Dataset`.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -50,13 +52,20 @@ class LabelledCorpus:
     labels: list[str]
     report: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    # Unlabelled units (start, end, kind) of a document that give the labelled ones their context
+    # (sections, position): the unreviewed units of reviewer files.
+    context_units: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    new_labels: list[str] = field(default_factory=list)
 
     def units_of(self, doc: str) -> list[UnitRecord]:
         return [u for u in self.units if u.doc == doc]
 
     def label_counts(self) -> dict[str, int]:
+        """Positive units per label (boilerplate units are not trained on, so their labels do not count)."""
         counts = {label: 0 for label in self.labels}
         for unit in self.units:
+            if unit.kind == "boilerplate":
+                continue
             for label in unit.labels:
                 counts[label] += 1
         return counts
@@ -66,18 +75,46 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _label_hint(label: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(label, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+LABEL_RE = re.compile(r"^[^\s,]+$")
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i]
+        for j, cb in enumerate(b, start=1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def looks_like(label: str, other: str) -> bool:
+    """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
+    two edits apart (one for labels of up to five characters)."""
+    if label == other:
+        return False
+    def squash(x: str) -> str:
+        return re.sub(r"[-_\s]", "", x.lower())
+    if squash(label) == squash(other):
+        return True
+    limit = 1 if min(len(label), len(other)) <= 5 else 2
+    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
+
+
+def _typo_of(label: str, candidates: Sequence[str]) -> str | None:
+    return next((c for c in candidates if looks_like(label, c)), None)
 
 
 def _check_labels(labels, path, line, known, allow_new_labels) -> list[str]:
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise DataError("E037", path=path, line=line, detail="'labels' must be a list of strings")
     for label in labels:
-        if label not in known and not allow_new_labels:
-            raise DataError("E031", path=path, line=line, label=label, hint=_label_hint(label, known),
-                            known=", ".join(known))
+        if not LABEL_RE.match(label):
+            raise DataError("E037", path=path, line=line,
+                            detail=f"label {label!r} is empty or holds spaces or commas")
+        if label not in known and not allow_new_labels and _typo_of(label, known):
+            raise DataError("E031", path=path, line=line, label=label,
+                            hint=f" (did you mean '{_typo_of(label, known)}'?)", known=", ".join(known))
     return list(dict.fromkeys(labels))
 
 
@@ -129,64 +166,132 @@ def _check_file_units(records: list[UnitRecord]) -> None:
 
 def read_jsonl_units(path: Path, seeds_dir: Path, documents: dict[str, str], known: Sequence[str],
                      allow_new_labels: bool) -> list[UnitRecord]:
+    from .inputs import read_text as read_report
+
     records: list[UnitRecord] = []
-    with open(path, encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise DataError("E030", path=path, line=n, detail=exc.msg) from None
-            _check_record(obj, path, n)
-            labels = _check_labels(obj["labels"], path, n, known, allow_new_labels)
-            doc = obj["doc"]
-            if doc not in documents:
-                seed = seeds_dir / doc
-                if not seed.is_file():
-                    raise DataError("E034", path=path, line=n, doc=doc, seeds=seeds_dir)
-                documents[doc] = seed.read_text(encoding="utf-8")
-            rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), n,
-                             bool(obj.get("reviewed", False)))
-            _check_offsets(rec, documents[doc])
-            records.append(rec)
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for n, bline in enumerate(data.splitlines(), start=1):
+        try:
+            raw = bline.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError("E070", path=path, line=n, detail=f"byte 0x{bline[exc.start]:02x} at column "
+                                                               f"{exc.start + 1}") from None
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise DataError("E030", path=path, line=n, detail=exc.msg) from None
+        _check_record(obj, path, n)
+        labels = _check_labels(obj["labels"], path, n, known, allow_new_labels)
+        doc = obj["doc"]
+        if doc not in documents:
+            seed = seeds_dir / doc
+            if not seed.is_file():
+                raise DataError("E034", path=path, line=n, doc=doc, seeds=seeds_dir)
+            documents[doc] = read_report(seed)
+        rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), n,
+                         bool(obj.get("reviewed", False)))
+        _check_offsets(rec, documents[doc])
+        records.append(rec)
     if not records:
         raise DataError("E036", path=path)
     _check_file_units(records)
     return records
 
 
-def read_reviewer_units(path: Path, documents: dict[str, str], known: Sequence[str],
-                        allow_new_labels: bool) -> list[UnitRecord]:
+def _unit_lines(raw: str, key: str = "units") -> list[int]:
+    """Line numbers of the items of the top-level array `key` of a JSON object text ([] if not found)."""
+    dec = json.JSONDecoder()
+    ws = re.compile(r"\s*")
+    lines: list[int] = []
+    pos, line = 0, 1
+
+    def line_at(i: int) -> int:
+        nonlocal pos, line
+        line += raw.count("\n", pos, i)
+        pos = i
+        return line
+
+    try:
+        i = ws.match(raw, 0).end()
+        if raw[i] != "{":
+            return []
+        i = ws.match(raw, i + 1).end()
+        while raw[i] != "}":
+            name, i = dec.raw_decode(raw, i)
+            i = ws.match(raw, ws.match(raw, i).end() + 1).end()  # past ':'
+            if name == key and raw[i] == "[":
+                i = ws.match(raw, i + 1).end()
+                while raw[i] != "]":
+                    lines.append(line_at(i))
+                    _, i = dec.raw_decode(raw, i)
+                    i = ws.match(raw, i).end()
+                    if raw[i] == ",":
+                        i = ws.match(raw, i + 1).end()
+                return lines
+            _, i = dec.raw_decode(raw, i)
+            i = ws.match(raw, i).end()
+            if raw[i] == ",":
+                i = ws.match(raw, i + 1).end()
+    except (ValueError, IndexError):
+        return []
+    return []
+
+
+@dataclass
+class ReviewedDocument:
+    """What one reviewer JSON file holds: the text, its reviewed units, and all its units' spans."""
+
+    name: str
+    text: str
+    records: list[UnitRecord]
+    structure: list[tuple[int, int, str]]
+
+
+def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool) -> ReviewedDocument:
     from .document import SCHEMA_ID
 
-    raw = path.read_text(encoding="utf-8")
+    data_bytes = path.read_bytes()
+    try:
+        raw = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError("E070", path=path, line=data_bytes.count(b"\n", 0, exc.start) + 1,
+                        detail=f"byte 0x{data_bytes[exc.start]:02x}") from None
     if not raw.strip():
         raise DataError("E036", path=path)
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise DataError("E030", path=path, line=exc.lineno, detail=exc.msg) from None
-    if not isinstance(data, dict) or "units" not in data or "text" not in data:
-        raise DataError("E040", path=path, detail="expected an object with 'text' and 'units'")
+    if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not isinstance(data.get("text"), str):
+        raise DataError("E040", path=path, detail="expected an object with 'text' and a list 'units'")
     if data.get("schema") != SCHEMA_ID:
         raise DataError("E042", path=path, found=data.get("schema"), expected=SCHEMA_ID)
     text = data["text"]
-    # A reviewed copy of a known document (a seed) is the same document.
-    doc = next((name for name, t in documents.items() if t == text), None) or str(data.get("id") or path.name)
-    documents.setdefault(doc, text)
-    records = []
+    name = Path(str(data.get("id") or path.name)).name
+    lines = _unit_lines(raw)
+    records, structure = [], []
     for k, unit in enumerate(data["units"], start=1):
+        line = lines[k - 1] if len(lines) == len(data["units"]) else f"unit {k}"
+        if not isinstance(unit, dict):
+            raise DataError("E037", path=path, line=line, detail="each unit must be a JSON object")
         if not unit.get("reviewed"):
+            s, e, kind = unit.get("start"), unit.get("end"), unit.get("kind")
+            if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(text) and kind in KINDS:
+                structure.append((s, e, kind))
             continue
-        obj = {"doc": doc, **{key: unit.get(key) for key in ("start", "end", "text", "kind", "labels")}}
-        _check_record(obj, f"{path} unit", k)
-        labels = _check_labels(obj["labels"], f"{path} unit", k, known, allow_new_labels)
-        rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, f"{path} unit", k, True)
+        obj = {"doc": name, **{key: unit.get(key) for key in ("start", "end", "text", "kind", "labels")}}
+        _check_record(obj, path, line)
+        labels = _check_labels(obj["labels"], path, line, known, allow_new_labels)
+        rec = UnitRecord(name, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), line, True)
         _check_offsets(rec, text)
         records.append(rec)
+        structure.append((rec.start, rec.end, rec.kind))
     _check_file_units(records)
-    return records
+    return ReviewedDocument(name, text, records, structure)
 
 
 def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitRecord]:
@@ -212,6 +317,11 @@ def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitR
                 units[key] = rec
                 continue
             clash = [k for k in units if k[0] < rec.end and rec.start < k[1]]
+            keeper = next((units[k] for k in clash if units[k].reviewed and not rec.reviewed), None)
+            if keeper is not None:
+                report.append(f"kept reviewed unit {rec.doc}[{keeper.start}:{keeper.end}] from {keeper.source}:"
+                              f"{keeper.line} over overlapping [{rec.start}:{rec.end}] from {rec.source}:{rec.line}")
+                continue
             for k in clash:
                 report.append(f"{rec.doc}[{rec.start}:{rec.end}] from {rec.source}:{rec.line} replaces "
                               f"overlapping unit [{k[0]}:{k[1]}] from {units[k].source}:{units[k].line}")
@@ -233,14 +343,40 @@ def default_seeds_dir(paths: Sequence[Path]) -> Path:
     return DEFAULT_SEEDS
 
 
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for its *.jsonl and *.json files (sorted by name)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in (".jsonl", ".json"))
+            if not found:
+                raise DataError("E036", path=p)
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _is_reviewer_file(path: Path) -> bool:
+    return path.suffix.lower() == ".json"
+
+
 def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
                 known_labels: Sequence[str] = DEFAULT_LABELS, allow_new_labels: bool = False) -> LabelledCorpus:
-    """Read, validate and merge labelled units from JSONL unit files and reviewer JSON files."""
-    paths = [Path(p) for p in (paths or [DEFAULT_DATA])]
+    """Read, validate and merge labelled units from JSONL unit files and reviewer JSON files.
+
+    Files are merged in the order given (later files override earlier ones for the same span; reviewed
+    units override unreviewed ones), and every override is listed in `report`. A reviewer file whose text
+    is that of a seed document (or of another reviewer file) is the same document. Labels not in
+    `known_labels` are new labels, unless one looks like a misspelling of a known label or of a more
+    frequent label (E031); `allow_new_labels=True` accepts those too.
+    """
+    paths = expand_paths(paths or [DEFAULT_DATA])
     seeds = Path(seeds_dir) if seeds_dir else default_seeds_dir(paths)
-    documents: dict[str, str] = {}
-    report: list[str] = []
-    batches = []
+    known_labels = list(known_labels)
+    documents: dict[str, str] = {}  # seed documents named by JSONL 'doc' fields
+    reviewed: list[tuple[int, Path, ReviewedDocument]] = []
+    batches: list[list[UnitRecord]] = []
     hashes = {}
     for path in paths:
         if not path.is_file():
@@ -248,16 +384,61 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
         if path.stat().st_size == 0:
             raise DataError("E036", path=path)
         hashes[str(path)] = _sha256(path)
-        if path.suffix == ".json":
-            batches.append(read_reviewer_units(path, documents, known_labels, allow_new_labels))
+        if _is_reviewer_file(path):
+            reviewed.append((len(batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
+            batches.append([])
         else:
             batches.append(read_jsonl_units(path, seeds, documents, known_labels, allow_new_labels))
+    report: list[str] = []
+    context: dict[str, list[tuple[int, int, str]]] = {}
+    by_text = {text: name for name, text in documents.items()}
+    for index, path, rdoc in reviewed:
+        name = by_text.get(rdoc.text)
+        if name is None:
+            name, k = rdoc.name, 1
+            while name in documents:
+                k += 1
+                name = f"{rdoc.name}#{k}"
+            documents[name] = rdoc.text
+            by_text[rdoc.text] = name
+        if not rdoc.records:
+            report.append(f"WARNING: {path}: no unit is marked \"reviewed\": true, so the file adds no labels")
+        for rec in rdoc.records:
+            rec.doc = name
+        batches[index] = rdoc.records
+        context.setdefault(name, []).extend(rdoc.structure)
     units = _merge(batches, report)
-    found = {label for u in units for label in u.labels}
-    labels = [label for label in known_labels if label in found or label in DEFAULT_LABELS]
-    labels += sorted(found - set(labels))
+    if not any(u.kind != "boilerplate" for u in units):
+        raise DataError("E071", paths=", ".join(map(str, paths)))
+    for u in units:
+        if u.kind == "boilerplate" and u.labels:
+            report.append(f"WARNING: {u.source}:{u.line}: a boilerplate unit carries labels {u.labels}; "
+                          "boilerplate is never labelled, so they are not used (change its kind to keep them)")
+    counts: dict[str, int] = {}
+    first: dict[str, UnitRecord] = {}
+    for u in sorted(units, key=lambda r: (r.source, r.line)):
+        for label in u.labels:
+            counts[label] = counts.get(label, 0) + 1
+            first.setdefault(label, u)
+    new = sorted(set(counts) - set(known_labels))
+    if not allow_new_labels:
+        for label in new:
+            rival = next((o for o in sorted(counts, key=lambda x: (-counts[x], x))
+                          if counts[o] > counts[label] and looks_like(label, o)), None)
+            if rival is not None:
+                raise DataError("E031", path=first[label].source, line=first[label].line, label=label,
+                                hint=f" (did you mean '{rival}', which {counts[rival]} units carry?)",
+                                known=", ".join(known_labels + [x for x in new if x != label]))
+    labels = [label for label in known_labels if label in counts] + new
+    for label in known_labels:
+        if label not in counts:
+            report.append(f"label '{label}' has no units in the data: the model will not have it")
+    for label in new:
+        report.append(f"new label '{label}' ({counts[label]} units, first at {first[label].source}:"
+                      f"{first[label].line})")
     used_docs = {u.doc for u in units}
-    return LabelledCorpus({d: t for d, t in documents.items() if d in used_docs}, units, labels, report, hashes)
+    return LabelledCorpus({d: t for d, t in documents.items() if d in used_docs}, units, labels, report, hashes,
+                          {d: c for d, c in context.items() if d in used_docs}, new)
 
 
 def load_dataset(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,

@@ -1,0 +1,177 @@
+"""Annotating a stream of documents, in this process or in worker processes, into finished records.
+
+Reads (id, text, error) items; yields one `Annotated` per item, in input order: the reviewer-JSON record
+as a JSON line plus the counts a run summary needs. Each worker process holds one pipeline (inherited by
+fork where the platform has it, else loaded from a copy saved to a temporary directory) and sends back
+JSON lines, not spaCy Docs, so the parent only writes; at most `2 × n_process` batches are in flight, so
+memory stays flat however long the stream. A document that makes the pipeline raise becomes an error
+item (E055) and the stream goes on; a worker that dies fails its batch (E060) and a fresh pool takes over.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+import tempfile
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from spacy.language import Language
+
+from .document import SCHEMA_ID, AnnotatedDocument
+from .errors import error_text
+
+Item = tuple[str, "str | None", "str | None"]  # (id, text, error): text is None when error is set
+
+
+@dataclass
+class Annotated:
+    """One finished document: its JSON line and what the run summary counts."""
+
+    id: str
+    line: str
+    units: int = 0
+    characters: int = 0
+    label_counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def failed(doc_id: str, error: str) -> Annotated:
+    record = {"schema": SCHEMA_ID, "id": doc_id, "error": error}
+    return Annotated(doc_id, json.dumps(record, ensure_ascii=False), error=error)
+
+
+def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotated]:
+    """Annotate a batch with one `nlp.pipe` call (the themes component scores it at once); if the pipeline
+    raises, each document is done alone so that only the one that breaks it fails."""
+    todo = [(k, text) for k, (_, text, error) in enumerate(items) if error is None]
+    docs: dict[int, object] = {}
+    try:
+        docs = dict(zip((k for k, _ in todo), nlp.pipe(text for _, text in todo)))
+    except Exception:
+        docs = {}
+    out = []
+    for k, (doc_id, text, error) in enumerate(items):
+        if error is not None:
+            out.append(failed(doc_id, error))
+            continue
+        try:
+            spacy_doc = docs[k] if k in docs else nlp(text)
+            annotated = AnnotatedDocument.from_doc(spacy_doc, info, id=doc_id, text=text)
+        except Exception as exc:
+            out.append(failed(doc_id, error_text("E055", id=doc_id, detail=f"{type(exc).__name__}: {exc}")))
+            continue
+        out.append(Annotated(doc_id, json.dumps(annotated.to_dict(), ensure_ascii=False), len(annotated.units),
+                             len(text), annotated.label_counts()))
+    return out
+
+
+# -- worker processes ------------------------------------------------------------------------------------
+_WORKER: dict = {}  # the worker's pipeline and model info (set before fork, or by the spawn initializer)
+
+
+def _init_spawned_worker(model_dir: str, segmenter: str) -> None:
+    from .api import model_info
+    from .pipeline import load
+
+    nlp = load(model_dir, segmenter=segmenter)
+    _WORKER.update(nlp=nlp, info=model_info(nlp))
+
+
+def _work(items: list[Item]) -> list[Annotated]:
+    return annotate_batch(_WORKER["nlp"], _WORKER["info"], items)
+
+
+class _Pool:
+    """A process pool whose workers hold the pipeline; `restart()` after a worker died."""
+
+    def __init__(self, nlp: Language, info: dict, n_process: int):
+        self.n_process = n_process
+        self.model_dir: str | None = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            _WORKER.update(nlp=nlp, info=info)  # inherited by the forked workers
+            self.kwargs = {"mp_context": multiprocessing.get_context("fork")}
+        else:
+            self.model_dir = tempfile.mkdtemp(prefix="policy-nlp-worker-")
+            nlp.to_disk(self.model_dir)
+            self.kwargs = {"mp_context": multiprocessing.get_context("spawn"), "initializer": _init_spawned_worker,
+                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"))}
+        self.executor = ProcessPoolExecutor(n_process, **self.kwargs)
+
+    def submit(self, items: list[Item]) -> Future:
+        return self.executor.submit(_work, items)
+
+    def restart(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = ProcessPoolExecutor(self.n_process, **self.kwargs)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        _WORKER.clear()
+        if self.model_dir:
+            shutil.rmtree(self.model_dir, ignore_errors=True)
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Lists of `size` items; if reading the items fails, the items read so far come first, then the error."""
+    batch: list[Item] = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except Exception:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
+                   batch_size: int = 8) -> Iterator[Annotated]:
+    """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
+    items is raised after every batch taken before it has been yielded."""
+    from .api import model_info
+
+    info = model_info(nlp)
+    if n_process <= 1:
+        for batch in _batches(items, batch_size):
+            yield from annotate_batch(nlp, info, batch)
+        return
+    pool = _Pool(nlp, info, n_process)
+    pending: deque[tuple[list[Item], Future]] = deque()
+
+    def collect() -> Iterator[Annotated]:
+        batch, future = pending.popleft()
+        try:
+            yield from future.result()
+        except BrokenProcessPool:
+            for doc_id, _, _ in batch:
+                yield failed(doc_id, error_text("E060", id=doc_id))
+            pool.restart()
+            for k, (waiting, _) in enumerate(pending):  # resubmit what the dead pool held
+                pending[k] = (waiting, pool.submit(waiting))
+
+    try:
+        source = _batches(items, batch_size)
+        while True:
+            try:
+                batch = next(source)
+            except StopIteration:
+                break
+            except BaseException:
+                while pending:
+                    yield from collect()
+                raise
+            pending.append((batch, pool.submit(batch)))
+            while len(pending) >= 2 * n_process:
+                yield from collect()
+        while pending:
+            yield from collect()
+    finally:
+        pool.close()

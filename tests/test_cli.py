@@ -1,0 +1,125 @@
+"""`policy-nlp annotate` and `policy-nlp download` through typer's CliRunner (in-process, fast)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import policy_nlp
+from policy_nlp.cli import app
+
+from conftest import SEED_NAMES, seed_text
+
+runner = CliRunner()
+
+
+def _corpus(tmp_path: Path, names=SEED_NAMES[:2]) -> Path:
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    for i, name in enumerate(names):
+        (corpus / ("sub" if i else "") / name).write_text(seed_text(name), encoding="utf-8")
+    return corpus
+
+
+def test_annotate_one_file_prints_reviewer_json(tmp_path, char_nlp):
+    path = tmp_path / "report.txt"
+    path.write_bytes(seed_text(SEED_NAMES[0]).encode("gb18030"))
+    result = runner.invoke(app, ["annotate", str(path), "--segmenter", "char"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["id"] == str(path) and doc["text"] == seed_text(SEED_NAMES[0])
+    assert doc["units"] == policy_nlp.annotate(seed_text(SEED_NAMES[0]), nlp=char_nlp).to_dict()["units"]
+
+
+def test_annotate_directory_to_one_json_per_input(tmp_path):
+    corpus = _corpus(tmp_path)
+    (corpus / "bad.txt").write_bytes(bytes(range(128, 256)) * 10)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char"])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(Path(n).stem + ".json" for n in SEED_NAMES[:2])
+    ids = {json.loads(p.read_text(encoding="utf-8"))["id"] for p in out.iterdir()}
+    assert ids == {str(corpus / SEED_NAMES[0]), str(corpus / "sub" / SEED_NAMES[1])}
+    assert "bad.txt" in result.stderr and "E021" in result.stderr
+
+
+def test_annotate_jsonl_with_progress_summary_and_errors(tmp_path):
+    corpus = _corpus(tmp_path)
+    (corpus / "zz_bad.txt").write_bytes(bytes(range(128, 256)) * 10)
+    out, summary = tmp_path / "o.jsonl", tmp_path / "s.csv"
+    result = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char",
+                                 "--n-process", "2", "--summary", str(summary)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == [str(corpus / SEED_NAMES[0]), str(corpus / "sub" / SEED_NAMES[1]),
+                                          str(corpus / "zz_bad.txt")]
+    assert report["documents"] == 3 and report["failed"] == 1
+    assert report["units"] == sum(len(r.get("units", [])) for r in records)
+    assert report["errors"][0]["id"] == str(corpus / "zz_bad.txt")
+    assert "3/3" in result.stderr and "chars/s" in result.stderr and "doc/s" in result.stderr
+    assert len(summary.read_text(encoding="utf-8").splitlines()) == 4
+    again = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["skipped_already_done"] == 3
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_annotate_table_to_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    table = tmp_path / "t.jsonl"
+    lines = [line for line in seed_text(SEED_NAMES[4]).splitlines() if line.strip()][:4]
+    table.write_text("".join(json.dumps({"key": f"k{i}", "body": t}, ensure_ascii=False) + "\n"
+                             for i, t in enumerate(lines)), encoding="utf-8")
+    out = tmp_path / "o.parquet"
+    result = runner.invoke(app, ["annotate", str(table), "-o", str(out), "--segmenter", "char",
+                                 "--text-column", "body", "--id-column", "key"])
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(out).to_pylist()
+    assert [r["id"] for r in rows] == ["k0", "k1", "k2", "k3"]
+    assert [json.loads(r["document"])["text"] for r in rows] == lines
+    wrong = runner.invoke(app, ["annotate", str(table), "-o", str(tmp_path / "x.jsonl"), "--segmenter", "char"])
+    assert wrong.exit_code == 2 and "E051" in wrong.stderr
+
+
+def test_exit_code_non_zero_only_when_every_document_failed(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(bytes(range(128, 256)) * 10)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    for output in (["-o", str(tmp_path / "o.jsonl")], ["-o", str(tmp_path / "dir")], []):
+        result = runner.invoke(app, ["annotate", str(bad), str(empty), "--segmenter", "char", *output])
+        assert result.exit_code == 1, (output, result.output)
+        assert "E052" in result.stderr
+    good = tmp_path / "good.txt"
+    good.write_text("一、工作成效\n依法行政。\n", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(bad), str(good), "--segmenter", "char",
+                                 "-o", str(tmp_path / "o2.jsonl")])
+    assert result.exit_code == 0 and json.loads(result.stdout)["failed"] == 1
+
+
+def test_unknown_output_format(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text("依法行政。", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(path), "-o", str(tmp_path / "out.json"), "--segmenter", "char"])
+    assert result.exit_code == 2 and "E053" in result.stderr
+
+
+def test_download_uses_the_cache_and_checks_a_given_wheel(tmp_path, monkeypatch):
+    from policy_nlp import pkuseg_model
+
+    monkeypatch.setenv("POLICY_NLP_CACHE", str(tmp_path / "cache"))
+    wheel = tmp_path / "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl"
+    wheel.write_bytes(b"not a wheel")
+    result = runner.invoke(app, ["download", "--wheel", str(wheel)])
+    assert result.exit_code == 2 and "E011" in result.stderr
+    assert not pkuseg_model.is_model_dir(pkuseg_model.default_model_dir())
+    target = pkuseg_model.default_model_dir()
+    target.mkdir(parents=True)
+    for name in ("features.msgpack", "weights.npz"):
+        (target / name).write_bytes(b"x")
+    assert pkuseg_model.is_model_dir(target)
+    result = runner.invoke(app, ["download"])
+    assert result.exit_code == 0 and "already cached" in result.stdout

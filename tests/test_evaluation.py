@@ -1,0 +1,193 @@
+"""Scoring: alignment of gold units to differently split predicted units, the metrics, `policy-nlp evaluate`
+(a model, and `--cv lodo`)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import policy_nlp
+from policy_nlp.cli import app
+from policy_nlp.document import AnnotatedDocument, AnnotatedUnit
+from policy_nlp.evaluation import align_predictions, compute_metrics, format_metrics
+from policy_nlp.labelled_data import DEFAULT_LABELS, UnitRecord
+
+from conftest import SEED_NAMES, SEEDS
+from test_training import seed_records, write_jsonl
+
+runner = CliRunner()
+DOC_A, DOC_B, DOC_E = SEED_NAMES[0], SEED_NAMES[1], SEED_NAMES[4]
+
+
+# -- alignment and metrics, by hand ------------------------------------------------------------------------
+def _gold(spans):
+    return [UnitRecord("d", s, e, "x" * (e - s), "sentence", labels) for s, e, labels in spans]
+
+
+def _pred(spans):
+    return AnnotatedDocument(text="x" * 80, units=[AnnotatedUnit(s, e, "x" * (e - s), "sentence", labels=labels)
+                                                   for s, e, labels in spans])
+
+
+GOLD = _gold([(0, 10, ["x"]), (10, 20, ["x", "y"]), (20, 30, []), (30, 40, ["y"]), (50, 55, ["x"])])
+# Split differently: one predicted unit covers gold 1+2; gold 3 is cut 6/4 between two predicted units;
+# nothing predicted over gold 5.
+PRED = _pred([(0, 20, ["x"]), (20, 26, ["y"]), (26, 40, [])])
+
+
+def test_each_gold_unit_takes_the_labels_of_the_predicted_unit_overlapping_it_most():
+    assert align_predictions(GOLD, PRED) == [["x"], ["x"], ["y"], [], []]
+    # a tie goes to the earlier predicted unit
+    assert align_predictions(_gold([(60, 70, [])]), _pred([(60, 65, ["x"]), (65, 70, ["y"])])) == [["x"]]
+
+
+def test_metrics_of_a_different_split_computed_by_hand():
+    m = compute_metrics([g.labels for g in GOLD], align_predictions(GOLD, PRED), ["x", "y", "z"])
+    # x: tp 2 (gold 1, 2), fp 0, fn 1 (gold 5) → P 1, R 2/3, F1 4/5; y: tp 0, fp 1 (gold 3), fn 2 (gold 2, 4)
+    assert m["per_label"]["x"] == {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8),
+                                   "support": 3, "tp": 2, "fp": 0, "fn": 1}
+    assert m["per_label"]["y"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 2,
+                                   "tp": 0, "fp": 1, "fn": 2}
+    assert m["per_label"]["z"]["f1"] is None and m["per_label"]["z"]["support"] == 0  # neither gold nor predicted
+    assert m["macro_f1"] == pytest.approx(0.4)  # (0.8 + 0) / 2; z is left out
+    assert m["micro_f1"] == pytest.approx(0.5)  # 2·2 / (2·2 + 1 + 3)
+    assert m["exact_set_accuracy"] == pytest.approx(0.2)  # only gold 1
+    assert m["units"] == 5
+    assert m["confused_pairs"] == [{"gold": "y", "predicted": "(none)", "count": 2},
+                                   {"gold": "(none)", "predicted": "y", "count": 1},
+                                   {"gold": "x", "predicted": "(none)", "count": 1}]
+    table = format_metrics(m, "t")
+    assert "macro F1" in table and "micro F1" in table and "exact-set accuracy" in table
+    assert "\n" + "z".ljust(24) in table and table.splitlines()[4].split()[3] == "-"
+
+
+def test_a_swapped_label_is_a_confused_pair():
+    m = compute_metrics([["x"], ["x"], ["y"]], [["y"], ["x"], ["y"]], ["x", "y"])
+    assert m["confused_pairs"] == [{"gold": "x", "predicted": "y", "count": 1}]
+
+
+# -- evaluate a model ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_and_data(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("eval")
+    train = write_jsonl(tmp / "train.jsonl", seed_records(DOC_A, DOC_E))
+    held_out = write_jsonl(tmp / "held_out.jsonl", seed_records(DOC_B))
+    policy_nlp.train([train], tmp / "model", seeds_dir=SEEDS, cv=False)
+    return tmp / "model", train, held_out
+
+
+def test_cli_evaluate_prints_a_table_and_writes_metrics_json(tmp_path, model_and_data):
+    model, _, held_out = model_and_data
+    out = tmp_path / "reports" / "metrics.json"
+    result = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(held_out), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    for text in ("precision", "recall", "support", "macro F1", "micro F1", "exact-set accuracy", DOC_B):
+        assert text in result.output
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert metrics["mode"] == "model" and metrics["units"] == 62
+    gold = seed_records(DOC_B)
+    for label in DEFAULT_LABELS:
+        m = metrics["per_label"][label]
+        assert m["support"] == sum(label in r["labels"] for r in gold)
+        assert m["tp"] + m["fn"] == m["support"]
+    tp, fp, fn = (sum(m[k] for m in metrics["per_label"].values()) for k in ("tp", "fp", "fn"))
+    assert metrics["micro_f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert metrics["macro_f1"] == pytest.approx(sum(m["f1"] for m in metrics["per_label"].values()) / 5)
+    assert 0.3 < metrics["micro_f1"] <= 1.0
+    assert set(metrics["per_document"]) == {DOC_B}
+    assert isinstance(metrics["confused_pairs"], list)
+    # the command wraps the function, which scores annotate()'s units aligned to the gold ones
+    direct = policy_nlp.evaluate(model, [held_out])
+    assert direct["per_label"] == metrics["per_label"]
+    nlp = policy_nlp.load(model, segmenter="char")
+    pred = align_predictions([_rec(r) for r in gold], policy_nlp.annotate((SEEDS / DOC_B).read_text("utf-8"), nlp=nlp))
+    assert compute_metrics([r["labels"] for r in gold], pred, DEFAULT_LABELS)["per_label"] == direct["per_label"]
+
+
+def _rec(r):
+    return UnitRecord(r["doc"], r["start"], r["end"], r["text"], r["kind"], r["labels"])
+
+
+def test_gold_labels_the_model_lacks_are_scored_as_missed(tmp_path, model_and_data):
+    model, _, _ = model_and_data
+    records = seed_records(DOC_B)
+    for r in records[10:12]:
+        r["labels"] = r["labels"] + ["public_legal_service"]
+    data = write_jsonl(tmp_path / "gold.jsonl", records)
+    metrics = policy_nlp.evaluate(model, [data])
+    assert metrics["labels_not_in_model"] == ["public_legal_service"]
+    m = metrics["per_label"]["public_legal_service"]
+    assert (m["support"], m["tp"], m["fn"], m["recall"]) == (2, 0, 2, 0.0)
+
+
+def test_evaluate_errors_exit_non_zero(tmp_path, model_and_data):
+    model, _, held_out = model_and_data
+    records = seed_records(DOC_B)
+    records[3]["labels"] = ["dispute_resolutoin"]
+    bad = write_jsonl(tmp_path / "bad.jsonl", records)
+    result = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(bad)])
+    assert result.exit_code != 0 and f"{bad}:4:" in result.output and "dispute_resolution" in result.output
+    result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nothing"), "--data", str(held_out)])
+    assert result.exit_code != 0 and "E005" in result.output
+    result = runner.invoke(app, ["evaluate", "--cv", "kfold", "--data", str(held_out)])
+    assert result.exit_code != 0 and "E073" in result.output
+    result = runner.invoke(app, ["evaluate", "--cv", "lodo", "--model", str(model), "--data", str(held_out)])
+    assert result.exit_code != 0
+    result = runner.invoke(app, ["evaluate", "--cv", "lodo", "--data", str(held_out)])  # one document
+    assert result.exit_code != 0 and "E041" in result.output
+
+
+# -- leave-one-document-out --------------------------------------------------------------------------------
+def test_cli_evaluate_cv_lodo(tmp_path, model_and_data):
+    _, train, _ = model_and_data
+    out = tmp_path / "lodo.json"
+    result = runner.invoke(app, ["evaluate", "--cv", "lodo", "--data", str(train), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "fold 1/2: training without" in result.output and "leave-one-document-out" in result.output
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert metrics["mode"] == "lodo" and metrics["units"] == 149
+    assert set(metrics["per_document"]) == {DOC_A, DOC_E}
+    assert sum(m["units"] for m in metrics["per_document"].values()) == 149
+    assert {"macro_f1", "micro_f1", "exact_set_accuracy", "confused_pairs", "per_label"} <= set(metrics)
+
+
+def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monkeypatch):
+    from policy_nlp import training
+
+    data = write_jsonl(tmp_path / "three.jsonl", seed_records(DOC_A, DOC_B, DOC_E))
+    docs = [DOC_A, DOC_B, DOC_E]
+    trained_on: list[set] = []
+    matrices: list[tuple[str, set]] = []  # (held-out document of the fold, documents of a training matrix)
+    fit, matrix = training.fit_theme_model, training.corpus_matrix
+
+    def spy_fit(corpus, docs=None, **kw):
+        trained_on.append(set(docs))
+        return fit(corpus, docs, **kw)
+
+    def spy_matrix(corpus, docs=None):
+        matrices.append((held_out[-1], set(docs)))
+        return matrix(corpus, docs)
+
+    held_out: list[str] = []
+    monkeypatch.setattr(training, "fit_theme_model", spy_fit)
+    monkeypatch.setattr(training, "corpus_matrix", spy_matrix)
+    metrics = policy_nlp.cross_validate([data], SEEDS, progress=lambda m: held_out.append(m.split()[-1]))
+    assert held_out == docs and list(metrics["per_document"]) == docs
+    assert trained_on == [set(docs) - {d} for d in docs]
+    # every unit matrix built in a fold (the inner threshold folds included) leaves its document out
+    assert matrices and all(d not in used for d, used in matrices)
+    assert {frozenset(used) for _, used in matrices if len(used) == 1} == {frozenset({d}) for d in docs}
+    assert metrics["units"] == 62 + 84 + 65
+
+
+def test_the_estimator_cache_changes_nothing(tmp_path):
+    from policy_nlp.labelled_data import read_corpus
+    from policy_nlp.training import corpus_matrix, fit_theme_model
+
+    corpus = read_corpus([write_jsonl(tmp_path / "two.jsonl", seed_records(DOC_B, DOC_E))], SEEDS)
+    plain, cached = fit_theme_model(corpus), fit_theme_model(corpus, cache={})
+    assert plain.thresholds == cached.thresholds
+    assert any(t != 0.5 for t in plain.thresholds.values())  # tuned by the inner folds
+    contexts, _, _ = corpus_matrix(corpus)
+    assert (plain.predict_proba(contexts) == cached.predict_proba(contexts)).all()
