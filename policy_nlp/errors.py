@@ -124,7 +124,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E058", "{path}:{line}: a damaged record in the middle of the output ({detail}).",
                   "Only a truncated last line is repaired automatically: delete the damaged line (its document "
                   "is then annotated again by the same command) or write to a new output."),
-        ErrorSpec("E060", "A worker process died while annotating a batch holding document '{id}'.",
+        ErrorSpec("E060", "A worker process died while annotating document '{id}' (alone, after a retry).",
                   "Rerun the same command: finished documents are kept and this one is tried again after you "
                   "delete its error record; if it fails again, annotate it alone (policy-nlp annotate FILE) "
                   "to see why, or lower --n-process if memory ran out."),

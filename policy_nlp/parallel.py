@@ -5,7 +5,8 @@ as a JSON line plus the counts a run summary needs. Each worker process holds on
 fork where the platform has it, else loaded from a copy saved to a temporary directory) and sends back
 JSON lines, not spaCy Docs, so the parent only writes; at most `2 × n_process` batches are in flight, so
 memory stays flat however long the stream. A document that makes the pipeline raise becomes an error
-item (E055) and the stream goes on; a worker that dies fails its batch (E060) and a fresh pool takes over.
+item (E055) and the stream goes on; if a worker dies, its batch is retried alone, then document by document,
+in a fresh pool, and only a document that kills a worker by itself fails (E060).
 """
 from __future__ import annotations
 
@@ -146,16 +147,29 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
     pool = _Pool(nlp, info, n_process)
     pending: deque[tuple[list[Item], Future]] = deque()
 
+    def isolated(batch: list[Item]) -> list[Annotated] | None:
+        """The batch alone in a fresh pool (so that nothing else can break it); None if a worker died."""
+        pool.restart()
+        try:
+            return pool.submit(batch).result()
+        except BrokenProcessPool:
+            return None
+
     def collect() -> Iterator[Annotated]:
         batch, future = pending.popleft()
         try:
-            yield from future.result()
-        except BrokenProcessPool:
-            for doc_id, _, _ in batch:
-                yield failed(doc_id, error_text("E060", id=doc_id))
+            results = future.result()
+        except BrokenProcessPool:  # some worker died: this batch may be innocent, so retry it alone …
+            results = isolated(batch)
+            if results is None:  # … and then each of its documents alone
+                results = []
+                for item in batch:
+                    one = isolated([item])
+                    results += one if one is not None else [failed(item[0], error_text("E060", id=item[0]))]
             pool.restart()
             for k, (waiting, _) in enumerate(pending):  # resubmit what the dead pool held
                 pending[k] = (waiting, pool.submit(waiting))
+        yield from results
 
     try:
         source = _batches(items, batch_size)

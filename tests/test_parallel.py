@@ -1,0 +1,81 @@
+import json
+import os
+
+import pytest
+from spacy.language import Language
+
+from policy_nlp.parallel import annotate_items
+
+_PARENT = os.getpid()
+
+
+@Language.component("test_exit_in_worker_on_marker")
+def _exit_in_worker_on_marker(doc):
+    if "☠" in doc.text and os.getpid() != _PARENT:
+        os._exit(3)  # a worker dying hard (as on a segfault or the OOM killer)
+    return doc
+
+
+def _items(seeds, n=12):
+    texts = list(seeds.values())
+    items = [(f"d{i}", texts[i % len(texts)][: 2000 + 37 * i], None) for i in range(n)]
+    items[3] = ("d3", None, "[E056] Document 'd3' is empty: nothing to annotate.")
+    return items
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_records_come_in_input_order_and_match_single_documents(char_nlp, seeds, n_process):
+    import policy_nlp
+
+    items = _items(seeds)
+    results = list(annotate_items(iter(items), char_nlp, n_process=n_process, batch_size=2))
+    assert [r.id for r in results] == [doc_id for doc_id, _, _ in items]
+    assert results[3].error.startswith("[E056]") and json.loads(results[3].line)["error"] == results[3].error
+    for (doc_id, text, _), result in zip(items, results):
+        if text is None:
+            continue
+        expected = policy_nlp.annotate(text, nlp=char_nlp)
+        expected.id = doc_id
+        assert json.loads(result.line) == expected.to_dict()
+        assert result.units == len(expected.units) and result.characters == len(text)
+        assert result.label_counts == expected.label_counts()
+
+
+def test_the_stream_is_read_lazily(char_nlp, seeds):
+    consumed = []
+
+    def source():
+        for item in _items(seeds, n=40):
+            consumed.append(item[0])
+            yield item
+
+    stream = annotate_items(source(), char_nlp, n_process=2, batch_size=2)
+    next(stream)
+    assert len(consumed) <= 2 * 2 * 2 + 2  # the batches in flight, not the whole stream
+    assert len(list(stream)) == 39
+
+
+def test_a_document_that_kills_its_worker_fails_alone(seeds):
+    import policy_nlp
+
+    nlp = policy_nlp.load(segmenter="char")
+    nlp.add_pipe("test_exit_in_worker_on_marker", first=True)
+    items = _items(seeds, n=10)
+    items[5] = ("d5", "开展执法检查。☠", None)
+    results = list(annotate_items(iter(items), nlp, n_process=2, batch_size=3))
+    assert [r.id for r in results] == [doc_id for doc_id, _, _ in items]
+    failed = {r.id: r.error for r in results if r.error}
+    assert set(failed) == {"d3", "d5"} and failed["d5"].startswith("[E060]")
+    assert all(r.units > 0 for r in results if r.id not in failed)
+
+
+def test_an_error_reading_the_inputs_comes_after_what_was_read(char_nlp, seeds):
+    def source():
+        yield from _items(seeds, n=5)
+        raise OSError("disk gone")
+
+    seen = []
+    with pytest.raises(OSError):
+        for result in annotate_items(source(), char_nlp, n_process=2, batch_size=2):
+            seen.append(result.id)
+    assert seen == ["d0", "d1", "d2", "d3", "d4"]
