@@ -7,7 +7,7 @@ leave-one-document-out loop over the *training* documents only. Every random sta
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -58,6 +58,10 @@ class FittedEstimator:
         return out
 
 
+# (documents, their units' contexts, their label rows) → a fitted estimator
+EstimatorFitter = Callable[[Sequence[str], Sequence[UnitContext], np.ndarray], FittedEstimator]
+
+
 class ThemeModel:
     """Labels, the fitted estimator and per-label decision thresholds."""
 
@@ -88,24 +92,36 @@ class ThemeModel:
             classifiers.append(clf.fit(X[:, cols], y))
         return FittedEstimator(featurizer, columns, classifiers)
 
-    def out_of_fold_scores(self, contexts: Sequence[UnitContext], Y: np.ndarray,
-                           groups: Sequence[str]) -> np.ndarray:
+    def out_of_fold_scores(self, contexts: Sequence[UnitContext], Y: np.ndarray, groups: Sequence[str],
+                           fit: EstimatorFitter | None = None) -> np.ndarray:
         """Leave-one-document-out probabilities over the given documents."""
+        fit = fit or self.fit_estimator
         groups = np.asarray(groups)
+        order = list(dict.fromkeys(groups.tolist()))  # documents in order of appearance
         scores = np.zeros(Y.shape, dtype=float)
-        for doc in sorted(set(groups.tolist())):
+        for doc in sorted(order):
             test = groups == doc
-            est = self._fit_estimator([c for c, m in zip(contexts, ~test) if m], Y[~test])
+            est = fit([d for d in order if d != doc], [c for c, m in zip(contexts, ~test) if m], Y[~test])
             scores[test] = est.predict_proba([c for c, m in zip(contexts, test) if m])
         return scores
 
+    def fit_estimator(self, docs: Sequence[str], contexts: Sequence[UnitContext], Y: np.ndarray) -> FittedEstimator:
+        """The default `EstimatorFitter`: fit on these units (`docs` names their documents, unused here)."""
+        return self._fit_estimator(contexts, Y)
+
     def fit(self, contexts: Sequence[UnitContext], Y: np.ndarray, groups: Sequence[str],
-            tune_thresholds: bool = True) -> "ThemeModel":
+            tune_thresholds: bool = True, fit: EstimatorFitter | None = None) -> "ThemeModel":
+        """Thresholds from leave-one-document-out over `groups`, then the estimator on all units.
+
+        `fit(docs, contexts, Y)`: how an estimator is fitted on the units of `docs`; a caller fitting many
+        models on the same corpus (cross-validation, then training) passes one that reuses estimators.
+        """
+        fit = fit or self.fit_estimator
         Y = np.asarray(Y, dtype=int)
         if tune_thresholds and len(set(groups)) >= 2:
-            oof = self.out_of_fold_scores(contexts, Y, groups)
+            oof = self.out_of_fold_scores(contexts, Y, groups, fit)
             self.thresholds = {label: best_threshold(Y[:, j], oof[:, j]) for j, label in enumerate(self.labels)}
-        self.estimator = self._fit_estimator(contexts, Y)
+        self.estimator = fit(list(dict.fromkeys(groups)), contexts, Y)
         return self
 
     def predict_proba(self, contexts: Sequence[UnitContext]) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .classifier import PART_LABELS, RANDOM_STATE, ThemeModel, best_threshold
+from .classifier import PART_LABELS, RANDOM_STATE, FittedEstimator, ThemeModel
 from .errors import DataError
 from .features import UnitContext, build_contexts
 from .labelled_data import DEFAULT_LABELS, LabelledCorpus, UnitRecord, read_corpus
@@ -89,24 +89,13 @@ def fit_theme_model(corpus: LabelledCorpus, docs: Sequence[str] | None = None, C
     if cache is None:
         return model.fit(contexts, Y, groups)
 
-    def estimator(train_docs: list[str]):
+    def cached_fit(train_docs: Sequence[str], ctx, Yt) -> FittedEstimator:
         key = (tuple(train_docs), tuple(corpus.labels), C, tuple(part_labels))
         if key not in cache:
-            ctx, Yt, _ = corpus_matrix(corpus, train_docs)
-            cache[key] = model._fit_estimator(ctx, np.asarray(Yt, dtype=int))
+            cache[key] = model.fit_estimator(train_docs, ctx, np.asarray(Yt, dtype=int))
         return cache[key]
 
-    held = sorted(set(groups))
-    if len(held) >= 2:
-        g = np.asarray(groups)
-        oof = np.zeros(Y.shape, dtype=float)
-        for doc in held:
-            test = g == doc
-            oof[test] = estimator([d for d in order if d != doc]).predict_proba(
-                [c for c, m in zip(contexts, test) if m])
-        model.thresholds = {label: best_threshold(Y[:, j], oof[:, j]) for j, label in enumerate(model.labels)}
-    model.estimator = estimator(order)
-    return model
+    return model.fit(contexts, Y, groups, fit=cached_fit)
 
 
 def check_label_counts(corpus: LabelledCorpus, allow_rare_labels: bool, warn: Callable[[str], None],

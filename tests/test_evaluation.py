@@ -157,27 +157,29 @@ def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monke
 
     data = write_jsonl(tmp_path / "three.jsonl", seed_records(DOC_A, DOC_B, DOC_E))
     docs = [DOC_A, DOC_B, DOC_E]
+    from policy_nlp.classifier import ThemeModel
+
     trained_on: list[set] = []
-    matrices: list[tuple[str, set]] = []  # (held-out document of the fold, documents of a training matrix)
-    fit, matrix = training.fit_theme_model, training.corpus_matrix
+    estimators: list[tuple[str, set]] = []  # (held-out document of the fold, documents an estimator saw)
+    fit, fit_estimator = training.fit_theme_model, ThemeModel.fit_estimator
 
     def spy_fit(corpus, docs=None, **kw):
         trained_on.append(set(docs))
         return fit(corpus, docs, **kw)
 
-    def spy_matrix(corpus, docs=None):
-        matrices.append((held_out[-1], set(docs)))
-        return matrix(corpus, docs)
+    def spy_estimator(self, docs, contexts, Y):
+        estimators.append((held_out[-1], set(docs)))
+        return fit_estimator(self, docs, contexts, Y)
 
     held_out: list[str] = []
     monkeypatch.setattr(training, "fit_theme_model", spy_fit)
-    monkeypatch.setattr(training, "corpus_matrix", spy_matrix)
+    monkeypatch.setattr(ThemeModel, "fit_estimator", spy_estimator)
     metrics = policy_nlp.cross_validate([data], SEEDS, progress=lambda m: held_out.append(m.split()[-1]))
     assert held_out == docs and list(metrics["per_document"]) == docs
     assert trained_on == [set(docs) - {d} for d in docs]
-    # every unit matrix built in a fold (the inner threshold folds included) leaves its document out
-    assert matrices and all(d not in used for d, used in matrices)
-    assert {frozenset(used) for _, used in matrices if len(used) == 1} == {frozenset({d}) for d in docs}
+    # every estimator fitted in a fold (the inner threshold folds included) leaves its document out
+    assert estimators and all(d not in used for d, used in estimators)
+    assert {frozenset(used) for _, used in estimators if len(used) == 1} == {frozenset({d}) for d in docs}
     assert metrics["units"] == 62 + 84 + 65
 
 
