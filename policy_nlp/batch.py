@@ -22,7 +22,7 @@ from .document import SCHEMA_ID, AnnotatedDocument
 from .errors import DataError
 from .errors import error_text
 from .inputs import InputDocument, iter_ids, iter_inputs
-from .parallel import annotate_items
+from .parallel import annotate_batch, annotate_items
 
 DEFAULT_MAX_CHARS = 20_000_000
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
@@ -131,10 +131,9 @@ def summary_row(rec: dict, labels: Sequence[str]) -> dict:
     content = _content_units(rec)
     row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
                 "headings": sum(u["kind"] == "heading" for u in units)})
-    for label in labels:
-        n = sum(label in u["labels"] for u in content)
-        row[f"{label}_units"] = n
-        row[f"{label}_share"] = round(n / len(content), 4) if content else 0.0
+    for label, share in _label_shares(rec, labels).items():
+        row[f"{label}_units"] = sum(label in u["labels"] for u in content)
+        row[f"{label}_share"] = round(share, 4)
     return row
 
 
@@ -361,40 +360,38 @@ def _worker_pipeline(model: str | None, segmenter: str):
     return _WORKER_NLP[key]
 
 
+def _label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
+    """Per label, its share of the content units (all units but boilerplate) of an output record."""
+    content = _content_units(rec)
+    return {label: sum(label in u["labels"] for u in content) / len(content) if content else 0.0
+            for label in labels}
+
+
 def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str | None, segmenter: str) -> dict:
-    from .api import annotate, model_info
+    from .api import model_info
 
     nlp = _worker_pipeline(model, segmenter)
-    labels = list(model_info(nlp).get("labels", []))
+    info = model_info(nlp)
+    labels = list(info.get("labels", []))
+    ids = batch[id_column] if id_column else [None] * len(batch[text_column])
+    items = []
+    for text, doc_id in zip(batch[text_column], ids):
+        doc_id = None if doc_id is None else str(doc_id)
+        if not isinstance(text, str):
+            items.append((doc_id, None, error_text("E059", column=text_column, id=doc_id, type=type(text).__name__)))
+        elif not text.strip():
+            items.append((doc_id, None, error_text("E056", id=doc_id)))
+        else:
+            items.append((doc_id, text, None))
     out: dict[str, list] = {"policy_nlp": [], "n_units": [], "policy_nlp_error": []}
     shares: dict[str, list[float]] = {label: [] for label in labels}
-    ids = batch[id_column] if id_column else [None] * len(batch[text_column])
-    for text, doc_id in zip(batch[text_column], ids):
-        doc, error = None, None
-        if not isinstance(text, str):
-            error = error_text("E059", column=text_column, id=doc_id, type=type(text).__name__)
-        elif not text.strip():
-            error = error_text("E056", id=doc_id)
-        else:
-            try:
-                doc = annotate(text, nlp=nlp)
-            except Exception as exc:
-                error = error_text("E055", id=doc_id, detail=f"{type(exc).__name__}: {exc}")
-        if doc is None:
-            out["policy_nlp"].append(None)
-            out["n_units"].append(0)
-            out["policy_nlp_error"].append(error)
-            for label in labels:
-                shares[label].append(0.0)
-            continue
-        if doc_id is not None:
-            doc.id = str(doc_id)
-        out["policy_nlp"].append(doc.to_json(indent=None))
-        out["n_units"].append(len(doc.units))
-        out["policy_nlp_error"].append(None)
-        content = [u for u in doc.units if u.kind != "boilerplate"]
-        for label in labels:
-            shares[label].append(sum(label in u.labels for u in content) / len(content) if content else 0.0)
+    for result in annotate_batch(nlp, info, items):
+        rec = json.loads(result.line) if result.error is None else {}
+        out["policy_nlp"].append(result.line if result.error is None else None)
+        out["n_units"].append(result.units)
+        out["policy_nlp_error"].append(result.error)
+        for label, share in _label_shares(rec, labels).items():
+            shares[label].append(share)
     out.update({f"share_{label}": v for label, v in shares.items()})
     return out
 

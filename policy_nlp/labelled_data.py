@@ -112,9 +112,10 @@ def _check_labels(labels, path, line, known, allow_new_labels) -> list[str]:
         if not LABEL_RE.match(label):
             raise DataError("E037", path=path, line=line,
                             detail=f"label {label!r} is empty or holds spaces or commas")
-        if label not in known and not allow_new_labels and _typo_of(label, known):
-            raise DataError("E031", path=path, line=line, label=label,
-                            hint=f" (did you mean '{_typo_of(label, known)}'?)", known=", ".join(known))
+        typo_of = None if label in known or allow_new_labels else _typo_of(label, known)
+        if typo_of:
+            raise DataError("E031", path=path, line=line, label=label, hint=f" (did you mean '{typo_of}'?)",
+                            known=", ".join(known))
     return list(dict.fromkeys(labels))
 
 
