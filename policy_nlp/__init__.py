@@ -7,10 +7,10 @@
 __version__ = "0.1.0"
 
 from .api import LABELS, annotate, model_info  # noqa: E402
-from .batch import annotate_corpus, annotate_dataset  # noqa: E402
-from .document import AnnotatedDocument, AnnotatedUnit, load_schema  # noqa: E402
+from .corpus.batch import annotate_corpus, annotate_dataset  # noqa: E402
+from .corpus.document import AnnotatedDocument, AnnotatedUnit, load_schema  # noqa: E402
 from .errors import PolicyNLPError  # noqa: E402
-from .inputs import read_text  # noqa: E402
+from .corpus.inputs import read_text  # noqa: E402
 from .pipeline import create_pipeline, load, shipped_model_path  # noqa: E402
 
 __all__ = [
@@ -21,8 +21,8 @@ __all__ = [
 
 # Training and evaluation pull in model fitting and `datasets`: imported on first use.
 __all__ += ["train", "evaluate", "cross_validate"]
-_LAZY = {"train": ("training", "train"), "evaluate": ("evaluation", "evaluate"),
-         "cross_validate": ("evaluation", "cross_validate")}
+_LAZY = {"train": ("learn.training", "train"), "evaluate": ("learn.evaluation", "evaluate"),
+         "cross_validate": ("learn.crossval", "cross_validate")}
 
 
 def __getattr__(name: str):

@@ -6,7 +6,7 @@ from typing import Any
 
 from spacy.language import Language
 
-from .document import AnnotatedDocument
+from .corpus.document import AnnotatedDocument
 from .errors import InputTypeError
 from .pipeline import THEMES, default_pipeline
 

@@ -34,7 +34,7 @@ def download(
     """Fetch the pkuseg `default` segmentation model into the user cache (POLICY_NLP_CACHE)."""
     from tqdm import tqdm
 
-    from . import pkuseg_model
+    from .components import pkuseg_model
 
     bars: dict = {}
 
@@ -111,7 +111,7 @@ def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "
                    max_chars: int = 20_000_000) -> None:
     """Without -o: reviewer JSON (or a table) of each input on stdout; with -o DIR: one .json per input.
     Errors go to stderr with the input's name; exit code 1 only if every input failed."""
-    from .batch import annotate_to_directory
+    from .corpus.batch import annotate_to_directory
 
     failures = total = 0
     for doc_id, result, error, target in annotate_to_directory(inputs, output, nlp=nlp, text_column=text_column,
@@ -135,7 +135,7 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
     when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
 
-    from .batch import annotate_corpus
+    from .corpus.batch import annotate_corpus
 
     bar = None
 
@@ -179,7 +179,7 @@ def train(
     cv: bool = typer.Option(True, help="Run leave-one-document-out cross-validation and store it in meta.json."),
 ):
     """Train a pipeline on labelled units; the existing OUT is replaced only if training succeeds."""
-    from .training import train as train_fn
+    from .learn.training import train as train_fn
 
     try:
         meta = train_fn(data, out, from_model=from_model, seeds_dir=seeds, allow_new_labels=allow_new_labels,
@@ -190,7 +190,7 @@ def train(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(code=2)
     if meta.get("cv"):
-        from .evaluation import format_metrics
+        from .learn.evaluation import format_metrics
 
         typer.echo(format_metrics(meta["cv"], "leave-one-document-out on the training documents:"))
     typer.echo(f"labels: {', '.join(meta['labels'])}; thresholds: "
@@ -206,7 +206,8 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", help="Also write the metrics as JSON."),
 ):
     """Score a model (or leave-one-document-out training) on labelled units."""
-    from .evaluation import cross_validate, evaluate as evaluate_fn, format_metrics, format_per_document
+    from .learn.crossval import cross_validate
+    from .learn.evaluation import evaluate as evaluate_fn, format_metrics, format_per_document
     from .pipeline import shipped_model_path
 
     if cv is not None and model is not None:
@@ -230,6 +231,38 @@ def evaluate(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
         _say(f"metrics written to {output}")
+
+
+@app.command()
+def indicators(
+    inputs: List[Path] = typer.Argument(..., help="Report files (.txt), directories of them, or reviewer JSON files."),
+    output: Path = typer.Option(..., "-o", "--output", help="The long table: .csv or .parquet."),
+    pivot_output: Optional[Path] = typer.Option(None, "--pivot", help="Also the wide table (report × indicator)."),
+    model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
+    segmenter: str = typer.Option("char", help="char (default: indicators do not depend on it) or pkuseg."),
+):
+    """Quantitative indicators of each report as a table: one row per (report, indicator)."""
+    from .corpus.batch import annotate_to_directory
+    from .corpus.indicator_table import indicator_rows, pivot, write_table
+    from .pipeline import load
+
+    try:
+        nlp = load(model, segmenter=segmenter)
+        docs = []
+        for doc_id, result, error, _ in annotate_to_directory(inputs, None, nlp=nlp):
+            if result is None:
+                _say(f"{doc_id}: {error}")
+                continue
+            result.id = str(doc_id)
+            docs.append(result)
+        rows = indicator_rows(docs)
+        write_table(rows, output)
+        _say(f"{len(rows)} indicators of {len(docs)} reports written to {output}")
+        if pivot_output is not None:
+            write_table(pivot(rows), pivot_output)
+            _say(f"pivot written to {pivot_output}")
+    except PolicyNLPError as exc:
+        _fail(exc)
 
 
 def main() -> None:

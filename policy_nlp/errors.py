@@ -34,6 +34,21 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E006", "Unknown segmenter '{segmenter}'.", "Use segmenter='pkuseg' or segmenter='char'."),
         ErrorSpec("E007", "The component '{name}' has no data in {path}.",
                   "Save the pipeline with nlp.to_disk() after training, or retrain with `policy-nlp train`."),
+        ErrorSpec("E008", "The report rules from {source} cannot be used: {detail}.",
+                  "Give a rules JSON object with the keys of policy_nlp/rules/report_rules_v1.json and valid "
+                  "regular expressions, or retrain the pipeline (policy-nlp train) so it saves its own rules."),
+        ErrorSpec("E009", "The model file {path} names '{name}', which is not one of the classes a theme model is "
+                          "made of; it was refused before anything ran.",
+                  "Do not load model files from untrusted sources; retrain with `policy-nlp train` or restore "
+                  "the model directory from a trusted copy."),
+        ErrorSpec("E014", "The model file {path} is damaged or not a theme model: {detail}.",
+                  "Retrain with `policy-nlp train` or restore the model directory from a clean copy."),
+        ErrorSpec("E015", "The component settings {path} cannot be used: {detail}.",
+                  "The model directory was edited or written by another version: retrain with `policy-nlp "
+                  "train` or restore the directory from a clean copy (cfg.json must match model.pkl)."),
+        ErrorSpec("E016", "The component '{name}' got no labelled, non-boilerplate units to learn from.",
+                  "Pass Examples whose reference docs have unit spans and themes spans, or train with "
+                  "`policy-nlp train --data UNITS.jsonl`."),
         # pkuseg weights
         ErrorSpec("E010", "The pkuseg '{model}' segmentation model is not in the cache ({cache}) and could not "
                           "be downloaded: {reason}",
@@ -69,8 +84,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E033", "{path}:{line}: unit [{start}, {end}) overlaps unit [{other_start}, {other_end}) "
                           "of document '{doc}'.",
                   "Remove or merge one of the two overlapping units."),
-        ErrorSpec("E034", "{path}:{line}: document '{doc}' is not in the seed directory {seeds}.",
-                  "Put the report file into the seed directory or fix the 'doc' field."),
+        ErrorSpec("E034", "{path}:{line}: document '{doc}' is in none of the document folders ({seeds}).",
+                  "Put the report file into one of those folders, name its folder with --seeds DIR, or fix the "
+                  "'doc' field."),
         ErrorSpec("E035", "{path}:{line}: duplicate unit [{start}, {end}) of document '{doc}' (first at line "
                           "{first_line}).",
                   "Delete the duplicate line."),
@@ -90,6 +106,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Add labelled documents or evaluate a trained model on held-out data with --model."),
         ErrorSpec("E042", "Reviewer document {path} has schema '{found}', expected '{expected}'.",
                   "Export the document again with this version of policy_nlp."),
+        ErrorSpec("E043", "{where}: not a usable reviewer document ({detail}).",
+                  "Pass reviewer JSON written by `policy-nlp annotate`; keep each unit's start/end so that "
+                  "text[start:end] equals the unit's text, units in document order."),
         # Training and evaluation
         ErrorSpec("E070", "{path}:{line}: not UTF-8 text ({detail}).",
                   "Save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8 FILE); unit JSONL files and "
@@ -130,6 +149,15 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "to see why, or lower --n-process if memory ran out."),
         ErrorSpec("E059", "Column '{column}' of row '{id}' holds {type}, not text.",
                   "Fill the text column with strings, or name the right column with --text-column."),
+        # Indicators
+        ErrorSpec("E090", "The indicator vocabulary from {source} cannot be used: {detail}.",
+                  "Give a JSON object {{\"name\", \"version\", \"indicators\": [...]}} whose entries each have a "
+                  "unique name and a non-empty list of phrases, like policy_nlp/rules/indicators_v1.json."),
+        ErrorSpec("E091", "The component '{name}' has no indicator vocabulary in {path}.",
+                  "Save the pipeline with nlp.to_disk() so the component writes its vocabulary.json, or "
+                  "copy policy_nlp/rules/indicators_v1.json there."),
+        ErrorSpec("E092", "Cannot write the indicator table to '{path}': {detail}.",
+                  "Write to a .csv or .parquet file (parquet needs pyarrow: pip install pyarrow)."),
     )
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from . import structure, themes, tokenizer  # noqa: F401  (registers the factories and the tokenizer)
+from .components import indicators, structure, themes, tokenizer  # noqa: F401  (registers factories and the tokenizer)
 from .errors import ModelError
 
 SHIPPED_MODEL_NAME = "policy_nlp_zh_reports"
@@ -15,6 +15,7 @@ STRUCTURE = "policy_nlp_report_structure"
 # Every component is linear in the text length (no parser or NER), so long reports are safe.
 MAX_LENGTH = 50_000_000
 THEMES = "policy_nlp_themes"
+INDICATORS = "policy_nlp_indicators"
 
 
 def shipped_model_path() -> Path:
@@ -28,17 +29,23 @@ def shipped_model_path() -> Path:
     return root / SHIPPED_MODEL_NAME
 
 
-def create_pipeline(segmenter: str = "pkuseg", *, opencc_config: str = "t2s",
-                    pkuseg_model: str = "default") -> Language:
-    """A blank pipeline with every component added and no trained model (train it, or load one)."""
+def create_pipeline(segmenter: str = "pkuseg", *, opencc_config: str = "t2s", pkuseg_model: str = "default",
+                    hyperparameters: dict | None = None, rules: dict | None = None) -> Language:
+    """A blank pipeline with every component added and no trained model (train it, or load one).
+
+    `hyperparameters`: theme estimator settings over `themes.DEFAULT_HYPERPARAMETERS`; `rules`: a registered
+    rules reference for both components (default `{"@misc": "policy_nlp.report_rules.v<latest>"}`)."""
     if segmenter not in tokenizer.SEGMENTERS:
         raise ModelError("E006", segmenter=segmenter)
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {
         "@tokenizers": "policy_nlp.ChineseTokenizer.v1", "segmenter": segmenter,
         "opencc_config": opencc_config, "pkuseg_model": pkuseg_model,
     }}})
-    nlp.add_pipe(STRUCTURE)
-    nlp.add_pipe(THEMES)
+    rules_cfg = {"rules": rules} if rules else {}
+    nlp.add_pipe(STRUCTURE, config=rules_cfg)
+    nlp.add_pipe(THEMES, config={**rules_cfg, "hyperparameters": {**themes.DEFAULT_HYPERPARAMETERS,
+                                                                  **(hyperparameters or {})}})
+    nlp.add_pipe(INDICATORS)
     nlp.max_length = MAX_LENGTH
     return nlp
 

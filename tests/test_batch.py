@@ -15,7 +15,7 @@ import pytest
 from spacy.language import Language
 
 import policy_nlp
-from policy_nlp.batch import annotate_corpus, completed_ids, iter_records
+from policy_nlp.corpus.batch import annotate_corpus, completed_ids, iter_records
 from policy_nlp.errors import PolicyNLPError
 
 from conftest import ROOT, SEED_NAMES, seed_text
@@ -197,7 +197,7 @@ def test_parquet_output_with_errors_and_resume_through_its_journal(tmp_path, cha
     journal = tmp_path / "o.parquet.partial.jsonl"
     annotate_corpus(ids[:2], journal, nlp=char_nlp)  # what an interrupted run leaves behind
     with open(journal, "ab") as fh:
-        fh.write(b'{"schema": "policy_nlp.document/v1", "id": "tru')
+        fh.write(b'{"schema": "policy_nlp.corpus.document/v1", "id": "tru')
     summary = annotate_corpus([tmp_path / "c"], out, nlp=char_nlp, summary_csv=tmp_path / "s.csv")
     assert summary.skipped == 2 and summary.documents == 4 and summary.failed == 1
     assert not journal.exists()
@@ -306,3 +306,24 @@ def test_annotate_dataset_num_proc_2(char_nlp):
     assert out[4]["policy_nlp"] is None and out[4]["policy_nlp_error"].startswith("[E059]")
     with pytest.raises(PolicyNLPError):
         policy_nlp.annotate_dataset(ds, text_column="text")
+
+
+def test_every_record_of_a_batch_run_validates_against_the_schema(tmp_path, tiny_nlp):
+    import jsonschema
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a_good.txt").write_text(seed_text(SEED_NAMES[1])[:1500], encoding="utf-8")
+    (corpus / "b_bad.txt").write_bytes(bytes(range(128, 256)) * 20)
+    (corpus / "c_empty.txt").write_text(" \n", encoding="utf-8")
+    (corpus / "d_huge.txt").write_text("法" * 9000, encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    annotate_corpus([corpus], out, nlp=tiny_nlp, max_chars=8000)
+    schema = policy_nlp.load_schema()
+    records = read_jsonl(out)
+    assert [("error" in r) for r in records] == [False, True, True, True]
+    for record in records:
+        jsonschema.validate(record, schema)
+    assert {r["error"][:6] for r in records[1:]} == {"[E021]", "[E056]", "[E022]"}
+    assert set(records[1]) == {"schema", "id", "error"}
+    assert all(u["reviewed"] is False for u in records[0]["units"])

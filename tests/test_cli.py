@@ -108,7 +108,7 @@ def test_unknown_output_format(tmp_path):
 
 
 def test_download_uses_the_cache_and_checks_a_given_wheel(tmp_path, monkeypatch):
-    from policy_nlp import pkuseg_model
+    from policy_nlp.components import pkuseg_model
 
     monkeypatch.setenv("POLICY_NLP_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl"

@@ -4,7 +4,8 @@ import jsonschema
 import pytest
 
 import policy_nlp
-from policy_nlp.document import SCHEMA_ID, AnnotatedDocument
+from policy_nlp.corpus.document import SCHEMA_ID, AnnotatedDocument
+from policy_nlp.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +47,60 @@ def test_units_carry_sections_and_model_info(annotated):
 def test_from_dict_refuses_other_schemas():
     with pytest.raises(ValueError):
         AnnotatedDocument.from_dict({"schema": "something/v0", "text": "", "units": []})
+
+
+@pytest.fixture(scope="module")
+def tiny_annotated(tiny_nlp, seeds):
+    """Documents annotated by the small pipeline the tests train (independent of the shipped model)."""
+    return [policy_nlp.annotate(t, nlp=tiny_nlp) for t in list(seeds.values())[:2]]
+
+
+def test_units_are_written_unreviewed_and_read_back_reviewed(tiny_annotated):
+    annotated = tiny_annotated
+    data = annotated[0].to_dict()
+    assert all(u["reviewed"] is False for u in data["units"])
+    data["units"][0]["reviewed"] = True
+    jsonschema.validate(data, policy_nlp.load_schema())
+    doc = AnnotatedDocument.from_json(data)  # a parsed dict is accepted as well as a string
+    assert doc.units[0].reviewed and not doc.units[1].reviewed
+    assert AnnotatedDocument.from_json(json.dumps(data)) == doc
+
+
+def _bad(annotated, change):
+    data = json.loads(annotated[1].to_json())
+    change(data)
+    with pytest.raises(DataError) as info:
+        AnnotatedDocument.from_json(data)
+    return info.value
+
+
+def test_from_json_rejects_bad_offsets_with_e043(tiny_annotated):
+    annotated = tiny_annotated
+    def shift(d):
+        d["units"][3]["start"] += 1
+
+    def outside(d):
+        d["units"][-1]["end"] = len(d["text"]) + 5
+
+    def out_of_order(d):
+        d["units"][2], d["units"][3] = d["units"][3], d["units"][2]
+
+    def no_text(d):
+        del d["units"][0]["text"]
+
+    for change in (shift, outside, out_of_order, no_text):
+        err = _bad(annotated, change)
+        assert err.code == "E043", change.__name__
+    assert "unit 3" in str(_bad(annotated, shift))
+    err = _bad(annotated, lambda d: d.update(text=d["text"][:-50]))
+    assert err.code == "E043"
+
+
+def test_an_error_record_is_valid_json_but_not_a_document():
+    record = {"schema": SCHEMA_ID, "id": "a.txt", "error": "[E021] Cannot decode a.txt as UTF-8, UTF-16 or GB18030."}
+    jsonschema.validate(record, policy_nlp.load_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**record, "error": "no code"}, policy_nlp.load_schema())
+    with pytest.raises(DataError) as info:
+        AnnotatedDocument.from_json(record)
+    assert info.value.code == "E043" and "error record" in str(info.value)

@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 import policy_nlp
 from policy_nlp.cli import app
-from policy_nlp.document import AnnotatedDocument, AnnotatedUnit
-from policy_nlp.evaluation import align_predictions, compute_metrics, format_metrics
-from policy_nlp.labelled_data import DEFAULT_LABELS, UnitRecord
+from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
+from policy_nlp.learn.evaluation import align_predictions, format_metrics
+from policy_nlp.model.metrics import compute_metrics
+from policy_nlp.learn.labelled_data import DEFAULT_LABELS, UnitRecord
 
 from conftest import SEED_NAMES, SEEDS
 from test_training import seed_records, write_jsonl
@@ -144,7 +145,7 @@ def test_cli_evaluate_cv_lodo(tmp_path, model_and_data):
     out = tmp_path / "lodo.json"
     result = runner.invoke(app, ["evaluate", "--cv", "lodo", "--data", str(train), "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert "fold 1/2: training without" in result.output and "leave-one-document-out" in result.output
+    assert "fold 1: training without" in result.output and "leave-one-document-out" in result.output
     metrics = json.loads(out.read_text(encoding="utf-8"))
     assert metrics["mode"] == "lodo" and metrics["units"] == 149
     assert set(metrics["per_document"]) == {DOC_A, DOC_E}
@@ -153,30 +154,40 @@ def test_cli_evaluate_cv_lodo(tmp_path, model_and_data):
 
 
 def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monkeypatch):
-    from policy_nlp import training
+    from policy_nlp.components.themes import ThemeClassifier
+    from policy_nlp.learn.crossval import EstimatorCache
 
     data = write_jsonl(tmp_path / "three.jsonl", seed_records(DOC_A, DOC_B, DOC_E))
     docs = [DOC_A, DOC_B, DOC_E]
-    from policy_nlp.classifier import ThemeModel
 
     trained_on: list[set] = []
     estimators: list[tuple[str, set]] = []  # (held-out document of the fold, documents an estimator saw)
-    fit, fit_estimator = training.fit_theme_model, ThemeModel.fit_estimator
-
-    def spy_fit(corpus, docs=None, **kw):
-        trained_on.append(set(docs))
-        return fit(corpus, docs, **kw)
-
-    def spy_estimator(self, docs, contexts, Y):
-        estimators.append((held_out[-1], set(docs)))
-        return fit_estimator(self, docs, contexts, Y)
-
     held_out: list[str] = []
-    monkeypatch.setattr(training, "fit_theme_model", spy_fit)
-    monkeypatch.setattr(ThemeModel, "fit_estimator", spy_estimator)
-    metrics = policy_nlp.cross_validate([data], SEEDS, progress=lambda m: held_out.append(m.split()[-1]))
+    initialize, fitter = ThemeClassifier.initialize, EstimatorCache.fitter
+
+    def spy_initialize(self, get_examples=None, **kw):
+        seen = {eg.reference.user_data[("policy_nlp", "doc_id")] for eg in get_examples()}
+        trained_on.append(seen)
+        held_out.append(next(d for d in docs if d not in seen))
+        return initialize(self, get_examples, **kw)
+
+    def spy_fitter(self, estimator):
+        fit = fitter(self, estimator)
+
+        def fit_spy(train_docs, X, Y):
+            estimators.append((held_out[-1], set(train_docs)))
+            return fit(train_docs, X, Y)
+
+        return fit_spy
+
+    monkeypatch.setattr(ThemeClassifier, "initialize", spy_initialize)
+    monkeypatch.setattr(EstimatorCache, "fitter", spy_fitter)
+    progress: list[str] = []
+    metrics = policy_nlp.cross_validate([data], SEEDS, progress=progress.append)
     assert held_out == docs and list(metrics["per_document"]) == docs
     assert trained_on == [set(docs) - {d} for d in docs]
+    assert [m for m in progress if m.startswith("fold")] == [f"fold {k}: training without 1 document(s)"
+                                                             for k in (1, 2, 3)]
     # every estimator fitted in a fold (the inner threshold folds included) leaves its document out
     assert estimators and all(d not in used for d, used in estimators)
     assert {frozenset(used) for _, used in estimators if len(used) == 1} == {frozenset({d}) for d in docs}
@@ -184,12 +195,23 @@ def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monke
 
 
 def test_the_estimator_cache_changes_nothing(tmp_path):
-    from policy_nlp.labelled_data import read_corpus
-    from policy_nlp.training import corpus_matrix, fit_theme_model
+    from policy_nlp.learn.crossval import EstimatorCache
+    from policy_nlp.learn.examples import corpus_examples
+    from policy_nlp.learn.labelled_data import read_corpus
+    from policy_nlp.pipeline import THEMES, create_pipeline
 
     corpus = read_corpus([write_jsonl(tmp_path / "two.jsonl", seed_records(DOC_B, DOC_E))], SEEDS)
-    plain, cached = fit_theme_model(corpus), fit_theme_model(corpus, cache={})
-    assert plain.thresholds == cached.thresholds
-    assert any(t != 0.5 for t in plain.thresholds.values())  # tuned by the inner folds
-    contexts, _, _ = corpus_matrix(corpus)
-    assert (plain.predict_proba(contexts) == cached.predict_proba(contexts)).all()
+    nlp = create_pipeline("char")
+    themes = nlp.get_pipe(THEMES)
+    examples = corpus_examples(nlp, corpus, themes.rules)
+    themes.initialize(lambda: examples.values(), labels=corpus.labels)
+    plain = themes.model
+    cache = EstimatorCache()
+    themes.initialize(lambda: examples.values(), labels=corpus.labels,
+                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    cached = themes.model
+    assert cache.fits == 3  # two inner folds and the final fit
+    assert plain.thresholds_ == cached.thresholds_
+    assert any(t != 0.5 for t in plain.thresholds_.values())  # tuned by the inner folds
+    X, _, _, _ = themes.training_matrix(examples.values(), corpus.labels)
+    assert (plain.predict_proba(X) == cached.predict_proba(X)).all()

@@ -8,7 +8,7 @@ import pytest
 
 import policy_nlp
 from policy_nlp.errors import PolicyNLPError
-from policy_nlp.inputs import decode_bytes, iter_ids, iter_inputs
+from policy_nlp.corpus.inputs import decode_bytes, iter_ids, iter_inputs
 
 from conftest import SEED_NAMES, seed_text
 

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from policy_nlp.errors import DataError
-from policy_nlp.labelled_data import DEFAULT_LABELS, load_dataset, read_corpus
+from policy_nlp.learn.labelled_data import DEFAULT_LABELS, load_dataset, read_corpus
 
 from conftest import SEED_NAMES, SEED_UNITS, SEEDS
 
@@ -123,12 +123,29 @@ def test_rejects_overlapping_units(tmp_path):
     _expect(tmp_path, lines, "E033", line=4)
 
 
-def test_rejects_a_missing_seed(tmp_path):
+def test_rejects_a_missing_seed(tmp_path, monkeypatch):
+    from policy_nlp.learn import labelled_data
+
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for name in SEED_NAMES[1:]:
         shutil.copy(SEEDS / name, seeds / name)
-    _expect(tmp_path, _good_lines(), "E034", line=1, seeds=seeds)
+    monkeypatch.setattr(labelled_data, "document_dirs", lambda: [])  # not the packaged folders either
+    monkeypatch.chdir(tmp_path)
+    err = _expect(tmp_path, _good_lines(), "E034", line=1, seeds=seeds)
+    assert "is in none of the document folders" in str(err) and str(seeds) in str(err)
+
+
+def test_default_data_and_document_folders():
+    from policy_nlp.learn.labelled_data import default_data, document_dirs
+
+    assert [p.name for p in default_data()] == ["seed_units.jsonl", "work_report_units.jsonl"]
+    assert all(p.is_file() for p in default_data())
+    dirs = document_dirs()
+    assert any((d / SEED_NAMES[0]).is_file() for d in dirs)
+    assert any(list(d.glob("*work_report.txt")) for d in dirs)
+    corpus = read_corpus()
+    assert set(SEED_NAMES) < set(corpus.documents) and len(corpus.documents) == len(SEED_NAMES) + 2
 
 
 def test_rejects_duplicate_units(tmp_path):
@@ -152,7 +169,7 @@ def test_rejects_empty_file_and_unit_without_text(tmp_path):
 
 
 def test_reviewed_units_override_seed_labels(tmp_path, seeds):
-    from policy_nlp.document import AnnotatedDocument, AnnotatedUnit
+    from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
 
     corpus = read_corpus([SEED_UNITS], SEEDS)
     name = SEED_NAMES[1]

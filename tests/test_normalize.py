@@ -1,5 +1,5 @@
-from policy_nlp import normalize as norm_mod
-from policy_nlp.normalize import fold_width, normalize, to_simplified
+from policy_nlp.components import normalize as norm_mod
+from policy_nlp.components.normalize import fold_width, normalize, to_simplified
 
 
 def test_fold_width_keeps_length_and_folds_ascii_forms():

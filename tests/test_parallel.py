@@ -4,7 +4,7 @@ import os
 import pytest
 from spacy.language import Language
 
-from policy_nlp.parallel import annotate_items
+from policy_nlp.corpus.parallel import annotate_items
 
 _PARENT = os.getpid()
 

@@ -19,7 +19,8 @@ def test_load_errors_are_coded(tmp_path):
 
 def test_pipeline_components(char_nlp):
     assert char_nlp.lang == "zh"
-    assert char_nlp.pipe_names == ["policy_nlp_report_structure", "policy_nlp_themes"]
+    assert char_nlp.pipe_names[:2] == ["policy_nlp_report_structure", "policy_nlp_themes"]
+    assert char_nlp.pipe_names == policy_nlp.create_pipeline("char").pipe_names
     assert char_nlp.tokenizer.segmenter == "char"
 
 
@@ -49,3 +50,46 @@ def test_offline_without_cached_weights_names_the_command(monkeypatch, tmp_path)
         policy_nlp.load(allow_download=False)
     assert info.value.code == "E010"
     assert "policy-nlp download" in str(info.value) and "segmenter='char'" in str(info.value)
+
+
+# -- serialisation, analysis and evaluation of a trained pipeline (a small one trained by the tests) ---------
+def _reviewer_json(nlp, texts):
+    return [policy_nlp.annotate(t, nlp=nlp).to_json() for t in texts]
+
+
+def test_to_bytes_from_bytes_gives_identical_output(tiny_nlp, seeds):
+    texts = list(seeds.values())[:3]
+    restored = policy_nlp.create_pipeline("char").from_bytes(tiny_nlp.to_bytes())
+    assert restored.get_pipe("policy_nlp_themes").labels == tiny_nlp.get_pipe("policy_nlp_themes").labels
+    assert _reviewer_json(restored, texts) == _reviewer_json(tiny_nlp, texts)
+
+
+def test_to_disk_load_gives_identical_output(tiny_nlp, seeds, tmp_path):
+    texts = list(seeds.values())[:3]
+    tiny_nlp.to_disk(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m" / "policy_nlp_themes").iterdir()) == ["cfg.json", "model.pkl"]
+    assert (tmp_path / "m" / "policy_nlp_report_structure" / "rules.json").is_file()
+    again = policy_nlp.load(tmp_path / "m", segmenter="char")
+    assert _reviewer_json(again, texts) == _reviewer_json(tiny_nlp, texts)
+
+
+def test_analyze_pipes_shows_no_problems(tiny_nlp):
+    analysis = tiny_nlp.analyze_pipes()
+    assert all(not problems for problems in analysis["problems"].values())
+    assert "doc.spans" in analysis["summary"]["policy_nlp_themes"]["requires"]
+
+
+def test_nlp_evaluate_on_corpus_examples(tiny_model):
+    from policy_nlp.learn.examples import corpus_examples
+    from policy_nlp.learn.labelled_data import read_corpus
+
+    from conftest import SEEDS, SEED_UNITS
+
+    nlp = policy_nlp.load(tiny_model, segmenter="char")
+    corpus = read_corpus([SEED_UNITS], SEEDS)
+    examples = corpus_examples(nlp, corpus, nlp.get_pipe("policy_nlp_report_structure").rules)
+    scores = nlp.evaluate(list(examples.values()))
+    for key in ("themes_macro_f", "themes_per_type", "units_f"):
+        assert key in scores, key
+    assert 0.0 < scores["themes_macro_f"] <= 1.0 and 0.5 < scores["units_f"] <= 1.0
+    assert set(scores["themes_per_type"]) == set(nlp.get_pipe("policy_nlp_themes").labels)

@@ -6,7 +6,7 @@ import pytest
 import srsly
 
 import policy_nlp
-from policy_nlp import pkuseg_model
+from policy_nlp.components import pkuseg_model
 from policy_nlp.errors import SegmenterModelError
 
 

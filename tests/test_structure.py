@@ -1,7 +1,7 @@
 from spacy.tokens import DocBin
 
 from policy_nlp.pipeline import create_pipeline
-from policy_nlp.structure import section_paths
+from policy_nlp.components.unit_table import section_indices
 
 
 def _structured(text):
@@ -18,7 +18,7 @@ def test_units_headings_and_sentences_in_builtins():
     assert [s.label_ for s in doc.spans["headings"]] == ["level_1", "level_2", "level_1"]
     sents = [s.text.strip() for s in doc.sents]
     assert sents == [u.text for u in units]
-    paths = [[h.text for h in p] for p in section_paths(doc)]
+    paths = [[units[j].text for j in section_indices(doc, i)] for i in range(len(units))]
     assert paths[4] == ["一、主要成效", "(一)执法"]
     assert paths[6] == ["二、存在的问题"]
     assert units[4]._.section == ["一、主要成效", "(一)执法"]

@@ -1,8 +1,9 @@
 import spacy
 
-from policy_nlp.normalize import fold_width
+from policy_nlp.components.normalize import fold_width
 from policy_nlp.pipeline import create_pipeline
-from policy_nlp.units import segment
+from policy_nlp.components.rules import default_rules
+from policy_nlp.components.units import segment
 
 
 def _char_tokenizer():
@@ -24,7 +25,7 @@ def test_tokens_never_cross_unit_boundaries(seeds):
     tok = _char_tokenizer()
     for text in seeds.values():
         doc = tok(text)
-        for unit in segment(doc._.norm_text):
+        for unit in segment(doc._.norm_text, default_rules()):
             assert doc.char_span(unit.start, unit.end) is not None
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import policy_nlp
 from policy_nlp.cli import app
-from policy_nlp.labelled_data import DEFAULT_LABELS, read_corpus
+from policy_nlp.learn.labelled_data import DEFAULT_LABELS, read_corpus
 
 from conftest import SEED_NAMES, SEED_UNITS, SEEDS, seed_text
 
@@ -101,7 +101,8 @@ def test_spacy_load_reads_the_directory(trained):
 
     out, _ = trained
     nlp = spacy.load(out, config={"nlp": {"tokenizer": {"segmenter": "char"}}})
-    assert nlp.pipe_names == ["policy_nlp_report_structure", "policy_nlp_themes"]
+    assert nlp.pipe_names[:2] == ["policy_nlp_report_structure", "policy_nlp_themes"]
+    assert nlp.pipe_names == policy_nlp.create_pipeline("char").pipe_names
     doc = nlp(seed_text(DOC_A)[:2000])
     assert len(doc.spans["units"]) > 5 and doc.spans["units"].attrs["labels"] == list(DEFAULT_LABELS)
 
@@ -122,7 +123,7 @@ def test_meta_json_records_labels_counts_thresholds_hashes_versions_date(trained
     assert dt.datetime.fromisoformat(info["trained"]).tzinfo is not None
     assert info["documents"] == [DOC_A, DOC_E] and info["units"] == 149
     assert info["cv"] is None  # --no-cv
-    assert info["settings"]["random_state"] == 0
+    assert info["hyperparameters"]["random_state"] == 0
     cfg = json.loads((out / "policy_nlp_themes" / "cfg.json").read_text(encoding="utf-8"))
     assert cfg["labels"] == info["labels"] and cfg["thresholds"] == info["thresholds"]
 
@@ -142,13 +143,13 @@ def test_training_is_deterministic_and_stores_cv_metrics(tmp_path, two_docs):
     progress: list[str] = []
     first = policy_nlp.train([two_docs], tmp_path / "a", seeds_dir=SEEDS, cv=True, progress=progress.append)
     second = policy_nlp.train([two_docs], tmp_path / "b", seeds_dir=SEEDS, cv=True)
-    assert any("fold 2/2: training without" in line for line in progress)
+    assert any("fold 2: training without" in line for line in progress)
     assert first["thresholds"] == second["thresholds"]
     assert first["cv"] == second["cv"]
     for key in ("macro_f1", "micro_f1", "exact_set_accuracy", "per_label", "confused_pairs"):
         assert key in first["cv"]
     assert first["cv"]["units"] == 149
-    digest = [hashlib.sha256((d / "policy_nlp_themes" / "model.joblib").read_bytes()).hexdigest()
+    digest = [hashlib.sha256((d / "policy_nlp_themes" / "model.pkl").read_bytes()).hexdigest()
               for d in (tmp_path / "a", tmp_path / "b")]
     assert digest[0] == digest[1]
     meta = json.loads((tmp_path / "a" / "meta.json").read_text(encoding="utf-8"))["policy_nlp"]
@@ -276,7 +277,7 @@ def test_bad_data_fails_naming_file_and_line_and_leaves_the_model_intact(tmp_pat
 
 def test_a_non_json_reviewer_file_names_its_line(tmp_path, existing_model, two_docs):
     bad = tmp_path / "review.json"
-    bad.write_text('{\n  "schema": "policy_nlp.document/v1",\n  "text": "x",\n  units: []\n}\n', encoding="utf-8")
+    bad.write_text('{\n  "schema": "policy_nlp.corpus.document/v1",\n  "text": "x",\n  units: []\n}\n', encoding="utf-8")
     before = tree_hashes(existing_model)
     result = run_train("--data", str(two_docs), "--data", str(bad), "--out", str(existing_model))
     assert result.exit_code != 0 and f"{bad}:4:" in result.output and "E030" in result.output
@@ -293,7 +294,7 @@ def test_out_that_is_not_a_pipeline_directory_is_not_replaced(tmp_path, two_docs
 
 
 def test_a_failure_while_writing_keeps_the_old_model(tmp_path, existing_model, two_docs, monkeypatch):
-    from policy_nlp import training
+    from policy_nlp.learn import training
 
     def broken(tmp, out):
         raise OSError("disk full")
@@ -310,7 +311,7 @@ def test_a_failure_while_writing_keeps_the_old_model(tmp_path, existing_model, t
 def _reviewer_file(path: Path, doc: str, reviewed: dict[int, list[str]], id: str | None = None) -> Path:
     """A reviewer JSON of seed `doc` with all its seed units; those starting at a key of `reviewed` are
     marked reviewed with the given labels."""
-    from policy_nlp.document import AnnotatedDocument, AnnotatedUnit
+    from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
 
     units = [AnnotatedUnit(r["start"], r["end"], r["text"], r["kind"],
                            labels=reviewed.get(r["start"], ["enforcement"]), reviewed=r["start"] in reviewed)
@@ -346,17 +347,31 @@ def test_reviewer_file_before_the_seed_file_is_the_same_document(tmp_path, two_d
     assert any("kept reviewed labels" in line for line in corpus.report)
 
 
-def test_a_partly_reviewed_new_report_keeps_its_whole_structure_as_context(tmp_path):
-    from policy_nlp.training import document_contexts
+def _unit_contexts(corpus, doc):
+    """(unit record, context row) of the labelled units of `doc`, as training sees them."""
+    from policy_nlp.components.rules import default_rules
+    from policy_nlp.components.unit_table import units_of_doc
+    from policy_nlp.learn.examples import document_example
+    from policy_nlp.model.features import build_contexts
+    from policy_nlp.pipeline import create_pipeline
 
+    rules = default_rules()
+    ref = document_example(create_pipeline("char"), corpus, doc, rules).reference
+    table = units_of_doc(ref, rules=rules)
+    ctx = build_contexts(ref._.norm_text, table, rules)
+    row_of = {(u.start, u.end): list(ctx[i]) for i, u in enumerate(table)}
+    return [(u, row_of[(u.start, u.end)]) for u in corpus.units_of(doc)]
+
+
+def test_a_partly_reviewed_new_report_keeps_its_whole_structure_as_context(tmp_path):
     records = seed_records(DOC_E)
     picked = {r["start"]: r["labels"] or ["plans"] for r in records[30:33]}
     review = _reviewer_file(tmp_path / "review.json", DOC_E, picked, id="new_report.txt")
     partial = read_corpus([review], SEEDS)
     assert list(partial.documents) == ["new_report.txt"] and len(partial.units) == 3
     full = read_corpus([write_jsonl(tmp_path / "e.jsonl", records)], SEEDS)
-    full_ctx = {u.start: c for u, c in document_contexts(full, DOC_E)}
-    for unit, ctx in document_contexts(partial, "new_report.txt"):
+    full_ctx = {u.start: c for u, c in _unit_contexts(full, DOC_E)}
+    for unit, ctx in _unit_contexts(partial, "new_report.txt"):
         assert ctx == full_ctx[unit.start]  # same sections and position as in the fully labelled report
 
 
@@ -396,3 +411,13 @@ def test_labels_on_boilerplate_units_are_reported_and_not_counted(tmp_path):
     corpus = read_corpus([write_jsonl(tmp_path / "b.jsonl", records)], SEEDS)
     assert corpus.label_counts()["plans"] == sum("plans" in r["labels"] for r in seed_records(DOC_E))
     assert any(line.startswith("WARNING") and f":{k + 1}:" in line for line in corpus.report)
+
+
+def test_train_takes_a_single_str_path(tmp_path):
+    data = write_jsonl(tmp_path / "one.jsonl", seed_records(DOC_C))
+    meta = policy_nlp.train(str(data), str(tmp_path / "m"), seeds_dir=str(SEEDS), cv=False)
+    assert meta["documents"] == [DOC_C] and meta["data_files"] == {
+        str(data): hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert sorted(p.name for p in (tmp_path / "m" / "policy_nlp_themes").iterdir()) == ["cfg.json", "model.pkl"]
+    nlp = policy_nlp.load(tmp_path / "m", segmenter="char")
+    assert policy_nlp.annotate(seed_text(DOC_A)[:1000], nlp=nlp).units

@@ -1,9 +1,13 @@
-from policy_nlp.normalize import normalize
-from policy_nlp.units import heading_level, is_chrome_line, segment
+from policy_nlp.components.normalize import normalize
+from policy_nlp.components.rules import default_rules
+from policy_nlp.components.units import is_chrome_line, section_path, segment
+
+RULES = default_rules()
+heading_level = RULES.heading_level
 
 
 def _units(text):
-    return [(text[u.start:u.end], u.kind, u.level) for u in segment(normalize(text).text)]
+    return [(text[u.start:u.end], u.kind, u.level) for u in segment(normalize(text).text, RULES)]
 
 
 def test_heading_levels():
@@ -23,9 +27,9 @@ def test_sentences_headings_and_run_in_headings():
     assert units == [
         ("一、主要成效", "heading", 1),
         ("（一）加强执法。", "heading", 2),
-        ("开展检查3次！", "sentence", None),
-        ("是否达标？", "sentence", None),
-        ("全年办理复议案件12件。", "sentence", None),
+        ("开展检查3次！", "sentence", -1),
+        ("是否达标？", "sentence", -1),
+        ("全年办理复议案件12件。", "sentence", -1),
     ]
 
 
@@ -37,8 +41,9 @@ def test_closing_quotes_stay_with_their_sentence():
 def test_section_paths_follow_heading_levels():
     text = "一、成效\n(一)执法\n执法检查。\n(二)复议\n复议案件。\n二、问题\n存在不足。"
     norm = normalize(text).text
-    units = segment(norm)
-    paths = {norm[u.start:u.end]: [norm[units[i].start:units[i].end] for i in u.section] for u in units}
+    units = segment(norm, RULES)
+    paths = {norm[u.start:u.end]: [norm[units[j].start:units[j].end] for j in section_path(units, i)]
+             for i, u in enumerate(units)}
     assert paths["复议案件。"] == ["一、成效", "(二)复议"]
     assert paths["存在不足。"] == ["二、问题"]
 
@@ -49,14 +54,14 @@ def test_text_without_terminators_or_line_breaks_is_one_unit():
 
 
 def test_chrome_lines():
-    assert is_chrome_line("索引号 1132048201413881XC/2025-00008")
-    assert is_chrome_line("• 欢迎访问常州市金坛区人民政府网站!")
-    assert is_chrome_line("扫一扫在手机打开当前页")
-    assert is_chrome_line("文      号")
-    assert is_chrome_line("首页 > 政务公开 > 法治政府建设")
-    assert is_chrome_line("首页 » 信息公开 » 规划计划")
-    assert not is_chrome_line("日期管理制度进一步完善。")
-    assert not is_chrome_line("执法检查→整改→复查闭环管理,问题整改率100%。")
+    assert is_chrome_line("索引号 1132048201413881XC/2025-00008", RULES)
+    assert is_chrome_line("• 欢迎访问常州市金坛区人民政府网站!", RULES)
+    assert is_chrome_line("扫一扫在手机打开当前页", RULES)
+    assert is_chrome_line("文      号", RULES)
+    assert is_chrome_line("首页 > 政务公开 > 法治政府建设", RULES)
+    assert is_chrome_line("首页 » 信息公开 » 规划计划", RULES)
+    assert not is_chrome_line("日期管理制度进一步完善。", RULES)
+    assert not is_chrome_line("执法检查→整改→复查闭环管理,问题整改率100%。", RULES)
 
 
 def test_boilerplate_of_seed_002(seeds):
@@ -83,9 +88,9 @@ def test_boilerplate_of_seed_003(seeds):
 def test_a_title_after_page_chrome_is_the_title():
     text = "首页 > 政务公开 > 法治政府建设\n来源：区司法局  发布时间：2025-02-10\n某区2024年法治政府建设情况报告\n一、主要成效\n开展执法检查。"
     assert _units(text) == [
-        ("首页 > 政务公开 > 法治政府建设", "boilerplate", None),
-        ("来源：区司法局  发布时间：2025-02-10", "boilerplate", None),
+        ("首页 > 政务公开 > 法治政府建设", "boilerplate", -1),
+        ("来源：区司法局  发布时间：2025-02-10", "boilerplate", -1),
         ("某区2024年法治政府建设情况报告", "heading", 0),
         ("一、主要成效", "heading", 1),
-        ("开展执法检查。", "sentence", None),
+        ("开展执法检查。", "sentence", -1),
     ]

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .document import SCHEMA_ID, AnnotatedDocument
-from .errors import DataError
-from .errors import error_text
+from ..errors import DataError
+from ..errors import error_text
 from .inputs import InputDocument, iter_ids, iter_inputs
 from .parallel import annotate_batch, annotate_items
 
@@ -249,8 +249,8 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     Parquet file with what was finished), and the same call finishes the rest.
     `progress(BatchProgress)` is called after each document written.
     """
-    from .api import model_info
-    from .pipeline import default_pipeline
+    from ..api import model_info
+    from ..pipeline import default_pipeline
 
     output = Path(output)
     suffix = output.suffix.lower()
@@ -315,7 +315,7 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
     """Annotate each input; with `out_dir`, write one `<name>.json` per input (the file's stem, or the id
     made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path)."""
-    from .pipeline import default_pipeline
+    from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
     if out_dir is not None:
@@ -354,7 +354,7 @@ def _worker_pipeline(model: str | None, segmenter: str):
     """The pipeline of this (worker) process, loaded once per model and segmenter."""
     key = (model, segmenter)
     if key not in _WORKER_NLP:
-        from .pipeline import load
+        from ..pipeline import load
 
         _WORKER_NLP[key] = load(model, segmenter=segmenter)
     return _WORKER_NLP[key]
@@ -368,7 +368,7 @@ def _label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
 
 
 def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str | None, segmenter: str) -> dict:
-    from .api import model_info
+    from ..api import model_info
 
     nlp = _worker_pipeline(model, segmenter)
     info = model_info(nlp)

@@ -16,13 +16,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import DataError
-from .units import KINDS
+from ..errors import DataError
+from ..components.units import KINDS
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT / "training" / "data" / "seed_units.jsonl"
-DEFAULT_SEEDS = REPO_ROOT / "seeds"
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl")
+
+
+def _package_dir(package: str, repo_dir: Path) -> Path:
+    """A data folder shipped as package data (`policy_nlp.data.*`), or its place in a source checkout."""
+    from importlib import resources
+
+    try:
+        found = Path(str(resources.files(package)))
+    except (ModuleNotFoundError, TypeError):
+        return repo_dir
+    return found if found.is_dir() else repo_dir
+
+
+def labelled_dir() -> Path:
+    """Where the labelled units (`data/*.jsonl`) and the labelled work reports (`corpus/*.txt`) are."""
+    return _package_dir("policy_nlp.data.labelled", REPO_ROOT / "training")
+
+
+def default_data() -> list[Path]:
+    """The hand-labelled unit files of the seeds and the two work reports (shipped with the package)."""
+    return [labelled_dir() / "data" / name for name in UNIT_FILES]
+
+
+def document_dirs() -> list[Path]:
+    """Folders searched for the reports a unit file's `doc` field names: the seeds, then the work reports."""
+    return [_package_dir("policy_nlp.data.seeds", REPO_ROOT / "seeds"), labelled_dir() / "corpus"]
 COLUMNS = ("doc", "start", "end", "text", "kind", "labels")
 
 
@@ -165,9 +190,9 @@ def _check_file_units(records: list[UnitRecord]) -> None:
                                 other_start=other.start, other_end=other.end, doc=doc)
 
 
-def read_jsonl_units(path: Path, seeds_dir: Path, documents: dict[str, str], known: Sequence[str],
+def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, str], known: Sequence[str],
                      allow_new_labels: bool) -> list[UnitRecord]:
-    from .inputs import read_text as read_report
+    from ..corpus.inputs import read_text as read_report
 
     records: list[UnitRecord] = []
     data = path.read_bytes()
@@ -189,10 +214,10 @@ def read_jsonl_units(path: Path, seeds_dir: Path, documents: dict[str, str], kno
         labels = _check_labels(obj["labels"], path, n, known, allow_new_labels)
         doc = obj["doc"]
         if doc not in documents:
-            seed = seeds_dir / doc
-            if not seed.is_file():
-                raise DataError("E034", path=path, line=n, doc=doc, seeds=seeds_dir)
-            documents[doc] = read_report(seed)
+            found = next((d / doc for d in doc_dirs if (d / doc).is_file()), None)
+            if found is None:
+                raise DataError("E034", path=path, line=n, doc=doc, seeds=", ".join(map(str, doc_dirs)))
+            documents[doc] = read_report(found)
         rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), n,
                          bool(obj.get("reviewed", False)))
         _check_offsets(rec, documents[doc])
@@ -253,7 +278,7 @@ class ReviewedDocument:
 
 
 def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool) -> ReviewedDocument:
-    from .document import SCHEMA_ID
+    from ..corpus.document import SCHEMA_ID
 
     data_bytes = path.read_bytes()
     try:
@@ -334,14 +359,16 @@ def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitR
     return out
 
 
-def default_seeds_dir(paths: Sequence[Path]) -> Path:
+def default_document_dirs(paths: Sequence[Path]) -> list[Path]:
+    """A `seeds/` folder near the data files or in the working directory, then the packaged folders."""
+    out = []
     for p in paths:
         for cand in (p.parent.parent.parent / "seeds", p.parent / "seeds", p.parent.parent / "seeds"):
             if cand.is_dir():
-                return cand
+                out.append(cand)
     if (Path.cwd() / "seeds").is_dir():
-        return Path.cwd() / "seeds"
-    return DEFAULT_SEEDS
+        out.append(Path.cwd() / "seeds")
+    return list(dict.fromkeys(out + document_dirs()))
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -372,8 +399,8 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     `known_labels` are new labels, unless one looks like a misspelling of a known label or of a more
     frequent label (E031); `allow_new_labels=True` accepts those too.
     """
-    paths = expand_paths(paths or [DEFAULT_DATA])
-    seeds = Path(seeds_dir) if seeds_dir else default_seeds_dir(paths)
+    paths = expand_paths(paths or default_data())
+    doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + default_document_dirs(paths)
     known_labels = list(known_labels)
     documents: dict[str, str] = {}  # seed documents named by JSONL 'doc' fields
     reviewed: list[tuple[int, Path, ReviewedDocument]] = []
@@ -389,7 +416,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             reviewed.append((len(batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
             batches.append([])
         else:
-            batches.append(read_jsonl_units(path, seeds, documents, known_labels, allow_new_labels))
+            batches.append(read_jsonl_units(path, doc_dirs, documents, known_labels, allow_new_labels))
     report: list[str] = []
     context: dict[str, list[tuple[int, int, str]]] = {}
     by_text = {text: name for name, text in documents.items()}

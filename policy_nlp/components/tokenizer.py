@@ -21,7 +21,7 @@ from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
 
 from . import pkuseg_model as pkuseg_weights
-from .errors import ModelError
+from ..errors import ModelError
 from .normalize import normalize
 from .units import _SENTENCE_RE
 

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from spacy.language import Language
 
 from .document import SCHEMA_ID, AnnotatedDocument
-from .errors import error_text
+from ..errors import error_text
 
 Item = tuple[str, "str | None", "str | None"]  # (id, text, error): text is None when error is set
 
@@ -75,8 +75,8 @@ _WORKER: dict = {}  # the worker's pipeline and model info (set before fork, or 
 
 
 def _init_spawned_worker(model_dir: str, segmenter: str) -> None:
-    from .api import model_info
-    from .pipeline import load
+    from ..api import model_info
+    from ..pipeline import load
 
     nlp = load(model_dir, segmenter=segmenter)
     _WORKER.update(nlp=nlp, info=model_info(nlp))
@@ -137,7 +137,7 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                    batch_size: int = 8) -> Iterator[Annotated]:
     """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
     items is raised after every batch taken before it has been yielded."""
-    from .api import model_info
+    from ..api import model_info
 
     info = model_info(nlp)
     if n_process <= 1:

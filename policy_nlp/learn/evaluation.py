@@ -2,18 +2,18 @@
 
 Gold units are aligned to predicted units by character overlap (the predicted unit overlapping a gold
 unit most lends it its labels), so a different sentence split costs what it costs instead of being
-hidden. `evaluate` scores a saved model; `cross_validate` runs leave-one-document-out training.
+hidden. `evaluate` scores a saved model (`crossval.cross_validate` scores the training recipe).
 """
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .document import AnnotatedDocument
-from .errors import DataError
+from ..corpus.document import AnnotatedDocument
+from ..model.metrics import compute_metrics
+from ..errors import DataError
 from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
 
 
@@ -36,47 +36,6 @@ def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) 
             i += 1
         out.append(list(best.labels) if best is not None else [])
     return out
-
-
-def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str],
-                    top_confusions: int = 8) -> dict:
-    labels = list(labels)
-    Y = np.array([[label in g for label in labels] for g in gold], dtype=bool).reshape(len(gold), len(labels))
-    P = np.array([[label in p for label in labels] for p in pred], dtype=bool).reshape(len(pred), len(labels))
-    per_label = {}
-    for j, label in enumerate(labels):
-        tp = int((Y[:, j] & P[:, j]).sum())
-        fp = int((~Y[:, j] & P[:, j]).sum())
-        fn = int((Y[:, j] & ~P[:, j]).sum())
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        # Undefined (None) when the label is neither in the gold data nor predicted: left out of macro F1.
-        f1 = (2 * tp / (2 * tp + fp + fn) if tp else 0.0) if tp + fp + fn else None
-        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(Y[:, j].sum()),
-                            "tp": tp, "fp": fp, "fn": fn}
-    tp = sum(v["tp"] for v in per_label.values())
-    fp = sum(v["fp"] for v in per_label.values())
-    fn = sum(v["fn"] for v in per_label.values())
-    confusions: Counter = Counter()
-    for g, p in zip(Y, P):
-        missed = [labels[j] for j in np.flatnonzero(g & ~p)] or ["(none)"]
-        extra = [labels[j] for j in np.flatnonzero(~g & p)] or ["(none)"]
-        if missed == ["(none)"] and extra == ["(none)"]:
-            continue
-        for m in missed:
-            for e in extra:
-                confusions[(m, e)] += 1
-    return {
-        "labels": labels,
-        "units": len(gold),
-        "per_label": per_label,
-        "macro_f1": float(np.mean(defined)) if (defined := [v["f1"] for v in per_label.values()
-                                                            if v["f1"] is not None]) else 0.0,
-        "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-        "exact_set_accuracy": float((Y == P).all(axis=1).mean()) if len(gold) else 0.0,
-        "confused_pairs": [{"gold": g, "predicted": p, "count": c}
-                           for (g, p), c in confusions.most_common(top_confusions)],
-    }
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:
@@ -127,8 +86,8 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
              segmenter: str = "char") -> dict:
     """Score a saved pipeline on labelled documents. The segmenter does not change the units or the
     features (both work on characters), so 'char' gives the same labels without the pkuseg weights."""
-    from .api import annotate
-    from .pipeline import load
+    from ..api import annotate
+    from ..pipeline import load
 
     nlp = load(model, segmenter=segmenter)
     model_labels = list(nlp.get_pipe("policy_nlp_themes").labels)
@@ -138,34 +97,3 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
     overall, per_doc = score_corpus(corpus, lambda name, text: annotate(text, nlp=nlp), model_labels + extra)
     return {"mode": "model", "model": str(model), **overall, "labels_not_in_model": extra,
             "documents": sorted(corpus.documents), "data_files": corpus.file_hashes, "per_document": per_doc}
-
-
-def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
-                   corpus: LabelledCorpus | None = None, progress: Callable[[str], None] | None = None,
-                   **model_options) -> dict:
-    """Leave-one-document-out: each document is scored by a model trained on the others only, with
-    thresholds tuned inside those others (`model_options`: C, part_labels, cache for `fit_theme_model`)."""
-    from .api import annotate
-    from .pipeline import THEMES, create_pipeline
-    from .training import fit_theme_model
-
-    corpus = corpus or read_corpus(data, seeds_dir)
-    if progress and data is not None:
-        for line in corpus.report:
-            progress(line if line.startswith("WARNING") else f"note: {line}")
-    docs = list(corpus.documents)
-    if len(docs) < 2:
-        raise DataError("E041", minimum=2, count=len(docs))
-    nlp = create_pipeline("char")
-    themes = nlp.get_pipe(THEMES)
-    model_options.setdefault("cache", {})
-
-    def predict(name: str, text: str) -> AnnotatedDocument:
-        if progress:
-            progress(f"fold {docs.index(name) + 1}/{len(docs)}: training without {name}")
-        themes.set_model(fit_theme_model(corpus, [d for d in docs if d != name], **model_options))
-        return annotate(text, nlp=nlp)
-
-    overall, per_doc = score_corpus(corpus, predict, corpus.labels)
-    return {"mode": "lodo", **overall, "documents": docs, "data_files": corpus.file_hashes,
-            "per_document": per_doc}

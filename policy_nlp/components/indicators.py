@@ -1,0 +1,798 @@
+"""`policy_nlp_indicators`: quantitative indicators (counts, amounts, rates and their changes) per unit.
+
+Reads: the unit table in `doc.spans[units_key]` (set by `policy_nlp_report_structure`; boilerplate units are
+skipped), the themes the theme model decided (`labels`/`decided` in the group's attrs, when present) and
+`Doc._.norm_text`.
+Writes: `doc.spans[indicators_key]`: one span per quantity mention, labelled with the canonical indicator
+name from the vocabulary (or `unmapped`); the records in the group's attrs `records`, one dict per span in
+the same order, with the fields of the gold format (`training/INDICATORS.md`): start, end, text, value,
+value_max, qualifier, unit, phrase, phrase_start, phrase_end, role, change, canonical; plus unit_index,
+theme, themes and year. Offsets index the input text; text and phrase are the input's own characters.
+
+The extraction is rule-based: `extract_quantities` is a pure function over the normalised text of one unit
+(Simplified, ASCII digits and punctuation; same length as the input). The vocabulary of canonical
+indicators (`IndicatorVocabulary`, packaged as `policy_nlp/rules/indicators_v1.json`) comes from the config
+(`{"@misc": "policy_nlp.indicator_vocabulary.v1"}`) and is saved with the pipeline (`vocabulary.json`).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from ..errors import ModelError
+from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
+
+VOCABULARY_FILE = "vocabulary.json"
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+UNMAPPED = "unmapped"
+FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
+          "phrase_end", "role", "change", "canonical")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------------------
+def _simplify(text: str) -> str:
+    from .normalize import fold_width, to_simplified
+
+    return to_simplified(fold_width(text))[0]
+
+
+@dataclass(frozen=True)
+class IndicatorEntry:
+    name: str
+    theme: str
+    description: str
+    units: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "theme": self.theme, "description": self.description,
+                "units": list(self.units), "phrases": list(self.phrases)}
+
+
+@dataclass(eq=False)
+class IndicatorVocabulary:
+    """Canonical indicators and the phrases that name them. Build with `from_dict`/`from_file`."""
+
+    name: str
+    version: int
+    entries: tuple[IndicatorEntry, ...]
+    source: str = "<dict>"
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> "IndicatorVocabulary":
+        """Validate a vocabulary document ({name, version, indicators: [...]}); a bad one raises E090."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("indicators"), list):
+            raise ModelError("E090", source=source, detail="expected a JSON object with an 'indicators' list")
+        entries, seen = [], set()
+        for k, item in enumerate(data["indicators"]):
+            if not isinstance(item, Mapping):
+                raise ModelError("E090", source=source, detail=f"indicator {k} is not an object")
+            name, phrases, units = item.get("name"), item.get("phrases"), item.get("units", [])
+            if not isinstance(name, str) or not name or name == UNMAPPED:
+                raise ModelError("E090", source=source, detail=f"indicator {k} has no usable 'name'")
+            if name in seen:
+                raise ModelError("E090", source=source, detail=f"indicator '{name}' is listed twice")
+            if not isinstance(phrases, list) or not phrases or not all(isinstance(p, str) and p for p in phrases):
+                raise ModelError("E090", source=source, detail=f"indicator '{name}' needs a list of phrases")
+            if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
+                raise ModelError("E090", source=source, detail=f"indicator '{name}': 'units' must be strings")
+            seen.add(name)
+            entries.append(IndicatorEntry(name, str(item.get("theme") or name.split(".")[0]),
+                                          str(item.get("description", "")), tuple(units), tuple(phrases)))
+        return cls(str(data.get("name", "policy_nlp.indicators")), int(data.get("version", 1)), tuple(entries),
+                   source)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "IndicatorVocabulary":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError("E090", source=str(path), detail=str(exc)) from None
+        return cls.from_dict(data, str(path))
+
+    def extended(self, other: "IndicatorVocabulary") -> "IndicatorVocabulary":
+        """A copy with `other`'s entries added (an entry of the same name gets the other's phrases and units
+        added to its own)."""
+        data = self.to_dict()
+        by_name = {e["name"]: e for e in data["indicators"]}
+        for entry in other.entries:
+            if entry.name in by_name:
+                mine = by_name[entry.name]
+                mine["phrases"] = list(dict.fromkeys(mine["phrases"] + list(entry.phrases)))
+                mine["units"] = list(dict.fromkeys(mine["units"] + list(entry.units)))
+            else:
+                data["indicators"].append(entry.to_dict())
+        return IndicatorVocabulary.from_dict(data, f"{self.source} + {other.source}")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "indicators": [e.to_dict() for e in self.entries]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    @property
+    def fingerprint(self) -> str:
+        canon = json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, IndicatorVocabulary) and other.fingerprint == self.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __reduce__(self):
+        return (_vocabulary_from_data, (self.to_dict(), self.source))
+
+    # -- look-ups -------------------------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries)
+
+    def entry(self, name: str) -> IndicatorEntry | None:
+        return self._index().get(name)
+
+    def theme(self, name: str | None) -> str | None:
+        entry = self._index().get(name) if name else None
+        return entry.theme if entry else None
+
+    def _index(self) -> dict[str, IndicatorEntry]:
+        if "index" not in self._cache:
+            self._cache["index"] = {e.name: e for e in self.entries}
+        return self._cache["index"]
+
+    def _pattern(self) -> tuple[re.Pattern | None, dict[str, list[str]]]:
+        if "pattern" not in self._cache:
+            owners: dict[str, list[str]] = {}
+            for e in self.entries:
+                for p in e.phrases:
+                    owners.setdefault(_simplify(p), []).append(e.name)
+            alts = sorted(owners, key=lambda p: (-len(p), p))
+            self._cache["pattern"] = (re.compile("|".join(map(re.escape, alts))) if alts else None, owners)
+        return self._cache["pattern"]
+
+    def match(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
+        right, the longest phrase winning where two overlap."""
+        pattern, owners = self._pattern()
+        if pattern is None:
+            return []
+        end = len(text) if end is None else end
+        out = []
+        pos = start
+        while pos < end:
+            m = pattern.search(text, pos, end)
+            if not m:
+                break
+            # the longest phrase starting anywhere inside this match wins over a shorter one starting first
+            best = m
+            for k in range(m.start() + 1, m.end()):
+                m2 = pattern.match(text, k, end)
+                if m2 and m2.end() - m2.start() > best.end() - best.start():
+                    best = m2
+            if best is not m:
+                # keep the earlier, shorter match only if it does not overlap the longer one
+                if m.end() <= best.start():
+                    out.append((m.start(), m.end(), m.group(), tuple(owners[m.group()])))
+            out.append((best.start(), best.end(), best.group(), tuple(owners[best.group()])))
+            pos = best.end()
+        return out
+
+    def canonical(self, phrase: str) -> str | None:
+        """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
+        text = _simplify(phrase)
+        hits = self.match(text)
+        if not hits:
+            return None
+        s, e, p, names = max(hits, key=lambda h: (h[1] - h[0], -h[0]))
+        return names[0]
+
+
+def _vocabulary_from_data(data: dict, source: str) -> IndicatorVocabulary:
+    return IndicatorVocabulary.from_dict(data, source)
+
+
+@functools.lru_cache(maxsize=4)
+def packaged_vocabulary(version: int = 1) -> IndicatorVocabulary:
+    """The vocabulary shipped as `policy_nlp/rules/indicators_v{version}.json`."""
+    path = RULES_DIR / f"indicators_v{version}.json"
+    if not path.is_file():
+        raise ModelError("E090", source=str(path), detail=f"no packaged vocabulary of version {version}")
+    return IndicatorVocabulary.from_file(path)
+
+
+@registry.misc("policy_nlp.indicator_vocabulary.v1")
+def indicator_vocabulary_v1(extra_path: str = "") -> IndicatorVocabulary:
+    """The packaged vocabulary (version 1), plus the entries of a JSON file of your own if `extra_path`."""
+    vocab = packaged_vocabulary(1)
+    if extra_path:
+        vocab = vocab.extended(IndicatorVocabulary.from_file(extra_path))
+    return vocab
+
+
+DEFAULT_VOCABULARY_CONFIG = {"@misc": "policy_nlp.indicator_vocabulary.v1"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------------------
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+             "九": 9}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
+
+
+def parse_chinese_number(s: str) -> float | None:
+    """Value of a Chinese numeral (三百, 一千二百, 十二, 两, 百, 三万五千); None if it is not one."""
+    if not s:
+        return None
+    total, section, digit = 0, 0, None
+    for ch in s:
+        if ch in _CN_DIGIT:
+            if digit is not None:  # 一二 (digit by digit): read as a digit string
+                digit = digit * 10 + _CN_DIGIT[ch]
+            else:
+                digit = _CN_DIGIT[ch]
+        elif ch in _CN_SMALL:
+            section += (1 if digit is None else digit) * _CN_SMALL[ch]
+            digit = None
+        elif ch in _CN_BIG:
+            section += digit or 0
+            total = (total + (section or 1)) * _CN_BIG[ch]
+            section, digit = 0, None
+        else:
+            return None
+    return float(total + section + (digit or 0))
+
+
+def parse_number(s: str) -> float | None:
+    """An Arabic (1,200 / 3.41) or Chinese (三百 / 十二) number."""
+    s = s.strip()
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", s):
+        return float(s.replace(",", ""))
+    return parse_chinese_number(s)
+
+
+def _num(x: float) -> int | float:
+    """An int when integral (JSON-friendly and equal to the gold's 319), else a rounded float."""
+    r = round(x, 6)
+    return int(r) if float(r).is_integer() and abs(r) < 1e18 else r
+
+
+# units: surface form (normalised text) → base unit. Longest first in the pattern.
+_UNITS: dict[str, str] = {u: u for u in (
+    "个百分点", "人次", "家次", "户次", "件次", "场次", "批次", "轮次", "班次", "架次", "车次", "工作日", "平方米",
+    "平方公里", "立方米", "公顷", "公里", "千米", "千瓦时", "千瓦", "学时", "课时", "小时", "分钟", "美元", "元",
+    "件", "次", "人", "名", "位", "家", "户", "个", "项", "期", "场", "篇", "条", "份", "批", "所", "座", "套", "辆",
+    "部", "类", "轮", "宗", "起", "处", "本", "卷", "亩", "吨", "头", "只", "台", "盏", "支", "张", "架", "幅", "床",
+    "度", "倍", "岁", "天", "日", "县", "乡", "市", "栋", "册", "株", "艘", "所", "例", "组", "队", "届", "间", "块",
+    "片", "段", "座", "棵", "米", "年", "P", "%", "‰", "㎡", "家(次)", "条(个)", "户(次)", "人(次)")}
+_UNITS.update({"㎡": "平方米", "家(次)": "家（次）", "条(个)": "条（个）", "户(次)": "户（次）", "人(次)": "人（次）",
+               "平米": "平方米", "km": "公里", "公斤": "公斤"})
+# measure word 个 + unit: 3个工作日, 53个批次
+_GE_UNITS = {"工作日", "批次", "轮次", "百分点", "场次"}
+_UNIT_RE = "|".join(map(re.escape, sorted(_UNITS, key=len, reverse=True)))
+_AR = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CN = r"[零〇一二两三四五六七八九十百千]+"
+_PRE = r"不少于|不低于|不超过|不高于|不足|至少|超过|将近|接近|大约|约|近|超|逾|多达"
+_SEP = r"至|到|-|—|~|～|－|–"
+_QTY_RE = re.compile(
+    rf"(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
+    rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
+    rf"(?P<more1>余|多)?(?P<scale>万亿|亿|万|千(?![米瓦克伏])|百)?(?P<more2>余|多)?(?P<ge>个(?=工作日|批次|轮次|百分点|场次))?"
+    rf"(?P<unit>{_UNIT_RE})")
+_QUALIFIER_PRE = {"不少于": "at_least", "不低于": "at_least", "至少": "at_least", "不超过": "at_most",
+                  "不高于": "at_most", "不足": "at_most", "超过": "more_than", "超": "more_than", "逾": "more_than",
+                  "多达": None, "将近": "nearly", "接近": "nearly", "近": "nearly", "大约": "about", "约": "about"}
+_TRAIL_RE = re.compile(r"(以上|左右|以内|以下)")
+_TRAIL = {"以上": "more_than", "左右": "about", "以内": "at_most", "以下": "at_most"}
+_VERB_QUALIFIER_RE = re.compile(r"(突破|迈上|超过|超)$")
+
+_CLAUSE_DELIMS = "，,；;。!?：:\n"
+_ITEM_DELIMS = _CLAUSE_DELIMS + "、"
+_NEXT_BLOCK = {  # a unit followed by these characters is part of a word, not a measure
+    "个": "月人体性案字别", "次": "性日序级", "条": "例件款线目", "部": "门署分位长", "项": "目",
+    "期": "间限末望待刊", "场": "所景地景域馆", "名": "义称单录额牌字", "家": "庭属乡长", "元": "素旦宵月化",
+    "人": "民员大口工才", "类": "型别似", "批": "准复示评", "起": "来步草诉点", "处": "理置罚分室级长",
+    "本": "级地市区科土着", "份": "额", "度": "假", "天": "然津气", "日": "期常报", "市": "场级委民政长属区",
+    "县": "级委城域区长", "乡": "镇村级", "所": "有属在以得长", "位": "于置列居次", "支": "持付出撑援队部",
+    "张": "贴", "台": "账阶湾", "米": "", "轮": "次", "架": "构", "组": "织建成", "队": "伍", "间": "接",
+    "片": "区", "段": "落", "届": "", "例": "如", "块": "", "床": "位", "头": "部", "只": "有是要", "倍": "增",
+    "岁": "以", "户": "籍口外", "吨": "级", "座": "谈", "号": "", "亩": "产",
+}
+_LETTER_BEFORE = re.compile(r"[A-Za-z0-9_.·:/\-+#＋]")
+_NAME_AFTER = re.compile(
+    r"^(?:制度|机制|体系|工程|行动|计划|清单|服务|模式|方案|战略|理念|保障|联动|目标|任务|工作法|举措|办法|原则|"
+    r"要求|标准|规定|同步|融合|合一|一体|统一|全覆盖|覆盖|齐抓|共治|联|大|级|线|网|化|型|同|为|是|结合)")
+_TIME_CONTEXT = re.compile(r"(时限|压缩|缩短|缩减|办结|时间|提速|减至|用时|至|内)")
+_CN_OK_UNITS = {"个", "次", "场", "家", "名", "项", "市", "县", "乡", "元", "件", "批", "所", "条", "人", "位"}
+_BASIS_RE = r"同比|较上年同期|比上年同期|较去年同期|比去年同期|较上年|比上年|较去年|比去年|环比|同口径对比"
+_UP = r"增长|增加|提高|提升|上升|增幅|上涨|扩大|增"
+_DOWN = r"下降|减少|降低|压缩|缩短|精简|压减|下滑|降价|回落|缩减|减|降"
+_CHANGE_BEFORE_RE = re.compile(
+    rf"(?P<basis>{_BASIS_RE})?(?:分别|均|平均|再)?(?P<verb>{_UP}|{_DOWN}|持平)(?:了|均|分别|约|达|幅度为|幅度)*$")
+_DOWN_SET = set(_DOWN.split("|"))
+_BASIS_NAMES = {"同比": "同比", "较上年": "较上年", "比上年": "较上年", "较去年": "较上年", "比去年": "较上年",
+                "环比": "环比", "较上年同期": "同比", "比上年同期": "同比", "较去年同期": "同比", "比去年同期": "同比"}
+_PHRASE_STRIP_HEAD = re.compile(
+    r"^(?:全年|全区|全市|全省|全县|新区|累计|共计|共|先后|其中|目前|今年|当年|已|均|各类|各级|年内|年均|并|"
+    r"依法|积极|组织|开展|办理|完成|新增|新建|实现|建成|举办|举行|受理|审查|出具|发放|提供|接待|收到|"
+    r"推动|推进|实施|落实|清理|制定|出台|召开|培训|帮助|帮扶|服务|惠及|带动|设立|建立|编制|发布|印发|参加|"
+    r"协调|处理|调处|化解|查处|立案|审结|办结|整改|排查|检查|抽查|评查|聘请|选派|支持|改造|新改建|建设|"
+    r"对|向|为|与|和|及|在|从|将|把|由|被|给|的)+")
+_PHRASE_STRIP_TAIL = re.compile(
+    r"(?:达到|达|为|是|共计|共|计|约|超过|超|近|逾|突破|保持|稳定在|控制在|提升至|提高至|提高到|增加至|增至|"
+    r"扩大到|扩大至|下降至|降至|压缩至|缩短至|减少至|增长|下降|增加|减少|提高|提升|降低|压缩|精简|压减|分别|均|"
+    r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
+
+
+def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
+    s = pos
+    while s > lo and text[s - 1] not in delims:
+        s -= 1
+    e = pos
+    while e < hi and text[e] not in delims:
+        e += 1
+    return s, e
+
+
+def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
+    """Years, dates, ordinals, document numbers, names and slogans."""
+    s, e = m.start(), m.end()
+    num, unit, scale = m.group("num"), m.group("unit"), m.group("scale")
+    num_start = m.start("num")
+    before = text[max(lo, num_start - 1):num_start]
+    after = text[e:min(hi, e + 1)]
+    chinese = not num[0].isdigit()
+    if before and _LETTER_BEFORE.match(before) and not m.group("pre"):
+        return True  # PM2.5, 2026-01-31, 5G, v1.2
+    if text[max(lo, num_start - 1):num_start] == "第" or text[max(lo, s - 1):s] == "第":
+        return True  # 第一, 第十四届
+    if text[max(lo, num_start - 1):num_start] in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
+        return True
+    if after and unit in _NEXT_BLOCK and after in _NEXT_BLOCK[unit]:
+        return True
+    if unit in ("天", "日", "小时", "分钟", "工作日"):
+        if text[max(lo, num_start - 1):num_start] == "月" or text[max(lo, num_start - 3):num_start].endswith("月"):
+            return True
+        if unit == "日" and re.match(r"\d", text[max(lo, num_start - 2):num_start][-1:] or "x"):
+            return True
+        context = text[max(lo, s - 8):s]
+        if not _TIME_CONTEXT.search(context) and not _TIME_CONTEXT.search(text[e:min(hi, e + 4)]):
+            return True
+    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
+        return True
+    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
+    if _inside_title(text, s, lo, hi):
+        return True  # 《关于…5个清单的通知》: a document title
+    if num[0].isdigit() is False and text[e - len(unit) - 0:e] and re.match(r"\d", text[e:e + 1]):
+        return True  # 三个100%
+    t = _TRAIL_RE.match(text, e, hi)
+    if t and re.match(r"(企业|项目|单位|工业|规模|的)", text[t.end():t.end() + 2]):
+        return True  # 产值10亿元以上企业: a threshold that defines a kind
+    if unit in ("吨", "千瓦", "立方米", "千瓦时") and re.match(r"[\u4e00-\u9fff]", text[e:e + 1]):
+        window = text[e:e + 24]
+        window = re.split(r"[，,；;。]", window)[0]
+        if text[max(lo, s - 2):s] == "年产" or re.search(r"项目|装置|电站|产能|技改|生产线|光热|发电|造粒", window):
+            return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
+    if unit == "度" and not scale:
+        return True
+    if unit == "米" and not scale:
+        return True
+    if unit in ("县", "乡", "市") and text[e:e + 1] and text[e] not in _ITEM_DELIMS + "大实共均全的“0123456789":
+        # a place count is recorded where the places are listed (西宁、海东两市); else it is a name
+        if not re.search(r"[、]", text[max(lo, s - 12):s]):
+            return True
+    if unit in ("县", "乡", "市") and not re.search(r"[、]|[\u4e00-\u9fff]{2}(?:县|乡|市)?$|\d[县乡市]$", text[max(lo, s - 12):s]):
+        return True
+    if chinese:
+        if unit not in _CN_OK_UNITS and not scale:
+            return True
+        if num in ("一", "二", "十") and not scale:
+            return True  # 一次性, 一网通办, 一件事 …
+        value = parse_chinese_number(num)
+        if value is None:
+            return True
+        if m.group("sep"):
+            return True
+        rest = text[e:min(hi, e + 4)]
+        if _NAME_AFTER.match(rest):
+            return True
+        # inside quotes: a slogan
+        q_open = text.rfind("“", lo, s)
+        q_close = text.rfind("”", lo, s)
+        if q_open > q_close and text.find("”", e, hi) >= 0:
+            return True
+        prev = text[max(lo, num_start - 1):num_start]
+        if prev in ("、", "是", "抓", "个", "两", "第", "十", "这", "那", "每", "前", "后", "近", "再", "各", "逐", "之", "于"):
+            return True
+        if unit == "次" and rest[:1] in ("会", "全", "党", "集", "常"):
+            return True
+    else:
+        digits = num.replace(",", "")
+        if unit in ("届", "期") and text[max(lo, num_start - 1):num_start] == "第":
+            return True
+        if re.fullmatch(r"(19|20)\d\d", digits) and unit in ("个", "件", "年", "天", "日") and not m.group("pre"):
+            # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
+            return False
+        if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大"):
+            # “1+3+N”, 3个全覆盖: a number inside a programme name
+            q_open = text.rfind("“", lo, s)
+            q_close = text.rfind("”", lo, s)
+            if q_open > q_close:
+                return True
+    # inside a quoted programme title such as “百村三年行”
+    if m.group("more1") is None and m.group("more2") is None:
+        q_open = text.rfind("“", lo, s)
+        q_close = text.rfind("”", lo, s)
+        if q_open > q_close:
+            close = text.find("”", e, hi)
+            if close >= 0 and close - q_open <= 12 and close - e <= 6 and not chinese and unit not in ("%",):
+                return True
+    return False
+
+
+def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:
+    """True inside 《…》 (a document or book title)."""
+    o = text.rfind("《", lo, s)
+    return o >= 0 and text.rfind("》", lo, s) < o and text.find("》", s, hi) >= 0
+
+
+def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, int | None, int | None]:
+    """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
+    cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
+    before = text[cs:s]
+    before = _PHRASE_STRIP_TAIL.sub("", before)
+    head = _PHRASE_STRIP_HEAD.match(before)
+    b0 = cs + (head.end() if head else 0)
+    b1 = cs + len(before)
+    if b1 - b0 > 14:
+        b0 = b1 - 14
+    if b1 - b0 >= 2 and re.search(r"[\u4e00-\u9fffA-Za-z]", text[b0:b1]) and not re.search(r"\d", text[b0:b1]):
+        return text[b0:b1], b0, b1
+    _, ce = _clause_bounds(text, e, lo, hi, _ITEM_DELIMS)
+    after = text[e:ce]
+    m = re.match(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|分别|"
+                 r"累计|共|均|的|等|和|中|$)", after)
+    if m:
+        a0 = e + m.start(1)
+        return text[a0:e + m.end(1)], a0, e + m.end(1)
+    return None, None, None
+
+
+def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> tuple[str | None, tuple | None]:
+    """The canonical name of a record: the nearest vocabulary phrase of its clause (then of its sentence before
+    it) whose indicator measures in the record's unit (any unit for a change)."""
+    if vocab is None:
+        return None, None
+    s, e = rec["start"], rec["end"]
+    unit = rec["unit"]
+    cs, ce = _clause_bounds(text, s, lo, hi)
+    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
+
+    def compatible(names):
+        out = []
+        for n in names:
+            entry = vocab.entry(n)
+            units = {_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")}
+            if rec["role"] == "change" or unit in units or not entry.units:
+                out.append(n)
+        return out
+
+    best, best_key = None, None
+    for ms, me, phrase, names in vocab.match(text, ss, se):
+        names = compatible(names)
+        if not names:
+            continue
+        if ms >= s and ms < e:
+            continue
+        in_clause = cs <= ms and me <= ce
+        if not in_clause and ms > e:
+            continue
+        distance = s - me if me <= s else ms - e + 3
+        key = (0 if in_clause else 1, distance)
+        if best_key is None or key < best_key:
+            best, best_key = (ms, me, phrase, names[0]), key
+    if best is None:
+        return None, None
+    return best[3], best
+
+
+def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None) -> list[dict]:
+    """Indicator quantities in one unit, `norm_text[start:end]` (normalised text: Simplified, ASCII digits
+    and punctuation, same length as the input, so every offset is an offset into the input).
+
+    Returns one dict per quantity mention, with the gold fields (`training/INDICATORS.md`): start, end, text
+    (the normalised characters), value, value_max, qualifier, unit, phrase, phrase_start, phrase_end, role
+    (level|change), change ({direction, value, unit, basis} or None) and canonical (a vocabulary name or None).
+    """
+    text, lo, hi = norm_text, start, end
+    found: list[dict] = []
+    pos = lo
+    while pos < hi:
+        m = _QTY_RE.search(text, pos, hi)
+        if not m:
+            break
+        if _is_rejected(text, m, lo, hi):
+            pos = m.start("num") + len(m.group("num")) if m.group("pre") is None else m.end("pre")
+            pos = max(pos, m.start() + 1)
+            continue
+        pos = m.end()
+        found.append(_record(text, m, lo, hi))
+    for m in _PEOPLE_RE.finditer(text, lo, hi):
+        before = text[max(lo, m.start() - 1):m.start()]
+        if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
+            continue
+        found.append(_people_record(text, m, lo, hi))
+    found.sort(key=lambda r: r["start"])
+    # roles and changes
+    out: list[dict] = []
+    prev = None
+    for rec in found:
+        s = rec["start"]
+        cs, _ = _clause_bounds(text, s, lo, hi)
+        before = text[max(cs, s - 12):s]
+        cm = _CHANGE_BEFORE_RE.search(before)
+        if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
+            cm = None
+        direction = basis = None
+        if cm:
+            verb = cm.group("verb")
+            direction = "flat" if verb == "持平" else ("decrease" if verb in _DOWN_SET else "increase")
+            basis = _BASIS_NAMES.get(cm.group("basis")) if cm.group("basis") else None
+            if basis is None:
+                bm = re.search(rf"({_BASIS_RE})[^，,；;。]*$", text[cs:s])
+                basis = _BASIS_NAMES.get(bm.group(1)) if bm else None
+        elif prev is not None and text[prev["end"]:s] == "、" and prev.get("_direction"):
+            direction, basis = prev["_direction"], prev["_basis"]  # 分别增长4%、6%
+        if direction:
+            change = {"direction": direction, "value": rec["value"], "unit": rec["unit"], "basis": basis}
+            if cm is not None and prev is not None and prev["role"] == "level" and prev["change"] is None:
+                gap = text[prev["_tail"]:s - len(cm.group())]
+                if gap in ("", "，", ",", "、"):
+                    prev["change"] = change
+                    prev["_direction"], prev["_basis"] = direction, basis
+                    continue
+            rec["role"] = "change"
+            rec["change"] = change
+            rec["_direction"], rec["_basis"] = direction, basis
+        out.append(rec)
+        prev = rec
+    claimed: set = set()
+    for rec in out:
+        canonical, hit = _canonical(vocabulary, text, rec, lo, hi, claimed)
+        rec["canonical"] = canonical
+        if hit is not None and (rec["phrase"] is None or abs(hit[1] - rec["start"]) <= 1):
+            rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
+    return [{k: rec[k] for k in FIELDS} for rec in out]
+
+
+_PEOPLE_RE = re.compile(
+    rf"(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
+    r"(?=农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口)")
+
+
+def _people_record(text: str, m: re.Match, lo: int, hi: int) -> dict:
+    """带动3.78万农牧民: a count of people without a measure word (unit 人, implied)."""
+    value = _num(parse_number(m.group("num")) * _SCALE[m.group("scale")])
+    pre = m.group("pre")
+    qualifier = _QUALIFIER_PRE.get(pre) if pre else None
+    if m.group("more1") or m.group("more2"):
+        qualifier = "more_than"
+    s, e = m.start(), m.end()
+    ce = e
+    while ce < hi and text[ce] not in _ITEM_DELIMS and ce - e < 8 and text[ce] not in "就享受获参":
+        ce += 1
+    phrase = text[e:ce] if ce > e else None
+    return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
+            "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
+            "role": "level", "change": None, "canonical": None, "_tail": e}
+
+
+def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
+    pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
+    value = parse_number(m.group("num"))
+    value_max = parse_number(m.group("num2")) if m.group("num2") else None
+    factor = _SCALE[scale] if scale else 1.0
+    unit = _UNITS.get(unit_s, unit_s)
+    if unit_s == "个百分点" and m.group("ge"):
+        pass
+    if unit in ("%", "‰", "个百分点"):
+        factor = 1.0
+    value = _num(value * factor)
+    value_max = _num(value_max * factor) if value_max is not None else None
+    qualifier = _QUALIFIER_PRE.get(pre) if pre else None
+    s, e = m.start(), m.end()
+    if m.group("more1") or m.group("more2"):
+        qualifier = "more_than"
+    tail = e
+    t = _TRAIL_RE.match(text, e, hi)
+    if t:
+        qualifier = qualifier or _TRAIL[t.group(1)]
+        tail = t.end()
+    if pre is None:
+        vq = _VERB_QUALIFIER_RE.search(text, max(lo, s - 2), s)
+        if vq and vq.end() == s:
+            qualifier = qualifier or "more_than"
+    phrase, ps, pe = _phrase(text, s, e, lo, hi)
+    return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
+            "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
+            "role": "level", "change": None, "canonical": None, "_tail": tail}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Component
+# ---------------------------------------------------------------------------------------------------------
+def score_indicators(examples, indicators_key: str = INDICATORS_KEY, **kwargs) -> dict:
+    """Value+unit precision/recall/F1 of the predicted indicator records against the reference docs'
+    records (a match: overlapping offsets, equal unit, value within 1e-6 relative)."""
+    tp = fp = fn = 0
+    for eg in examples:
+        gold = _records_of(eg.reference, indicators_key)
+        pred = _records_of(eg.predicted, indicators_key)
+        matched = match_records(gold, pred)
+        good = sum(1 for g, p in matched if p is not None and same_value(g, p))
+        tp += good
+        fp += len(pred) - good
+        fn += len(gold) - good
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"indicators_p": p, "indicators_r": r, "indicators_f": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def _records_of(doc: Doc, key: str) -> list[dict]:
+    group = doc.spans.get(key)
+    return list(group.attrs.get("records", [])) if group is not None else []
+
+
+def same_value(gold: dict, pred: dict) -> bool:
+    """Equal unit and value (within 1e-6 relative)."""
+    g, p = gold.get("value"), pred.get("value")
+    if g is None or p is None or gold.get("unit") != pred.get("unit"):
+        return False
+    return abs(float(g) - float(p)) <= 1e-6 * max(abs(float(g)), abs(float(p)), 1e-12)
+
+
+def match_records(gold: list[dict], pred: list[dict]) -> list[tuple[dict, dict | None]]:
+    """Each gold record with the predicted record overlapping it most (each prediction used once)."""
+    used: set[int] = set()
+    out = []
+    for g in gold:
+        best, best_overlap = None, 0
+        for k, p in enumerate(pred):
+            if k in used:
+                continue
+            overlap = min(g["end"], p["end"]) - max(g["start"], p["start"])
+            if overlap > best_overlap:
+                best, best_overlap = k, overlap
+        if best is not None:
+            used.add(best)
+        out.append((g, pred[best] if best is not None else None))
+    return out
+
+
+@registry.scorers("policy_nlp.indicators_scorer.v1")
+def make_indicators_scorer():
+    return score_indicators
+
+
+@Language.factory(
+    "policy_nlp_indicators",
+    assigns=["doc.spans"],
+    requires=["doc.spans"],
+    default_config={"units_key": UNITS_KEY, "indicators_key": INDICATORS_KEY, "vocabulary": DEFAULT_VOCABULARY_CONFIG,
+                    "scorer": {"@scorers": "policy_nlp.indicators_scorer.v1"}},
+    default_score_weights={"indicators_f": 0.0, "indicators_p": None, "indicators_r": None},
+)
+def make_indicators(nlp: Language, name: str, units_key: str, indicators_key: str, vocabulary: IndicatorVocabulary,
+                    scorer=None):
+    return IndicatorExtractor(name, units_key=units_key, indicators_key=indicators_key, vocabulary=vocabulary,
+                              scorer=scorer)
+
+
+class IndicatorExtractor:
+    """Rule-based: stateless apart from its `IndicatorVocabulary`, which it saves with the pipeline."""
+
+    def __init__(self, name: str = "policy_nlp_indicators", *, units_key: str = UNITS_KEY,
+                 indicators_key: str = INDICATORS_KEY, vocabulary: IndicatorVocabulary | None = None, scorer=None):
+        self.name = name
+        self.units_key = units_key
+        self.indicators_key = indicators_key
+        self.vocabulary = vocabulary if vocabulary is not None else indicator_vocabulary_v1()
+        self.scorer = scorer or score_indicators
+
+    def __call__(self, doc: Doc) -> Doc:
+        from ..model.features import report_year_of
+
+        from .unit_table import span_key
+
+        group = doc.spans.get(self.units_key)
+        if group is None:  # the structure component was configured with another key: follow it
+            group = doc.spans.get(span_key(doc, "units"))
+        if group is None:
+            raise ModelError("E002", name=self.name)
+        norm = doc._.norm_text
+        raw = doc.text
+        attrs = group.attrs if len(group) else {}
+        labels, decided = attrs.get("labels"), attrs.get("decided")
+        year = report_year_of(norm) or None
+        spans: list[Span] = []
+        records: list[dict] = []
+        for i, unit in enumerate(group):
+            if unit.label_ == "boilerplate":
+                continue
+            themes = ([label for label, d in zip(labels, decided[i]) if d]
+                      if labels is not None and decided is not None else [])
+            for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary):
+                span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
+                                     alignment_mode="expand")
+                if span is None:
+                    continue
+                rec = with_input_text(rec, raw)
+                rec.update({"unit_index": i, "theme": self.vocabulary.theme(rec["canonical"]),
+                            "themes": themes, "year": year})
+                spans.append(span)
+                records.append(rec)
+        doc.spans[self.indicators_key] = spans
+        doc.spans[self.indicators_key].attrs["records"] = records
+        register_keys(doc, units=self.units_key, indicators=self.indicators_key)
+        return doc
+
+    def score(self, examples, **kwargs) -> dict:
+        return self.scorer(examples, indicators_key=self.indicators_key, **kwargs)
+
+    # -- serialisation ------------------------------------------------------------------------------------
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps({"vocabulary": self.vocabulary.to_dict()})
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "IndicatorExtractor":
+        try:
+            payload = srsly.msgpack_loads(data)["vocabulary"]
+        except Exception as exc:  # noqa: BLE001  (any damage to the bytes)
+            raise ModelError("E090", source=f"{self.name} (bytes)", detail=str(exc)) from None
+        self.vocabulary = IndicatorVocabulary.from_dict(payload, f"{self.name} (bytes)")
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / VOCABULARY_FILE).write_text(self.vocabulary.to_json(), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=tuple()) -> "IndicatorExtractor":
+        vocab_path = Path(path) / VOCABULARY_FILE
+        if not vocab_path.is_file():
+            raise ModelError("E091", name=self.name, path=str(vocab_path))
+        self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
+        return self
+
+
+def with_input_text(rec: dict, raw: str) -> dict:
+    """A copy of a record with `text` and `phrase` taken from the input at the same offsets."""
+    out = dict(rec)
+    out["text"] = raw[rec["start"]:rec["end"]]
+    if rec.get("phrase_start") is not None:
+        out["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+    if isinstance(rec.get("change"), dict):
+        out["change"] = dict(rec["change"])
+    return out
+
+
+__all__ = ["IndicatorVocabulary", "IndicatorEntry", "IndicatorExtractor", "extract_quantities", "make_indicators",
+           "indicator_vocabulary_v1", "packaged_vocabulary", "parse_number", "parse_chinese_number",
+           "score_indicators", "match_records", "same_value", "with_input_text", "UNMAPPED", "VOCABULARY_FILE"]

@@ -1,0 +1,200 @@
+"""Report rules as versioned data: heading patterns, page chrome, term lists and part cues.
+
+A `ReportRules` object is built from a JSON document (`policy_nlp/rules/report_rules_v*.json`, or one of
+your own), passed to the components through their config (`rules = {"@misc": "policy_nlp.report_rules.v1"}`)
+and saved with the pipeline: the structure component writes it to its directory and the theme model holds
+its own copy, so a saved pipeline keeps answering the same when the package's defaults change. Adapting to
+another site's chrome is a config change (`extra_metadata_keys`, `extra_chrome_phrases`) or a rules file
+(`policy_nlp.report_rules_file.v1`), not a fork.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, List, Mapping
+
+from spacy.util import registry
+
+from ..errors import ModelError
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+FORMAT = "policy_nlp.report_rules"
+_REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phrases", "breadcrumb_separators",
+             "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
+
+
+@dataclass(frozen=True, eq=False)
+class ReportRules:
+    """The rules one pipeline uses. Build it with `ReportRules.from_dict`; compare by `fingerprint`."""
+
+    data: Mapping[str, Any]
+    source: str = "<dict>"
+    _compiled: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # -- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> "ReportRules":
+        """Validate and wrap a rules document; a missing key or a bad pattern raises E008."""
+        if not isinstance(data, Mapping):
+            raise ModelError("E008", source=source, detail="the rules must be a JSON object")
+        missing = [k for k in _REQUIRED if k not in data]
+        if missing:
+            raise ModelError("E008", source=source, detail=f"missing keys: {', '.join(missing)}")
+        rules = cls(json.loads(json.dumps(dict(data), ensure_ascii=False)), source)
+        try:
+            rules.heading_patterns  # noqa: B018  (compiles every pattern once, here)
+            rules.part_cues  # noqa: B018
+            rules.future_re  # noqa: B018
+            rules.signoff_re  # noqa: B018
+            rules.date_line_re  # noqa: B018
+            for label, terms in rules.lexicon.items():
+                if not all(isinstance(t, str) and t for t in terms):
+                    raise ValueError(f"lexicon '{label}' holds an empty or non-string term")
+        except (re.error, TypeError, ValueError, KeyError) as exc:
+            raise ModelError("E008", source=source, detail=str(exc)) from None
+        return rules
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ReportRules":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError("E008", source=str(path), detail=str(exc)) from None
+        return cls.from_dict(data, str(path))
+
+    def extended(self, *, metadata_keys: List[str] = (), chrome_phrases: List[str] = ()) -> "ReportRules":
+        """A copy with more metadata keys and chrome phrases (a site's own page furniture)."""
+        if not metadata_keys and not chrome_phrases:
+            return self
+        data = dict(self.data)
+        data["metadata_keys"] = list(dict.fromkeys(list(data["metadata_keys"]) + list(metadata_keys)))
+        data["chrome_phrases"] = list(dict.fromkeys(list(data["chrome_phrases"]) + list(chrome_phrases)))
+        return ReportRules.from_dict(data, self.source + " (extended)")
+
+    # -- serialisation ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(self.data, ensure_ascii=False))
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON: equal rules, equal fingerprint."""
+        canon = json.dumps(self.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return f"{self.data['name']}/v{self.data['version']}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ReportRules) and other.fingerprint == self.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __reduce__(self):  # pickles as plain data: no compiled patterns, no functions
+        return (_rules_from_data, (self.to_dict(), self.source))
+
+    # -- compiled views -----------------------------------------------------------------------------------
+    def _memo(self, key: str, build):
+        if key not in self._compiled:
+            self._compiled[key] = build()
+        return self._compiled[key]
+
+    @property
+    def heading_patterns(self) -> tuple[tuple[int, re.Pattern], ...]:
+        return self._memo("headings", lambda: tuple(
+            (int(h["level"]), re.compile(h["pattern"])) for h in self.data["heading_patterns"]))
+
+    @property
+    def metadata_keys(self) -> tuple[str, ...]:
+        return tuple(self.data["metadata_keys"])
+
+    @property
+    def metadata_key_re(self) -> re.Pattern:
+        return self._memo("keys", lambda: re.compile(
+            r"^(?:" + "|".join(sorted(map(re.escape, self.metadata_keys), key=len, reverse=True)) + r")(?:[:\s]|$)"))
+
+    @property
+    def chrome_phrases(self) -> tuple[str, ...]:
+        return tuple(self.data["chrome_phrases"])
+
+    @property
+    def breadcrumb_separators(self) -> tuple[str, ...]:
+        return tuple(self.data["breadcrumb_separators"])
+
+    @property
+    def signoff_re(self) -> re.Pattern:
+        return self._memo("signoff", lambda: re.compile(self.data["signoff_pattern"]))
+
+    @property
+    def date_line_re(self) -> re.Pattern:
+        return self._memo("date", lambda: re.compile(self.data["date_line_pattern"]))
+
+    @property
+    def lexicon(self) -> dict[str, tuple[str, ...]]:
+        return self._memo("lexicon", lambda: {k: tuple(v) for k, v in self.data["lexicon"].items()})
+
+    @property
+    def part_cues(self) -> dict[str, re.Pattern]:
+        return self._memo("cues", lambda: {k: re.compile(v) for k, v in self.data["part_cues"].items()})
+
+    @property
+    def future_re(self) -> re.Pattern:
+        return self._memo("future", lambda: re.compile(self.data["future_pattern"]))
+
+    def heading_level(self, line: str) -> int | None:
+        """Level of a heading marker at the start of `line` (stripped, normalised), else None."""
+        for level, pattern in self.heading_patterns:
+            if pattern.match(line):
+                return level
+        return None
+
+
+def _rules_from_data(data: dict, source: str) -> ReportRules:
+    return ReportRules.from_dict(data, source)
+
+
+@functools.lru_cache(maxsize=8)
+def packaged_rules(version: int) -> ReportRules:
+    """The rules shipped as `policy_nlp/rules/report_rules_v{version}.json`."""
+    path = RULES_DIR / f"report_rules_v{version}.json"
+    if not path.is_file():
+        raise ModelError("E008", source=str(path), detail=f"no packaged rules of version {version}")
+    return ReportRules.from_file(path)
+
+
+LATEST_VERSION = 2
+
+
+@registry.misc("policy_nlp.report_rules.v1")
+def report_rules_v1(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
+    """The packaged rules, version 1, optionally with a site's extra metadata keys and chrome phrases."""
+    return packaged_rules(1).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
+
+
+@registry.misc("policy_nlp.report_rules.v2")
+def report_rules_v2(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
+    """The packaged rules, version 2 (term lists narrowed to the guide's phrases, work-report part names)."""
+    return packaged_rules(2).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
+
+
+@registry.misc("policy_nlp.report_rules_file.v1")
+def report_rules_file_v1(path: str) -> ReportRules:
+    """Rules from a JSON file of your own (same keys as the packaged ones)."""
+    return ReportRules.from_file(path)
+
+
+def default_rules() -> ReportRules:
+    """The rules new pipelines use by default (the latest packaged version)."""
+    return registry.misc.get(f"policy_nlp.report_rules.v{LATEST_VERSION}")()
+
+
+DEFAULT_RULES_CONFIG = {"@misc": f"policy_nlp.report_rules.v{LATEST_VERSION}"}

@@ -1,0 +1,149 @@
+"""`policy_nlp_report_structure`: units, headings and sections of a report, in spaCy built-ins.
+
+Reads: `Doc._.norm_text` (the normalised text set by the tokenizer; recomputed if absent).
+Writes:
+- `token.is_sent_start` for every token: a sentence starts at each unit (trailing white space joins
+  the unit before it), so `doc.sents` iterates units;
+- `doc.spans[units_key]`: one span per unit, labelled with its kind (`heading`, `sentence`, `boilerplate`),
+  and the unit table in the group's attrs: `levels` (heading level, -1 for other units), `lines` (paragraph
+  line) and `parents` (index of the innermost heading above, -1 at top level), written once here and read
+  by the theme model, `AnnotatedDocument` and the `Span._.section` getter;
+- `doc.spans[headings_key]`: the heading units, labelled `level_0` (the title) … `level_4`.
+The rules (heading patterns, page chrome) come from the config and are saved in the component's
+directory (`rules.json`), so a saved pipeline keeps its own copy.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy
+import srsly
+from spacy.attrs import SENT_START
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from ..errors import ModelError
+from .rules import DEFAULT_RULES_CONFIG, ReportRules
+from .units import Unit, segment
+from .unit_table import (HEADINGS_KEY, UNITS_KEY, register_keys, unit_rows)
+
+RULES_FILE = "rules.json"
+
+
+@registry.scorers("policy_nlp.structure_scorer.v1")
+def make_structure_scorer():
+    return score_units
+
+
+def score_units(examples, units_key: str = UNITS_KEY, **kwargs) -> dict:
+    """Unit boundaries and kinds: precision, recall and F1 of `units_<...>` spans against the reference."""
+    return Scorer.score_spans(examples, "units", getter=lambda doc, attr: list(doc.spans.get(units_key, [])),
+                              labeled=True, allow_overlap=False)
+
+
+@Language.factory(
+    "policy_nlp_report_structure",
+    assigns=["token.is_sent_start", "doc.spans"],
+    default_config={"units_key": UNITS_KEY, "headings_key": HEADINGS_KEY, "rules": DEFAULT_RULES_CONFIG,
+                    "scorer": {"@scorers": "policy_nlp.structure_scorer.v1"}},
+    default_score_weights={"units_f": 0.0, "units_p": None, "units_r": None, "units_per_type": None},
+)
+def make_report_structure(nlp: Language, name: str, units_key: str, headings_key: str, rules: ReportRules,
+                          scorer=None):
+    return ReportStructure(name, units_key=units_key, headings_key=headings_key, rules=rules, scorer=scorer)
+
+
+class ReportStructure:
+    """Rule-based: stateless apart from its `ReportRules`, which it saves with the pipeline."""
+
+    def __init__(self, name: str = "policy_nlp_report_structure", *, units_key: str = UNITS_KEY,
+                 headings_key: str = HEADINGS_KEY, rules: ReportRules | None = None, scorer=None):
+        from .rules import default_rules
+
+        self.name = name
+        self.units_key = units_key
+        self.headings_key = headings_key
+        self.rules = rules if rules is not None else default_rules()
+        self.scorer = scorer or score_units
+
+    def __call__(self, doc: Doc) -> Doc:
+        units = segment(doc._.norm_text, self.rules)
+        write_units(doc, units, self.units_key, self.headings_key)
+        return doc
+
+    def score(self, examples, **kwargs) -> dict:
+        return self.scorer(examples, units_key=self.units_key, **kwargs)
+
+    # -- serialisation ------------------------------------------------------------------------------------
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps({"rules": self.rules.to_dict()})
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ReportStructure":
+        self.rules = ReportRules.from_dict(srsly.msgpack_loads(data)["rules"], f"{self.name} (bytes)")
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / RULES_FILE).write_text(self.rules.to_json(), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ReportStructure":
+        rules_path = Path(path) / RULES_FILE
+        if not rules_path.is_file():
+            raise ModelError("E008", source=str(rules_path), detail="the saved pipeline has no rules file")
+        self.rules = ReportRules.from_file(rules_path)
+        return self
+
+
+def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, headings_key: str = HEADINGS_KEY) -> None:
+    """Write a unit table into `doc`: unit and heading span groups, the table attrs and sentence starts."""
+    unit_spans: list[Span] = []
+    heading_spans: list[Span] = []
+    kept: list[Unit] = []
+    index: dict[int, int] = {}  # unit table index → kept index (a unit lost to tokenisation is skipped)
+    for i, unit in enumerate(units):
+        span = doc.char_span(unit.start, unit.end, label=unit.kind)
+        if span is None:  # a custom tokenizer cut across the unit: widen to whole tokens
+            span = doc.char_span(unit.start, unit.end, label=unit.kind, alignment_mode="expand")
+        if span is None or (unit_spans and span.start < unit_spans[-1].end):
+            continue
+        index[i] = len(kept)
+        kept.append(unit)
+        unit_spans.append(span)
+        if unit.kind == "heading":
+            heading_spans.append(Span(doc, span.start, span.end, label=f"level_{unit.level}"))
+    set_sentence_starts(doc, [span.start for span in unit_spans])
+    doc.spans[units_key] = unit_spans
+    doc.spans[headings_key] = heading_spans
+    group = doc.spans[units_key]
+    levels, lines, parents = unit_rows(kept, index)
+    group.attrs["levels"] = levels
+    group.attrs["lines"] = lines
+    group.attrs["parents"] = parents
+    register_keys(doc, units=units_key, headings=headings_key)
+
+
+def set_sentence_starts(doc: Doc, starts: list[int]) -> None:
+    """`token.is_sent_start` for every token in one array write: 1 at token 0 and each unit start,
+    -1 elsewhere (assigning the attribute token by token rescans the doc each time: quadratic)."""
+    if not len(doc):
+        return
+    flags = numpy.full((len(doc), 1), -1, dtype="int64")
+    flags[0, 0] = 1
+    flags[starts, 0] = 1
+    doc.from_array([SENT_START], flags.astype("uint64"))  # spaCy's array type; -1 wraps and reads back as -1
+
+
+def rules_of(nlp: Language) -> ReportRules:
+    """The rules of a pipeline's structure component."""
+    for _, component in nlp.pipeline:
+        if isinstance(component, ReportStructure):
+            return component.rules
+    raise ModelError("E002", name="policy_nlp_report_structure")
+
+
+__all__ = ["ReportStructure", "make_report_structure", "write_units", "rules_of", "score_units",
+           "UNITS_KEY", "HEADINGS_KEY", "json"]

@@ -1,0 +1,364 @@
+"""`policy_nlp_themes`: multi-label theme scores for every unit, from a scikit-learn estimator.
+
+Reads: the unit table in `doc.spans[units_key]` (set by `policy_nlp_report_structure`) and `Doc._.norm_text`.
+Writes:
+- `doc.spans[units_key].attrs`: `labels` (the label order), `scores` (per unit, one probability per label;
+  boilerplate units 0.0) and `decided` (per unit, one 0/1 per label);
+- `doc.spans[themes_key]`: one span per (unit, label) decided, labelled with the theme;
+- `doc.cats`: per label, the share of non-boilerplate units that carry it.
+
+The estimator (`model.estimator.ThemeEstimator`: labels, hyperparameters, its own copy of the term lists,
+and the threshold table) is trained by `initialize` — the same path `policy-nlp train` takes — or read by
+`from_disk`/`from_bytes`. The component's directory holds `model.pkl` (read back through an allow-listing
+unpickler: no code runs from it) and `cfg.json` (the model file's SHA-256, library versions, labels and
+hyperparameters, all checked against the model file on load).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator
+
+import numpy as np
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from ..errors import ModelError
+from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
+from ..model.features import build_contexts
+from ..model.metrics import compute_metrics
+from .rules import DEFAULT_RULES_CONFIG, ReportRules
+from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_of_doc
+
+MODEL_FILE = "model.pkl"
+CFG_FILE = "cfg.json"
+FORMAT = 2
+DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
+    "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 1.0,
+    "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": 0,
+    "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
+}
+
+
+@registry.scorers("policy_nlp.themes_scorer.v1")
+def make_themes_scorer():
+    return score_themes
+
+
+def aligned_labels(gold_units: list[tuple[int, int]], pred_units: list[tuple[int, int, list[str]]]) -> list[list[str]]:
+    """For each gold (start, end), the labels of the predicted unit overlapping it most in characters."""
+    import bisect
+
+    starts = [p[0] for p in pred_units]
+    out = []
+    for gs, ge in gold_units:
+        i = max(bisect.bisect_right(starts, gs) - 1, 0)
+        best, best_overlap = [], 0
+        while i < len(pred_units) and pred_units[i][0] < ge:
+            overlap = min(ge, pred_units[i][1]) - max(gs, pred_units[i][0])
+            if overlap > best_overlap:
+                best, best_overlap = pred_units[i][2], overlap
+            i += 1
+        out.append(list(best))
+    return out
+
+
+def doc_unit_labels(doc: Doc, units_key: str, themes_key: str) -> list[tuple[int, int, list[str]]]:
+    """(start_char, end_char, themes) of each unit of `doc`."""
+    themes: dict[tuple[int, int], list[str]] = {}
+    for span in doc.spans.get(themes_key, []):
+        themes.setdefault((span.start, span.end), []).append(span.label_)
+    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u in doc.spans.get(units_key, [])]
+
+
+def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None, **kwargs) -> dict:
+    """Per-label precision/recall/F1 of the themes of the reference units, the predicted unit overlapping
+    each reference unit most lending it its labels (`themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f`,
+    `themes_per_type`)."""
+    gold_all, pred_all = [], []
+    for eg in examples:
+        gold = doc_unit_labels(eg.reference, units_key, themes_key)
+        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
+        gold_all += [g[2] for g in gold]
+        pred_all += aligned_labels([(g[0], g[1]) for g in gold], pred)
+    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
+    m = compute_metrics(gold_all, pred_all, labels)
+    micro_tp = sum(v["tp"] for v in m["per_label"].values())
+    micro_fp = sum(v["fp"] for v in m["per_label"].values())
+    micro_fn = sum(v["fn"] for v in m["per_label"].values())
+    return {
+        "themes_p": micro_tp / (micro_tp + micro_fp) if micro_tp + micro_fp else 0.0,
+        "themes_r": micro_tp / (micro_tp + micro_fn) if micro_tp + micro_fn else 0.0,
+        "themes_micro_f": m["micro_f1"], "themes_macro_f": m["macro_f1"],
+        "themes_per_type": {label: {"p": v["precision"], "r": v["recall"], "f": v["f1"] or 0.0}
+                            for label, v in m["per_label"].items()},
+    }
+
+
+@Language.factory(
+    "policy_nlp_themes",
+    assigns=["doc.spans", "doc.cats"],
+    requires=["doc.spans"],
+    default_config={"units_key": UNITS_KEY, "themes_key": THEMES_KEY, "rules": DEFAULT_RULES_CONFIG,
+                    "hyperparameters": DEFAULT_HYPERPARAMETERS,
+                    "scorer": {"@scorers": "policy_nlp.themes_scorer.v1"}},
+    default_score_weights={"themes_macro_f": 1.0, "themes_micro_f": 0.0, "themes_p": None, "themes_r": None,
+                           "themes_per_type": None},
+)
+def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules: ReportRules,
+                hyperparameters: Dict[str, Any], scorer=None):
+    return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
+                           hyperparameters=hyperparameters, scorer=scorer)
+
+
+def _library_versions() -> dict:
+    import sklearn
+    import spacy
+
+    from .. import __version__
+
+    return {"scikit-learn": sklearn.__version__, "spacy": spacy.__version__, "policy_nlp": __version__}
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+class ThemeClassifier:
+    """The `policy_nlp_themes` component: see the module docstring for what it reads and writes."""
+
+    def __init__(self, name: str = "policy_nlp_themes", *, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY,
+                 rules: ReportRules | None = None, hyperparameters: dict | None = None, scorer=None):
+        from .rules import default_rules
+
+        self.name = name
+        self.units_key = units_key
+        self.themes_key = themes_key
+        self.rules = rules if rules is not None else default_rules()
+        self.hyperparameters = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+        self.scorer = scorer or score_themes
+        self.model: ThemeEstimator | None = None
+
+    # -- state ------------------------------------------------------------------------------------------------
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.model.labels) if self.model is not None else ()
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.model.thresholds_) if self.model is not None else {}
+
+    def set_model(self, model: ThemeEstimator) -> None:
+        if not hasattr(model, "pipelines_"):
+            raise ModelError("E001", name=self.name)
+        self.model = model
+
+    def make_estimator(self, labels) -> ThemeEstimator:
+        """An unfitted estimator with this component's hyperparameters and rules."""
+        params = dict(self.hyperparameters)
+        return ThemeEstimator(labels=list(labels), rules=self.rules.to_dict(), **params)
+
+    def initialize(self, get_examples: Callable[[], Iterable] | None = None, *, nlp=None, labels=None,
+                   fit=None, tune_thresholds: bool = True) -> None:
+        """Train from Examples whose reference docs carry the unit table and one `themes` span per (unit,
+        label); only units marked in the group's `labelled` attr (all, if absent) and not boilerplate are
+        training rows. Thresholds are tuned on the training documents by grouped cross-validation.
+        `fit(docs, X, Y)` may supply fitted estimators (training reuses them across nested loops)."""
+        from ..model.thresholds import fit_with_thresholds
+
+        if get_examples is None:
+            raise ModelError("E001", name=self.name)
+        X, Y, groups, labels = self.training_matrix(get_examples(), labels)
+        if not len(X):
+            raise ModelError("E016", name=self.name)
+        self.model = fit_with_thresholds(self.make_estimator(labels), X, Y, groups, fit, tune_thresholds)
+
+    def training_matrix(self, examples: Iterable, labels=None):
+        """Context rows, 0/1 label matrix, document groups and label order of the labelled units of Examples."""
+        rows, ys, groups = [], [], []
+        examples = list(examples)
+        if labels is None:
+            found = {s.label_ for eg in examples for s in eg.reference.spans.get(self.themes_key, [])}
+            labels = sorted(found)
+        labels = list(labels)
+        for k, eg in enumerate(examples):
+            ref = eg.reference
+            group = ref.spans.get(self.units_key)
+            if group is None:
+                raise ModelError("E002", name=self.name)
+            table = units_of_doc(ref, self.units_key, self.rules)
+            ctx = build_contexts(ref._.norm_text, table, self.rules)
+            labelled = group.attrs.get("labelled") or [True] * len(group)
+            doc_id = ref.user_data.get(("policy_nlp", "doc_id"), str(k))
+            got = {(s.start, s.end): set() for s in group}
+            for s in ref.spans.get(self.themes_key, []):
+                got.setdefault((s.start, s.end), set()).add(s.label_)
+            for i, unit in enumerate(group):
+                if unit.label_ == "boilerplate" or not labelled[i]:
+                    continue
+                rows.append(ctx[i])
+                ys.append([int(label in got[(unit.start, unit.end)]) for label in labels])
+                groups.append(doc_id)
+        X = np.asarray(rows, dtype=object).reshape(len(rows), ctx.shape[1] if rows else 0)
+        return X, np.asarray(ys, dtype=int).reshape(len(ys), len(labels)), groups, labels
+
+    # -- prediction ---------------------------------------------------------------------------------------------
+    def _require_model(self) -> ThemeEstimator:
+        if self.model is None:
+            raise ModelError("E001", name=self.name)
+        return self.model
+
+    def _contexts(self, doc: Doc):
+        if self.units_key not in doc.spans:
+            raise ModelError("E002", name=self.name)
+        group = doc.spans[self.units_key]
+        rules = self._model_rules()
+        table = units_of_doc(doc, self.units_key, rules)
+        content = [i for i, u in enumerate(group) if u.label_ != "boilerplate"]
+        ctx = build_contexts(doc._.norm_text, table, rules)
+        return group, content, ctx[content]
+
+    def _model_rules(self) -> ReportRules:
+        """The rules the estimator was trained with (its own copy), compiled once."""
+        model = self._require_model()
+        cached = self.__dict__.get("_rules_cache")
+        if cached is None or cached[0] is not model:
+            rules = ReportRules.from_dict(model.rules, "model") if model.rules else self.rules
+            cached = (model, rules)
+            self.__dict__["_rules_cache"] = cached
+        return cached[1]
+
+    def _write(self, doc: Doc, group, content: list[int], proba: np.ndarray) -> None:
+        model = self.model
+        labels = list(model.labels)
+        full = np.zeros((len(group), len(labels)))
+        if content:
+            full[content] = proba
+        decided = model.decide(full)
+        mask = np.zeros(len(group), dtype=bool)
+        mask[content] = True
+        decided &= mask[:, None]
+        group.attrs["labels"] = labels
+        group.attrs["scores"] = np.round(full, 6).tolist()
+        group.attrs["decided"] = decided.astype(int).tolist()
+        doc.spans[self.themes_key] = [
+            Span(doc, group[i].start, group[i].end, label=label)
+            for i in range(len(group)) for j, label in enumerate(labels) if decided[i, j]
+        ]
+        n = max(len(content), 1)
+        doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
+        register_keys(doc, units=self.units_key, themes=self.themes_key)
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._require_model()
+        group, content, ctx = self._contexts(doc)
+        self._write(doc, group, content, self.model.predict_proba(ctx))
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        """Score the units of several documents in one batch (one feature matrix, one predict call)."""
+        self._require_model()
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._score_batch(batch)
+                batch = []
+        if batch:
+            yield from self._score_batch(batch)
+
+    def _score_batch(self, docs: list[Doc]) -> list[Doc]:
+        parts = [self._contexts(doc) for doc in docs]
+        all_ctx = [c for _, _, ctx in parts for c in ctx]
+        proba = self.model.predict_proba(np.asarray(all_ctx, dtype=object).reshape(len(all_ctx), -1)
+                                         if all_ctx else np.zeros((0, 0), dtype=object))
+        k = 0
+        for doc, (group, content, ctx) in zip(docs, parts):
+            self._write(doc, group, content, proba[k:k + len(ctx)])
+            k += len(ctx)
+        return docs
+
+    def score(self, examples, **kwargs) -> dict:
+        return self.scorer(examples, units_key=self.units_key, themes_key=self.themes_key, labels=self.labels)
+
+    # -- serialisation -------------------------------------------------------------------------------------------
+    def _cfg(self, model_bytes: bytes) -> dict:
+        model = self._require_model()
+        return {"format": FORMAT, "model_file": MODEL_FILE, "model_sha256": _sha256(model_bytes),
+                "labels": list(model.labels), "thresholds": dict(model.thresholds_),
+                "hyperparameters": model.hyperparameters(), "versions": _library_versions()}
+
+    def _serialise(self) -> tuple[bytes, dict]:
+        from ..model.persistence import dump_estimator
+
+        data = dump_estimator(self._require_model())
+        return data, self._cfg(data)
+
+    def _restore(self, cfg: Any, data: bytes, source: str) -> None:
+        """Check `cfg` and the model bytes against each other, then read the estimator (no code runs)."""
+        import sklearn
+
+        from ..model.persistence import load_estimator
+
+        required = ("format", "model_sha256", "labels", "thresholds", "hyperparameters", "versions")
+        if not isinstance(cfg, dict) or any(k not in cfg for k in required) \
+                or not isinstance(cfg.get("versions"), dict) or not cfg["versions"].get("scikit-learn"):
+            raise ModelError("E015", path=source, detail=f"{CFG_FILE} lacks one of {', '.join(required)} "
+                                                         "or the scikit-learn version")
+        if cfg["format"] != FORMAT:
+            raise ModelError("E015", path=source, detail=f"format {cfg['format']!r}, this version reads {FORMAT}")
+        found = _sha256(data)
+        if found != cfg["model_sha256"]:
+            raise ModelError("E003", path=source, expected=cfg["model_sha256"], found=found)
+        saved = cfg["versions"]["scikit-learn"]
+        if _minor(saved) != _minor(sklearn.__version__):
+            raise ModelError("E004", path=source, saved=saved, installed=sklearn.__version__)
+        model = load_estimator(data, source)
+        if not isinstance(model, ThemeEstimator) or not hasattr(model, "pipelines_"):
+            raise ModelError("E014", path=source, detail="the file does not hold a fitted ThemeEstimator")
+        if list(model.labels) != list(cfg["labels"]) or dict(model.thresholds_) != \
+                {k: float(v) for k, v in cfg["thresholds"].items()} or \
+                model.hyperparameters() != cfg["hyperparameters"]:
+            raise ModelError("E015", path=source, detail=f"its labels, thresholds or hyperparameters differ from "
+                                                         f"those of {MODEL_FILE}")
+        self.model = model
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        data, cfg = self._serialise()
+        return srsly.msgpack_dumps({"cfg": cfg, "model": data})
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ThemeClassifier":
+        try:
+            msg = srsly.msgpack_loads(data)
+            cfg, model = msg["cfg"], msg["model"]
+        except Exception as exc:
+            raise ModelError("E014", path=f"{self.name} (bytes)", detail=str(exc)) from None
+        self._restore(cfg, model, f"{self.name} (bytes)")
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        data, cfg = self._serialise()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / MODEL_FILE).write_bytes(data)
+        (path / CFG_FILE).write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ThemeClassifier":
+        path = Path(path)
+        cfg_path, model_path = path / CFG_FILE, path / MODEL_FILE
+        if not cfg_path.is_file() or not model_path.is_file():
+            raise ModelError("E007", name=self.name, path=path)
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError("E015", path=cfg_path, detail=f"not valid JSON ({exc})") from None
+        self._restore(cfg, model_path.read_bytes(), str(model_path))
+        return self

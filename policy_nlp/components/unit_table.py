@@ -1,0 +1,132 @@
+"""The unit table in a `Doc`, and the read-only getters over it.
+
+The structure component writes the table once: the unit spans in `doc.spans[units_key]` with `levels`,
+`lines` and `parents` in the group's attrs; the themes component adds `labels` and `scores`. The span keys a
+pipeline was configured with are recorded in `doc.user_data` so that everything reading a `Doc` (getters,
+`AnnotatedDocument`) honours them. The getters find a unit by binary search over the unit starts
+(logarithmic, no scan) and are registered only if no other package has taken their names.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Sequence
+
+from spacy.tokens import Doc, Span
+
+UNITS_KEY = "units"
+HEADINGS_KEY = "headings"
+THEMES_KEY = "themes"
+INDICATORS_KEY = "indicators"
+_KEYS = ("policy_nlp", "span_keys")
+DEFAULT_KEYS = {"units": UNITS_KEY, "headings": HEADINGS_KEY, "themes": THEMES_KEY, "indicators": INDICATORS_KEY}
+
+
+def register_keys(doc: Doc, **keys: str) -> None:
+    """Record the span keys a component wrote, so readers of the Doc find them."""
+    current = dict(doc.user_data.get(_KEYS) or DEFAULT_KEYS)
+    current.update(keys)
+    doc.user_data[_KEYS] = current
+
+
+def span_key(doc: Doc, role: str) -> str:
+    """The span key the pipeline used for `role` (units, headings, themes, indicators)."""
+    keys = doc.user_data.get(_KEYS)
+    return keys.get(role, DEFAULT_KEYS[role]) if keys else DEFAULT_KEYS[role]
+
+
+def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[list[int], list[int], list[int]]:
+    """`levels`, `lines`, `parents` lists of a unit table (`index` maps table positions to kept positions
+    when some units were dropped)."""
+    index = index if index is not None else {i: i for i in range(len(units))}
+    kept = sorted(index, key=index.get)
+    levels = [units[i].level for i in kept]
+    lines = [units[i].line for i in kept]
+    parents = []
+    for i in kept:
+        p = units[i].parent
+        while p >= 0 and p not in index:  # the parent heading was lost: climb to one that was kept
+            p = units[p].parent
+        parents.append(index[p] if p >= 0 else -1)
+    return levels, lines, parents
+
+
+def unit_index(span: Span) -> int | None:
+    """Index of `span` in its document's unit group, or None if it is not a unit."""
+    group = span.doc.spans.get(span_key(span.doc, "units"))
+    if group is None or not len(group):
+        return None
+    n = len(group)
+    i = bisect.bisect_left(range(n), span.start, key=lambda k: group[k].start)
+    if i < n and group[i].start == span.start and group[i].end == span.end:
+        return i
+    return None
+
+
+def section_indices(doc: Doc, i: int) -> list[int]:
+    """Indices of the headings above unit `i`, outermost first, from the group's `parents`."""
+    parents = doc.spans[span_key(doc, "units")].attrs.get("parents")
+    if parents is None:
+        return []
+    path = []
+    j = parents[i]
+    while j >= 0:
+        path.append(j)
+        j = parents[j]
+    return path[::-1]
+
+
+def _section_getter(span: Span) -> list[str]:
+    """`Span._.section`: the heading texts above a unit span, outermost first ([] if not a unit)."""
+    i = unit_index(span)
+    if i is None:
+        return []
+    group = span.doc.spans[span_key(span.doc, "units")]
+    return [group[j].text for j in section_indices(span.doc, i)]
+
+
+def _scores_getter(span: Span) -> dict[str, float]:
+    """`Span._.scores`: the theme probabilities of a unit span ({} when not scored)."""
+    i = unit_index(span)
+    if i is None:
+        return {}
+    attrs = span.doc.spans[span_key(span.doc, "units")].attrs
+    if "scores" not in attrs:
+        return {}
+    return dict(zip(attrs["labels"], attrs["scores"][i]))
+
+
+def _themes_getter(span: Span) -> list[str]:
+    """`Span._.themes`: the themes decided for a unit span, in the model's label order."""
+    i = unit_index(span)
+    if i is None:
+        return []
+    attrs = span.doc.spans[span_key(span.doc, "units")].attrs
+    decided = attrs.get("decided")
+    if decided is None:
+        return []
+    return [label for label, d in zip(attrs["labels"], decided[i]) if d]
+
+
+for _name, _getter in (("section", _section_getter), ("scores", _scores_getter), ("themes", _themes_getter)):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, getter=_getter)
+
+
+def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
+    """The unit table of `doc` as `units.Unit` rows (character offsets). Read from the group's attrs when
+    the structure component wrote them; computed from the spans and `rules` when the spans came from
+    elsewhere (hand-labelled units)."""
+    from .units import Unit, unit_table
+
+    key = units_key or span_key(doc, "units")
+    group = doc.spans.get(key, [])
+    attrs = group.attrs if len(group) else {}
+    levels, lines, parents = attrs.get("levels"), attrs.get("lines"), attrs.get("parents")
+    if levels is not None and lines is not None and parents is not None and len(levels) == len(group):
+        return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i])
+                for i, s in enumerate(group)]
+    if rules is None:
+        from .rules import default_rules
+
+        rules = default_rules()
+    return unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in group], rules)

@@ -1,0 +1,205 @@
+"""Splitting a report into units: sentences, heading lines and page chrome.
+
+Reads the *normalised* text (same length as the input, see `normalize.py`) and a `ReportRules` object,
+and returns the report's unit table: one `Unit` per unit with its offsets into the original input, kind,
+heading level, paragraph line and parent heading. The rules follow the label guide: split at
+。！？ (and ASCII !?) and at line breaks; a heading line (`一、…`, `（三）…`, `1．…`, `第一部分…`)
+is a unit of its own; web-page chrome, metadata and sign-offs are units of kind `boilerplate`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .rules import ReportRules
+
+KINDS = ("heading", "sentence", "boilerplate")
+
+SENTENCE_END = "。!?"  # after width folding ！？ are ! ?
+_CLOSERS = "”’」』)》\"'】"
+# A unit ends after a run of terminators and any closing quotes/brackets that follow them.
+_SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
+
+_MAX_VALUE_LEN = 40
+_MAX_SIGNATURE_LEN = 30
+_MAX_TITLE_LEN = 60
+_MAX_PART_HEADING_LEN = 40
+_BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
+
+
+@dataclass
+class Unit:
+    """One row of a report's unit table. `start`/`end` index the original text; `level` is the heading
+    level (0 = the title, or a part heading without a marker, which opens a section; 1–4 by marker; -1 for
+    non-headings); `line` the paragraph line the unit sits in; `parent` the
+    index of the innermost heading above it (-1 at top level; the title is no parent)."""
+
+    start: int
+    end: int
+    kind: str
+    level: int = -1
+    line: int = 0
+    parent: int = -1
+
+
+def section_path(units: Sequence[Unit], i: int) -> list[int]:
+    """Indices of the headings above unit `i`, outermost first."""
+    path = []
+    j = units[i].parent
+    while j >= 0:
+        path.append(j)
+        j = units[j].parent
+    return path[::-1]
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def is_chrome_line(line: str, rules: ReportRules) -> bool:
+    """True for page chrome and metadata lines of government web pages."""
+    bare = _BULLET_RE.sub("", line)
+    compact = _compact(bare)
+    if not compact:
+        return False
+    key_re = rules.metadata_key_re
+    if key_re.match(bare) or key_re.match(compact):
+        return True
+    if any(p in compact for p in rules.chrome_phrases) and len(compact) <= 60:
+        return True
+    # A breadcrumb trail: 首页 > 政务公开 > 法治政府建设 (no sentence end, short).
+    if sum(compact.count(sep) for sep in rules.breadcrumb_separators) >= 2 and len(compact) <= 80 \
+            and not any(c in compact for c in SENTENCE_END):
+        return True
+    return False
+
+
+def _is_key_only(line: str, rules: ReportRules) -> bool:
+    compact = _compact(_BULLET_RE.sub("", line)).rstrip(":")
+    return compact in rules.metadata_keys
+
+
+def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
+    """Character ranges of the sentences in one stripped line, surrounding white space removed."""
+    out = []
+    for m in _SENTENCE_RE.finditer(text):
+        s, e = m.span()
+        if s == e:
+            continue
+        piece = text[s:e]
+        lead = len(piece) - len(piece.lstrip())
+        trail = len(piece) - len(piece.rstrip())
+        if lead + trail >= len(piece):
+            continue
+        out.append((offset + s + lead, offset + e - trail))
+    return out
+
+
+_LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """Ranges of the non-blank lines of `text`, stripped of surrounding white space."""
+    out = []
+    for m in _LINE_RE.finditer(text):
+        s, e = m.span()
+        seg = text[s:e]
+        stripped = seg.strip()
+        if not stripped:
+            continue
+        lead = len(seg) - len(seg.lstrip())
+        out.append((s + lead, s + lead + len(stripped)))
+    return out
+
+
+class _Sections:
+    """The heading stack while a unit table is built in document order."""
+
+    def __init__(self):
+        self.stack: list[tuple[int, int]] = []  # (level, unit index)
+
+    def parent(self) -> int:
+        return self.stack[-1][1] if self.stack else -1
+
+    def open(self, level: int, index: int) -> int:
+        """A heading of `level` at `index`: close deeper or equal sections, return its parent."""
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        parent = self.parent()
+        self.stack.append((level, index))
+        return parent
+
+
+def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
+    """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
+    lines = _lines(norm_text)
+    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e in lines]
+    last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
+    units: list[Unit] = []
+    sections = _Sections()
+    seen_title = False
+    value_expected = False
+    for li, (ls, le) in enumerate(lines):
+        line = norm_text[ls:le]
+        # Page chrome, metadata keys and their values on the following line.
+        if is_chrome_line(line, rules) or (
+            value_expected and not has_end[li] and len(line) <= _MAX_VALUE_LEN and rules.heading_level(line) is None
+        ):
+            value_expected = _is_key_only(line, rules)
+            units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))
+            continue
+        value_expected = False
+        level = rules.heading_level(line)
+        if level is None and not has_end[li] and (
+            rules.date_line_re.match(line) or (li > last_content and len(line) <= _MAX_SIGNATURE_LEN)
+        ):
+            units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))  # sign-off
+            continue
+        started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
+        part_heading = False
+        if level is None and not has_end[li] and not line.endswith(":"):
+            if not seen_title and len(line) <= _MAX_TITLE_LEN and not any(u.kind != "boilerplate" for u in units):
+                level = 0
+            elif not started:  # between the title and the text: by-line, speaker, place (――在…会议上, 省长 …)
+                units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))
+                continue
+            elif started and len(line) <= _MAX_PART_HEADING_LEN:
+                level, part_heading = 0, True  # a part heading without a marker (2015年工作回顾)
+        spans = _split_sentences(line, ls) if has_end[li] else [(ls, le)]
+        for k, (s, e) in enumerate(spans):
+            if k == 0 and level is not None:
+                if level == 0 and not part_heading:
+                    seen_title = True
+                    units.append(Unit(s, e, "heading", level=0, line=li, parent=sections.parent()))
+                    continue
+                units.append(Unit(s, e, "heading", level=level, line=li,
+                                  parent=sections.open(level, len(units))))
+                continue
+            kind = "boilerplate" if rules.signoff_re.match(norm_text[s:e]) else "sentence"
+            units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
+    return units
+
+
+def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: ReportRules) -> list[Unit]:
+    """The unit table of given (start, end, kind) units in document order (hand-labelled or reviewed units):
+    heading levels from the rules (a heading without a marker is level 0), lines from line breaks, parents
+    from the heading stack, as `segment` computes them for its own units."""
+    units: list[Unit] = []
+    sections = _Sections()
+    line, prev_end = -1, 0
+    for i, (start, end, kind) in enumerate(spans):
+        gap = norm_text[prev_end:start]
+        if i == 0 or any(ch in gap for ch in "\r\n\u2028\u2029\x0b\x0c\x85"):
+            line += 1
+        prev_end = end
+        if kind != "heading":
+            units.append(Unit(start, end, kind, line=line, parent=sections.parent()))
+            continue
+        level = rules.heading_level(norm_text[start:end].strip())
+        if not level and not any(u.kind != "boilerplate" for u in units):  # the title
+            units.append(Unit(start, end, kind, level=0, line=line, parent=sections.parent()))
+            continue
+        level = level or 0  # a heading without a marker after the title opens a part
+        units.append(Unit(start, end, kind, level=level, line=line, parent=sections.open(level, i)))
+    return units

@@ -1,0 +1,1 @@
+"""Documents and corpus I/O: the reviewer JSON, reading inputs, batch runs and the worker pool."""

@@ -1,0 +1,154 @@
+"""Annotated documents and the reviewer JSON (`policy_nlp.document/v1`).
+
+`AnnotatedDocument.from_doc` reads a processed `Doc` (units, headings, themes and scores in spaCy
+built-ins) into plain records whose offsets index the input text; `to_dict`/`to_json` write the
+reviewer JSON, `from_dict` reads it back. The JSON Schema ships as `policy_nlp/schema/document.v1.json`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc
+
+from ..components.tokenizer import doc_length
+from ..components.unit_table import span_key
+from ..errors import DataError
+
+SCHEMA_ID = "policy_nlp.document/v1"
+SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
+
+
+def load_schema() -> dict:
+    """The JSON Schema of the reviewer JSON."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@dataclass
+class AnnotatedUnit:
+    start: int
+    end: int
+    text: str
+    kind: str
+    section: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    reviewed: bool = False
+    indicators: list[dict] = field(default_factory=list)  # indicator records (policy_nlp_indicators), if run
+
+    def to_dict(self) -> dict:
+        out = {"start": self.start, "end": self.end, "text": self.text, "kind": self.kind,
+               "section": list(self.section), "labels": list(self.labels), "scores": dict(self.scores),
+               "reviewed": self.reviewed}
+        if self.indicators:
+            out["indicators"] = [dict(r) for r in self.indicators]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnnotatedUnit":
+        return cls(start=data["start"], end=data["end"], text=data["text"], kind=data["kind"],
+                   section=list(data.get("section", [])), labels=list(data.get("labels", [])),
+                   scores=dict(data.get("scores", {})), reviewed=bool(data.get("reviewed", False)),
+                   indicators=[dict(r) for r in data.get("indicators", [])])
+
+
+@dataclass
+class AnnotatedDocument:
+    text: str
+    units: list[AnnotatedUnit]
+    model: dict[str, Any] = field(default_factory=dict)
+    script: str = "simplified"
+    id: str | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.model.get("labels", ()))
+
+    def label_counts(self) -> dict[str, int]:
+        counts = {label: 0 for label in self.labels}
+        for unit in self.units:
+            for label in unit.labels:
+                counts[label] = counts.get(label, 0) + 1
+        return counts
+
+    @classmethod
+    def from_doc(cls, doc: Doc, model: dict[str, Any] | None = None, id: str | None = None,
+                 text: str | None = None) -> "AnnotatedDocument":
+        """Read a processed Doc through the span keys its pipeline used. `text`: the input the Doc was made
+        from, if at hand (saves rebuilding `doc.text` from the tokens)."""
+        group = doc.spans.get(span_key(doc, "units"), [])
+        attrs = group.attrs if len(group) else {}
+        labels = list(attrs.get("labels", [])) if len(group) else list((model or {}).get("labels", []))
+        scores = attrs.get("scores")
+        decided = attrs.get("decided")
+        parents = attrs.get("parents") or [-1] * len(group)
+        if text is None or len(text) != doc_length(doc):
+            text = doc.text
+        units: list[AnnotatedUnit] = []
+        for i, span in enumerate(group):
+            start, end = span.start_char, span.end_char
+            path, j = [], parents[i]
+            while j >= 0:
+                path.append(units[j].text)
+                j = parents[j]
+            units.append(AnnotatedUnit(
+                start=start, end=end, text=text[start:end], kind=span.label_, section=path[::-1],
+                labels=[label for label, d in zip(labels, decided[i]) if d] if decided is not None else [],
+                scores=dict(zip(labels, scores[i])) if scores is not None else {},
+            ))
+        indicator_group = doc.spans.get(span_key(doc, "indicators"))
+        if indicator_group is not None and units:  # records with the input's own characters at their offsets
+            for rec in indicator_group.attrs.get("records", []):
+                if 0 <= rec.get("unit_index", -1) < len(units):
+                    out_rec = {k: v for k, v in rec.items()}
+                    out_rec["text"] = text[rec["start"]:rec["end"]]
+                    if rec.get("phrase_start") is not None:
+                        out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
+                    units[rec["unit_index"]].indicators.append(out_rec)
+        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id)
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"schema": SCHEMA_ID}
+        if self.id is not None:
+            out["id"] = self.id
+        out.update({"text": self.text, "script": self.script, "model": self.model,
+                    "units": [u.to_dict() for u in self.units]})
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnnotatedDocument":
+        """Read reviewer JSON (a dict); checks the schema tag, the fields and every unit's offsets (E043)."""
+        where = (data.get("id") if isinstance(data, dict) else None) or "<document>"
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+            found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+            raise DataError("E042", path=where, found=found, expected=SCHEMA_ID)
+        if "error" in data and "units" not in data:
+            raise DataError("E043", where=where, detail=f"it is an error record: {data['error']}")
+        text, units = data.get("text"), data.get("units")
+        if not isinstance(text, str) or not isinstance(units, list):
+            raise DataError("E043", where=where, detail="'text' must be a string and 'units' a list")
+        out, prev_end = [], 0
+        for k, u in enumerate(units):
+            if not isinstance(u, dict) or not all(key in u for key in ("start", "end", "text", "kind")):
+                raise DataError("E043", where=where, detail=f"unit {k} lacks start, end, text or kind")
+            s, e = u["start"], u["end"]
+            if not (isinstance(s, int) and isinstance(e, int) and prev_end <= s < e <= len(text)):
+                raise DataError("E043", where=where, detail=f"unit {k} has offsets [{s}, {e}) out of order or "
+                                                            f"outside the text ({len(text)} characters)")
+            if text[s:e] != u["text"]:
+                raise DataError("E043", where=where, detail=f"unit {k}: text[{s}:{e}] is {text[s:e][:20]!r}, "
+                                                            f"the unit says {str(u['text'])[:20]!r}")
+            prev_end = e
+            out.append(AnnotatedUnit.from_dict(u))
+        return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
+                   id=data.get("id"))
+
+    @classmethod
+    def from_json(cls, text: str | dict) -> "AnnotatedDocument":
+        """Read reviewer JSON given as a string (or an already parsed dict)."""
+        return cls.from_dict(text if isinstance(text, dict) else json.loads(text))

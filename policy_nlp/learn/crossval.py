@@ -1,0 +1,85 @@
+"""Cross-validation of the training recipe: each document is scored by a model trained without it.
+
+Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to ten documents,
+grouped 5-fold above), thresholds are tuned inside each training fold only, and a fitted estimator is
+shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
+by the final fit costs far fewer fits than it names.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.base import clone
+
+from ..errors import DataError
+from ..model.thresholds import cv_name, folds
+from .evaluation import score_corpus
+from .examples import corpus_examples
+from .labelled_data import LabelledCorpus, read_corpus
+
+
+class EstimatorCache:
+    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key."""
+
+    def __init__(self):
+        self.store: dict = {}
+        self.fits = 0
+
+    def fitter(self, estimator):
+        key_params = repr(sorted((k, repr(v)) for k, v in estimator.get_params().items() if k != "thresholds"))
+
+        def fit(docs, X, Y):
+            key = (tuple(docs), key_params)
+            if key not in self.store:
+                self.fits += 1
+                self.store[key] = clone(estimator).set_params(thresholds=None).fit(X, Y)
+            return self.store[key]
+
+        return fit
+
+
+def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
+                   corpus: LabelledCorpus | None = None, progress: Callable[[str], None] | None = None,
+                   nlp=None, cache: EstimatorCache | None = None) -> dict:
+    """Score the training recipe on labelled documents by grouped cross-validation (see module docstring).
+
+    `nlp`: the (untrained) pipeline whose settings are evaluated (default: `create_pipeline("char")`).
+    Returns the metrics of `evaluation.score_corpus` with `mode` and per-document scores."""
+    from ..api import annotate
+    from ..pipeline import STRUCTURE, THEMES, create_pipeline
+
+    corpus = corpus or read_corpus(data, seeds_dir)
+    if progress and data is not None:
+        for line in corpus.report:
+            progress(line if line.startswith("WARNING") else f"note: {line}")
+    docs = list(corpus.documents)
+    if len(docs) < 2:
+        raise DataError("E041", minimum=2, count=len(docs))
+    nlp = nlp or create_pipeline("char")
+    themes = nlp.get_pipe(THEMES)
+    examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
+                               themes_key=themes.themes_key)
+    cache = cache or EstimatorCache()
+    fitter = cache.fitter(themes.make_estimator(corpus.labels))
+    groups = np.asarray(docs)
+    fold_of: dict[str, list[str]] = {}
+    for k, (train, test) in enumerate(folds(groups)):
+        for d in groups[test]:
+            fold_of[str(d)] = [str(x) for x in groups[train]]
+    trained: dict[tuple[str, ...], object] = {}
+
+    def predict(name: str, text: str):
+        train_docs = tuple(fold_of[name])
+        if train_docs not in trained:
+            if progress:
+                progress(f"fold {len(trained) + 1}: training without {len(docs) - len(train_docs)} document(s)")
+            themes.initialize(lambda: [examples[d] for d in train_docs], labels=corpus.labels, fit=fitter)
+            trained[train_docs] = themes.model
+        themes.set_model(trained[train_docs])
+        return annotate(text, nlp=nlp)
+
+    overall, per_doc = score_corpus(corpus, predict, corpus.labels)
+    return {"mode": "lodo" if len(docs) <= 10 else "grouped-kfold", "cv": cv_name(len(docs)), **overall,
+            "documents": docs, "data_files": corpus.file_hashes, "per_document": per_doc}

@@ -1,0 +1,188 @@
+"""Training: labelled units → a complete pipeline directory (atomically written) and its metrics.
+
+One path: the labelled corpus becomes spaCy Examples (`examples.corpus_examples`) and the themes component's
+`initialize` fits the estimator on them, exactly as `nlp.initialize` would; cross-validation reuses the
+fitted estimators (`crossval.EstimatorCache`).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..errors import DataError
+from .crossval import EstimatorCache, cross_validate
+from .examples import corpus_examples
+from .labelled_data import DEFAULT_LABELS, LabelledCorpus, read_corpus
+
+MIN_POSITIVES = 5
+
+
+def check_label_counts(corpus: LabelledCorpus, allow_rare_labels: bool, warn: Callable[[str], None],
+                       minimum: int = MIN_POSITIVES) -> None:
+    for label, count in corpus.label_counts().items():
+        if count < minimum:
+            err = DataError("E038", label=label, count=count, minimum=minimum)
+            if not allow_rare_labels:
+                raise err
+            warn(f"WARNING: {err.message} Training it anyway (--allow-rare-labels).")
+
+
+def _library_versions() -> dict:
+    import datasets
+    import opencc
+    import sklearn
+    import spacy
+
+    from .. import __version__
+
+    return {"policy_nlp": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
+            "opencc": opencc.__version__, "datasets": datasets.__version__}
+
+
+def is_pipeline_dir(path: Path) -> bool:
+    return (path / "config.cfg").is_file() and (path / "meta.json").is_file()
+
+
+def check_out_dir(out: Path) -> None:
+    """`out` may be new, an empty directory or a pipeline directory: anything else is not replaced."""
+    if out.exists() and not (out.is_dir() and (is_pipeline_dir(out) or not any(out.iterdir()))):
+        raise DataError("E072", path=out)
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move `tmp` to `out`, keeping the old `out` until the new one is in place."""
+    backup = None
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, backup)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, out)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
+          seeds_dir: str | Path | None = None, allow_new_labels: bool = False, allow_rare_labels: bool = False,
+          cv: bool = True, name: str = "reports", version: str = "0.1.0", hyperparameters: dict | None = None,
+          progress: Callable[[str], None] | None = None) -> dict:
+    """Train a pipeline on labelled units and write it to `out`; return its metadata (with CV metrics).
+
+    `data`: a unit JSONL file, a reviewer JSON file (only units marked `"reviewed": true`), a directory of
+    them, or a list of these; merged in the order given (see `read_corpus`); None = the packaged labelled
+    reports. The label set comes from the data; a label with fewer than 5 positive units is refused (E038)
+    unless `allow_rare_labels` (then a warning is given).
+    `from_model`: take the pipeline settings (tokenizer, rules, hyperparameters) and the known labels of an
+    existing pipeline, and learn its theme model anew from `data`. `hyperparameters` override single
+    estimator settings (keys of `themes.DEFAULT_HYPERPARAMETERS`).
+    `cv`: also score the training recipe by grouped cross-validation and store it in meta.json.
+    Nothing is written unless training succeeds: the directory is built next to `out` and moved into place
+    at the end; an existing `out` that is not a pipeline directory (nor empty) is refused (E072).
+    """
+    from ..components.structure import rules_of
+    from ..pipeline import STRUCTURE, THEMES, create_pipeline, load
+
+    started = time.monotonic()
+
+    def say(msg: str) -> None:
+        if progress:
+            progress(f"[{time.monotonic() - started:5.1f}s] {msg}")
+
+    out = Path(out)
+    check_out_dir(out)
+    known = list(DEFAULT_LABELS)
+    settings: dict = {"hyperparameters": dict(hyperparameters or {})}
+    base_rules = None
+    if from_model is not None:
+        say(f"reading settings and labels of {from_model}")
+        base = load(from_model, segmenter="char")
+        base_themes = base.get_pipe(THEMES)
+        known = list(dict.fromkeys(list(base_themes.labels) + known))
+        settings = {"opencc_config": base.tokenizer.opencc_config, "pkuseg_model": base.tokenizer.pkuseg_model,
+                    "hyperparameters": {**base_themes.hyperparameters, **(hyperparameters or {})}}
+        base_rules = rules_of(base)
+    if isinstance(data, (str, Path)):
+        data = [data]
+    paths = [Path(p) for p in data] if data else []
+    say(f"reading {len(paths)} data file(s): {', '.join(map(str, paths))}" if paths else "reading the packaged labelled units")
+    corpus = read_corpus(paths or None, seeds_dir, known_labels=known, allow_new_labels=allow_new_labels)
+    for line in corpus.report:
+        say(line if line.startswith("WARNING") else f"note: {line}")
+    counts = corpus.label_counts()
+    say(f"{len(corpus.units)} units in {len(corpus.documents)} documents; {len(corpus.labels)} labels: "
+        + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    check_label_counts(corpus, allow_rare_labels, say)
+
+    def pipeline(segmenter: str):
+        nlp = create_pipeline(segmenter, **settings)
+        if base_rules is not None:
+            nlp.get_pipe(STRUCTURE).rules = base_rules
+            nlp.get_pipe(THEMES).rules = base_rules
+        return nlp
+
+    work = pipeline("char")  # makes the training docs: units and features work on characters
+    cache = EstimatorCache()
+    metrics = None
+    if cv and len(corpus.documents) >= 2:
+        say(f"cross-validation over {len(corpus.documents)} documents")
+        metrics = cross_validate(corpus=corpus, progress=say, nlp=work, cache=cache)
+        say(f"cross-validated macro F1 {metrics['macro_f1']:.3f}, micro F1 {metrics['micro_f1']:.3f}")
+    elif cv:
+        say("WARNING: cross-validation skipped: it needs at least 2 documents")
+    say("fitting the final model (thresholds by grouped cross-validation on the training documents"
+        + (")" if len(corpus.documents) >= 2 else ": only one document, every threshold stays 0.5)"))
+    nlp = pipeline("pkuseg")
+    themes = nlp.get_pipe(THEMES)
+    examples = corpus_examples(work, corpus, rules_of(nlp), units_key=themes.units_key,
+                               themes_key=themes.themes_key)
+    themes.initialize(lambda: examples.values(), labels=corpus.labels,
+                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    model = themes.model
+    say(f"{cache.fits} estimator fits in all; thresholds: "
+        + ", ".join(f"{k}={v:.3f}" for k, v in model.thresholds_.items()))
+    nlp.meta.update({
+        "name": name, "version": version,
+        "description": "Themes of the units of Chinese rule-of-law government reports (policy_nlp).",
+        "license": "MIT",
+    })
+    nlp.meta["policy_nlp"] = {
+        "labels": corpus.labels,
+        "new_labels": corpus.new_labels,
+        "label_counts": counts,
+        "units": len(corpus.units),
+        "documents": sorted(corpus.documents),
+        "thresholds": dict(model.thresholds_),
+        "hyperparameters": model.hyperparameters(),
+        "data_files": corpus.file_hashes,
+        "versions": _library_versions(),
+        "trained": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "settings": {"threshold_selection": "grouped cross-validation on the training documents",
+                     "from_model": None if from_model is None else str(from_model),
+                     "allow_new_labels": allow_new_labels, "allow_rare_labels": allow_rare_labels,
+                     "rare_labels": [k for k, v in counts.items() if v < MIN_POSITIVES]},
+        "cv": None if metrics is None else {k: metrics[k] for k in
+                                            ("mode", "cv", "labels", "macro_f1", "micro_f1", "exact_set_accuracy",
+                                             "per_label", "confused_pairs", "units")},
+        "merge_report": corpus.report,
+    }
+    say(f"writing the pipeline to {out}")
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        nlp.to_disk(tmp)
+        os.chmod(tmp, 0o755)
+        _replace_dir(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    say(f"saved to {out}")
+    return nlp.meta["policy_nlp"]

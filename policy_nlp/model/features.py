@@ -1,0 +1,211 @@
+"""Features of a unit: what it says and where it sits.
+
+`build_contexts(norm_text, units, rules)` reads a report's unit table (`components.units.Unit` rows: kind,
+heading level, paragraph line, parent heading) and returns one context row per unit, as an object array
+whose columns are `CONTEXT_COLUMNS`: the unit's text, the lead sentence of its paragraph, its kind and
+level, its section headings, its position, the report's year and the part a paragraph lead opened.
+The transformers below turn those columns into numbers (they are the parts the theme estimator's
+`ColumnTransformer` is built from): `ContentCues` (term-list counts and future wording of the unit and its
+lead) and `PositionCues` (cues of the part its headings open, its place in the report). The term lists
+and part cues come from the `ReportRules` the estimator was trained with.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..components.rules import ReportRules
+
+CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
+                   "report_year", "part_state")
+COL = {name: i for i, name in enumerate(CONTEXT_COLUMNS)}
+CONTENT_COLUMNS = [COL[c] for c in ("text", "lead", "kind", "level", "report_year")]
+POSITION_COLUMNS = [COL[c] for c in ("section", "section_outer", "section_path", "position", "report_year",
+                                     "part_state")]
+_YEAR_RE = re.compile(r"(20\d\d)年")
+_REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_WS = re.compile(r"\s+")
+
+
+def canonical(text: str) -> str:
+    """Normalised text for n-grams: numbers folded to 0, white space removed."""
+    return _WS.sub("", _DIGITS.sub("0", text))
+
+
+def section_text(text: str) -> str:
+    """The section heading for n-grams; `无` ("none") for a unit outside any section."""
+    return canonical(text) or "无"
+
+
+def report_year_of(norm_text: str) -> int:
+    """The year the report is about: the first year it names that is not part of a date (`2026年1月27日`),
+    since reports open with the year under review (`2024年,我区…`, `2015年工作回顾`); 0 if none."""
+    m = _REVIEW_YEAR_RE.search(norm_text)
+    return int(m.group(1)) if m else 0
+
+
+def names_later_year(text: str, report_year: int) -> bool:
+    """True when `text` names a year after the report's year (a heading like 2025年工作安排)."""
+    return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
+
+
+def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.ndarray:
+    """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table."""
+    report_year = report_year_of(norm_text)
+    future, problem = rules.future_re, rules.part_cues.get("shortcomings")
+    rows = np.empty((len(units), len(CONTEXT_COLUMNS)), dtype=object)
+    lead_text, state, line = "", "", None
+    n = max(len(units), 1)
+    for i, unit in enumerate(units):
+        text = norm_text[unit.start:unit.end]
+        new_line = unit.line != line
+        line = unit.line
+        if unit.kind == "heading" and unit.level in (0, 1):
+            state = ""
+        path, j = [], unit.parent
+        while j >= 0:
+            path.append(norm_text[units[j].start:units[j].end])
+            j = units[j].parent
+        path.reverse()
+        if new_line:
+            lead_text, lead = text, ""
+        else:
+            lead = lead_text
+        rows[i] = (text, lead, unit.kind, unit.level, path[-1] if path else "", path[0] if path else "",
+                   "".join(path), i / n, report_year, state)
+        if new_line and unit.kind == "sentence":
+            if future.search(text):
+                state = "future"
+            elif problem is not None and problem.search(text):
+                state = "problem"
+    return rows
+
+
+class _RuleCues(BaseEstimator, TransformerMixin):
+    """Shared parts of the cue transformers: the rules (a JSON dict) and term counting."""
+
+    def __init__(self, rules: dict | None = None):
+        self.rules = rules
+
+    def _rules(self) -> ReportRules:
+        cached = self.__dict__.get("_compiled_rules")
+        if cached is None or cached[0] is not self.rules:
+            from ..components.rules import default_rules
+
+            compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
+            by_char: dict[str, list[tuple[int, str]]] = {}
+            for j, terms in enumerate(compiled.lexicon.values()):
+                for term in terms:
+                    by_char.setdefault(term[0], []).append((j, term))
+            cached = (self.rules, compiled, by_char, {})
+            self.__dict__["_compiled_rules"] = cached
+        return cached[1]
+
+    def _lexicon_counts(self, text: str) -> tuple[float, ...]:
+        """log1p of the occurrences of each label's terms in `text` (memoised per text)."""
+        rules = self._rules()
+        _, _, by_char, memo = self.__dict__["_compiled_rules"]
+        got = memo.get(text)
+        if got is None:
+            counts = [0] * len(rules.lexicon)
+            for ch in set(text):
+                for j, term in by_char.get(ch, ()):
+                    counts[j] += text.count(term)
+            got = tuple(float(np.log1p(c)) for c in counts)
+            if len(memo) < 65536:
+                memo[text] = got
+        return got
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_compiled_rules", None)
+        return state
+
+    def fit(self, X, y=None):
+        self._rules()
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self._names(), dtype=object)
+
+
+class ContentCues(_RuleCues):
+    """What the unit and its paragraph lead say: term counts per label (guide's lists), part-cue and future
+    wording, heading flags, length. Input columns: text, lead, kind, level, report_year."""
+
+    def _names(self) -> list[str]:
+        rules = self._rules()
+        names = []
+        for label in rules.lexicon:
+            names += [f"terms[{label}]", f"lead_terms[{label}]"]
+        for label in rules.part_cues:
+            names += [f"heading_part_cue[{label}]", f"lead_part_cue[{label}]"]
+        return names + ["future_wording", "lead_future_wording", "heading_names_later_year", "is_heading",
+                        "is_top_heading", "length"]
+
+    def transform(self, X):
+        rules = self._rules()
+        cues, future = list(rules.part_cues.values()), rules.future_re
+        out = []
+        for text, lead, kind, level, year in np.asarray(X, dtype=object):
+            row: list[float] = []
+            for own, ld in zip(self._lexicon_counts(text), self._lexicon_counts(lead)):
+                row += [own, ld]
+            for cue in cues:
+                row += [1.0 if kind == "heading" and cue.search(text) else 0.0, 1.0 if cue.search(lead) else 0.0]
+            row += [1.0 if future.search(text) else 0.0, 1.0 if future.search(lead) else 0.0,
+                    1.0 if kind == "heading" and names_later_year(text, year) else 0.0,
+                    1.0 if kind == "heading" else 0.0, 1.0 if level in (0, 1) else 0.0, min(len(text), 400) / 400.0]
+            out.append(row)
+        return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
+
+
+class PositionCues(_RuleCues):
+    """Where the unit sits: term counts of its section heading, the part its headings open, whether a
+    heading names a later year, the part a paragraph lead opened, its position. Input columns: section,
+    section_outer, section_path, position, report_year, part_state."""
+
+    def _names(self) -> list[str]:
+        rules = self._rules()
+        names = [f"section_terms[{label}]" for label in rules.lexicon]
+        for label in rules.part_cues:
+            names += [f"top_section_part_cue[{label}]", f"section_path_part_cue[{label}]"]
+        return names + ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
+                        "position", "last_quarter"]
+
+    def transform(self, X):
+        rules = self._rules()
+        cues = list(rules.part_cues.values())
+        out = []
+        for inner, outer, path, position, year, state in np.asarray(X, dtype=object):
+            row: list[float] = list(self._lexicon_counts(inner))
+            for cue in cues:
+                row += [1.0 if cue.search(outer) else 0.0, 1.0 if cue.search(path) else 0.0]
+            row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0,
+                    1.0 if state == "problem" else 0.0, 1.0 if state == "future" else 0.0,
+                    float(position), 1.0 if position >= 0.75 else 0.0]
+            out.append(row)
+        return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
+
+
+class CapScaler(BaseEstimator, TransformerMixin):
+    """Divides each column by its training maximum when that exceeds 1 (counts fall into [0, 1]; flags and
+    shares already there are left as they are, unlike `MaxAbsScaler`, which would inflate rare ones)."""
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float32)
+        self.scale_ = np.maximum(X.max(axis=0) if len(X) else np.ones(X.shape[1], dtype=np.float32), 1.0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float32) / self.scale_
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else
+                          [f"x{i}" for i in range(self.n_features_in_)], dtype=object)

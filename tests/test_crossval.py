@@ -1,0 +1,63 @@
+"""Cross-validation of the training recipe: grouped folds, fits shared through `EstimatorCache`."""
+from __future__ import annotations
+
+import pytest
+
+from policy_nlp.errors import DataError
+from policy_nlp.learn.crossval import EstimatorCache, cross_validate
+from policy_nlp.learn.labelled_data import read_corpus
+from policy_nlp.model.estimator import ThemeEstimator
+
+from conftest import SEED_NAMES, SEEDS, seed_records, write_jsonl
+
+DOC_B, DOC_D = SEED_NAMES[1], SEED_NAMES[3]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = write_jsonl(tmp_path_factory.mktemp("cv") / "two.jsonl", seed_records(DOC_B, DOC_D))
+    return read_corpus([path], SEEDS)
+
+
+def test_cross_validate_two_documents_and_reuse_the_cache(corpus):
+    cache = EstimatorCache()
+    progress: list[str] = []
+    metrics = cross_validate(corpus=corpus, cache=cache, progress=progress.append)
+    assert metrics["mode"] == "lodo" and metrics["cv"] == "leave-one-document-out"
+    assert metrics["documents"] == [DOC_B, DOC_D] and list(metrics["per_document"]) == [DOC_B, DOC_D]
+    assert metrics["units"] == len(corpus.units)
+    assert sum(m["units"] for m in metrics["per_document"].values()) == len(corpus.units)
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and metrics["labels"] == corpus.labels
+    # two folds, each trained on one document (a single document tunes nothing): one fit per fold
+    assert cache.fits == 2 and len(cache.store) == 2
+    assert progress == ["fold 1: training without 1 document(s)", "fold 2: training without 1 document(s)"]
+    again = cross_validate(corpus=corpus, cache=cache)
+    assert cache.fits == 2  # every fit came from the cache
+    assert again["per_label"] == metrics["per_label"]
+    assert cross_validate(corpus=corpus)["per_label"] == metrics["per_label"]  # the cache changes nothing
+
+
+def test_the_cache_keys_on_documents_and_parameters():
+    cache = EstimatorCache()
+    calls = []
+
+    class Recording(ThemeEstimator):
+        def fit(self, X, Y):
+            calls.append(self.C)
+            self.pipelines_, self.thresholds_ = {}, {}
+            return self
+
+    fit_a = cache.fitter(Recording(labels=["plans"], C=1.0))
+    fit_b = cache.fitter(Recording(labels=["plans"], C=2.0))
+    fit_t = cache.fitter(Recording(labels=["plans"], C=1.0, thresholds={"plans": 0.3}))
+    first = fit_a(("a", "b"), [], [])
+    assert fit_a(("a", "b"), [], []) is first and fit_t(("a", "b"), [], []) is first  # thresholds are no key
+    assert fit_a(("a",), [], []) is not first and fit_b(("a", "b"), [], []) is not first
+    assert calls == [1.0, 1.0, 2.0] and cache.fits == 3
+
+
+def test_one_document_is_not_enough(tmp_path):
+    corpus = read_corpus([write_jsonl(tmp_path / "one.jsonl", seed_records(DOC_B))], SEEDS)
+    with pytest.raises(DataError) as info:
+        cross_validate(corpus=corpus)
+    assert info.value.code == "E041"

@@ -1,0 +1,111 @@
+"""The theme estimator as a scikit-learn estimator, its threshold table and the grouped splitter."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+from policy_nlp.components.normalize import normalize
+from policy_nlp.components.rules import default_rules
+from policy_nlp.components.units import segment
+from policy_nlp.model import thresholds
+from policy_nlp.model.estimator import ThemeEstimator
+from policy_nlp.model.features import CONTEXT_COLUMNS, build_contexts
+
+LABELS = ["enforcement", "plans"]
+# Toy reports written for these tests: each sentence about enforcement, plans, or neither.
+_REPORTS = [
+    "一、主要成效\n开展执法检查12次。查处违法案件5件。召开会议3次。\n二、下一步打算\n下一步将深化执法改革。明年完善工作计划。",
+    "一、工作情况\n组织执法人员培训。落实执法公示制度。印发文件2份。\n二、今后工作\n今后将持续推进执法规范化。计划开展评查。",
+    "一、基本情况\n加强行政执法监督。开展专项整治行动。完成年度报告。\n二、工作安排\n明年将健全执法制度。下步谋划新举措。",
+]
+
+
+def _toy_set():
+    rules = default_rules()
+    rows, ys, groups = [], [], []
+    for k, text in enumerate(_REPORTS):
+        norm = normalize(text).text
+        units = segment(norm, rules)
+        ctx = build_contexts(norm, units, rules)
+        for i, u in enumerate(units):
+            unit_text = norm[u.start:u.end]
+            plans = int(any(w in unit_text for w in ("下一步", "今后", "明年", "下步", "计划", "打算", "工作安排")))
+            enforcement = int("执法" in unit_text or "查处" in unit_text or "整治" in unit_text)
+            rows.append(ctx[i])
+            ys.append([enforcement, plans])
+            groups.append(f"doc{k}")
+    return np.asarray(rows, dtype=object), np.asarray(ys), groups
+
+
+def test_get_params_set_params_and_clone():
+    est = ThemeEstimator(labels=LABELS, C=2.0, text_ngrams=(1, 2))
+    params = est.get_params()
+    assert params["labels"] == LABELS and params["C"] == 2.0 and params["thresholds"] is None
+    assert set(params) >= {"labels", "part_labels", "rules", "text_ngrams", "section_ngrams", "section_weight",
+                           "cue_weight", "min_df", "C", "class_weight", "max_iter", "random_state", "blocks",
+                           "thresholds"}
+    copy = clone(est)
+    assert copy is not est and copy.get_params() == params
+    assert clone(est.set_params(C=0.5)).C == 0.5
+    X, Y, _ = _toy_set()
+    fitted = clone(est).fit(X, Y)
+    assert not hasattr(copy, "pipelines_") and hasattr(fitted, "pipelines_")
+    assert fitted.thresholds_ == {label: 0.5 for label in LABELS}
+    assert [name for name, _, _ in fitted.groups()] == ["topic", "part"]
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2) and ((proba >= 0) & (proba <= 1)).all()
+    assert (fitted.predict(X) == (proba >= 0.5)).all()
+    assert X.shape[1] == len(CONTEXT_COLUMNS)
+    # fitting is deterministic, and the fitted thresholds survive a clone as a parameter
+    again = clone(est).fit(X, Y)
+    assert (again.predict_proba(X) == proba).all()
+    fitted.with_thresholds({"enforcement": 0.3, "plans": 0.7})
+    assert clone(fitted).thresholds == {"enforcement": 0.3, "plans": 0.7}
+    assert clone(fitted).fit(X, Y).thresholds_ == {"enforcement": 0.3, "plans": 0.7}
+    assert (fitted.predict(X) == (proba >= np.array([0.3, 0.7]))).all()
+    hp = fitted.hyperparameters()
+    assert hp["rules"] == {"name": default_rules().name, "sha256": default_rules().fingerprint}
+    assert hp["text_ngrams"] == [1, 2]
+
+
+def test_best_threshold_by_hand():
+    y = np.array([1, 1, 0, 0, 1])
+    scores = np.array([0.9, 0.6, 0.55, 0.2, 0.35])
+    # ≥0.6 → F1 0.8; ≥0.35 with 0.55 → tp 3, fp 1 → F1 6/7: the best; the grid point closest to 0.5 wins ties
+    assert thresholds.best_threshold(y, scores) == pytest.approx(0.35)
+    assert thresholds.best_threshold(np.zeros(4, dtype=int), scores[:4]) == 0.5
+
+
+def test_tune_on_a_toy_set():
+    X, Y, groups = _toy_set()
+    est = ThemeEstimator(labels=LABELS)
+    table = thresholds.tune(est, X, Y, groups)
+    assert set(table) == set(LABELS)
+    assert all(t in thresholds.THRESHOLD_GRID for t in table.values())
+    oof = thresholds.out_of_fold_proba(est, X, Y, groups)
+    for j, label in enumerate(LABELS):
+        assert table[label] == thresholds.best_threshold(Y[:, j], oof[:, j])
+    # out-of-fold: each document's rows come from a model fitted without that document
+    g = np.asarray(groups)
+    first = g == "doc0"
+    alone = clone(est).fit(X[~first], Y[~first]).predict_proba(X[first])
+    assert np.allclose(oof[first], alone)
+    assert thresholds.tune(est, X[first], Y[first], list(g[first])) == {label: 0.5 for label in LABELS}
+    fitted = thresholds.fit_with_thresholds(est, X, Y, groups)
+    assert fitted.thresholds_ == table
+
+
+def test_splitter_by_corpus_size():
+    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)
+    assert isinstance(thresholds.splitter(10), LeaveOneGroupOut)
+    split = thresholds.splitter(20)
+    assert isinstance(split, GroupKFold) and split.n_splits == 5
+    assert thresholds.cv_name(5) == "leave-one-document-out" and thresholds.cv_name(20) == "grouped 5-fold"
+    groups = [f"d{i % 20}" for i in range(60)]
+    folds = thresholds.folds(groups)
+    assert len(folds) == 5
+    for train, test in folds:
+        assert not {groups[i] for i in train} & {groups[i] for i in test}  # a document never on both sides
+    assert len(thresholds.folds(["a", "a", "b", "c"])) == 3

@@ -1,0 +1,300 @@
+"""The indicator extractor: quantities, rejections, changes, vocabulary, the component and the tables."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+import policy_nlp
+from policy_nlp.components import indicators as ind
+from policy_nlp.components.indicators import (IndicatorVocabulary, extract_quantities, indicator_vocabulary_v1,
+                                              parse_chinese_number)
+from policy_nlp.components.normalize import normalize
+from policy_nlp.corpus.document import AnnotatedDocument, load_schema
+from policy_nlp.corpus.indicator_table import indicator_rows, pivot, write_table
+from policy_nlp.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return indicator_vocabulary_v1()
+
+
+def qty(text: str, vocab=None) -> list[dict]:
+    norm = normalize(text).text
+    return extract_quantities(norm, 0, len(norm), vocab)
+
+
+def one(text: str, vocab=None) -> dict:
+    found = qty(text, vocab)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# -- numbers -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("numeral,value", [("三百", 300), ("一千二百", 1200), ("十二", 12), ("两", 2), ("百", 100),
+                                           ("三万五千", 35000), ("二十", 20)])
+def test_chinese_numerals(numeral, value):
+    assert parse_chinese_number(numeral) == value
+
+
+def test_chinese_numeral_quantities():
+    r = one("全年办理案件三百余件。")
+    assert (r["value"], r["unit"], r["qualifier"], r["text"]) == (300, "件", "more_than", "三百余件")
+    r = one("组织开展法治讲座两场。")
+    assert (r["value"], r["unit"]) == (2, "场")
+    r = one("开展执法检查一千二百次。")
+    assert (r["value"], r["unit"]) == (1200, "次")
+
+
+def test_arabic_with_comma_and_more_than():
+    r = one("开展执法检查1,200余次。")
+    assert (r["value"], r["unit"], r["qualifier"], r["text"]) == (1200, "次", "more_than", "1,200余次")
+
+
+def test_scaling_by_wan_and_yi():
+    r = one("节约财政资金3.41亿元。")
+    assert (r["value"], r["unit"], r["text"]) == (341000000, "元", "3.41亿元")
+    r = one("服务群众12.5万人次。")
+    assert (r["value"], r["unit"]) == (125000, "人次")
+    assert one("新区3家企业产值超过百亿元。".replace("3家企业", "企业"))["value"] == 10_000_000_000
+
+
+def test_ranges():
+    r = one("每年培育3至5家龙头企业。")
+    assert (r["value"], r["value_max"], r["unit"]) == (3, 5, "家")
+    r = one("谋划3-5个项目。")
+    assert (r["value"], r["value_max"], r["unit"]) == (3, 5, "个")
+
+
+@pytest.mark.parametrize("text,qualifier,value", [
+    ("受理案件20余件。", "more_than", 20), ("培训400多人。", "more_than", 400), ("提供岗位信息近11万个。", "nearly", 110000),
+    ("累计投资约3亿元。", "about", 300000000), ("城镇化率提升至67%左右。", "about", 67),
+    ("赠送法治书籍超过200本。", "more_than", 200), ("劳动监察不少于1800家次。", "at_least", 1800),
+    ("失业率控制在3%以内。", "at_most", 3),
+])
+def test_qualifiers(text, qualifier, value):
+    r = one(text)
+    assert (r["qualifier"], r["value"]) == (qualifier, value)
+
+
+def test_trailing_qualifier_stays_out_of_text():
+    r = one("城镇新增就业6万人以上。")
+    assert r["text"] == "6万人" and r["qualifier"] == "more_than"
+
+
+def test_percent_versus_percentage_points():
+    rate, points = qty("出庭应诉率95%，检查问题发现率增长19.72个百分点。")
+    assert (rate["unit"], rate["value"], rate["role"]) == ("%", 95, "level")
+    assert (points["unit"], points["value"], points["role"]) == ("个百分点", 19.72, "change")
+    assert points["change"] == {"direction": "increase", "value": 19.72, "unit": "个百分点", "basis": None}
+
+
+def test_attached_change(vocab):
+    r = one("全年办理行政复议案件319件，同比增长87.5%。", vocab)
+    assert r["value"] == 319 and r["role"] == "level"
+    assert r["change"] == {"direction": "increase", "value": 87.5, "unit": "%", "basis": "同比"}
+    assert r["canonical"] == "dispute_resolution.admin_reconsideration_cases"
+    assert r["phrase"] == "行政复议案件"
+
+
+def test_change_without_level():
+    r = one("地区生产总值增长4.1%。", indicator_vocabulary_v1())
+    assert r["role"] == "change" and r["change"]["direction"] == "increase"
+    assert r["canonical"] == "general.gdp"
+    r = one("审批时限压缩50%。")
+    assert r["role"] == "change" and r["change"]["direction"] == "decrease"
+    r = one("应诉案件较上年增加12件。")
+    assert r["role"] == "change" and r["change"]["basis"] == "较上年"
+
+
+def test_parallel_changes_with_fenbie():
+    a, b = qty("城乡居民人均可支配收入分别增长4%、6%。")
+    assert a["role"] == b["role"] == "change" and (a["value"], b["value"]) == (4, 6)
+
+
+# -- what is not an indicator ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "2024年，全区法治政府建设取得新成效。", "2024年度法治政府建设情况报告。", "1月27日召开会议。",
+    "发布时间：2026-01-31 07:00:44", "谋划“十四五”规划。", "依据〔2024〕3号文件。", "第十四届人大第四次会议。",
+    "一、主要成效", "（三）加强执法监督", "1. 完善制度", "一是完善机制。", "位居全市第二。",
+    "深化三项制度改革。", "设立五室一庭。", "推进一网通办。", "落实双随机、一公开。", "拨打12345热线。",
+    "构建“1+3+N”体系。", "连续3年获评先进。", "用3个月时间完成整改。", "PM2.5浓度下降。",
+    "印发《关于建立5个清单的通知》。", "推动亚太轻合金10万吨绿电高端铝基材料等项目建设。",
+])
+def test_rejected(text):
+    assert qty(text) == []
+
+
+def test_document_number_next_to_a_real_count():
+    found = qty("依据〔2024〕3号文件，办理案件12件。")
+    assert [(r["value"], r["unit"]) for r in found] == [(12, "件")]
+
+
+def test_traditional_unit_offsets_index_the_original():
+    raw = "前言\n全年辦理行政複議案件319件，節約財政資金3.41億元。"
+    norm = normalize(raw).text
+    assert len(norm) == len(raw)
+    start = raw.index("全")
+    found = extract_quantities(norm, start, len(raw), indicator_vocabulary_v1())
+    assert [raw[r["start"]:r["end"]] for r in found] == ["319件", "3.41億元"]
+    assert found[1]["value"] == 341000000 and found[1]["canonical"] == "general.fiscal_savings"
+    rec = ind.with_input_text(found[0], raw)
+    assert rec["text"] == "319件" and rec["phrase"] == "行政複議案件"
+
+
+# -- vocabulary -------------------------------------------------------------------------------------------
+def test_two_wordings_one_canonical(vocab):
+    assert vocab.canonical("出庭应诉率") == vocab.canonical("负责人出庭应诉率") == \
+        "dispute_resolution.court_appearance_rate"
+    a = one("行政机关负责人出庭应诉率100%。", vocab)
+    b = one("出庭率达100%。", vocab)
+    assert a["canonical"] == b["canonical"] == "dispute_resolution.court_appearance_rate"
+
+
+def test_vocabulary_longest_phrase_wins(vocab):
+    hits = vocab.match("审结行政复议案件")
+    assert [h[2] for h in hits] == ["审结行政复议案件"]
+
+
+def test_vocabulary_round_trip_and_validation(tmp_path, vocab):
+    again = IndicatorVocabulary.from_dict(vocab.to_dict())
+    assert again == vocab
+    with pytest.raises(ModelError) as err:
+        IndicatorVocabulary.from_dict({"indicators": [{"name": "x"}]})
+    assert err.value.code == "E090"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        IndicatorVocabulary.from_file(bad)
+    assert err.value.code == "E090"
+
+
+def test_gold_canonical_names_are_in_the_vocabulary(vocab):
+    from pathlib import Path
+
+    gold = Path(__file__).resolve().parent.parent / "training" / "data" / "indicators.jsonl"
+    names = {json.loads(line)["canonical"] for line in gold.read_text(encoding="utf-8").splitlines() if line}
+    assert names - {None} <= set(vocab.names)
+
+
+def test_extra_vocabulary_file(tmp_path):
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"name": "mine", "version": 1, "indicators": [
+        {"name": "local.toilets", "theme": "general", "units": ["座"], "phrases": ["农村户厕"]}]},
+        ensure_ascii=False), encoding="utf-8")
+    vocab = indicator_vocabulary_v1(extra_path=str(extra))
+    assert one("改造农村户厕2.1万座。", vocab)["canonical"] == "local.toilets"
+    assert "local.toilets" not in indicator_vocabulary_v1().names
+
+
+# -- the component ----------------------------------------------------------------------------------------
+TEXT = ("2024年法治政府建设情况报告\n一、主要成效\n全年办理行政复议案件319件，同比增长87.5%。"
+        "出庭应诉率100%。节约财政资金3.41亿元。深化三项制度改革。\n发布时间：2025-01-31 07:00:44\n")
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return policy_nlp.create_pipeline("char")  # tokenizer, structure, themes (untrained), indicators
+
+
+def run(nlp, text):
+    with nlp.select_pipes(disable=["policy_nlp_themes"]):
+        return nlp(text)
+
+
+def test_component_writes_spans_and_records(nlp):
+    doc = run(nlp, TEXT)
+    group = doc.spans["indicators"]
+    records = group.attrs["records"]
+    assert [s.text for s in group] == ["319件", "100%", "3.41亿元"]
+    assert [s.label_ for s in group] == ["dispute_resolution.admin_reconsideration_cases",
+                                         "dispute_resolution.court_appearance_rate", "general.fiscal_savings"]
+    assert all(r["year"] == 2024 for r in records)
+    assert records[0]["theme"] == "dispute_resolution" and records[0]["themes"] == []
+    units = doc.spans["units"]
+    assert units[records[0]["unit_index"]].start_char <= records[0]["start"] < units[records[0]["unit_index"]].end_char
+
+
+def test_component_disk_and_bytes_round_trip(nlp, tmp_path):
+    from spacy.lang.zh import Chinese  # noqa: F401
+
+    doc = run(nlp, TEXT)
+    component = nlp.get_pipe("policy_nlp_indicators")
+    component.to_disk(tmp_path / "ind")
+    assert (tmp_path / "ind" / "vocabulary.json").is_file()
+    fresh = ind.IndicatorExtractor(vocabulary=IndicatorVocabulary.from_dict({"indicators": [
+        {"name": "x.y", "phrases": ["无关"]}]}))
+    fresh.from_disk(tmp_path / "ind")
+    assert fresh.vocabulary == component.vocabulary
+    other = ind.IndicatorExtractor().from_bytes(component.to_bytes())
+    assert other.vocabulary == component.vocabulary
+    with nlp.select_pipes(disable=["policy_nlp_themes", "policy_nlp_indicators"]):
+        bare = nlp(TEXT)
+    assert fresh(bare).spans["indicators"].attrs["records"] == doc.spans["indicators"].attrs["records"]
+    # the whole pipeline (without the untrained theme model) round trip, on disk and in bytes
+    import spacy
+
+    pipe = policy_nlp.create_pipeline("char")
+    pipe.remove_pipe("policy_nlp_themes")
+    pipe.to_disk(tmp_path / "pipe")
+    loaded = spacy.load(tmp_path / "pipe")
+    assert loaded(TEXT).spans["indicators"].attrs["records"] == doc.spans["indicators"].attrs["records"]
+    from_bytes = policy_nlp.create_pipeline("char")
+    from_bytes.remove_pipe("policy_nlp_themes")
+    from_bytes.from_bytes(pipe.to_bytes())
+    assert from_bytes(TEXT).spans["indicators"].attrs["records"] == doc.spans["indicators"].attrs["records"]
+    with pytest.raises(ModelError) as err:
+        ind.IndicatorExtractor().from_disk(tmp_path / "missing")
+    assert err.value.code == "E091"
+
+
+def test_traditional_report_through_the_component(nlp):
+    raw = "2024年法治政府建設報告\n全年辦理行政複議案件319件。\n"
+    doc = run(nlp, raw)
+    rec = doc.spans["indicators"].attrs["records"][0]
+    assert rec["text"] == raw[rec["start"]:rec["end"]] == "319件"
+    assert rec["phrase"] == "行政複議案件"
+
+
+# -- documents and tables ---------------------------------------------------------------------------------
+def test_annotated_document_rows_pivot_and_csv(nlp, tmp_path):
+    doc = run(nlp, TEXT)
+    annotated = AnnotatedDocument.from_doc(doc, model={"labels": []}, id="r1", text=TEXT)
+    data = annotated.to_dict()
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(data, load_schema())
+    assert sum(1 for u in data["units"] if "indicators" in u) == 3
+    back = AnnotatedDocument.from_dict(json.loads(json.dumps(data)))
+    rows = indicator_rows([back])
+    assert [(r["id"], r["value"], r["unit"]) for r in rows] == [("r1", 319, "件"), ("r1", 100, "%"),
+                                                                ("r1", 341000000, "元")]
+    assert rows[0]["change_direction"] == "increase" and rows[0]["change_value"] == 87.5
+    assert rows[0]["year"] == 2024 and rows[0]["unit_start"] <= rows[0]["start"]
+    table = pivot(rows)
+    assert table == [{"id": "r1", "year": 2024, "dispute_resolution.admin_reconsideration_cases": 319,
+                      "dispute_resolution.court_appearance_rate": 100, "general.fiscal_savings": 341000000}]
+    path = write_table(rows, tmp_path / "rows.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        read = list(csv.DictReader(fh))
+    assert len(read) == 3 and read[0]["text"] == "319件" and read[0]["value_max"] == ""
+    assert float(read[2]["value"]) == 341000000
+
+
+def test_parquet_and_unknown_format(nlp, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    doc = run(nlp, TEXT)
+    rows = indicator_rows([AnnotatedDocument.from_doc(doc, id="r1", text=TEXT)])
+    table = pq.read_table(write_table(rows, tmp_path / "rows.parquet"))
+    assert table.num_rows == 3 and table.column("value").to_pylist()[2] == 341000000.0
+    with pytest.raises(policy_nlp.PolicyNLPError) as err:
+        write_table(rows, tmp_path / "rows.xlsx")
+    assert err.value.code == "E092"
+
+
+def test_document_without_indicators_omits_the_field():
+    doc = AnnotatedDocument.from_dict({"schema": "policy_nlp.document/v1", "text": "abc", "model": {"labels": []},
+                                       "units": [{"start": 0, "end": 3, "text": "abc", "kind": "sentence"}]})
+    assert "indicators" not in doc.to_dict()["units"][0]
+    assert indicator_rows([doc]) == []

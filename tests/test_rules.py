@@ -1,0 +1,165 @@
+"""Report rules as data: the packaged rules, their validation (E008), a site's chrome through the config, and
+saved pipelines that keep their own copy when the package's defaults change."""
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import spacy
+
+import policy_nlp
+from policy_nlp.components import rules as rules_mod
+from policy_nlp.components.normalize import normalize
+from policy_nlp.components.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
+from policy_nlp.components.units import is_chrome_line, segment
+from policy_nlp.errors import ModelError
+from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline
+
+from conftest import SEED_NAMES, SEEDS, seed_records, seed_text, write_jsonl
+
+PACKAGED = json.loads((RULES_DIR / f"report_rules_v{LATEST_VERSION}.json").read_text(encoding="utf-8"))
+LATEST = f"policy_nlp.report_rules.v{LATEST_VERSION}"
+
+
+def test_packaged_rules_are_the_default_and_compare_by_content():
+    rules = default_rules()
+    assert rules == packaged_rules(LATEST_VERSION) == ReportRules.from_dict(PACKAGED)
+    assert rules.name == f"policy_nlp.report_rules/v{LATEST_VERSION}"
+    assert packaged_rules(1).name == "policy_nlp.report_rules/v1"  # older versions stay loadable
+    assert rules.heading_level("一、主要举措") == 1 and rules.heading_level("(三)行政执法") == 2
+    assert rules.heading_level("一是完善机制") is None
+    assert set(rules.lexicon) >= {"enforcement", "dispute_resolution", "business_environment", "shortcomings",
+                                  "plans"}
+    again = pickle.loads(pickle.dumps(rules))  # pickles as plain data
+    assert again == rules and again.fingerprint == rules.fingerprint
+    other = rules.extended(chrome_phrases=["本站声明"])
+    assert other != rules and "本站声明" in other.chrome_phrases and "本站声明" not in rules.chrome_phrases
+    assert rules.extended() is rules
+
+
+def _broken(change) -> dict:
+    data = json.loads(json.dumps(PACKAGED))
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize("change, detail", [
+    (lambda d: d.pop("lexicon"), "missing keys: lexicon"),
+    (lambda d: (d.pop("chrome_phrases"), d.pop("future_pattern")), "missing keys: chrome_phrases, future_pattern"),
+    (lambda d: d["heading_patterns"].append({"level": 2, "pattern": "^(unclosed"}), "missing )"),
+    (lambda d: d["part_cues"].update(plans="下一步|["), "unterminated character set"),
+    (lambda d: d.update(signoff_pattern="*特此报告"), "nothing to repeat"),
+    (lambda d: d["lexicon"]["plans"].append(""), "empty or non-string term"),
+])
+def test_invalid_rules_raise_e008(change, detail):
+    with pytest.raises(ModelError) as info:
+        ReportRules.from_dict(_broken(change), "mine.json")
+    assert info.value.code == "E008" and detail in str(info.value) and "mine.json" in str(info.value)
+
+
+def test_invalid_rules_files_raise_e008(tmp_path):
+    path = tmp_path / "rules.json"
+    path.write_text('{"name": "x", "version": ', encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        ReportRules.from_file(path)
+    assert info.value.code == "E008" and str(path) in str(info.value)
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        ReportRules.from_file(path)
+    assert info.value.code == "E008" and "JSON object" in str(info.value)
+    path.write_text(json.dumps(_broken(lambda d: d.pop("metadata_keys"))), encoding="utf-8")
+    with pytest.raises(ModelError) as info:  # through the registered rules-file reference
+        create_pipeline("char", rules={"@misc": "policy_nlp.report_rules_file.v1", "path": str(path)})
+    assert info.value.code == "E008" and "metadata_keys" in str(info.value)
+    with pytest.raises(ModelError) as info:
+        packaged_rules(99)
+    assert info.value.code == "E008"
+
+
+def test_a_damaged_rules_file_of_a_saved_pipeline_raises_e008(tiny_model, tmp_path):
+    import shutil
+
+    saved = tmp_path / "m"
+    shutil.copytree(tiny_model, saved)
+    rules_file = saved / STRUCTURE / "rules.json"
+    rules_file.write_text(json.dumps(_broken(lambda d: d["heading_patterns"].append(
+        {"level": 1, "pattern": "(("}))), encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(saved, segmenter="char")
+    assert info.value.code == "E008" and str(rules_file) in str(info.value)
+    rules_file.unlink()
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(saved, segmenter="char")
+    assert info.value.code == "E008" and "no rules file" in str(info.value)
+
+
+# -- a saved pipeline keeps its rules; a fresh one takes the package's -------------------------------------
+EXTRA_PLANS_TERM = "工作"  # frequent in every report: scores change wherever it counts
+
+
+def _changed_packaged_rules(version: int) -> ReportRules:
+    data = json.loads(json.dumps(PACKAGED))
+    data["lexicon"]["plans"].append(EXTRA_PLANS_TERM)
+    data["chrome_phrases"].append("一、")  # would turn headings into boilerplate if a saved pipeline used it
+    return ReportRules.from_dict(data, "changed defaults")
+
+
+def test_a_saved_pipeline_answers_the_same_after_the_default_rules_change(tiny_model, tmp_path, monkeypatch):
+    texts = [seed_text(SEED_NAMES[1]), seed_text(SEED_NAMES[3])]
+    before = [policy_nlp.annotate(t, nlp=policy_nlp.load(tiny_model, segmenter="char")).to_json() for t in texts]
+    monkeypatch.setattr(rules_mod, "packaged_rules", _changed_packaged_rules)
+    assert EXTRA_PLANS_TERM in default_rules().lexicon["plans"]  # the registered function sees the change
+    nlp = policy_nlp.load(tiny_model, segmenter="char")
+    assert EXTRA_PLANS_TERM not in nlp.get_pipe(STRUCTURE).rules.lexicon["plans"]
+    after = [policy_nlp.annotate(t, nlp=nlp).to_json() for t in texts]
+    assert after == before  # byte-identical reviewer JSON
+    # a fresh pipeline does pick the change up: in both components, and in a model trained anew
+    fresh = create_pipeline("char")
+    assert EXTRA_PLANS_TERM in fresh.get_pipe(STRUCTURE).rules.lexicon["plans"]
+    assert EXTRA_PLANS_TERM in fresh.get_pipe(THEMES).rules.lexicon["plans"]
+    doc = fresh.get_pipe(STRUCTURE)(fresh.make_doc("一、主要成效\n开展执法检查。"))
+    assert doc.spans["units"][0].label_ == "boilerplate"
+    data = write_jsonl(tmp_path / "three.jsonl", seed_records(SEED_NAMES[0], SEED_NAMES[2], SEED_NAMES[4]))
+    meta = policy_nlp.train(str(data), tmp_path / "retrained", seeds_dir=SEEDS, cv=False)
+    assert meta["hyperparameters"]["rules"]["sha256"] == _changed_packaged_rules(LATEST_VERSION).fingerprint
+    retrained = policy_nlp.load(tmp_path / "retrained", segmenter="char")
+    assert [policy_nlp.annotate(t, nlp=retrained).to_json() for t in texts] != before
+
+
+# -- a site's own chrome is a config change ----------------------------------------------------------------
+SITE_PAGE = "本站声明：转载请注明出处\n审核人：张三\n某区2024年法治政府建设情况报告\n一、主要成效\n开展执法检查。\n"
+SITE_RULES = {"@misc": LATEST, "extra_chrome_phrases": ["本站声明"],
+              "extra_metadata_keys": ["审核人"]}
+
+
+def _kinds(nlp, text):
+    doc = nlp.get_pipe(STRUCTURE)(nlp.make_doc(text))
+    return [(s.text, s.label_) for s in doc.spans["units"]]
+
+
+def test_extra_chrome_phrases_and_metadata_keys_through_the_config(tmp_path):
+    default = _kinds(create_pipeline("char"), SITE_PAGE)
+    assert default[0] == ("本站声明：转载请注明出处", "heading")  # taken for the title
+    assert "审核人" not in default_rules().metadata_keys
+    expected = [("本站声明：转载请注明出处", "boilerplate"), ("审核人：张三", "boilerplate"),
+                ("某区2024年法治政府建设情况报告", "heading"), ("一、主要成效", "heading"), ("开展执法检查。", "sentence")]
+    nlp = create_pipeline("char", rules=SITE_RULES)
+    assert _kinds(nlp, SITE_PAGE) == expected
+    assert nlp.get_pipe(THEMES).rules == nlp.get_pipe(STRUCTURE).rules  # both components get the rules
+    # the same with nlp.add_pipe's config, as in a spaCy config file
+    blank = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "policy_nlp.ChineseTokenizer.v1",
+                                                              "segmenter": "char"}}})
+    blank.add_pipe(STRUCTURE, config={"rules": SITE_RULES})
+    assert _kinds(blank, SITE_PAGE) == expected
+    assert blank.config["components"][STRUCTURE]["rules"]["extra_chrome_phrases"] == ["本站声明"]
+    # the rules are saved with the pipeline and read back from it
+    rules = nlp.get_pipe(STRUCTURE).rules
+    assert is_chrome_line("本站声明：转载请注明出处", rules) and not is_chrome_line("本站声明：转载请注明出处",
+                                                                                  default_rules())
+    nlp.get_pipe(STRUCTURE).to_disk(tmp_path / "structure")
+    saved = json.loads((tmp_path / "structure" / "rules.json").read_text(encoding="utf-8"))
+    assert "本站声明" in saved["chrome_phrases"] and "审核人" in saved["metadata_keys"]
+    other = create_pipeline("char").get_pipe(STRUCTURE).from_disk(tmp_path / "structure")
+    assert other.rules == rules
+    assert [u.kind for u in segment(normalize(SITE_PAGE).text, other.rules)][:2] == ["boilerplate", "boilerplate"]

@@ -1,0 +1,103 @@
+"""The unit table in the Doc: attrs written once by the structure component, read by the getters, the
+theme model and `AnnotatedDocument`, through the span keys the pipeline was configured with."""
+from __future__ import annotations
+
+import time
+
+import spacy
+
+import policy_nlp
+from policy_nlp.components.rules import default_rules
+from policy_nlp.components.unit_table import section_indices, span_key, unit_index, units_of_doc
+from policy_nlp.components.units import segment, unit_table
+from policy_nlp.corpus.document import AnnotatedDocument
+from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline
+
+from conftest import SEED_NAMES, seed_text
+
+
+def _structured(text):
+    nlp = create_pipeline("char")
+    return nlp.get_pipe(STRUCTURE)(nlp.make_doc(text))
+
+
+def test_the_structure_component_writes_the_unit_table_into_the_group_attrs(seeds):
+    for text in seeds.values():
+        doc = _structured(text)
+        group = doc.spans["units"]
+        table = segment(doc._.norm_text, default_rules())
+        assert [(s.start_char, s.end_char, s.label_) for s in group] == [(u.start, u.end, u.kind) for u in table]
+        assert group.attrs["levels"] == [u.level for u in table]
+        assert group.attrs["lines"] == [u.line for u in table]
+        assert group.attrs["parents"] == [u.parent for u in table]
+        assert units_of_doc(doc) == table
+        # the table of the same spans given from outside (hand-labelled units) is the same table
+        assert unit_table(doc._.norm_text, [(u.start, u.end, u.kind) for u in table], default_rules()) == table
+
+
+def test_span_getters_read_the_table(tiny_nlp):
+    text = seed_text(SEED_NAMES[1])
+    doc = tiny_nlp(text)
+    annotated = AnnotatedDocument.from_doc(doc, policy_nlp.model_info(tiny_nlp), text=text)
+    group = doc.spans["units"]
+    assert len(group) == len(annotated.units)
+    assert any(unit.section for unit in annotated.units)
+    for i, (span, unit) in enumerate(zip(group, annotated.units)):
+        assert unit_index(span) == i
+        assert span._.section == unit.section
+        assert span._.section == [group[j].text for j in section_indices(doc, i)]
+        assert span._.scores == unit.scores
+        assert span._.themes == unit.labels
+    not_a_unit = doc[group[1].start:group[1].end + 1]
+    assert not_a_unit._.section == [] and not_a_unit._.scores == {} and not_a_unit._.themes == []
+
+
+def _section_seconds(doc) -> float:
+    group = doc.spans["units"]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for span in group:
+            span._.section  # noqa: B018
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_the_section_getter_is_about_linear_in_the_report_length():
+    base = seed_text(SEED_NAMES[4])
+    one = _structured(base)
+    four = _structured("\n".join([base] * 4))
+    assert len(four.spans["units"]) >= 4 * len(one.spans["units"]) - 4
+    _section_seconds(one)  # warm up
+    ratio = _section_seconds(four) / _section_seconds(one)
+    assert ratio < 8, ratio  # linear: about 4; a scan per unit would make it about 16
+
+
+def test_non_default_span_keys_end_to_end(tiny_model):
+    texts = [seed_text(name) for name in SEED_NAMES[1:4]]
+    default = policy_nlp.load(tiny_model, segmenter="char")
+    components = {STRUCTURE: {"units_key": "report_units"},
+                  THEMES: {"units_key": "report_units", "themes_key": "topics"}}
+    for name in default.pipe_names:  # any later component reading the units follows them
+        if name not in components and "units_key" in default.config["components"][name]:
+            components[name] = {"units_key": "report_units"}
+    custom = spacy.load(tiny_model, config={"nlp": {"tokenizer": {"segmenter": "char"}}, "components": components})
+    assert custom.get_pipe(STRUCTURE).units_key == "report_units"
+    assert custom.get_pipe(THEMES).themes_key == "topics"
+    for text in texts:
+        a = policy_nlp.annotate(text, nlp=default)
+        b = policy_nlp.annotate(text, nlp=custom)
+        assert [(u.start, u.end, u.kind, u.section, u.labels, u.scores) for u in b.units] == \
+            [(u.start, u.end, u.kind, u.section, u.labels, u.scores) for u in a.units]
+        assert any(u.labels for u in b.units)
+        doc = custom(text)
+        assert "report_units" in doc.spans and "topics" in doc.spans
+        assert "units" not in doc.spans and "themes" not in doc.spans
+        assert span_key(doc, "units") == "report_units" and span_key(doc, "themes") == "topics"
+        group = doc.spans["report_units"]
+        assert group.attrs["labels"] == list(custom.get_pipe(THEMES).labels)
+        assert [s._.themes for s in group] == [u.labels for u in b.units]
+        assert [s._.section for s in group] == [u.section for u in b.units]
+    # the batch path (nlp.pipe, several documents per predict call) reads the same keys
+    assert [d.to_dict() for d in policy_nlp.annotate(texts, nlp=custom)] == \
+        [d.to_dict() for d in policy_nlp.annotate(texts, nlp=default)]
