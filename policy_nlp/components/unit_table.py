@@ -3,12 +3,12 @@
 The structure component writes the table once: the unit spans in `doc.spans[units_key]` with `levels`,
 `lines` and `parents` in the group's attrs; the themes component adds `labels` and `scores`. The span keys a
 pipeline was configured with are recorded in `doc.user_data` so that everything reading a `Doc` (getters,
-`AnnotatedDocument`) honours them. The getters find a unit by binary search over the unit starts
-(logarithmic, no scan) and are registered only if no other package has taken their names.
+`AnnotatedDocument`) honours them. The getters find a unit through a per-Doc index (O(1) per call, built
+once per Doc) and are registered only if no other package has taken their names.
 """
 from __future__ import annotations
 
-import bisect
+import weakref
 from typing import Sequence
 
 from spacy.tokens import Doc, Span
@@ -50,14 +50,23 @@ def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[lis
     return levels, lines, parents
 
 
+_INDEX: "weakref.WeakKeyDictionary[Doc, tuple]" = weakref.WeakKeyDictionary()
+
+
 def unit_index(span: Span) -> int | None:
-    """Index of `span` in its document's unit group, or None if it is not a unit."""
-    group = span.doc.spans.get(span_key(span.doc, "units"))
+    """Index of `span` in its document's unit group, or None if it is not a unit. O(1): a map from token
+    start to unit index is built once per Doc and unit group (and rebuilt if the group is replaced)."""
+    doc = span.doc
+    group = doc.spans.get(span_key(doc, "units"))
     if group is None or not len(group):
         return None
-    n = len(group)
-    i = bisect.bisect_left(range(n), span.start, key=lambda k: group[k].start)
-    if i < n and group[i].start == span.start and group[i].end == span.end:
+    cached = _INDEX.get(doc)
+    if cached is None or cached[0] != (span_key(doc, "units"), len(group), group[0].start, group[-1].end):
+        cached = ((span_key(doc, "units"), len(group), group[0].start, group[-1].end),
+                  {u.start: i for i, u in enumerate(group)})
+        _INDEX[doc] = cached
+    i = cached[1].get(span.start)
+    if i is not None and group[i].start == span.start and group[i].end == span.end:
         return i
     return None
 

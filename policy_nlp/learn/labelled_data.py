@@ -25,14 +25,10 @@ UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl")
 
 
 def _package_dir(package: str, repo_dir: Path) -> Path:
-    """A data folder shipped as package data (`policy_nlp.data.*`), or its place in a source checkout."""
-    from importlib import resources
-
-    try:
-        found = Path(str(resources.files(package)))
-    except (ModuleNotFoundError, TypeError):
-        return repo_dir
-    return found if found.is_dir() else repo_dir
+    """A data folder shipped as package data (`policy_nlp/data/...` in an installed wheel), or its place in a
+    source checkout (editable installs map those packages onto the checkout's folders)."""
+    installed = Path(__file__).resolve().parent.parent.joinpath(*package.split(".")[1:])
+    return installed if installed.is_dir() else repo_dir
 
 
 def labelled_dir() -> Path:
