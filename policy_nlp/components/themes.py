@@ -36,7 +36,8 @@ MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
 FORMAT = 2
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
-    "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 1.0,
+    "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 2.0,
+    "lead_weight": 0.0,
     "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": 0,
     "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
 }
@@ -124,6 +125,16 @@ def _library_versions() -> dict:
 
 def _minor(version: str) -> tuple[str, ...]:
     return tuple(str(version).split(".")[:2])
+
+
+def _same_settings(model_params: dict, recorded: Any) -> bool:
+    """The recorded hyperparameters equal the model's (a parameter added to the estimator after the model was
+    saved is absent from the record and takes its backward-compatible value)."""
+    if not isinstance(recorded, dict):
+        return False
+    later = getattr(ThemeEstimator, "_LATER_PARAMS", {})
+    return all(model_params.get(k) == v for k, v in recorded.items()) and all(
+        k in recorded or (k in later and model_params[k] == later[k]) for k in model_params)
 
 
 def _sha256(data: bytes) -> str:
@@ -326,7 +337,7 @@ class ThemeClassifier:
             raise ModelError("E014", path=source, detail="the file does not hold a fitted ThemeEstimator")
         if list(model.labels) != list(cfg["labels"]) or dict(model.thresholds_) != \
                 {k: float(v) for k, v in cfg["thresholds"].items()} or \
-                model.hyperparameters() != cfg["hyperparameters"]:
+                not _same_settings(model.hyperparameters(), cfg["hyperparameters"]):
             raise ModelError("E015", path=source, detail=f"its labels, thresholds or hyperparameters differ from "
                                                          f"those of {MODEL_FILE}")
         self.model = model

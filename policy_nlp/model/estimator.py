@@ -37,7 +37,8 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
     Parameters (all JSON-safe, recorded in the pipeline config and meta.json): `labels`, `part_labels`,
     `rules` (the term lists and part cues as a rules JSON dict; None = the packaged default at fit time),
     `text_ngrams`, `section_ngrams`, `section_weight`, `cue_weight`, `min_df`, `C`, `class_weight`,
-    `max_iter`, `random_state`, `blocks` (feature blocks of the part labels; topic labels always see
+    `max_iter`, `random_state`, `lead_weight` (weight of the paragraph lead's cues for the topic labels; a unit's
+    topics are what it says itself, its part may come from its paragraph), `blocks` (feature blocks of the part labels; topic labels always see
     `text`+`content` of them), `thresholds` (a fixed table; None = 0.5 until `thresholds.tune` sets it).
     """
 
@@ -45,7 +46,7 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
                  rules: dict | None = None, text_ngrams: Sequence[int] = (1, 3),
                  section_ngrams: Sequence[int] = (1, 2), section_weight: float = 0.6, cue_weight: float = 1.0,
                  min_df: int = 1, C: float = 4.0, class_weight: str | None = "balanced", max_iter: int = 2000,
-                 random_state: int = RANDOM_STATE, blocks: Sequence[str] = ALL_BLOCKS,
+                 random_state: int = RANDOM_STATE, blocks: Sequence[str] = ALL_BLOCKS, lead_weight: float = 1.0,
                  thresholds: dict | None = None):
         self.labels = labels
         self.part_labels = part_labels
@@ -60,14 +61,23 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.blocks = blocks
+        self.lead_weight = lead_weight
         self.thresholds = thresholds
 
+    # Parameters added after a model was saved take the value that reproduces how it was trained.
+    _LATER_PARAMS = {"lead_weight": 1.0}
+
+    def __setstate__(self, state):
+        for name, value in self._LATER_PARAMS.items():
+            state.setdefault(name, value)
+        super().__setstate__(state)
+
     # -- building ---------------------------------------------------------------------------------------------
-    def _features(self, blocks: Sequence[str]) -> ColumnTransformer:
+    def _features(self, blocks: Sequence[str], lead_weight: float = 1.0) -> ColumnTransformer:
         parts = {
             "text": (TfidfVectorizer(analyzer="char", ngram_range=tuple(self.text_ngrams), sublinear_tf=True,
                                      min_df=self.min_df, preprocessor=canonical, dtype=np.float32), COL["text"]),
-            "content": (Pipeline([("cues", ContentCues(self.rules)), ("scale", CapScaler())]), CONTENT_COLUMNS),
+            "content": (Pipeline([("cues", ContentCues(self.rules, lead_weight)), ("scale", CapScaler())]), CONTENT_COLUMNS),
             "section": (TfidfVectorizer(analyzer="char", ngram_range=tuple(self.section_ngrams), sublinear_tf=True,
                                         min_df=self.min_df, preprocessor=section_text, dtype=np.float32),
                         COL["section"]),
@@ -79,10 +89,11 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
                                  transformer_weights={b: weights[b] for b in blocks if b in weights},
                                  sparse_threshold=1.0)
 
-    def _pipeline(self, blocks: Sequence[str]) -> Pipeline:
+    def _pipeline(self, blocks: Sequence[str], lead_weight: float = 1.0) -> Pipeline:
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear",
                                  max_iter=self.max_iter, random_state=self.random_state)
-        return Pipeline([("features", self._features(blocks)), ("classifier", OneVsRestClassifier(clf))])
+        return Pipeline([("features", self._features(blocks, lead_weight)),
+                         ("classifier", OneVsRestClassifier(clf))])
 
     def groups(self) -> list[tuple[str, list[int], tuple[str, ...]]]:
         """(name, label indices, feature blocks) of the label groups that share one pipeline."""
@@ -108,7 +119,8 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
             warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
             for name, idx, blocks in self.groups():
                 y = Y[:, idx] if len(idx) > 1 else Y[:, idx[0]]
-                self.pipelines_[name] = self._pipeline(blocks).fit(X, y)
+                lead_weight = self.lead_weight if name == "topic" else 1.0
+                self.pipelines_[name] = self._pipeline(blocks, lead_weight).fit(X, y)
         self.thresholds_ = {label: float((self.thresholds or {}).get(label, DEFAULT_THRESHOLD))
                             for label in self.labels}
         return self

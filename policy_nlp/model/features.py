@@ -136,7 +136,16 @@ class _RuleCues(BaseEstimator, TransformerMixin):
 
 class ContentCues(_RuleCues):
     """What the unit and its paragraph lead say: term counts per label (guide's lists), part-cue and future
-    wording, heading flags, length. Input columns: text, lead, kind, level, report_year."""
+    wording, heading flags, length. Input columns: text, lead, kind, level, report_year. `lead_weight` scales
+    the paragraph lead's cues against the unit's own (the guide labels a unit by what it says itself)."""
+
+    def __init__(self, rules: dict | None = None, lead_weight: float = 1.0):
+        super().__init__(rules)
+        self.lead_weight = lead_weight
+
+    def __setstate__(self, state):
+        state.setdefault("lead_weight", 1.0)  # saved before the parameter existed: the lead counted fully
+        super().__setstate__(state)
 
     def _names(self) -> list[str]:
         rules = self._rules()
@@ -154,11 +163,12 @@ class ContentCues(_RuleCues):
         out = []
         for text, lead, kind, level, year in np.asarray(X, dtype=object):
             row: list[float] = []
+            w = self.lead_weight
             for own, ld in zip(self._lexicon_counts(text), self._lexicon_counts(lead)):
-                row += [own, ld]
+                row += [own, w * ld]
             for cue in cues:
-                row += [1.0 if kind == "heading" and cue.search(text) else 0.0, 1.0 if cue.search(lead) else 0.0]
-            row += [1.0 if future.search(text) else 0.0, 1.0 if future.search(lead) else 0.0,
+                row += [1.0 if kind == "heading" and cue.search(text) else 0.0, w if cue.search(lead) else 0.0]
+            row += [1.0 if future.search(text) else 0.0, w if future.search(lead) else 0.0,
                     1.0 if kind == "heading" and names_later_year(text, year) else 0.0,
                     1.0 if kind == "heading" else 0.0, 1.0 if level in (0, 1) else 0.0, min(len(text), 400) / 400.0]
             out.append(row)
