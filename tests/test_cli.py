@@ -103,7 +103,7 @@ def test_exit_code_non_zero_only_when_every_document_failed(tmp_path):
 def test_unknown_output_format(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("依法行政。", encoding="utf-8")
-    result = runner.invoke(app, ["annotate", str(path), "-o", str(tmp_path / "out.json"), "--segmenter", "char"])
+    result = runner.invoke(app, ["annotate", str(path), "-o", str(tmp_path / "out.xml"), "--segmenter", "char"])
     assert result.exit_code == 2 and "E053" in result.stderr
 
 

@@ -111,13 +111,14 @@ def test_wrong_column_names_the_columns(tmp_path, suffix):
     assert info.value.code == "E051" and "body" in str(info.value)
 
 
-def test_malformed_jsonl_becomes_an_error_document(tmp_path):
+def test_a_malformed_jsonl_row_is_one_error_record_and_loses_no_other_row(tmp_path):
     path = tmp_path / "t.jsonl"
-    path.write_text('{"text": "第一条。"}\n{broken\n', encoding="utf-8")
+    path.write_text('{"text": "第一条。"}\n{broken\n[1, 2]\n{"text": "第二条。"}\n', encoding="utf-8")
     docs = list(iter_inputs([path, _write_table(tmp_path / "ok.jsonl", [{"text": "好。"}])]))
-    assert docs[-1].id == f"{tmp_path / 'ok.jsonl'}#0" and docs[-1].text == "好。"
-    errors = [d for d in docs if d.error]
-    assert errors and errors[0].error.startswith("[E054]") and str(path) in errors[0].error
+    assert [d.text for d in docs] == ["第一条。", None, None, "第二条。", "好。"]
+    assert docs[1].id == f"{path}#1" and docs[1].error.startswith("[E111]") and "row 1" in docs[1].error
+    assert docs[2].error.startswith("[E111]") and "a JSON list" in docs[2].error
+    assert list(iter_ids([path])) == [d.id for d in docs[:4]]
 
 
 def test_duplicate_and_missing_ids_stay_unique(tmp_path):
