@@ -184,7 +184,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "or GB18030.",
                   "If it is a Chinese report, convert it to UTF-8 (iconv -f {encoding} -t UTF-8 FILE); "
                   "otherwise leave it out."),
-        ErrorSpec("E109", "{path}: not valid JSON ({detail}, line {line}).",
+        ErrorSpec("E109", "{path}:{line}: not valid JSON ({detail}); a .json file holds one reviewer document.",
                   "A .json file must hold one reviewer JSON document as written by `policy-nlp annotate`; "
                   "fix the JSON (or export it again), or give unit JSONL in a .jsonl file."),
         ErrorSpec("E110", "{option} cannot be used {context}.",

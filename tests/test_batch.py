@@ -327,3 +327,74 @@ def test_every_record_of_a_batch_run_validates_against_the_schema(tmp_path, tiny
     assert {r["error"][:6] for r in records[1:]} == {"[E021]", "[E056]", "[E022]"}
     assert set(records[1]) == {"schema", "id", "error"}
     assert all(u["reviewed"] is False for u in records[0]["units"])
+
+
+# -- provenance: no silent mixing of models or inputs on resume ----------------------------------------------
+def test_resume_refuses_another_model_and_refresh_reannotates(tmp_path, char_nlp, tiny_nlp):
+    ids = small_corpus(tmp_path / "c", 3)
+    out = tmp_path / "o.jsonl"
+    annotate_corpus(ids[:2], out, nlp=char_nlp)
+    before = out.read_bytes()
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=tiny_nlp)
+    assert info.value.code == "E100" and "--refresh" in str(info.value) and out.read_bytes() == before
+    result = annotate_corpus(ids, out, nlp=tiny_nlp, refresh=True)
+    assert result["refreshed"] == 2 and result["documents"] == 3
+    records = read_jsonl(out)
+    assert sorted(r["id"] for r in records) == sorted(ids)
+    assert {r["model"]["sha256"] for r in records} == {policy_nlp.model_info(tiny_nlp)["sha256"]}
+    assert annotate_corpus(ids, out, nlp=tiny_nlp)["skipped_already_done"] == 3  # consistent now
+
+
+def test_resume_refuses_a_changed_input_and_refresh_redoes_only_it(tmp_path, char_nlp):
+    ids = small_corpus(tmp_path / "c", 3)
+    out = tmp_path / "o.jsonl"
+    annotate_corpus(ids, out, nlp=char_nlp)
+    Path(ids[1]).write_text("第一条 依法行政。\n", encoding="utf-8")
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=char_nlp)
+    assert info.value.code == "E101" and ids[1] in str(info.value)
+    result = annotate_corpus(ids, out, nlp=char_nlp, refresh=True)
+    assert result["refreshed"] == 1 and result["documents"] == 1 and result["skipped_already_done"] == 2
+    records = {r["id"]: r for r in read_jsonl(out)}
+    assert len(records) == 3 and records[ids[1]]["text"] == "第一条 依法行政。\n"
+
+
+def test_a_full_disk_is_a_coded_error_and_keeps_what_was_finished(tmp_path, char_nlp, monkeypatch):
+    import builtins
+    import errno
+
+    ids = small_corpus(tmp_path / "c", 4)
+    out = tmp_path / "o.jsonl"
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.lines = fh, 0
+
+        def write(self, text):
+            self.lines += 1
+            if self.lines > 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    def fake_open(path, mode="r", *a, **k):
+        fh = real_open(path, mode, *a, **k)
+        return Full(fh) if str(path) == str(out) and "a" in mode else fh
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=char_nlp, batch_size=1)
+    monkeypatch.undo()
+    assert info.value.code == "E103" and "No space left" in str(info.value)
+    assert [r["id"] for r in read_jsonl(out)] == ids[:2]
+    assert annotate_corpus(ids, out, nlp=char_nlp)["skipped_already_done"] == 2

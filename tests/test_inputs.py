@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import random
 
 import pytest
@@ -129,3 +130,42 @@ def test_duplicate_and_missing_ids_stay_unique(tmp_path):
     assert [d.id for d in docs] == ["a", "a#2", f"{path}#2", "b"]
     assert docs[3].text is None and docs[3].error.startswith("[E059]")
     assert list(iter_ids([path], id_column="id")) == [d.id for d in docs]
+
+
+def test_utf32_is_decoded_and_shift_jis_is_refused(tmp_path):
+    text = "法治政府建设情况报告。\n一、主要举措\n"
+    for encoding in ("utf-32", "utf-32-le", "utf-32-be"):
+        data = text.encode(encoding)
+        if encoding != "utf-32":
+            data = ("\ufeff" + text).encode(encoding)
+        assert decode_bytes(data) == (text, "utf-32")
+    with pytest.raises(UnicodeDecodeError):
+        decode_bytes(text.encode("utf-32-le"))  # no BOM: NULs everywhere, refused rather than mangled
+    japanese = tmp_path / "ja.txt"
+    japanese.write_bytes("法治政府の建設について、次のとおり報告します。".encode("shift_jis"))
+    with pytest.raises(PolicyNLPError) as info:
+        policy_nlp.read_text(japanese)
+    assert info.value.code == "E108" and "SHIFT_JIS" in str(info.value)
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(text.encode("gb18030"))
+    assert policy_nlp.read_text(gbk) == text
+
+
+def test_special_entries_of_a_directory_become_error_records(tmp_path):
+    import os
+
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "a.txt").write_text("依法行政。", encoding="utf-8")
+    (root / "dangling.txt").symlink_to(root / "missing.txt")
+    (root / "loop.txt").symlink_to(root / "loop.txt")
+    os.mkfifo(root / "pipe.txt")
+    docs = {Path(d.id).name: d for d in iter_inputs([root])}
+    assert docs["a.txt"].text == "依法行政。"
+    assert docs["dangling.txt"].error.startswith("[E107]") and "missing" in docs["dangling.txt"].error
+    assert docs["loop.txt"].error.startswith("[E107]") and "loop" in docs["loop.txt"].error
+    assert docs["pipe.txt"].error.startswith("[E106]") and "FIFO" in docs["pipe.txt"].error
+    assert [Path(i).name for i in iter_ids([root])] == sorted(docs)
+    with pytest.raises(PolicyNLPError) as info:  # given directly: refused at once, never a hang
+        policy_nlp.read_text(root / "pipe.txt")
+    assert info.value.code == "E106"

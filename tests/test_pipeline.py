@@ -100,3 +100,22 @@ def test_nlp_evaluate_on_corpus_examples(tiny_model):
         assert key in scores, key
     assert 0.0 < scores["themes_macro_f"] <= 1.0 and 0.5 < scores["units_f"] <= 1.0
     assert set(scores["themes_per_type"]) == set(nlp.get_pipe("policy_nlp_themes").labels)
+
+
+def test_a_pipeline_directory_without_meta_json_is_a_coded_error(tiny_model, tmp_path):
+    import shutil
+
+    from policy_nlp.errors import PolicyNLPError
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    (copy / "meta.json").unlink()
+    with pytest.raises(PolicyNLPError) as info:
+        policy_nlp.load(copy, segmenter="char")
+    assert info.value.code == "E104" and "policy-nlp train" in str(info.value)
+
+
+def test_the_model_info_carries_the_model_hash(tiny_nlp, char_nlp):
+    a, b = policy_nlp.model_info(tiny_nlp), policy_nlp.model_info(char_nlp)
+    assert len(a["sha256"]) == 64 and a["sha256"] != b["sha256"]
+    assert policy_nlp.model_info(policy_nlp.load(segmenter="char"))["sha256"] == b["sha256"]
