@@ -7,8 +7,16 @@ from typing import Any
 from spacy.language import Language
 
 from .corpus.document import AnnotatedDocument
-from .errors import InputTypeError
-from .pipeline import THEMES, default_pipeline
+from .errors import DataError, InputTypeError
+from .pipeline import THEMES, default_pipeline, model_fingerprint
+
+# Peak memory of annotating one document, per input character, on top of the loaded pipeline, rounded up
+# from benchmarks/memory.py (1 million characters: char 247, pkuseg 162 bytes per character; linear in the
+# length: 200,000 characters give the same per-character figure).
+BYTES_PER_CHAR = {"char": 256, "pkuseg": 192}
+# The longest document annotated by default (CLI --max-chars, annotate(max_chars=...)): 2 million characters,
+# at most about 490 MB on top of the models (char; 370 MB with pkuseg). Reports are 5,000–50,000 characters.
+MAX_CHARS = 2_000_000
 
 LABELS: tuple[str, ...] = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 
@@ -18,6 +26,7 @@ def model_info(nlp: Language) -> dict[str, Any]:
     info: dict[str, Any] = {
         "name": f"{nlp.meta.get('lang', 'zh')}_{nlp.meta.get('name', 'pipeline')}",
         "version": str(nlp.meta.get("version", "0.0.0")),
+        "sha256": model_fingerprint(nlp),
     }
     if THEMES in nlp.pipe_names:
         component = nlp.get_pipe(THEMES)
@@ -31,32 +40,46 @@ def model_info(nlp: Language) -> dict[str, Any]:
     return info
 
 
-def _check_text(text: Any) -> str:
+def check_length(text: str, max_chars: int | None, segmenter: str | None = None) -> None:
+    """E102 when `text` is longer than `max_chars` (None: no limit), naming the memory it would need."""
+    if max_chars is not None and len(text) > max_chars:
+        segmenter = segmenter if segmenter in BYTES_PER_CHAR else "pkuseg"
+        raise DataError("E102", size=len(text), limit=max_chars, segmenter=segmenter,
+                        mb=round(BYTES_PER_CHAR[segmenter] * 1_000_000 / 2**20))
+
+
+def _check_text(text: Any, max_chars: int | None, segmenter: str | None) -> str:
     if not isinstance(text, str):
         raise InputTypeError("E020", type=type(text).__name__)
+    check_length(text, max_chars, segmenter)
     return text
 
 
-def _checked(texts: Iterable[Any]) -> Iterator[tuple[str, str]]:
+def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None) -> Iterator[tuple[str, str]]:
     for text in texts:
-        yield _check_text(text), text
+        yield _check_text(text, max_chars, segmenter), text
 
 
-def annotate(text, *, nlp: Language | None = None, batch_size: int = 16):
+def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_chars: int | None = MAX_CHARS):
     """Annotate one report (str → AnnotatedDocument) or stream many (iterable of str → iterator).
 
     `nlp`: a pipeline from `policy_nlp.load()`; by default the shipped model with pkuseg, loaded once.
+    `max_chars`: a longer text raises E102 before any work (memory grows with the length, see
+    `BYTES_PER_CHAR`); None lifts the limit.
     """
     if isinstance(text, str):
         nlp = nlp or default_pipeline()
+        check_length(text, max_chars, getattr(nlp.tokenizer, "segmenter", None))
         return AnnotatedDocument.from_doc(nlp(text), model_info(nlp), text=text)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
-    return _annotate_stream(text, nlp, batch_size)
+    return _annotate_stream(text, nlp, batch_size, max_chars)
 
 
-def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int) -> Iterator[AnnotatedDocument]:
+def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int,
+                     max_chars: int | None) -> Iterator[AnnotatedDocument]:
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
-    for doc, text in nlp.pipe(_checked(texts), batch_size=batch_size, as_tuples=True):
+    segmenter = getattr(nlp.tokenizer, "segmenter", None)
+    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True):
         yield AnnotatedDocument.from_doc(doc, info, text=text)

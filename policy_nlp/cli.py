@@ -11,6 +11,7 @@ from typing import List, Optional
 
 import typer
 
+from .api import MAX_CHARS
 from .errors import DataError, PolicyNLPError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -72,28 +73,61 @@ def annotate(
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
     summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary CSV."),
-    max_chars: int = typer.Option(20_000_000, help="Documents longer than this are recorded as errors."),
-    fmt: str = typer.Option("json", "--format", help="Without -o: json (reviewer JSON) or table (one line per unit)."),
+    max_chars: int = typer.Option(MAX_CHARS, help="Documents longer than this are recorded as errors (E022); "
+                                                  "memory grows with a document's length."),
+    fmt: str = typer.Option("json", "--format", help="Without -o: json (reviewer JSON; JSONL, one document a "
+                                                     "line, for several inputs) or table (one line per unit)."),
     progress: bool = typer.Option(True, help="Show a progress bar (with -o FILE.jsonl/.parquet)."),
+    refresh: bool = typer.Option(False, help="With -o FILE.jsonl/.parquet: annotate again the finished records "
+                                             "made by another model, or whose input changed, and error records."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
     from .pipeline import load
 
-    batch_output = output is not None and output.suffix.lower() in (".jsonl", ".parquet")
-    if output is not None and not batch_output and output.suffix and not output.is_dir():
-        _fail(DataError("E053", path=output))
-    if not batch_output and fmt not in ("json", "table"):
-        raise typer.BadParameter("use json or table", param_hint="--format")
     try:
-        nlp = load(model, segmenter=segmenter)
-        if batch_output:
-            run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
-                      show_progress=progress)
-        else:
-            annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
-                           max_chars=max_chars)
+        kind = output_kind(output, fmt, summary, refresh, n_process)
     except PolicyNLPError as exc:
         _fail(exc)
+    try:
+        nlp = load(model, segmenter=segmenter)
+        if kind == "batch":
+            run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
+                      show_progress=progress, refresh=refresh)
+        else:
+            annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
+                           max_chars=max_chars, single_file=kind == "file")
+    except PolicyNLPError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(DataError("E103", path=exc.filename or output or "stdout", detail=exc.strerror or str(exc)))
+
+
+def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refresh: bool, n_process: int) -> str:
+    """Which output `annotate` writes: 'batch' (-o FILE.jsonl/.parquet), 'file' (-o FILE.json, one report),
+    'dir' (-o DIR) or 'stdout'; options that would be ignored for it are refused (E110, E053)."""
+    if fmt not in ("json", "table"):
+        raise typer.BadParameter("use json or table", param_hint="--format")
+    suffix = output.suffix.lower() if output is not None else ""
+    if output is None:
+        kind = "stdout"
+    elif suffix in (".jsonl", ".parquet"):
+        kind = "batch"
+    elif suffix == ".json" and not output.is_dir():
+        kind = "file"
+    elif output.is_dir() or not suffix:
+        kind = "dir"
+    else:
+        raise DataError("E053", path=output)
+    if kind != "stdout" and fmt == "table":
+        raise DataError("E110", option="--format table", context="with -o (it prints to the terminal)",
+                        fix="Leave out -o to see the table, or leave out --format table to write JSON to -o.")
+    if kind != "batch":
+        for option, used in (("--summary", summary is not None), ("--refresh", refresh),
+                             ("--n-process", n_process > 1)):
+            if used:
+                raise DataError("E110", option=option, context="without -o FILE.jsonl or -o FILE.parquet",
+                                fix=f"Write the corpus to -o FILE.jsonl (or .parquet) to use {option}.")
+    return kind
 
 
 def format_table(doc) -> str:
@@ -108,29 +142,50 @@ def format_table(doc) -> str:
 
 def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json", *,
                    text_column: str = "text", id_column: Optional[str] = None,
-                   max_chars: int = 20_000_000) -> None:
-    """Without -o: reviewer JSON (or a table) of each input on stdout; with -o DIR: one .json per input.
-    Errors go to stderr with the input's name; exit code 1 only if every input failed."""
-    from .corpus.batch import annotate_to_directory
+                   max_chars: int = MAX_CHARS, single_file: bool = False) -> None:
+    """Without -o: reviewer JSON (or a table) on stdout: pretty JSON for one document, JSONL (one document a
+    line) for several; with -o DIR: one .json per input; with -o FILE.json: the one report's JSON.
+    Errors go to stderr with the input's name and the fix; exit code 1 only if every input failed."""
+    from .corpus.batch import annotate_to_directory, write_json_file
+    from .errors import fix_for
 
     failures = total = 0
-    for doc_id, result, error, target in annotate_to_directory(inputs, output, nlp=nlp, text_column=text_column,
-                                                              id_column=id_column, max_chars=max_chars):
+    first = None  # stdout JSON: the first document waits until we know whether a second one follows
+    results = annotate_to_directory(inputs, None if single_file else output, nlp=nlp, text_column=text_column,
+                                    id_column=id_column, max_chars=max_chars)
+    for doc_id, result, error, target in results:
         total += 1
         if result is None:
             failures += 1
-            _say(f"{doc_id}: {error}")
-        elif target is None:
-            typer.echo(result.to_json() if fmt == "json" else format_table(result))
-        else:
+            fix = fix_for(error)
+            _say(f"{doc_id}: {error}" + (f" Fix: {fix}" if fix else ""))
+        elif single_file:
+            if first is not None:
+                _fail(DataError("E110", option="-o FILE.json", context="for more than one document",
+                                fix="Write several documents to -o FILE.jsonl or to a directory (-o DIR/)."))
+            first = result
+            write_json_file(result, output)
+            _say(f"{doc_id} → {output} ({len(result.units)} units)")
+        elif target is not None:
             _say(f"{doc_id} → {target} ({len(result.units)} units)")
+        elif fmt == "table":
+            typer.echo(format_table(result))
+        elif first is None:
+            first = result
+        else:
+            if first is not True:
+                typer.echo(first.to_json(indent=None))
+                first = True
+            typer.echo(result.to_json(indent=None))
+    if fmt == "json" and output is None and first not in (None, True):
+        typer.echo(first.to_json())
     if total and failures == total:
         _say(f"Error {DataError('E052', count=total)}")
         raise typer.Exit(code=1)
 
 
 def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
-              show_progress: bool = True) -> None:
+              show_progress: bool = True, refresh: bool = False) -> None:
     """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
     when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
@@ -153,15 +208,15 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
     try:
         result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                  text_column=text_column, id_column=id_column, summary_csv=summary,
-                                 max_chars=max_chars, progress=on_progress)
+                                 max_chars=max_chars, refresh=refresh, progress=on_progress)
     finally:
         if bar is not None:
             bar.close()
-    typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if summary:
         _say(f"summary written to {summary}")
-    if result.all_failed:
-        _say(f"Error {DataError('E052', count=result.documents)}")
+    if result["all_failed"]:
+        _say(f"Error {DataError('E052', count=result['documents'])}")
         raise typer.Exit(code=1)
 
 
@@ -187,8 +242,7 @@ def train(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=2)
+        _fail(DataError("E103", path=exc.filename or out, detail=exc.strerror or str(exc)))
     if meta.get("cv"):
         from .learn.evaluation import format_metrics
 

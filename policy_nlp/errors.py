@@ -52,9 +52,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         # pkuseg weights
         ErrorSpec("E010", "The pkuseg '{model}' segmentation model is not in the cache ({cache}) and could not "
                           "be downloaded: {reason}",
-                  "Run `policy-nlp download` while online (or `policy-nlp download --wheel FILE` with a copy of "
-                  "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl), set POLICY_NLP_CACHE to a directory that "
-                  "holds it, or use the character segmenter offline: policy_nlp.load(segmenter='char')."),
+                  "Run `policy-nlp download` while online; offline, fetch the wheel on a machine that is online "
+                  "with `pip download pkuseg==0.0.25 --no-deps --only-binary=:all: --platform manylinux1_x86_64 "
+                  "--python-version 37 --implementation cp --abi cp37m -d DIR`, copy it over and run "
+                  "`policy-nlp download --wheel DIR/pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl`; or set "
+                  "POLICY_NLP_CACHE to a directory that holds the model; or use the character segmenter, which "
+                  "needs no weights and gives the same labels: `--segmenter char` on the command line, "
+                  "policy_nlp.load(segmenter='char') in Python."),
         ErrorSpec("E011", "The pkuseg wheel {path} has SHA-256 {found}, expected {expected}.",
                   "Delete the file and run `policy-nlp download` again; pass only the original "
                   "pkuseg-0.0.25 manylinux1_x86_64 wheel from PyPI to --wheel."),
@@ -95,9 +99,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E037", "{path}:{line}: {detail}.",
                   "Each unit needs doc (str), start/end (int), text (non-empty str), kind "
                   "(heading/sentence/boilerplate) and labels (list of str)."),
-        ErrorSpec("E038", "Label '{label}' has {count} positive units; at least {minimum} are needed to learn it.",
-                  "Label more units with '{label}', drop the label, or pass --allow-rare-labels to train it "
-                  "anyway (its scores will be unreliable)."),
+        ErrorSpec("E038", "{labels}: fewer than {minimum} positive units, the least needed to learn a label.",
+                  "Label more units with {names}, drop those labels, or pass --allow-rare-labels to train them "
+                  "anyway (their scores will be unreliable)."),
         ErrorSpec("E039", "{path}: no such file.", "Check the path; pass JSONL unit files or reviewer JSON files."),
         ErrorSpec("E040", "{path}: not a reviewer JSON document ({detail}).",
                   "Pass a file written by `policy-nlp annotate` (schema policy_nlp.document/v1) or a unit "
@@ -128,7 +132,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E051", "{path}: no column '{column}' (columns: {columns}).",
                   "Name the text column with --text-column and the id column with --id-column."),
         ErrorSpec("E052", "Every one of the {count} documents failed.",
-                  "Read the 'error' field of the output records for each document's cause."),
+                  "Each document's cause is in the 'error' field of its output record (with -o FILE.jsonl or "
+                  ".parquet) or was printed above with its own fix (stdout or -o DIR)."),
         ErrorSpec("E053", "Output format of '{path}' is not known.",
                   "Write to a .jsonl or .parquet file, or to a directory for one JSON file per input."),
         ErrorSpec("E054", "{path}: rows from row {row} on could not be read ({detail}).",
@@ -149,6 +154,47 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "to see why, or lower --n-process if memory ran out."),
         ErrorSpec("E059", "Column '{column}' of row '{id}' holds {type}, not text.",
                   "Fill the text column with strings, or name the right column with --text-column."),
+        # Trust: provenance of outputs, safe files and processes, resource limits
+        ErrorSpec("E100", "{path} holds {count} record(s) made by another model or package version (first: "
+                          "'{id}', made by {found}); this run uses {expected}.",
+                  "Rerun with --refresh (refresh=True in Python) to annotate those documents again with this "
+                  "model, pass the --model that wrote the output, or write to a new output file."),
+        ErrorSpec("E101", "{path}: the input of {count} finished record(s) changed since they were annotated "
+                          "(first: '{id}').",
+                  "Rerun with --refresh (refresh=True in Python) to annotate the changed documents again, or "
+                  "write to a new output file."),
+        ErrorSpec("E102", "The text has {size} characters, more than the limit of {limit} (about {mb} MB of "
+                          "memory per million characters with the {segmenter} segmenter).",
+                  "Split the report into parts, or raise the limit if the memory is there: "
+                  "policy_nlp.annotate(text, max_chars=N) in Python, --max-chars N on the command line."),
+        ErrorSpec("E103", "Cannot write {path}: {detail}.",
+                  "Free space on that disk (or choose another place), check the permissions, and run the same "
+                  "command again: what was finished is kept."),
+        ErrorSpec("E104", "The pipeline directory {path} has no meta.json (it holds config.cfg).",
+                  "The directory is incomplete: restore it from a clean copy or retrain it with "
+                  "`policy-nlp train --out {path}`."),
+        ErrorSpec("E105", "Another training run (process {pid}) is writing {path}.",
+                  "Wait for it to finish, or write to another --out directory."),
+        ErrorSpec("E106", "{path} is {kind}, not a regular file; it was not read.",
+                  "Pass regular text files (a named pipe would block, a device never ends): copy the data into "
+                  "a file first."),
+        ErrorSpec("E107", "{path} is a symbolic link that {detail}; it was not read.",
+                  "Repair or remove the link, or pass the file it should point to."),
+        ErrorSpec("E108", "{path} looks like {encoding} text, not a Chinese report in UTF-8, UTF-16, UTF-32 "
+                          "or GB18030.",
+                  "If it is a Chinese report, convert it to UTF-8 (iconv -f {encoding} -t UTF-8 FILE); "
+                  "otherwise leave it out."),
+        ErrorSpec("E109", "{path}:{line}: not valid JSON ({detail}); a .json file holds one reviewer document.",
+                  "A .json file must hold one reviewer JSON document as written by `policy-nlp annotate`; "
+                  "fix the JSON (or export it again), or give unit JSONL in a .jsonl file."),
+        ErrorSpec("E110", "{option} cannot be used {context}.",
+                  "{fix}"),
+        ErrorSpec("E111", "{path}: row {row} is not a JSON object ({detail}).",
+                  "Fix or remove that line (one JSON object per line), delete its error record from the output, "
+                  "and run the same command again."),
+        ErrorSpec("E112", "{what} needs the optional package '{package}', which is not installed.",
+                  "Install the table extras: pip install 'policy_nlp[tables]' (Hugging Face datasets and "
+                  "pyarrow); plain .txt files and .jsonl tables need neither."),
         # Indicators
         ErrorSpec("E090", "The indicator vocabulary from {source} cannot be used: {detail}.",
                   "Give a JSON object {{\"name\", \"version\", \"indicators\": [...]}} whose entries each have a "
@@ -188,6 +234,26 @@ class InputTypeError(PolicyNLPError, TypeError):
 
 class DataError(PolicyNLPError, ValueError):
     """Labelled data or input documents are malformed."""
+
+
+def fix_for(error: str) -> str | None:
+    """The fix of an error recorded as `[CODE] message` in an output record (None if it names no code).
+    Placeholders the message's fields would fill are shown as <name>."""
+    import re
+
+    match = re.match(r"\[(E\d{3})\]", error or "")
+    if not match or match.group(1) not in CATALOGUE:
+        return None
+    fix = CATALOGUE[match.group(1)].fix
+    try:
+        return fix.format_map(_Keep())
+    except (ValueError, IndexError):
+        return fix
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
 
 
 def error_text(code: str, **fields) -> str:

@@ -1,7 +1,7 @@
 """Building and loading the spaCy pipeline: `zh` + normalising tokenizer + structure + themes."""
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 
 import spacy
@@ -63,6 +63,8 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     path = Path(path_or_name) if path_or_name is not None else shipped_model_path()
     if not (path / "config.cfg").is_file():
         raise ModelError("E005", path=path)
+    if not (path / "meta.json").is_file():  # spaCy would say "[E053] Could not read meta.json"
+        raise ModelError("E104", path=path)
     overrides: dict = {"segmenter": segmenter}
     if pkuseg_model is not None:
         overrides["pkuseg_model"] = pkuseg_model
@@ -73,7 +75,48 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     return nlp
 
 
-@functools.lru_cache(maxsize=4)
+_DEFAULT: dict[str, Language] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
 def default_pipeline(segmenter: str = "pkuseg") -> Language:
-    """The shipped pipeline, loaded once per segmenter and cached."""
-    return load(segmenter=segmenter)
+    """The shipped pipeline, loaded once per segmenter and cached; threads that ask at the same time wait for
+    the one load (not one pkuseg model per thread)."""
+    nlp = _DEFAULT.get(segmenter)
+    if nlp is None:
+        with _DEFAULT_LOCK:
+            nlp = _DEFAULT.get(segmenter)
+            if nlp is None:
+                nlp = _DEFAULT[segmenter] = load(segmenter=segmenter)
+    return nlp
+
+
+def model_fingerprint(nlp: Language) -> str:
+    """SHA-256 over what decides a pipeline's answers: the theme model file's hash, the rules and indicator
+    vocabulary the components hold, the pipeline config (without the segmenter, which does not change the
+    labels) and the package version. Computed once per pipeline object."""
+    cached = getattr(nlp, "_policy_nlp_fingerprint", None)
+    if cached is not None:
+        return cached
+    import hashlib
+    import json
+
+    from . import __version__
+
+    config = nlp.config.copy()
+    config["nlp"]["tokenizer"].pop("segmenter", None)
+    h = hashlib.sha256()
+    h.update(json.dumps({"policy_nlp": __version__, "name": nlp.meta.get("name"),
+                         "version": nlp.meta.get("version"), "config": config.to_str()},
+                        sort_keys=True).encode())
+    for name, component in nlp.pipeline:
+        if name == THEMES:
+            h.update(component.model_sha256.encode())
+        elif hasattr(component, "to_bytes"):
+            h.update(hashlib.sha256(component.to_bytes()).digest())
+    value = h.hexdigest()
+    try:
+        nlp._policy_nlp_fingerprint = value
+    except AttributeError:
+        pass
+    return value

@@ -82,7 +82,42 @@ def test_empty_and_unpunctuated_text(char_nlp):
 def test_a_5_mb_report_works(char_nlp, seeds):
     base = "\n".join(seeds.values())
     text = (base + "\n") * (5_000_000 // len(base) + 1)
-    doc = policy_nlp.annotate(text, nlp=char_nlp)
+    doc = policy_nlp.annotate(text, nlp=char_nlp, max_chars=6_000_000)
     assert len(text) >= 5_000_000
     assert doc.units[-1].end <= len(text)
     assert len(doc.units) > 1000
+
+
+def test_the_api_refuses_a_text_over_max_chars_with_a_coded_error(char_nlp):
+    from policy_nlp.errors import PolicyNLPError
+
+    with pytest.raises(PolicyNLPError) as info:
+        policy_nlp.annotate("依法行政。" * 10, nlp=char_nlp, max_chars=20)
+    assert info.value.code == "E102" and "max_chars" in str(info.value) and "MB" in str(info.value)
+    with pytest.raises(PolicyNLPError):
+        list(policy_nlp.annotate(["好。", "依法行政。" * 10], nlp=char_nlp, max_chars=20))
+    assert policy_nlp.annotate("依法行政。" * 10, nlp=char_nlp, max_chars=None).units
+
+
+def test_threads_asking_for_the_default_pipeline_load_it_once(monkeypatch):
+    import threading
+    import time
+
+    from policy_nlp import pipeline
+
+    calls = []
+
+    def slow_load(segmenter="pkuseg"):
+        calls.append(segmenter)
+        time.sleep(0.3)
+        return object()
+
+    monkeypatch.setattr(pipeline, "load", slow_load)
+    monkeypatch.setattr(pipeline, "_DEFAULT", {})
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(pipeline.default_pipeline("char"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["char"] and len(got) == 8 and len({id(g) for g in got}) == 1

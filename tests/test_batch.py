@@ -68,10 +68,10 @@ def test_directory_to_jsonl(tmp_path, char_nlp):
     assert [r["text"] for r in records] == [seed_text(name) for name in SEED_NAMES[:3]]
     expected = policy_nlp.annotate(seed_text(SEED_NAMES[0]), nlp=char_nlp).to_dict()
     assert records[0]["units"] == expected["units"]
-    assert summary.documents == 3 and summary.failed == 0 and not summary.all_failed
-    assert summary.units == sum(len(r["units"]) for r in records) > 30
-    assert {k: v for k, v in summary.label_counts.items() if v} == dict(_label_counts(records))
-    assert summary.characters == sum(len(seed_text(n)) for n in SEED_NAMES[:3])
+    assert summary["documents"] == 3 and summary["failed"] == 0 and not summary["all_failed"]
+    assert summary["units"] == sum(len(r["units"]) for r in records) > 30
+    assert {k: v for k, v in summary["label_counts"].items() if v} == dict(_label_counts(records))
+    assert summary["characters"] == sum(len(seed_text(n)) for n in SEED_NAMES[:3])
 
 
 def test_bad_documents_are_recorded_and_the_run_goes_on(tmp_path, char_nlp):
@@ -92,8 +92,8 @@ def test_bad_documents_are_recorded_and_the_run_goes_on(tmp_path, char_nlp):
     assert records["d_empty.txt"]["error"].startswith("[E056]")
     assert records["e_huge.txt"]["error"].startswith("[E022]")
     assert "units" not in records["c_bad.txt"]
-    assert summary.documents == 6 and summary.failed == 3 and not summary.all_failed
-    assert sorted(Path(e["id"]).name for e in summary.errors) == ["c_bad.txt", "d_empty.txt", "e_huge.txt"]
+    assert summary["documents"] == 6 and summary["failed"] == 3 and not summary["all_failed"]
+    assert sorted(Path(e["id"]).name for e in summary["errors"]) == ["c_bad.txt", "d_empty.txt", "e_huge.txt"]
 
 
 @pytest.mark.parametrize("n_process", [1, 2])
@@ -110,17 +110,17 @@ def test_a_document_that_breaks_the_pipeline_is_recorded(tmp_path, n_process):
     assert [i for i, r in enumerate(records) if "error" in r] == [5]
     assert records[5]["error"].startswith("[E055]") and "component broke on purpose" in records[5]["error"]
     assert all(r["units"] for i, r in enumerate(records) if i != 5)
-    assert summary.failed == 1 and summary.documents == 12
+    assert summary["failed"] == 1 and summary["documents"] == 12
 
 
 def test_all_failed_only_when_every_document_failed(tmp_path, char_nlp):
     (tmp_path / "bad1.txt").write_bytes(b"\xff\xfe\xfd" * 9 + bytes(range(200, 256)))
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
     bad = annotate_corpus([tmp_path / "bad1.txt", tmp_path / "empty.txt"], tmp_path / "o1.jsonl", nlp=char_nlp)
-    assert bad.documents == 2 and bad.failed == 2 and bad.all_failed
+    assert bad["documents"] == 2 and bad["failed"] == 2 and bad["all_failed"]
     (tmp_path / "good.txt").write_text("一、工作成效\n依法行政。\n", encoding="utf-8")
     mixed = annotate_corpus([tmp_path / "bad1.txt", tmp_path / "good.txt"], tmp_path / "o2.jsonl", nlp=char_nlp)
-    assert mixed.failed == 1 and not mixed.all_failed
+    assert mixed["failed"] == 1 and not mixed["all_failed"]
 
 
 def test_truncated_last_line_is_repaired_and_resume_finishes(tmp_path, char_nlp):
@@ -134,7 +134,7 @@ def test_truncated_last_line_is_repaired_and_resume_finishes(tmp_path, char_nlp)
     assert completed_ids(out) == set(ids[:3])
     assert out.read_bytes() == complete
     summary = annotate_corpus([tmp_path / "c"], out, nlp=char_nlp)
-    assert summary.skipped == 3 and summary.documents == 3
+    assert summary["skipped_already_done"] == 3 and summary["documents"] == 3
     assert [r["id"] for r in read_jsonl(out)] == ids
 
 
@@ -199,7 +199,7 @@ def test_parquet_output_with_errors_and_resume_through_its_journal(tmp_path, cha
     with open(journal, "ab") as fh:
         fh.write(b'{"schema": "policy_nlp.corpus.document/v1", "id": "tru')
     summary = annotate_corpus([tmp_path / "c"], out, nlp=char_nlp, summary_csv=tmp_path / "s.csv")
-    assert summary.skipped == 2 and summary.documents == 4 and summary.failed == 1
+    assert summary["skipped_already_done"] == 2 and summary["documents"] == 4 and summary["failed"] == 1
     assert not journal.exists()
     rows = _parquet_rows(out)
     assert [r["id"] for r in rows] == ids
@@ -210,7 +210,7 @@ def test_parquet_output_with_errors_and_resume_through_its_journal(tmp_path, cha
         assert row["characters"] == len(Path(row["id"]).read_text(encoding="utf-8"))
     # a rerun of a finished Parquet output skips everything and keeps every row
     again = annotate_corpus([tmp_path / "c"], out, nlp=char_nlp)
-    assert again.skipped == 6 and again.documents == 0
+    assert again["skipped_already_done"] == 6 and again["documents"] == 0
     assert [r["id"] for r in _parquet_rows(out)] == ids
     # new inputs are added to the existing rows
     extra = tmp_path / "extra.txt"
@@ -231,7 +231,7 @@ def test_failed_run_keeps_what_it_finished(tmp_path, char_nlp):
     assert info.value.code == "E051"
     assert [r["id"] for r in _parquet_rows(out)] == ids
     summary = annotate_corpus(ids + [str(table)], out, nlp=char_nlp, text_column="body")
-    assert summary.skipped == 3 and summary.documents == 1
+    assert summary["skipped_already_done"] == 3 and summary["documents"] == 1
     assert [r["id"] for r in _parquet_rows(out)] == ids + [f"{table}#0"]
 
 
@@ -248,7 +248,7 @@ def test_table_input_resumes_by_stable_ids(tmp_path, char_nlp, suffix):
     out.write_bytes(b"".join(lines[:2]))
     seen = []
     summary = annotate_corpus([table], out, nlp=char_nlp, text_column="body", progress=seen.append)
-    assert summary.skipped == 2 and summary.documents == 4
+    assert summary["skipped_already_done"] == 2 and summary["documents"] == 4
     assert seen[0].total == 4 and seen[-1].done == 4  # the progress total excludes what is done
     assert [r["id"] for r in read_jsonl(out)] == [f"{table}#{i}" for i in range(6)]
     out2 = tmp_path / "o2.jsonl"
@@ -327,3 +327,74 @@ def test_every_record_of_a_batch_run_validates_against_the_schema(tmp_path, tiny
     assert {r["error"][:6] for r in records[1:]} == {"[E021]", "[E056]", "[E022]"}
     assert set(records[1]) == {"schema", "id", "error"}
     assert all(u["reviewed"] is False for u in records[0]["units"])
+
+
+# -- provenance: no silent mixing of models or inputs on resume ----------------------------------------------
+def test_resume_refuses_another_model_and_refresh_reannotates(tmp_path, char_nlp, tiny_nlp):
+    ids = small_corpus(tmp_path / "c", 3)
+    out = tmp_path / "o.jsonl"
+    annotate_corpus(ids[:2], out, nlp=char_nlp)
+    before = out.read_bytes()
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=tiny_nlp)
+    assert info.value.code == "E100" and "--refresh" in str(info.value) and out.read_bytes() == before
+    result = annotate_corpus(ids, out, nlp=tiny_nlp, refresh=True)
+    assert result["refreshed"] == 2 and result["documents"] == 3
+    records = read_jsonl(out)
+    assert sorted(r["id"] for r in records) == sorted(ids)
+    assert {r["model"]["sha256"] for r in records} == {policy_nlp.model_info(tiny_nlp)["sha256"]}
+    assert annotate_corpus(ids, out, nlp=tiny_nlp)["skipped_already_done"] == 3  # consistent now
+
+
+def test_resume_refuses_a_changed_input_and_refresh_redoes_only_it(tmp_path, char_nlp):
+    ids = small_corpus(tmp_path / "c", 3)
+    out = tmp_path / "o.jsonl"
+    annotate_corpus(ids, out, nlp=char_nlp)
+    Path(ids[1]).write_text("第一条 依法行政。\n", encoding="utf-8")
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=char_nlp)
+    assert info.value.code == "E101" and ids[1] in str(info.value)
+    result = annotate_corpus(ids, out, nlp=char_nlp, refresh=True)
+    assert result["refreshed"] == 1 and result["documents"] == 1 and result["skipped_already_done"] == 2
+    records = {r["id"]: r for r in read_jsonl(out)}
+    assert len(records) == 3 and records[ids[1]]["text"] == "第一条 依法行政。\n"
+
+
+def test_a_full_disk_is_a_coded_error_and_keeps_what_was_finished(tmp_path, char_nlp, monkeypatch):
+    import builtins
+    import errno
+
+    ids = small_corpus(tmp_path / "c", 4)
+    out = tmp_path / "o.jsonl"
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.lines = fh, 0
+
+        def write(self, text):
+            self.lines += 1
+            if self.lines > 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    def fake_open(path, mode="r", *a, **k):
+        fh = real_open(path, mode, *a, **k)
+        return Full(fh) if str(path) == str(out) and "a" in mode else fh
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    with pytest.raises(PolicyNLPError) as info:
+        annotate_corpus(ids, out, nlp=char_nlp, batch_size=1)
+    monkeypatch.undo()
+    assert info.value.code == "E103" and "No space left" in str(info.value)
+    assert [r["id"] for r in read_jsonl(out)] == ids[:2]
+    assert annotate_corpus(ids, out, nlp=char_nlp)["skipped_already_done"] == 2

@@ -103,7 +103,7 @@ def test_exit_code_non_zero_only_when_every_document_failed(tmp_path):
 def test_unknown_output_format(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("依法行政。", encoding="utf-8")
-    result = runner.invoke(app, ["annotate", str(path), "-o", str(tmp_path / "out.json"), "--segmenter", "char"])
+    result = runner.invoke(app, ["annotate", str(path), "-o", str(tmp_path / "out.xml"), "--segmenter", "char"])
     assert result.exit_code == 2 and "E053" in result.stderr
 
 
@@ -123,3 +123,45 @@ def test_download_uses_the_cache_and_checks_a_given_wheel(tmp_path, monkeypatch)
     assert pkuseg_model.is_model_dir(target)
     result = runner.invoke(app, ["download"])
     assert result.exit_code == 0 and "already cached" in result.stdout
+
+
+def test_options_that_would_be_ignored_are_refused(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text("依法行政。", encoding="utf-8")
+    for extra in (["--summary", str(tmp_path / "s.csv")], ["-o", str(tmp_path / "d"), "--format", "table"],
+                  ["--refresh"]):
+        result = runner.invoke(app, ["annotate", str(path), "--segmenter", "char", *extra])
+        assert result.exit_code == 2 and "E110" in result.stderr, extra
+
+
+def test_several_documents_on_stdout_are_jsonl_and_one_report_goes_to_a_json_file(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("一、依法行政\n加强行政执法。", encoding="utf-8")
+    b.write_text("化解矛盾纠纷。", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(a), str(b), "--segmenter", "char"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert [json.loads(line)["text"] for line in lines] == [a.read_text(encoding="utf-8"), "化解矛盾纠纷。"]
+    one = json.loads(runner.invoke(app, ["annotate", str(b), "--segmenter", "char"]).stdout)
+    assert one["text"] == "化解矛盾纠纷。"
+    result = runner.invoke(app, ["annotate", str(a), "-o", str(tmp_path / "one.json"), "--segmenter", "char"])
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["text"] == a.read_text(encoding="utf-8")
+
+
+def test_a_failed_document_prints_its_fix(tmp_path):
+    empty = tmp_path / "e.txt"
+    empty.write_text("  ", encoding="utf-8")
+    ok = tmp_path / "ok.txt"
+    ok.write_text("依法行政。", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(empty), str(ok), "--segmenter", "char"])
+    assert result.exit_code == 0 and "[E056]" in result.stderr and "Fix: Remove the empty document" in result.stderr
+
+
+def test_the_offline_fix_names_the_pip_download_line_and_the_char_segmenter():
+    from policy_nlp.components import pkuseg_model
+    from policy_nlp.errors import SegmenterModelError
+
+    text = str(SegmenterModelError("E010", model="default", cache="C", reason="offline"))
+    assert pkuseg_model.offline_command() in text and "--segmenter char" in text
+    assert "pip download pkuseg==0.0.25 --no-deps --only-binary=:all: --platform manylinux1_x86_64" in text

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import random
 
 import pytest
@@ -111,13 +112,14 @@ def test_wrong_column_names_the_columns(tmp_path, suffix):
     assert info.value.code == "E051" and "body" in str(info.value)
 
 
-def test_malformed_jsonl_becomes_an_error_document(tmp_path):
+def test_a_malformed_jsonl_row_is_one_error_record_and_loses_no_other_row(tmp_path):
     path = tmp_path / "t.jsonl"
-    path.write_text('{"text": "第一条。"}\n{broken\n', encoding="utf-8")
+    path.write_text('{"text": "第一条。"}\n{broken\n[1, 2]\n{"text": "第二条。"}\n', encoding="utf-8")
     docs = list(iter_inputs([path, _write_table(tmp_path / "ok.jsonl", [{"text": "好。"}])]))
-    assert docs[-1].id == f"{tmp_path / 'ok.jsonl'}#0" and docs[-1].text == "好。"
-    errors = [d for d in docs if d.error]
-    assert errors and errors[0].error.startswith("[E054]") and str(path) in errors[0].error
+    assert [d.text for d in docs] == ["第一条。", None, None, "第二条。", "好。"]
+    assert docs[1].id == f"{path}#1" and docs[1].error.startswith("[E111]") and "row 1" in docs[1].error
+    assert docs[2].error.startswith("[E111]") and "a JSON list" in docs[2].error
+    assert list(iter_ids([path])) == [d.id for d in docs[:4]]
 
 
 def test_duplicate_and_missing_ids_stay_unique(tmp_path):
@@ -128,3 +130,42 @@ def test_duplicate_and_missing_ids_stay_unique(tmp_path):
     assert [d.id for d in docs] == ["a", "a#2", f"{path}#2", "b"]
     assert docs[3].text is None and docs[3].error.startswith("[E059]")
     assert list(iter_ids([path], id_column="id")) == [d.id for d in docs]
+
+
+def test_utf32_is_decoded_and_shift_jis_is_refused(tmp_path):
+    text = "法治政府建设情况报告。\n一、主要举措\n"
+    for encoding in ("utf-32", "utf-32-le", "utf-32-be"):
+        data = text.encode(encoding)
+        if encoding != "utf-32":
+            data = ("\ufeff" + text).encode(encoding)
+        assert decode_bytes(data) == (text, "utf-32")
+    with pytest.raises(UnicodeDecodeError):
+        decode_bytes(text.encode("utf-32-le"))  # no BOM: NULs everywhere, refused rather than mangled
+    japanese = tmp_path / "ja.txt"
+    japanese.write_bytes("法治政府の建設について、次のとおり報告します。".encode("shift_jis"))
+    with pytest.raises(PolicyNLPError) as info:
+        policy_nlp.read_text(japanese)
+    assert info.value.code == "E108" and "SHIFT_JIS" in str(info.value)
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(text.encode("gb18030"))
+    assert policy_nlp.read_text(gbk) == text
+
+
+def test_special_entries_of_a_directory_become_error_records(tmp_path):
+    import os
+
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "a.txt").write_text("依法行政。", encoding="utf-8")
+    (root / "dangling.txt").symlink_to(root / "missing.txt")
+    (root / "loop.txt").symlink_to(root / "loop.txt")
+    os.mkfifo(root / "pipe.txt")
+    docs = {Path(d.id).name: d for d in iter_inputs([root])}
+    assert docs["a.txt"].text == "依法行政。"
+    assert docs["dangling.txt"].error.startswith("[E107]") and "missing" in docs["dangling.txt"].error
+    assert docs["loop.txt"].error.startswith("[E107]") and "loop" in docs["loop.txt"].error
+    assert docs["pipe.txt"].error.startswith("[E106]") and "FIFO" in docs["pipe.txt"].error
+    assert [Path(i).name for i in iter_ids([root])] == sorted(docs)
+    with pytest.raises(PolicyNLPError) as info:  # given directly: refused at once, never a hang
+        policy_nlp.read_text(root / "pipe.txt")
+    assert info.value.code == "E106"

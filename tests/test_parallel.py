@@ -79,3 +79,46 @@ def test_an_error_reading_the_inputs_comes_after_what_was_read(char_nlp, seeds):
         for result in annotate_items(source(), char_nlp, n_process=2, batch_size=2):
             seen.append(result.id)
     assert seen == ["d0", "d1", "d2", "d3", "d4"]
+
+
+def test_worker_processes_die_with_a_killed_parent(tmp_path):
+    """A parent running a 2-process pool is killed with SIGKILL: its workers end too (no orphans)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from policy_nlp.corpus.parallel import _init_forked_worker
+ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"), initializer=_init_forked_worker)
+pids = [f.result() for f in [ex.submit(os.getpid) for _ in range(8)]]
+open({str(pids)!r}, "w").write(" ".join(map(str, sorted(set(pids)))))
+time.sleep(60)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while not pids.exists() or not pids.read_text():
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    workers = [int(p) for p in pids.read_text().split()]
+    assert workers and proc.pid not in workers
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in workers if _alive(p)]
+    assert not alive, f"workers {alive} outlived their parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

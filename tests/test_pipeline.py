@@ -54,7 +54,14 @@ def test_offline_without_cached_weights_names_the_command(monkeypatch, tmp_path)
 
 # -- serialisation, analysis and evaluation of a trained pipeline (a small one trained by the tests) ---------
 def _reviewer_json(nlp, texts):
-    return [policy_nlp.annotate(t, nlp=nlp).to_json() for t in texts]
+    """The reviewer JSON without `model.sha256`: that is the hash of the model file, and a re-saved model
+    file is a new pickle of the same estimator (same answers, other bytes)."""
+    out = []
+    for t in texts:
+        doc = policy_nlp.annotate(t, nlp=nlp)
+        assert len(doc.model.pop("sha256")) == 64
+        out.append(doc.to_json())
+    return out
 
 
 def test_to_bytes_from_bytes_gives_identical_output(tiny_nlp, seeds):
@@ -93,3 +100,22 @@ def test_nlp_evaluate_on_corpus_examples(tiny_model):
         assert key in scores, key
     assert 0.0 < scores["themes_macro_f"] <= 1.0 and 0.5 < scores["units_f"] <= 1.0
     assert set(scores["themes_per_type"]) == set(nlp.get_pipe("policy_nlp_themes").labels)
+
+
+def test_a_pipeline_directory_without_meta_json_is_a_coded_error(tiny_model, tmp_path):
+    import shutil
+
+    from policy_nlp.errors import PolicyNLPError
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    (copy / "meta.json").unlink()
+    with pytest.raises(PolicyNLPError) as info:
+        policy_nlp.load(copy, segmenter="char")
+    assert info.value.code == "E104" and "policy-nlp train" in str(info.value)
+
+
+def test_the_model_info_carries_the_model_hash(tiny_nlp, char_nlp):
+    a, b = policy_nlp.model_info(tiny_nlp), policy_nlp.model_info(char_nlp)
+    assert len(a["sha256"]) == 64 and a["sha256"] != b["sha256"]
+    assert policy_nlp.model_info(policy_nlp.load(segmenter="char"))["sha256"] == b["sha256"]

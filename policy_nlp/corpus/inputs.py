@@ -7,6 +7,10 @@ directories (recursively, `*.txt`) and JSONL/CSV/Parquet tables (streamed throug
 from __future__ import annotations
 
 import codecs
+import errno
+import json
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +42,49 @@ def _plausible(text: str) -> bool:
     return bad / len(text) < 0.001
 
 
+class OtherEncoding(UnicodeError):
+    """The bytes decode, but as text of another kind (e.g. Japanese Shift-JIS), not as a Chinese report."""
+
+    def __init__(self, encoding: str):
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+def _kana_share(text: str) -> float:
+    """Share of Japanese kana (hiragana and full-width katakana) among the non-ASCII characters."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return 0.0
+    return sum("\u3041" <= ch <= "\u30ff" and ch not in "\u30fb\u30fc" for ch in wide) / len(wide)
+
+
+def _checked_decode(data: bytes, encoding: str) -> str:
+    text = data.decode(encoding)
+    if not _plausible(text):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
+        raise UnicodeDecodeError(encoding, data[:1], 0, 1, "decodes to control characters")
+    return text
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode report bytes; returns (text, encoding). Raises UnicodeDecodeError when nothing fits."""
+    """Decode report bytes; returns (text, encoding). Raises UnicodeDecodeError when nothing fits, and
+    `OtherEncoding` for bytes that are Japanese Shift-JIS (GB18030 would decode them into wrong hanzi)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        return _checked_decode(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts both
+        return _checked_decode(data, "utf-32"), "utf-32"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return _checked_decode(data, "utf-16"), "utf-16"
     try:
-        return data.decode("utf-8"), "utf-8"
+        return _checked_decode(data, "utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         first_error = exc
+    try:
+        japanese = data.decode("cp932")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _kana_share(japanese) > 0.05:
+            raise OtherEncoding("SHIFT_JIS")
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -58,17 +95,50 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a report file, detecting UTF-8/UTF-16/GB18030; a clear error if it is none of them."""
+    """Read a report file, detecting UTF-8/UTF-16/UTF-32 (with BOM)/GB18030; a clear error if it is none
+    of them (E021), if it is Japanese Shift-JIS (E108), or if it is not a regular file (E106, E107)."""
     path = Path(path)
+    problem = special_file(path, str(path))
+    if problem is not None:
+        raise DataError(problem[0], **problem[1])
     try:
         return decode_bytes(path.read_bytes())[0]
+    except OtherEncoding as exc:
+        raise DataError("E108", path=path, encoding=exc.encoding) from None
     except UnicodeDecodeError:
         raise DataError("E021", path=path) from None
 
 
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"))
+
+
+def special_file(path: Path, shown: str) -> tuple[str, dict] | None:
+    """(code, fields) when `path` cannot be read as a text file without blocking or failing: a dangling
+    link or a link loop (E107), a FIFO, socket, device or directory (E106), a missing file (E057)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            detail = "is part of a loop" if exc.errno == errno.ELOOP else "points to a missing file"
+            return "E107", {"path": shown, "detail": detail}
+        if exc.errno == errno.ELOOP:
+            return "E107", {"path": shown, "detail": "is part of a loop"}
+        return "E057", {"path": shown, "detail": exc.strerror or str(exc)}
+    for test, kind in _KINDS:
+        if test(mode):
+            return "E106", {"path": shown, "kind": kind}
+    return None
+
+
 def _text_file(path: Path, shown: str) -> InputDocument:
+    problem = special_file(path, shown)
+    if problem is not None:
+        return InputDocument(shown, None, error_text(problem[0], **problem[1]))
     try:
         text, encoding = decode_bytes(path.read_bytes())
+    except OtherEncoding as exc:
+        return InputDocument(shown, None, error_text("E108", path=shown, encoding=exc.encoding))
     except UnicodeDecodeError:
         return InputDocument(shown, None, error_text("E021", path=shown))
     except OSError as exc:
@@ -77,7 +147,10 @@ def _text_file(path: Path, shown: str) -> InputDocument:
 
 
 def _load_table(path: Path, columns: Sequence[str] | None = None):
-    import datasets
+    try:
+        import datasets
+    except ImportError:
+        raise DataError("E112", what=f"Reading {path.suffix} tables", package="datasets") from None
 
     kind = TABLE_SUFFIXES[path.suffix.lower()]
     ds = datasets.load_dataset(kind, data_files=str(path), split="train", streaming=True)
@@ -103,9 +176,52 @@ def _row_id(shown: str, i: int, row: dict, id_column: str | None) -> str:
     return f"{shown}#{i}"
 
 
+def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(row, object or None, problem or None) for each non-blank line of a JSONL table, streamed: a bad line
+    is one row with its problem, and the rows before and after it are read as usual."""
+    row = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if row == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+                problem = None if isinstance(obj, dict) else f"a JSON {type(obj).__name__}"
+            except UnicodeDecodeError as exc:
+                obj, problem = None, f"not UTF-8: {exc.reason}"
+            except json.JSONDecodeError as exc:
+                obj, problem = None, exc.msg
+            yield row, (obj if problem is None else None), problem
+            row += 1
+
+
+def _jsonl_table(path: Path, shown: str, text_column: str, id_column: str | None) -> Iterator[InputDocument]:
+    checked = False
+    for i, row, problem in _jsonl_rows(path, shown):
+        if problem is not None:
+            yield InputDocument(f"{shown}#{i}", None, error_text("E111", path=shown, row=i, detail=problem))
+            continue
+        if not checked:
+            _check_columns(shown, list(row), text_column, id_column)
+            checked = True
+        doc_id = _row_id(shown, i, row, id_column)
+        text = row.get(text_column)
+        if not isinstance(text, str):
+            yield InputDocument(doc_id, None, error_text("E059", column=text_column, id=doc_id,
+                                                         type=type(text).__name__))
+        else:
+            yield InputDocument(doc_id, text)
+
+
 def _table_rows(path: Path, shown: str, text_column: str, id_column: str | None) -> Iterator[InputDocument]:
-    """The rows of a JSONL/CSV/Parquet table, streamed. A wrong column name raises E051; rows that
+    """The rows of a JSONL/CSV/Parquet table, streamed. A wrong column name raises E051. A JSONL line that
+    is not a JSON object is one error record (E111) and the table goes on; for CSV/Parquet, rows that
     cannot be parsed end the table with one error document (id `FILE#ROW` of the first row lost)."""
+    if path.suffix.lower() == ".jsonl":
+        yield from _jsonl_table(path, shown, text_column, id_column)
+        return
     ds = _load_table(path)
     if ds.features:
         _check_columns(shown, list(ds.features), text_column, id_column)
@@ -135,7 +251,10 @@ def _table_rows(path: Path, shown: str, text_column: str, id_column: str | None)
 def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
     """The ids `_table_rows` will give, reading only the id column where the format allows it."""
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DataError("E112", what="Reading .parquet tables", package="pyarrow") from None
 
         pf = pq.ParquetFile(path)
         if not id_column or id_column not in pf.schema_arrow.names:
@@ -148,20 +267,34 @@ def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
                 yield _row_id(shown, i, {id_column: value}, id_column)
                 i += 1
         return
+    if path.suffix.lower() == ".jsonl":
+        for i, row, problem in _jsonl_rows(path, shown):
+            yield f"{shown}#{i}" if problem is not None else _row_id(shown, i, row, id_column)
+        return
     ds = _load_table(path, [id_column] if id_column else None)
     for i, row in enumerate(ds):
         yield _row_id(shown, i, row, id_column)
 
 
+def _directory_files(root: Path) -> list[Path]:
+    """Every non-directory `*.txt` entry below `root` (file, link, FIFO …), sorted; linked directories are
+    not followed, so a link loop cannot recurse."""
+    found = []
+    for folder, _dirs, files in os.walk(root, followlinks=False):
+        found += [Path(folder) / name for name in files if Path(name).suffix.lower() in TEXT_SUFFIXES]
+    return sorted(found)
+
+
 def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
-    """Expand the given paths into (shown id, file) pairs: directories → their *.txt files, sorted."""
+    """Expand the given paths into (shown id, file) pairs: directories → their *.txt entries, sorted. Links
+    that dangle or loop, FIFOs and other special files are listed too: reading them gives an error record
+    (E106, E107) instead of a silent skip or a hang."""
     out = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES:
-                    out.append((str(Path(given) / f.relative_to(path)), f))
+            for f in _directory_files(path):
+                out.append((str(Path(given) / f.relative_to(path)), f))
         else:
             out.append((str(given), path))
     return out
@@ -175,9 +308,11 @@ def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
         raise DataError("E050", paths=", ".join(map(str, paths)))
     unique = _Unique()
     for shown, path in sources:
-        if not path.exists():
-            docs: Iterable[InputDocument] = [InputDocument(shown, None, error_text(
-                "E057", path=shown, detail="no such file"))]
+        problem = special_file(path, shown)
+        if problem is not None:
+            if problem[0] == "E057" and not os.path.lexists(path):
+                problem = ("E057", {"path": shown, "detail": "no such file"})
+            docs: Iterable[InputDocument] = [InputDocument(shown, None, error_text(problem[0], **problem[1]))]
         elif path.suffix.lower() in TABLE_SUFFIXES:
             docs = _table_rows(path, shown, text_column, id_column)
         else:
@@ -211,7 +346,7 @@ def iter_ids(paths: Sequence[str | Path], id_column: str | None = None) -> Itera
     read for their ids or row count). Used to count the work ahead for progress and resume."""
     unique = _Unique()
     for shown, path in list_sources(paths):
-        if path.exists() and path.suffix.lower() in TABLE_SUFFIXES:
+        if path.suffix.lower() in TABLE_SUFFIXES and special_file(path, shown) is None:
             for doc_id in _table_ids(path, shown, id_column):
                 yield unique(doc_id)
         else:

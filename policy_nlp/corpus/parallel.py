@@ -10,10 +10,16 @@ in a fresh pool, and only a document that kills a worker by itself fails (E060).
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -74,12 +80,43 @@ def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotat
 _WORKER: dict = {}  # the worker's pipeline and model info (set before fork, or by the spawn initializer)
 
 
-def _init_spawned_worker(model_dir: str, segmenter: str) -> None:
-    from ..api import model_info
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Make this worker process end when its parent dies, even by SIGKILL: on Linux the kernel sends SIGKILL
+    (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread watches the parent's process id."""
+    parent = multiprocessing.parent_process()
+    parent_pid = parent.pid if parent is not None else os.getppid()
+    done = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            done = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            done = False
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    if not done:
+        def watch() -> None:
+            while True:
+                time.sleep(1.0)
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="policy-nlp-parent-watch").start()
+
+
+def _init_forked_worker() -> None:
+    die_with_parent()
+
+
+def _init_spawned_worker(model_dir: str, segmenter: str, info: dict) -> None:
     from ..pipeline import load
 
+    die_with_parent()
     nlp = load(model_dir, segmenter=segmenter)
-    _WORKER.update(nlp=nlp, info=model_info(nlp))
+    _WORKER.update(nlp=nlp, info=info)  # the parent's: the copy's model file is a new pickle of the same model
 
 
 def _work(items: list[Item]) -> list[Annotated]:
@@ -94,12 +131,12 @@ class _Pool:
         self.model_dir: str | None = None
         if "fork" in multiprocessing.get_all_start_methods():
             _WORKER.update(nlp=nlp, info=info)  # inherited by the forked workers
-            self.kwargs = {"mp_context": multiprocessing.get_context("fork")}
+            self.kwargs = {"mp_context": multiprocessing.get_context("fork"), "initializer": _init_forked_worker}
         else:
             self.model_dir = tempfile.mkdtemp(prefix="policy-nlp-worker-")
             nlp.to_disk(self.model_dir)
             self.kwargs = {"mp_context": multiprocessing.get_context("spawn"), "initializer": _init_spawned_worker,
-                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"))}
+                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"), info)}
         self.executor = ProcessPoolExecutor(n_process, **self.kwargs)
 
     def submit(self, items: list[Item]) -> Future:

@@ -287,7 +287,7 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise DataError("E030", path=path, line=exc.lineno, detail=exc.msg) from None
+        raise DataError("E109", path=path, line=exc.lineno, detail=exc.msg) from None
     if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not isinstance(data.get("text"), str):
         raise DataError("E040", path=path, detail="expected an object with 'text' and a list 'units'")
     if data.get("schema") != SCHEMA_ID:

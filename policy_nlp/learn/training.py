@@ -6,8 +6,10 @@ fitted estimators (`crossval.EstimatorCache`).
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import os
+import sys
 import shutil
 import tempfile
 import time
@@ -24,24 +26,30 @@ MIN_POSITIVES = 5
 
 def check_label_counts(corpus: LabelledCorpus, allow_rare_labels: bool, warn: Callable[[str], None],
                        minimum: int = MIN_POSITIVES) -> None:
-    for label, count in corpus.label_counts().items():
-        if count < minimum:
-            err = DataError("E038", label=label, count=count, minimum=minimum)
-            if not allow_rare_labels:
-                raise err
-            warn(f"WARNING: {err.message} Training it anyway (--allow-rare-labels).")
+    rare = {label: count for label, count in corpus.label_counts().items() if count < minimum}
+    if not rare:
+        return
+    err = DataError("E038", minimum=minimum, names=", ".join(f"'{label}'" for label in rare),
+                    labels="; ".join(f"label '{label}' has {count} positive units" for label, count in rare.items()))
+    if not allow_rare_labels:
+        raise err
+    warn(f"WARNING: {err.message} Training them anyway (--allow-rare-labels).")
 
 
 def _library_versions() -> dict:
-    import datasets
     import opencc
     import sklearn
     import spacy
 
     from .. import __version__
 
-    return {"policy_nlp": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
-            "opencc": opencc.__version__, "datasets": datasets.__version__}
+    versions = {"policy_nlp": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
+                "opencc": opencc.__version__}
+    try:
+        import datasets
+    except ImportError:
+        return versions
+    return {**versions, "datasets": datasets.__version__}
 
 
 def is_pipeline_dir(path: Path) -> bool:
@@ -54,12 +62,39 @@ def check_out_dir(out: Path) -> None:
         raise DataError("E072", path=out)
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        rc = libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    except (OSError, AttributeError):
+        return False
+    return rc == 0
+
+
+def _between_renames() -> None:
+    """Called between the two renames of the fallback replacement (tests inject a crash here)."""
+
+
 def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move `tmp` to `out`, keeping the old `out` until the new one is in place."""
+    """Move `tmp` to `out`. Where the system can, the two directories are swapped atomically, so `out` is
+    at every instant either the old or the new pipeline; elsewhere the old `out` is first renamed to
+    `.NAME.old-PID`, and a run killed between the two renames is repaired by `recover_out` at the start of
+    the next run."""
+    if out.exists() and _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # now holds the old pipeline
+        return
     backup = None
     if out.exists():
         backup = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.replace(out, backup)
+    _between_renames()
     try:
         os.replace(tmp, out)
     except BaseException:
@@ -68,6 +103,69 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def recover_out(out: Path) -> list[str]:
+    """Repair what a killed run left next to `out` (call it holding the lock): a `.NAME.old-*` pipeline is
+    put back when `out` is missing, and removed otherwise; `.NAME.tmp-*` build directories are removed.
+    Returns what was done, one line each."""
+    done: list[str] = []
+    if not out.parent.is_dir():
+        return done
+    for backup in sorted(out.parent.glob(f".{out.name}.old-*")):
+        if not out.exists() and is_pipeline_dir(backup):
+            os.replace(backup, out)
+            done.append(f"restored the previous pipeline {out} from {backup.name} (left by an interrupted run)")
+        else:
+            shutil.rmtree(backup, ignore_errors=True)
+            done.append(f"removed {backup.name} (left by an interrupted run)")
+    for tmp in sorted(out.parent.glob(f".{out.name}.tmp-*")):
+        shutil.rmtree(tmp, ignore_errors=True)
+        done.append(f"removed {tmp.name} (left by an interrupted run)")
+    return done
+
+
+class OutLock:
+    """An exclusive lock on `--out` for the whole training run (`.NAME.lock` next to it, flock, removed at the
+    end): a second run on the same directory stops at once with E105 instead of failing at the end."""
+
+    def __init__(self, out: Path):
+        self.path = out.with_name(f".{out.name}.lock")
+        self.fd: int | None = None
+
+    def __enter__(self) -> "OutLock":
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: no lock
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise DataError("E105", pid=holder, path=self.path.with_name(self.path.name[1:-len(".lock")]))
+            try:  # the holder before us removes the file when it is done: lock the file that is there now
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            try:
+                os.unlink(self.path)  # before the lock is released: a waiting run then locks a new file
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
 
 
 def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
@@ -86,10 +184,8 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
     `cv`: also score the training recipe by grouped cross-validation and store it in meta.json.
     Nothing is written unless training succeeds: the directory is built next to `out` and moved into place
     at the end; an existing `out` that is not a pipeline directory (nor empty) is refused (E072).
+    A second run on the same `out` stops with E105; leftovers of a killed run are repaired first.
     """
-    from ..components.structure import rules_of
-    from ..pipeline import STRUCTURE, THEMES, create_pipeline, load
-
     started = time.monotonic()
 
     def say(msg: str) -> None:
@@ -97,6 +193,19 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
             progress(f"[{time.monotonic() - started:5.1f}s] {msg}")
 
     out = Path(out)
+    with OutLock(out):
+        for line in recover_out(out):
+            say(f"note: {line}")
+        return _train_locked(data, out, from_model=from_model, seeds_dir=seeds_dir,
+                             allow_new_labels=allow_new_labels, allow_rare_labels=allow_rare_labels, cv=cv,
+                             name=name, version=version, hyperparameters=hyperparameters, say=say)
+
+
+def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: bool, allow_rare_labels: bool,
+                  cv: bool, name: str, version: str, hyperparameters: dict | None, say: Callable[[str], None]) -> dict:
+    from ..components.structure import rules_of
+    from ..pipeline import STRUCTURE, THEMES, create_pipeline, load
+
     check_out_dir(out)
     known = list(DEFAULT_LABELS)
     settings: dict = {"hyperparameters": dict(hyperparameters or {})}
