@@ -192,9 +192,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E111", "{path}: row {row} is not a JSON object ({detail}).",
                   "Fix or remove that line (one JSON object per line), delete its error record from the output, "
                   "and run the same command again."),
-        ErrorSpec("E112", "{what} needs the optional package '{package}', which is not installed.",
-                  "Install the table extras: pip install 'policy_nlp[tables]' (Hugging Face datasets and "
-                  "pyarrow); plain .txt files and .jsonl tables need neither."),
+        ErrorSpec("E112", "{what} needs the package '{package}', which is not installed in this environment.",
+                  "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
+                  "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
         # Indicators
         ErrorSpec("E090", "The indicator vocabulary from {source} cannot be used: {detail}.",
                   "Give a JSON object {{\"name\", \"version\", \"indicators\": [...]}} whose entries each have a "
