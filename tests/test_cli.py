@@ -165,3 +165,28 @@ def test_the_offline_fix_names_the_pip_download_line_and_the_char_segmenter():
     text = str(SegmenterModelError("E010", model="default", cache="C", reason="offline"))
     assert pkuseg_model.offline_command() in text and "--segmenter char" in text
     assert "pip download pkuseg==0.0.25 --no-deps --only-binary=:all: --platform manylinux1_x86_64" in text
+
+
+def test_indicators_command_writes_the_long_and_the_wide_table(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    report = tmp_path / "r.txt"
+    report.write_text("2024年法治政府建设情况报告\n一、主要成效\n全年办理行政复议案件319件，同比增长87.5%。"
+                      "行政机关负责人出庭应诉率100%。\n", encoding="utf-8")
+    out, wide = tmp_path / "t.csv", tmp_path / "w.csv"
+    result = CliRunner().invoke(app, ["indicators", str(report), "-o", str(out), "--pivot", str(wide)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    got = {r["canonical"]: r for r in rows}
+    case = got["dispute_resolution.admin_reconsideration_cases"]
+    assert (float(case["value"]), case["unit"], case["change_direction"], float(case["change_value"])) == \
+        (319.0, "件", "increase", 87.5)
+    assert report.read_text(encoding="utf-8")[int(case["start"]):int(case["end"])] == "319件"
+    assert float(got["dispute_resolution.court_appearance_rate"]["value"]) == 100.0
+    pivot = list(csv.DictReader(wide.open(encoding="utf-8")))
+    assert len(pivot) == 1 and pivot[0]["year"] == "2024"
+    assert float(pivot[0]["dispute_resolution.admin_reconsideration_cases"]) == 319.0
