@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from policy_nlp.components.normalize import normalize
-from policy_nlp.components.rules import default_rules
+from policy_nlp.rules import default_rules
 from policy_nlp.components.units import segment
 from policy_nlp.model import thresholds
 from policy_nlp.model.estimator import ThemeEstimator

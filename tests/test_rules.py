@@ -9,9 +9,9 @@ import pytest
 import spacy
 
 import policy_nlp
-from policy_nlp.components import rules as rules_mod
+import policy_nlp.rules as rules_mod
 from policy_nlp.components.normalize import normalize
-from policy_nlp.components.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
+from policy_nlp.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
 from policy_nlp.components.units import is_chrome_line, segment
 from policy_nlp.errors import ModelError
 from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline

@@ -2,7 +2,7 @@ import spacy
 
 from policy_nlp.components.normalize import fold_width
 from policy_nlp.pipeline import create_pipeline
-from policy_nlp.components.rules import default_rules
+from policy_nlp.rules import default_rules
 from policy_nlp.components.units import segment
 
 

@@ -349,7 +349,7 @@ def test_reviewer_file_before_the_seed_file_is_the_same_document(tmp_path, two_d
 
 def _unit_contexts(corpus, doc):
     """(unit record, context row) of the labelled units of `doc`, as training sees them."""
-    from policy_nlp.components.rules import default_rules
+    from policy_nlp.rules import default_rules
     from policy_nlp.components.unit_table import units_of_doc
     from policy_nlp.learn.examples import document_example
     from policy_nlp.model.features import build_contexts

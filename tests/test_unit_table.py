@@ -6,7 +6,7 @@ from __future__ import annotations
 import spacy
 
 import policy_nlp
-from policy_nlp.components.rules import default_rules
+from policy_nlp.rules import default_rules
 from policy_nlp.components.unit_table import section_indices, span_key, unit_index, units_of_doc
 from policy_nlp.components.units import segment, unit_table
 from policy_nlp.corpus.document import AnnotatedDocument

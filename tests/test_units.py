@@ -1,5 +1,5 @@
 from policy_nlp.components.normalize import normalize
-from policy_nlp.components.rules import default_rules
+from policy_nlp.rules import default_rules
 from policy_nlp.components.units import is_chrome_line, section_path, segment
 
 RULES = default_rules()

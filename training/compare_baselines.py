@@ -1,52 +1,67 @@
-"""Compare policy_nlp with spaCy's own textcat_multilabel and a keyword baseline on the seed reports.
+"""Compare policy_nlp with spaCy's own textcat_multilabel and a keyword baseline on the labelled reports.
 
     python training/compare_baselines.py [--quick] [--output training/RESULTS.md] [--jobs 2]
 
-Protocol (the same for every system)
-------------------------------------
-Leave-one-document-out over the documents of the seed corpus (`training/data/seed_units.jsonl`, the 5 seed
-reports of `seeds/`): each document is scored by a system built from the other documents only. Every gold
-unit of the held-out document is scored -- boilerplate units included, so every system is scored on the
-same units -- and the scores are pooled over the folds with `policy_nlp.evaluation.compute_metrics`
-(per-label F1, macro-F1, micro-F1, exact-set accuracy).
+Protocols (the same for every system)
+-------------------------------------
+(a) `lodo`: leave-one-document-out over all seven labelled reports (`training/data/seed_units.jsonl`, the 5
+    seed reports of `seeds/`, and `training/data/work_report_units.jsonl`, the two work reports of
+    `training/corpus/`): each report is scored by a system built from the other six only.
+(b) `transfer`: systems built from the five seed reports only, scored on the two work reports.
+Every gold unit of a scored report is scored -- boilerplate units included, so every system is scored on
+the same units -- and the scores are pooled over the scored reports with
+`policy_nlp.model.metrics.compute_metrics` (per-label precision/recall/F1, macro-F1, micro-F1, exact-set
+accuracy).
 
 Systems
 -------
-1. `policy_nlp`: `policy_nlp.evaluation.cross_validate(corpus=corpus)` as is (its own segmentation aligned
-   to the gold units by `align_predictions`; per-label thresholds tuned inside the training documents).
+1. `policy_nlp`: the training recipe of `policy-nlp train` on a `policy_nlp.create_pipeline("char",
+   hyperparameters=...)` pipeline (its own segmentation aligned to the gold units by
+   `learn.evaluation.align_predictions`; per-label thresholds tuned inside the training documents). In (a)
+   `policy_nlp.learn.crossval.cross_validate(corpus=..., nlp=...)`; in (b) the themes component initialised
+   on the seed Examples (as `train` does) and `learn.evaluation.score_corpus` on the work reports.
+   Ablation, in both protocols: feature blocks `["text"]` (text n-grams only; the part labels then see
+   only text too), `["text", "content"]` (+ term lists and content cues), and the default (all four blocks:
+   + section and position structure).
 2. spaCy `textcat_multilabel`, two architectures: `spacy.TextCatBOW.v3` (the settings `spacy init config
-   --pipeline textcat_multilabel --optimize efficiency` writes: unigrams, length 262144) and the factory
-   default `spacy.TextCatEnsemble.v2` with its default tok2vec (MultiHashEmbed width 64 +
-   MaxoutWindowEncoder depth 2, plus the same BOW linear model). Pipeline: `spacy.blank("zh")` with its
-   default character segmenter (no pkuseg weights needed). Training settings are those of the generated
-   `spacy train` config: Adam.v1 (learn_rate 0.001, L2 0.01 as weight decay, grad_clip 1.0, no parameter
-   averaging), dropout 0.1, `spacy.batch_by_words.v1` batches (tolerance 0.2) whose size follows
-   `spacy.util.compounding(100, 1000, 1.001)` across the whole run, training examples shuffled every
-   epoch, `spacy.util.fix_random_seed(0)` before every training run. Training examples: the
-   non-boilerplate gold units of the training documents, unit text -> cats 1.0/0.0 per label.
-   Prediction: a label is given when its score is >= 0.5 (the component's default threshold); the
-   boilerplate units of the held-out document are classified from their text like any other unit.
-   Number of epochs: inside each fold one of the four training documents is held out as a development
-   document (the one following the test document in corpus order, cyclically; never the test document).
-   A model trained on the other three is scored after every epoch on the development document's
-   non-boilerplate units (macro-F1 at threshold 0.5; ties -> higher micro-F1, then fewer epochs), for at
-   most MAX_EPOCHS = 30 epochs, stopping early after PATIENCE = 8 epochs without improvement (the
-   epoch-level analogue of `spacy train`'s patience; its step-based defaults -- 20000 steps, patience 1600
-   -- are far beyond what ~350 short units need). A fresh model (same seed) is then trained on all four
-   training documents for the chosen number of epochs and scores the test document.
+   --pipeline textcat_multilabel --optimize efficiency` writes, except `ngram_size: 3`: character 1-3-grams,
+   the n-gram range of policy_nlp's text block) and the factory default `spacy.TextCatEnsemble.v2` with its
+   default tok2vec (MultiHashEmbed width 64 + MaxoutWindowEncoder depth 2) and the same BOW linear model
+   (`ngram_size: 3`). Pipeline: `spacy.blank("zh")` with its default character segmenter (one token per
+   character, so n-grams are character n-grams; no pkuseg weights needed). Training settings are those of
+   the generated `spacy train` config: Adam.v1 (learn_rate 0.001, L2 0.01 as weight decay, grad_clip 1.0, no
+   parameter averaging), dropout 0.1, `spacy.batch_by_words.v1` batches (tolerance 0.2) whose size follows
+   `spacy.util.compounding(100, 1000, 1.001)` across the whole run, training examples shuffled every epoch,
+   `spacy.util.fix_random_seed(0)` before every training run. Training examples: the non-boilerplate gold
+   units of the training documents, unit text -> cats 1.0/0.0 per label. Prediction: a label is given when
+   its score is >= 0.5 (the component's default threshold); the boilerplate units of a scored report are
+   classified from their text like any other unit.
+   Number of epochs: one training document is held out as a development document (the first training
+   document after the scored documents in corpus order, cyclically). A model trained on the other
+   training documents is scored after every epoch on the development document's non-boilerplate units
+   (macro-F1 at threshold 0.5; ties -> higher micro-F1, then fewer epochs), for at most MAX_EPOCHS = 30
+   epochs, stopping early after PATIENCE = 8 epochs without improvement (the epoch-level analogue of
+   `spacy train`'s patience; its step-based defaults -- 20000 steps, patience 1600 -- are far beyond what a
+   few hundred short units need). A fresh model (same seed) is then trained on all training documents for
+   the chosen number of epochs and scores the held-out documents.
 3. `keyword`: no training. Topic labels (enforcement, dispute_resolution, business_environment) when the
-   unit's normalised text contains a term of `policy_nlp.features.LEXICON[label]`; `plans` /
-   `shortcomings` when the unit's normalised text or a heading of its section path (computed from the
-   gold headings with `policy_nlp.features.build_contexts`) matches `PART_CUES[label]`; boilerplate units
-   get nothing.
+   unit's normalised text contains a term of `default_rules().lexicon[label]` (the rules module)
+   (non-label lists of the lexicon, such as `rectification`, are not used); `plans` / `shortcomings` when
+   the unit's normalised text or a heading of its section path matches `rules.part_cues[label]` (the
+   section path is computed from the gold units with `components.units.unit_table`); boilerplate units get
+   nothing.
 
-All systems see the same text: the length-preserving normalisation of `policy_nlp.normalize.normalize`
-(Traditional -> Simplified, full-width ASCII folded) -- one seed report is in Traditional characters, and
-the textcats and the keyword lists would otherwise meet a script they were not trained or written for.
+All systems see the same text: the length-preserving normalisation of
+`policy_nlp.components.normalize.normalize` (Traditional -> Simplified, full-width ASCII folded) -- one
+seed report is in Traditional characters, and the textcats and the keyword lists would otherwise meet a
+script they were not trained or written for.
 
-`--quick` trains the textcats for at most 2 epochs (a smoke run). The spaCy folds run in `--jobs` worker
-processes (default 2); results do not depend on the number of workers. BLAS/OpenMP are limited to one
-thread per process (unless OMP_NUM_THREADS etc. are set). A full run takes about 3 minutes on 2 CPU cores.
+`--quick` trains the textcats for at most 2 epochs (a smoke run). The spaCy folds and the policy_nlp runs
+are spread over `--jobs` worker processes (default 2); results do not depend on the number of workers.
+BLAS/OpenMP are limited to one thread per process (unless OMP_NUM_THREADS etc. are set).
+`--output FILE` writes the tables into FILE between the markers `<!-- baselines:start -->` and
+`<!-- baselines:end -->` (appended when the markers are absent; the rest of FILE is kept). The file is
+only written after every system has been scored.
 """
 from __future__ import annotations
 
@@ -60,6 +75,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import datetime as _dt  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
@@ -72,27 +88,58 @@ QUICK_MAX_EPOCHS = 2
 THRESHOLD = 0.5
 SEED = 0
 DROPOUT = 0.1
+NGRAM_SIZE = 3  # character 1-3-grams, as policy_nlp's text block (`text_ngrams: [1, 3]`)
 BATCH_START, BATCH_STOP, BATCH_COMPOUND, BATCH_TOLERANCE = 100, 1000, 1.001, 0.2
 OPTIMIZER = {
     "@optimizers": "Adam.v1", "beta1": 0.9, "beta2": 0.999, "L2_is_weight_decay": True, "L2": 0.01,
     "grad_clip": 1.0, "use_averages": False, "eps": 1e-08, "learn_rate": 0.001,
 }
 BOW_MODEL = {
-    "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "length": 262144, "ngram_size": 1,
-    "no_output_layer": False, "nO": None,
+    "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "length": 262144,
+    "ngram_size": NGRAM_SIZE, "no_output_layer": False, "nO": None,
 }
-ARCHITECTURES = {"spacy_bow": "spacy.TextCatBOW.v3", "spacy_ensemble": "spacy.TextCatEnsemble.v2"}
+# The factory default of textcat_multilabel (spaCy 3.8), with the linear part's n-gram size raised.
+ENSEMBLE_MODEL = {
+    "@architectures": "spacy.TextCatEnsemble.v2",
+    "tok2vec": {
+        "@architectures": "spacy.Tok2Vec.v2",
+        "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": 64, "rows": [2000, 2000, 500, 1000, 500],
+                  "attrs": ["NORM", "LOWER", "PREFIX", "SUFFIX", "SHAPE"], "include_static_vectors": False},
+        "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 64, "window_size": 1,
+                   "maxout_pieces": 3, "depth": 2},
+    },
+    "linear_model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "length": 262144,
+                     "ngram_size": NGRAM_SIZE, "no_output_layer": False},
+}
+ARCHITECTURES = {"spacy_bow": BOW_MODEL, "spacy_ensemble": ENSEMBLE_MODEL}
+# policy_nlp feature-block ablation: system key -> hyperparameters over themes.DEFAULT_HYPERPARAMETERS.
+ABLATION = {
+    "policy_nlp_text": {"blocks": ["text"]},
+    "policy_nlp_text_content": {"blocks": ["text", "content"]},
+    "policy_nlp": {},
+}
 SYSTEM_NAMES = {
-    "policy_nlp": "policy_nlp (cross_validate)",
-    "spacy_bow": "spaCy textcat_multilabel, TextCatBOW.v3",
-    "spacy_ensemble": "spaCy textcat_multilabel, TextCatEnsemble.v2",
-    "keyword": "keyword baseline (LEXICON + PART_CUES)",
+    "policy_nlp": "policy_nlp",
+    "spacy_bow": "spaCy textcat_multilabel, TextCatBOW.v3 (1-3-grams)",
+    "spacy_ensemble": "spaCy textcat_multilabel, TextCatEnsemble.v2 (1-3-grams)",
+    "keyword": "keyword list (rules v2 lexicon + part cues)",
 }
+ABLATION_NAMES = {
+    "policy_nlp_text": "text n-grams only (`blocks: [text]`)",
+    "policy_nlp_text_content": "+ term lists / content cues (`[text, content]`)",
+    "policy_nlp": "+ structure (default: all four blocks)",
+}
+MAIN_SYSTEMS = ("policy_nlp", "spacy_bow", "spacy_ensemble", "keyword")
+PROTOCOLS = {
+    "lodo": "(a) leave-one-document-out over the seven labelled reports",
+    "transfer": "(b) trained on the five seeds, scored on the two work reports",
+}
+SEED_FILE = "training/data/seed_units.jsonl"
+WORK_FILE = "training/data/work_report_units.jsonl"
+START_MARK, END_MARK = "<!-- baselines:start -->", "<!-- baselines:end -->"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-# --------------------------------------------------------------------------------------------------------
-# spaCy textcat (runs in worker processes: plain data in, plain data out)
-# --------------------------------------------------------------------------------------------------------
 def _limit_threads() -> None:
     try:
         from threadpoolctl import threadpool_limits
@@ -102,16 +149,72 @@ def _limit_threads() -> None:
         pass
 
 
+def default_rules():
+    """The shipped report rules (`default_rules()` of the rules module, wherever this version keeps it)."""
+    try:
+        from policy_nlp.rules import default_rules as rules
+    except ImportError:
+        from policy_nlp.components.rules import default_rules as rules
+    return rules()
+
+
+def read_corpora():
+    """(all seven reports, the five seeds, the two work reports) as `LabelledCorpus` objects."""
+    from policy_nlp.learn.labelled_data import read_corpus
+
+    return (read_corpus(), read_corpus([ROOT / SEED_FILE]), read_corpus([ROOT / WORK_FILE]))
+
+
+# --------------------------------------------------------------------------------------------------------
+# policy_nlp (runs in worker processes)
+# --------------------------------------------------------------------------------------------------------
+def train_and_score(train_corpus, test_corpus, hyperparameters: dict, labels: list[str]) -> dict:
+    """Fit the themes component on `train_corpus` as `policy-nlp train` does (thresholds by grouped
+    cross-validation on the training documents) and score every gold unit of `test_corpus`."""
+    from policy_nlp import create_pipeline
+    from policy_nlp.api import annotate
+    from policy_nlp.learn.crossval import EstimatorCache
+    from policy_nlp.learn.evaluation import score_corpus
+    from policy_nlp.learn.examples import corpus_examples
+    from policy_nlp.pipeline import STRUCTURE, THEMES
+
+    nlp = create_pipeline("char", hyperparameters=hyperparameters)
+    themes = nlp.get_pipe(THEMES)
+    examples = corpus_examples(nlp, train_corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
+                               themes_key=themes.themes_key)
+    themes.initialize(lambda: examples.values(), labels=train_corpus.labels,
+                      fit=EstimatorCache().fitter(themes.make_estimator(train_corpus.labels)))
+    overall, per_doc = score_corpus(test_corpus, lambda name, text: annotate(text, nlp=nlp), labels)
+    return {**overall, "per_document": per_doc}
+
+
+def run_policy_nlp(task: dict) -> dict:
+    _limit_threads()
+    t0 = time.time()
+    from policy_nlp import create_pipeline
+    from policy_nlp.learn.crossval import cross_validate
+
+    everything, seeds, work = read_corpora()
+    labels = task["labels"]
+    if task["protocol"] == "lodo":
+        m = cross_validate(corpus=everything, nlp=create_pipeline("char", hyperparameters=task["hyperparameters"]))
+    else:
+        m = train_and_score(seeds, work, task["hyperparameters"], labels)
+    keep = ("labels", "units", "per_label", "macro_f1", "micro_f1", "exact_set_accuracy", "confused_pairs")
+    return {"kind": "policy_nlp", "protocol": task["protocol"], "system": task["system"],
+            "metrics": {k: m[k] for k in keep}, "seconds": time.time() - t0}
+
+
+# --------------------------------------------------------------------------------------------------------
+# spaCy textcat (runs in worker processes: plain data in, plain data out)
+# --------------------------------------------------------------------------------------------------------
 def _new_textcat(arch: str, labels: list[str]):
     import spacy
     from spacy.util import fix_random_seed
 
     fix_random_seed(SEED)
     nlp = spacy.blank("zh")  # character segmenter, the default of blank zh
-    config = {"threshold": THRESHOLD}
-    if arch == "spacy_bow":
-        config["model"] = BOW_MODEL
-    textcat = nlp.add_pipe("textcat_multilabel", config=config)  # default model: TextCatEnsemble.v2
+    textcat = nlp.add_pipe("textcat_multilabel", config={"threshold": THRESHOLD, "model": ARCHITECTURES[arch]})
     for label in labels:
         textcat.add_label(label)
     return nlp
@@ -137,7 +240,7 @@ def _train(arch: str, train: list[tuple[str, list[str]]], labels: list[str], epo
     from spacy.training.batchers import minibatch_by_words
     from spacy.util import compounding, registry
 
-    from policy_nlp.evaluation import compute_metrics
+    from policy_nlp.model.metrics import compute_metrics
 
     nlp = _new_textcat(arch, labels)
     examples = _examples(nlp, train, labels)
@@ -170,8 +273,8 @@ def _train(arch: str, train: list[tuple[str, list[str]]], labels: list[str], epo
 
 
 def run_textcat_fold(task: dict) -> dict:
-    """One (architecture, held-out document) fold: choose epochs on the dev document, retrain on all
-    four training documents, predict every gold unit of the held-out document."""
+    """One (protocol, architecture, held-out documents) fold: choose epochs on the dev document, retrain on
+    all training documents, predict every gold unit of the held-out documents."""
     _limit_threads()
     t0 = time.time()
     arch, labels = task["arch"], task["labels"]
@@ -179,32 +282,47 @@ def run_textcat_fold(task: dict) -> dict:
     best = max(history, key=lambda h: (round(h["macro_f1"], 9), round(h["micro_f1"], 9), -h["epoch"]))
     nlp, _ = _train(arch, task["train"], labels, best["epoch"])
     pred = _predict(nlp, task["test_texts"], labels)
-    return {"arch": arch, "doc": task["doc"], "dev_doc": task["dev_doc"], "epochs": best["epoch"],
-            "epochs_tried": len(history), "dev_macro_f1": best["macro_f1"], "pred": pred,
-            "seconds": time.time() - t0}
+    return {"kind": "textcat", "protocol": task["protocol"], "arch": arch, "test_docs": task["test_docs"],
+            "dev_doc": task["dev_doc"], "epochs": best["epoch"], "epochs_tried": len(history),
+            "dev_macro_f1": best["macro_f1"], "pred": pred, "seconds": time.time() - t0}
+
+
+def run_task(task: dict) -> dict:
+    return run_policy_nlp(task) if task["kind"] == "policy_nlp" else run_textcat_fold(task)
+
+
+def dev_document(docs: list[str], test_docs: list[str]) -> str:
+    """The first document after the last test document in corpus order (cyclically) that is not tested."""
+    last = max(docs.index(d) for d in test_docs)
+    for k in range(1, len(docs) + 1):
+        cand = docs[(last + k) % len(docs)]
+        if cand not in test_docs:
+            return cand
+    raise ValueError("no training document left for development")
 
 
 # --------------------------------------------------------------------------------------------------------
 # keyword baseline
 # --------------------------------------------------------------------------------------------------------
-def keyword_predict(corpus, doc: str, norm_text: str, labels: list[str]) -> list[list[str]]:
-    from policy_nlp.features import LEXICON, PART_CUES, build_contexts
+def keyword_predict(units, norm_text: str, labels: list[str], rules) -> list[list[str]]:
+    """Term-list / part-cue labels of gold `units` (`UnitRecord`s of one report, in document order)."""
+    from policy_nlp.components.units import section_path, unit_table
 
-    units = corpus.units_of(doc)
-    contexts = build_contexts(norm_text, [(u.start, u.end, u.kind) for u in units])
+    table = unit_table(norm_text, [(u.start, u.end, u.kind) for u in units], rules)
+    lexicon, cues = rules.lexicon, rules.part_cues
     out = []
-    for unit, ctx in zip(units, contexts):
+    for i, unit in enumerate(units):
         if unit.kind == "boilerplate":
             out.append([])
             continue
         text = norm_text[unit.start:unit.end]
+        headings = [norm_text[table[j].start:table[j].end] for j in section_path(table, i)]
         got = []
         for label in labels:
-            if label in PART_CUES:
-                cue = PART_CUES[label]
-                if cue.search(text) or any(cue.search(h) for h in ctx.section):
+            if label in cues:
+                if cues[label].search(text) or any(cues[label].search(h) for h in headings):
                     got.append(label)
-            elif label in LEXICON and any(term in text for term in LEXICON[label]):
+            elif label in lexicon and any(term in text for term in lexicon[label]):
                 got.append(label)
         out.append(got)
     return out
@@ -213,118 +331,186 @@ def keyword_predict(corpus, doc: str, norm_text: str, labels: list[str]) -> list
 # --------------------------------------------------------------------------------------------------------
 # tables
 # --------------------------------------------------------------------------------------------------------
+def _f1(metrics: dict, label: str) -> float:
+    f1 = metrics["per_label"][label]["f1"]
+    return float("nan") if f1 is None else f1
+
+
 def _row(metrics: dict, labels: list[str]) -> list[float]:
-    return ([metrics["per_label"][lb]["f1"] for lb in labels]
-            + [metrics["macro_f1"], metrics["micro_f1"], metrics["exact_set_accuracy"]])
+    return ([_f1(metrics, lb) for lb in labels]
+            + [metrics["per_label"]["business_environment"]["precision"] if "business_environment" in labels
+               else float("nan"), metrics["macro_f1"], metrics["micro_f1"], metrics["exact_set_accuracy"]])
 
 
 def _columns(labels: list[str]) -> list[str]:
-    return [f"{lb} F1" for lb in labels] + ["macro-F1", "micro-F1", "exact-set acc."]
+    return [f"{lb} F1" for lb in labels] + ["business_environment P", "macro-F1", "micro-F1", "exact-set"]
 
 
-def _margins(results: dict) -> list[tuple[str, str, dict]]:
+def _margins(results: dict) -> list[tuple[str, dict]]:
     ours = results["policy_nlp"]
-    spacy_keys = [k for k in ARCHITECTURES if k in results]
     out = []
+    spacy_keys = [k for k in ARCHITECTURES if k in results]
     if spacy_keys:
         best = max(spacy_keys, key=lambda k: (results[k]["macro_f1"], results[k]["micro_f1"]))
-        out.append(("the better spaCy textcat", SYSTEM_NAMES[best], results[best]))
-    if "keyword" in results:
-        out.append(("the keyword baseline", SYSTEM_NAMES["keyword"], results["keyword"]))
-    return [(what, name, {k: ours[k] - m[k] for k in ("macro_f1", "micro_f1", "exact_set_accuracy")})
-            for what, name, m in out]
+        out.append((f"the better spaCy textcat ({SYSTEM_NAMES[best]})", results[best]))
+    out.append((f"the {SYSTEM_NAMES['keyword']}", results["keyword"]))
+    return [(what, {k: ours[k] - m[k] for k in ("macro_f1", "micro_f1", "exact_set_accuracy")}) for what, m in out]
 
 
-def text_table(results: dict, labels: list[str]) -> str:
-    cols = _columns(labels)
-    width = max(len(n) for n in SYSTEM_NAMES.values()) + 2
+def _fmt(v: float) -> str:
+    return "–" if v != v else f"{v:.3f}"
+
+
+def text_table(results: dict, labels: list[str], keys, names: dict) -> str:
+    cols = [c.replace("business_environment", "bus_env") for c in _columns(labels)]
+    width = max(len(names[k]) for k in keys) + 2
     widths = [max(len(c), 6) + 2 for c in cols]
     lines = ["system".ljust(width) + "".join(c.rjust(w) for c, w in zip(cols, widths))]
-    for key, metrics in results.items():
-        lines.append(SYSTEM_NAMES[key].ljust(width)
-                     + "".join(f"{v:.3f}".rjust(w) for v, w in zip(_row(metrics, labels), widths)))
-    lines.append("")
-    for what, name, d in _margins(results):
-        lines.append(f"policy_nlp margin over {what} ({name}): macro-F1 {d['macro_f1']:+.3f}, "
-                     f"micro-F1 {d['micro_f1']:+.3f}, exact-set accuracy {d['exact_set_accuracy']:+.3f}")
+    for key in keys:
+        lines.append(names[key].ljust(width)
+                     + "".join(_fmt(v).rjust(w) for v, w in zip(_row(results[key], labels), widths)))
     return "\n".join(lines)
 
 
-def markdown_report(results: dict, labels: list[str], corpus, folds: list[dict], info: dict) -> str:
+def text_report(results: dict, labels: list[str], units: dict) -> str:
+    out = []
+    for protocol, title in PROTOCOLS.items():
+        res = results[protocol]
+        out += [f"{title}: {units[protocol]} units, pooled", text_table(res, labels, MAIN_SYSTEMS, SYSTEM_NAMES), ""]
+        for what, d in _margins(res):
+            out.append(f"policy_nlp margin over {what}: macro-F1 {d['macro_f1']:+.3f}, "
+                       f"micro-F1 {d['micro_f1']:+.3f}, exact-set {d['exact_set_accuracy']:+.3f}")
+        out += ["", f"ablation of policy_nlp, {title}:", text_table(res, labels, list(ABLATION), ABLATION_NAMES), ""]
+    return "\n".join(out)
+
+
+def _md_table(results: dict, labels: list[str], keys, names: dict, bold: str | None = "policy_nlp") -> list[str]:
     cols = _columns(labels)
-    n_docs, n_units = len(corpus.documents), len(corpus.units)
-    n_boiler = sum(u.kind == "boilerplate" for u in corpus.units)
-    lines = [
-        "# policy_nlp vs. baselines on the seed reports",
-        "",
-        f"Generated by `python training/compare_baselines.py{' --quick' if info['quick'] else ''} --output "
-        f"{info['output']}` on {info['date']} (spaCy {info['spacy']}, thinc {info['thinc']}, "
-        f"scikit-learn {info['sklearn']}, policy_nlp {info['policy_nlp']}, Python {info['python']}); "
-        f"run time {info['seconds']:.0f} s.",
-        "",
-        "**Protocol.** Leave-one-document-out on the "
-        f"{n_docs} seed reports (`training/data/seed_units.jsonl`, {n_units} hand-labelled units, "
-        f"{n_boiler} of them boilerplate): each report is scored by a system built from the other "
-        f"{n_docs - 1} only. All {n_units} gold units are scored (boilerplate included) with "
-        "`policy_nlp.evaluation.compute_metrics`, pooled over the folds. All systems read the text "
-        "normalised by `policy_nlp.normalize` (Traditional → Simplified, full-width folded).",
-        "",
-        "- **policy_nlp**: `policy_nlp.evaluation.cross_validate(corpus=corpus)`; per-label thresholds tuned "
-        "by inner leave-one-document-out on the training reports only.",
-        "- **spaCy textcat_multilabel**: `spacy.blank(\"zh\")` (character segmenter) + `textcat_multilabel`, "
-        "either `spacy.TextCatBOW.v3` (the `init config --optimize efficiency` model) or the factory default "
-        "`spacy.TextCatEnsemble.v2` with its default tok2vec. `spacy train` defaults: Adam (lr 0.001, L2 0.01, "
-        "grad clip 1.0), dropout 0.1, batch_by_words with `compounding(100, 1000, 1.001)`, seed 0. Trained on "
-        "the non-boilerplate units of the training reports; threshold 0.5 (spaCy's default); boilerplate "
-        "units of the test report are classified from their text like the others.",
-        f"  Epochs: inside each fold one training report (the next one after the test report, cyclically) is "
-        f"a development set; a model trained on the other three is scored on it after every epoch (macro-F1 at "
-        f"0.5), up to {info['max_epochs']} epochs with a patience of {info['patience']} epochs; a fresh model "
-        f"is then trained on all four training reports for the best epoch count.",
-        "- **keyword**: no training. Topic label if the unit contains a term of `policy_nlp.features.LEXICON`; "
-        "`plans` / `shortcomings` if the unit or a heading of its gold section path matches "
-        "`PART_CUES`; boilerplate units get nothing.",
-        "",
-        "| system | " + " | ".join(cols) + " |",
-        "|---|" + "---:|" * len(cols),
-    ]
-    for key, metrics in results.items():
-        cells = [f"{v:.3f}" for v in _row(metrics, labels)]
-        if key == "policy_nlp":
+    lines = ["| system | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for key in keys:
+        cells = [_fmt(v) for v in _row(results[key], labels)]
+        if key == bold:
             cells = [f"**{c}**" for c in cells]
-        lines.append(f"| {SYSTEM_NAMES[key]} | " + " | ".join(cells) + " |")
-    lines.append("")
-    for what, name, d in _margins(results):
-        lines.append(f"- policy_nlp margin over {what} ({name}): macro-F1 **{d['macro_f1']:+.3f}**, "
-                     f"micro-F1 {d['micro_f1']:+.3f}, exact-set accuracy {d['exact_set_accuracy']:+.3f}")
-    support = {lb: results["policy_nlp"]["per_label"][lb]["support"] for lb in labels}
-    lines += ["", "Gold support (units per label): " + ", ".join(f"{lb} {n}" for lb, n in support.items()) + "."]
+        lines.append(f"| {names[key]} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown_section(results: dict, labels: list[str], corpora: dict, folds: list[dict], info: dict) -> str:
+    everything, work = corpora["lodo"], corpora["transfer"]
+    n_boiler = sum(u.kind == "boilerplate" for u in everything.units)
+    lines = [
+        START_MARK,
+        "## Baselines: policy_nlp vs. spaCy textcat and the keyword list (`training/compare_baselines.py`)",
+        "",
+        f"Generated by `python training/compare_baselines.py{' --quick' if info['quick'] else ''} --jobs "
+        f"{info['jobs']} --output {info['output']}` on {info['date']} (spaCy {info['spacy']}, thinc "
+        f"{info['thinc']}, scikit-learn {info['sklearn']}, policy_nlp {info['policy_nlp']}, Python "
+        f"{info['python']}); run time {info['seconds'] / 60:.1f} min on {info['cpus']} CPU cores.",
+        "",
+        "**Read this first.** The term lists (rules v2), the segmentation rules and the hyperparameters "
+        "(`lead_weight` 0, `cue_weight` 2) were chosen with the two work reports in view. Protocol (b) below is "
+        "therefore a **development figure**, not an unseen-text figure, and protocol (a) includes the same two "
+        "reports. The honest unseen figure for the work reports is the \"before\" table at the top of this file "
+        "(macro-F1 0.545, trained on the seeds with rules v1, before anything was changed for these reports). "
+        "The spaCy textcats learn nothing from the rules, but the keyword list *is* the rules v2 lexicon and "
+        "part cues, so it shares the same advantage.",
+        "",
+        "**Protocols.** (a) Leave-one-document-out over all seven labelled reports "
+        f"({len(everything.units)} units, {n_boiler} of them boilerplate): each report is scored by a system "
+        "built from the other six. (b) Systems built from the five seeds only (`training/data/seed_units.jsonl`), "
+        f"scored on the two work reports (`training/data/work_report_units.jsonl`, {len(work.units)} units). "
+        "Every gold unit is scored (boilerplate included) with `policy_nlp.model.metrics.compute_metrics`, "
+        "pooled over the scored reports. All systems read the text normalised by "
+        "`policy_nlp.components.normalize.normalize` (Traditional → Simplified, full-width folded).",
+        "",
+        "- **policy_nlp**: `create_pipeline(\"char\")` and the training recipe of `policy-nlp train` (per-label "
+        "thresholds tuned by grouped cross-validation inside the training reports only); (a) "
+        "`learn.crossval.cross_validate`, (b) the themes component initialised on the seeds and scored on the "
+        "work reports; its own segmentation is aligned to the gold units by character overlap.",
+        "- **spaCy textcat_multilabel**: `spacy.blank(\"zh\")` (one token per character) + `textcat_multilabel`, "
+        f"either `spacy.TextCatBOW.v3` or the factory default `spacy.TextCatEnsemble.v2` (default tok2vec); both "
+        f"BOW parts with `ngram_size: {NGRAM_SIZE}`, i.e. character 1–3-grams like policy_nlp's text block. "
+        "`spacy train` defaults: Adam (lr 0.001, L2 0.01, grad clip 1.0), dropout 0.1, batch_by_words with "
+        "`compounding(100, 1000, 1.001)`, seed 0; trained on the non-boilerplate units of the training reports; "
+        "threshold 0.5. Epochs: one training report (the first after the scored reports, cyclically) is a "
+        "development set; a model trained on the other training reports is scored on it after every epoch, up to "
+        f"{info['max_epochs']} epochs with a patience of {info['patience']}; a fresh model is then trained on all "
+        "training reports for the best epoch count.",
+        "- **keyword list**: no training. A topic label when the unit contains a term of "
+        "`default_rules().lexicon[label]` (the non-label list `rectification` is not used); `plans` / "
+        "`shortcomings` when the unit or a heading of its gold section path matches `rules.part_cues`; "
+        "boilerplate gets nothing.",
+        "",
+    ]
+    for protocol, title in PROTOCOLS.items():
+        res = results[protocol]
+        lines += [f"### {title[0].upper()}{title[1:]}", ""]
+        lines += _md_table(res, labels, MAIN_SYSTEMS, SYSTEM_NAMES)
+        lines.append("")
+        for what, d in _margins(res):
+            lines.append(f"- policy_nlp margin over {what}: macro-F1 **{d['macro_f1']:+.3f}**, "
+                         f"micro-F1 {d['micro_f1']:+.3f}, exact-set {d['exact_set_accuracy']:+.3f}")
+        if protocol == "transfer":
+            lines.append("- business_environment precision on the work reports: " + ", ".join(
+                f"{SYSTEM_NAMES[k]} {res[k]['per_label']['business_environment']['precision']:.3f}"
+                for k in MAIN_SYSTEMS) + ".")
+        support = {lb: res["policy_nlp"]["per_label"][lb]["support"] for lb in labels}
+        lines += ["", "Gold support (units per label): " + ", ".join(f"{lb} {n}" for lb, n in support.items()) + ".",
+                  ""]
+    lines += ["### Ablation of policy_nlp (feature blocks of the theme estimator)", "",
+              "With `blocks: [text]` the part labels (plans, shortcomings) see only the text n-grams too.", ""]
+    for protocol, title in PROTOCOLS.items():
+        lines += [f"{title[0].upper()}{title[1:]}:", ""]
+        lines += _md_table(results[protocol], labels, list(ABLATION), ABLATION_NAMES, bold=None)
+        lines.append("")
     if folds:
-        lines += ["", "Epochs chosen for the textcats (development report → epochs; dev macro-F1 at that epoch; "
-                  "epochs run before patience stopped the search):", "",
-                  "| test report | dev report | " + " | ".join(SYSTEM_NAMES[a] for a in ARCHITECTURES) + " |",
-                  "|---|---|" + "---|" * len(ARCHITECTURES)]
-        by = {(f["arch"], f["doc"]): f for f in folds}
-        for doc in corpus.documents:
-            cells = []
-            dev_doc = ""
+        lines += ["Epochs chosen for the textcats (epochs; dev macro-F1 at that epoch; epochs run before patience "
+                  "stopped the search):", "",
+                  "| protocol | scored report(s) | dev report | " + " | ".join(SYSTEM_NAMES[a] for a in ARCHITECTURES)
+                  + " |", "|---|---|---|" + "---|" * len(ARCHITECTURES)]
+        by = {(f["protocol"], f["arch"], tuple(f["test_docs"])): f for f in folds}
+        seen = []
+        for f in folds:
+            key = (f["protocol"], tuple(f["test_docs"]))
+            if key not in seen:
+                seen.append(key)
+        for protocol, test_docs in sorted(seen, key=lambda k: (list(PROTOCOLS).index(k[0]), k[1])):
+            cells, dev_doc = [], ""
             for arch in ARCHITECTURES:
-                f = by.get((arch, doc))
+                f = by.get((protocol, arch, test_docs))
                 if f is None:
                     cells.append("–")
                     continue
                 dev_doc = f["dev_doc"]
                 cells.append(f"{f['epochs']} (dev {f['dev_macro_f1']:.3f}; {f['epochs_tried']} run)")
-            lines.append(f"| {doc} | {dev_doc} | " + " | ".join(cells) + " |")
+            lines.append(f"| {protocol} | {', '.join(test_docs)} | {dev_doc} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append(END_MARK)
     return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Put `section` between the markers of `path` (appended when there are none); the rest is kept.
+    Written to a temporary file and moved into place, so a failed write leaves the old file."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK) + r"\n?", re.S)
+    if pattern.search(old):
+        new = pattern.sub(lambda _: section, old, count=1)
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old.strip() else "") + section
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_MAX_EPOCHS} textcat epochs")
-    parser.add_argument("--output", help="also write the table as Markdown to this file")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes for the spaCy folds")
+    parser.add_argument("--output", help="also write the tables as a Markdown section into this file")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for the spaCy folds and policy_nlp runs")
+    parser.add_argument("--save-raw", help="also write the scores and folds as JSON to this file")
+    parser.add_argument("--load-raw", help="render the tables from a --save-raw file instead of running")
     args = parser.parse_args(argv)
     t_start = time.time()
 
@@ -333,82 +519,118 @@ def main(argv=None) -> int:
     import thinc
 
     import policy_nlp
-    from policy_nlp.evaluation import compute_metrics, cross_validate
-    from policy_nlp.labelled_data import read_corpus
-    from policy_nlp.normalize import normalize
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.learn.labelled_data import DEFAULT_LABELS
+    from policy_nlp.model.metrics import compute_metrics
 
     def say(msg: str) -> None:
         print(f"[{time.time() - t_start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    corpus = read_corpus()
-    labels = list(corpus.labels)
-    docs = list(corpus.documents)
-    norm = {d: normalize(t).text for d, t in corpus.documents.items()}
-    say(f"{len(corpus.units)} units in {len(docs)} documents; labels: {', '.join(labels)}")
+    everything, seeds, work = read_corpora()
+    labels = [lb for lb in DEFAULT_LABELS if lb in everything.labels] + \
+        [lb for lb in everything.labels if lb not in DEFAULT_LABELS]
+    docs = list(everything.documents)
+    seed_docs, work_docs = list(seeds.documents), list(work.documents)
+    assert set(seed_docs) | set(work_docs) == set(docs) and not set(seed_docs) & set(work_docs)
+    norm = {d: normalize(t).text for d, t in everything.documents.items()}
+    say(f"{len(everything.units)} units in {len(docs)} documents ({len(seed_docs)} seeds, {len(work_docs)} work "
+        f"reports); labels: {', '.join(labels)}")
 
     def unit_data(doc: str, content_only: bool = True) -> list[tuple[str, list[str]]]:
-        return [(norm[doc][u.start:u.end], list(u.labels)) for u in corpus.units_of(doc)
+        return [(norm[doc][u.start:u.end], list(u.labels)) for u in everything.units_of(doc)
                 if not (content_only and u.kind == "boilerplate")]
 
+    # (protocol, scored documents, training documents)
+    splits = [("lodo", [d], [x for x in docs if x != d]) for d in docs] + [("transfer", work_docs, seed_docs)]
     max_epochs = QUICK_MAX_EPOCHS if args.quick else MAX_EPOCHS
-    tasks = []
-    for i, doc in enumerate(docs):
-        dev_doc = docs[(i + 1) % len(docs)]
-        train_docs = [d for d in docs if d != doc]
+    textcat_tasks = []
+    for protocol, test_docs, train_docs in splits:
+        order = [d for d in docs if d in test_docs or d in train_docs]
+        dev_doc = dev_document(order, test_docs)
         inner_docs = [d for d in train_docs if d != dev_doc]
         for arch in ARCHITECTURES:
-            tasks.append({
-                "arch": arch, "doc": doc, "dev_doc": dev_doc, "labels": labels, "max_epochs": max_epochs,
+            textcat_tasks.append({
+                "kind": "textcat", "protocol": protocol, "arch": arch, "test_docs": test_docs, "dev_doc": dev_doc,
+                "labels": labels, "max_epochs": max_epochs,
                 "inner_train": [x for d in inner_docs for x in unit_data(d)],
                 "dev": unit_data(dev_doc),
                 "train": [x for d in train_docs for x in unit_data(d)],
-                "test_texts": [t for t, _ in unit_data(doc, content_only=False)],
+                "test_texts": [t for d in test_docs for t, _ in unit_data(d, content_only=False)],
             })
-    # Heaviest folds first so the two workers finish together.
-    tasks.sort(key=lambda t: (t["arch"] != "spacy_ensemble", -len(t["train"])))
+    policy_tasks = [{"kind": "policy_nlp", "protocol": protocol, "system": system, "hyperparameters": hp,
+                     "labels": labels} for protocol in PROTOCOLS for system, hp in ABLATION.items()]
+    # Heaviest first so the workers finish together: ensemble folds, the policy_nlp runs, then BOW folds.
+    textcat_tasks.sort(key=lambda t: (t["arch"] != "spacy_ensemble", -len(t["train"])))
+    tasks = ([t for t in textcat_tasks if t["arch"] == "spacy_ensemble"] + policy_tasks
+             + [t for t in textcat_tasks if t["arch"] != "spacy_ensemble"])
 
-    gold_all = [list(u.labels) for d in docs for u in corpus.units_of(d)]
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, dict]] = {p: {} for p in PROTOCOLS}
     folds: list[dict] = []
-    say("policy_nlp: cross_validate")
-    results["policy_nlp"] = cross_validate(corpus=corpus, progress=say)
+    if args.load_raw:
+        import json
 
+        raw = json.loads(Path(args.load_raw).read_text(encoding="utf-8"))
+        return render(raw["results"], raw["labels"], raw["units_count"], raw["folds"], raw["info"], args.output,
+                      {"lodo": everything, "transfer": work}, say)
     with ProcessPoolExecutor(max_workers=max(args.jobs, 1), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_textcat_fold, t) for t in tasks]
-        say(f"{len(tasks)} spaCy textcat folds submitted to {args.jobs} worker(s), max {max_epochs} epochs")
+        futures = [pool.submit(run_task, t) for t in tasks]
+        say(f"{len(tasks)} runs ({len(textcat_tasks)} spaCy textcat folds, max {max_epochs} epochs; "
+            f"{len(policy_tasks)} policy_nlp runs) submitted to {args.jobs} worker(s)")
         for fut in futures:
             res = fut.result()
+            if res["kind"] == "policy_nlp":
+                results[res["protocol"]][res["system"]] = res["metrics"]
+                say(f"policy_nlp {res['protocol']} {res['system']}: macro-F1 {res['metrics']['macro_f1']:.3f}, "
+                    f"{res['seconds']:.0f} s")
+                continue
             folds.append(res)
-            say(f"{res['arch']} fold without {res['doc']}: {res['epochs']} epochs "
+            say(f"{res['arch']} {res['protocol']} scoring {', '.join(res['test_docs'])}: {res['epochs']} epochs "
                 f"(dev {res['dev_doc']} macro-F1 {res['dev_macro_f1']:.3f}, {res['epochs_tried']} tried), "
                 f"{res['seconds']:.0f} s")
 
-    by = {(f["arch"], f["doc"]): f["pred"] for f in folds}
-    for arch in ARCHITECTURES:
-        pred_all = [p for d in docs for p in by[(arch, d)]]
-        results[arch] = compute_metrics(gold_all, pred_all, labels)
-
-    kw_pred = [p for d in docs for p in keyword_predict(corpus, d, norm[d], labels)]
-    results["keyword"] = compute_metrics(gold_all, kw_pred, labels)
-    assert all(m["units"] == len(corpus.units) for m in results.values())
+    rules = default_rules()
+    units_count = {}
+    for protocol, scored in (("lodo", docs), ("transfer", work_docs)):
+        gold = [list(u.labels) for d in scored for u in everything.units_of(d)]
+        units_count[protocol] = len(gold)
+        by = {tuple(f["test_docs"]): f["pred"] for f in folds if f["protocol"] == protocol}
+        for arch in ARCHITECTURES:
+            if protocol == "lodo":
+                pred = [p for d in scored for p in by[(d,)]]
+            else:
+                pred = by[tuple(work_docs)]
+            results[protocol][arch] = compute_metrics(gold, pred, labels)
+        kw = [p for d in scored for p in keyword_predict(everything.units_of(d), norm[d], labels, rules)]
+        results[protocol]["keyword"] = compute_metrics(gold, kw, labels)
+        assert all(m["units"] == len(gold) for m in results[protocol].values()), protocol
 
     seconds = time.time() - t_start
-    table = text_table(results, labels)
-    print(f"Leave-one-document-out on {len(docs)} seed reports, {len(corpus.units)} units, pooled"
-          f"{' (--quick)' if args.quick else ''}:")
-    print(table)
-    print(f"\nrun time {seconds:.0f} s")
-    if args.output:
-        info = {
-            "quick": args.quick,
-            "output": Path(args.output).name if Path(args.output).is_absolute() else args.output, "date": _dt.date.today().isoformat(),
-            "spacy": spacy.__version__, "thinc": thinc.__version__, "sklearn": sklearn.__version__,
-            "policy_nlp": policy_nlp.__version__, "python": ".".join(map(str, sys.version_info[:3])),
-            "seconds": seconds, "max_epochs": max_epochs, "patience": PATIENCE,
-        }
-        out = Path(args.output)
+    info = {
+        "quick": args.quick, "jobs": args.jobs, "date": _dt.date.today().isoformat(),
+        "spacy": spacy.__version__, "thinc": thinc.__version__, "sklearn": sklearn.__version__,
+        "policy_nlp": policy_nlp.__version__, "python": ".".join(map(str, sys.version_info[:3])),
+        "seconds": seconds, "max_epochs": max_epochs, "patience": PATIENCE, "cpus": os.cpu_count(),
+    }
+    if args.save_raw:
+        import json
+
+        Path(args.save_raw).write_text(json.dumps({"results": results, "labels": labels, "units_count": units_count,
+                                                   "folds": folds, "info": info}, ensure_ascii=False),
+                                       encoding="utf-8")
+        say(f"wrote {args.save_raw}")
+    return render(results, labels, units_count, folds, info, args.output, {"lodo": everything, "transfer": work},
+                  say)
+
+
+def render(results: dict, labels: list[str], units_count: dict, folds: list[dict], info: dict,
+           output: str | None, corpora: dict, say) -> int:
+    print(text_report(results, labels, units_count) + ("(--quick)\n" if info["quick"] else ""))
+    print(f"run time {info['seconds']:.0f} s")
+    if output:
+        out = Path(output)
+        info = {**info, "output": out.name if out.is_absolute() else output}
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(markdown_report(results, labels, corpus, folds, info), encoding="utf-8")
+        write_section(out, markdown_section(results, labels, corpora, folds, info))
         say(f"wrote {out}")
     return 0
 

@@ -1,1 +1,1 @@
-"""The spaCy pipeline parts: normalising tokenizer, report structure, themes, indicators, and the rules they own."""
+"""The spaCy pipeline parts: normalising tokenizer, report structure, themes and indicators (each saves the rules or vocabulary it uses)."""

@@ -26,7 +26,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from ..errors import ModelError
-from .rules import DEFAULT_RULES_CONFIG, ReportRules
+from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from .units import Unit, segment
 from .unit_table import (HEADINGS_KEY, UNITS_KEY, register_keys, unit_rows)
 
@@ -61,7 +61,7 @@ class ReportStructure:
 
     def __init__(self, name: str = "policy_nlp_report_structure", *, units_key: str = UNITS_KEY,
                  headings_key: str = HEADINGS_KEY, rules: ReportRules | None = None, scorer=None):
-        from .rules import default_rules
+        from ..rules import default_rules
 
         self.name = name
         self.units_key = units_key

@@ -29,7 +29,7 @@ from ..errors import ModelError
 from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
 from ..model.features import build_contexts
 from ..model.metrics import compute_metrics
-from .rules import DEFAULT_RULES_CONFIG, ReportRules
+from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_of_doc
 
 MODEL_FILE = "model.pkl"
@@ -148,7 +148,7 @@ class ThemeClassifier:
 
     def __init__(self, name: str = "policy_nlp_themes", *, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY,
                  rules: ReportRules | None = None, hyperparameters: dict | None = None, scorer=None):
-        from .rules import default_rules
+        from ..rules import default_rules
 
         self.name = name
         self.units_key = units_key

@@ -135,7 +135,7 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
         return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i])
                 for i, s in enumerate(group)]
     if rules is None:
-        from .rules import default_rules
+        from ..rules import default_rules
 
         rules = default_rules()
     return unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in group], rules)

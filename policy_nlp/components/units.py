@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .rules import ReportRules
+from ..rules import ReportRules
 
 KINDS = ("heading", "sentence", "boilerplate")
 

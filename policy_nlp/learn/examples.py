@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Span
 from spacy.training import Example
 
-from ..components.rules import ReportRules
+from ..rules import ReportRules
 from ..components.structure import write_units
 from ..components.unit_table import HEADINGS_KEY, THEMES_KEY, UNITS_KEY
 from ..components.units import segment, unit_table

@@ -165,7 +165,7 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
 
     def hyperparameters(self) -> dict:
         """The parameters as JSON-safe values, the rules replaced by their name and fingerprint."""
-        from ..components.rules import ReportRules, default_rules
+        from ..rules import ReportRules, default_rules
 
         params = self.get_params()
         rules = ReportRules.from_dict(self.rules) if self.rules else default_rules()

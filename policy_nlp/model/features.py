@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..components.rules import ReportRules
+from ..rules import ReportRules
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
                    "report_year", "part_state")
@@ -94,7 +94,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
     def _rules(self) -> ReportRules:
         cached = self.__dict__.get("_compiled_rules")
         if cached is None or cached[0] is not self.rules:
-            from ..components.rules import default_rules
+            from ..rules import default_rules
 
             compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
             by_char: dict[str, list[tuple[int, str]]] = {}

@@ -24,7 +24,7 @@ _FUNCTIONS = {
     ("numpy", "dtype"), ("numpy", "ndarray"), ("copyreg", "_reconstructor"),
     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
     ("policy_nlp.model.features", "canonical"), ("policy_nlp.model.features", "section_text"),
-    ("policy_nlp.components.rules", "_rules_from_data"),
+    ("policy_nlp.rules", "_rules_from_data"),
 }
 _BUILTINS = {"object", "set", "frozenset", "slice", "complex", "bytearray", "range", "dict", "list", "tuple",
              "int", "float", "str", "bool"}

@@ -1,4 +1,4 @@
-"""Report rules as versioned data: heading patterns, page chrome, term lists and part cues.
+"""Report rules as versioned data (the JSON files in this folder) and their loader.
 
 A `ReportRules` object is built from a JSON document (`policy_nlp/rules/report_rules_v*.json`, or one of
 your own), passed to the components through their config (`rules = {"@misc": "policy_nlp.report_rules.v1"}`)
@@ -21,7 +21,7 @@ from spacy.util import registry
 
 from ..errors import ModelError
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = Path(__file__).resolve().parent
 FORMAT = "policy_nlp.report_rules"
 _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phrases", "breadcrumb_separators",
              "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
