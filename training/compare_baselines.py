@@ -61,7 +61,8 @@ are spread over `--jobs` worker processes (default 2); results do not depend on 
 BLAS/OpenMP are limited to one thread per process (unless OMP_NUM_THREADS etc. are set).
 `--output FILE` writes the tables into FILE between the markers `<!-- baselines:start -->` and
 `<!-- baselines:end -->` (appended when the markers are absent; the rest of FILE is kept). The file is
-only written after every system has been scored.
+only written after every system has been scored. `--save-raw FILE` keeps the scores and the textcat folds
+as JSON; `--load-raw FILE` renders the tables (and `--output`) from such a file without training again.
 """
 from __future__ import annotations
 
@@ -566,16 +567,19 @@ def main(argv=None) -> int:
 
     results: dict[str, dict[str, dict]] = {p: {} for p in PROTOCOLS}
     folds: list[dict] = []
-    if args.load_raw:
+    raw = None
+    if args.load_raw:  # the policy_nlp scores and the textcat folds of an earlier run; the rest is recomputed
         import json
 
         raw = json.loads(Path(args.load_raw).read_text(encoding="utf-8"))
-        return render(raw["results"], raw["labels"], raw["units_count"], raw["folds"], raw["info"], args.output,
-                      {"lodo": everything, "transfer": work}, say)
+        results = {p: {k: raw["results"][p][k] for k in ABLATION} for p in PROTOCOLS}
+        folds = raw["folds"]
+        tasks = []
     with ProcessPoolExecutor(max_workers=max(args.jobs, 1), mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(run_task, t) for t in tasks]
-        say(f"{len(tasks)} runs ({len(textcat_tasks)} spaCy textcat folds, max {max_epochs} epochs; "
-            f"{len(policy_tasks)} policy_nlp runs) submitted to {args.jobs} worker(s)")
+        if tasks:
+            say(f"{len(tasks)} runs ({len(textcat_tasks)} spaCy textcat folds, max {max_epochs} epochs; "
+                f"{len(policy_tasks)} policy_nlp runs) submitted to {args.jobs} worker(s)")
         for fut in futures:
             res = fut.result()
             if res["kind"] == "policy_nlp":
@@ -593,25 +597,25 @@ def main(argv=None) -> int:
     for protocol, scored in (("lodo", docs), ("transfer", work_docs)):
         gold = [list(u.labels) for d in scored for u in everything.units_of(d)]
         units_count[protocol] = len(gold)
-        by = {tuple(f["test_docs"]): f["pred"] for f in folds if f["protocol"] == protocol}
+        by = {(f["arch"], tuple(f["test_docs"])): f["pred"] for f in folds if f["protocol"] == protocol}
         for arch in ARCHITECTURES:
             if protocol == "lodo":
-                pred = [p for d in scored for p in by[(d,)]]
+                pred = [p for d in scored for p in by[(arch, (d,))]]
             else:
-                pred = by[tuple(work_docs)]
+                pred = by[(arch, tuple(work_docs))]
             results[protocol][arch] = compute_metrics(gold, pred, labels)
         kw = [p for d in scored for p in keyword_predict(everything.units_of(d), norm[d], labels, rules)]
         results[protocol]["keyword"] = compute_metrics(gold, kw, labels)
         assert all(m["units"] == len(gold) for m in results[protocol].values()), protocol
 
-    seconds = time.time() - t_start
-    info = {
+    seconds = time.time() - t_start if raw is None else raw["info"]["seconds"]
+    info = raw["info"] if raw is not None else {
         "quick": args.quick, "jobs": args.jobs, "date": _dt.date.today().isoformat(),
         "spacy": spacy.__version__, "thinc": thinc.__version__, "sklearn": sklearn.__version__,
         "policy_nlp": policy_nlp.__version__, "python": ".".join(map(str, sys.version_info[:3])),
         "seconds": seconds, "max_epochs": max_epochs, "patience": PATIENCE, "cpus": os.cpu_count(),
     }
-    if args.save_raw:
+    if args.save_raw and raw is None:
         import json
 
         Path(args.save_raw).write_text(json.dumps({"results": results, "labels": labels, "units_count": units_count,
