@@ -75,6 +75,9 @@ def annotate(
     max_chars: int = typer.Option(20_000_000, help="Documents longer than this are recorded as errors."),
     fmt: str = typer.Option("json", "--format", help="Without -o: json (reviewer JSON) or table (one line per unit)."),
     progress: bool = typer.Option(True, help="Show a progress bar (with -o FILE.jsonl/.parquet)."),
+    explain: bool = typer.Option(False, "--explain", help="Add per unit and label the features that moved the "
+                                                          "score (reviewer JSON field 'explanations')."),
+    explain_top: int = typer.Option(8, "--explain-top", min=1, help="With --explain: features per label."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
     from .pipeline import load
@@ -86,6 +89,8 @@ def annotate(
         raise typer.BadParameter("use json or table", param_hint="--format")
     try:
         nlp = load(model, segmenter=segmenter)
+        if explain:
+            enable_explanations(nlp, explain_top)
         if batch_output:
             run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
                       show_progress=progress)
@@ -94,6 +99,15 @@ def annotate(
                            max_chars=max_chars)
     except PolicyNLPError as exc:
         _fail(exc)
+
+
+def enable_explanations(nlp, top: int = 8) -> None:
+    """Make the pipeline's theme component explain every document it scores (E160 if it has none)."""
+    from .pipeline import THEMES
+
+    if THEMES not in nlp.pipe_names:
+        raise PolicyNLPError("E160", components=", ".join(nlp.pipe_names) or "none")
+    nlp.get_pipe(THEMES).explain_top = top
 
 
 def format_table(doc) -> str:

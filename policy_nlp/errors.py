@@ -158,6 +158,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "copy policy_nlp/rules/indicators_v1.json there."),
         ErrorSpec("E092", "Cannot write the indicator table to '{path}': {detail}.",
                   "Write to a .csv or .parquet file (parquet needs pyarrow: pip install pyarrow)."),
+        # Explanations, the review page and picking units to label
+        ErrorSpec("E160", "Explanations need the theme component 'policy_nlp_themes', which this pipeline lacks "
+                          "(components: {components}).",
+                  "Load a trained pipeline with policy_nlp.load() or policy_nlp.load(DIR) (a directory written "
+                  "by `policy-nlp train`)."),
     )
 }
 
