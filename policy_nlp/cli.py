@@ -279,6 +279,34 @@ def indicators(
         _fail(exc)
 
 
+@app.command()
+def review(
+    reports: List[Path] = typer.Argument(..., help="Reviewer JSON files (.json), annotated corpora (.jsonl), or "
+                                                   "report files/directories to annotate now (with --explain)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The HTML page to write."),
+    model: Optional[Path] = typer.Option(None, help="Pipeline for reports annotated now (default: the shipped model)."),
+    segmenter: str = typer.Option("pkuseg", help="pkuseg, or char, for reports annotated now."),
+    title: Optional[str] = typer.Option(None, help="The page title (default: the report's id)."),
+    margin: float = typer.Option(0.1, min=0.0, max=1.0, help="'uncertain': a score within this of its threshold."),
+):
+    """Write one self-contained HTML review page (no network, no external assets) for reports or a corpus."""
+    from .corpus.review_page import write_review
+
+    try:
+        needs_model = any(p.suffix.lower() not in (".json", ".jsonl") for p in reports)
+        nlp = None
+        if needs_model:
+            from .pipeline import load
+
+            nlp = load(model, segmenter=segmenter)
+        result = write_review(reports, output, nlp=nlp, title=title, margin=margin)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    for note in result["notes"]:
+        _say(note)
+    _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
+
+
 def main() -> None:
     app(prog_name="policy-nlp")
 

@@ -163,6 +163,12 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "(components: {components}).",
                   "Load a trained pipeline with policy_nlp.load() or policy_nlp.load(DIR) (a directory written "
                   "by `policy-nlp train`)."),
+        ErrorSpec("E161", "{path}: not a reviewer document to review ({detail}).",
+                  "Pass reviewer JSON written by `policy-nlp annotate` (.json, or .jsonl with one document per "
+                  "line), or the report .txt files themselves to annotate them now."),
+        ErrorSpec("E162", "No document to review in {paths}.",
+                  "Pass reviewer JSON files, an annotated corpus (.jsonl) or report .txt files; documents that "
+                  "failed to annotate are skipped."),
     )
 }
 
