@@ -307,6 +307,51 @@ def review(
     _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
 
 
+@app.command()
+def suggest(
+    corpus: List[Path] = typer.Option(..., "--corpus", help="Unlabelled reports: .txt files, directories of them, "
+                                                            "or .jsonl/.csv/.parquet tables; repeatable."),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks (JSON list) to write."),
+    model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
+    n: int = typer.Option(50, "-n", help="How many units to pick."),
+    doccano: Optional[Path] = typer.Option(None, help="Also write the units as doccano JSONL."),
+    label_config: Optional[Path] = typer.Option(None, "--label-config",
+                                                help="Also write the Label Studio labelling config (XML)."),
+    segmenter: str = typer.Option("char", help="char (default: labels do not depend on it) or pkuseg."),
+    labelled: Optional[List[Path]] = typer.Option(None, "--labelled", help="Labelled data whose reports are skipped "
+                                                                          "(default: the packaged training data)."),
+    include_labelled: bool = typer.Option(False, help="Also rank units of reports that are labelled already."),
+    text_column: str = typer.Option("text", help="Text column of table inputs."),
+    id_column: Optional[str] = typer.Option(None, help="Id column of table inputs."),
+):
+    """Rank units of unlabelled reports by uncertainty, spread over reports and sections, as labelling tasks."""
+    from .corpus.task_formats import label_studio_config, write_doccano, write_label_studio
+    from .learn.suggest import suggest as suggest_fn
+    from .pipeline import THEMES, load, shipped_model_path
+
+    try:
+        nlp = load(model or shipped_model_path(), segmenter=segmenter)
+        units = suggest_fn(nlp, corpus, n, labelled=labelled or None, skip_labelled=not include_labelled,
+                           text_column=text_column, id_column=id_column, notes=_say)
+        version = f"{nlp.meta.get('name', 'pipeline')}-{nlp.meta.get('version', '0')}"
+        write_label_studio(units, output, model_version=version)
+        _say(f"{len(units)} Label Studio tasks → {output}")
+        if doccano is not None:
+            write_doccano(units, doccano)
+            _say(f"doccano JSONL → {doccano}")
+        if label_config is not None:
+            label_config.parent.mkdir(parents=True, exist_ok=True)
+            label_config.write_text(label_studio_config(nlp.get_pipe(THEMES).labels), encoding="utf-8")
+            _say(f"Label Studio labelling config → {label_config}")
+    except PolicyNLPError as exc:
+        _fail(exc)
+    for u in units[:10]:
+        typer.echo(f"{u['rank']:>3} margin {u['margin']:.3f} ({u['nearest_label']}) {u['doc']} "
+                   f"{u['start']}-{u['end']} {u['text'][:40]}")
+    if len(units) > 10:
+        typer.echo(f"… {len(units) - 10} more in {output}")
+
+
 def main() -> None:
     app(prog_name="policy-nlp")
 

@@ -169,6 +169,12 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E162", "No document to review in {paths}.",
                   "Pass reviewer JSON files, an annotated corpus (.jsonl) or report .txt files; documents that "
                   "failed to annotate are skipped."),
+        ErrorSpec("E163", "Asked for {n} units to label; at least 1 is needed.", "Pass -n with a positive number."),
+        ErrorSpec("E164", "The pipeline {model} has no theme component to rank units with.",
+                  "Pass --model a directory written by `policy-nlp train` (or leave it out for the shipped model)."),
+        ErrorSpec("E165", "No unlabelled content units in {paths}.",
+                  "Pass report .txt files or directories of reports that are not labelled yet (already labelled "
+                  "reports are skipped; --include-labelled keeps them)."),
     )
 }
 
