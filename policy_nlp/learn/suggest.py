@@ -25,9 +25,10 @@ MAX_SIMILARITY = 0.6
 
 def margins(proba: np.ndarray, thresholds: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the smallest |score − threshold| over labels, and the label index where it is."""
-    proba = np.asarray(proba, dtype=float).reshape(len(proba), -1)
+    proba = np.asarray(proba, dtype=float)
     if not len(proba):
         return np.zeros(0), np.zeros(0, dtype=int)
+    proba = proba.reshape(len(proba), -1)
     dist = np.abs(proba - np.asarray(thresholds, dtype=float)[None, :])
     return dist.min(axis=1), dist.argmin(axis=1)
 
