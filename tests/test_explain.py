@@ -142,7 +142,11 @@ def test_cli_annotate_explain(tmp_path):
     e = sentence["explanations"]["enforcement"]
     assert len(e["features"]) == 3 and abs(summed(e) - e["logit"]) < 1e-6 and e["logit"] >= e["threshold_logit"]
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(app, ["annotate", str(path), "--segmenter", "char", "--explain", "-o", str(out),
-                                 "--no-progress"])
+    other = tmp_path / "other.txt"
+    other.write_text(seed_text(SEED_NAMES[0])[:500], encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(path), str(other), "--segmenter", "char", "--explain", "-o",
+                                 str(out), "--no-progress", "--n-process", "2", "--batch-size", "1"])
     assert result.exit_code == 0, result.output
-    assert "explanations" in json.loads(out.read_text(encoding="utf-8"))["units"][1]
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 2 and "explanations" in records[0]["units"][1]
+    assert all("explanations" in u for r in records for u in r["units"] if u["kind"] != "boilerplate")

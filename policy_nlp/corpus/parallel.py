@@ -74,16 +74,25 @@ def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotat
 _WORKER: dict = {}  # the worker's pipeline and model info (set before fork, or by the spawn initializer)
 
 
-def _init_spawned_worker(model_dir: str, segmenter: str) -> None:
+def _init_spawned_worker(model_dir: str, segmenter: str, explain_top: int = 0) -> None:
     from ..api import model_info
-    from ..pipeline import load
+    from ..pipeline import THEMES, load
 
     nlp = load(model_dir, segmenter=segmenter)
+    if explain_top and THEMES in nlp.pipe_names:
+        nlp.get_pipe(THEMES).explain_top = explain_top
     _WORKER.update(nlp=nlp, info=model_info(nlp))
 
 
 def _work(items: list[Item]) -> list[Annotated]:
     return annotate_batch(_WORKER["nlp"], _WORKER["info"], items)
+
+
+def _explain_top(nlp: Language) -> int:
+    """The theme component's `explain_top` setting (a runtime setting, not saved with the pipeline)."""
+    from ..pipeline import THEMES
+
+    return int(getattr(nlp.get_pipe(THEMES), "explain_top", 0)) if THEMES in nlp.pipe_names else 0
 
 
 class _Pool:
@@ -99,7 +108,8 @@ class _Pool:
             self.model_dir = tempfile.mkdtemp(prefix="policy-nlp-worker-")
             nlp.to_disk(self.model_dir)
             self.kwargs = {"mp_context": multiprocessing.get_context("spawn"), "initializer": _init_spawned_worker,
-                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"))}
+                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"),
+                                        _explain_top(nlp))}
         self.executor = ProcessPoolExecutor(n_process, **self.kwargs)
 
     def submit(self, items: list[Item]) -> Future:
