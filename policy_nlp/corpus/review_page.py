@@ -10,6 +10,7 @@ score in the side panel. No network and no external assets: the styles, the scri
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 from typing import Sequence
@@ -167,17 +168,20 @@ def _displacy(unit, colors: dict[str, str]) -> str:
     """The unit's text with its themes drawn by displaCy's span renderer (one token per character)."""
     from spacy import displacy
     from spacy.tokens import Doc, Span
-    from spacy.vocab import Vocab
 
     words = list(unit.text)
-    doc = Doc(_VOCAB.setdefault("v", Vocab()), words=words, spaces=[False] * len(words))
+    doc = Doc(_vocab(), words=words, spaces=[False] * len(words))
     doc.spans["themes"] = [Span(doc, 0, len(words), label=label) for label in unit.labels]
     options = {"spans_key": "themes", "colors": colors, "template": _TEMPLATE, "top_offset": 24,
                "span_label_offset": 0, "top_offset_step": 16}
     return displacy.render(doc, style="span", options=options, page=False)
 
 
-_VOCAB: dict = {}
+@functools.lru_cache(maxsize=1)
+def _vocab():
+    from spacy.vocab import Vocab
+
+    return Vocab()
 
 
 def uncertain_labels(unit, thresholds: dict[str, float], margin: float = DEFAULT_MARGIN) -> list[str]:
@@ -208,8 +212,7 @@ def _unit_html(k: int, i: int, unit, colors, thresholds, margin) -> str:
         body = _displacy(unit, colors)
     else:
         body = f'<span class="plain">{html.escape(unit.text)}</span>'
-    tag = "div"
-    return f"<{tag} {attrs}>{body}</{tag}>"
+    return f"<div {attrs}>{body}</div>"
 
 
 def _json_for_script(data) -> str:

@@ -31,8 +31,8 @@ DEFAULT_TOP = 8
 GUIDE = "LABELS.md"
 _BRACKET = re.compile(r"^(\w+)\[(.+)\]$")
 _POSITION = {"position", "last_quarter"}
-_CUE_TEXT = {"terms": "text", "lead_terms": "lead", "section_terms": "section"}
 _WHERE = {"terms": "the unit", "lead_terms": "the paragraph lead", "section_terms": "the section heading"}
+_COLUMN = {"the unit": COL["text"], "the paragraph lead": COL["lead"], "the section heading": COL["section"]}
 
 
 def _logit(p: float) -> float:
@@ -48,7 +48,7 @@ def describe(name: str) -> dict:
     if block == "section":
         return {"kind": "section_ngram", "name": feat, "source": "n-gram of the section heading"}
     m = _BRACKET.match(feat)
-    if m and m.group(1) in _CUE_TEXT:
+    if m and m.group(1) in _WHERE:
         what, label = m.groups()
         return {"kind": "term_list", "name": feat, "list": label, "where": _WHERE[what],
                 "source": f"{GUIDE} term list: {label}"}
@@ -134,8 +134,7 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
                 item.update({"value": round(float(vals[q]), 6), "weight": round(float(coef[cols[q]]), 6),
                              "contribution": float(contrib[q])})
                 if desc["kind"] == "term_list":
-                    col = {"the unit": "text", "the paragraph lead": "lead", "the section heading": "section"}
-                    text = str(X[i, COL[col[desc["where"]]]] or "")
+                    text = str(X[i, _COLUMN[desc["where"]]] or "")
                     item["terms"] = matched_terms(rules, desc["list"], text)
                 feats.append(item)
             shown = float(sum(f["contribution"] for f in feats))
