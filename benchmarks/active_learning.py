@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = [REPO / "training" / "data" / "seed_units.jsonl", REPO / "training" / "data" / "work_report_units.jsonl"]
 WORK_REPORTS = ("guangming_newdistrict_2016_work_report.txt", "qinghai_2026_work_report.txt")
 START, END = "<!-- active-learning:start -->", "<!-- active-learning:end -->"
+DETAILS: dict = {}  # (pool, strategy, seed) → per round {"macro", "micro", "per_label"}
 
 
 def say(msg: str) -> None:
@@ -51,17 +52,21 @@ def load_matrix():
     return component, X, Y, np.asarray(groups), labels
 
 
-def macro_f1(model, X, Y, labels) -> float:
+def scores(model, X, Y, labels) -> dict:
+    """macro-F1, micro-F1 and per-label F1 of the model on (X, Y)."""
     from policy_nlp.model.metrics import compute_metrics
 
     pred = model.predict(X)
     gold = [[l for j, l in enumerate(labels) if Y[i, j]] for i in range(len(Y))]
     got = [[l for j, l in enumerate(labels) if pred[i, j]] for i in range(len(pred))]
-    return compute_metrics(gold, got, labels)["macro_f1"]
+    m = compute_metrics(gold, got, labels)
+    return {"macro": m["macro_f1"], "micro": m["micro_f1"],
+            "per_label": {l: v["f1"] for l, v in m["per_label"].items()}}
 
 
 def simulate(component, X, Y, groups, labels, pool_doc, test_doc, strategy, step, seed, thresholds, max_rounds):
-    """[(units labelled from the pool, macro-F1 on the test report)] for one strategy and seed."""
+    """[(units labelled from the pool, macro-F1 on the test report)] for one strategy and seed; the micro-F1
+    and per-label F1 of each round go to `DETAILS[(pool_doc, strategy, seed)]`."""
     from policy_nlp.learn.suggest import select, margins
     from policy_nlp.model.features import COL
 
@@ -76,7 +81,9 @@ def simulate(component, X, Y, groups, labels, pool_doc, test_doc, strategy, step
     while True:
         rows = np.concatenate([start, np.asarray(picked, dtype=int)])
         model = component.make_estimator(labels).fit(X[rows], Y[rows]).with_thresholds(thresholds)
-        curve.append((len(picked), macro_f1(model, X[test], Y[test], labels)))
+        got = scores(model, X[test], Y[test], labels)
+        curve.append((len(picked), got["macro"]))
+        DETAILS.setdefault((pool_doc, strategy, seed), []).append(got)
         if not pool or (max_rounds is not None and rounds >= max_rounds):
             return curve
         rounds += 1
@@ -151,6 +158,7 @@ def main(argv=None) -> int:
 
 
 def mean_curve(runs):
+    """xs, mean and standard deviation of the macro-F1 curves of several runs."""
     xs = [n for n, _ in runs[0]]
     ys = np.asarray([[f for _, f in r] for r in runs])
     return xs, ys.mean(axis=0), ys.std(axis=0)
@@ -192,38 +200,55 @@ def format_report(results, strategies, thresholds, args, n_start, seconds) -> st
                 cells.append("not reached" if got is None else str(got))
             lines.append(f"| {target:.3f} ({frac:.0%} of the gain) | " + " | ".join(cells) + " |")
         aucs = {s: float(np.mean(curves[s][1])) for s in strategies}
-        lines += ["", "Mean macro-F1 over the curve: " + ", ".join(f"{s} {v:.3f}" for s, v in aucs.items()) + ".", ""]
+        micro = {s: float(np.mean([[r["micro"] for r in DETAILS[k]] for k in DETAILS if k[:2] == (pool, s)]))
+                 for s in strategies}
+        first = DETAILS[(pool, strategies[0], 0)]
+        lines += ["", "Mean macro-F1 over the curve: " + ", ".join(f"{s} {v:.3f}" for s, v in aucs.items())
+                  + "; mean micro-F1 over the curve: " + ", ".join(f"{s} {v:.3f}" for s, v in micro.items()) + ".",
+                  "", "Per-label F1 on the test report, seeds only → all pool units: "
+                  + ", ".join(f"{l} {_f(first[0]['per_label'][l])} → {_f(first[-1]['per_label'][l])}"
+                              for l in first[0]["per_label"]) + ".", ""]
     lines.append(END)
     return "\n".join(lines)
 
 
+def _f(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
 def plot(results, strategies, path: Path) -> None:
+    """Macro-F1 (top) and micro-F1 (bottom) against units labelled, one column per pool → test direction."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pools = list(dict.fromkeys(p for p, _ in results))
-    fig, axes = plt.subplots(1, len(pools), figsize=(6 * len(pools), 4.2), squeeze=False)
+    fig, axes = plt.subplots(2, len(pools), figsize=(6 * len(pools), 7.5), squeeze=False)
     style = {"uncertainty+diversity": ("tab:blue", "-o"), "uncertainty": ("tab:orange", "--s"),
              "random": ("tab:gray", "-^")}
-    for ax, pool in zip(axes[0], pools):
+    for col, pool in enumerate(pools):
         test = [d for d in WORK_REPORTS if d != pool][0]
-        for s in strategies:
-            xs, mean, std = mean_curve(results[(pool, s)])
-            color, fmt = style.get(s, ("k", "-"))
-            ax.plot(xs, mean, fmt, color=color, markersize=3, label=s + (f" (mean of {len(results[(pool, s)])})"
-                                                                          if s == "random" else ""))
-            if s == "random":
-                ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.2)
-        ax.set_xlabel(f"units labelled from {pool.split('_')[0]} (added to the seeds)")
-        ax.set_ylabel(f"macro-F1 on {test.split('_')[0]}")
-        ax.set_title(f"pool {pool.split('_')[0]} → test {test.split('_')[0]}", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        for row, metric in enumerate(("macro", "micro")):
+            ax = axes[row][col]
+            for s in strategies:
+                runs = [[r[metric] for r in DETAILS[k]] for k in sorted(DETAILS) if k[:2] == (pool, s)]
+                xs = [n for n, _ in results[(pool, s)][0]]
+                ys = np.asarray(runs)
+                mean, std = ys.mean(axis=0), ys.std(axis=0)
+                color, fmt = style.get(s, ("k", "-"))
+                ax.plot(xs, mean, fmt, color=color, markersize=3,
+                        label=s + (f" (mean of {len(runs)})" if s == "random" else ""))
+                if s == "random":
+                    ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.2)
+            ax.set_xlabel(f"units labelled from {pool.split('_')[0]} (added to the seeds)")
+            ax.set_ylabel(f"{metric}-F1 on {test.split('_')[0]}")
+            ax.set_title(f"pool {pool.split('_')[0]} → test {test.split('_')[0]}: {metric}-F1", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
