@@ -60,26 +60,44 @@ def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None)
         yield _check_text(text, max_chars, segmenter), text
 
 
-def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_chars: int | None = MAX_CHARS):
+def explain_doc(nlp: Language, doc, top: int = 8) -> None:
+    """Add the evidence behind every score to a processed `doc` (the themes component's `explain`), so that
+    `AnnotatedDocument.from_doc` writes `explanations` per unit. A pipeline without themes raises E160."""
+    from .errors import ModelError
+
+    if THEMES not in nlp.pipe_names:
+        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
+    nlp.get_pipe(THEMES).explain(doc, top=top)
+
+
+def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_chars: int | None = MAX_CHARS,
+             explain: bool = False, explain_top: int = 8):
     """Annotate one report (str → AnnotatedDocument) or stream many (iterable of str → iterator).
 
     `nlp`: a pipeline from `policy_nlp.load()`; by default the shipped model with pkuseg, loaded once.
     `max_chars`: a longer text raises E102 before any work (memory grows with the length, see
     `BYTES_PER_CHAR`); None lifts the limit.
+    `explain`: add to each content unit, per label, the `explain_top` features that moved its score most, the
+    intercept and the rest, which add up to the label's logit (`AnnotatedUnit.explanations`).
     """
     if isinstance(text, str):
         nlp = nlp or default_pipeline()
         check_length(text, max_chars, getattr(nlp.tokenizer, "segmenter", None))
-        return AnnotatedDocument.from_doc(nlp(text), model_info(nlp), text=text)
+        doc = nlp(text)
+        if explain:
+            explain_doc(nlp, doc, explain_top)
+        return AnnotatedDocument.from_doc(doc, model_info(nlp), text=text)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
-    return _annotate_stream(text, nlp, batch_size, max_chars)
+    return _annotate_stream(text, nlp, batch_size, max_chars, explain, explain_top)
 
 
-def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int,
-                     max_chars: int | None) -> Iterator[AnnotatedDocument]:
+def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int, max_chars: int | None,
+                     explain: bool = False, explain_top: int = 8) -> Iterator[AnnotatedDocument]:
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
     for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True):
+        if explain:
+            explain_doc(nlp, doc, explain_top)
         yield AnnotatedDocument.from_doc(doc, info, text=text)

@@ -80,6 +80,9 @@ def annotate(
     progress: bool = typer.Option(True, help="Show a progress bar (with -o FILE.jsonl/.parquet)."),
     refresh: bool = typer.Option(False, help="With -o FILE.jsonl/.parquet: annotate again the finished records "
                                              "made by another model, or whose input changed, and error records."),
+    explain: bool = typer.Option(False, "--explain", help="Add per unit and label the features that moved the "
+                                                          "score (reviewer JSON field 'explanations')."),
+    explain_top: int = typer.Option(8, "--explain-top", min=1, help="With --explain: features per label."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
     from .pipeline import load
@@ -90,6 +93,8 @@ def annotate(
         _fail(exc)
     try:
         nlp = load(model, segmenter=segmenter)
+        if explain:
+            enable_explanations(nlp, explain_top)
         if kind == "batch":
             run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
                       show_progress=progress, refresh=refresh)
@@ -128,6 +133,15 @@ def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refre
                 raise DataError("E110", option=option, context="without -o FILE.jsonl or -o FILE.parquet",
                                 fix=f"Write the corpus to -o FILE.jsonl (or .parquet) to use {option}.")
     return kind
+
+
+def enable_explanations(nlp, top: int = 8) -> None:
+    """Make the pipeline's theme component explain every document it scores (E160 if it has none)."""
+    from .pipeline import THEMES
+
+    if THEMES not in nlp.pipe_names:
+        raise PolicyNLPError("E160", components=", ".join(nlp.pipe_names) or "none")
+    nlp.get_pipe(THEMES).explain_top = top
 
 
 def format_table(doc) -> str:
@@ -317,6 +331,79 @@ def indicators(
             _say(f"pivot written to {pivot_output}")
     except PolicyNLPError as exc:
         _fail(exc)
+
+
+@app.command()
+def review(
+    reports: List[Path] = typer.Argument(..., help="Reviewer JSON files (.json), annotated corpora (.jsonl), or "
+                                                   "report files/directories to annotate now (with --explain)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The HTML page to write."),
+    model: Optional[Path] = typer.Option(None, help="Pipeline for reports annotated now (default: the shipped model)."),
+    segmenter: str = typer.Option("pkuseg", help="pkuseg, or char, for reports annotated now."),
+    title: Optional[str] = typer.Option(None, help="The page title (default: the report's id)."),
+    margin: float = typer.Option(0.1, min=0.0, max=1.0, help="'uncertain': a score within this of its threshold."),
+):
+    """Write one self-contained HTML review page (no network, no external assets) for reports or a corpus."""
+    from .corpus.review_page import write_review
+
+    try:
+        needs_model = any(p.suffix.lower() not in (".json", ".jsonl") for p in reports)
+        nlp = None
+        if needs_model:
+            from .pipeline import load
+
+            nlp = load(model, segmenter=segmenter)
+        result = write_review(reports, output, nlp=nlp, title=title, margin=margin)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    for note in result["notes"]:
+        _say(note)
+    _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
+
+
+@app.command()
+def suggest(
+    corpus: List[Path] = typer.Option(..., "--corpus", help="Unlabelled reports: .txt files, directories of them, "
+                                                            "or .jsonl/.csv/.parquet tables; repeatable."),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks (JSON list) to write."),
+    model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
+    n: int = typer.Option(50, "-n", help="How many units to pick."),
+    doccano: Optional[Path] = typer.Option(None, help="Also write the units as doccano JSONL."),
+    label_config: Optional[Path] = typer.Option(None, "--label-config",
+                                                help="Also write the Label Studio labelling config (XML)."),
+    segmenter: str = typer.Option("char", help="char (default: labels do not depend on it) or pkuseg."),
+    labelled: Optional[List[Path]] = typer.Option(None, "--labelled", help="Labelled data whose reports are skipped "
+                                                                          "(default: the packaged training data)."),
+    include_labelled: bool = typer.Option(False, help="Also rank units of reports that are labelled already."),
+    text_column: str = typer.Option("text", help="Text column of table inputs."),
+    id_column: Optional[str] = typer.Option(None, help="Id column of table inputs."),
+):
+    """Rank units of unlabelled reports by uncertainty, spread over reports and sections, as labelling tasks."""
+    from .corpus.task_formats import label_studio_config, write_doccano, write_label_studio
+    from .learn.suggest import suggest as suggest_fn
+    from .pipeline import THEMES, load, shipped_model_path
+
+    try:
+        nlp = load(model or shipped_model_path(), segmenter=segmenter)
+        units = suggest_fn(nlp, corpus, n, labelled=labelled or None, skip_labelled=not include_labelled,
+                           text_column=text_column, id_column=id_column, notes=_say)
+        version = f"{nlp.meta.get('name', 'pipeline')}-{nlp.meta.get('version', '0')}"
+        write_label_studio(units, output, model_version=version)
+        _say(f"{len(units)} Label Studio tasks → {output}")
+        if doccano is not None:
+            write_doccano(units, doccano)
+            _say(f"doccano JSONL → {doccano}")
+        if label_config is not None:
+            label_config.parent.mkdir(parents=True, exist_ok=True)
+            label_config.write_text(label_studio_config(nlp.get_pipe(THEMES).labels), encoding="utf-8")
+            _say(f"Label Studio labelling config → {label_config}")
+    except PolicyNLPError as exc:
+        _fail(exc)
+    for u in units[:10]:
+        typer.echo(f"{u['rank']:>3} margin {u['margin']:.3f} ({u['nearest_label']}) {u['doc']} "
+                   f"{u['start']}-{u['end']} {u['text'][:40]}")
+    if len(units) > 10:
+        typer.echo(f"… {len(units) - 10} more in {output}")
 
 
 def main() -> None:

@@ -204,6 +204,23 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "copy policy_nlp/rules/indicators_v1.json there."),
         ErrorSpec("E092", "Cannot write the indicator table to '{path}': {detail}.",
                   "Write to a .csv or .parquet file (parquet needs pyarrow: pip install pyarrow)."),
+        # Explanations, the review page and picking units to label
+        ErrorSpec("E160", "Explanations need the theme component 'policy_nlp_themes', which this pipeline lacks "
+                          "(components: {components}).",
+                  "Load a trained pipeline with policy_nlp.load() or policy_nlp.load(DIR) (a directory written "
+                  "by `policy-nlp train`)."),
+        ErrorSpec("E161", "{path}: not a reviewer document to review ({detail}).",
+                  "Pass reviewer JSON written by `policy-nlp annotate` (.json, or .jsonl with one document per "
+                  "line), or the report .txt files themselves to annotate them now."),
+        ErrorSpec("E162", "No document to review in {paths}.",
+                  "Pass reviewer JSON files, an annotated corpus (.jsonl) or report .txt files; documents that "
+                  "failed to annotate are skipped."),
+        ErrorSpec("E163", "Asked for {n} units to label; at least 1 is needed.", "Pass -n with a positive number."),
+        ErrorSpec("E164", "The pipeline {model} has no theme component to rank units with.",
+                  "Pass --model a directory written by `policy-nlp train` (or leave it out for the shipped model)."),
+        ErrorSpec("E165", "No unlabelled content units in {paths}.",
+                  "Pass report .txt files or directories of reports that are not labelled yet (already labelled "
+                  "reports are skipped; --include-labelled keeps them)."),
     )
 }
 

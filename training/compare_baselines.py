@@ -151,11 +151,9 @@ def _limit_threads() -> None:
 
 
 def default_rules():
-    """The shipped report rules (`default_rules()` of the rules module, wherever this version keeps it)."""
-    try:
-        from policy_nlp.rules import default_rules as rules
-    except ImportError:
-        from policy_nlp.components.rules import default_rules as rules
+    """The shipped report rules."""
+    from policy_nlp.rules import default_rules as rules
+
     return rules()
 
 

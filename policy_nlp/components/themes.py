@@ -157,6 +157,8 @@ class ThemeClassifier:
         self.hyperparameters = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
         self.scorer = scorer or score_themes
         self.model: ThemeEstimator | None = None
+        # > 0: every doc scored also gets its explanations (`explain`), with this many features per label
+        self.explain_top = 0
 
     # -- state ------------------------------------------------------------------------------------------------
     @property
@@ -260,6 +262,7 @@ class ThemeClassifier:
         group.attrs["labels"] = labels
         group.attrs["scores"] = np.round(full, 6).tolist()
         group.attrs["decided"] = decided.astype(int).tolist()
+        group.attrs.pop("explanations", None)  # those of earlier scores, if any
         doc.spans[self.themes_key] = [
             Span(doc, group[i].start, group[i].end, label=label)
             for i in range(len(group)) for j, label in enumerate(labels) if decided[i, j]
@@ -272,7 +275,24 @@ class ThemeClassifier:
         self._require_model()
         group, content, ctx = self._contexts(doc)
         self._write(doc, group, content, self.model.predict_proba(ctx))
+        if self.explain_top > 0:
+            self.explain(doc, top=self.explain_top)
         return doc
+
+    def explain(self, doc: Doc, top: int = 8) -> list[dict | None]:
+        """Why each unit of a processed `doc` got its scores (`model.explain.explain_rows`): per unit, {label:
+        {logit, intercept, rest, threshold_logit, features}}, or None for boilerplate. Also stored in the unit
+        group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it."""
+        from ..model.explain import explain_rows
+
+        model = self._require_model()
+        group, content, ctx = self._contexts(doc)
+        got = explain_rows(model, ctx, top=top, rules=self._model_rules())
+        out: list[dict | None] = [None] * len(group)
+        for i, e in zip(content, got):
+            out[i] = e
+        group.attrs["explanations"] = out
+        return out
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         """Score the units of several documents in one batch (one feature matrix, one predict call)."""
@@ -294,6 +314,8 @@ class ThemeClassifier:
         k = 0
         for doc, (group, content, ctx) in zip(docs, parts):
             self._write(doc, group, content, proba[k:k + len(ctx)])
+            if self.explain_top > 0:
+                self.explain(doc, top=self.explain_top)
             k += len(ctx)
         return docs
 

@@ -37,6 +37,7 @@ class AnnotatedUnit:
     scores: dict[str, float] = field(default_factory=dict)
     reviewed: bool = False
     indicators: list[dict] = field(default_factory=list)  # indicator records (policy_nlp_indicators), if run
+    explanations: dict | None = None  # per label: the evidence behind the score (annotate(explain=True))
 
     def to_dict(self) -> dict:
         out = {"start": self.start, "end": self.end, "text": self.text, "kind": self.kind,
@@ -44,6 +45,8 @@ class AnnotatedUnit:
                "reviewed": self.reviewed}
         if self.indicators:
             out["indicators"] = [dict(r) for r in self.indicators]
+        if self.explanations:
+            out["explanations"] = self.explanations
         return out
 
     @classmethod
@@ -51,7 +54,8 @@ class AnnotatedUnit:
         return cls(start=data["start"], end=data["end"], text=data["text"], kind=data["kind"],
                    section=list(data.get("section", [])), labels=list(data.get("labels", [])),
                    scores=dict(data.get("scores", {})), reviewed=bool(data.get("reviewed", False)),
-                   indicators=[dict(r) for r in data.get("indicators", [])])
+                   indicators=[dict(r) for r in data.get("indicators", [])],
+                   explanations=data.get("explanations") or None)
 
 
 @dataclass
@@ -84,6 +88,7 @@ class AnnotatedDocument:
         scores = attrs.get("scores")
         decided = attrs.get("decided")
         parents = attrs.get("parents") or [-1] * len(group)
+        explanations = attrs.get("explanations") if len(group) else None
         if text is None or len(text) != doc_length(doc):
             text = doc.text
         units: list[AnnotatedUnit] = []
@@ -97,6 +102,7 @@ class AnnotatedDocument:
                 start=start, end=end, text=text[start:end], kind=span.label_, section=path[::-1],
                 labels=[label for label, d in zip(labels, decided[i]) if d] if decided is not None else [],
                 scores=dict(zip(labels, scores[i])) if scores is not None else {},
+                explanations=explanations[i] if explanations else None,
             ))
         indicator_group = doc.spans.get(span_key(doc, "indicators"))
         if indicator_group is not None and units:  # records with the input's own characters at their offsets

@@ -111,16 +111,25 @@ def _init_forked_worker() -> None:
     die_with_parent()
 
 
-def _init_spawned_worker(model_dir: str, segmenter: str, info: dict) -> None:
-    from ..pipeline import load
+def _init_spawned_worker(model_dir: str, segmenter: str, info: dict, explain_top: int = 0) -> None:
+    from ..pipeline import THEMES, load
 
     die_with_parent()
     nlp = load(model_dir, segmenter=segmenter)
+    if explain_top and THEMES in nlp.pipe_names:
+        nlp.get_pipe(THEMES).explain_top = explain_top
     _WORKER.update(nlp=nlp, info=info)  # the parent's: the copy's model file is a new pickle of the same model
 
 
 def _work(items: list[Item]) -> list[Annotated]:
     return annotate_batch(_WORKER["nlp"], _WORKER["info"], items)
+
+
+def _explain_top(nlp: Language) -> int:
+    """The theme component's `explain_top` setting (a runtime setting, not saved with the pipeline)."""
+    from ..pipeline import THEMES
+
+    return int(getattr(nlp.get_pipe(THEMES), "explain_top", 0)) if THEMES in nlp.pipe_names else 0
 
 
 class _Pool:
@@ -136,7 +145,8 @@ class _Pool:
             self.model_dir = tempfile.mkdtemp(prefix="policy-nlp-worker-")
             nlp.to_disk(self.model_dir)
             self.kwargs = {"mp_context": multiprocessing.get_context("spawn"), "initializer": _init_spawned_worker,
-                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"), info)}
+                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"), info,
+                                        _explain_top(nlp))}
         self.executor = ProcessPoolExecutor(n_process, **self.kwargs)
 
     def submit(self, items: list[Item]) -> Future:

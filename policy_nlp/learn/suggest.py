@@ -1,0 +1,142 @@
+"""Which units to label next: uncertain ones, spread over reports and sections, no near-duplicates.
+
+`suggest(model, corpus_paths, n)` annotates unlabelled reports with a trained pipeline and ranks their content
+units by their *margin*: the distance of the unit's score nearest to its label's threshold (min over labels of
+|score − threshold|; small = the model is unsure whether the label applies). `select` then picks greedily:
+each step takes the unit with the lowest margin plus a penalty for every unit already picked from its report
+(`report_penalty`) and from its section (`section_penalty`), and never a unit whose character-bigram Jaccard
+similarity to a picked one reaches `max_similarity` (near-duplicates: boilerplate-like formulae that recur
+across reports). The same `select` drives the simulation in `benchmarks/active_learning.py`.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import DataError
+
+REPORT_PENALTY = 0.03
+SECTION_PENALTY = 0.05
+MAX_SIMILARITY = 0.6
+
+
+def margins(proba: np.ndarray, thresholds: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the smallest |score − threshold| over labels, and the label index where it is."""
+    proba = np.asarray(proba, dtype=float)
+    if not len(proba):
+        return np.zeros(0), np.zeros(0, dtype=int)
+    proba = proba.reshape(len(proba), -1)
+    dist = np.abs(proba - np.asarray(thresholds, dtype=float)[None, :])
+    return dist.min(axis=1), dist.argmin(axis=1)
+
+
+def _bigrams(text: str) -> frozenset:
+    text = "".join(text.split())
+    return frozenset(text[i:i + 2] for i in range(max(len(text) - 1, 1)))
+
+
+def similarity(a: frozenset, b: frozenset) -> float:
+    """Jaccard similarity of two bigram sets."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def select(margin: Sequence[float], reports: Sequence[str], sections: Sequence[str], texts: Sequence[str], n: int,
+           *, report_penalty: float = REPORT_PENALTY, section_penalty: float = SECTION_PENALTY,
+           max_similarity: float = MAX_SIMILARITY) -> list[int]:
+    """Indices of up to `n` units to label, in the order picked (see the module docstring)."""
+    margin = np.asarray(margin, dtype=float)
+    alive = np.ones(len(margin), dtype=bool)
+    per_report: dict[str, int] = {}
+    per_section: dict[tuple[str, str], int] = {}
+    report_pen = np.zeros(len(margin))
+    section_pen = np.zeros(len(margin))
+    report_ids = np.asarray([hash(r) for r in reports]) if len(margin) else np.zeros(0)
+    section_keys = [(r, s) for r, s in zip(reports, sections)]
+    grams: dict[int, frozenset] = {}
+    picked: list[int] = []
+    while len(picked) < n and alive.any():
+        cost = np.where(alive, margin + report_pen + section_pen, np.inf)
+        i = int(np.argmin(cost))
+        alive[i] = False
+        g = grams.setdefault(i, _bigrams(texts[i]))
+        if any(similarity(g, grams[j]) >= max_similarity for j in picked):
+            continue
+        picked.append(i)
+        per_report[reports[i]] = per_report.get(reports[i], 0) + 1
+        per_section[section_keys[i]] = per_section.get(section_keys[i], 0) + 1
+        same_report = report_ids == report_ids[i]
+        report_pen[same_report] = report_penalty * per_report[reports[i]]
+        for j in np.flatnonzero(same_report):
+            if section_keys[j] == section_keys[i]:
+                section_pen[j] = section_penalty * per_section[section_keys[i]]
+    return picked
+
+
+def _labelled_texts(labelled: Sequence[str | Path] | None) -> set[str]:
+    from .labelled_data import default_data, read_corpus
+
+    corpus = read_corpus(list(labelled) if labelled else default_data())
+    return {hashlib.sha256(t.encode("utf-8")).hexdigest() for t in corpus.documents.values()}
+
+
+def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter: str = "char",
+            labelled: Sequence[str | Path] | None = None, skip_labelled: bool = True,
+            text_column: str = "text", id_column: str | None = None,
+            report_penalty: float = REPORT_PENALTY, section_penalty: float = SECTION_PENALTY,
+            max_similarity: float = MAX_SIMILARITY, notes: Callable[[str], None] | None = None) -> list[dict]:
+    """The `n` units of the unlabelled reports in `corpus_paths` to label next, most useful first.
+
+    `model`: a pipeline directory or a loaded pipeline (`policy_nlp.load`). Reports whose text is one of the
+    labelled documents (`labelled`: unit files / reviewer files; default the packaged training data) are
+    skipped unless `skip_labelled=False`. Each result: rank, doc, start, end, text, kind, section, labels
+    (the model's), scores, margin, nearest_label (the label whose threshold the unit sits nearest).
+    """
+    from ..corpus.document import AnnotatedDocument
+    from ..corpus.inputs import iter_inputs
+    from ..pipeline import THEMES, load
+
+    if n < 1:
+        raise DataError("E163", n=n)
+    nlp = model if hasattr(model, "pipe_names") else load(model, segmenter=segmenter)
+    if THEMES not in nlp.pipe_names:
+        raise DataError("E164", model=model)
+    component = nlp.get_pipe(THEMES)
+    labels = list(component.labels)
+    thresholds = component.thresholds
+    skip = _labelled_texts(labelled) if skip_labelled else set()
+    say = notes or (lambda msg: None)
+    units: list[dict] = []
+    docs = 0
+    for inp in iter_inputs(corpus_paths, text_column, id_column):
+        if inp.error is not None or not (inp.text or "").strip():
+            say(f"{inp.id}: skipped, {inp.error or 'empty'}")
+            continue
+        if hashlib.sha256(inp.text.encode("utf-8")).hexdigest() in skip:
+            say(f"{inp.id}: skipped, already labelled")
+            continue
+        doc = AnnotatedDocument.from_doc(nlp(inp.text), text=inp.text)
+        docs += 1
+        for u in doc.units:
+            if u.kind == "boilerplate" or not u.text.strip():
+                continue
+            units.append({"doc": inp.id, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind,
+                          "section": list(u.section), "labels": list(u.labels), "scores": dict(u.scores)})
+    if not units:
+        raise DataError("E165", paths=", ".join(map(str, corpus_paths)))
+    proba = np.asarray([[u["scores"][label] for label in labels] for u in units])
+    margin, nearest = margins(proba, [thresholds[label] for label in labels])
+    order = select(margin, [u["doc"] for u in units], [" › ".join(u["section"]) for u in units],
+                   [u["text"] for u in units], n, report_penalty=report_penalty, section_penalty=section_penalty,
+                   max_similarity=max_similarity)
+    out = []
+    for rank, i in enumerate(order, 1):
+        unit = dict(units[i])
+        unit.update({"rank": rank, "margin": round(float(margin[i]), 6), "nearest_label": labels[nearest[i]]})
+        out.append(unit)
+    say(f"{len(out)} of {len(units)} units of {docs} report(s) picked")
+    return out
