@@ -19,6 +19,9 @@ def model_info(nlp: Language) -> dict[str, Any]:
         "name": f"{nlp.meta.get('lang', 'zh')}_{nlp.meta.get('name', 'pipeline')}",
         "version": str(nlp.meta.get("version", "0.0.0")),
     }
+    trained = (nlp.meta.get("policy_nlp") or {}).get("trained")
+    if trained:
+        info["trained"] = str(trained)
     if THEMES in nlp.pipe_names:
         component = nlp.get_pipe(THEMES)
         info["labels"] = list(component.labels)
