@@ -224,13 +224,16 @@ def train(
                                                               "records it as zh_NAME)."),
     version: Optional[str] = typer.Option(None, "--version", help="The model's version (default: 0.1.0+ the "
                                                                   "first 8 hex digits of the data's SHA-256)."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", min=1, help="Worker processes for independent fits "
+                                                                       "(default: the CPU count on large data)."),
 ):
     """Train a pipeline on labelled units; the existing OUT is replaced only if training succeeds."""
     from .learn.training import train as train_fn
 
     try:
         meta = train_fn(data, out, from_model=from_model, seeds_dir=seeds, allow_new_labels=allow_new_labels,
-                        allow_rare_labels=allow_rare_labels, cv=cv, name=name, version=version, progress=_say)
+                        allow_rare_labels=allow_rare_labels, cv=cv, name=name, version=version, progress=_say,
+                        n_jobs=n_jobs)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:

@@ -14,29 +14,45 @@ import numpy as np
 from sklearn.base import clone
 
 from ..errors import DataError
-from ..model.thresholds import cv_name, folds
+from ..model.thresholds import cv_name, fit_all, folds
 from .evaluation import score_corpus
 from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus
 
 
 class EstimatorCache:
-    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key."""
+    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key.
+    `fitter(est).many(jobs)` makes the missing fits of a batch side by side (`thresholds.fit_all`; `n_jobs`
+    worker processes, default: the CPU count once the batch is large)."""
 
-    def __init__(self):
+    def __init__(self, n_jobs: int | None = None):
         self.store: dict = {}
         self.fits = 0
+        self.n_jobs = n_jobs
 
     def fitter(self, estimator):
         key_params = repr(sorted((k, repr(v)) for k, v in estimator.get_params().items() if k != "thresholds"))
+        base = clone(estimator).set_params(thresholds=None)
 
         def fit(docs, X, Y):
             key = (tuple(docs), key_params)
             if key not in self.store:
                 self.fits += 1
-                self.store[key] = clone(estimator).set_params(thresholds=None).fit(X, Y)
+                self.store[key] = clone(base).fit(X, Y)
             return self.store[key]
 
+        def many(jobs):
+            keys = [(tuple(docs), key_params) for docs, _, _ in jobs]
+            todo: dict = {}
+            for key, (_, X, Y) in zip(keys, jobs):
+                if key not in self.store and key not in todo:
+                    todo[key] = (X, Y)
+            for key, fitted in zip(todo, fit_all(base, list(todo.values()), self.n_jobs)):
+                self.store[key] = fitted
+                self.fits += 1
+            return [self.store[key] for key in keys]
+
+        fit.many = many
         return fit
 
 

@@ -75,7 +75,7 @@ def _replace_dir(tmp: Path, out: Path) -> None:
 def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
           seeds_dir: str | Path | None = None, allow_new_labels: bool = False, allow_rare_labels: bool = False,
           cv: bool = True, name: str = "reports_custom", version: str | None = None, hyperparameters: dict | None = None,
-          progress: Callable[[str], None] | None = None) -> dict:
+          progress: Callable[[str], None] | None = None, n_jobs: int | None = None) -> dict:
     """Train a pipeline on labelled units and write it to `out`; return its metadata (with CV metrics).
 
     `data`: a unit JSONL file, a reviewer JSON file (only units marked `"reviewed": true`), a directory of
@@ -90,6 +90,8 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
     `zh_<name>` and its version); the default version is `0.1.0+<first 8 hex digits of the SHA-256 of the
     data files' hashes>`, so a retrained model never passes for the shipped `zh_reports 0.1.0`.
     meta.json records each data file's SHA-256, format, units and reviewed units (`data_sources`).
+    `n_jobs`: worker processes for the independent fits of a tuning or cross-validation fold (default: the
+    CPU count once the training set is large, `model.thresholds.parallel_jobs`); the model is the same.
     Nothing is written unless training succeeds: the directory is built next to `out` and moved into place
     at the end; an existing `out` that is not a pipeline directory (nor empty) is refused (E072).
     """
@@ -135,7 +137,7 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
         return nlp
 
     work = pipeline("char")  # makes the training docs: units and features work on characters
-    cache = EstimatorCache()
+    cache = EstimatorCache(n_jobs)
     metrics = None
     if cv and len(corpus.documents) >= 2:
         say(f"cross-validation over {len(corpus.documents)} documents")
