@@ -58,15 +58,23 @@ def worker(data: str, seeds: str, out: str, cv: bool) -> None:
     fits = []
     original = EstimatorCache.__init__
 
-    def init(self):
-        original(self)
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
         fits.append(self)
 
     EstimatorCache.__init__ = init
     start = time.perf_counter()
     meta = training.train([data], out, seeds_dir=seeds, cv=cv)
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "fits": sum(c.fits for c in fits), "units": meta["units"],
+    import resource
+
+    import psutil
+
+    me = psutil.Process()
+    cpu = sum(me.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in me.children(recursive=True))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += usage.ru_utime + usage.ru_stime
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "fits": sum(c.fits for c in fits), "units": meta["units"],
                       "documents": len(meta["documents"]), "threshold_cv": meta["settings"]["threshold_selection"],
                       "cv": (meta.get("cv") or {}).get("cv"),
                       "macro_f1": (meta.get("cv") or {}).get("macro_f1")}))
@@ -93,28 +101,32 @@ def main() -> None:
     ap.add_argument("--output", type=Path)
     args = ap.parse_args()
     rows = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="policy-nlp-train-bench-") as tmp:
         for n in args.sizes:
             for cv in ([False] if args.no_cv_only else [False, True]):
                 print(f"training on {n} reports, cv={cv} …", file=sys.stderr, flush=True)
                 r = run(n, cv, Path(tmp))
-                r.update(n=n, with_cv=cv)
+                r.update(n=n, with_cv=cv, load=os.getloadavg()[0])
                 print(f"  {r['seconds']:.1f} s, {r['fits']} fits", file=sys.stderr, flush=True)
                 rows.append(r)
     import sklearn
 
+    loads = ", ".join(f"{r['load']:.1f}" for r in rows)
     lines = ["# Training time against the number of reports", "",
              f"`python benchmarks/training.py --sizes {' '.join(map(str, args.sizes))}`: replicas of the 7 "
              "labelled reports with fresh document ids; wall time of `policy_nlp.learn.training.train` in a fresh "
              "process (reading, docs, cross-validation, threshold tuning, final fit, writing the pipeline).", "",
              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, scikit-learn {sklearn.__version__}.", "",
-             "| reports | units | cross-validation | seconds | s per report | estimator fits | thresholds tuned by |",
-             "|---:|---:|---|---:|---:|---:|---|"]
+             f"{platform.python_version()}, scikit-learn {sklearn.__version__}. Load average (1 min) before the "
+             f"runs {load_before[0]:.1f}, after each run {loads} "
+             "(other processes on the same cores lengthen every figure).", "",
+             "| reports | units | cross-validation | seconds (wall) | s per report | CPU seconds | estimator fits | thresholds tuned by |",
+             "|---:|---:|---|---:|---:|---:|---:|---|"]
     for r in rows:
         cv = r["cv"] or "no (`--no-cv`)"
         lines.append(f"| {r['n']} | {r['units']} | {cv} | {r['seconds']:.1f} | {r['seconds'] / r['n']:.2f} | "
-                     f"{r['fits']} | {r['threshold_cv'].split('(')[-1].rstrip(')')} |")
+                     f"{r['cpu_seconds']:.1f} | {r['fits']} | {r['threshold_cv'].split('(')[-1].rstrip(')')} |")
     for cv in ([False] if args.no_cv_only else [False, True]):
         sel = [r for r in rows if r["with_cv"] == cv]
         if len(sel) >= 2:
