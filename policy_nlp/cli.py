@@ -270,7 +270,7 @@ def evaluate(
             if cv != "lodo":
                 raise DataError("E073", mode=cv)
             metrics = cross_validate(data, seeds, progress=_say)
-            title = "leave-one-document-out (each document scored by a model trained on the others):"
+            title = f"{metrics['cv']} (each document scored by a model trained without it):"
         else:
             _say(f"scoring {model or shipped_model_path()}")
             metrics = evaluate_fn(model or shipped_model_path(), data, seeds)

@@ -98,8 +98,8 @@ def test_tune_on_a_toy_set():
 
 
 def test_splitter_by_corpus_size():
-    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)
-    assert isinstance(thresholds.splitter(10), LeaveOneGroupOut)
+    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)  # no more documents than folds
+    assert isinstance(thresholds.splitter(6), GroupKFold)
     split = thresholds.splitter(20)
     assert isinstance(split, GroupKFold) and split.n_splits == 5
     assert thresholds.cv_name(5) == "leave-one-document-out" and thresholds.cv_name(20) == "grouped 5-fold"

@@ -1,6 +1,6 @@
 """Cross-validation of the training recipe: each document is scored by a model trained without it.
 
-Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to ten documents,
+Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to five documents,
 grouped 5-fold above), thresholds are tuned inside each training fold only, and a fitted estimator is
 shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
 by the final fit costs far fewer fits than it names.
@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..errors import DataError
-from ..model.thresholds import cv_name, fit_all, folds
+from ..model.thresholds import LODO_MAX_DOCUMENTS, cv_name, fit_all, folds
 from .evaluation import score_corpus
 from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus
@@ -97,5 +97,5 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
         return annotate(text, nlp=nlp)
 
     overall, per_doc = score_corpus(corpus, predict, corpus.labels)
-    return {"mode": "lodo" if len(docs) <= 10 else "grouped-kfold", "cv": cv_name(len(docs)), **overall,
+    return {"mode": "lodo" if len(docs) <= LODO_MAX_DOCUMENTS else "grouped-kfold", "cv": cv_name(len(docs)), **overall,
             "documents": docs, "data_files": corpus.file_hashes, "per_document": per_doc}

@@ -20,8 +20,8 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 DEFAULT_THRESHOLD = 0.5
 THRESHOLD_GRID = tuple(round(float(x), 3) for x in np.arange(0.1, 0.91, 0.025))
-LODO_MAX_DOCUMENTS = 10
 KFOLDS = 5
+LODO_MAX_DOCUMENTS = KFOLDS  # leave-one-document-out while there are no more documents than folds
 PARALLEL_MIN_UNITS = 4000  # below this many training rows in a batch of fits, worker processes cost more than they save
 
 # (training document names, X, Y) → a fitted estimator; lets callers reuse fits across nested loops
