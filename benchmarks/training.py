@@ -10,7 +10,7 @@ The report goes to stdout (Markdown), progress to stderr.
 
     .venv/bin/python benchmarks/training.py                        # 5, 10, 20, 50 reports, with and without CV
     .venv/bin/python benchmarks/training.py --sizes 5 10 --no-cv-only
-    .venv/bin/python benchmarks/training.py --output benchmarks/RESULTS_training.md
+    .venv/bin/python benchmarks/training.py --output training_times.md
 """
 from __future__ import annotations
 
