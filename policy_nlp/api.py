@@ -28,6 +28,9 @@ def model_info(nlp: Language) -> dict[str, Any]:
         "version": str(nlp.meta.get("version", "0.0.0")),
         "sha256": model_fingerprint(nlp),
     }
+    trained = (nlp.meta.get("policy_nlp") or {}).get("trained")
+    if trained:
+        info["trained"] = str(trained)
     if THEMES in nlp.pipe_names:
         component = nlp.get_pipe(THEMES)
         info["labels"] = list(component.labels)

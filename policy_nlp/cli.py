@@ -83,10 +83,28 @@ def annotate(
     explain: bool = typer.Option(False, "--explain", help="Add per unit and label the features that moved the "
                                                           "score (reviewer JSON field 'explanations')."),
     explain_top: int = typer.Option(8, "--explain-top", min=1, help="With --explain: features per label."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="With -o DIR: replace .json files that differ from "
+                                                              "the new output (never ones holding reviewed units)."),
+    overwrite_reviewed: bool = typer.Option(False, "--overwrite-reviewed",
+                                            help="With -o DIR: also replace files holding reviewed units, losing "
+                                                 "the reviewers' labels."),
+    update: bool = typer.Option(False, "--update", help="INPUTS are reviewer JSON files (or directories of them): "
+                                                        "annotate them again with the model, keep the reviewed "
+                                                        "units' labels and refresh the rest; written in place or "
+                                                        "into -o DIR."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
     from .pipeline import load
 
+    if update:
+        try:
+            nlp = load(model, segmenter=segmenter)
+        except PolicyNLPError as exc:
+            _fail(exc)
+        if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
+            raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
+        update_files(inputs, output, nlp)
+        return
     try:
         kind = output_kind(output, fmt, summary, refresh, n_process)
     except PolicyNLPError as exc:
@@ -100,7 +118,8 @@ def annotate(
                       show_progress=progress, refresh=refresh)
         else:
             annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
-                           max_chars=max_chars, single_file=kind == "file")
+                           max_chars=max_chars, single_file=kind == "file", overwrite=overwrite,
+                           overwrite_reviewed=overwrite_reviewed)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
@@ -156,17 +175,20 @@ def format_table(doc) -> str:
 
 def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json", *,
                    text_column: str = "text", id_column: Optional[str] = None,
-                   max_chars: int = MAX_CHARS, single_file: bool = False) -> None:
+                   max_chars: int = MAX_CHARS, single_file: bool = False, overwrite: bool = False,
+                   overwrite_reviewed: bool = False) -> None:
     """Without -o: reviewer JSON (or a table) on stdout: pretty JSON for one document, JSONL (one document a
-    line) for several; with -o DIR: one .json per input; with -o FILE.json: the one report's JSON.
-    Errors go to stderr with the input's name and the fix; exit code 1 only if every input failed."""
+    line) for several; with -o DIR: one .json per input; with -o FILE.json: the one report's JSON. Existing
+    files are kept unless --overwrite / --overwrite-reviewed (E131, E130). Errors go to stderr with the input's
+    name and the fix; exit code 1 only if every input failed."""
     from .corpus.batch import annotate_to_directory, write_json_file
     from .errors import fix_for
 
     failures = total = 0
     first = None  # stdout JSON: the first document waits until we know whether a second one follows
     results = annotate_to_directory(inputs, None if single_file else output, nlp=nlp, text_column=text_column,
-                                    id_column=id_column, max_chars=max_chars)
+                                    id_column=id_column, max_chars=max_chars, overwrite=overwrite,
+                                    overwrite_reviewed=overwrite_reviewed)
     for doc_id, result, error, target in results:
         total += 1
         if result is None:
@@ -178,7 +200,7 @@ def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "
                 _fail(DataError("E110", option="-o FILE.json", context="for more than one document",
                                 fix="Write several documents to -o FILE.jsonl or to a directory (-o DIR/)."))
             first = result
-            write_json_file(result, output)
+            write_json_file(result, output, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
             _say(f"{doc_id} → {output} ({len(result.units)} units)")
         elif target is not None:
             _say(f"{doc_id} → {target} ({len(result.units)} units)")
@@ -193,6 +215,27 @@ def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "
             typer.echo(result.to_json(indent=None))
     if fmt == "json" and output is None and first not in (None, True):
         typer.echo(first.to_json())
+    if total and failures == total:
+        _say(f"Error {DataError('E052', count=total)}")
+        raise typer.Exit(code=1)
+
+
+def update_files(inputs: List[Path], output: Optional[Path], nlp) -> None:
+    """--update: re-annotate reviewer JSON files keeping their reviewed units; exit 1 if every file failed."""
+    from .corpus.batch import update_reviewed
+
+    failures = total = 0
+    try:
+        for source, target, counts, error in update_reviewed(inputs, output, nlp=nlp):
+            total += 1
+            if error is not None:
+                failures += 1
+                _say(f"{source}: {error}")
+            else:
+                _say(f"{source} → {target}: {counts['kept']} reviewed unit(s) kept, {counts['refreshed']} refreshed"
+                     + (f", {counts['dropped']} new unit(s) gave way to reviewed spans" if counts["dropped"] else ""))
+    except PolicyNLPError as exc:
+        _fail(exc)
     if total and failures == total:
         _say(f"Error {DataError('E052', count=total)}")
         raise typer.Exit(code=1)
@@ -245,14 +288,21 @@ def train(
     allow_new_labels: bool = typer.Option(False, help="Also accept new labels that look like misspellings of "
                                                       "known ones (new labels are accepted otherwise)."),
     allow_rare_labels: bool = typer.Option(False, help="Train labels with fewer than 5 positives (with a warning)."),
-    cv: bool = typer.Option(True, help="Run leave-one-document-out cross-validation and store it in meta.json."),
+    cv: bool = typer.Option(True, help="Cross-validate (grouped by document) and store the scores in meta.json."),
+    name: str = typer.Option("reports_custom", "--name", help="The model's name (meta.json; the reviewer JSON "
+                                                              "records it as zh_NAME)."),
+    version: Optional[str] = typer.Option(None, "--version", help="The model's version (default: 0.1.0+ the "
+                                                                  "first 8 hex digits of the data's SHA-256)."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", min=1, help="Worker processes for independent fits "
+                                                                       "(default: the CPU count on large data)."),
 ):
     """Train a pipeline on labelled units; the existing OUT is replaced only if training succeeds."""
     from .learn.training import train as train_fn
 
     try:
         meta = train_fn(data, out, from_model=from_model, seeds_dir=seeds, allow_new_labels=allow_new_labels,
-                        allow_rare_labels=allow_rare_labels, cv=cv, progress=_say)
+                        allow_rare_labels=allow_rare_labels, cv=cv, name=name, version=version, progress=_say,
+                        n_jobs=n_jobs)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
@@ -260,7 +310,9 @@ def train(
     if meta.get("cv"):
         from .learn.evaluation import format_metrics
 
-        typer.echo(format_metrics(meta["cv"], "leave-one-document-out on the training documents:"))
+        typer.echo(format_metrics(meta["cv"], f"{meta['cv'].get('cv', 'cross-validation')} on the training documents:"))
+    typer.echo(f"model {meta['model']['name']} {meta['model']['version']}; reviewed units per source: "
+               + (", ".join(f"{k}={v['reviewed_units']}" for k, v in meta["data_sources"].items()) or "none"))
     typer.echo(f"labels: {', '.join(meta['labels'])}; thresholds: "
                + ", ".join(f"{k}={v:.3f}" for k, v in meta["thresholds"].items()))
 
@@ -269,7 +321,9 @@ def train(
 def evaluate(
     data: List[Path] = typer.Option(..., "--data", help="Labelled unit JSONL files and/or reviewer JSON files."),
     model: Optional[Path] = typer.Option(None, help="A pipeline directory to score (default: the shipped model)."),
-    cv: Optional[str] = typer.Option(None, help="'lodo': leave-one-document-out training and scoring instead."),
+    cv: Optional[str] = typer.Option(None, help="Train and score by cross-validation instead: 'lodo' (leave one "
+                                                "document out), 'kfold' (grouped 5-fold) or 'auto' (lodo up to 5 "
+                                                "documents, kfold above)."),
     seeds: Optional[Path] = typer.Option(None, help="Directory of the documents named in the JSONL 'doc' fields."),
     output: Optional[Path] = typer.Option(None, "--output", help="Also write the metrics as JSON."),
 ):
@@ -283,10 +337,10 @@ def evaluate(
                                  param_hint="--cv")
     try:
         if cv is not None:
-            if cv != "lodo":
+            if cv not in ("lodo", "kfold", "auto"):
                 raise DataError("E073", mode=cv)
-            metrics = cross_validate(data, seeds, progress=_say)
-            title = "leave-one-document-out (each document scored by a model trained on the others):"
+            metrics = cross_validate(data, seeds, progress=_say, scheme=cv)
+            title = f"{metrics['cv']} (each document scored by a model trained without it):"
         else:
             _say(f"scoring {model or shipped_model_path()}")
             metrics = evaluate_fn(model or shipped_model_path(), data, seeds)
@@ -299,6 +353,56 @@ def evaluate(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
         _say(f"metrics written to {output}")
+
+
+@app.command()
+def export(
+    inputs: List[Path] = typer.Argument(..., help="Reviewer JSON files, directories of them, a JSONL output of "
+                                                  "`annotate -o FILE.jsonl`, or report .txt files (annotated now)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio: the tasks .json; doccano: a .jsonl."),
+    fmt: str = typer.Option(..., "--format", help="label-studio or doccano."),
+    config: Optional[Path] = typer.Option(None, help="Label Studio: where to write the labeling config XML "
+                                                     "(default: OUTPUT with .xml)."),
+    model: Optional[Path] = typer.Option(None, help="For .txt inputs: the pipeline directory (default: shipped)."),
+    segmenter: str = typer.Option("pkuseg", help="For .txt inputs: pkuseg, or char."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUTPUT."),
+):
+    """Write units as tasks for Label Studio or doccano, the model's labels pre-filled."""
+    from .corpus.review import export_documents
+
+    try:
+        summary = export_documents(inputs, output, fmt, config=config, model=model, segmenter=segmenter,
+                                   overwrite=overwrite)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    _say(f"{summary['units']} units of {summary['documents']} report(s) written to {output}")
+    if summary.get("config"):
+        _say(f"labeling config written to {summary['config']}: paste it into the project's "
+             "Settings → Labeling Interface → Code")
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command(name="import")
+def import_(
+    exports: List[Path] = typer.Argument(..., help="Label Studio JSON/JSON-MIN exports or doccano JSONL exports."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory for the reviewer JSON files."),
+    documents: List[Path] = typer.Option([], "--documents", help="The reviewer JSON files (or directories) the "
+                                                                 "tasks were exported from; report folders work "
+                                                                 "too."),
+    seeds: Optional[Path] = typer.Option(None, help="A folder of report .txt files named by the tasks' doc field."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace files in OUTPUT that hold other texts."),
+):
+    """Read a labelling tool's export back into reviewer JSON (reviewed units marked "reviewed": true)."""
+    from .corpus.review import import_reviews
+
+    try:
+        summary = import_reviews(exports, output, documents=documents, seeds_dir=seeds, overwrite=overwrite)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    for row in summary["files"]:
+        _say(f"{row['doc']} → {row['path']}: {row['reviewed']} reviewed unit(s), {row['changed']} label set(s) "
+             "changed by the reviewer")
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
 @app.command()

@@ -124,7 +124,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "(no config.cfg and meta.json).",
                   "Pass a new directory, an empty one, or one written by `policy-nlp train` to --out."),
         ErrorSpec("E073", "--cv '{mode}' is not supported.",
-                  "Use --cv lodo (leave-one-document-out), or --model DIR to score a trained pipeline."),
+                  "Use --cv lodo (leave-one-document-out), --cv kfold (grouped 5-fold) or --cv auto, or --model "
+                  "DIR to score a trained pipeline."), or --model DIR to score a trained pipeline."),
         # Batch
         ErrorSpec("E050", "No input documents found in {paths}.",
                   "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
@@ -195,6 +196,38 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E112", "{what} needs the package '{package}', which is not installed in this environment.",
                   "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
                   "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
+        # Reviewing: directory output, --update, export and import (Label Studio, doccano)
+        ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
+                          "the reviewer's labels.",
+                  "Refresh the file with `policy-nlp annotate --update {path}` (keeps the reviewed units' labels, "
+                  "refreshes the rest), write to another -o directory, or pass --overwrite-reviewed to discard "
+                  "the reviews."),
+        ErrorSpec("E131", "{path} exists and differs from the annotation that would be written.",
+                  "Pass --overwrite to replace it, write to another -o directory, or refresh it with "
+                  "`policy-nlp annotate --update {path}`."),
+        ErrorSpec("E132", "{path}: not a Label Studio export ({detail}).",
+                  "Export the project from Label Studio with Export → JSON (or JSON-MIN) and pass that file; its "
+                  "tasks must be the ones written by `policy-nlp export --format label-studio`."),
+        ErrorSpec("E133", "{path}: {where}: {detail}.",
+                  "Import tasks written by `policy-nlp export` (they carry doc, doc_sha256, start, end and kind in "
+                  "their data) and keep those fields unchanged in the labelling tool."),
+        ErrorSpec("E134", "{path}:{line}: not a doccano text-classification record ({detail}).",
+                  "Export the doccano project (text classification) as JSONL and pass that file; its records must "
+                  "come from `policy-nlp export --format doccano` (they carry doc, start, end and kind)."),
+        ErrorSpec("E135", "{path}: {where}: the report '{doc}' (SHA-256 {sha}) is not among the documents given or "
+                          "found ({searched}).",
+                  "Pass the reviewer JSON written by `policy-nlp annotate` for that report (--documents for import, "
+                  "another --data for train), or the folder holding the report file with --seeds DIR."),
+        ErrorSpec("E136", "Export format '{format}' is not known.",
+                  "Use --format label-studio or --format doccano."),
+        ErrorSpec("E137", "No annotated documents in {paths}.",
+                  "Pass reviewer JSON files written by `policy-nlp annotate`, directories of them, a JSONL output "
+                  "of `policy-nlp annotate -o FILE.jsonl`, or report .txt files to annotate."),
+        ErrorSpec("E138", "{path}: no reviewed units: {detail}.",
+                  "Submit annotations in the labelling tool (Label Studio: Submit; doccano: mark the examples "
+                  "done and export only approved documents) before exporting, then import that file."),
+        ErrorSpec("E139", "Refusing to write {path}: {detail}.",
+                  "Write to another -o directory, or pass --overwrite to replace it."),
         # Indicators
         ErrorSpec("E090", "The indicator vocabulary from {source} cannot be used: {detail}.",
                   "Give a JSON object {{\"name\", \"version\", \"indicators\": [...]}} whose entries each have a "

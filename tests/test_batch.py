@@ -18,7 +18,7 @@ import policy_nlp
 from policy_nlp.corpus.batch import annotate_corpus, completed_ids, iter_records
 from policy_nlp.errors import PolicyNLPError
 
-from conftest import ROOT, SEED_NAMES, seed_text
+from conftest import ROOT, SEED_NAMES, SEEDS, seed_text
 
 FAIL_MARKER = "触发失败"
 
@@ -398,3 +398,81 @@ def test_a_full_disk_is_a_coded_error_and_keeps_what_was_finished(tmp_path, char
     assert info.value.code == "E103" and "No space left" in str(info.value)
     assert [r["id"] for r in read_jsonl(out)] == ids[:2]
     assert annotate_corpus(ids, out, nlp=char_nlp)["skipped_already_done"] == 2
+def test_directory_output_never_loses_a_reviewer_s_work(tmp_path, char_nlp, tiny_nlp):
+    from policy_nlp.corpus.batch import annotate_to_directory
+    from policy_nlp.corpus.document import AnnotatedDocument
+
+    inputs = [SEEDS / SEED_NAMES[0], SEEDS / SEED_NAMES[1]]
+    out = tmp_path / "out"
+
+    def run(nlp, **kw):
+        return {Path(i).name: (t, e) for i, _, e, t in annotate_to_directory(inputs, out, nlp=nlp, **kw)}
+
+    first = run(char_nlp)
+    assert all(t is not None and e is None for t, e in first.values())
+    assert all(u["reviewed"] is False for p in out.iterdir()
+               for u in json.loads(p.read_text(encoding="utf-8"))["units"])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert all(t is not None for t, _ in run(char_nlp).values())  # the same output: nothing to refuse
+    # a reviewer corrects a unit of the first file
+    reviewed_path = first[SEED_NAMES[0]][0]
+    doc = AnnotatedDocument.from_json(reviewed_path.read_text(encoding="utf-8"))
+    unit = next(u for u in doc.units if u.kind == "sentence")
+    unit.labels, unit.reviewed = ["shortcomings"], True
+    reviewed_path.write_text(doc.to_json(), encoding="utf-8")
+    reviewed_bytes = reviewed_path.read_bytes()
+    # another model: the plain file differs (E131), the reviewed one holds reviews (E130); nothing written
+    second = run(tiny_nlp)
+    assert second[SEED_NAMES[0]][1].startswith("[E130]") and second[SEED_NAMES[1]][1].startswith("[E131]")
+    assert reviewed_path.read_bytes() == reviewed_bytes
+    assert (out / f"{Path(SEED_NAMES[1]).stem}.json").read_bytes() == before[f"{Path(SEED_NAMES[1]).stem}.json"]
+    # --overwrite replaces the plain file only; --overwrite-reviewed also the reviewed one
+    third = run(tiny_nlp, overwrite=True)
+    assert third[SEED_NAMES[0]][1].startswith("[E130]") and third[SEED_NAMES[1]][1] is None
+    assert reviewed_path.read_bytes() == reviewed_bytes
+    fourth = run(tiny_nlp, overwrite_reviewed=True)
+    assert fourth[SEED_NAMES[0]][1] is None
+    assert not any(u["reviewed"] for u in json.loads(reviewed_path.read_text(encoding="utf-8"))["units"])
+
+
+def test_update_keeps_reviewed_units_and_refreshes_the_rest(tmp_path, char_nlp, tiny_nlp):
+    import policy_nlp
+    from policy_nlp.corpus.batch import update_reviewed
+    from policy_nlp.corpus.document import AnnotatedDocument
+
+    text = (SEEDS / SEED_NAMES[1]).read_text(encoding="utf-8")
+    doc = policy_nlp.annotate(text, nlp=char_nlp)
+    doc.id = SEED_NAMES[1]
+    sentences = [u for u in doc.units if u.kind == "sentence"]
+    sentences[0].labels, sentences[0].reviewed = ["plans", "enforcement"], True
+    sentences[1].labels, sentences[1].reviewed = [], True
+    # a reviewed span the segmenter does not make: two sentences joined
+    a, b = sentences[3], sentences[4]
+    doc.units = [u for u in doc.units if u not in (a, b)]
+    joined = type(a)(a.start, b.end, text[a.start:b.end], "sentence", a.section, ["dispute_resolution"], {}, True)
+    doc.units = sorted(doc.units + [joined], key=lambda u: u.start)
+    path = tmp_path / "reviewed.json"
+    path.write_text(doc.to_json(), encoding="utf-8")
+    ((source, target, counts, error),) = list(update_reviewed([path], nlp=tiny_nlp))
+    assert error is None and target == path and counts["kept"] == 3 and counts["dropped"] == 2
+    new = AnnotatedDocument.from_json(path.read_text(encoding="utf-8"))
+    fresh = policy_nlp.annotate(text, nlp=tiny_nlp)
+    assert new.model == fresh.model and new.id == SEED_NAMES[1]
+    reviewed = {(u.start, u.end): u for u in new.units if u.reviewed}
+    assert reviewed[(sentences[0].start, sentences[0].end)].labels == ["plans", "enforcement"]
+    assert reviewed[(sentences[1].start, sentences[1].end)].labels == []
+    assert reviewed[(a.start, b.end)].labels == ["dispute_resolution"]
+    assert len(reviewed) == 3
+    # the rest is the new model's output, unit for unit
+    fresh_units = {(u.start, u.end): u for u in fresh.units}
+    others = [u for u in new.units if not u.reviewed]
+    assert others and all(u.labels == fresh_units[(u.start, u.end)].labels and
+                          u.scores == fresh_units[(u.start, u.end)].scores for u in others)
+    assert reviewed[(sentences[0].start, sentences[0].end)].scores == fresh_units[
+        (sentences[0].start, sentences[0].end)].scores  # scores are the new model's
+    # -o DIR: a file there that was not the one read is not replaced
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "reviewed.json").write_text("{}", encoding="utf-8")
+    ((_, target, _, error),) = list(update_reviewed([path], other, nlp=tiny_nlp))
+    assert target is None and error.startswith("[E131]")

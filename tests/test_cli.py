@@ -190,3 +190,49 @@ def test_indicators_command_writes_the_long_and_the_wide_table(tmp_path):
     pivot = list(csv.DictReader(wide.open(encoding="utf-8")))
     assert len(pivot) == 1 and pivot[0]["year"] == "2024"
     assert float(pivot[0]["dispute_resolution.admin_reconsideration_cases"]) == 319.0
+def test_annotate_directory_refuses_to_overwrite_then_update_keeps_reviews(tmp_path, tiny_model):
+    corpus = _corpus(tmp_path, SEED_NAMES[:1])
+    out = tmp_path / "out"
+    args = ["annotate", str(corpus), "-o", str(out), "--segmenter", "char"]
+    assert runner.invoke(app, args).exit_code == 0
+    path = out / (Path(SEED_NAMES[0]).stem + ".json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["model"]["name"] == "zh_reports" and all(u["reviewed"] is False for u in doc["units"])
+    doc["units"][1]["labels"], doc["units"][1]["reviewed"] = ["plans"], True
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    kept = path.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        result = runner.invoke(app, args + ["--model", str(tiny_model)] + extra)
+        assert result.exit_code == 1 and "E130" in result.stderr and "--update" in result.stderr
+        assert path.read_bytes() == kept
+    result = runner.invoke(app, ["annotate", "--update", str(path), "--model", str(tiny_model), "--segmenter", "char"])
+    assert result.exit_code == 0, result.output
+    assert "1 reviewed unit(s) kept" in result.stderr
+    new = json.loads(path.read_text(encoding="utf-8"))
+    assert new["model"]["name"] == "zh_reports_custom"  # the model that made it
+    assert [(u["start"], u["labels"]) for u in new["units"] if u["reviewed"]] == [(doc["units"][1]["start"], ["plans"])]
+    result = runner.invoke(app, args + ["--overwrite-reviewed"])
+    assert result.exit_code == 0 and not any(u["reviewed"] for u in json.loads(path.read_text("utf-8"))["units"])
+
+
+def test_export_and_import_commands(tmp_path):
+    corpus = _corpus(tmp_path, SEED_NAMES[:1])
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char"]).exit_code == 0
+    result = runner.invoke(app, ["export", str(out), "-o", str(tmp_path / "tasks.json"), "--format", "label-studio"])
+    assert result.exit_code == 0, result.output
+    assert "Labeling Interface" in result.stderr and (tmp_path / "tasks.xml").is_file()
+    tasks = json.loads((tmp_path / "tasks.json").read_text(encoding="utf-8"))
+    task = dict(tasks[2], id=3, annotations=[{"id": 1, "was_cancelled": False, "result": [
+        {"from_name": "themes", "to_name": "text", "type": "choices", "value": {"choices": ["shortcomings"]}}]}])
+    (tmp_path / "export.json").write_text(json.dumps([task, tasks[3]], ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(tmp_path / "export.json"), "--documents", str(out), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / (Path(SEED_NAMES[0]).stem + ".json")).read_text(encoding="utf-8"))
+    assert [(u["start"], u["labels"]) for u in doc["units"] if u["reviewed"]] == [(task["data"]["start"], ["shortcomings"])]
+    result = runner.invoke(app, ["export", str(out), "-o", str(tmp_path / "d.jsonl"), "--format", "doccano"])
+    assert result.exit_code == 0 and len((tmp_path / "d.jsonl").read_text("utf-8").splitlines()) == len(tasks)
+    result = runner.invoke(app, ["export", str(out), "-o", str(tmp_path / "d.jsonl"), "--format", "doccano"])
+    assert result.exit_code == 2 and "E139" in result.stderr
+    result = runner.invoke(app, ["import", str(tmp_path / "tasks.json"), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "E138" in result.stderr

@@ -98,8 +98,8 @@ def test_tune_on_a_toy_set():
 
 
 def test_splitter_by_corpus_size():
-    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)
-    assert isinstance(thresholds.splitter(10), LeaveOneGroupOut)
+    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)  # no more documents than folds
+    assert isinstance(thresholds.splitter(6), GroupKFold)
     split = thresholds.splitter(20)
     assert isinstance(split, GroupKFold) and split.n_splits == 5
     assert thresholds.cv_name(5) == "leave-one-document-out" and thresholds.cv_name(20) == "grouped 5-fold"
@@ -109,3 +109,38 @@ def test_splitter_by_corpus_size():
     for train, test in folds:
         assert not {groups[i] for i in train} & {groups[i] for i in test}  # a document never on both sides
     assert len(thresholds.folds(["a", "a", "b", "c"])) == 3
+
+
+def test_the_number_of_fits_stops_growing_above_five_documents():
+    from policy_nlp.learn.crossval import EstimatorCache
+
+    class Counting(ThemeEstimator):
+        def fit(self, X, Y):
+            self.pipelines_, self.thresholds_, self.classes_ = {}, {}, np.asarray(self.labels, dtype=object)
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), len(self.labels)), 0.5)
+
+    fits = {}
+    for n_docs in (3, 5, 6, 12, 40):
+        groups = [f"d{i % n_docs}" for i in range(4 * n_docs)]
+        cache = EstimatorCache()
+        thresholds.fit_with_thresholds(Counting(labels=LABELS), np.zeros((len(groups), 1), dtype=object),
+                                       np.zeros((len(groups), 2), dtype=int), groups,
+                                       cache.fitter(Counting(labels=LABELS)))
+        fits[n_docs] = cache.fits
+    # leave-one-document-out: n + 1 fits up to five documents; grouped 5-fold above: 5 + 1, whatever n
+    assert fits == {3: 4, 5: 6, 6: 6, 12: 6, 40: 6}
+
+
+def test_fits_in_worker_processes_give_the_same_model():
+    X, Y, groups = _toy_set()
+    est = ThemeEstimator(labels=LABELS)
+    jobs = [(X[np.asarray(groups) != g], Y[np.asarray(groups) != g]) for g in sorted(set(groups))]
+    alone = thresholds.fit_all(est, jobs, n_jobs=1)
+    side_by_side = thresholds.fit_all(est, jobs, n_jobs=2)
+    for a, b in zip(alone, side_by_side):
+        assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert thresholds.parallel_jobs(6, 100) == 1  # small batches stay in this process
+    assert thresholds.parallel_jobs(6, 100_000, n_jobs=3) == 3 and thresholds.parallel_jobs(2, 100_000, n_jobs=8) == 2

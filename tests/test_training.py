@@ -492,3 +492,60 @@ def test_every_rare_label_is_named_at_once():
         check_label_counts(Corpus(), False, print)
     assert info.value.code == "E038"
     assert "'a_rare' has 2" in str(info.value) and "'b_rare' has 4" in str(info.value)
+def test_provenance_name_version_and_reviewed_units_per_source(tmp_path, trained, two_docs):
+    out, _ = trained
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    # the default name and version never pass for the shipped model (zh_reports 0.1.0)
+    shipped = json.loads((policy_nlp.shipped_model_path() / "meta.json").read_text(encoding="utf-8"))
+    assert (meta["name"], meta["version"]) != (shipped["name"], shipped["version"])
+    assert meta["name"] == "reports_custom" and meta["version"].startswith("0.1.0+")
+    assert meta["policy_nlp"]["model"] == {"name": "zh_reports_custom", "version": meta["version"]}
+    assert meta["policy_nlp"]["data_sources"] == {str(two_docs): {
+        "format": "units", "sha256": hashlib.sha256(two_docs.read_bytes()).hexdigest(), "units": 149,
+        "reviewed_units": 0, "kept_after_merge": 149}}
+    # --name/--version, and a reviewer file: its reviewed units are counted for that source
+    doc = policy_nlp.annotate(seed_text(DOC_A), nlp=policy_nlp.load(out, segmenter="char"))
+    doc.id = DOC_A
+    sentences = [u for u in doc.units if u.kind == "sentence"][:3]
+    for u in sentences:
+        u.reviewed = True
+    reviewed = tmp_path / "reviewed.json"
+    reviewed.write_text(doc.to_json(), encoding="utf-8")
+    result = run_train("--data", str(two_docs), "--data", str(reviewed), "--out", str(tmp_path / "m"), "--no-cv",
+                       "--seeds", str(SEEDS), "--name", "districts", "--version", "2.0.0")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
+    assert (meta["name"], meta["version"]) == ("districts", "2.0.0")
+    assert meta["policy_nlp"]["data_sources"][str(reviewed)]["reviewed_units"] == 3
+    assert meta["policy_nlp"]["data_sources"][str(reviewed)]["format"] == "reviewer"
+    assert meta["policy_nlp"]["reviewed_units"] == 3
+    assert "model zh_districts 2.0.0" in result.output
+    annotated = policy_nlp.annotate(seed_text(DOC_C), nlp=policy_nlp.load(tmp_path / "m", segmenter="char"))
+    assert (annotated.model["name"], annotated.model["version"]) == ("zh_districts", "2.0.0")
+    assert annotated.model["trained"] == meta["policy_nlp"]["trained"]
+
+
+def test_train_reads_a_doccano_export_and_its_labels_override(tmp_path, two_docs):
+    from policy_nlp.corpus.review_formats import to_doccano
+
+    doc = policy_nlp.annotate(seed_text(DOC_A), nlp=policy_nlp.load(segmenter="char"))
+    doc.id = f"somewhere/{DOC_A}"
+    records = to_doccano([doc])
+    target = next(r for r in records if r["kind"] == "sentence" and "plans" not in r["label"])
+    exported = tmp_path / "doccano.jsonl"
+    exported.write_text(json.dumps({"id": 1, **target, "label": target["label"] + ["plans"]},
+                                   ensure_ascii=False) + "\n", encoding="utf-8")
+    corpus = read_corpus([two_docs, exported], SEEDS)
+    unit = next(u for u in corpus.units if (u.doc, u.start, u.end) == (DOC_A, target["start"], target["end"]))
+    assert unit.reviewed and "plans" in unit.labels and unit.source == str(exported)
+    assert any("overrides" in line and "doccano.jsonl" in line for line in corpus.report)
+    assert corpus.sources[str(exported)] == {"format": "doccano", "sha256": hashlib.sha256(
+        exported.read_bytes()).hexdigest(), "units": 1, "reviewed_units": 1, "kept_after_merge": 1}
+    # a misspelled label in an export is refused like anywhere else, naming the file and line
+    exported.write_text(json.dumps({"id": 1, **target, "label": ["plan"]}, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    from policy_nlp.errors import DataError
+
+    with pytest.raises(DataError) as err:
+        read_corpus([two_docs, exported], SEEDS)
+    assert err.value.code == "E031" and "doccano.jsonl:1" in str(err.value)

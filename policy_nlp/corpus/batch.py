@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .document import SCHEMA_ID, AnnotatedDocument
+from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
 from .inputs import InputDocument, iter_ids, iter_inputs
 from .parallel import annotate_batch, annotate_items
@@ -474,12 +474,48 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     return result
 
 
+def reviewed_units_in(path: Path) -> int | None:
+    """How many units of the reviewer JSON at `path` are marked reviewed (None if it is not readable JSON)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+    units = data.get("units") if isinstance(data, dict) else None
+    return sum(1 for u in units if isinstance(u, dict) and u.get("reviewed")) if isinstance(units, list) else 0
+
+
+def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwrite_reviewed: bool = False) -> str:
+    """Write `content` to `target` (atomically) unless that would lose work. Returns `written`, `unchanged`
+    (the file already holds exactly this), or raises: E130 if the file holds reviewed units (only
+    `overwrite_reviewed` replaces it), E131 if it differs (only `overwrite` replaces it)."""
+    if target.exists():
+        try:
+            if target.read_text(encoding="utf-8") == content:
+                return "unchanged"
+        except (OSError, UnicodeDecodeError):
+            pass
+        reviewed = reviewed_units_in(target)
+        if reviewed and not overwrite_reviewed:
+            raise DataError("E130", path=target, count=reviewed)
+        if not (overwrite or overwrite_reviewed):
+            raise DataError("E131", path=target)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, target)
+    return "written"
+
+
 def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | None, *, nlp=None,
                           text_column: str = "text", id_column: str | None = None,
-                          max_chars: int = DEFAULT_MAX_CHARS
+                          max_chars: int = DEFAULT_MAX_CHARS, overwrite: bool = False,
+                          overwrite_reviewed: bool = False
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
     """Annotate each input; with `out_dir`, write one `<name>.json` per input (the file's stem, or the id
-    made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path)."""
+    made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path).
+
+    Nothing a reviewer did is lost: an existing file that differs from the new output is replaced only with
+    `overwrite` (else the input gets error E131), and one holding reviewed units only with
+    `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews)."""
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
@@ -493,20 +529,99 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
         annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
         if annotated is not None:
             if out_dir is not None:
-                target = write_json_file(annotated, out_dir / (_file_name(result.id, taken) + ".json"))
+                target = out_dir / (_file_name(result.id, taken) + ".json")
+                try:
+                    write_json_file(annotated, target, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
+                except DataError as exc:
+                    yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
+                    continue
         yield result.id, annotated, result.error, target
 
 
-def write_json_file(doc: AnnotatedDocument, target: Path) -> Path:
-    """Write one reviewer JSON file atomically (E103 if it cannot be written)."""
+def write_json_file(doc: AnnotatedDocument, target: Path, *, overwrite: bool = False,
+                    overwrite_reviewed: bool = False) -> Path:
+    """Write one reviewer JSON file atomically, guarded by `write_guarded` (E130/E131); E103 if it cannot be
+    written (a full disk, no permission)."""
     target = Path(target)
-    tmp = target.with_name(target.name + ".tmp")
     with _writing(target):
         if target.parent != Path(""):
             target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(doc.to_json(), encoding="utf-8")
-        os.replace(tmp, target)
+        write_guarded(target, doc.to_json(), overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
     return target
+
+
+def merge_reviewed(old: AnnotatedDocument, new: AnnotatedDocument) -> tuple[AnnotatedDocument, dict]:
+    """`new` (a fresh annotation of `old.text`) with the reviewed units of `old` kept: a reviewed unit keeps
+    its span, kind and labels and stays `reviewed: true` (it takes the new model's scores when the span is
+    still a unit); new units overlapping a reviewed unit with another span give way to it. Returns the
+    document and counts (`kept`, `refreshed`, `dropped`: new units that gave way)."""
+    reviewed = [u for u in old.units if u.reviewed]
+    by_span = {(u.start, u.end): u for u in new.units}
+    units = [u for u in new.units
+             if not any(r.start < u.end and u.start < r.end and (r.start, r.end) != (u.start, u.end)
+                        for r in reviewed)]
+    dropped = len(new.units) - len(units)
+    keep = {(r.start, r.end): r for r in reviewed}
+    out = []
+    for u in units:
+        r = keep.pop((u.start, u.end), None)
+        if r is not None:
+            u.labels, u.kind, u.reviewed = list(r.labels), r.kind, True
+        out.append(u)
+    for r in keep.values():  # reviewed spans the new segmentation does not have
+        old_scores = dict(r.scores)
+        out.append(AnnotatedUnit(r.start, r.end, r.text, r.kind, list(r.section), list(r.labels), old_scores,
+                                 True, list(r.indicators)))
+    out.sort(key=lambda u: u.start)
+    new.units = out
+    new.id = old.id if old.id is not None else new.id
+    counts = {"kept": len(reviewed), "refreshed": sum(1 for u in out if not u.reviewed), "dropped": dropped}
+    return new, counts
+
+
+def reviewer_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Reviewer JSON files as given; a directory stands for its *.json files (sorted by name)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() == ".json"))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise DataError("E039", path=p)
+    if not out:
+        raise DataError("E137", paths=", ".join(map(str, paths)))
+    return out
+
+
+def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = None, *, nlp=None
+                    ) -> Iterator[tuple[Path, Path | None, dict | None, str | None]]:
+    """Re-annotate reviewer JSON files with `nlp` (default: the shipped model), keeping their reviewed units
+    (`merge_reviewed`), and write each back in place, or to `out_dir` under its file name (a file there that
+    is not the one read is never replaced). Yields (source, written path or None, counts, error or None)."""
+    from ..api import annotate
+    from ..pipeline import default_pipeline
+
+    nlp = nlp or default_pipeline()
+    files = reviewer_files(paths)
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for path in files:
+        try:
+            try:
+                old = AnnotatedDocument.from_json(path.read_text(encoding="utf-8-sig"))
+            except ValueError as exc:
+                if isinstance(exc, DataError):
+                    raise
+                raise DataError("E040", path=path, detail=str(exc)) from None
+            new, counts = merge_reviewed(old, annotate(old.text, nlp=nlp))
+            target = path if out_dir is None else Path(out_dir) / path.name
+            same = target.exists() and target.resolve() == path.resolve()
+            write_guarded(target, new.to_json(), overwrite=same, overwrite_reviewed=same)
+        except DataError as exc:
+            yield path, None, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}"
+            continue
+        yield path, target, counts, None
 
 
 def _file_name(doc_id: str, taken: set[str]) -> str:

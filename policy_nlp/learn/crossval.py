@@ -1,6 +1,6 @@
 """Cross-validation of the training recipe: each document is scored by a model trained without it.
 
-Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to ten documents,
+Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to five documents,
 grouped 5-fold above), thresholds are tuned inside each training fold only, and a fitted estimator is
 shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
 by the final fit costs far fewer fits than it names.
@@ -14,38 +14,57 @@ import numpy as np
 from sklearn.base import clone
 
 from ..errors import DataError
-from ..model.thresholds import cv_name, folds
+from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, cv_name, fit_all, folds, kfold_folds, lodo_folds
 from .evaluation import score_corpus
 from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus
 
 
 class EstimatorCache:
-    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key."""
+    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key.
+    `fitter(est).many(jobs)` makes the missing fits of a batch side by side (`thresholds.fit_all`; `n_jobs`
+    worker processes, default: the CPU count once the batch is large)."""
 
-    def __init__(self):
+    def __init__(self, n_jobs: int | None = None):
         self.store: dict = {}
         self.fits = 0
+        self.n_jobs = n_jobs
 
     def fitter(self, estimator):
         key_params = repr(sorted((k, repr(v)) for k, v in estimator.get_params().items() if k != "thresholds"))
+        base = clone(estimator).set_params(thresholds=None)
 
         def fit(docs, X, Y):
             key = (tuple(docs), key_params)
             if key not in self.store:
                 self.fits += 1
-                self.store[key] = clone(estimator).set_params(thresholds=None).fit(X, Y)
+                self.store[key] = clone(base).fit(X, Y)
             return self.store[key]
 
+        def many(jobs):
+            keys = [(tuple(docs), key_params) for docs, _, _ in jobs]
+            todo: dict = {}
+            for key, (_, X, Y) in zip(keys, jobs):
+                if key not in self.store and key not in todo:
+                    todo[key] = (X, Y)
+            for key, fitted in zip(todo, fit_all(base, list(todo.values()), self.n_jobs)):
+                self.store[key] = fitted
+                self.fits += 1
+            return [self.store[key] for key in keys]
+
+        fit.many = many
         return fit
 
 
 def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
                    corpus: LabelledCorpus | None = None, progress: Callable[[str], None] | None = None,
-                   nlp=None, cache: EstimatorCache | None = None) -> dict:
+                   nlp=None, cache: EstimatorCache | None = None, scheme: str = "auto") -> dict:
     """Score the training recipe on labelled documents by grouped cross-validation (see module docstring).
 
     `nlp`: the (untrained) pipeline whose settings are evaluated (default: `create_pipeline("char")`).
+    `scheme`: the outer folds: "auto" (leave-one-document-out up to `LODO_MAX_DOCUMENTS` documents, grouped
+    k-fold above), "lodo" (always leave-one-document-out) or "kfold" (always grouped k-fold). Thresholds inside
+    each training fold are tuned by the automatic scheme.
     Returns the metrics of `evaluation.score_corpus` with `mode` and per-document scores."""
     from ..api import annotate
     from ..pipeline import STRUCTURE, THEMES, create_pipeline
@@ -65,7 +84,10 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     fitter = cache.fitter(themes.make_estimator(corpus.labels))
     groups = np.asarray(docs)
     fold_of: dict[str, list[str]] = {}
-    for k, (train, test) in enumerate(folds(groups)):
+    outer = {"auto": folds, "lodo": lodo_folds, "kfold": kfold_folds}.get(scheme)
+    if outer is None:
+        raise DataError("E073", mode=scheme)
+    for k, (train, test) in enumerate(outer(groups)):
         for d in groups[test]:
             fold_of[str(d)] = [str(x) for x in groups[train]]
     trained: dict[tuple[str, ...], object] = {}
@@ -81,5 +103,7 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
         return annotate(text, nlp=nlp)
 
     overall, per_doc = score_corpus(corpus, predict, corpus.labels)
-    return {"mode": "lodo" if len(docs) <= 10 else "grouped-kfold", "cv": cv_name(len(docs)), **overall,
+    lodo = scheme == "lodo" or (scheme == "auto" and len(docs) <= LODO_MAX_DOCUMENTS)
+    name = "leave-one-document-out" if lodo else f"grouped {min(KFOLDS, len(docs))}-fold"
+    return {"mode": "lodo" if lodo else "grouped-kfold", "cv": name, **overall,
             "documents": docs, "data_files": corpus.file_hashes, "per_document": per_doc}

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 from ..errors import DataError
 from ..components.units import KINDS
+from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -77,6 +78,8 @@ class LabelledCorpus:
     # (sections, position): the unreviewed units of reviewer files.
     context_units: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
     new_labels: list[str] = field(default_factory=list)
+    # Per data file: its format, units read and how many of them are reviewed units.
+    sources: dict[str, dict] = field(default_factory=dict)
 
     def units_of(self, doc: str) -> list[UnitRecord]:
         return [u for u in self.units if u.doc == doc]
@@ -385,9 +388,32 @@ def _is_reviewer_file(path: Path) -> bool:
     return path.suffix.lower() == ".json"
 
 
+def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequence[Path], known: Sequence[str],
+                    allow_new_labels: bool) -> list[UnitRecord]:
+    """UnitRecords (reviewed) of the units of a Label Studio or doccano export, their reports found by the
+    text's SHA-256 among `documents` or by name in `doc_dirs`."""
+    from ..corpus.review_formats import resolve_document, text_sha256
+
+    by_sha = {text_sha256(text): name for name, text in documents.items()}
+    records = []
+    for u in units:
+        obj = {"doc": u.doc, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind, "labels": u.labels}
+        _check_record(obj, path, u.where)
+        labels = _check_labels(u.labels, path, u.where, known, allow_new_labels)
+        name = resolve_document(u, documents, by_sha, doc_dirs, path)
+        rec = UnitRecord(name, u.start, u.end, u.text, u.kind, labels, str(path), u.where, True)
+        _check_offsets(rec, documents[name])
+        records.append(rec)
+    _check_file_units(records)
+    return records
+
+
 def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
                 known_labels: Sequence[str] = DEFAULT_LABELS, allow_new_labels: bool = False) -> LabelledCorpus:
-    """Read, validate and merge labelled units from JSONL unit files and reviewer JSON files.
+    """Read, validate and merge labelled units from JSONL unit files, reviewer JSON files, Label Studio
+    exports (JSON / JSON-MIN) and doccano JSONL exports of tasks written by `policy-nlp export` (their
+    reports are found by the text's SHA-256 among the other files' documents, or by name in the document
+    folders; every annotated task is a reviewed unit).
 
     Files are merged in the order given (later files override earlier ones for the same span; reviewed
     units override unreviewed ones), and every override is listed in `report`. A reviewer file whose text
@@ -402,13 +428,20 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     reviewed: list[tuple[int, Path, ReviewedDocument]] = []
     batches: list[list[UnitRecord]] = []
     hashes = {}
+    exported: list[tuple[int, Path, list]] = []  # Label Studio / doccano exports, resolved last
+    sources: dict[str, dict] = {}
     for path in paths:
         if not path.is_file():
             raise DataError("E039", path=path)
         if path.stat().st_size == 0:
             raise DataError("E036", path=path)
         hashes[str(path)] = _sha256(path)
-        if _is_reviewer_file(path):
+        fmt = sniff_format(path)
+        sources[str(path)] = {"format": fmt, "sha256": hashes[str(path)]}
+        if fmt in ("label-studio", "doccano"):
+            exported.append((len(batches), path, read_review_file(path)[1]))
+            batches.append([])
+        elif fmt == "reviewer":
             reviewed.append((len(batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
             batches.append([])
         else:
@@ -431,6 +464,13 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             rec.doc = name
         batches[index] = rdoc.records
         context.setdefault(name, []).extend(rdoc.structure)
+    for index, path, found in exported:
+        batches[index] = _review_records(path, found, documents, doc_dirs, known_labels, allow_new_labels)
+        by_text.update({text: name for name, text in documents.items() if text not in by_text})
+        if not batches[index]:
+            report.append(f"WARNING: {path}: no task has a submitted annotation, so the file adds no labels")
+    for index, path in enumerate(paths):
+        sources[str(path)].update(units=len(batches[index]), reviewed_units=sum(r.reviewed for r in batches[index]))
     units = _merge(batches, report)
     if not any(u.kind != "boilerplate" for u in units):
         raise DataError("E071", paths=", ".join(map(str, paths)))
@@ -461,8 +501,12 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
         report.append(f"new label '{label}' ({counts[label]} units, first at {first[label].source}:"
                       f"{first[label].line})")
     used_docs = {u.doc for u in units}
+    for source in sources.values():
+        source["kept_after_merge"] = 0
+    for u in units:
+        sources[u.source]["kept_after_merge"] += 1
     return LabelledCorpus({d: t for d, t in documents.items() if d in used_docs}, units, labels, report, hashes,
-                          {d: c for d, c in context.items() if d in used_docs}, new)
+                          {d: c for d, c in context.items() if d in used_docs}, new, sources)
 
 
 def load_dataset(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as _dt
+import hashlib
 import os
 import sys
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import DataError
+from ..model.thresholds import cv_name
 from .crossval import EstimatorCache, cross_validate
 from .examples import corpus_examples
 from .labelled_data import DEFAULT_LABELS, LabelledCorpus, read_corpus
@@ -170,8 +172,8 @@ class OutLock:
 
 def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
           seeds_dir: str | Path | None = None, allow_new_labels: bool = False, allow_rare_labels: bool = False,
-          cv: bool = True, name: str = "reports", version: str = "0.1.0", hyperparameters: dict | None = None,
-          progress: Callable[[str], None] | None = None) -> dict:
+          cv: bool = True, name: str = "reports_custom", version: str | None = None, hyperparameters: dict | None = None,
+          progress: Callable[[str], None] | None = None, n_jobs: int | None = None) -> dict:
     """Train a pipeline on labelled units and write it to `out`; return its metadata (with CV metrics).
 
     `data`: a unit JSONL file, a reviewer JSON file (only units marked `"reviewed": true`), a directory of
@@ -182,6 +184,12 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
     existing pipeline, and learn its theme model anew from `data`. `hyperparameters` override single
     estimator settings (keys of `themes.DEFAULT_HYPERPARAMETERS`).
     `cv`: also score the training recipe by grouped cross-validation and store it in meta.json.
+    `name`, `version`: the model's name and version in meta.json (the reviewer JSON names the model
+    `zh_<name>` and its version); the default version is `0.1.0+<first 8 hex digits of the SHA-256 of the
+    data files' hashes>`, so a retrained model never passes for the shipped `zh_reports 0.1.0`.
+    meta.json records each data file's SHA-256, format, units and reviewed units (`data_sources`).
+    `n_jobs`: worker processes for the independent fits of a tuning or cross-validation fold (default: the
+    CPU count once the training set is large, `model.thresholds.parallel_jobs`); the model is the same.
     Nothing is written unless training succeeds: the directory is built next to `out` and moved into place
     at the end; an existing `out` that is not a pipeline directory (nor empty) is refused (E072).
     A second run on the same `out` stops with E105; leftovers of a killed run are repaired first.
@@ -238,7 +246,7 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
         return nlp
 
     work = pipeline("char")  # makes the training docs: units and features work on characters
-    cache = EstimatorCache()
+    cache = EstimatorCache(n_jobs)
     metrics = None
     if cv and len(corpus.documents) >= 2:
         say(f"cross-validation over {len(corpus.documents)} documents")
@@ -257,6 +265,9 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
     model = themes.model
     say(f"{cache.fits} estimator fits in all; thresholds: "
         + ", ".join(f"{k}={v:.3f}" for k, v in model.thresholds_.items()))
+    if version is None:
+        digest = hashlib.sha256("\n".join(sorted(corpus.file_hashes.values())).encode()).hexdigest()
+        version = f"0.1.0+{digest[:8]}"
     nlp.meta.update({
         "name": name, "version": version,
         "description": "Themes of the units of Chinese rule-of-law government reports (policy_nlp).",
@@ -270,10 +281,14 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
         "documents": sorted(corpus.documents),
         "thresholds": dict(model.thresholds_),
         "hyperparameters": model.hyperparameters(),
+        "model": {"name": f"{nlp.meta.get('lang', 'zh')}_{name}", "version": version},
         "data_files": corpus.file_hashes,
+        "data_sources": corpus.sources,
+        "reviewed_units": sum(1 for u in corpus.units if u.reviewed),
         "versions": _library_versions(),
         "trained": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "settings": {"threshold_selection": "grouped cross-validation on the training documents",
+        "settings": {"threshold_selection": "grouped cross-validation on the training documents ("
+                                            + cv_name(len(corpus.documents)) + ")",
                      "from_model": None if from_model is None else str(from_model),
                      "allow_new_labels": allow_new_labels, "allow_rare_labels": allow_rare_labels,
                      "rare_labels": [k for k, v in counts.items() if v < MIN_POSITIVES]},
