@@ -125,7 +125,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Pass a new directory, an empty one, or one written by `policy-nlp train` to --out."),
         ErrorSpec("E073", "--cv '{mode}' is not supported.",
                   "Use --cv lodo (leave-one-document-out), --cv kfold (grouped 5-fold) or --cv auto, or --model "
-                  "DIR to score a trained pipeline."), or --model DIR to score a trained pipeline."),
+                  "DIR to score a trained pipeline."),
         # Batch
         ErrorSpec("E050", "No input documents found in {paths}.",
                   "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
