@@ -206,11 +206,12 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
             say(f"note: {line}")
         return _train_locked(data, out, from_model=from_model, seeds_dir=seeds_dir,
                              allow_new_labels=allow_new_labels, allow_rare_labels=allow_rare_labels, cv=cv,
-                             name=name, version=version, hyperparameters=hyperparameters, say=say)
+                             name=name, version=version, hyperparameters=hyperparameters, say=say, n_jobs=n_jobs)
 
 
 def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: bool, allow_rare_labels: bool,
-                  cv: bool, name: str, version: str, hyperparameters: dict | None, say: Callable[[str], None]) -> dict:
+                  cv: bool, name: str, version: str, hyperparameters: dict | None, say: Callable[[str], None],
+                  n_jobs: int | None = None) -> dict:
     from ..components.structure import rules_of
     from ..pipeline import STRUCTURE, THEMES, create_pipeline, load
 
