@@ -131,7 +131,7 @@ def test_evaluate_errors_exit_non_zero(tmp_path, model_and_data):
     assert result.exit_code != 0 and f"{bad}:4:" in result.output and "dispute_resolution" in result.output
     result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nothing"), "--data", str(held_out)])
     assert result.exit_code != 0 and "E005" in result.output
-    result = runner.invoke(app, ["evaluate", "--cv", "kfold", "--data", str(held_out)])
+    result = runner.invoke(app, ["evaluate", "--cv", "tenfold", "--data", str(held_out)])
     assert result.exit_code != 0 and "E073" in result.output
     result = runner.invoke(app, ["evaluate", "--cv", "lodo", "--model", str(model), "--data", str(held_out)])
     assert result.exit_code != 0
