@@ -78,18 +78,20 @@ class SeedParts:
 
 
 def read_seeds(seeds_dir: Path) -> list[tuple[str, str]]:
-    from policy_nlp.inputs import read_text
+    from policy_nlp.corpus.inputs import read_text
 
     return [(p.name, read_text(p)) for p in sorted(seeds_dir.glob("*.txt"))]
 
 
 def split_seed(text: str, parts: SeedParts) -> None:
     """Add one seed report's front matter, headings, paragraphs and sign-off to `parts`."""
-    from policy_nlp.normalize import normalize
-    from policy_nlp.units import HEADING_PATTERNS, segment
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+    from policy_nlp.rules import default_rules
 
+    rules = default_rules()
     norm = normalize(text).text
-    units = segment(norm)
+    units = segment(norm, rules)
     content = [i for i, u in enumerate(units) if u.kind == "sentence" or (u.kind == "heading" and u.level)]
     if not content:
         return
@@ -111,7 +113,7 @@ def split_seed(text: str, parts: SeedParts) -> None:
         if head is not None:
             seen_heading = True
             h_norm = norm[head.start:head.end]
-            for level, pattern in HEADING_PATTERNS:
+            for level, pattern in rules.heading_patterns:
                 m = pattern.match(h_norm)
                 if level == head.level and m:
                     h_text = text[head.start:head.end]
@@ -204,7 +206,7 @@ def synth_report(parts: SeedParts, decks: dict, rng: random.Random, target: int)
 
 def build_corpus(seeds: list[tuple[str, str]], total_chars: int, seed: int = CORPUS_SEED) -> list[str]:
     """Synthetic reports totalling at least `total_chars` characters, deterministic for a given seed."""
-    from policy_nlp.normalize import normalize
+    from policy_nlp.components.normalize import normalize
 
     groups: dict[str, SeedParts] = {}
     for _, text in seeds:
@@ -226,15 +228,16 @@ def build_corpus(seeds: list[tuple[str, str]], total_chars: int, seed: int = COR
 
 
 def corpus_stats(reports: list[str]) -> dict:
-    from policy_nlp.normalize import normalize
-    from policy_nlp.units import segment
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+    from policy_nlp.rules import default_rules
 
     kinds: dict[str, int] = {}
     traditional = 0
     for text in reports:
         n = normalize(text)
         traditional += n.script == "traditional"
-        for u in segment(n.text):
+        for u in segment(n.text, default_rules()):
             kinds[u.kind] = kinds.get(u.kind, 0) + 1
     sizes = [len(t) for t in reports]
     return {"reports": len(reports), "chars": sum(sizes), "min": min(sizes), "median": int(statistics.median(sizes)),
@@ -329,9 +332,9 @@ def worker_annotate(args: dict) -> dict:
 
 
 def worker_batch(args: dict) -> dict:
-    """`policy_nlp.batch.annotate_corpus` over the corpus directory into a fresh JSONL file."""
+    """`policy_nlp.corpus.batch.annotate_corpus` over the corpus directory into a fresh JSONL file."""
     import policy_nlp
-    from policy_nlp.batch import annotate_corpus
+    from policy_nlp.corpus.batch import annotate_corpus
 
     nlp = policy_nlp.load(segmenter=args["segmenter"], allow_download=False)
     policy_nlp.annotate(Path(args["warmup"]).read_text(encoding="utf-8"), nlp=nlp)  # before workers fork
@@ -341,8 +344,8 @@ def worker_batch(args: dict) -> dict:
     start = time.perf_counter()
     summary = annotate_corpus([args["docs"]], output, nlp=nlp, n_process=args["n_process"])
     seconds = time.perf_counter() - start
-    return {"chars": summary.characters, "documents": summary.documents, "failed": summary.failed,
-            "units": summary.units, "seconds": seconds, "inner_seconds": summary.seconds}
+    return {"chars": summary["characters"], "documents": summary["documents"], "failed": summary["failed"],
+            "units": summary["units"], "seconds": seconds, "inner_seconds": summary["seconds"]}
 
 
 def worker_pipe(args: dict) -> dict:
@@ -352,7 +355,7 @@ def worker_pipe(args: dict) -> dict:
     `nlp.pipe(..., as_tuples=True)` makes the Docs, i.e. tokenizes, in the parent process)."""
     import policy_nlp
     from policy_nlp.api import model_info
-    from policy_nlp.document import AnnotatedDocument
+    from policy_nlp.corpus.document import AnnotatedDocument
 
     nlp = policy_nlp.load(segmenter=args["segmenter"], allow_download=False)
     policy_nlp.annotate(Path(args["warmup"]).read_text(encoding="utf-8"), nlp=nlp)  # before workers fork
@@ -659,7 +662,7 @@ def render(args, machine, stats, res: dict, elapsed: float) -> list[str]:
             "files; peak RSS is `ru_maxrss` of that process after one pass over the corpus.", ""]
 
     out += ["## Multi-process batch (4)", "",
-            "`annotate_corpus`: `policy_nlp.batch.annotate_corpus([corpus_dir], out.jsonl, nlp=..., n_process=N)`, "
+            "`annotate_corpus`: `policy_nlp.corpus.batch.annotate_corpus([corpus_dir], out.jsonl, nlp=..., n_process=N)`, "
             "the code behind `policy-nlp annotate --n-process N` (reads the report files, writes JSONL). "
             "`nlp.pipe`: reference, the same records and JSONL written straight from "
             "`nlp.pipe(texts, n_process=N)` on plain texts (note: with `as_tuples=True` spaCy 3.8 tokenizes in "
@@ -762,7 +765,7 @@ def main(argv=None) -> int:
         print(json.dumps(WORKERS[args.worker](json.loads(args.worker_args))))
         return 0
 
-    from policy_nlp import pkuseg_model
+    from policy_nlp.components import pkuseg_model
 
     pkuseg_dir = None
     if not args.skip_pkuseg:
