@@ -206,13 +206,17 @@ def _jsonl_table(path: Path, shown: str, text_column: str, id_column: str | None
         if not checked:
             _check_columns(shown, list(row), text_column, id_column)
             checked = True
-        doc_id = _row_id(shown, i, row, id_column)
-        text = row.get(text_column)
-        if not isinstance(text, str):
-            yield InputDocument(doc_id, None, error_text("E059", column=text_column, id=doc_id,
-                                                         type=type(text).__name__))
-        else:
-            yield InputDocument(doc_id, text)
+        yield _row_document(shown, i, row, text_column, id_column)
+
+
+def _row_document(shown: str, i: int, row: dict, text_column: str, id_column: str | None) -> InputDocument:
+    """One table row as a document, or as an error document (E059) when its text column holds no text."""
+    doc_id = _row_id(shown, i, row, id_column)
+    text = row.get(text_column)
+    if not isinstance(text, str):
+        return InputDocument(doc_id, None, error_text("E059", column=text_column, id=doc_id,
+                                                      type=type(text).__name__))
+    return InputDocument(doc_id, text)
 
 
 def _table_rows(path: Path, shown: str, text_column: str, id_column: str | None) -> Iterator[InputDocument]:
@@ -238,13 +242,7 @@ def _table_rows(path: Path, shown: str, text_column: str, id_column: str | None)
             return
         if i == 0 and not ds.features:
             _check_columns(shown, list(row), text_column, id_column)
-        doc_id = _row_id(shown, i, row, id_column)
-        text = row.get(text_column)
-        if not isinstance(text, str):
-            yield InputDocument(doc_id, None, error_text("E059", column=text_column, id=doc_id,
-                                                         type=type(text).__name__))
-        else:
-            yield InputDocument(doc_id, text)
+        yield _row_document(shown, i, row, text_column, id_column)
         i += 1
 
 
