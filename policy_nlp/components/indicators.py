@@ -42,6 +42,7 @@ FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "ph
 # ---------------------------------------------------------------------------------------------------------
 # Vocabulary
 # ---------------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16384)
 def _simplify(text: str) -> str:
     from .normalize import fold_width, to_simplified
 
@@ -728,7 +729,7 @@ class IndicatorExtractor:
         if group is None:
             raise ModelError("E002", name=self.name)
         norm = doc._.norm_text
-        raw = doc.text
+        raw = _InputText(doc)
         attrs = group.attrs if len(group) else {}
         labels, decided = attrs.get("labels"), attrs.get("decided")
         year = report_year_of(norm) or None
@@ -739,6 +740,7 @@ class IndicatorExtractor:
                 continue
             themes = ([label for label, d in zip(labels, decided[i]) if d]
                       if labels is not None and decided is not None else [])
+            raw.unit = unit
             for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary):
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
@@ -780,6 +782,28 @@ class IndicatorExtractor:
             raise ModelError("E091", name=self.name, path=str(vocab_path))
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
         return self
+
+
+class _InputText:
+    """The input's characters at given offsets, read from the current unit's tokens (building `doc.text` walks
+    every token of the document); offsets outside the unit fall back to the whole text, built once."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.unit = None
+        self._unit_text: tuple | None = None
+        self._text: str | None = None
+
+    def __getitem__(self, key: slice) -> str:
+        unit = self.unit
+        if unit is not None and unit.start_char <= key.start and key.stop <= unit.end_char:
+            if self._unit_text is None or self._unit_text[0] is not unit:
+                self._unit_text = (unit, unit.text)
+            base = unit.start_char
+            return self._unit_text[1][key.start - base:key.stop - base]
+        if self._text is None:
+            self._text = self.doc.text
+        return self._text[key]
 
 
 def with_input_text(rec: dict, raw: str) -> dict:
