@@ -1,9 +1,9 @@
 """The review loop: export → review in Label Studio (a real server) or doccano → import/train.
 
-The Label Studio test installs `label-studio` into its own virtual environment (under
-`$XDG_CACHE_HOME/policy_nlp-test/ls-venv`, or the interpreter named by POLICY_NLP_LABEL_STUDIO), starts it
-on a free 127.0.0.1 port with a temporary data directory and talks to its HTTP API. It is skipped only
-when label-studio cannot be installed.
+The Label Studio test uses `label-studio` from its own virtual environment (installed by `.ci/run` under
+`$XDG_CACHE_HOME/policy_nlp-test/ls-venv`, or the executable named by POLICY_NLP_LABEL_STUDIO), starts it
+on a free 127.0.0.1 port with a temporary data directory and talks to its HTTP API. Where no label-studio is
+installed it is skipped, saying how to install it.
 """
 from __future__ import annotations
 
@@ -109,20 +109,12 @@ def _ls_venv() -> Path:
 
 
 def _label_studio_bin() -> Path | None:
-    """The label-studio executable: POLICY_NLP_LABEL_STUDIO, or the test venv (installed into it if missing)."""
+    """The label-studio executable: POLICY_NLP_LABEL_STUDIO, or the venv `.ci/run` installs it into. The test
+    never installs it itself (tests write only into temporary directories)."""
     named = os.environ.get("POLICY_NLP_LABEL_STUDIO")
     if named:
         return Path(named) if Path(named).exists() else None
-    venv = _ls_venv()
-    exe = venv / "bin" / "label-studio"
-    if exe.exists():
-        return exe
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "label-studio"], check=True,
-                       capture_output=True, timeout=1500)
-    except (subprocess.SubprocessError, OSError):
-        return None
+    exe = _ls_venv() / "bin" / "label-studio"
     return exe if exe.exists() else None
 
 
@@ -153,8 +145,9 @@ class LabelStudio:
 def label_studio(tmp_path_factory):
     exe = _label_studio_bin()
     if exe is None:
-        pytest.skip("label-studio could not be installed into its own virtual environment (pip install "
-                    "label-studio failed or no network); .ci/run installs it before the tests")
+        pytest.skip(f"no label-studio found: install it into its own environment first (python3 -m venv "
+                    f"{_ls_venv()} && {_ls_venv()}/bin/pip install label-studio, as .ci/run does) or name its "
+                    f"executable in POLICY_NLP_LABEL_STUDIO")
     data_dir = tmp_path_factory.mktemp("label-studio")
     port = _free_port()
     env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
