@@ -218,8 +218,6 @@ def test_component_writes_spans_and_records(nlp):
 
 
 def test_component_disk_and_bytes_round_trip(nlp, tmp_path):
-    from spacy.lang.zh import Chinese  # noqa: F401
-
     doc = run(nlp, TEXT)
     component = nlp.get_pipe("policy_nlp_indicators")
     component.to_disk(tmp_path / "ind")

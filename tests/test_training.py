@@ -17,7 +17,7 @@ import policy_nlp
 from policy_nlp.cli import app
 from policy_nlp.learn.labelled_data import DEFAULT_LABELS, read_corpus
 
-from conftest import SEED_NAMES, SEED_UNITS, SEEDS, seed_text
+from conftest import SEED_NAMES, SEEDS, seed_records, seed_text, write_jsonl
 
 runner = CliRunner()
 DOC_A, DOC_C, DOC_E = SEED_NAMES[0], SEED_NAMES[2], SEED_NAMES[4]  # 000_…, 002_…, 004_…
@@ -33,16 +33,6 @@ PUBLIC_LEGAL_SERVICE = [
     (DOC_E, 3408),  # 在大科城公共法律服务分中心开设 … 法援 …
     (DOC_E, 3461),  # 设立24个街镇公共法律服务站 … 办理法律援助案件632件。
 ]
-
-
-def seed_records(*docs: str) -> list[dict]:
-    rows = [json.loads(line) for line in SEED_UNITS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r["doc"] in docs]
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 def with_new_label(records: list[dict], label: str = "public_legal_service") -> tuple[list[dict], int]:

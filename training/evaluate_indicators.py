@@ -40,7 +40,6 @@ def find_report(name: str) -> Path:
 
 def predict_pipeline(texts: dict[str, str]) -> dict[str, list[dict]]:
     import policy_nlp
-    from policy_nlp.components import indicators  # noqa: F401  (registers the factory)
 
     nlp = policy_nlp.create_pipeline("char")  # its indicators component follows the structure
     out = {}

@@ -98,12 +98,9 @@ class IndicatorVocabulary:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "IndicatorVocabulary":
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError("E090", source=str(path), detail=str(exc)) from None
-        return cls.from_dict(data, str(path))
+        from ..rules import read_json
+
+        return cls.from_dict(read_json(path, "E090"), str(path))
 
     def extended(self, other: "IndicatorVocabulary") -> "IndicatorVocabulary":
         """A copy with `other`'s entries added (an entry of the same name gets the other's phrases and units

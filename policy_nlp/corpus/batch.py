@@ -556,7 +556,6 @@ def merge_reviewed(old: AnnotatedDocument, new: AnnotatedDocument) -> tuple[Anno
     still a unit); new units overlapping a reviewed unit with another span give way to it. Returns the
     document and counts (`kept`, `refreshed`, `dropped`: new units that gave way)."""
     reviewed = [u for u in old.units if u.reviewed]
-    by_span = {(u.start, u.end): u for u in new.units}
     units = [u for u in new.units
              if not any(r.start < u.end and u.start < r.end and (r.start, r.end) != (u.start, u.end)
                         for r in reviewed)]

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..errors import DataError
-from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, cv_name, fit_all, folds, kfold_folds, lodo_folds
+from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, fit_all, folds, kfold_folds, lodo_folds
 from .evaluation import score_corpus
 from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus

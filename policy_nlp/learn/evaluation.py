@@ -9,11 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
 from ..corpus.document import AnnotatedDocument
 from ..model.metrics import compute_metrics
-from ..errors import DataError
 from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
 
 

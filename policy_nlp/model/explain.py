@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
 
 import numpy as np
 

@@ -27,6 +27,15 @@ _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phr
              "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
 
 
+def read_json(path: str | Path, code: str):
+    """The JSON document in a rules or vocabulary file; an unreadable file raises `code` naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(code, source=str(path), detail=str(exc)) from None
+
+
 @dataclass(frozen=True, eq=False)
 class ReportRules:
     """The rules one pipeline uses. Build it with `ReportRules.from_dict`; compare by `fingerprint`."""
@@ -60,12 +69,7 @@ class ReportRules:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "ReportRules":
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError("E008", source=str(path), detail=str(exc)) from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json(path, "E008"), str(path))
 
     def extended(self, *, metadata_keys: List[str] = (), chrome_phrases: List[str] = ()) -> "ReportRules":
         """A copy with more metadata keys and chrome phrases (a site's own page furniture)."""
