@@ -479,6 +479,7 @@ def suggest(
     labelled: Optional[List[Path]] = typer.Option(None, "--labelled", help="Labelled data whose reports are skipped "
                                                                           "(default: the packaged training data)."),
     include_labelled: bool = typer.Option(False, help="Also rank units of reports that are labelled already."),
+    blind: bool = typer.Option(False, help="Write the tasks without the model's labels and scores (label blind)."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs."),
 ):
@@ -490,7 +491,7 @@ def suggest(
     try:
         nlp = load(model or shipped_model_path(), segmenter=segmenter)
         units = suggest_fn(nlp, corpus, n, labelled=labelled or None, skip_labelled=not include_labelled,
-                           text_column=text_column, id_column=id_column, notes=_say)
+                           text_column=text_column, id_column=id_column, blind=blind, notes=_say)
         version = f"{nlp.meta.get('name', 'pipeline')}-{nlp.meta.get('version', '0')}"
         write_label_studio(units, output, model_version=version)
         _say(f"{len(units)} Label Studio tasks → {output}")
@@ -504,8 +505,8 @@ def suggest(
     except PolicyNLPError as exc:
         _fail(exc)
     for u in units[:10]:
-        typer.echo(f"{u['rank']:>3} margin {u['margin']:.3f} ({u['nearest_label']}) {u['doc']} "
-                   f"{u['start']}-{u['end']} {u['text'][:40]}")
+        score = "" if blind else f"margin {u['margin']:.3f} ({u['nearest_label']}) "
+        typer.echo(f"{u['rank']:>3} {score}{u['doc']} {u['start']}-{u['end']} {u['text'][:40]}")
     if len(units) > 10:
         typer.echo(f"… {len(units) - 10} more in {output}")
 

@@ -94,3 +94,18 @@ def test_cli_suggest_writes_label_studio_tasks_doccano_and_the_config(tmp_path, 
     assert "<Choice value=\"enforcement\"/>" in config.read_text(encoding="utf-8")
     result = runner.invoke(app, ["suggest", "--corpus", str(corpus), "-n", "7", "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 2 and "E165" in result.output and not (tmp_path / "x.json").exists()
+
+
+def test_blind_suggest_picks_the_same_units_and_writes_no_pre_annotation(tmp_path, char_nlp, corpus):
+    seen = suggest(char_nlp, [corpus], 6, skip_labelled=False)
+    blind = suggest(char_nlp, [corpus], 6, skip_labelled=False, blind=True)
+    assert [(u["doc"], u["start"], u["end"]) for u in blind] == [(u["doc"], u["start"], u["end"]) for u in seen]
+    assert all(not set(u) & {"labels", "scores", "margin", "nearest_label"} for u in blind)
+    tasks, doccano = tmp_path / "tasks.json", tmp_path / "tasks.jsonl"
+    result = runner.invoke(app, ["suggest", "--corpus", str(corpus), "-n", "6", "-o", str(tasks), "--doccano",
+                                 str(doccano), "--include-labelled", "--blind"])
+    assert result.exit_code == 0, result.output
+    assert "margin" not in result.output
+    data = json.loads(tasks.read_text(encoding="utf-8"))
+    assert len(data) == 6 and all("predictions" not in t for t in data)
+    assert all(json.loads(x)["label"] == [] for x in doccano.read_text(encoding="utf-8").splitlines())

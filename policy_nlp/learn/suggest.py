@@ -7,6 +7,10 @@ each step takes the unit with the lowest margin plus a penalty for every unit al
 (`report_penalty`) and from its section (`section_penalty`), and never a unit whose character-bigram Jaccard
 similarity to a picked one reaches `max_similarity` (near-duplicates: boilerplate-like formulae that recur
 across reports). The same `select` drives the simulation in `benchmarks/active_learning.py`.
+
+`blind=True` keeps the choice of units and drops what the model said of them (labels, scores, margin, nearest
+label) from the results, so the tasks written from them carry no pre-annotation: reviewers who see a
+pre-selected answer agree with it too often, and labels made blind can be used to measure the model.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from ..errors import DataError
 REPORT_PENALTY = 0.03
 SECTION_PENALTY = 0.05
 MAX_SIMILARITY = 0.6
+MODEL_KEYS = ("labels", "scores", "margin", "nearest_label")  # what `blind` drops
 
 
 def margins(proba: np.ndarray, thresholds: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +93,15 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
             labelled: Sequence[str | Path] | None = None, skip_labelled: bool = True,
             text_column: str = "text", id_column: str | None = None,
             report_penalty: float = REPORT_PENALTY, section_penalty: float = SECTION_PENALTY,
-            max_similarity: float = MAX_SIMILARITY, notes: Callable[[str], None] | None = None) -> list[dict]:
+            max_similarity: float = MAX_SIMILARITY, blind: bool = False,
+            notes: Callable[[str], None] | None = None) -> list[dict]:
     """The `n` units of the unlabelled reports in `corpus_paths` to label next, most useful first.
 
     `model`: a pipeline directory or a loaded pipeline (`policy_nlp.load`). Reports whose text is one of the
     labelled documents (`labelled`: unit files / reviewer files; default the packaged training data) are
     skipped unless `skip_labelled=False`. Each result: rank, doc, start, end, text, kind, section, labels
-    (the model's), scores, margin, nearest_label (the label whose threshold the unit sits nearest).
+    (the model's), scores, margin, nearest_label (the label whose threshold the unit sits nearest); with
+    `blind=True` only rank, doc, start, end, text, kind and section.
     """
     from ..corpus.document import AnnotatedDocument
     from ..corpus.inputs import iter_inputs
@@ -137,6 +144,6 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
     for rank, i in enumerate(order, 1):
         unit = dict(units[i])
         unit.update({"rank": rank, "margin": round(float(margin[i]), 6), "nearest_label": labels[nearest[i]]})
-        out.append(unit)
+        out.append({k: v for k, v in unit.items() if k not in MODEL_KEYS} if blind else unit)
     say(f"{len(out)} of {len(units)} units of {docs} report(s) picked")
     return out
