@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from policy_nlp.errors import DataError
-from policy_nlp.learn.labelled_data import DEFAULT_LABELS, load_dataset, read_corpus
+from policy_nlp.learn.labelled_data import DEFAULT_LABELS, default_data, load_dataset, read_corpus
 
 from conftest import SEED_NAMES, SEED_UNITS, SEEDS
 
@@ -30,7 +30,15 @@ def corpus():
     return read_corpus([SEED_UNITS], SEEDS)
 
 
-def test_every_non_space_character_lies_in_exactly_one_unit(corpus):
+HELDOUT_UNITS = SEED_UNITS.parent / "heldout_units.jsonl"
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    return read_corpus([HELDOUT_UNITS])
+
+
+def _assert_every_non_space_character_in_one_unit(corpus):
     for doc, text in corpus.documents.items():
         owner = [0] * len(text)
         for unit in corpus.units_of(doc):
@@ -41,6 +49,17 @@ def test_every_non_space_character_lies_in_exactly_one_unit(corpus):
         for i, ch in enumerate(text):
             if not ch.isspace():
                 assert owner[i] == 1, (doc, i, text[max(0, i - 10):i + 10])
+
+
+def test_every_non_space_character_lies_in_exactly_one_unit(corpus):
+    _assert_every_non_space_character_in_one_unit(corpus)
+
+
+def test_heldout_reports_are_labelled_whole_and_never_trained_on_by_default(heldout):
+    assert sorted(heldout.documents) == ["福田区政府工作报告（2017）_2017.txt", "龙华区2021年政府工作报告_2021.txt"]
+    _assert_every_non_space_character_in_one_unit(heldout)
+    assert len(heldout.units) == 1087 and all(heldout.label_counts().values())
+    assert HELDOUT_UNITS.name not in [p.name for p in default_data()]
 
 
 def test_all_five_seeds_are_labelled(corpus):
