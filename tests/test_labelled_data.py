@@ -158,13 +158,18 @@ def test_rejects_a_missing_seed(tmp_path, monkeypatch):
 def test_default_data_and_document_folders():
     from policy_nlp.learn.labelled_data import default_data, document_dirs
 
-    assert [p.name for p in default_data()] == ["seed_units.jsonl", "work_report_units.jsonl"]
+    assert [p.name for p in default_data()] == ["seed_units.jsonl", "work_report_units.jsonl",
+                                                "suggested_units.jsonl"]
     assert all(p.is_file() for p in default_data())
     dirs = document_dirs()
     assert any((d / SEED_NAMES[0]).is_file() for d in dirs)
     assert any(list(d.glob("*work_report.txt")) for d in dirs)
     corpus = read_corpus()
-    assert set(SEED_NAMES) < set(corpus.documents) and len(corpus.documents) == len(SEED_NAMES) + 2
+    lines = (SEED_UNITS.parent / "suggested_units.jsonl").read_text(encoding="utf-8").splitlines()
+    suggested = {json.loads(line)["doc"] for line in lines}
+    assert set(corpus.documents) == set(SEED_NAMES) | {"guangming_newdistrict_2016_work_report.txt",
+                                                       "qinghai_2026_work_report.txt"} | suggested
+    assert not any("福田" in doc or "龙华" in doc for doc in corpus.documents)  # held-out districts
 
 
 def test_rejects_duplicate_units(tmp_path):

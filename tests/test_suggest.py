@@ -109,3 +109,18 @@ def test_blind_suggest_picks_the_same_units_and_writes_no_pre_annotation(tmp_pat
     data = json.loads(tasks.read_text(encoding="utf-8"))
     assert len(data) == 6 and all("predictions" not in t for t in data)
     assert all(json.loads(x)["label"] == [] for x in doccano.read_text(encoding="utf-8").splitlines())
+
+
+def test_suggest_skips_the_labelled_units_of_a_partly_labelled_report(tmp_path, char_nlp, corpus):
+    picks = suggest(char_nlp, [corpus], 5, skip_labelled=False)
+    name = SEED_NAMES[0]
+    labelled = tmp_path / "units.jsonl"
+    done = [u for u in picks if u["doc"].endswith(name)]
+    assert done
+    labelled.write_text("".join(json.dumps({"doc": name, "start": u["start"], "end": u["end"], "text": u["text"],
+                                            "kind": u["kind"], "labels": []}, ensure_ascii=False) + "\n"
+                                for u in done), encoding="utf-8")
+    again = suggest(char_nlp, [corpus], 10_000, labelled=[labelled])
+    spans = {(u["doc"], u["start"]) for u in again}
+    assert not {(u["doc"], u["start"]) for u in done} & spans
+    assert any(u["doc"].endswith(name) for u in again)

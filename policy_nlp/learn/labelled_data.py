@@ -22,7 +22,7 @@ from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl")
+UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl", "suggested_units.jsonl")
 
 
 def _package_dir(package: str, repo_dir: Path) -> Path:
@@ -38,13 +38,16 @@ def labelled_dir() -> Path:
 
 
 def default_data() -> list[Path]:
-    """The hand-labelled unit files of the seeds and the two work reports (shipped with the package)."""
+    """The hand-labelled unit files of the seeds, the two work reports and the units picked by `suggest` from
+    other work reports (shipped with the package; the held-out reports are not among them)."""
     return [labelled_dir() / "data" / name for name in UNIT_FILES]
 
 
 def document_dirs() -> list[Path]:
-    """Folders searched for the reports a unit file's `doc` field names: the seeds, then the work reports."""
-    return [_package_dir("policy_nlp.data.seeds", REPO_ROOT / "seeds"), labelled_dir() / "corpus"]
+    """Folders searched for the reports a unit file's `doc` field names: the seeds, the labelled work reports,
+    then the work reports whose units were picked by `suggest`."""
+    corpus = labelled_dir() / "corpus"
+    return [_package_dir("policy_nlp.data.seeds", REPO_ROOT / "seeds"), corpus, corpus / "work_reports"]
 COLUMNS = ("doc", "start", "end", "text", "kind", "labels")
 
 

@@ -82,11 +82,17 @@ def select(margin: Sequence[float], reports: Sequence[str], sections: Sequence[s
     return picked
 
 
-def _labelled_texts(labelled: Sequence[str | Path] | None) -> set[str]:
+def _labelled_spans(labelled: Sequence[str | Path] | None) -> dict[str, list[tuple[int, int]]]:
+    """The labelled units' (start, end) by the SHA-256 of their report's text."""
     from .labelled_data import default_data, read_corpus
 
     corpus = read_corpus(list(labelled) if labelled else default_data())
-    return {hashlib.sha256(t.encode("utf-8")).hexdigest() for t in corpus.documents.values()}
+    return {hashlib.sha256(text.encode("utf-8")).hexdigest(): [(u.start, u.end) for u in corpus.units_of(doc)]
+            for doc, text in corpus.documents.items()}
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
 
 
 def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter: str = "char",
@@ -97,9 +103,10 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
             notes: Callable[[str], None] | None = None) -> list[dict]:
     """The `n` units of the unlabelled reports in `corpus_paths` to label next, most useful first.
 
-    `model`: a pipeline directory or a loaded pipeline (`policy_nlp.load`). Reports whose text is one of the
-    labelled documents (`labelled`: unit files / reviewer files; default the packaged training data) are
-    skipped unless `skip_labelled=False`. Each result: rank, doc, start, end, text, kind, section, labels
+    `model`: a pipeline directory or a loaded pipeline (`policy_nlp.load`). Units that overlap a labelled unit
+    of the same report text (`labelled`: unit files / reviewer files; default the packaged training data) are
+    not offered, and a report with every content unit labelled is skipped, unless `skip_labelled=False`.
+    Each result: rank, doc, start, end, text, kind, section, labels
     (the model's), scores, margin, nearest_label (the label whose threshold the unit sits nearest); with
     `blind=True` only rank, doc, start, end, text, kind and section.
     """
@@ -115,7 +122,7 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
     component = nlp.get_pipe(THEMES)
     labels = list(component.labels)
     thresholds = component.thresholds
-    skip = _labelled_texts(labelled) if skip_labelled else set()
+    skip = _labelled_spans(labelled) if skip_labelled else {}
     say = notes or (lambda msg: None)
     units: list[dict] = []
     docs = 0
@@ -123,14 +130,15 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
         if inp.error is not None or not (inp.text or "").strip():
             say(f"{inp.id}: skipped, {inp.error or 'empty'}")
             continue
-        if hashlib.sha256(inp.text.encode("utf-8")).hexdigest() in skip:
+        done = skip.get(hashlib.sha256(inp.text.encode("utf-8")).hexdigest(), [])
+        doc = AnnotatedDocument.from_doc(nlp(inp.text), text=inp.text)
+        content = [u for u in doc.units if u.kind != "boilerplate" and u.text.strip()]
+        fresh = [u for u in content if not _overlaps(u.start, u.end, done)]
+        if content and not fresh:
             say(f"{inp.id}: skipped, already labelled")
             continue
-        doc = AnnotatedDocument.from_doc(nlp(inp.text), text=inp.text)
         docs += 1
-        for u in doc.units:
-            if u.kind == "boilerplate" or not u.text.strip():
-                continue
+        for u in fresh:
             units.append({"doc": inp.id, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind,
                           "section": list(u.section), "labels": list(u.labels), "scores": dict(u.scores)})
     if not units:
