@@ -61,3 +61,16 @@ def test_one_document_is_not_enough(tmp_path):
     with pytest.raises(DataError) as info:
         cross_validate(corpus=corpus)
     assert info.value.code == "E041"
+
+
+def test_documents_labelled_in_part_train_in_every_fold_and_are_never_scored(tmp_path, corpus):
+    partial = seed_records(SEED_NAMES[0])[:5]
+    path = write_jsonl(tmp_path / "three.jsonl", seed_records(DOC_B, DOC_D) + partial)
+    mixed = read_corpus([path], SEEDS)
+    assert mixed.fully_labelled() == [DOC_B, DOC_D]
+    progress: list[str] = []
+    metrics = cross_validate(corpus=mixed, progress=progress.append)
+    assert metrics["documents"] == [DOC_B, DOC_D] and metrics["training_only"] == [SEED_NAMES[0]]
+    assert list(metrics["per_document"]) == [DOC_B, DOC_D] and metrics["units"] == len(corpus.units)
+    assert progress == ["fold 1: training without 1 document(s)", "fold 2: training without 1 document(s)"]
+    assert metrics["per_label"] != cross_validate(corpus=corpus)["per_label"]  # the partial units did train

@@ -1,7 +1,9 @@
 """Cross-validation of the training recipe: each document is scored by a model trained without it.
 
 Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to five documents,
-grouped 5-fold above), thresholds are tuned inside each training fold only, and a fitted estimator is
+grouped 5-fold above) over the fully labelled documents; documents labelled only in part (units picked by
+`suggest`) are never scored and train in every fold. Thresholds are tuned inside each training fold only, and a
+fitted estimator is
 shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
 by the final fit costs far fewer fits than it names.
 """
@@ -73,9 +75,10 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     if progress and data is not None:
         for line in corpus.report:
             progress(line if line.startswith("WARNING") else f"note: {line}")
-    docs = list(corpus.documents)
+    docs = corpus.fully_labelled()
     if len(docs) < 2:
         raise DataError("E041", minimum=2, count=len(docs))
+    always = [d for d in corpus.documents if d not in docs]
     nlp = nlp or create_pipeline("char")
     themes = nlp.get_pipe(THEMES)
     examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
@@ -87,23 +90,24 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     outer = {"auto": folds, "lodo": lodo_folds, "kfold": kfold_folds}.get(scheme)
     if outer is None:
         raise DataError("E073", mode=scheme)
-    for k, (train, test) in enumerate(outer(groups)):
+    for train, test in outer(groups):
         for d in groups[test]:
-            fold_of[str(d)] = [str(x) for x in groups[train]]
+            fold_of[str(d)] = always + [str(x) for x in groups[train]]
     trained: dict[tuple[str, ...], object] = {}
 
     def predict(name: str, text: str):
         train_docs = tuple(fold_of[name])
         if train_docs not in trained:
             if progress:
-                progress(f"fold {len(trained) + 1}: training without {len(docs) - len(train_docs)} document(s)")
+                progress(f"fold {len(trained) + 1}: training without {len(corpus.documents) - len(train_docs)} "
+                         "document(s)")
             themes.initialize(lambda: [examples[d] for d in train_docs], labels=corpus.labels, fit=fitter)
             trained[train_docs] = themes.model
         themes.set_model(trained[train_docs])
         return annotate(text, nlp=nlp)
 
-    overall, per_doc = score_corpus(corpus, predict, corpus.labels)
+    overall, per_doc = score_corpus(corpus.subset(docs), predict, corpus.labels)
     lodo = scheme == "lodo" or (scheme == "auto" and len(docs) <= LODO_MAX_DOCUMENTS)
     name = "leave-one-document-out" if lodo else f"grouped {min(KFOLDS, len(docs))}-fold"
     return {"mode": "lodo" if lodo else "grouped-kfold", "cv": name, **overall,
-            "documents": docs, "data_files": corpus.file_hashes, "per_document": per_doc}
+            "documents": docs, "training_only": always, "data_files": corpus.file_hashes, "per_document": per_doc}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -86,6 +86,21 @@ class LabelledCorpus:
 
     def units_of(self, doc: str) -> list[UnitRecord]:
         return [u for u in self.units if u.doc == doc]
+
+    def fully_labelled(self) -> list[str]:
+        """Documents whose labelled units cover every non-space character (in corpus order); the others are
+        labelled in part (units picked by `suggest`, reviewer files with unreviewed units)."""
+        covered = {doc: bytearray(len(text)) for doc, text in self.documents.items()}
+        for unit in self.units:
+            covered[unit.doc][unit.start:unit.end] = b"\x01" * (unit.end - unit.start)
+        return [doc for doc, text in self.documents.items()
+                if all(covered[doc][i] or ch.isspace() for i, ch in enumerate(text))]
+
+    def subset(self, docs: Sequence[str]) -> "LabelledCorpus":
+        """The same corpus restricted to `docs` (in corpus order)."""
+        keep = set(docs)
+        return replace(self, documents={d: t for d, t in self.documents.items() if d in keep},
+                       units=[u for u in self.units if u.doc in keep])
 
     def label_counts(self) -> dict[str, int]:
         """Positive units per label (boilerplate units are not trained on, so their labels do not count)."""
