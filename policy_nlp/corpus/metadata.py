@@ -209,7 +209,7 @@ def _body_region(text: str) -> dict[str, MetadataField]:
 
 
 def _from_file_name(name: str) -> dict[str, MetadataField]:
-    stem = Path(name).stem
+    stem = Path(re.sub(r"#\d+$", "", name)).stem  # `x.txt#2`: the second document of that id
     if not re.search(r"[\u4e00-\u9fff]", stem):
         return {}
     file_year = _FILE_YEAR_RE.search(stem)
@@ -305,7 +305,7 @@ def document_metadata(doc, name: str | None = None, overrides: dict[str, dict] |
     if data.get("metadata"):
         meta = Metadata.from_dict(data["metadata"])
     else:
-        meta = extract_metadata(data.get("text") or "", name=name or (str(doc_id).split("#")[0] if doc_id else None))
+        meta = extract_metadata(data.get("text") or "", name=name or doc_id)
     return apply_overrides(meta, doc_id, overrides or {})
 
 
