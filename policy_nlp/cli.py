@@ -504,6 +504,30 @@ def review(
 
 
 @app.command()
+def compare(
+    inputs: List[Path] = typer.Argument(..., help="Annotated reports: reviewer JSON files, directories of them, "
+                                                  "annotated corpora (.jsonl/.parquet)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The HTML page to write."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A CSV overriding the extracted metadata."),
+    title: Optional[str] = typer.Option(None, help="The page title."),
+    reviews: bool = typer.Option(True, help="Also write each report's review page into OUTPUT-STEM_reviews/ and "
+                                            "link it."),
+):
+    """Write one self-contained HTML page comparing reports across regions, years and kinds."""
+    from .corpus.compare_page import write_compare
+
+    try:
+        result = write_compare(inputs, output, metadata=metadata, title=title, reviews=reviews)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(DataError("E103", path=exc.filename or output, detail=exc.strerror or str(exc)))
+    _say(f"{result['reports']} report(s) → {result['output']}"
+         + (f", review pages in {result['reviews']}" if result["reviews"] else "")
+         + (f"; {result['skipped']} error record(s) skipped" if result["skipped"] else ""))
+
+
+@app.command()
 def suggest(
     corpus: List[Path] = typer.Option(..., "--corpus", help="Unlabelled reports: .txt files, directories of them, "
                                                             "or .jsonl/.csv/.parquet tables; repeatable."),

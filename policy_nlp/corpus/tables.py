@@ -44,7 +44,10 @@ def stable_ids(ids: Sequence[str], roots: Sequence[str | Path] = ()) -> dict[str
         else:
             rest.append(doc_id)
     paths = [_posix(i) for i in rest if "/" in _posix(i)]
-    common = posixpath.commonpath([posixpath.dirname(p) for p in paths]) if paths and len(paths) == len(rest) else ""
+    try:
+        common = posixpath.commonpath([posixpath.dirname(p) for p in paths]) if paths and len(paths) == len(rest) else ""
+    except ValueError:  # absolute and relative paths mixed
+        common = ""
     for doc_id in rest:
         p = _posix(doc_id)
         if common and p.startswith(common + "/"):
