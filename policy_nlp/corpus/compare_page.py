@@ -184,6 +184,7 @@ section.chart{margin:10px 0;border-top:1px solid #eee}
 table{border-collapse:collapse;font-size:13px}
 th,td{border:1px solid #dde;padding:2px 6px;text-align:left}
 td.num{text-align:right}
+#reports td:nth-child(2),#reports td:nth-child(3){white-space:nowrap}
 """
 
 _JS = r"""
@@ -223,15 +224,21 @@ function buildFilters(){
   D.indicators.forEach(function(n){var o=document.createElement('option');o.value=n;o.textContent=n;sel.appendChild(o);});
   sel.addEventListener('change',render);
 }
+function short(id){id=String(id);return id.length>28?id.slice(0,27)+'…':id;}
+function ticks(rs){var seen={};return rs.map(function(r){var t=key(r.year),k=key(r.region)+'\u0000'+t;
+  seen[k]=(seen[k]||0)+1;return esc(seen[k]>1?t+' #'+seen[k]:t);});}
 function shares(rs){
-  var x=[rs.map(function(r){return esc(r.region);}),rs.map(function(r){return esc(key(r.year)+' '+r.id);})];
+  var x=[rs.map(function(r){return esc(r.region);}),ticks(rs)],ids=rs.map(function(r){return esc(r.id);});
   return L.map(function(l,j){return {type:'bar',name:esc(l),x:x,y:rs.map(function(r){return r.shares[l];}),
-    marker:{color:COLORS[j%COLORS.length]},hovertemplate:'%{x}<br>%{y:.1%}<extra>'+esc(l)+'</extra>'};});
+    customdata:ids,marker:{color:COLORS[j%COLORS.length]},
+    hovertemplate:'%{customdata}<br>%{y:.1%}<extra>'+esc(l)+'</extra>'};});
 }
 function heatmap(rs){
-  return [{type:'heatmap',x:L.map(esc),y:rs.map(function(r){return esc(key(r.region)+' '+key(r.year)+' · '+r.id);}),
-    z:rs.map(function(r){return L.map(function(l){return r.shares[l];});}),zmin:0,colorscale:'Blues',
-    hovertemplate:'%{y}<br>%{x}: %{z:.1%}<extra></extra>'}];
+  var seen={};
+  return [{type:'heatmap',x:L.map(esc),y:rs.map(function(r){var t=esc(key(r.region)+' '+key(r.year)+' · '+short(r.id));
+    seen[t]=(seen[t]||0)+1;return t+'\u200b'.repeat(seen[t]-1);}),customdata:rs.map(function(r){return L.map(function(){return esc(r.id);});}),
+    z:rs.map(function(r){return L.map(function(l){return r.shares[l];});}),zmin:0,colorscale:'Blues',reversescale:true,
+    hovertemplate:'%{customdata}<br>%{x}: %{z:.1%}<extra></extra>'}];
 }
 function trend(rs){
   var all=regions(D.reports),data=[];
@@ -251,7 +258,7 @@ function trend(rs){
 function trendLayout(){
   var l=base({grid:{rows:1,columns:L.length,pattern:'independent'},annotations:[]});
   L.forEach(function(lab,j){var ax=j?String(j+1):'';
-    l['xaxis'+ax]={dtick:1,tickformat:'d'};l['yaxis'+ax]={tickformat:'.0%',rangemode:'tozero'};
+    l['xaxis'+ax]={tickformat:'d'};l['yaxis'+ax]={tickformat:'.0%',rangemode:'tozero'};
     l.annotations.push({text:esc(lab),xref:'x'+ax+' domain',yref:'y'+ax+' domain',x:0.5,y:1.08,showarrow:false});});
   l.margin.t=30;return l;
 }
@@ -283,7 +290,7 @@ function render(){
   var rs=shown();
   document.getElementById('shown').textContent=String(rs.length);
   Plotly.react('chart-shares',shares(rs),base({barmode:'group',yaxis:{tickformat:'.0%'}}),CONFIG);
-  Plotly.react('chart-heatmap',heatmap(rs),base({height:Math.max(320,22*rs.length+120),margin:{l:260,r:20,t:10,b:60}}),CONFIG);
+  Plotly.react('chart-heatmap',heatmap(rs),base({height:Math.max(320,22*rs.length+120),yaxis:{automargin:true,autorange:'reversed'}}),CONFIG);
   Plotly.react('chart-trend',trend(rs),trendLayout(),CONFIG);
   var ind=indicators(rs);Plotly.react('chart-indicators',ind.data,ind.layout,CONFIG);
   table(rs);
