@@ -1,7 +1,7 @@
 """Score the metadata extractor (`policy_nlp.corpus.metadata`) against the hand-checked metadata of every report
 in the project and in ../shared/corpus/unlabelled (`training/data/metadata_gold.jsonl`).
 
-    python training/score_metadata.py [--gold training/data/metadata_gold.jsonl] [--errors]
+    python training/score_metadata.py [--gold training/data/metadata_gold.jsonl] [--errors] [--text-only]
 
 Prints per field the share of reports whose extracted value equals the hand-decided one, and which source each
 value came from; `--errors` lists every disagreement. Reports whose file is missing are counted and skipped.
@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"),
                         help="the folder that paths starting with ../shared/ point to")
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
+    parser.add_argument("--text-only", action="store_true", help="ignore the file names (what the text alone gives)")
     args = parser.parse_args()
     gold, predicted, sources, missing = [], [], Counter(), 0
     for line in Path(args.gold).read_text(encoding="utf-8").splitlines():
@@ -41,7 +42,7 @@ def main() -> None:
         except DataError as exc:  # the extractor is scored on what a reader of the file sees
             print(f"  {row['file']}: {exc.code}, read as UTF-8 with replacement characters")
             text = path.read_bytes().decode("utf-8", errors="replace")
-        meta = extract_metadata(text, name=path.name)
+        meta = extract_metadata(text, name=None if args.text_only else path.name)
         gold.append(row)
         predicted.append(meta.values())
         sources.update(f"{name}:{f.source}" for name, f in meta.fields.items())
