@@ -109,3 +109,22 @@ def test_tables_errors(tmp_path):
     assert err.value.code == "E174"
     result = CliRunner().invoke(app, ["tables", str(empty), "--summary", str(tmp_path / "s.csv")])
     assert result.exit_code != 0 and "E174" in result.output
+
+
+def test_annotate_summary_as_xlsx_with_metadata_overrides(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "2019年福田区政府工作报告_2019.txt").write_text(WORK, encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("id,year\n2019年福田区政府工作报告_2019.txt,2017\n", encoding="utf-8")
+    out, summary = tmp_path / "o.jsonl", tmp_path / "s.xlsx"
+    base = ["annotate", str(corpus), "-o", str(out), "--segmenter", "char", "--no-progress"]
+    refused = CliRunner().invoke(app, base + ["--metadata", str(meta)])
+    assert refused.exit_code != 0 and "E110" in refused.output and not out.exists()
+    result = CliRunner().invoke(app, base + ["--summary", str(summary), "--metadata", str(meta)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(summary).active
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]]))
+    assert (row["id"], row["region"], row["year"]) == ("2019年福田区政府工作报告_2019.txt", "福田区", 2017)
+    assert "year:csv" in row["metadata_sources"] and "region:opening" in row["metadata_sources"]

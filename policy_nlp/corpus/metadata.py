@@ -26,7 +26,6 @@ from ..errors import DataError
 
 FIELDS = ("region", "issuer", "year", "kind", "title")
 KINDS = ("rule_of_law_report", "government_work_report", "other")
-SOURCES = ("csv", "page", "page_header", "title_line", "opening", "file_name", "body")
 NATIONAL = "全国"
 
 _ADMIN = r"[\u4e00-\u9fff]{1,7}?(?:自治县|自治州|自治区|新区|区|县|市|省|旗|盟|州)"
@@ -90,7 +89,7 @@ def _simplified(text: str) -> str:
 
 
 def _kind_of(text: str) -> str | None:
-    if "法治政府建设" in text or "依法行政" in text and "报告" in text:
+    if "法治政府建设" in text or ("依法行政" in text and "报告" in text):
         return "rule_of_law_report"
     if "政府工作报告" in text or re.search(r"(?:管委会|管理委员会|政府)?\d{0,4}年?工作报告", text):
         return "government_work_report"
@@ -244,7 +243,7 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
     found: list[dict[str, MetadataField]] = [_from_page(page), _page_header(lines)]
     title = _title_line(lines)
     if title:
-        found.append(_from_title(*title[:1], "title_line", title[1]))
+        found.append(_from_title(title[0], "title_line", title[1]))
     found.append(_opening(text))
     if name:
         found.append(_from_file_name(name))
@@ -299,8 +298,7 @@ def apply_overrides(meta: Metadata, doc_id: str | None, overrides: dict[str, dic
 def document_metadata(doc, name: str | None = None, overrides: dict[str, dict] | None = None) -> Metadata:
     """The metadata of an `AnnotatedDocument` (or a reviewer-JSON dict): a recorded `metadata` field if the
     document has one, else extracted from its text and id; then the user's overrides."""
-    data = doc if isinstance(doc, dict) else {"text": doc.text, "id": doc.id,
-                                               "metadata": getattr(doc, "metadata", None)}
+    data = doc if isinstance(doc, dict) else {"text": doc.text, "id": doc.id, "metadata": doc.metadata}
     doc_id = data.get("id")
     if data.get("metadata"):
         meta = Metadata.from_dict(data["metadata"])
@@ -324,5 +322,5 @@ def _same(a, b) -> bool:
     return norm(a) == norm(b)
 
 
-__all__ = ["FIELDS", "KINDS", "SOURCES", "Metadata", "MetadataField", "extract_metadata", "read_overrides",
+__all__ = ["FIELDS", "KINDS", "Metadata", "MetadataField", "extract_metadata", "read_overrides",
            "apply_overrides", "document_metadata", "score"]

@@ -88,7 +88,7 @@ def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
                 except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                     raise DataError("E161", path=f, detail=str(exc)) from None
                 if isinstance(rec, dict) and rec.get("units") is not None:
-                    rec.setdefault("id", _posix(str(f.with_suffix(".txt"))) if path.is_dir() else f.name)
+                    rec.setdefault("id", _posix(str(f)))
                 yield rec
             elif f.suffix.lower() in (".jsonl", ".parquet"):
                 try:
