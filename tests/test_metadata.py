@@ -98,3 +98,15 @@ def test_gold_covers_the_project_reports_and_scores():
     result = score([{"region": "a", "year": 1}, {"region": "b", "year": 2}], [{"region": "a", "year": 2},
                                                                                {"region": "b", "year": 2}])
     assert result["region"]["accuracy"] == 1.0 and result["year"]["accuracy"] == 0.5
+
+
+def test_annotated_documents_carry_their_metadata_and_keep_the_schema(char_nlp):
+    jsonschema = pytest.importorskip("jsonschema")
+    import policy_nlp
+
+    doc = policy_nlp.annotate(WORK, nlp=char_nlp)
+    assert doc.metadata["region"] == {"value": "南山区", "source": "opening", "evidence": "我代表南山区人民政府"}
+    data = doc.to_dict()
+    jsonschema.validate(data, policy_nlp.load_schema())
+    again = policy_nlp.AnnotatedDocument.from_dict(json.loads(json.dumps(data)))
+    assert again.metadata == doc.metadata and document_metadata(again).value("year") == 2013

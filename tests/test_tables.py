@@ -28,6 +28,9 @@ def test_stable_ids_do_not_depend_on_the_working_directory(tmp_path):
         assert list(stable_ids(typed).values()) == ["a.txt", "sub/b.txt"]
     assert stable_ids(["../far/away/one.txt"]) == {"../far/away/one.txt": "one.txt"}
     assert stable_ids(["r1", "r2"]) == {"r1": "r1", "r2": "r2"}  # an id column's values stay
+    mixed = ["/abs/unlabelled/x.txt", "seeds/y.txt"]  # no shared folder: the file names
+    assert stable_ids(mixed) == {mixed[0]: "x.txt", mixed[1]: "y.txt"}
+    assert stable_ids(["/abs/a/x.txt", "b/x.txt"]) == {"/abs/a/x.txt": "/abs/a/x.txt", "b/x.txt": "b/x.txt"}
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     twins = [f"{tmp_path}/a/x.txt", f"{tmp_path}/b/x.txt"]
     assert stable_ids(twins, roots=[tmp_path / "a", tmp_path / "b"]) == {t: t for t in twins}  # a clash keeps both

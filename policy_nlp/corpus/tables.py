@@ -2,8 +2,9 @@
 report's region, year and kind, written as CSV (UTF-8 with BOM), Excel `.xlsx` or Parquet.
 
 The `id` of a table is stable: the report's path relative to the input folder it was found in (`roots`, the
-folders given to `annotate`), or else relative to the deepest folder all the path-like ids share — never the
-path as typed, which changes with the working directory. `path` keeps the id as recorded. Region, year, kind,
+folders given to `annotate`), or else relative to the deepest folder all the path-like ids share, or else (no
+shared folder) its file name when the file names differ — never the path as typed, which changes with the
+working directory. `path` keeps the id as recorded. Region, year, kind,
 title and issuer come from the document's `metadata` (`policy_nlp.corpus.metadata`), replaced by the user's CSV
 where it has a value; `metadata_sources` says where each came from.
 """
@@ -48,11 +49,13 @@ def stable_ids(ids: Sequence[str], roots: Sequence[str | Path] = ()) -> dict[str
         common = posixpath.commonpath([posixpath.dirname(p) for p in paths]) if paths and len(paths) == len(rest) else ""
     except ValueError:  # absolute and relative paths mixed
         common = ""
+    names = [posixpath.basename(_posix(i)) for i in rest]
+    by_name = len(set(names)) == len(names)  # no shared folder: file names, when they tell the reports apart
     for doc_id in rest:
         p = _posix(doc_id)
         if common and p.startswith(common + "/"):
             out[doc_id] = p[len(common) + 1:]
-        elif "/" in p and len(rest) == 1:
+        elif "/" in p and by_name:
             out[doc_id] = posixpath.basename(p)
         else:
             out[doc_id] = p
