@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 from ..components.tokenizer import doc_length
 from ..components.unit_table import span_key
 from ..errors import DataError
+from .metadata import extract_metadata
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -114,8 +115,6 @@ class AnnotatedDocument:
                     if rec.get("phrase_start") is not None:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
                     units[rec["unit_index"]].indicators.append(out_rec)
-        from .metadata import extract_metadata
-
         return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
                    metadata=extract_metadata(text, name=id).to_dict())
 

@@ -247,11 +247,12 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
     found.append(_opening(text))
     if name:
         found.append(_from_file_name(name))
-    found.append(_body_region(text))
     meta = Metadata()
     for candidates in found:
         for key, f in candidates.items():
             meta.fields.setdefault(key, f)
+    if "region" not in meta.fields:
+        meta.fields.update(_body_region(text))
     if "kind" not in meta.fields and text.strip():
         meta.fields["kind"] = MetadataField("other", "opening", "")
     return meta
