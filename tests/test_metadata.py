@@ -22,6 +22,17 @@ def test_title_line_gives_region_year_kind_and_title_with_their_source():
     assert {meta.fields[k].source for k in ("region", "year", "kind", "title")} == {"title_line"}
 
 
+@pytest.mark.parametrize("title, region, issuer", [
+    ("福田区司法局2023年法治政府建设年度报告", "福田区", "福田区司法局"),
+    ("深圳市宝安区人民政府区长姚任在深圳市宝安区第五届人民代表大会第九次会议上作政府工作报告", "宝安区", "深圳市宝安区人民政府"),
+    ("关于2024年岳麓区法治政府建设工作情况的报告", "岳麓区", None),
+    ("国务院政府工作报告", "全国", "国务院"),
+])
+def test_issuer_and_region_of_a_title(title, region, issuer):
+    meta = extract_metadata(title + "\n正文。\n")
+    assert (meta.value("region"), meta.value("issuer")) == (region, issuer)
+
+
 def test_work_report_opening_and_file_name():
     meta = extract_metadata(WORK, name="2014年南山区政府工作报告_2014.txt")
     assert meta.values() == {"region": "南山区", "issuer": "南山区人民政府", "year": 2013,

@@ -46,6 +46,7 @@ _FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
 _DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
 _HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
 _ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人民政府|政府|管理委员会|管委会|筹备组)|国务院)")
+_TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
 _TITLE_LINE_MAX = 60
 
@@ -133,6 +134,10 @@ def _from_title(text: str, source: str, subtitle: str = "") -> dict[str, Metadat
     year = _title_year(s, kind)
     if year:
         out["year"] = MetadataField(year, source, s)
+    m = _TITLE_ISSUER_RE.search(_PIECES_RE.sub(" ", s))
+    issuer = "国务院" if region == NATIONAL else m.group(1) if m else None
+    if issuer and (region is None or region in issuer or region == NATIONAL):  # the body of the area named
+        out["issuer"] = MetadataField(issuer, source, s)
     return out
 
 
