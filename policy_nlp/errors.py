@@ -264,6 +264,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Install the comparison extra: pip install 'policy_nlp[compare]'."),
         ErrorSpec("E173", "Cannot write the table to '{path}': {detail}.",
                   "Write to a .csv (UTF-8 with BOM, opens in Excel), .xlsx or .parquet file."),
+        ErrorSpec("E175", "{path}: not annotated reports ({detail}).",
+                  "Annotate the reports first (policy-nlp annotate REPORTS -o corpus.jsonl), then pass the reviewer "
+                  "JSON files, folders of them, or the annotated .jsonl/.parquet corpus."),
         ErrorSpec("E174", "No annotated report to compare in {paths}.",
                   "Pass reviewer JSON files or directories of them, or annotated corpora (.jsonl/.parquet) "
                   "written by `policy-nlp annotate`; error records are skipped."),

@@ -131,3 +131,13 @@ def test_annotate_summary_as_xlsx_with_metadata_overrides(tmp_path):
     row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]]))
     assert (row["id"], row["region"], row["year"]) == ("2019年福田区政府工作报告_2019.txt", "福田区", 2017)
     assert "year:csv" in row["metadata_sources"] and "region:opening" in row["metadata_sources"]
+
+
+def test_tables_refuse_what_is_not_annotated(tmp_path):
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text(json.dumps({"text": "未标注的报告。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    for bad in (texts, tmp_path / "missing.jsonl", tmp_path / "report.txt"):
+        with pytest.raises(DataError) as err:
+            write_tables([bad], summary=tmp_path / "s.csv")
+        assert err.value.code == "E175"
+    assert not (tmp_path / "s.csv").exists()

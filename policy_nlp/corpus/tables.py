@@ -77,29 +77,33 @@ def report_columns(rec: dict, stable_id: str, overrides: dict | None = None) -> 
 
 def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
     """Reviewer-JSON records (dicts) from `.json` files, directories of them (recursively, sorted), and
-    annotated corpora (`.jsonl`, `.parquet`); error records are yielded too (they have `error`)."""
+    annotated corpora (`.jsonl`, `.parquet`); error records are yielded too (they have `error`). Anything
+    else — a missing file, a table of texts not yet annotated — raises E175."""
     from .batch import iter_records
+    from .document import SCHEMA_ID
 
     for given in paths:
         path = Path(given)
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".jsonl", ".parquet")
                        and p.is_file()) if path.is_dir() else [path]
         for f in files:
-            if f.suffix.lower() == ".json":
-                try:
+            suffix = f.suffix.lower()
+            try:
+                if suffix == ".json":
                     rec = json.loads(f.read_text(encoding="utf-8-sig"))
-                except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise DataError("E161", path=f, detail=str(exc)) from None
-                if isinstance(rec, dict) and rec.get("units") is not None:
-                    rec.setdefault("id", _posix(str(f)))
-                yield rec
-            elif f.suffix.lower() in (".jsonl", ".parquet"):
-                try:
-                    yield from iter_records(f)
-                except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise DataError("E161", path=f, detail=str(exc)) from None
-            else:
-                raise DataError("E161", path=f, detail="not a .json, .jsonl or .parquet file")
+                    if isinstance(rec, dict) and rec.get("units") is not None:
+                        rec.setdefault("id", _posix(str(f)))
+                    records: Iterable = [rec]
+                elif suffix in (".jsonl", ".parquet"):
+                    records = iter_records(f)
+                else:
+                    raise DataError("E175", path=f, detail="not a .json, .jsonl or .parquet file")
+                for rec in records:
+                    if not isinstance(rec, dict) or rec.get("schema") != SCHEMA_ID:
+                        raise DataError("E175", path=f, detail=f"a record is not {SCHEMA_ID} reviewer JSON")
+                    yield rec
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError) as exc:
+                raise DataError("E175", path=f, detail=str(exc)) from None
 
 
 def labels_of(records: Iterable[dict]) -> list[str]:
