@@ -143,6 +143,13 @@ def test_compare_page_in_headless_chromium(browser, corpus, tmp_path):  # noqa: 
     assert len(shown) == n - 6 and set(shown) == {"government_work_report", "other"}
     browser.click('input[data-filter="region"][value="福田区"]')  # back: its reports on 2018 and 2020 (not 2019)
     assert browser.js("document.getElementById('shown').textContent") == str(n - 4)
+    # "none", then one region: only its reports
+    browser.click('#filter-region button[data-set="none"]')
+    assert browser.js("document.getElementById('shown').textContent") == "0"
+    browser.click('input[data-filter="region"][value="南山区"]')
+    assert browser.js("document.getElementById('shown').textContent") == "2"  # its 2018 and 2020 reports
+    browser.click('#filter-region button[data-set="all"]')
+    assert browser.js("document.getElementById('shown').textContent") == str(n - 4)
     # the indicator chart: one line per region shown, over its years
     trace = browser.js("document.getElementById('chart-indicators').data.map(function(t){return [t.name,t.x,t.y]})")
     assert ["福田区", [2018, 2020], [100, 102]] in trace and ["南山区", [2018, 2020], [200, 202]] in trace

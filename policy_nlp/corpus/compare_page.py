@@ -176,6 +176,7 @@ h1{font-size:20px;margin:4px 0}h2{font-size:16px;margin:6px 0}
 .filters{display:flex;gap:12px;flex-wrap:wrap}
 fieldset{border:1px solid #ccd;padding:4px 8px;max-height:96px;overflow:auto}
 fieldset label{margin-right:8px;white-space:nowrap;font-size:13px}
+fieldset button.set{font-size:11px;margin-right:4px}
 main{padding:8px 18px}
 section.chart{margin:10px 0;border-top:1px solid #eee}
 .tools{display:flex;gap:6px;align-items:center;font-size:13px}
@@ -212,6 +213,12 @@ function base(extra){var l={font:FONT,margin:{l:60,r:20,t:10,b:60},legend:{orien
 function buildFilters(){
   ['region','year','kind'].forEach(function(f){
     var box=document.getElementById('filter-'+f);
+    ['all','none'].forEach(function(which){
+      var b=document.createElement('button');b.textContent=which;b.className='set';b.setAttribute('data-set',which);
+      b.addEventListener('click',function(){Array.prototype.forEach.call(box.querySelectorAll('input'),function(cb){
+        cb.checked=which==='all';filters[f][cb.value]=cb.checked;});render();});
+      box.appendChild(b);
+    });
     values(f).forEach(function(v){
       filters[f][v]=true;
       var lab=document.createElement('label'),cb=document.createElement('input');
