@@ -72,7 +72,11 @@ def annotate(
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
-    summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary CSV."),
+    summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary "
+                                                     "table (.csv UTF-8 with BOM, .xlsx or .parquet)."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="With --summary: a CSV (id, region, year, "
+                                                                     "kind, title, issuer) overriding the "
+                                                                     "extracted metadata."),
     max_chars: int = typer.Option(MAX_CHARS, help="Documents longer than this are recorded as errors (E022); "
                                                   "memory grows with a document's length."),
     fmt: str = typer.Option("json", "--format", help="Without -o: json (reviewer JSON; JSONL, one document a "
@@ -107,6 +111,9 @@ def annotate(
         return
     try:
         kind = output_kind(output, fmt, summary, refresh, n_process)
+        if metadata is not None and summary is None:
+            raise DataError("E110", option="--metadata", context="without --summary",
+                            fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
     except PolicyNLPError as exc:
         _fail(exc)
     try:
@@ -115,7 +122,7 @@ def annotate(
             enable_explanations(nlp, explain_top)
         if kind == "batch":
             run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
-                      show_progress=progress, refresh=refresh)
+                      show_progress=progress, refresh=refresh, metadata=metadata)
         else:
             annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
                            max_chars=max_chars, single_file=kind == "file", overwrite=overwrite,
@@ -242,7 +249,7 @@ def update_files(inputs: List[Path], output: Optional[Path], nlp) -> None:
 
 
 def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
-              show_progress: bool = True, refresh: bool = False) -> None:
+              show_progress: bool = True, refresh: bool = False, metadata: Optional[Path] = None) -> None:
     """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
     when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
@@ -265,7 +272,7 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
     try:
         result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                  text_column=text_column, id_column=id_column, summary_csv=summary,
-                                 max_chars=max_chars, refresh=refresh, progress=on_progress)
+                                 max_chars=max_chars, refresh=refresh, progress=on_progress, metadata=metadata)
     finally:
         if bar is not None:
             bar.close()
@@ -408,17 +415,21 @@ def import_(
 @app.command()
 def indicators(
     inputs: List[Path] = typer.Argument(..., help="Report files (.txt), directories of them, or reviewer JSON files."),
-    output: Path = typer.Option(..., "-o", "--output", help="The long table: .csv or .parquet."),
+    output: Path = typer.Option(..., "-o", "--output", help="The long table: .csv, .xlsx or .parquet."),
     pivot_output: Optional[Path] = typer.Option(None, "--pivot", help="Also the wide table (report × indicator)."),
     model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
     segmenter: str = typer.Option("char", help="char (default: indicators do not depend on it) or pkuseg."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A CSV overriding the extracted metadata."),
 ):
     """Quantitative indicators of each report as a table: one row per (report, indicator)."""
     from .corpus.batch import annotate_to_directory
-    from .corpus.indicator_table import indicator_rows, pivot, write_table
+    from .corpus.indicator_table import indicator_rows, pivot
+    from .corpus.metadata import read_overrides
+    from .corpus.tables import with_report_columns, write_rows
     from .pipeline import load
 
     try:
+        overrides = read_overrides(metadata) if metadata else None
         nlp = load(model, segmenter=segmenter)
         docs = []
         for doc_id, result, error, _ in annotate_to_directory(inputs, None, nlp=nlp):
@@ -427,14 +438,41 @@ def indicators(
                 continue
             result.id = str(doc_id)
             docs.append(result)
+        reports = [{"id": d.id, "text": d.text, "metadata": d.metadata} for d in docs]
         rows = indicator_rows(docs)
-        write_table(rows, output)
+        write_rows(with_report_columns(rows, reports, roots=inputs, overrides=overrides), output)
         _say(f"{len(rows)} indicators of {len(docs)} reports written to {output}")
         if pivot_output is not None:
-            write_table(pivot(rows), pivot_output)
+            write_rows(with_report_columns(pivot(rows), reports, roots=inputs, overrides=overrides), pivot_output)
             _say(f"pivot written to {pivot_output}")
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail(DataError("E173", path=exc.filename or output, detail=exc.strerror or str(exc)))
+
+
+@app.command()
+def tables(
+    inputs: List[Path] = typer.Argument(..., help="Annotated reports: reviewer JSON files, directories of them, "
+                                                  "annotated corpora (.jsonl/.parquet)."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="One row per report (.csv, .xlsx, .parquet)."),
+    units: Optional[Path] = typer.Option(None, "--units", help="The long table: one row per unit."),
+    indicator_table: Optional[Path] = typer.Option(None, "--indicators", help="One row per (report, indicator)."),
+    pivot_output: Optional[Path] = typer.Option(None, "--pivot", help="One row per report, a column per indicator."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A CSV overriding the extracted metadata."),
+):
+    """Tables of annotated reports for spreadsheets, pandas and R, with stable ids, region, year and kind."""
+    from .corpus.tables import write_tables
+
+    try:
+        written = write_tables(inputs, summary=summary, units=units, indicators=indicator_table,
+                               pivot=pivot_output, metadata=metadata)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(DataError("E173", path=exc.filename or "the table", detail=exc.strerror or str(exc)))
+    for path, n in written.items():
+        _say(f"{n} rows → {path}")
 
 
 @app.command()
@@ -463,6 +501,30 @@ def review(
     for note in result["notes"]:
         _say(note)
     _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
+
+
+@app.command()
+def compare(
+    inputs: List[Path] = typer.Argument(..., help="Annotated reports: reviewer JSON files, directories of them, "
+                                                  "annotated corpora (.jsonl/.parquet)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The HTML page to write."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A CSV overriding the extracted metadata."),
+    title: Optional[str] = typer.Option(None, help="The page title."),
+    reviews: bool = typer.Option(True, help="Also write each report's review page into OUTPUT-STEM_reviews/ and "
+                                            "link it."),
+):
+    """Write one self-contained HTML page comparing reports across regions, years and kinds."""
+    from .corpus.compare_page import write_compare
+
+    try:
+        result = write_compare(inputs, output, metadata=metadata, title=title, reviews=reviews)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(DataError("E103", path=exc.filename or output, detail=exc.strerror or str(exc)))
+    _say(f"{result['reports']} report(s) → {result['output']}"
+         + (f", review pages in {result['reviews']}" if result["reviews"] else "")
+         + (f"; {result['skipped']} error record(s) skipped" if result["skipped"] else ""))
 
 
 @app.command()

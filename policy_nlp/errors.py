@@ -254,6 +254,22 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E165", "No unlabelled content units in {paths}.",
                   "Pass report .txt files or directories of reports that are not labelled yet (already labelled "
                   "reports are skipped; --include-labelled keeps them)."),
+        # Comparing reports: metadata, tables, the comparison page
+        ErrorSpec("E170", "Cannot read the metadata table {path}: {detail}.",
+                  "Give a CSV file (UTF-8, with or without BOM) with a header row holding an 'id' column and any "
+                  "of region, issuer, year, kind, title."),
+        ErrorSpec("E171", "{path}:{line}: the {field} '{value}' is not valid; expected {expected}.",
+                  "Correct that cell of the metadata table or leave it empty to keep the extracted value."),
+        ErrorSpec("E172", "{what} needs the package '{package}', which is not installed in this environment.",
+                  "Install the comparison extra: pip install 'policy_nlp[compare]'."),
+        ErrorSpec("E173", "Cannot write the table to '{path}': {detail}.",
+                  "Write to a .csv (UTF-8 with BOM, opens in Excel), .xlsx or .parquet file."),
+        ErrorSpec("E175", "{path}: not annotated reports ({detail}).",
+                  "Annotate the reports first (policy-nlp annotate REPORTS -o corpus.jsonl), then pass the reviewer "
+                  "JSON files, folders of them, or the annotated .jsonl/.parquet corpus."),
+        ErrorSpec("E174", "No annotated report to compare in {paths}.",
+                  "Pass reviewer JSON files or directories of them, or annotated corpora (.jsonl/.parquet) "
+                  "written by `policy-nlp annotate`; error records are skipped."),
     )
 }
 

@@ -217,8 +217,8 @@ def test_parquet_output_with_errors_and_resume_through_its_journal(tmp_path, cha
     extra.write_text("一、下一步工作计划\n继续推进依法行政。\n", encoding="utf-8")
     annotate_corpus([tmp_path / "c", extra], out, nlp=char_nlp)
     assert [r["id"] for r in _parquet_rows(out)] == ids + [str(extra)]
-    with open(tmp_path / "s.csv", encoding="utf-8") as fh:
-        assert [r["id"] for r in csv.DictReader(fh)] == ids
+    with open(tmp_path / "s.csv", encoding="utf-8-sig") as fh:
+        assert [r["path"] for r in csv.DictReader(fh)] == ids
 
 
 def test_failed_run_keeps_what_it_finished(tmp_path, char_nlp):
@@ -265,13 +265,17 @@ def test_summary_csv_columns_and_shares(tmp_path, char_nlp):
     out, summary_csv = tmp_path / "o.jsonl", tmp_path / "summary.csv"
     annotate_corpus([corpus], out, nlp=char_nlp, summary_csv=summary_csv)
     labels = list(policy_nlp.LABELS)
-    with open(summary_csv, encoding="utf-8") as fh:
+    assert summary_csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the Chinese
+    with open(summary_csv, encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
-    assert reader.fieldnames == ["id", "error", "characters", "units", "content_units", "headings"] + [
-        f"{label}_{kind}" for label in labels for kind in ("units", "share")]
+    assert reader.fieldnames == ["id", "path", "region", "year", "kind", "title", "issuer", "error", "characters",
+                                 "units", "content_units", "headings"] + [
+        f"{label}_{kind}" for label in labels for kind in ("units", "share")] + ["metadata_sources"]
     records = read_jsonl(out)
-    assert [r["id"] for r in rows] == [r["id"] for r in records]
+    assert [r["path"] for r in rows] == [r["id"] for r in records]
+    assert [r["id"] for r in rows] == SEED_NAMES[:2] + ["zz_bad.txt"]  # relative to the input folder
+    assert [r["region"] for r in rows[:2]] == ["延庆区", "金水区"] and rows[0]["year"] == "2024"
     for row, rec in zip(rows[:2], records[:2]):
         content = [u for u in rec["units"] if u["kind"] != "boilerplate"]
         assert int(row["units"]) == len(rec["units"]) and int(row["content_units"]) == len(content)

@@ -9,7 +9,6 @@ read or annotated becomes a record with an `error` field, and the run goes on.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -249,23 +248,18 @@ def summary_row(rec: dict, labels: Sequence[str]) -> dict:
     return row
 
 
-def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Sequence[str]) -> int:
-    """One row per report of a JSONL/Parquet output: unit counts and the share of units per label.
-    Returns the number of rows; the file appears complete or not at all."""
-    summary_csv = Path(summary_csv)
-    rows = 0
-    tmp = summary_csv.with_name(summary_csv.name + ".tmp")
-    fields = ["id", "error", "characters", "units", "content_units", "headings"]
-    fields += [f"{label}_{kind}" for label in labels for kind in ("units", "share")]
-    with _writing(summary_csv):
-        with open(tmp, "w", encoding="utf-8", newline="") as dst:
-            writer = csv.DictWriter(dst, fieldnames=fields)
-            writer.writeheader()
-            for rec in iter_records(output):
-                writer.writerow(summary_row(rec, labels))
-                rows += 1
-        os.replace(tmp, summary_csv)
-    return rows
+def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Sequence[str], *,
+                      roots: Sequence[str | Path] = (), metadata: str | Path | None = None) -> int:
+    """One row per report of a JSONL/Parquet output: stable id, region, year and kind, unit counts and the
+    share of units per label (`policy_nlp.corpus.tables.write_summary`: .csv, .xlsx or .parquet; `metadata`: a
+    CSV that overrides the extracted metadata). Returns the number of rows; the file appears complete or not
+    at all."""
+    from .metadata import read_overrides
+    from .tables import write_summary
+
+    overrides = read_overrides(metadata) if metadata else None
+    with _writing(Path(summary_csv)):
+        return write_summary(output, summary_csv, labels, roots=roots, overrides=overrides)
 
 
 PARQUET_COLUMNS = (("id", "string"), ("error", "string"), ("characters", "int64"), ("units", "int64"),
@@ -373,7 +367,8 @@ def _describe(model: tuple | None) -> str:
 def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None, n_process: int = 1,
                     batch_size: int = 8, text_column: str = "text", id_column: str | None = None,
                     summary_csv: str | Path | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                    refresh: bool = False, progress: Callable[[BatchProgress], None] | None = None) -> dict:
+                    refresh: bool = False, progress: Callable[[BatchProgress], None] | None = None,
+                    metadata: str | Path | None = None) -> dict:
     """Annotate every input document into `output` (.jsonl or .parquet) and return the run's summary as a
     dict (documents, skipped_already_done, refreshed, failed, units, characters, seconds, label_counts,
     errors, all_failed, output).
@@ -388,7 +383,9 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     an existing `output` holds; an interrupted or failed run leaves the journal (or, on an exception, the
     Parquet file with what was finished), and the same call finishes the rest.
     A full disk or another write failure raises E103 after keeping what was finished.
-    `progress(BatchProgress)` is called after each document written.
+    `progress(BatchProgress)` is called after each document written. `summary_csv`: also the per-report
+    table (`.csv`, `.xlsx` or `.parquet`, see `policy_nlp.corpus.tables`); `metadata`: a CSV whose region,
+    year, kind … override the extracted ones in that table.
     """
     from ..api import model_info
     from ..pipeline import default_pipeline
@@ -468,7 +465,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     summary.seconds = time.perf_counter() - start
     finish_parquet()
     if summary_csv:
-        write_summary_csv(output, summary_csv, labels)
+        write_summary_csv(output, summary_csv, labels, roots=paths, metadata=metadata)
     result = summary.to_dict()
     result.update(refreshed=refreshed, all_failed=summary.all_failed, output=str(output))
     return result

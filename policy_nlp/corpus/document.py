@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 from ..components.tokenizer import doc_length
 from ..components.unit_table import span_key
 from ..errors import DataError
+from .metadata import extract_metadata
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -65,6 +66,7 @@ class AnnotatedDocument:
     model: dict[str, Any] = field(default_factory=dict)
     script: str = "simplified"
     id: str | None = None
+    metadata: dict | None = None  # who and when, each field with its source (policy_nlp.corpus.metadata)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -113,12 +115,15 @@ class AnnotatedDocument:
                     if rec.get("phrase_start") is not None:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
                     units[rec["unit_index"]].indicators.append(out_rec)
-        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id)
+        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
+                   metadata=extract_metadata(text, name=id).to_dict())
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"schema": SCHEMA_ID}
         if self.id is not None:
             out["id"] = self.id
+        if self.metadata:
+            out["metadata"] = self.metadata
         out.update({"text": self.text, "script": self.script, "model": self.model,
                     "units": [u.to_dict() for u in self.units]})
         return out
@@ -152,7 +157,7 @@ class AnnotatedDocument:
             prev_end = e
             out.append(AnnotatedUnit.from_dict(u))
         return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
-                   id=data.get("id"))
+                   id=data.get("id"), metadata=data.get("metadata") or None)
 
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":

@@ -1,0 +1,332 @@
+"""Who and when: a report's region, issuing body, year, kind and title, each with where it came from.
+
+`extract_metadata(text, name=..., page=...)` reads the candidates of each field from the sources at hand, in
+order of trust — `page` (metadata a reader found in an HTML, Word or PDF file: its title, date, issuer), the
+page header lines copied into the text (`信息名称`, `发布机构` …), the title line, the opening sentences, the
+file name, and the report's body (its most named district) — and keeps, per field, the first source that gives
+a value. A `MetadataField` holds the value, its source and the words it was read from. `read_overrides(csv)`
+reads a user's table (`id,region,year,kind,title,issuer`) whose values replace the extracted ones
+(`apply_overrides`), with source `csv`.
+
+The year is the year the report is about: the year whose work it reviews (`2024年,我区…`, `2023年工作回顾`).
+A government work report delivered early in year N reviews N−1, so its title year counts as N−1, unless its
+title dates it in the second half of the year (a new term's report, `2016年10月`).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from ..components.normalize import fold_width, to_simplified
+from ..errors import DataError
+
+FIELDS = ("region", "issuer", "year", "kind", "title")
+KINDS = ("rule_of_law_report", "government_work_report", "other")
+NATIONAL = "全国"
+
+_ADMIN = r"[\u4e00-\u9fff]{1,7}?(?:自治县|自治州|自治区|新区|区|县|市|省|旗|盟|州)"
+_REGION_RE = re.compile(_ADMIN)
+_NOT_REGION = re.compile(r"^(?:我|本|全|该|各|辖|城|地|社|园|片|景|小|街|校|市|省|区|县|新区|主城|新城|老城|城区|"
+                         r"中心城|示范区|先行区|自贸区|开发区|试验区|功能区|保护区|核心区|服务区|综合区|集聚区|合作区)")
+_NOT_IN_REGION = re.compile(r"政府|人民|代表|会议|管委|委员|工作|报告|建设|法治")
+_PIECES_RE = re.compile(r"[\d\s（）()、，,：:—―\-]+|年度?|月|日|关于|在|的")
+_SPECIFIC = ("自治县", "新区", "区", "县", "旗")
+_YEAR = r"((?:19|20)\d\d)"
+_TITLE_YEAR_RE = re.compile(_YEAR + r"年(?:度)?(?:(\d{1,2})月)?")
+_REVIEW_RES = (  # the year under review: a review heading first, else a lead naming a year
+    re.compile(r"(?:^|[一二三四五六七八九十、（(）)\s])(?:关于)?" + _YEAR + r"年(?:以来)?(?:工作回顾|主要工作|工作和|工作$)",
+               re.M),
+    re.compile(r"(?:^\s*|刚刚过去的)" + _YEAR + r"年[，,]", re.M),
+)
+_FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
+_DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
+_HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
+_ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人民政府|政府|管理委员会|管委会|筹备组)|国务院)")
+_TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
+_OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
+_TITLE_LINE_MAX = 60
+
+
+@dataclass
+class MetadataField:
+    value: str | int | None
+    source: str
+    evidence: str = ""
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "source": self.source, "evidence": self.evidence}
+
+
+@dataclass
+class Metadata:
+    """One report's metadata: a `MetadataField` (or None) per field of `FIELDS`."""
+    fields: dict[str, MetadataField] = field(default_factory=dict)
+
+    def value(self, name: str):
+        f = self.fields.get(name)
+        return None if f is None else f.value
+
+    def values(self) -> dict:
+        return {name: self.value(name) for name in FIELDS}
+
+    def to_dict(self) -> dict:
+        return {name: self.fields[name].to_dict() for name in FIELDS if name in self.fields}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Metadata":
+        out = cls()
+        for name, f in (data or {}).items():
+            if name in FIELDS and isinstance(f, dict):
+                out.fields[name] = MetadataField(f.get("value"), str(f.get("source", "")), str(f.get("evidence", "")))
+        return out
+
+
+def _simplified(text: str) -> str:
+    return to_simplified(fold_width(text))[0]
+
+
+def _kind_of(text: str) -> str | None:
+    if "法治政府建设" in text or ("依法行政" in text and "报告" in text):
+        return "rule_of_law_report"
+    if "政府工作报告" in text or re.search(r"(?:管委会|管理委员会|政府)?\d{0,4}年?工作报告", text):
+        return "government_work_report"
+    return None
+
+
+def _region_in(text: str, specific_only: bool = False) -> str | None:
+    """The most specific administrative area a title-like text names: the last district-level name, else the
+    last city or province (`深圳市罗湖区` → 罗湖区, `广东省政府` → 广东省); `国务院` → 全国."""
+    if "国务院" in text:
+        return NATIONAL
+    names = [m.group(0) for piece in _PIECES_RE.split(text) for m in _REGION_RE.finditer(piece)]
+    names = [n for n in names if not _NOT_REGION.match(n) and not _NOT_IN_REGION.search(n)]
+    for n in reversed(names):
+        if n.endswith(_SPECIFIC):
+            return n
+    return None if specific_only or not names else names[-1]
+
+
+def _title_year(text: str, kind: str | None) -> int | None:
+    """The year a title names, as the year reported on (see the module doc)."""
+    m = _TITLE_YEAR_RE.search(text)
+    if not m:
+        return None
+    year, month = int(m.group(1)), m.group(2)
+    if kind == "government_work_report" and not (month and int(month) >= 7) and "年度" not in m.group(0):
+        return year - 1
+    return year
+
+
+def _from_title(text: str, source: str, subtitle: str = "") -> dict[str, MetadataField]:
+    """Kind, region and year named by a title (and the subtitle line under it, which may name the meeting)."""
+    s = _simplified(f"{text} {subtitle}".strip())
+    kind = _kind_of(s)
+    out = {"title": MetadataField(text.strip(), source, text.strip())}
+    if kind:
+        out["kind"] = MetadataField(kind, source, s)
+    region = _region_in(re.sub(r"人民代表大会.*", "", s) if "在" not in s else s)
+    if region:
+        out["region"] = MetadataField(region, source, s)
+    year = _title_year(s, kind)
+    if year:
+        out["year"] = MetadataField(year, source, s)
+    m = _TITLE_ISSUER_RE.search(_PIECES_RE.sub(" ", s))
+    issuer = "国务院" if region == NATIONAL else m.group(1) if m else None
+    if issuer and (region is None or region in issuer or region == NATIONAL):  # the body of the area named
+        out["issuer"] = MetadataField(issuer, source, s)
+    return out
+
+
+def _title_line(lines: list[str]) -> tuple[str, str] | None:
+    """The first line, when it reads as a title (short, no sentence end, names a report), and the subtitle
+    line after it (`——2026年1月27日在青海省…会议上`) or ''."""
+    for k, line in enumerate(lines[:3]):
+        s = line.strip()
+        if not s:
+            continue
+        if len(s) <= _TITLE_LINE_MAX and "。" not in s and re.search(r"报告|情况$", s) and not s.startswith("各位代表"):
+            after = lines[k + 1].strip() if k + 1 < len(lines) else ""
+            return s, after if re.match(r"^[-—―－]{1,2}", after) else ""
+        return None
+    return None
+
+
+def _page_header(lines: list[str]) -> dict[str, MetadataField]:
+    """`信息名称 …` / `发布机构：…` lines of a government site's page header or footer copied with the text (the
+    first and last 40 lines); an issuer may stand on the line after its key."""
+    out: dict[str, MetadataField] = {}
+    for k, line in enumerate(lines[:40] + lines[-40:] if len(lines) > 80 else lines):
+        s = line.strip()
+        for name, keys in _HEADER_KEYS.items():
+            key = next((key for key in keys if s.startswith(key)), None)
+            if key is None or name in out:
+                continue
+            rest = s[len(key):]
+            value = re.split(r"\s{2,}", rest.strip(" :：\t"))[0] if re.match(r"[\s:：]", rest) else ""
+            if not rest and name == "issuer" and k + 1 < len(lines):
+                value = lines[k + 1].strip()
+            if value:
+                out[name] = MetadataField(value, "page_header", s)
+    if "title" in out:
+        title = out.pop("title")
+        for name, f in _from_title(title.value, "page_header").items():
+            out.setdefault(name, f)
+    return out
+
+
+def _opening(text: str) -> dict[str, MetadataField]:
+    """What the first sentences say: the year under review, the issuing body, the region, the kind."""
+    head = _simplified(text[:1500])
+    out: dict[str, MetadataField] = {}
+    m = next((m for m in (r.search(head) for r in _REVIEW_RES) if m), None)
+    if m:
+        out["year"] = MetadataField(int(m.group(1)), "opening", m.group(0).strip())
+    m = _ISSUER_RE.search(head)
+    if m:
+        out["issuer"] = MetadataField(m.group(1), "opening", m.group(0))
+        region = _region_in(m.group(1))
+        if region:
+            out["region"] = MetadataField(region, "opening", m.group(0))
+        out["kind"] = MetadataField("government_work_report", "opening", m.group(0))
+    else:
+        m = _OPENING_REGION_RE.search(head)
+        if m and not _NOT_REGION.match(m.group(2)):
+            out["region"] = MetadataField(m.group(2), "opening", m.group(0))
+    if "kind" not in out and re.search(r"法治政府建设", head[:600]):
+        out["kind"] = MetadataField("rule_of_law_report", "opening", "法治政府建设")
+    return out
+
+
+def _body_region(text: str) -> dict[str, MetadataField]:
+    """The district (区/县) the report names most often, when it names one at least three times."""
+    counts = Counter(n for n in (m.group(0) for m in _REGION_RE.finditer(_simplified(text[:20000])))
+                     if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4))
+    if counts:
+        name, n = counts.most_common(1)[0]
+        if n >= 3:
+            return {"region": MetadataField(name, "body", f"{name} ×{n}")}
+    return {}
+
+
+def _from_file_name(name: str) -> dict[str, MetadataField]:
+    stem = Path(re.sub(r"#\d+$", "", name)).stem  # `x.txt#2`: the second document of that id
+    if not re.search(r"[\u4e00-\u9fff]", stem):
+        return {}
+    file_year = _FILE_YEAR_RE.search(stem)
+    title = _FILE_YEAR_RE.sub("", stem).strip()
+    out = _from_title(title, "file_name")
+    if "year" not in out and file_year:
+        kind = out.get("kind").value if "kind" in out else None
+        year = int(file_year.group(1))
+        out["year"] = MetadataField(year - 1 if kind == "government_work_report" else year, "file_name", stem)
+    return out
+
+
+def _from_page(page: dict | None) -> dict[str, MetadataField]:
+    """Metadata a reader took from the file itself (HTML `<title>`/`<meta>`, Word or PDF properties):
+    `title`, `issuer`, `date` (`YYYY-MM-DD`…), `region`, `kind`, `year`, values as found."""
+    if not page:
+        return {}
+    out: dict[str, MetadataField] = {}
+    if page.get("title"):
+        out.update(_from_title(str(page["title"]), "page"))
+    for name in ("region", "issuer", "kind"):
+        if page.get(name):
+            out[name] = MetadataField(str(page[name]), "page", str(page[name]))
+    if page.get("year"):
+        out["year"] = MetadataField(int(page["year"]), "page", str(page["year"]))
+    return out
+
+
+def extract_metadata(text: str, name: str | None = None, page: dict | None = None) -> Metadata:
+    """Region, issuer, year, kind and title of one report (see the module doc for the sources' order)."""
+    lines = text.splitlines()
+    found: list[dict[str, MetadataField]] = [_from_page(page), _page_header(lines)]
+    title = _title_line(lines)
+    if title:
+        found.append(_from_title(title[0], "title_line", title[1]))
+    found.append(_opening(text))
+    if name:
+        found.append(_from_file_name(name))
+    meta = Metadata()
+    for candidates in found:
+        for key, f in candidates.items():
+            meta.fields.setdefault(key, f)
+    if "region" not in meta.fields:
+        meta.fields.update(_body_region(text))
+    if "kind" not in meta.fields and text.strip():
+        meta.fields["kind"] = MetadataField("other", "opening", "")
+    return meta
+
+
+def read_overrides(path: str | Path) -> dict[str, dict]:
+    """A user's table of metadata: a CSV (UTF-8, with or without BOM) with an `id` column — a report's id as in
+    the annotated output, or its file name — and any of `region`, `issuer`, `year`, `kind`, `title`.
+    Empty cells override nothing. Bad files raise E170; a bad year or kind raises E171."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+            columns = rows[0].keys() if rows else []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError("E170", path=str(path), detail=str(exc)) from None
+    if rows and "id" not in columns:
+        raise DataError("E170", path=str(path), detail=f"no 'id' column (columns: {', '.join(columns)})")
+    out: dict[str, dict] = {}
+    for line, row in enumerate(rows, start=2):
+        values = {k: (v or "").strip() for k, v in row.items() if k in FIELDS and (v or "").strip()}
+        if "year" in values:
+            if not re.fullmatch(r"\d{4}", values["year"]):
+                raise DataError("E171", path=str(path), line=line, field="year", value=values["year"],
+                                expected="a four-digit year")
+            values["year"] = int(values["year"])
+        if "kind" in values and values["kind"] not in KINDS:
+            raise DataError("E171", path=str(path), line=line, field="kind", value=values["kind"],
+                            expected=", ".join(KINDS))
+        out[(row.get("id") or "").strip()] = values
+    return out
+
+
+def apply_overrides(meta: Metadata, doc_id: str | None, overrides: dict[str, dict]) -> Metadata:
+    """Replace fields with the user's values for this id (matched as given, else by file name)."""
+    row = overrides.get(doc_id or "")
+    if row is None and doc_id:
+        row = overrides.get(Path(doc_id.split("#")[0]).name)
+    for key, value in (row or {}).items():
+        meta.fields[key] = MetadataField(value, "csv", str(value))
+    return meta
+
+
+def document_metadata(doc, name: str | None = None, overrides: dict[str, dict] | None = None) -> Metadata:
+    """The metadata of an `AnnotatedDocument` (or a reviewer-JSON dict): a recorded `metadata` field if the
+    document has one, else extracted from its text and id; then the user's overrides."""
+    data = doc if isinstance(doc, dict) else {"text": doc.text, "id": doc.id, "metadata": doc.metadata}
+    doc_id = data.get("id")
+    if data.get("metadata"):
+        meta = Metadata.from_dict(data["metadata"])
+    else:
+        meta = extract_metadata(data.get("text") or "", name=name or doc_id)
+    return apply_overrides(meta, doc_id, overrides or {})
+
+
+def score(predicted: Iterable[dict], gold: Iterable[dict]) -> dict:
+    """Per field: correct / total and accuracy of predicted values against gold values (dicts of FIELDS)."""
+    pairs = list(zip(predicted, gold))
+    out = {}
+    for name in ("region", "year", "kind", "title"):
+        ok = sum(_same(p.get(name), g.get(name)) for p, g in pairs)
+        out[name] = {"correct": ok, "total": len(pairs), "accuracy": round(ok / len(pairs), 3) if pairs else None}
+    return out
+
+
+def _same(a, b) -> bool:
+    norm = (lambda v: re.sub(r"\s+", "", str(v)) if v is not None else None)
+    return norm(a) == norm(b)
+
+
+__all__ = ["FIELDS", "KINDS", "Metadata", "MetadataField", "extract_metadata", "read_overrides",
+           "apply_overrides", "document_metadata", "score"]

@@ -1,0 +1,123 @@
+"""Who and when: region, year, kind and title of a report, each with its source; the user's CSV overrides."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT, seed_text
+from policy_nlp.corpus.metadata import (Metadata, apply_overrides, document_metadata, extract_metadata,
+                                        read_overrides, score)
+from policy_nlp.errors import DataError
+
+RULE_OF_LAW = "关于2024年岳麓区法治政府建设工作情况的报告\n\n2024年,在市委、市政府的坚强领导下,我区坚持依法行政。\n"
+WORK = ("各位代表：\n现在，我代表南山区人民政府向大会报告工作，请予审议。\n2013年工作回顾\n"
+        "过去一年，我们坚持质量引领。\n")
+
+
+def test_title_line_gives_region_year_kind_and_title_with_their_source():
+    meta = extract_metadata(RULE_OF_LAW, name="000_5ec25145ee5b4dd1.txt")
+    assert meta.values() == {"region": "岳麓区", "issuer": None, "year": 2024, "kind": "rule_of_law_report",
+                             "title": "关于2024年岳麓区法治政府建设工作情况的报告"}
+    assert {meta.fields[k].source for k in ("region", "year", "kind", "title")} == {"title_line"}
+
+
+@pytest.mark.parametrize("title, region, issuer", [
+    ("福田区司法局2023年法治政府建设年度报告", "福田区", "福田区司法局"),
+    ("深圳市宝安区人民政府区长姚任在深圳市宝安区第五届人民代表大会第九次会议上作政府工作报告", "宝安区", "深圳市宝安区人民政府"),
+    ("关于2024年岳麓区法治政府建设工作情况的报告", "岳麓区", None),
+    ("国务院政府工作报告", "全国", "国务院"),
+])
+def test_issuer_and_region_of_a_title(title, region, issuer):
+    meta = extract_metadata(title + "\n正文。\n")
+    assert (meta.value("region"), meta.value("issuer")) == (region, issuer)
+
+
+def test_work_report_opening_and_file_name():
+    meta = extract_metadata(WORK, name="2014年南山区政府工作报告_2014.txt")
+    assert meta.values() == {"region": "南山区", "issuer": "南山区人民政府", "year": 2013,
+                             "kind": "government_work_report", "title": "2014年南山区政府工作报告"}
+    assert meta.fields["year"].source == "opening" and meta.fields["year"].evidence.endswith("2013年工作回顾")
+    assert meta.fields["title"].source == "file_name"
+    # without the review heading, a work report's title year counts as the year before (delivered early in it)
+    bare = extract_metadata("各位代表：\n过去一年，我们坚持质量引领。\n", name="福田区政府工作报告（2017）_2017.txt")
+    assert (bare.value("region"), bare.value("year")) == ("福田区", 2016)
+    assert bare.fields["year"].source == "file_name"
+    # … unless the title dates it in the second half of the year (a new term's report)
+    autumn = extract_metadata("各位代表：\n", name="南山区政府工作报告（2021年10月17日）_2021.txt")
+    assert autumn.value("year") == 2021
+
+
+def test_traditional_text_subtitle_and_page_header():
+    meta = extract_metadata(seed_text("000_5ec25145ee5b4dd1.txt"), name="000_5ec25145ee5b4dd1.txt")
+    assert (meta.value("region"), meta.value("year"), meta.value("title")) == ("延庆区", 2024, None)
+    qinghai = (ROOT / "training" / "corpus" / "qinghai_2026_work_report.txt").read_text(encoding="utf-8")
+    meta = extract_metadata(qinghai, name="qinghai_2026_work_report.txt")
+    assert (meta.value("region"), meta.value("year"), meta.value("title")) == ("青海省", 2025, "政府工作报告")
+    meta = extract_metadata(seed_text("003_8464521e0b384c22.txt"))
+    assert meta.fields["title"].source == "page_header" and meta.value("title") == "金坛区2024年度法治政府建设情况报告"
+    footer = "导航\n" * 90 + "发布机构：  深圳市坪山区人民政府  成文日期： 2021-02-02\n名称：  2021年坪山区政府工作报告\n"
+    meta = extract_metadata(footer)
+    assert (meta.value("issuer"), meta.value("region"), meta.value("year")) == ("深圳市坪山区人民政府", "坪山区", 2020)
+
+
+def test_page_metadata_comes_first_and_no_source_means_no_value():
+    meta = extract_metadata(WORK, page={"title": "2020年龙华区政府工作报告", "issuer": "龙华区人民政府"})
+    assert (meta.value("region"), meta.value("year"), meta.fields["region"].source) == ("龙华区", 2019, "page")
+    assert meta.fields["issuer"].source == "page"
+    empty = extract_metadata("一些文字。")
+    assert empty.value("region") is None and empty.value("year") is None and empty.value("kind") == "other"
+    assert Metadata.from_dict(meta.to_dict()).to_dict() == meta.to_dict()
+
+
+def test_csv_overrides_by_id_or_file_name(tmp_path):
+    table = tmp_path / "meta.csv"
+    table.write_text("\ufeffid,region,year,kind\nreports/a.txt,福田区,2019,\nb.txt,,,other\n", encoding="utf-8")
+    overrides = read_overrides(table)
+    meta = apply_overrides(extract_metadata(WORK), "reports/a.txt", overrides)
+    assert (meta.value("region"), meta.value("year"), meta.value("kind")) == ("福田区", 2019, "government_work_report")
+    assert meta.fields["region"].source == "csv"
+    doc = {"id": "in/b.txt#2", "text": WORK}
+    assert document_metadata(doc, overrides=overrides).value("kind") == "other"
+    recorded = {"id": "x", "text": "", "metadata": {"region": {"value": "盐田区", "source": "csv"}}}
+    assert document_metadata(recorded).value("region") == "盐田区"
+
+
+@pytest.mark.parametrize("content, code", [
+    ("name,region\nx,福田区\n", "E170"),
+    ("id,year\nx,19\n", "E171"),
+    ("id,kind\nx,budget\n", "E171"),
+])
+def test_bad_metadata_tables(tmp_path, content, code):
+    table = tmp_path / "meta.csv"
+    table.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_overrides(table)
+    assert err.value.code == code
+    with pytest.raises(DataError) as err:
+        read_overrides(tmp_path / "missing.csv")
+    assert err.value.code == "E170"
+
+
+def test_gold_covers_the_project_reports_and_scores():
+    gold = [json.loads(line) for line in
+            (ROOT / "training" / "data" / "metadata_gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    files = {g["file"] for g in gold}
+    assert {f"seeds/{p.name}" for p in (ROOT / "seeds").glob("*.txt")} <= files
+    assert {f"training/corpus/{p.name}" for p in (ROOT / "training" / "corpus").glob("*.txt")} <= files
+    assert sum(f.startswith("../shared/corpus/unlabelled/") for f in files) == 119
+    result = score([{"region": "a", "year": 1}, {"region": "b", "year": 2}], [{"region": "a", "year": 2},
+                                                                               {"region": "b", "year": 2}])
+    assert result["region"]["accuracy"] == 1.0 and result["year"]["accuracy"] == 0.5
+
+
+def test_annotated_documents_carry_their_metadata_and_keep_the_schema(char_nlp):
+    jsonschema = pytest.importorskip("jsonschema")
+    import policy_nlp
+
+    doc = policy_nlp.annotate(WORK, nlp=char_nlp)
+    assert doc.metadata["region"] == {"value": "南山区", "source": "opening", "evidence": "我代表南山区人民政府"}
+    data = doc.to_dict()
+    jsonschema.validate(data, policy_nlp.load_schema())
+    again = policy_nlp.AnnotatedDocument.from_dict(json.loads(json.dumps(data)))
+    assert again.metadata == doc.metadata and document_metadata(again).value("year") == 2013
