@@ -104,6 +104,12 @@ def test_cli_evaluate_prints_a_table_and_writes_metrics_json(tmp_path, model_and
     nlp = policy_nlp.load(model, segmenter="char")
     pred = align_predictions([_rec(r) for r in gold], policy_nlp.annotate((SEEDS / DOC_B).read_text("utf-8"), nlp=nlp))
     assert compute_metrics([r["labels"] for r in gold], pred, DEFAULT_LABELS)["per_label"] == direct["per_label"]
+    # every gold unit's record: its gold labels, the aligned unit's labels and scores
+    assert [(p["start"], p["gold"], p["predicted"]) for p in direct["predictions"]] == [
+        (r["start"], r["labels"], labels) for r, labels in zip(gold, pred)]
+    thresholds = nlp.get_pipe("policy_nlp_themes").thresholds
+    for p in direct["predictions"]:
+        assert p["predicted"] == [label for label, s in p["scores"].items() if s >= thresholds[label]]
 
 
 def _rec(r):

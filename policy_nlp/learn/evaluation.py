@@ -14,10 +14,10 @@ from ..model.metrics import compute_metrics
 from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
 
 
-def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list[list[str]]:
-    """For each gold unit, the labels of the predicted unit that overlaps it most in characters ([] if
-    none; a tie goes to the earlier unit). A predicted unit spanning two gold units lends its labels to
-    both; a gold unit split in two gets the labels of its larger part. Predicted units do not overlap."""
+def align(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list:
+    """For each gold unit, the predicted unit that overlaps it most in characters (None if none; a tie goes to
+    the earlier unit). A predicted unit spanning two gold units is aligned to both; a gold unit split in two
+    gets its larger part. Predicted units do not overlap."""
     import bisect
 
     units = sorted(predicted.units, key=lambda u: (u.start, u.end))
@@ -31,8 +31,13 @@ def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) 
             if overlap > best_overlap:
                 best, best_overlap = units[i], overlap
             i += 1
-        out.append(list(best.labels) if best is not None else [])
+        out.append(best)
     return out
+
+
+def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list[list[str]]:
+    """For each gold unit, the labels of the predicted unit `align` pairs it with ([] if none)."""
+    return [list(u.labels) if u is not None else [] for u in align(gold, predicted)]
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:
@@ -67,16 +72,21 @@ def format_per_document(metrics: dict) -> str:
 
 def score_corpus(corpus: LabelledCorpus, predict: Callable[[str, str], AnnotatedDocument],
                  labels: Sequence[str]) -> tuple[dict, dict]:
-    """Annotate each document with `predict(doc_name, text)` and score it; also per-document metrics."""
-    gold_all, pred_all, per_doc = [], [], {}
+    """Annotate each document with `predict(doc_name, text)` and score it; also per-document metrics. The
+    overall metrics carry `predictions`: per gold unit its doc, start, end, gold labels, the aligned unit's
+    labels and scores (for error analysis and calibration)."""
+    gold_all, pred_all, per_doc, predictions = [], [], {}, []
     for doc, text in corpus.documents.items():
         gold = corpus.units_of(doc)
-        pred = align_predictions(gold, predict(doc, text))
+        paired = align(gold, predict(doc, text))
+        pred = [list(u.labels) if u is not None else [] for u in paired]
         gold_sets = [u.labels for u in gold]
         per_doc[doc] = compute_metrics(gold_sets, pred, labels)
         gold_all += gold_sets
         pred_all += pred
-    return compute_metrics(gold_all, pred_all, labels), per_doc
+        predictions += [{"doc": doc, "start": g.start, "end": g.end, "gold": list(g.labels), "predicted": p,
+                         "scores": dict(u.scores) if u is not None else {}} for g, p, u in zip(gold, pred, paired)]
+    return {**compute_metrics(gold_all, pred_all, labels), "predictions": predictions}, per_doc
 
 
 def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
