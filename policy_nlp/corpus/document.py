@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 from ..components.tokenizer import doc_length
 from ..components.unit_table import span_key
 from ..errors import DataError
+from .checks import document_warnings
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -65,6 +66,8 @@ class AnnotatedDocument:
     model: dict[str, Any] = field(default_factory=dict)
     script: str = "simplified"
     id: str | None = None
+    source: dict | None = None  # the file it was read from: file, format, title, published, pages …
+    warnings: list[dict] = field(default_factory=list)  # {code, message, fix}: what the output should not hide
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -113,14 +116,25 @@ class AnnotatedDocument:
                     if rec.get("phrase_start") is not None:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
                     units[rec["unit_index"]].indicators.append(out_rec)
-        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id)
+        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
+                   warnings=document_warnings(text, units, labels))
+
+    def add_source(self, source: dict | None, warnings: list[dict] = ()) -> "AnnotatedDocument":
+        """Record the file the text was extracted from and the extraction's warnings (before the others)."""
+        self.source = dict(source) if source else None
+        self.warnings = list(warnings) + self.warnings
+        return self
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"schema": SCHEMA_ID}
         if self.id is not None:
             out["id"] = self.id
-        out.update({"text": self.text, "script": self.script, "model": self.model,
-                    "units": [u.to_dict() for u in self.units]})
+        if self.source:
+            out["source"] = dict(self.source)
+        out.update({"text": self.text, "script": self.script, "model": self.model})
+        if self.warnings:
+            out["warnings"] = [dict(w) for w in self.warnings]
+        out["units"] = [u.to_dict() for u in self.units]
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -152,7 +166,8 @@ class AnnotatedDocument:
             prev_end = e
             out.append(AnnotatedUnit.from_dict(u))
         return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
-                   id=data.get("id"))
+                   id=data.get("id"), source=data.get("source") or None,
+                   warnings=[dict(w) for w in data.get("warnings", [])])
 
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":
