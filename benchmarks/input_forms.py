@@ -120,3 +120,35 @@ def write_forms(text: str, folder: Path, stem: str) -> dict[str, Path]:
     paths["docx"].write_bytes(docx_bytes(text))
     paths["pdf"].write_bytes(pdf_bytes(text))
     return paths
+
+
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """`text` without white space, and for each kept character its offset in `text`."""
+    kept = [(k, ch) for k, ch in enumerate(text) if not ch.isspace()]
+    return "".join(ch for _, ch in kept), [k for k, _ in kept]
+
+
+def agreement(plain, form) -> float:
+    """Share of the plain text's content units whose text is found in the form's text (white space aside, in
+    order) and whose labels equal those of the form's unit overlapping it most. `plain`, `form`:
+    AnnotatedDocuments."""
+    squeezed, offsets = _squeezed(form.text)
+    content = [u for u in plain.units if u.kind != "boilerplate"]
+    cursor = same = 0
+    for unit in content:
+        needle = "".join(unit.text.split())
+        at = squeezed.find(needle, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(needle)
+        start, end = offsets[at], offsets[cursor - 1] + 1
+        overlap = [(min(end, u.end) - max(start, u.start), u) for u in form.units if u.start < end and start < u.end]
+        best = max(overlap, key=lambda pair: pair[0])[1] if overlap else None
+        same += best is not None and best.kind != "boilerplate" and set(best.labels) == set(unit.labels)
+    return same / len(content) if content else 1.0
+
+
+def chrome_in_content(form) -> list[str]:
+    """The furniture strings (`CHROME`) found as a content unit's whole text (or inside a heading)."""
+    content = [u.text.strip() for u in form.units if u.kind != "boilerplate"]
+    return [c for c in CHROME if any(c == t or (c in t and len(t) < 2 * len(c)) for t in content)]
