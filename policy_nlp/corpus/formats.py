@@ -64,7 +64,8 @@ def sniff(data: bytes, suffix: str = "") -> str:
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return _zip_kind(data)
+        kind = _zip_kind(data)
+        return "docx" if kind == "a damaged ZIP archive" and suffix.lower() == ".docx" else kind
     if data[:12].startswith(b"RIFF") and data[8:12] == b"WEBP":
         return "a WebP image"
     for magic, kind in _OTHER_MAGIC:
