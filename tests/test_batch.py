@@ -268,7 +268,7 @@ def test_summary_csv_columns_and_shares(tmp_path, char_nlp):
     with open(summary_csv, encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
-    assert reader.fieldnames == ["id", "error", "characters", "units", "content_units", "headings"] + [
+    assert reader.fieldnames == ["id", "error", "characters", "units", "content_units", "headings", "warnings"] + [
         f"{label}_{kind}" for label in labels for kind in ("units", "share")]
     records = read_jsonl(out)
     assert [r["id"] for r in rows] == [r["id"] for r in records]
