@@ -189,3 +189,12 @@ def test_a_directory_with_no_report_file_is_e050(tmp_path):
     with pytest.raises(DataError) as err:
         list(iter_inputs([tmp_path]))
     assert err.value.code == "E050"
+
+
+def test_utf8_with_icon_font_characters_is_read_not_refused(tmp_path):
+    """Crawled pages keep web icon fonts' private-use characters; valid UTF-8 holding them is still text."""
+    path = tmp_path / "crawled.txt"
+    text = "深圳市某区人民政府\n\ue7e3 无障碍 \ue806 长者助手\n" + "一、主要工作。\n" * 20
+    path.write_bytes(text.encode("utf-8"))
+    assert policy_nlp.read_text(path) == text
+    assert policy_nlp.read_document(path).metadata == {"encoding": "utf-8"}

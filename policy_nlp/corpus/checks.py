@@ -15,7 +15,7 @@ PART_LABELS = ("shortcomings", "plans")
 MARKUP_TAGS = 10  # HTML/XML tags in the text: W004
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,200})?/?>")
 _PDF_SYNTAX = re.compile(r"%PDF-\d|\bendobj\b|\bendstream\b|\bxref\b|/Type\s*/\w+")
-BINARY_SHARE = 0.001  # control characters, U+FFFD and private-use characters over this share: W005
+BINARY_SHARE = 0.001  # control characters and U+FFFD over this share: W005
 
 
 def _visible(text: str) -> int:
@@ -26,8 +26,7 @@ def _binary_detail(text: str) -> str | None:
     syntax = len(_PDF_SYNTAX.findall(text))
     if syntax >= 3:
         return f"{syntax} pieces of PDF syntax such as endobj"
-    odd = sum((unicodedata.category(ch) in ("Cc", "Co") and ch not in "\n\r\t\f\v") or ch == "\ufffd"
-              for ch in text)
+    odd = sum((unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f\v") or ch == "\ufffd" for ch in text)
     if text and odd / len(text) > BINARY_SHARE:
         return f"{odd} control or replacement characters"
     return None

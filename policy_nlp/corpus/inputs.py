@@ -36,14 +36,16 @@ class InputDocument:
     skipped: bool = False  # a directory entry not read (its error says why); not an input document
 
 
-def _plausible(text: str) -> bool:
-    """Decoded text of a report is mostly CJK, ASCII and punctuation, with no control characters."""
+def _plausible(text: str, private_use: bool = False) -> bool:
+    """Decoded text of a report is mostly CJK, ASCII and punctuation, with no control characters.
+    `private_use`: private-use characters are allowed (web pages' icon fonts leave them in valid UTF-8; a
+    legacy decoding that gives them is a wrong guess)."""
     if not text:
         return True
+    odd = ("Cc", "Cn", "Cs") if private_use else ("Cc", "Co", "Cn", "Cs")
     bad = 0
     for ch in text:
-        cat = unicodedata.category(ch)
-        if (cat in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\f\v") or ch == "\ufffd":
+        if (unicodedata.category(ch) in odd and ch not in "\n\r\t\f\v") or ch == "\ufffd":
             bad += 1
     return bad / len(text) < 0.001
 
@@ -66,7 +68,7 @@ def _kana_share(text: str) -> float:
 
 def _checked_decode(data: bytes, encoding: str) -> str:
     text = data.decode(encoding)
-    if not _plausible(text):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
+    if not _plausible(text, private_use=encoding.startswith("utf")):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
         raise UnicodeDecodeError(encoding, data[:1], 0, 1, "decodes to control characters")
     return text
 
