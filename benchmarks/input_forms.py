@@ -95,6 +95,7 @@ def pdf_bytes(text: str, *, title: str = TITLE, chars_per_line: int = 38, lines_
         wrapped += [line[i:i + chars_per_line] for i in range(0, len(line), chars_per_line)]
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4)
+    pdf.setTitle(title)
     width, height = A4
     pages = [wrapped[i:i + lines_per_page] for i in range(0, len(wrapped), lines_per_page)]
     for number, page in enumerate(pages, 1):

@@ -198,3 +198,12 @@ def test_utf8_with_icon_font_characters_is_read_not_refused(tmp_path):
     path.write_bytes(text.encode("utf-8"))
     assert policy_nlp.read_text(path) == text
     assert policy_nlp.read_document(path).metadata == {"encoding": "utf-8"}
+
+
+def test_update_keeps_the_source_of_a_reviewed_document(char_nlp):
+    from policy_nlp.corpus.batch import merge_reviewed
+
+    old = policy_nlp.annotate(_pdf(["加强行政执法监督。"]), format="pdf", nlp=char_nlp)
+    old.units[0].reviewed = True
+    new, _ = merge_reviewed(old, policy_nlp.annotate(old.text, nlp=char_nlp))
+    assert new.source == old.source and new.source["format"] == "pdf"

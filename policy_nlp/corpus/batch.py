@@ -594,6 +594,7 @@ def merge_reviewed(old: AnnotatedDocument, new: AnnotatedDocument) -> tuple[Anno
     out.sort(key=lambda u: u.start)
     new.units = out
     new.id = old.id if old.id is not None else new.id
+    new.source = new.source or old.source  # the file the text was extracted from stays recorded
     counts = {"kept": len(reviewed), "refreshed": sum(1 for u in out if not u.reviewed), "dropped": dropped}
     return new, counts
 

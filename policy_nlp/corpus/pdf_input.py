@@ -30,7 +30,8 @@ def _width(line: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in line)
 
 
-def _pages(data: bytes, shown: str) -> list[list[str]]:
+def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
+    """The lines of each page, and the document's title and creation date where its metadata has them."""
     import pypdf
 
     try:
@@ -38,11 +39,16 @@ def _pages(data: bytes, shown: str) -> list[list[str]]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DataError("E029", path=shown)
         texts = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata
+        created = info.creation_date if info is not None else None
+        metadata = {"title": (info.title or "").strip() if info is not None else "",
+                    "published": created.date().isoformat() if created else ""}
     except DataError:
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
         raise DataError("E025", path=shown, format="PDF", detail=f"{type(exc).__name__}: {exc}") from None
-    return [[" ".join(line.split()) for line in text.splitlines() if line.strip()] for text in texts]
+    lines = [[" ".join(line.split()) for line in text.splitlines() if line.strip()] for text in texts]
+    return lines, {k: v for k, v in metadata.items() if v}
 
 
 def _chrome_keys(pages: list[list[str]]) -> set[str]:
@@ -83,13 +89,13 @@ def rejoin(lines: list[str]) -> list[str]:
 
 def extract_pdf(data: bytes, shown: str) -> Extracted:
     """The text of a PDF's pages; E023 for a scan (no text layer), E029 if encrypted, E025 if damaged."""
-    pages = _pages(data, shown)
+    pages, described = _pages(data, shown)
     empty = [k + 1 for k, lines in enumerate(pages) if not lines]
     if len(empty) == len(pages):
         raise DataError("E023", path=shown, pages=len(pages))
     keys = _chrome_keys(pages)
     body = [line for lines in pages for line in _body(lines, keys)]
     removed = sum(map(len, pages)) - len(body)
-    metadata = {"pages": len(pages), "page_chrome_lines": removed}
+    metadata = {**described, "pages": len(pages), "page_chrome_lines": removed}
     warnings = [warning("W006", count=len(empty), pages=len(pages), first=empty[0])] if empty else []
     return Extracted("\n".join(rejoin(body)), "pdf", metadata, warnings)
