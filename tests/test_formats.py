@@ -207,3 +207,23 @@ def test_update_keeps_the_source_of_a_reviewed_document(char_nlp):
     old.units[0].reviewed = True
     new, _ = merge_reviewed(old, policy_nlp.annotate(old.text, nlp=char_nlp))
     assert new.source == old.source and new.source["format"] == "pdf"
+
+
+def test_command_line_reads_a_pdf_lists_an_image_and_prints_warnings(tmp_path):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    runner = CliRunner()
+    (tmp_path / "a.pdf").write_bytes(_pdf(["加强行政执法监督。"]))
+    (tmp_path / "b.png").write_bytes(PNG)
+    (tmp_path / "c.txt").write_text("索引号：123\n浏览量：35\n", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(tmp_path), "--segmenter", "char", "--format", "table"])
+    assert result.exit_code == 0, result.output
+    assert "# source: format pdf" in result.stdout and "# warning W001:" in result.stdout
+    assert f"{tmp_path / 'b.png'}: [E024]" in result.stderr and "a PNG image" in result.stderr
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["annotate", str(tmp_path), "-o", str(out), "--segmenter", "char", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "b.png: not read, [E024]" in result.stderr
+    assert json.loads(result.stdout[result.stdout.index("{"):])["warnings"] == {"W001": 1}
