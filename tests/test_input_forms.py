@@ -5,7 +5,6 @@ become a content unit. The forms are built by `benchmarks/input_forms.py`."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 

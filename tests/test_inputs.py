@@ -9,7 +9,8 @@ import pytest
 
 import policy_nlp
 from policy_nlp.errors import PolicyNLPError
-from policy_nlp.corpus.inputs import decode_bytes, iter_ids, iter_inputs
+from policy_nlp.corpus.decoding import decode_bytes
+from policy_nlp.corpus.inputs import iter_ids, iter_inputs
 
 from conftest import SEED_NAMES, seed_text
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 from ..errors import DataError
+from .decoding import decode_text
 
 FORMATS = ("text", "html", "docx", "pdf")
 SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
@@ -83,8 +84,6 @@ def extract(data: bytes, fmt: str, shown: str) -> Extracted:
     """The text of a file's bytes in format `fmt` (from `sniff`); E024 for formats policy_nlp does not read,
     E025 for a damaged file, E023 for a scanned PDF, E028 when a file holds no text."""
     if fmt == "text":
-        from .inputs import decode_text
-
         text, encoding = decode_text(data, shown)
         return Extracted(text, "text", {"encoding": encoding})
     if fmt == "html":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..errors import DataError, warning
+from .decoding import decode_text
 from .formats import Extracted, no_text
 
 BLOCKS = ("p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "dt",
@@ -106,8 +107,6 @@ def page_metadata(tree) -> dict:
 def extract_html(data: bytes | str, shown: str) -> Extracted:
     """The main text of an HTML page (bytes in any encoding `decode_text` reads, or str), its title and date."""
     if isinstance(data, bytes):
-        from .inputs import decode_text
-
         markup, encoding = decode_text(data, shown)
     else:
         markup, encoding = data, None
