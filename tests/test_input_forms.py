@@ -64,7 +64,7 @@ def test_pdf_rejoins_wrapped_lines_and_takes_out_page_numbers_and_running_header
     assert sum(line in lines for line in plain) >= 0.8 * len(plain)  # most paragraphs whole, across pages too
     assert input_forms.SITE + "文件" not in extracted.text
     assert not any(line.startswith("- ") and line.endswith(" -") for line in lines)
-    assert extracted.metadata["title"] == input_forms.TITLE and len(extracted.metadata["published"]) == 10
+    assert extracted.metadata["title"] == input_forms.TITLE and len(extracted.metadata["created"]) == 10
     assert extracted.metadata["pages"] >= 2 and extracted.metadata["page_chrome_lines"] == 2 * extracted.metadata["pages"]
 
 

@@ -1,7 +1,8 @@
 """The text of a Word file (.docx, python-docx): one line per paragraph, in the body's order, tables row by row.
 
 Page headers and footers of the document are not part of its body and are left out. The core properties'
-title and creation date go to the metadata.
+title and creation date go to the metadata (`title`, `created`: when the file was made, which need not be when
+the report was published).
 """
 from __future__ import annotations
 
@@ -36,6 +37,6 @@ def extract_docx(data: bytes, shown: str) -> Extracted:
         raise DataError("E025", path=shown, format="Word", detail=f"{type(exc).__name__}: {exc}") from None
     props = document.core_properties
     metadata = {"title": props.title or None,
-                "published": props.created.date().isoformat() if props.created else None}
+                "created": props.created.date().isoformat() if props.created else None}
     metadata = {k: v for k, v in metadata.items() if v}
     return no_text(Extracted("\n".join(_lines(document)), "docx", metadata), shown)

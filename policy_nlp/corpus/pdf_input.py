@@ -42,7 +42,7 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
         info = reader.metadata
         created = info.creation_date if info is not None else None
         metadata = {"title": (info.title or "").strip() if info is not None else "",
-                    "published": created.date().isoformat() if created else ""}
+                    "created": created.date().isoformat() if created else ""}
     except DataError:
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
