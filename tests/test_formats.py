@@ -227,3 +227,14 @@ def test_command_line_reads_a_pdf_lists_an_image_and_prints_warnings(tmp_path):
     assert result.exit_code == 0, result.output
     assert "b.png: not read, [E024]" in result.stderr
     assert json.loads(result.stdout[result.stdout.index("{"):])["warnings"] == {"W001": 1}
+
+
+def test_html_keeps_an_article_whose_container_is_named_like_furniture():
+    from policy_nlp.corpus.html_input import extract_html
+
+    body = "".join(f"<p>（{k}）加强行政执法监督，规范涉企检查，全年开展专项检查{k}次。</p>" for k in range(1, 9))
+    page = (f"<html><body><div class='nav'><a>首页</a><a>政务公开</a></div>"
+            f"<div class='news_info'>{body}</div><div class='share'>分享到：微信 微博</div></body></html>")
+    extracted = extract_html(page, "page")
+    assert extracted.text.splitlines()[0] == "（1）加强行政执法监督，规范涉企检查，全年开展专项检查1次。"
+    assert len(extracted.text.splitlines()) == 8 and "首页" not in extracted.text and "分享" not in extracted.text

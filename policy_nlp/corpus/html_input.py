@@ -24,6 +24,7 @@ DATE_META = ("PubDate", "pubdate", "publishdate", "publish_date", "article:publi
              "dc.date", "dcterms.created", "date", "firstpublishedtime")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|公开|发文|成文|生成)(?:时间|日期)\s*[:：]?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+KEEP_SHARE = 0.3  # an element named like furniture that holds more of the page's text than this is kept
 MIN_SHARE = 0.2  # readability's article below this share of the page's text: it missed it, take the page
 
 
@@ -39,10 +40,14 @@ def _parse(markup: str):
 
 
 def _strip_chrome(tree) -> None:
+    """Remove scripts, navigation, header, footer … and elements whose class or id names page furniture, unless
+    such an element holds most of the page's text (`<div class="content_info">` may be the article)."""
     for node in tree.css(DROP_TAGS):
         node.decompose()
+    total = len(tree.body.text(strip=True)) if tree.body is not None else 0
     for node in tree.css("[class], [id]"):
-        if _tokens(node) & CHROME_TOKENS and node.tag not in ("html", "body"):
+        if (_tokens(node) & CHROME_TOKENS and node.tag not in ("html", "body")
+                and len(node.text(strip=True)) <= KEEP_SHARE * total):
             node.decompose()
 
 
