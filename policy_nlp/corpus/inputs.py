@@ -45,10 +45,7 @@ def read_document(path: str | Path, fmt: str | None = None) -> Extracted:
     if problem is not None:
         raise DataError(problem[0], **problem[1])
     data = path.read_bytes()
-    fmt = fmt or sniff(data, path.suffix)
-    if fmt not in FORMATS:
-        raise DataError("E024", path=path, kind=fmt, supported=SUPPORTED)
-    return extract(data, fmt, str(path))
+    return extract(data, fmt or sniff(data, path.suffix), str(path))
 
 
 def read_text(path: str | Path) -> str:
