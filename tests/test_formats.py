@@ -238,3 +238,24 @@ def test_html_keeps_an_article_whose_container_is_named_like_furniture():
     extracted = extract_html(page, "page")
     assert extracted.text.splitlines()[0] == "（1）加强行政执法监督，规范涉企检查，全年开展专项检查1次。"
     assert len(extracted.text.splitlines()) == 8 and "首页" not in extracted.text and "分享" not in extracted.text
+
+
+def test_pdf_glyphs_placed_one_by_one_read_as_one_line(tmp_path):
+    """Some converters place every character on its own; the text layout still gives one line."""
+    from reportlab.pdfgen import canvas
+
+    import input_forms
+
+    font = input_forms.cjk_font()
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    for k, ch in enumerate("一、主要举措和成效"):
+        pdf.setFont(font, 12)
+        pdf.drawString(60 + 14 * k, 700, ch)
+    body = "加强行政执法监督，规范涉企检查，全年开展专项检查十二次。"
+    pdf.drawString(60, 680, body)
+    pdf.showPage()
+    pdf.save()
+    path = tmp_path / "glyphs.pdf"
+    path.write_bytes(out.getvalue())
+    assert policy_nlp.read_text(path) == f"一、主要举措和成效\n{body}"

@@ -5,7 +5,8 @@ A line continues on the next when it is as wide as the page's text (wrapped by t
 comma, and does not end a sentence; a heading or a paragraph's last line is shorter and keeps its break. A
 line at the top or bottom of a page is a running header or footer when it recurs there (digits aside) on at
 least half the pages, and a page number when it is one (`3`, `- 3 -`, `第3页`, `3/10`, `第 3 页 共 10 页`);
-their number goes to the metadata (`page_chrome_lines`). A PDF without any text is a scan (E023); pages
+their number goes to the metadata (`page_chrome_lines`). Text is read in pypdf's layout mode, which puts glyphs
+placed one by one on their line; the spaces it leaves between two Chinese characters are removed. A PDF without any text is a scan (E023); pages
 without text in a PDF that has some are a warning (W006).
 """
 from __future__ import annotations
@@ -23,6 +24,8 @@ EDGE = 2  # lines at the top and at the bottom of a page that may be headers, fo
 PAGE_NUMBER = re.compile(r"^[-—–_\s]*(?:第\s*)?\d{1,4}\s*(?:页)?\s*(?:(?:[/／]|共)\s*\d{1,4}\s*页?)?[-—–_\s]*$")
 SENTENCE_END = tuple("。！？；：!?;:…")
 CONTINUES = tuple("，、,（(“《—-")
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")  # the layout's gap between two Chinese characters
 FULL_WIDTH = 0.8  # a line at least this share of the widest lines' width was wrapped by the layout
 
 
@@ -38,7 +41,7 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
         reader = pypdf.PdfReader(BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DataError("E029", path=shown)
-        texts = [page.extract_text() or "" for page in reader.pages]
+        texts = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
         info = reader.metadata
         created = info.creation_date if info is not None else None
         metadata = {"title": (info.title or "").strip() if info is not None else "",
@@ -47,7 +50,8 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
         raise DataError("E025", path=shown, format="PDF", detail=f"{type(exc).__name__}: {exc}") from None
-    lines = [[" ".join(line.split()) for line in text.splitlines() if line.strip()] for text in texts]
+    lines = [[_CJK_GAP.sub("", " ".join(line.split())) for line in text.splitlines() if line.strip()]
+             for text in texts]
     return lines, {k: v for k, v in metadata.items() if v}
 
 
@@ -75,7 +79,7 @@ def rejoin(lines: list[str]) -> list[str]:
     if not lines:
         return []
     widths = sorted(_width(line) for line in lines)
-    full = widths[int(0.9 * (len(widths) - 1))]
+    full = widths[round(0.9 * (len(widths) - 1))]  # the width of a full line: the 90th percentile
     out = [lines[0]]
     for prev, line in zip(lines, lines[1:]):
         wrapped = _width(prev) >= FULL_WIDTH * full or prev.endswith(CONTINUES)
