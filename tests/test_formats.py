@@ -259,3 +259,17 @@ def test_pdf_glyphs_placed_one_by_one_read_as_one_line(tmp_path):
     path = tmp_path / "glyphs.pdf"
     path.write_bytes(out.getvalue())
     assert policy_nlp.read_text(path) == f"一、主要举措和成效\n{body}"
+
+
+@pytest.mark.parametrize("line", ["3", "- 3 -", "— 12 —", "第3页", "第 3 页 共 10 页", "3/10", "3 / 10"])
+def test_page_number_forms(line):
+    from policy_nlp.corpus.pdf_input import PAGE_NUMBER
+
+    assert PAGE_NUMBER.match(line)
+
+
+@pytest.mark.parametrize("line", ["2024年工作安排", "一、主要举措", "3项制度", "（3）加强监督"])
+def test_lines_that_are_not_page_numbers(line):
+    from policy_nlp.corpus.pdf_input import PAGE_NUMBER
+
+    assert not PAGE_NUMBER.match(line)
