@@ -273,3 +273,25 @@ def test_lines_that_are_not_page_numbers(line):
     from policy_nlp.corpus.pdf_input import PAGE_NUMBER
 
     assert not PAGE_NUMBER.match(line)
+
+
+def test_an_encrypted_pdf_is_e029_and_an_empty_word_file_e028(tmp_path):
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
+    import docx
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, encrypt=StandardEncryption("secret", canPrint=0))
+    pdf.drawString(60, 700, "report")
+    pdf.showPage()
+    pdf.save()
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(out.getvalue())
+    with pytest.raises(DataError) as err:
+        policy_nlp.read_document(locked)
+    assert err.value.code == "E029"
+    empty = tmp_path / "empty.docx"
+    docx.Document().save(empty)
+    with pytest.raises(DataError) as err:
+        policy_nlp.read_document(empty)
+    assert err.value.code == "E028" and "Word" in err.value.message

@@ -17,6 +17,7 @@ from .decoding import decode_text
 
 FORMATS = ("text", "html", "docx", "pdf")
 SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
+NAMES = {"text": "text", "html": "HTML", "docx": "Word (.docx)", "pdf": "PDF"}
 SUPPORTED = ".txt, .html/.htm, .docx, .pdf, and .jsonl/.csv/.parquet tables"
 
 # (magic bytes, what the file is) for formats policy_nlp does not read
@@ -104,5 +105,5 @@ def extract(data: bytes, fmt: str, shown: str) -> Extracted:
 def no_text(extracted: Extracted, shown: str) -> Extracted:
     """E028 when an HTML or Word file gave no text at all."""
     if not extracted.text.strip():
-        raise DataError("E028", path=shown, format=extracted.format.upper())
+        raise DataError("E028", path=shown, format=NAMES[extracted.format])
     return extracted
