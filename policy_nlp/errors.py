@@ -108,10 +108,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("W002", "Boilerplate covers {share:.0%} of the text.",
                   "Check that the report's body is not marked as page chrome; for a web page, annotate the "
                   "HTML file (.html, format='html') so that its main content is extracted."),
-        ErrorSpec("W003", "A long report ({size} characters) in which no part was found: no heading or lead "
-                          "opens a problems or plans part.",
-                  "Check the part headings (存在的问题, 下一步工作安排 …) in the text: lost line breaks or an "
-                  "unusual wording hide them; the shortcomings and plans labels are likely missed."),
+        ErrorSpec("W003", "A long report ({size} characters) in which no part was found: no unit is in a plans "
+                          "part (next year's arrangements), which annual reports end with.",
+                  "Check the part headings (下一步工作安排, 2024年工作安排 …) in the text: lost line breaks, a "
+                  "heading run into its first sentence or an unusual wording hide them; the plans and shortcomings "
+                  "labels are likely missed."),
         ErrorSpec("W004", "The text looks like markup ({count} HTML/XML tags).",
                   "Annotate the file as HTML (.html/.htm, or format='html') so that its text is extracted and "
                   "its navigation dropped."),

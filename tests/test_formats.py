@@ -124,7 +124,9 @@ def test_warning_codes_for_silent_empties():
     assert codes("当前位置：首页 政务公开 正文。", [_U(0, 12, "boilerplate"), _U(13, 16, "sentence")]) == ["W002"]
     long = "加强执法。" * 700
     assert codes(long, [_U(0, len(long), "sentence", ["enforcement"])]) == ["W003"]
+    assert codes(long, [_U(0, len(long), "sentence", ["shortcomings"])]) == ["W003"]
     assert codes(long, [_U(0, len(long), "sentence", ["plans"])]) == []
+    assert codes(long[:2000], [_U(0, 2000, "sentence", ["enforcement"])]) == []  # short: no part expected
     markup = "<ul class='nav'>" + "<li>政务服务</li>" * 6 + "</ul>"
     assert "W004" in codes(markup, [_U(0, len(markup), "sentence")])
     pdf = "%PDF-1.3 1 0 obj endobj 2 0 obj endobj stream endstream"

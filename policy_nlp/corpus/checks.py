@@ -1,6 +1,7 @@
 """Warnings about an annotated document that would otherwise pass in silence (codes W001–W005 of the
 catalogue, `errors.warning` records): no content units; boilerplate over most of the text; a long report in
-which no problems or plans part was found; text that looks like markup or like binary data."""
+which no plans part was found (every annual report ends with next year's arrangements); text that looks like
+markup or like binary data."""
 from __future__ import annotations
 
 import re
@@ -10,8 +11,8 @@ from typing import Sequence
 from ..errors import warning
 
 BOILERPLATE_SHARE = 0.5  # boilerplate over this share of the text's visible characters: W002
-LONG_REPORT = 3000  # characters: a report this long has a problems or plans part (W003 if none was found)
-PART_LABELS = ("shortcomings", "plans")
+LONG_REPORT = 3000  # characters: a report this long has a plans part (W003 if none was found)
+PART_LABEL = "plans"
 MARKUP_TAGS = 10  # HTML/XML tags in the text: W004
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,200})?/?>")
 _PDF_SYNTAX = re.compile(r"%PDF-\d|\bendobj\b|\bendstream\b|\bxref\b|/Type\s*/\w+")
@@ -34,7 +35,7 @@ def _binary_detail(text: str) -> str | None:
 
 def document_warnings(text: str, units: Sequence, labels: Sequence[str]) -> list[dict]:
     """The warnings an annotation of `text` into `units` (AnnotatedUnit-like: start, end, kind, labels)
-    calls for; `labels`: the model's labels (W003 only when it has the part labels)."""
+    calls for; `labels`: the model's labels (W003 only when it has the plans label)."""
     out = []
     content = [u for u in units if u.kind != "boilerplate"]
     if not content:
@@ -44,8 +45,7 @@ def document_warnings(text: str, units: Sequence, labels: Sequence[str]) -> list
         share = chrome / max(1, _visible(text))
         if share > BOILERPLATE_SHARE:
             out.append(warning("W002", share=share))
-        parts = [label for label in PART_LABELS if label in labels]
-        if len(text) >= LONG_REPORT and parts and not any(set(parts) & set(u.labels) for u in content):
+        if len(text) >= LONG_REPORT and PART_LABEL in labels and not any(PART_LABEL in u.labels for u in content):
             out.append(warning("W003", size=len(text)))
     tags = len(_TAG.findall(text))
     if tags >= MARKUP_TAGS:
