@@ -131,6 +131,8 @@ def test_warning_codes_for_silent_empties():
     assert "W004" in codes(markup, [_U(0, len(markup), "sentence")])
     pdf = "%PDF-1.3 1 0 obj endobj 2 0 obj endobj stream endstream"
     assert "W005" in codes(pdf, [_U(0, len(pdf), "sentence")])
+    raw = "加强执法。" + "\x01\x02\x03\ufffd" * 5
+    assert "W005" in codes(raw, [_U(0, len(raw), "sentence")])
     for w in document_warnings("", [], LABELS):
         assert set(w) == {"code", "message", "fix"} and w["fix"]
 

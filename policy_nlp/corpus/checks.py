@@ -5,7 +5,6 @@ markup or like binary data."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Sequence
 
 from ..errors import warning
@@ -19,15 +18,18 @@ _PDF_SYNTAX = re.compile(r"%PDF-\d|\bendobj\b|\bendstream\b|\bxref\b|/Type\s*/\w
 BINARY_SHARE = 0.001  # control characters and U+FFFD over this share: W005
 
 
+_ODD = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")  # control characters (not line ends, tabs) and U+FFFD
+
+
 def _visible(text: str) -> int:
-    return sum(not ch.isspace() for ch in text)
+    return sum(map(len, text.split()))
 
 
 def _binary_detail(text: str) -> str | None:
     syntax = len(_PDF_SYNTAX.findall(text))
     if syntax >= 3:
         return f"{syntax} pieces of PDF syntax such as endobj"
-    odd = sum((unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f\v") or ch == "\ufffd" for ch in text)
+    odd = len(_ODD.findall(text))
     if text and odd / len(text) > BINARY_SHARE:
         return f"{odd} control or replacement characters"
     return None
