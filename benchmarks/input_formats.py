@@ -5,8 +5,8 @@
 
 1. HTML extraction: each report as a web page (`input_forms.html_page`: header, navigation, breadcrumb,
    publish bar, share bar, related links, footer) in two layouts — paragraphs (`<p>`), and an older site's
-   table cell with `<br>` line breaks and a sidebar of 30 news headlines — extracted by trafilatura 2 and by
-   the readability-lxml + selectolax route policy_nlp uses (`corpus/html_input.py`). Per route: report lines
+   table cell with `<br>` line breaks and a sidebar of 30 news headlines — extracted by trafilatura 2 (with
+   and without its table handling) and by the readability-lxml + selectolax route policy_nlp uses (`corpus/html_input.py`). Per route: report lines
    found as whole lines, lines that are not the report's (furniture), title and date found, seconds, and the
    labels' agreement with the plain text (char segmenter).
 2. Every form (`input_forms`: HTML page, Word, PDF with a CJK font, wrapped lines, running header and page
@@ -43,13 +43,17 @@ def table_layout(text: str) -> str:
                                                   '<div class="related">')
 
 
-def trafilatura_route(page: str) -> tuple[str, dict]:
+def trafilatura_route(page: str, tables: bool = True) -> tuple[str, dict]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(page, with_metadata=True, include_tables=True, deduplicate=False)
+    doc = trafilatura.bare_extraction(page, with_metadata=True, include_tables=tables, deduplicate=False)
     if doc is None:
         return "", {}
     return doc.text or "", {"title": doc.title, "published": doc.date}
+
+
+def trafilatura_without_tables(page: str) -> tuple[str, dict]:
+    return trafilatura_route(page, tables=False)
 
 
 def readability_route(page: str) -> tuple[str, dict]:
@@ -66,7 +70,9 @@ def compare_html(nlp) -> list[str]:
             "label agreement (min / mean) | seconds (7 pages) |", "|---|---|---:|---:|---:|---:|---:|"]
     plain = {p.name: policy_nlp.annotate(p.read_text(encoding="utf-8"), nlp=nlp) for p in REPORTS}
     for layout, build in (("paragraphs", input_forms.html_page), ("table cell, <br>, news sidebar", table_layout)):
-        for route, extract in (("trafilatura 2", trafilatura_route), ("readability-lxml + selectolax", readability_route)):
+        for route, extract in (("trafilatura 2", trafilatura_route),
+                               ("trafilatura 2, include_tables=False", trafilatura_without_tables),
+                               ("readability-lxml + selectolax", readability_route)):
             found = total = extra = meta = 0
             seconds, agreements = 0.0, []
             for path in REPORTS:
