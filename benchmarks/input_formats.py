@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import html
-import re
 import sys
 import time
 from pathlib import Path
@@ -29,18 +27,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import input_forms  # noqa: E402
 
 REPORTS = sorted((REPO / "seeds").glob("*.txt")) + sorted((REPO / "training" / "corpus").glob("*.txt"))
-
-
-def table_layout(text: str) -> str:
-    """The page of an older site: the report in one table cell, lines split by <br>, a sidebar of news."""
-    page = input_forms.html_page(text)
-    body = "<br>\n".join(html.escape(line) for line in input_forms.report_lines(text))
-    page = re.sub(r'(<div class="content" id="zoom">).*?(</div>)',
-                  lambda m: f"{m.group(1)}<table><tr><td>{body}</td></tr></table>{m.group(2)}", page, flags=re.S)
-    side = "".join(f"<li><a href='/n{k}.html'>区政府召开第{k}次常务会议研究部署法治政府建设和优化营商环境工作</a>"
-                   f"<span>2024-0{1 + k % 9}-1{k % 9}</span></li>" for k in range(30))
-    return page.replace('<div class="related">', f'<div class="list"><h3>政务要闻</h3><ul>{side}</ul></div>'
-                                                  '<div class="related">')
 
 
 def trafilatura_route(page: str, tables: bool = True) -> tuple[str, dict]:
@@ -69,7 +55,7 @@ def compare_html(nlp) -> list[str]:
     rows = ["| layout | route | report lines found whole | lines not the report's | title, date found | "
             "label agreement (min / mean) | seconds (7 pages) |", "|---|---|---:|---:|---:|---:|---:|"]
     plain = {p.name: policy_nlp.annotate(p.read_text(encoding="utf-8"), nlp=nlp) for p in REPORTS}
-    for layout, build in (("paragraphs", input_forms.html_page), ("table cell, <br>, news sidebar", table_layout)):
+    for layout, build in (("paragraphs", input_forms.html_page), ("table cell, <br>, news sidebar", input_forms.table_layout)):
         for route, extract in (("trafilatura 2", trafilatura_route),
                                ("trafilatura 2, include_tables=False", trafilatura_without_tables),
                                ("readability-lxml + selectolax", readability_route)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from pathlib import Path
 
 SITE = "某某区人民政府"
@@ -53,6 +54,18 @@ def html_page(text: str, *, title: str = TITLE) -> str:
 <div class="related"><h3>相关链接</h3><ul>{related}</ul></div>
 <div class="footer">{footer}</div>
 </body></html>"""
+
+
+def table_layout(text: str) -> str:
+    """The page of an older site: the report in one table cell, lines split by <br>, a sidebar of news."""
+    page = html_page(text)
+    body = "<br>\n".join(html.escape(line) for line in report_lines(text))
+    page = re.sub(r'(<div class="content" id="zoom">).*?(</div>)',
+                  lambda m: f"{m.group(1)}<table><tr><td>{body}</td></tr></table>{m.group(2)}", page, flags=re.S)
+    side = "".join(f"<li><a href='/n{k}.html'>区政府召开第{k}次常务会议研究部署法治政府建设和优化营商环境工作</a>"
+                   f"<span>2024-0{1 + k % 9}-1{k % 9}</span></li>" for k in range(30))
+    return page.replace('<div class="related">', f'<div class="list"><h3>政务要闻</h3><ul>{side}</ul></div>'
+                                                  '<div class="related">')
 
 
 def docx_bytes(text: str, *, title: str = TITLE) -> bytes:

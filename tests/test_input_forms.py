@@ -54,6 +54,15 @@ def test_html_page_metadata_and_no_furniture_in_the_text(forms):
     assert "<" not in extracted.text
 
 
+@pytest.mark.parametrize("report", REPORTS[:2], ids=lambda p: p.stem)
+def test_html_in_an_old_table_layout_keeps_every_line_and_nothing_else(report):
+    from policy_nlp.corpus.html_input import extract_html
+
+    text = report.read_text(encoding="utf-8")
+    lines = extract_html(input_forms.table_layout(text), "page").text.splitlines()
+    assert lines == [" ".join(line.split()) for line in input_forms.report_lines(text)]
+
+
 def test_pdf_rejoins_wrapped_lines_and_takes_out_page_numbers_and_running_header(forms):
     _, paths = forms[REPORTS[1].name]
     extracted = policy_nlp.read_document(paths["pdf"])
