@@ -94,6 +94,8 @@ def extract_input(data, format: str | None = None):
         return extract_html(data, "<html>")
     if isinstance(data, (bytes, bytearray)) and format is not None:
         return extract(bytes(data), format, f"<{format}>")
+    if not isinstance(data, str):  # one document at a time when a format is given
+        raise InputTypeError("E020", type=type(data).__name__)
     return Extracted(data, "text")
 
 

@@ -108,6 +108,8 @@ def test_annotate_takes_html_str_and_pdf_bytes_and_refuses_the_wrong_kind(char_n
     with pytest.raises(PolicyNLPError) as err:
         policy_nlp.annotate("text", format="odt", nlp=char_nlp)
     assert err.value.code == "E026"
+    with pytest.raises(TypeError):
+        policy_nlp.annotate(["one", "two"], format="html", nlp=char_nlp)
 
 
 class _U:
