@@ -301,3 +301,17 @@ def test_an_encrypted_pdf_is_e029_and_an_empty_word_file_e028(tmp_path):
     with pytest.raises(DataError) as err:
         policy_nlp.read_document(empty)
     assert err.value.code == "E028" and "Word" in err.value.message
+
+
+def test_a_gbk_page_is_decoded_and_its_date_read_from_the_text(tmp_path):
+    page = ("<html><head><meta charset='gb2312'><title>某区法治政府建设情况报告</title></head><body>"
+            "<div class='article'><div class='date'>发布日期：2023年3月5日</div>"
+            + "".join(f"<p>（{k}）加强行政执法监督，规范涉企检查，全年开展专项检查{k}次。</p>" for k in range(1, 9))
+            + "</div></body></html>")
+    path = tmp_path / "page.htm"
+    path.write_bytes(page.encode("gbk"))
+    extracted = policy_nlp.read_document(path)
+    assert extracted.format == "html" and extracted.metadata["encoding"] == "gb18030"
+    assert extracted.metadata["published"] == "2023-03-05"
+    assert extracted.metadata["title"] == "某区法治政府建设情况报告"
+    assert extracted.text.splitlines()[-1] == "（8）加强行政执法监督，规范涉企检查，全年开展专项检查8次。"
