@@ -61,8 +61,9 @@ def download(
 
 @app.command()
 def annotate(
-    inputs: List[Path] = typer.Argument(..., help="Report files (.txt), directories (their *.txt, recursively), "
-                                                  "or .jsonl/.csv/.parquet tables."),
+    inputs: List[Path] = typer.Argument(..., help="Report files (.txt, .html/.htm, .docx, .pdf), directories "
+                                                  "(their report files, recursively; other entries are listed "
+                                                  "as not read), or .jsonl/.csv/.parquet tables."),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="A .jsonl or .parquet file (streamed, resumable), or a directory "
                                                "for one .json per input. Default: print JSON to stdout."),
@@ -173,6 +174,9 @@ def enable_explanations(nlp, top: int = 8) -> None:
 def format_table(doc) -> str:
     """One line per unit: offsets, kind, labels, the innermost section heading, the text."""
     lines = [f"# {doc.id or ''}  ({len(doc.units)} units, {doc.script}, model {doc.model.get('name')})"]
+    if doc.source:
+        lines.append("# source: " + ", ".join(f"{k} {v}" for k, v in doc.source.items() if k != "file"))
+    lines += [f"# warning {w['code']}: {w['message']}" for w in doc.warnings]
     for u in doc.units:
         labels = ",".join(u.labels) or "-"
         text = u.text if len(u.text) <= 60 else u.text[:59] + "…"
@@ -276,6 +280,8 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
     finally:
         if bar is not None:
             bar.close()
+    for entry in result["not_read"]:
+        _say(f"{entry['id']}: not read, {entry['error']}")
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if summary:
         _say(f"summary written to {summary}")

@@ -1,4 +1,5 @@
-"""The catalogue of errors: every error the library raises has a code, a message and a fix."""
+"""The catalogue of errors and warnings: every error the library raises, and every warning an output records,
+has a code, a message and a fix (errors E…, warnings W…)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,6 +78,53 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Convert the file to UTF-8 (iconv -f <encoding> -t utf-8), or check that it is a text file."),
         ErrorSpec("E022", "Document of {size} characters is larger than the limit of {limit}.",
                   "Split the document, or raise the limit with --max-chars / max_chars."),
+        # Input formats: HTML, Word, PDF; binary files (corpus/formats.py)
+        ErrorSpec("E023", "{path} is a PDF without a text layer ({pages} page(s), no text on any): a scanned "
+                          "document, whose text is an image.",
+                  "Run OCR on it first (e.g. ocrmypdf --language chi_sim IN.pdf OUT.pdf) and annotate the result, "
+                  "or annotate a text or Word version of the report."),
+        ErrorSpec("E024", "{path} is {kind}, not a format policy_nlp reads (supported: {supported}).",
+                  "Convert it to one of the supported formats (a legacy .doc to .docx, e.g. with LibreOffice: "
+                  "soffice --headless --convert-to docx FILE.doc), or leave it out."),
+        ErrorSpec("E025", "{path}: the {format} file cannot be read ({detail}).",
+                  "Check that the file is complete (not cut off while downloading) and opens in a viewer; save "
+                  "it again from the original, or convert it to text."),
+        ErrorSpec("E026", "Unknown input format '{format}' (known: {known}).",
+                  "Pass format='text', 'html', 'docx' or 'pdf' (or leave it out for text)."),
+        ErrorSpec("E027", "format='{format}' needs the file's bytes (or a path), not {type}.",
+                  "Pass the bytes read from the file (open(path, 'rb').read()) or the path itself: "
+                  "policy_nlp.annotate(Path('report.{format}'), format='{format}')."),
+        ErrorSpec("E028", "{path}: the {format} file holds no text.",
+                  "Check that this is the report (a Word or HTML file whose body is empty, or an HTML page "
+                  "whose text is filled in by JavaScript, holds nothing to annotate): save the page after it "
+                  "loaded, or use the text version."),
+        ErrorSpec("E029", "{path} is an encrypted PDF that cannot be opened without a password.",
+                  "Remove the protection with the password (e.g. qpdf --password=PW --decrypt IN.pdf OUT.pdf) "
+                  "and annotate the result."),
+        # Warnings: recorded in the output's `warnings` (corpus/checks.py), never raised
+        ErrorSpec("W001", "No content units: every unit is boilerplate, or the text has none.",
+                  "Check the input: a page of navigation only, or a report the structure rules took for page "
+                  "chrome; read the text field and, if it holds the report, report the case."),
+        ErrorSpec("W002", "Boilerplate covers {share:.0%} of the text.",
+                  "Check that the report's body is not marked as page chrome; for a web page, annotate the "
+                  "HTML file (.html, format='html') so that its main content is extracted."),
+        ErrorSpec("W003", "A long report ({size} characters) in which no part was found: no unit is in a plans "
+                          "part (next year's arrangements), which annual reports end with.",
+                  "Check the part headings (下一步工作安排, 2024年工作安排 …) in the text: lost line breaks, a "
+                  "heading run into its first sentence or an unusual wording hide them; the plans and shortcomings "
+                  "labels are likely missed."),
+        ErrorSpec("W004", "The text looks like markup ({count} HTML/XML tags).",
+                  "Annotate the file as HTML (.html/.htm, or format='html') so that its text is extracted and "
+                  "its navigation dropped."),
+        ErrorSpec("W005", "The text looks like binary data or PDF syntax ({detail}).",
+                  "Annotate the original file (.pdf, .docx) so that its text is extracted, not its bytes."),
+        ErrorSpec("W006", "{count} of {pages} PDF page(s) have no text layer (first: page {first}); their text "
+                          "is missing.",
+                  "Run OCR on the PDF (e.g. ocrmypdf --skip-text IN.pdf OUT.pdf) and annotate the result."),
+        ErrorSpec("W007", "The page's main content could not be told apart from its navigation; the whole "
+                          "page's text was used.",
+                  "Check the boilerplate units; save the report's own page (not a list or home page), or "
+                  "annotate its text."),
         # Labelled data
         ErrorSpec("E030", "{path}:{line}: not valid JSON ({detail}).",
                   "Fix the line so it holds one JSON object per line (JSONL), or remove it."),
@@ -320,6 +368,12 @@ def fix_for(error: str) -> str | None:
 class _Keep(dict):
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
+
+
+def warning(code: str, **fields) -> dict:
+    """A warning as the output records it: {"code", "message", "fix"}, from the catalogue (W001–W019)."""
+    spec = CATALOGUE[code]
+    return {"code": code, "message": spec.message.format(**fields), "fix": spec.fix.format(**fields)}
 
 
 def error_text(code: str, **fields) -> str:

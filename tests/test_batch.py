@@ -270,7 +270,7 @@ def test_summary_csv_columns_and_shares(tmp_path, char_nlp):
         reader = csv.DictReader(fh)
         rows = list(reader)
     assert reader.fieldnames == ["id", "path", "region", "year", "kind", "title", "issuer", "error", "characters",
-                                 "units", "content_units", "headings"] + [
+                                 "units", "content_units", "headings", "warnings"] + [
         f"{label}_{kind}" for label in labels for kind in ("units", "share")] + ["metadata_sources"]
     records = read_jsonl(out)
     assert [r["path"] for r in rows] == [r["id"] for r in records]

@@ -9,7 +9,8 @@ import pytest
 
 import policy_nlp
 from policy_nlp.errors import PolicyNLPError
-from policy_nlp.corpus.inputs import decode_bytes, iter_ids, iter_inputs
+from policy_nlp.corpus.decoding import decode_bytes
+from policy_nlp.corpus.inputs import iter_ids, iter_inputs
 
 from conftest import SEED_NAMES, seed_text
 
@@ -57,10 +58,14 @@ def test_directory_is_read_recursively_with_ids_as_found(tmp_path):
     (tmp_path / "a" / "b" / "two.txt").write_text("第二份报告。", encoding="utf-8")
     (tmp_path / "a" / "notes.md").write_text("not a report", encoding="utf-8")
     given = str(tmp_path / "a")
-    docs = list(iter_inputs([given]))
+    found = list(iter_inputs([given]))
+    docs = [d for d in found if not d.skipped]
     assert [d.id for d in docs] == [f"{given}/b/two.txt", f"{given}/one.txt"]
     assert [d.text for d in docs] == ["第二份报告。", "第一份报告。"]
     assert list(iter_ids([given])) == [d.id for d in docs]
+    skipped = [d for d in found if d.skipped]  # listed with what it is, never read as a report
+    assert [d.id for d in skipped] == [f"{given}/notes.md"] and skipped[0].error.startswith("[E024]")
+    assert "a '.md' file" in skipped[0].error
 
 
 def test_missing_file_is_an_error_document(tmp_path):

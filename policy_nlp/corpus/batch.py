@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
+from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs
 from .parallel import annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
@@ -47,6 +48,8 @@ class BatchSummary:
     seconds: float = 0.0
     label_counts: dict[str, int] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)  # warning code → documents carrying it
+    not_read: list[dict] = field(default_factory=list)  # directory entries that are not report files: id, error
 
     @property
     def all_failed(self) -> bool:
@@ -55,7 +58,8 @@ class BatchSummary:
     def to_dict(self) -> dict:
         return {"documents": self.documents, "skipped_already_done": self.skipped, "failed": self.failed,
                 "units": self.units, "characters": self.characters, "seconds": round(self.seconds, 3),
-                "label_counts": self.label_counts, "errors": self.errors}
+                "label_counts": self.label_counts, "errors": self.errors, "warnings": self.warnings,
+                "not_read": self.not_read}
 
 
 # -- output ---------------------------------------------------------------------------------------------
@@ -241,7 +245,8 @@ def summary_row(rec: dict, labels: Sequence[str]) -> dict:
     units = rec.get("units") or []
     content = _content_units(rec)
     row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
-                "headings": sum(u["kind"] == "heading" for u in units)})
+                "headings": sum(u["kind"] == "heading" for u in units),
+                "warnings": " ".join(w["code"] for w in rec.get("warnings") or [])})
     for label, share in _label_shares(rec, labels).items():
         row[f"{label}_units"] = sum(label in u["labels"] for u in content)
         row[f"{label}_share"] = round(share, 4)
@@ -322,6 +327,9 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
 def _screen(docs: Iterable[InputDocument], done: set[str], max_chars: int,
             summary: BatchSummary) -> Iterator[tuple[InputDocument, str | None]]:
     for doc in docs:
+        if doc.skipped:
+            summary.not_read.append({"id": doc.id, "error": doc.error})
+            continue
         if doc.id in done:
             summary.skipped += 1
             continue
@@ -436,7 +444,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
                 jsonl_to_parquet(journal, output, keep_existing=True)
             journal.unlink(missing_ok=True)
 
-    items = ((doc.id, doc.text, error) for doc, error in screened)
+    items = ((doc.id, doc.text, error, doc) for doc, error in screened)
     try:
         with _writing(journal), open(journal, "a", encoding="utf-8") as out:
             for result in annotate_items(items, nlp, n_process=n_process, batch_size=batch_size):
@@ -450,6 +458,8 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
                 else:
                     summary.units += result.units
                     summary.characters += result.characters
+                    for code in result.warnings:
+                        summary.warnings[code] = summary.warnings.get(code, 0) + 1
                     for label, n in result.label_counts.items():
                         summary.label_counts[label] = summary.label_counts.get(label, 0) + n
                 if progress:
@@ -520,8 +530,10 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
-    screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, BatchSummary())
-    for result in annotate_items(((doc.id, doc.text, error) for doc, error in screened), nlp):
+    summary = BatchSummary()
+    screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, summary)
+    for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp):
+        yield from _not_read(summary)
         target = None
         annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
         if annotated is not None:
@@ -533,6 +545,14 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
                     yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
                     continue
         yield result.id, annotated, result.error, target
+    yield from _not_read(summary)
+
+
+def _not_read(summary: BatchSummary) -> Iterator[tuple[str, None, str, None]]:
+    """The directory entries found so far that are not report files, as error results (E024 says what they are)."""
+    while summary.not_read:
+        entry = summary.not_read.pop(0)
+        yield entry["id"], None, entry["error"], None
 
 
 def write_json_file(doc: AnnotatedDocument, target: Path, *, overwrite: bool = False,
@@ -571,6 +591,7 @@ def merge_reviewed(old: AnnotatedDocument, new: AnnotatedDocument) -> tuple[Anno
     out.sort(key=lambda u: u.start)
     new.units = out
     new.id = old.id if old.id is not None else new.id
+    new.source = new.source or old.source  # the file the text was extracted from stays recorded
     counts = {"kept": len(reviewed), "refreshed": sum(1 for u in out if not u.reviewed), "dropped": dropped}
     return new, counts
 
@@ -621,7 +642,7 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
 
 
 def _file_name(doc_id: str, taken: set[str]) -> str:
-    name = Path(doc_id).stem if doc_id.lower().endswith(".txt") else doc_id
+    name = Path(doc_id).stem if Path(doc_id).suffix.lower() in SUFFIXES else doc_id
     name = re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
     candidate, n = name, 1
     while candidate in taken:

@@ -17,6 +17,7 @@ from ..components.tokenizer import doc_length
 from ..components.unit_table import span_key
 from ..errors import DataError
 from .metadata import extract_metadata
+from .checks import document_warnings
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -67,6 +68,8 @@ class AnnotatedDocument:
     script: str = "simplified"
     id: str | None = None
     metadata: dict | None = None  # who and when, each field with its source (policy_nlp.corpus.metadata)
+    source: dict | None = None  # the file it was read from: file, format, title, published, pages …
+    warnings: list[dict] = field(default_factory=list)  # {code, message, fix}: what the output should not hide
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -116,7 +119,17 @@ class AnnotatedDocument:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
                     units[rec["unit_index"]].indicators.append(out_rec)
         return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
-                   metadata=extract_metadata(text, name=id).to_dict())
+                   metadata=extract_metadata(text, name=id).to_dict(),
+                   warnings=document_warnings(text, units, labels))
+
+    def add_source(self, source: dict | None, warnings: list[dict] = ()) -> "AnnotatedDocument":
+        """Record the file the text was extracted from and the extraction's warnings (before the others); the
+        file's own title joins the metadata's sources."""
+        self.source = dict(source) if source else None
+        self.warnings = list(warnings) + self.warnings
+        if self.source and self.source.get("title"):
+            self.metadata = extract_metadata(self.text, name=self.id, page={"title": self.source["title"]}).to_dict()
+        return self
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"schema": SCHEMA_ID}
@@ -124,8 +137,12 @@ class AnnotatedDocument:
             out["id"] = self.id
         if self.metadata:
             out["metadata"] = self.metadata
-        out.update({"text": self.text, "script": self.script, "model": self.model,
-                    "units": [u.to_dict() for u in self.units]})
+        if self.source:
+            out["source"] = dict(self.source)
+        out.update({"text": self.text, "script": self.script, "model": self.model})
+        if self.warnings:
+            out["warnings"] = [dict(w) for w in self.warnings]
+        out["units"] = [u.to_dict() for u in self.units]
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -157,7 +174,8 @@ class AnnotatedDocument:
             prev_end = e
             out.append(AnnotatedUnit.from_dict(u))
         return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
-                   id=data.get("id"), metadata=data.get("metadata") or None)
+                   id=data.get("id"), metadata=data.get("metadata") or None, source=data.get("source") or None,
+                   warnings=[dict(w) for w in data.get("warnings", [])])
 
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":

@@ -1,8 +1,11 @@
-"""Reading input documents: text files (any common Chinese encoding), directories and tables.
+"""Reading input documents: report files (text in any common Chinese encoding, HTML, Word, PDF), directories
+and tables.
 
-`read_text` decodes UTF-8 (with or without BOM), UTF-16 (with BOM) and GB18030/GBK, and refuses what
-decodes to nonsense rather than mangling it. `iter_inputs` yields `InputDocument`s from files,
-directories (recursively, `*.txt`) and JSONL/CSV/Parquet tables (streamed through `datasets`).
+`read_document` reads a report file of any supported format, recognised by its bytes (`formats`; text is
+decoded by `decoding`, which refuses what decodes to nonsense rather than mangling it); `read_text` gives its
+text. `iter_inputs` yields `InputDocument`s from files, directories (recursively; entries that are not
+report files are listed as skipped, with what they are) and JSONL/CSV/Parquet tables (streamed through
+`datasets`).
 """
 from __future__ import annotations
 
@@ -11,15 +14,14 @@ import errno
 import json
 import os
 import stat
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import DataError, error_text
+from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff
 
 TABLE_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-TEXT_SUFFIXES = {".txt"}
 
 
 @dataclass
@@ -28,85 +30,28 @@ class InputDocument:
     text: str | None
     error: str | None = None
     encoding: str | None = None
+    source: dict | None = None  # file, format, and what the file says (title, published, pages …)
+    warnings: list[dict] = field(default_factory=list)  # extraction warnings (W…)
+    skipped: bool = False  # a directory entry not read (its error says why); not an input document
 
 
-def _plausible(text: str) -> bool:
-    """Decoded text of a report is mostly CJK, ASCII and punctuation, with no control characters."""
-    if not text:
-        return True
-    bad = 0
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if (cat in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\f\v") or ch == "\ufffd":
-            bad += 1
-    return bad / len(text) < 0.001
-
-
-class OtherEncoding(UnicodeError):
-    """The bytes decode, but as text of another kind (e.g. Japanese Shift-JIS), not as a Chinese report."""
-
-    def __init__(self, encoding: str):
-        super().__init__(encoding)
-        self.encoding = encoding
-
-
-def _kana_share(text: str) -> float:
-    """Share of Japanese kana (hiragana and full-width katakana) among the non-ASCII characters."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]
-    if not wide:
-        return 0.0
-    return sum("\u3041" <= ch <= "\u30ff" and ch not in "\u30fb\u30fc" for ch in wide) / len(wide)
-
-
-def _checked_decode(data: bytes, encoding: str) -> str:
-    text = data.decode(encoding)
-    if not _plausible(text):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
-        raise UnicodeDecodeError(encoding, data[:1], 0, 1, "decodes to control characters")
-    return text
-
-
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode report bytes; returns (text, encoding). Raises UnicodeDecodeError when nothing fits, and
-    `OtherEncoding` for bytes that are Japanese Shift-JIS (GB18030 would decode them into wrong hanzi)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return _checked_decode(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts both
-        return _checked_decode(data, "utf-32"), "utf-32"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _checked_decode(data, "utf-16"), "utf-16"
-    try:
-        return _checked_decode(data, "utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        first_error = exc
-    try:
-        japanese = data.decode("cp932")
-    except UnicodeDecodeError:
-        pass
-    else:
-        if _kana_share(japanese) > 0.05:
-            raise OtherEncoding("SHIFT_JIS")
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise first_error from None
-    if not _plausible(text):
-        raise first_error
-    return text, "gb18030"
-
-
-def read_text(path: str | Path) -> str:
-    """Read a report file, detecting UTF-8/UTF-16/UTF-32 (with BOM)/GB18030; a clear error if it is none
-    of them (E021), if it is Japanese Shift-JIS (E108), or if it is not a regular file (E106, E107)."""
+def read_document(path: str | Path, fmt: str | None = None) -> Extracted:
+    """Read a report file of any supported format (text, HTML, Word, PDF: recognised by its bytes, then its
+    name; `fmt` forces one): its text, source metadata and extraction warnings. Errors: E021/E108 (text that
+    decodes to nothing sensible), E023 (a scanned PDF), E024 (a format not read, e.g. an image), E025 (a
+    damaged file), E106/E107 (not a regular file)."""
     path = Path(path)
     problem = special_file(path, str(path))
     if problem is not None:
         raise DataError(problem[0], **problem[1])
-    try:
-        return decode_bytes(path.read_bytes())[0]
-    except OtherEncoding as exc:
-        raise DataError("E108", path=path, encoding=exc.encoding) from None
-    except UnicodeDecodeError:
-        raise DataError("E021", path=path) from None
+    data = path.read_bytes()
+    return extract(data, fmt or sniff(data, path.suffix), str(path))
+
+
+def read_text(path: str | Path) -> str:
+    """The text of a report file: UTF-8/UTF-16/UTF-32 (with BOM)/GB18030 text, or the text extracted from an
+    HTML, Word or PDF file (`read_document`); a clear, coded error for anything else."""
+    return read_document(path).text
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
@@ -131,19 +76,17 @@ def special_file(path: Path, shown: str) -> tuple[str, dict] | None:
     return None
 
 
-def _text_file(path: Path, shown: str) -> InputDocument:
-    problem = special_file(path, shown)
-    if problem is not None:
-        return InputDocument(shown, None, error_text(problem[0], **problem[1]))
+def _file_document(path: Path, shown: str) -> InputDocument:
+    """A report file as an input document: its extracted text and source, or its error."""
     try:
-        text, encoding = decode_bytes(path.read_bytes())
-    except OtherEncoding as exc:
-        return InputDocument(shown, None, error_text("E108", path=shown, encoding=exc.encoding))
-    except UnicodeDecodeError:
-        return InputDocument(shown, None, error_text("E021", path=shown))
+        extracted = read_document(path)
+    except DataError as exc:
+        return InputDocument(shown, None, f"[{exc.code}] {exc.message}")
     except OSError as exc:
         return InputDocument(shown, None, error_text("E057", path=shown, detail=exc.strerror or exc))
-    return InputDocument(shown, text, None, encoding)
+    source = {"file": shown, "format": extracted.format, **extracted.metadata}
+    return InputDocument(shown, extracted.text, None, extracted.metadata.get("encoding"), source,
+                         list(extracted.warnings))
 
 
 def _load_table(path: Path, columns: Sequence[str] | None = None):
@@ -275,37 +218,63 @@ def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
 
 
 def _directory_files(root: Path) -> list[Path]:
-    """Every non-directory `*.txt` entry below `root` (file, link, FIFO …), sorted; linked directories are
-    not followed, so a link loop cannot recurse."""
+    """Every non-directory entry below `root` (file, link, FIFO …), sorted; linked directories are not
+    followed, so a link loop cannot recurse."""
     found = []
     for folder, _dirs, files in os.walk(root, followlinks=False):
-        found += [Path(folder) / name for name in files if Path(name).suffix.lower() in TEXT_SUFFIXES]
+        found += [Path(folder) / name for name in files]
     return sorted(found)
 
 
-def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
-    """Expand the given paths into (shown id, file) pairs: directories → their *.txt entries, sorted. Links
-    that dangle or loop, FIFOs and other special files are listed too: reading them gives an error record
-    (E106, E107) instead of a silent skip or a hang."""
+def _unread_kind(path: Path) -> str | None:
+    """Why a directory entry is not read (None: it is a report file): what its bytes or its name say it is."""
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES:
+        return None
+    if suffix in TABLE_SUFFIXES:
+        return f"a {suffix} table (tables are read only when given by name)"
+    kind = None
+    if special_file(path, str(path)) is None:
+        try:
+            with open(path, "rb") as fh:
+                kind = sniff(fh.read(4096), suffix)
+        except OSError:
+            kind = None
+    if kind is None or kind in FORMATS:
+        return f"a '{suffix}' file" if suffix else "a file without a suffix"
+    return kind
+
+
+def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path, str | None]]:
+    """Expand the given paths into (shown id, file, why not read) triples: directories → every entry below
+    them, sorted; report files (.txt, .html/.htm, .docx, .pdf) are read, any other entry is listed with
+    what it is (e.g. 'a PNG image') so that a run can say what it skipped. Links that dangle or loop, FIFOs
+    and other special files are listed too: reading them gives an error record (E106, E107) instead of a
+    silent skip or a hang."""
     out = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for f in _directory_files(path):
-                out.append((str(Path(given) / f.relative_to(path)), f))
+                out.append((str(Path(given) / f.relative_to(path)), f, _unread_kind(f)))
         else:
-            out.append((str(given), path))
+            out.append((str(given), path, None))
     return out
 
 
 def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
                 id_column: str | None = None) -> Iterator[InputDocument]:
-    """Every input document, in order; unreadable ones come with their error instead of text."""
+    """Every input document, in order; unreadable ones come with their error instead of text, and directory
+    entries that are not report files with `skipped` set and an E024 error saying what they are."""
     sources = list_sources(paths)
-    if not sources:
+    if not any(unread is None for _, _, unread in sources):
         raise DataError("E050", paths=", ".join(map(str, paths)))
     unique = _Unique()
-    for shown, path in sources:
+    for shown, path, unread in sources:
+        if unread is not None:
+            yield InputDocument(shown, None, error_text("E024", path=shown, kind=unread, supported=SUPPORTED),
+                                skipped=True)
+            continue
         problem = special_file(path, shown)
         if problem is not None:
             if problem[0] == "E057" and not os.path.lexists(path):
@@ -314,7 +283,7 @@ def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
         elif path.suffix.lower() in TABLE_SUFFIXES:
             docs = _table_rows(path, shown, text_column, id_column)
         else:
-            docs = [_text_file(path, shown)]
+            docs = [_file_document(path, shown)]
         for doc in docs:
             doc.id = unique(doc.id)
             yield doc
@@ -343,7 +312,9 @@ def iter_ids(paths: Sequence[str | Path], id_column: str | None = None) -> Itera
     """The ids of every input document, in order, without reading the texts of text files (tables are
     read for their ids or row count). Used to count the work ahead for progress and resume."""
     unique = _Unique()
-    for shown, path in list_sources(paths):
+    for shown, path, unread in list_sources(paths):
+        if unread is not None:
+            continue
         if path.suffix.lower() in TABLE_SUFFIXES and special_file(path, shown) is None:
             for doc_id in _table_ids(path, shown, id_column):
                 yield unique(doc_id)

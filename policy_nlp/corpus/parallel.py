@@ -31,7 +31,8 @@ from spacy.language import Language
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
-Item = tuple[str, "str | None", "str | None"]  # (id, text, error): text is None when error is set
+Item = tuple  # (id, text, error) or (id, text, error, InputDocument): text is None when error is set; the
+#              input document, when given, brings the source file and the extraction's warnings
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Annotated:
     characters: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # the record's warning codes
 
 
 def failed(doc_id: str, error: str) -> Annotated:
@@ -54,25 +56,28 @@ def failed(doc_id: str, error: str) -> Annotated:
 def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotated]:
     """Annotate a batch with one `nlp.pipe` call (the themes component scores it at once); if the pipeline
     raises, each document is done alone so that only the one that breaks it fails."""
-    todo = [(k, text) for k, (_, text, error) in enumerate(items) if error is None]
+    todo = [(k, item[1]) for k, item in enumerate(items) if item[2] is None]
     docs: dict[int, object] = {}
     try:
         docs = dict(zip((k for k, _ in todo), nlp.pipe(text for _, text in todo)))
     except Exception:
         docs = {}
     out = []
-    for k, (doc_id, text, error) in enumerate(items):
+    for k, item in enumerate(items):
+        doc_id, text, error = item[:3]
         if error is not None:
             out.append(failed(doc_id, error))
             continue
         try:
             spacy_doc = docs[k] if k in docs else nlp(text)
             annotated = AnnotatedDocument.from_doc(spacy_doc, info, id=doc_id, text=text)
+            if len(item) > 3 and item[3] is not None:
+                annotated.add_source(item[3].source, item[3].warnings)
         except Exception as exc:
             out.append(failed(doc_id, error_text("E055", id=doc_id, detail=f"{type(exc).__name__}: {exc}")))
             continue
         out.append(Annotated(doc_id, json.dumps(annotated.to_dict(), ensure_ascii=False), len(annotated.units),
-                             len(text), annotated.label_counts()))
+                             len(text), annotated.label_counts(), warnings=[w["code"] for w in annotated.warnings]))
     return out
 
 

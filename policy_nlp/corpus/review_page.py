@@ -49,6 +49,8 @@ nav.reports a { margin-right: 10px; }
 section.report { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px 16px 16px;
                  margin: 12px 0; }
 section.report > h2 { font-size: 15px; margin: 6px 0; color: #333; word-break: break-all; }
+.warnings { background: #fff4e5; border-left: 3px solid #e8a33d; margin: 4px 0 12px; padding: 6px 6px 6px 24px;
+  font-size: 13px; }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; margin: 4px 0 12px; color: #444; }
 .legend .sw { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle;
               margin-right: 4px; }
@@ -215,6 +217,13 @@ def _unit_html(k: int, i: int, unit, colors, thresholds, margin) -> str:
     return f"<div {attrs}>{body}</div>"
 
 
+def _warnings_html(doc: AnnotatedDocument) -> str:
+    """The document's warnings (code, message, fix) above its units; nothing when it has none."""
+    items = "".join(f'<li><b>{html.escape(w["code"])}</b> {html.escape(w["message"])} '
+                    f'<i>{html.escape(w.get("fix", ""))}</i></li>' for w in doc.warnings)
+    return f'<ul class="warnings">{items}</ul>' if items else ""
+
+
 def _json_for_script(data) -> str:
     """JSON safe inside a <script> element."""
     return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
@@ -253,7 +262,7 @@ def review_html(documents: Sequence[AnnotatedDocument], *, title: str | None = N
         sections.append(
             f'<section class="report" id="report-{k}"><h2>{html.escape(name)}</h2>'
             f'<div class="legend"><span>{len(doc.units)} units, {n_content} scored, {n_uncertain} uncertain'
-            f'</span>{legend}</div>{body}</section>')
+            f'</span>{legend}</div>{_warnings_html(doc)}{body}</section>')
         nav.append(f'<a href="#report-{k}">{html.escape(name)}</a>')
         payload.append({"id": name, "labels": list(shares), "thresholds": thresholds,
                         "units": [{"kind": u.kind, "text": u.text, "section": list(u.section),
@@ -300,7 +309,9 @@ def read_documents(paths: Sequence, *, nlp=None, explain_top: int = 8) -> tuple[
                 raise DataError("E161", path=path, detail=str(exc)) from None
             except DataError as exc:
                 raise DataError("E161", path=path, detail=exc.message) from None
-            docs.append(doc if doc.id else AnnotatedDocument(doc.text, doc.units, doc.model, doc.script, str(path)))
+            if not doc.id:
+                doc.id = str(path)
+            docs.append(doc)
         elif suffix == ".jsonl" and _is_reviewer_jsonl(path):
             with open(path, encoding="utf-8") as fh:
                 for line_no, line in enumerate(fh, 1):
@@ -317,8 +328,9 @@ def read_documents(paths: Sequence, *, nlp=None, explain_top: int = 8) -> tuple[
                         doc = AnnotatedDocument.from_dict(rec)
                     except DataError as exc:
                         raise DataError("E161", path=f"{path}:{line_no}", detail=exc.message) from None
-                    docs.append(doc if doc.id else AnnotatedDocument(doc.text, doc.units, doc.model, doc.script,
-                                                                     f"{path}:{line_no}"))
+                    if not doc.id:
+                        doc.id = f"{path}:{line_no}"
+                    docs.append(doc)
         else:
             to_annotate.append(path)
     if to_annotate:

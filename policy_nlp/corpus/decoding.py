@@ -1,0 +1,84 @@
+"""Decoding a text file's bytes: UTF-8 (with or without BOM), UTF-16/UTF-32 (with BOM) and GB18030/GBK, refusing
+what decodes to nonsense (E021) and Japanese Shift-JIS (E108) rather than mangling it."""
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+from ..errors import DataError
+
+
+def _plausible(text: str, private_use: bool = False) -> bool:
+    """Decoded text of a report is mostly CJK, ASCII and punctuation, with no control characters.
+    `private_use`: private-use characters are allowed (web pages' icon fonts leave them in valid UTF-8; a
+    legacy decoding that gives them is a wrong guess)."""
+    if not text:
+        return True
+    odd = ("Cc", "Cn", "Cs") if private_use else ("Cc", "Co", "Cn", "Cs")
+    bad = 0
+    for ch in text:
+        if (unicodedata.category(ch) in odd and ch not in "\n\r\t\f\v") or ch == "\ufffd":
+            bad += 1
+    return bad / len(text) < 0.001
+
+
+class OtherEncoding(UnicodeError):
+    """The bytes decode, but as text of another kind (e.g. Japanese Shift-JIS), not as a Chinese report."""
+
+    def __init__(self, encoding: str):
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+def _kana_share(text: str) -> float:
+    """Share of Japanese kana (hiragana and full-width katakana) among the non-ASCII characters."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return 0.0
+    return sum("\u3041" <= ch <= "\u30ff" and ch not in "\u30fb\u30fc" for ch in wide) / len(wide)
+
+
+def _checked_decode(data: bytes, encoding: str) -> str:
+    text = data.decode(encoding)
+    if not _plausible(text, private_use=encoding.startswith("utf")):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
+        raise UnicodeDecodeError(encoding, data[:1], 0, 1, "decodes to control characters")
+    return text
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode report bytes; returns (text, encoding). Raises UnicodeDecodeError when nothing fits, and
+    `OtherEncoding` for bytes that are Japanese Shift-JIS (GB18030 would decode them into wrong hanzi)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _checked_decode(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts both
+        return _checked_decode(data, "utf-32"), "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _checked_decode(data, "utf-16"), "utf-16"
+    try:
+        return _checked_decode(data, "utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    try:
+        japanese = data.decode("cp932")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _kana_share(japanese) > 0.05:
+            raise OtherEncoding("SHIFT_JIS")
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise first_error from None
+    if not _plausible(text):
+        raise first_error
+    return text, "gb18030"
+
+
+def decode_text(data: bytes, shown: str) -> tuple[str, str]:
+    """(text, encoding) of a text file's bytes; E108 for Japanese Shift-JIS, E021 when no encoding fits."""
+    try:
+        return decode_bytes(data)
+    except OtherEncoding as exc:
+        raise DataError("E108", path=shown, encoding=exc.encoding) from None
+    except UnicodeDecodeError:
+        raise DataError("E021", path=shown) from None

@@ -1,0 +1,128 @@
+"""The main text of a web page: readability-lxml finds the article, selectolax (lexbor) turns it into lines.
+
+Navigation, header, footer, share and print bars, breadcrumbs and related-link boxes are removed first (by
+element and by class/id), readability then keeps the block that holds the article's text, and every block
+element (`p`, `div`, `li`, `tr`, `h1`–`h6`, `br` …) ends a line. The page title and publish date go to the
+metadata. Why this route and not trafilatura: `benchmarks/input_formats.py` (README, "Input formats").
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import DataError, warning
+from .decoding import decode_text
+from .formats import Extracted, no_text
+
+BLOCKS = ("p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "dt",
+          "dd", "section", "article", "blockquote", "pre", "center", "form", "hr", "header", "footer")
+DROP_TAGS = "script, style, noscript, template, nav, header, footer, aside, form, iframe, select, button, input"
+CHROME_TOKENS = {"nav", "navbar", "menu", "footer", "foot", "header", "breadcrumb", "breadcrumbs", "crumb",
+                 "crumbs", "position", "location", "share", "bdsharebuttonbox", "print", "toolbar", "tools",
+                 "related", "sidebar", "side", "copyright", "search", "info", "fontsize", "pager", "comment"}
+TITLE_META = ("ArticleTitle", "og:title", "title", "dc.title")
+DATE_META = ("PubDate", "pubdate", "publishdate", "publish_date", "article:published_time", "og:published_time",
+             "dc.date", "dcterms.created", "date", "firstpublishedtime")
+_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_DATE_LABEL = re.compile(r"(?:发布|公开|发文|成文|生成)(?:时间|日期)\s*[:：]?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+KEEP_SHARE = 0.3  # an element named like furniture that holds more of the page's text than this is kept
+MIN_SHARE = 0.2  # readability's article below this share of the page's text: it missed it, take the page
+
+
+def _tokens(node) -> set[str]:
+    names = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}".lower()
+    return set(re.split(r"[\s_\-]+", names)) - {""}
+
+
+def _parse(markup: str):
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser(markup)
+
+
+def _strip_chrome(tree) -> None:
+    """Remove scripts, navigation, header, footer … and elements whose class or id names page furniture, unless
+    such an element holds most of the page's text (`<div class="content_info">` may be the article)."""
+    for node in tree.css(DROP_TAGS):
+        node.decompose()
+    total = len(tree.body.text(strip=True)) if tree.body is not None else 0
+    for node in tree.css("[class], [id]"):
+        if (_tokens(node) & CHROME_TOKENS and node.tag not in ("html", "body")
+                and len(node.text(strip=True)) <= KEEP_SHARE * total):
+            node.decompose()
+
+
+def lines_of(markup: str) -> str:
+    """The text of an HTML fragment, one line per block element, blank lines dropped."""
+    tree = _parse(markup)
+    for node in tree.css("br"):
+        node.replace_with("\n")
+    for node in tree.css(",".join(BLOCKS)):
+        node.insert_after("\n")
+    root = tree.body or tree.root
+    text = root.text(separator="") if root is not None else ""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+def _article(cleaned: str) -> tuple[str, bool]:
+    """The article's lines (readability), or the whole cleaned page's when readability lost the text."""
+    from readability import Document
+
+    page = lines_of(cleaned)
+    try:
+        article = lines_of(Document(cleaned).summary(html_partial=True))
+    except Exception:  # readability gives up on pages without a body
+        article = ""
+    if len(article) < MIN_SHARE * len(page):
+        return page, True
+    return article, False
+
+
+def _meta(tree, names: tuple[str, ...]) -> str | None:
+    wanted = {n.lower() for n in names}
+    for node in tree.css("meta"):
+        key = (node.attributes.get("name") or node.attributes.get("property") or "").lower()
+        value = (node.attributes.get("content") or "").strip()
+        if key in wanted and value:
+            return value
+    return None
+
+
+def _iso_date(value: str | None) -> str | None:
+    match = _DATE.search(value or "")
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
+def page_metadata(tree) -> dict:
+    """Title and publish date (ISO) of a parsed page, from its meta tags, else its <title> and a
+    发布时间/发布日期 label in the page's text."""
+    title = _meta(tree, TITLE_META)
+    if title is None:
+        node = tree.css_first("title")
+        title = node.text(strip=True) if node is not None else None
+    published = _iso_date(_meta(tree, DATE_META))
+    if published is None and tree.body is not None:
+        label = _DATE_LABEL.search(tree.body.text(separator=" "))
+        published = _iso_date(label.group(1)) if label else None
+    return {key: value for key, value in (("title", title), ("published", published)) if value}
+
+
+def extract_html(data: bytes | str, shown: str) -> Extracted:
+    """The main text of an HTML page (bytes in any encoding `decode_text` reads, or str), its title and date."""
+    if isinstance(data, bytes):
+        markup, encoding = decode_text(data, shown)
+    else:
+        markup, encoding = data, None
+    try:
+        tree = _parse(markup)
+    except Exception as exc:
+        raise DataError("E025", path=shown, format="HTML", detail=f"{type(exc).__name__}: {exc}") from None
+    metadata = page_metadata(tree)
+    _strip_chrome(tree)
+    text, whole_page = _article(tree.html or "")
+    if encoding:
+        metadata["encoding"] = encoding
+    warnings = [warning("W007")] if whole_page and text else []
+    return no_text(Extracted(text, "html", metadata, warnings), shown)
