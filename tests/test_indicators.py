@@ -296,3 +296,125 @@ def test_document_without_indicators_omits_the_field():
                                        "units": [{"start": 0, "end": 3, "text": "abc", "kind": "sentence"}]})
     assert "indicators" not in doc.to_dict()["units"][0]
     assert indicator_rows([doc]) == []
+
+
+# -- version 2: results and targets, thresholds, per-capita values, counted objects, exact values ----------
+@pytest.fixture(scope="module")
+def vocab2():
+    return ind.indicator_vocabulary_v2()
+
+
+def test_the_value_the_sentence_settles_on(vocab2):
+    a, b = qty("本地生产总值突破4000亿元，达4601.5亿元，增长8.5%。", vocab2)
+    assert (a["role"], a["value"]) == ("threshold", 400_000_000_000)
+    assert (b["role"], b["value"], b["canonical"]) == ("level", 460_150_000_000, "general.gdp")
+    assert b["change"]["value"] == 8.5
+    assert [r["role"] for r in qty("受理案件突破400件，办结300件。", vocab2)] == ["level", "level"]
+
+
+def test_per_capita_is_not_the_total(vocab2):
+    r = one("人均地区生产总值30.87万元。", vocab2)
+    assert (r["canonical"], r["measure"]) == ("general.gdp_per_capita", "per_capita")
+    total, head = qty("全区地区生产总值4601.5亿元，人均30.87万元。", vocab2)
+    assert (total["canonical"], total["measure"]) == ("general.gdp", "total")
+    assert (head["canonical"], head["measure"]) == (None, "per_capita")
+    assert one("居民人均可支配收入5.2万元。", vocab2)["canonical"] == "general.disposable_income"
+    assert one("出庭应诉率100%。", vocab2)["measure"] == "rate"
+
+
+def test_the_counted_object_must_be_the_indicators(vocab2):
+    entities, estates = qty("新增市场主体2.3万户，对135个无物业小区实施综合整治。", vocab2)
+    assert entities["canonical"] == "business_environment.market_entities"
+    assert estates["canonical"] is None
+    _, studios = qty("新增4家园区人民调解委员会、2家新业态调解工作室。", vocab2)
+    assert studios["canonical"] == "dispute_resolution.mediation_organisations"  # 调解工作室 ~ 调解工作站
+
+
+def test_a_derived_measure_is_not_its_base_indicator(vocab2):
+    water, gdp = qty("万元GDP水耗下降2%，地区生产总值2390.26亿元。", vocab2)
+    assert (water["role"], water["canonical"]) == ("change", None)
+    assert gdp["canonical"] == "general.gdp"
+
+
+def test_a_rate_named_in_its_own_clause_keeps_its_own_name(vocab2):
+    a, b = qty("力争全年调解成功率达到75%以上，确保仲裁结案率不低于95%。", vocab2)
+    assert a["canonical"] == "dispute_resolution.mediation_success_rate" and b["canonical"] is None
+
+
+def test_exact_values_and_the_value_as_written(vocab2):
+    r = one("地区生产总值2390.26亿元。", vocab2)
+    assert r["value"] == 239_026_000_000 and isinstance(r["value"], int)
+    assert (r["value_written"], r["unit_written"]) == (2390.26, "亿元")
+    r = one("服务群众12.5万人次。")
+    assert (r["value"], r["value_written"], r["unit_written"]) == (125000, 12.5, "万人次")
+    assert ind.exact_value("3.41", "亿") == 341_000_000 and ind.exact_value("三百") == 300
+
+
+@pytest.mark.parametrize("text,status", [
+    ("今年主要预期目标是：地区生产总值增长8.5%左右。", "target"),
+    ("力争新增市场主体5000户。", "target"),
+    ("地区生产总值增长6%左右。", "target"),
+    ("全年新增市场主体5000户。", "result"),
+    ("去年地区生产总值增长6%，今年力争更好。", "result"),
+])
+def test_result_or_target_from_the_wording(vocab2, text, status):
+    assert qty(text, vocab2)[0]["status"] == status
+
+
+def test_plans_part_makes_targets(vocab2):
+    n = normalize("新增道路5公里。").text
+    assert extract_quantities(n, 0, len(n), vocab2)[0]["status"] == "result"
+    assert extract_quantities(n, 0, len(n), vocab2, plans=True)[0]["status"] == "target"
+
+
+PLANS_TEXT = ("2024年政府工作报告\n一、2023年工作回顾\n新增道路8公里。\n二、2024年重点工作安排\n"
+              "（一）完善交通\n新增道路5公里。\n")
+
+
+def test_component_marks_the_plans_part_from_the_headings(nlp):
+    records = run(nlp, PLANS_TEXT).spans["indicators"].attrs["records"]
+    assert [(r["value"], r["status"]) for r in records] == [(8, "result"), (5, "target")]
+
+
+def test_version_1_vocabulary_keeps_its_behaviour(vocab):
+    assert vocab.rules is None
+    r = one("今年主要预期目标是：地区生产总值增长8.5%左右。", vocab)
+    assert r["status"] is None and r["measure"] is None
+    assert one("人均地区生产总值30.87万元。", vocab)["canonical"] == "general.gdp"  # as version 1 did
+    import spacy
+
+    component = spacy.blank("zh").add_pipe("policy_nlp_indicators", config={
+        "vocabulary": {"@misc": "policy_nlp.indicator_vocabulary.v1"}})
+    assert component.vocabulary == vocab
+
+
+def test_default_vocabulary_is_version_2(nlp, vocab2):
+    assert nlp.get_pipe("policy_nlp_indicators").vocabulary == vocab2
+    assert vocab2.version == 2 and vocab2.rules is not None
+    assert IndicatorVocabulary.from_dict(vocab2.to_dict()) == vocab2
+
+
+@pytest.mark.parametrize("change,detail", [
+    (lambda r: r.pop("settle_gap"), "missing"), (lambda r: r.update(extra="x"), "unknown"),
+    (lambda r: r.update(target_cue="("), "regular expression"), (lambda r: r.update(count_units="个"), "count_units"),
+])
+def test_bad_rules_raise_e180(vocab2, change, detail):
+    data = vocab2.to_dict()
+    change(data["rules"])
+    with pytest.raises(ModelError) as err:
+        IndicatorVocabulary.from_dict(data)
+    assert err.value.code == "E180" and detail in str(err.value)
+
+
+def test_pivot_leaves_out_targets_and_thresholds():
+    rows = [{"id": "r", "year": 2023, "canonical": "general.gdp", "role": "threshold", "status": "result",
+             "value": 4e11},
+            {"id": "r", "year": 2023, "canonical": "general.gdp", "role": "level", "status": "target", "value": 5e11},
+            {"id": "r", "year": 2023, "canonical": "general.gdp", "role": "level", "status": "result",
+             "value": 460150000000}]
+    assert pivot(rows) == [{"id": "r", "year": 2023, "general.gdp": 460150000000}]
+
+
+@pytest.mark.parametrize("text", ["重点做好以下10个方面的工作。", "举办大湾区铁人三项赛。"])
+def test_rejected_in_version_2_reports(text):
+    assert qty(text) == []
