@@ -341,6 +341,19 @@ def test_a_rate_named_in_its_own_clause_keeps_its_own_name(vocab2):
     assert a["canonical"] == "dispute_resolution.mediation_success_rate" and b["canonical"] is None
 
 
+def test_listed_wordings_name_listed_quantities_in_order(vocab2):
+    a, b = qty("实现调解成功率、仲裁结案率达75%、95%以上。", vocab2)
+    assert (a["canonical"], b["canonical"]) == ("dispute_resolution.mediation_success_rate", None)
+    shared = qty("区、乡、村三级平台分别进驻政务服务事项1469项、92项、42项。", vocab2)
+    assert {r["canonical"] for r in shared} == {"business_environment.gov_service_items"}
+
+
+def test_a_rate_of_another_indicators_object_is_not_the_generic_rate(vocab2):
+    assert one("以企业诉求办结率100%为导向。", vocab2)["canonical"] is None
+    assert one("热线工单办结率100%。", vocab2)["canonical"] == "dispute_resolution.hotline_completion_rate"
+    assert one("办结率100%。", vocab2)["canonical"] == "dispute_resolution.hotline_completion_rate"
+
+
 def test_exact_values_and_the_value_as_written(vocab2):
     r = one("地区生产总值2390.26亿元。", vocab2)
     assert r["value"] == 239_026_000_000 and isinstance(r["value"], int)

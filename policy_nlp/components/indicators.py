@@ -597,9 +597,12 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         return out
 
     best, best_key = None, None
+    previous = (None, ())
     for ms, me, phrase, names in vocab.match(text, ss, se):
-        if rules is not None and _derived(text, ms, me, lo, hi, rules):
-            continue
+        qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
+        previous = (me, names)
+        if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
+            continue  # 企业诉求办结率: a rate of another theme's object
         names = compatible(names)
         if not names:
             continue
@@ -617,6 +620,11 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if best is None:
         return None, None
     return best[3], best
+
+
+def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """No indicator of the phrase before shares a theme with the rate's (企业诉求 | 办结率, not 热线工单 | 办结率)."""
+    return not {vocab.theme(n) for n in before} & {vocab.theme(n) for n in names}
 
 
 def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
@@ -739,7 +747,29 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
         rec["canonical"] = canonical
         if hit is not None and (rec["phrase"] is None or abs(hit[1] - rec["start"]) <= 1):
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
+    if rules is not None:
+        _pair_lists(text, out, lo, hi, vocabulary)
     return [{k: rec.get(k) for k in FIELDS} for rec in out]
+
+
+def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
+    """`调解成功率、仲裁结案率达75%、95%以上`: quantities listed with 、 after as many wordings listed with 、, the
+    first naming an indicator, take the canonical name of their own wording, in order (or none)."""
+    k = 0
+    while k < len(records):
+        j = k
+        while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
+            j += 1
+        run = records[k:j + 1]
+        cs, _ = _clause_bounds(text, run[0]["start"], lo, hi)
+        items = text[cs:run[0]["start"]].split("、")
+        if len(run) > 1 and len(items) == len(run) and vocab.canonical(items[0]):
+            for rec, item in zip(run, items):
+                name = vocab.canonical(item)
+                entry = vocab.entry(name) if name else None
+                fits = entry is not None and (rec["role"] == "change" or not entry.units or rec["unit"] in entry.units)
+                rec["canonical"] = name if fits else None
+        k = j + 1
 
 
 def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> None:
