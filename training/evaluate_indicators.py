@@ -8,6 +8,8 @@ tokenizer + structure + indicators, the untrained themes component disabled) or 
 (`--units gold`). The rules were written with these seven reports in view: development figures.
 `--set unlabelled`: the three reports of `training/corpus/` taken from the unlabelled folder
 (`training/data/indicators_unlabelled_gold.jsonl`, `UNLABELLED_REPORTS`; pipeline units only).
+`--set supplement`: one section of a fourth one, `SUPPLEMENT_SECTION` of `SUPPLEMENT_REPORT`
+(`training/data/indicators_unlabelled_supplement_gold.jsonl`; predictions outside the section are left out).
 
 Matches each gold record to the prediction overlapping it most and prints per report and overall:
 - value+unit precision and recall (a match needs overlapping offsets, equal unit and a value within 1e-6
@@ -35,6 +37,10 @@ UNLABELLED_GOLD = ROOT / "training" / "data" / "indicators_unlabelled_gold.jsonl
 # the three shortest files of the unlabelled folder (福田区 and 龙华区 left out); the first has no report text
 UNLABELLED_REPORTS = ("2021年坪山区政府工作报告_2021.txt", "大鹏新区2022年管委会工作报告_2022.txt",
                       "大鹏新区2023年管理委员会工作报告_2023.txt")
+# the next file in that order, one section only (from its first heading to the next)
+SUPPLEMENT_GOLD = ROOT / "training" / "data" / "indicators_unlabelled_supplement_gold.jsonl"
+SUPPLEMENT_REPORT = "2014年政府工作报告（在深圳市罗湖区第六届人民代表大会第三次会议上）_2014.txt"
+SUPPLEMENT_SECTION = ("（一）促升级", "（二）惠民生")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -59,6 +65,12 @@ def report_text(path: Path) -> str:
     except DataError as exc:
         print(f"note: {path.name}: {exc}; read as UTF-8", file=sys.stderr)
         return path.read_text(encoding="utf-8")
+
+
+def in_section(text: str, records: list[dict]) -> list[dict]:
+    """The records inside `SUPPLEMENT_SECTION` of the text."""
+    start, end = (text.index(heading) for heading in SUPPLEMENT_SECTION)
+    return [r for r in records if start <= r["start"] < end]
 
 
 def predict_pipeline(texts: dict[str, str]) -> dict[str, list[dict]]:
@@ -162,21 +174,25 @@ def markdown(rows: list[dict], units: str, gold: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="gold_set", choices=("labelled", "unlabelled"), default="labelled",
-                        help="the seven labelled reports, or the three reports from the unlabelled folder")
+    parser.add_argument("--set", dest="gold_set", choices=("labelled", "unlabelled", "supplement"),
+                        default="labelled", help="the seven labelled reports, the three reports from the unlabelled "
+                                                 "folder, or the section of a fourth one")
     parser.add_argument("--gold", type=Path, help="a gold JSONL of your own (default: the set's)")
     parser.add_argument("--units", choices=("pipeline", "gold"), default="pipeline")
     parser.add_argument("--output", type=Path, help="write the table as Markdown to this file")
     parser.add_argument("--errors", action="store_true", help="list misses and false positives")
     args = parser.parse_args(argv)
 
-    unlabelled = args.gold_set == "unlabelled"
-    gold_path = (args.gold or (UNLABELLED_GOLD if unlabelled else GOLD)).resolve()
-    gold: dict[str, list[dict]] = {name: [] for name in (UNLABELLED_REPORTS if unlabelled else ())}
+    unlabelled = args.gold_set != "labelled"
+    default_gold = {"labelled": GOLD, "unlabelled": UNLABELLED_GOLD, "supplement": SUPPLEMENT_GOLD}[args.gold_set]
+    gold_path = (args.gold or default_gold).resolve()
+    gold: dict[str, list[dict]] = {name: [] for name in (UNLABELLED_REPORTS if args.gold_set == "unlabelled" else ())}
     for rec in read_jsonl(gold_path):
         gold.setdefault(rec["doc"], []).append(rec)
     texts = {name: report_text(find_report(name)) for name in sorted(gold)}
     pred = predict_pipeline(texts) if args.units == "pipeline" or unlabelled else predict_gold_units(texts)
+    if args.gold_set == "supplement":
+        pred = {name: in_section(texts[name], records) for name, records in pred.items()}
     rows = evaluate(gold, pred)
     table = markdown(rows, args.units, gold_path)
     print(table)
