@@ -354,6 +354,29 @@ def test_a_rate_of_another_indicators_object_is_not_the_generic_rate(vocab2):
     assert one("办结率100%。", vocab2)["canonical"] == "dispute_resolution.hotline_completion_rate"
 
 
+def test_a_phrase_after_the_quantity_stops_at_the_next_item(vocab2):
+    a, b = qty("新增“专精特新”企业2家以上、认定国家高新技术企业15家以上。", vocab2)
+    assert (a["canonical"], b["canonical"]) == (None, "business_environment.high_tech_enterprises")
+
+
+@pytest.mark.parametrize("text,name", [
+    ("新增中小学学位3600个。", "general.school_places"), ("PM2.5年均浓度降至18.5微克/立方米。", "general.pm25"),
+    ("筹集保障性住房700套。", "general.public_housing"), ("实际利用外资8.49亿美元。", "general.fdi"),
+])
+def test_version_2_indicators(vocab2, text, name):
+    assert one(text, vocab2)["canonical"] == name
+
+
+def test_unlabelled_gold_canonical_names_are_in_version_2(vocab2):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "training" / "data"
+    for gold in ("indicators_unlabelled_gold.jsonl", "indicators_unlabelled_supplement_gold.jsonl"):
+        records = [json.loads(line) for line in (data / gold).read_text(encoding="utf-8").splitlines() if line]
+        assert {r["canonical"] for r in records} - {None} <= set(vocab2.names)
+        assert {r["status"] for r in records} <= {"result", "target"}
+
+
 def test_exact_values_and_the_value_as_written(vocab2):
     r = one("地区生产总值2390.26亿元。", vocab2)
     assert r["value"] == 239_026_000_000 and isinstance(r["value"], int)

@@ -583,6 +583,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     cs, ce = _clause_bounds(text, s, lo, hi)
     ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
     counted = _counted_object(text, rec, hi, rules)
+    item_end = _item_end(text, rec, lo, hi) if rules is not None else se
 
     def compatible(names):
         out = []
@@ -609,7 +610,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         if ms >= s and ms < e:
             continue
         in_clause = cs <= ms and me <= ce
-        if not in_clause and ms > e:
+        if not in_clause and ms > e or ms >= item_end:
             continue
         if not in_clause and rules is not None and _names_its_own(text, rec, cs, rules):
             continue
@@ -620,6 +621,12 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if best is None:
         return None, None
     return best[3], best
+
+
+def _item_end(text: str, rec: dict, lo: int, hi: int) -> int:
+    """A vocabulary phrase after a record is its own only up to the next 、 (`…企业2家、认定国家高新技术企业15家`)."""
+    _, item_end = _clause_bounds(text, rec["start"], lo, hi, _ITEM_DELIMS)
+    return item_end if text[item_end:item_end + 1] == "、" else hi
 
 
 def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tuple[str, ...]) -> bool:
