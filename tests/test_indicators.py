@@ -334,6 +334,7 @@ def test_a_derived_measure_is_not_its_base_indicator(vocab2):
     water, gdp = qty("万元GDP水耗下降2%，地区生产总值2390.26亿元。", vocab2)
     assert (water["role"], water["canonical"]) == ("change", None)
     assert gdp["canonical"] == "general.gdp"
+    assert one("第三产业占GDP比重达92.7%。", vocab2)["canonical"] is None
 
 
 def test_a_rate_named_in_its_own_clause_keeps_its_own_name(vocab2):
@@ -392,6 +393,7 @@ def test_exact_values_and_the_value_as_written(vocab2):
     ("地区生产总值增长6%左右。", "target"),
     ("全年新增市场主体5000户。", "result"),
     ("去年地区生产总值增长6%，今年力争更好。", "result"),
+    ("预计全年地区生产总值增长6%左右。", "result"),
 ])
 def test_result_or_target_from_the_wording(vocab2, text, status):
     assert qty(text, vocab2)[0]["status"] == status
