@@ -573,9 +573,10 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
 def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> tuple[str | None, tuple | None]:
     """The canonical name of a record: the nearest vocabulary phrase of its clause (then of its sentence before
     it) whose indicator measures in the record's unit (any unit for a change). With the vocabulary's rules
-    also: not a phrase that names a derived measure (单位GDP水耗), a per-capita value only for a per-capita
-    indicator, a count only for an indicator naming what it counts (`135个无物业小区`), and a phrase of an
-    earlier clause only when the record's own clause names nothing else."""
+    also: not a phrase that names a derived measure (单位GDP水耗) or a rate of another theme's object
+    (企业诉求办结率), a per-capita value only for a per-capita indicator, a count only for an indicator naming
+    what it counts (`135个无物业小区`), a phrase after the record only up to the next 、, and a phrase of an
+    earlier clause only when the record's own clause names no rate or amount of its own."""
     if vocab is None:
         return None, None
     s, e = rec["start"], rec["end"]
@@ -636,7 +637,8 @@ def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tup
 
 def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
     """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比."""
-    return bool(rules.derived_before.search(text[max(lo, ms - 3):ms]) or rules.derived_after.search(text[me:min(hi, me + 6)]))
+    return bool(rules.derived_before.search(text[max(lo, ms - 3):ms])
+                or rules.derived_after.search(text[me:min(hi, me + 6)]))
 
 
 def _fits(entry: IndicatorEntry, rec: dict, counted: str) -> bool:
