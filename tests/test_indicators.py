@@ -456,3 +456,22 @@ def test_pivot_leaves_out_targets_and_thresholds():
 @pytest.mark.parametrize("text", ["重点做好以下10个方面的工作。", "举办大湾区铁人三项赛。"])
 def test_rejected_in_version_2_reports(text):
     assert qty(text) == []
+
+
+def test_evaluation_scores_canonical_precision_and_the_flag():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "training" / "evaluate_indicators.py"
+    spec = importlib.util.spec_from_file_location("evaluate_indicators", path)
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    gold = {"r": [{"start": 0, "end": 3, "value": 5, "unit": "家", "canonical": None, "status": "target"},
+                  {"start": 5, "end": 8, "value": 2, "unit": "%", "canonical": "a.b", "status": "result"}]}
+    pred = {"r": [{"start": 0, "end": 3, "value": 5, "unit": "家", "canonical": "x.y"},
+                  {"start": 5, "end": 8, "value": 2, "unit": "%", "canonical": "a.b", "status": "result"}]}
+    report, total = ev.evaluate(gold, pred)
+    assert (report["precision"], report["recall"]) == (1.0, 1.0)
+    assert report["canonical_precision"] == 0.5  # a name where the gold has none is wrong
+    assert report["flag_accuracy"] == 0.5  # no status counts as "result"
+    assert total["report"] == "all" and ev.evaluate({"shell": []}, {"shell": []})[0]["precision"] is None
