@@ -394,6 +394,8 @@ def test_exact_values_and_the_value_as_written(vocab2):
     ("全年新增市场主体5000户。", "result"),
     ("去年地区生产总值增长6%，今年力争更好。", "result"),
     ("预计全年地区生产总值增长6%左右。", "result"),
+    ("实施“瓶改管”攻坚计划，累计减瓶5.5万个。", "result"),
+    ("计划完成投资50亿元。", "target"),
 ])
 def test_result_or_target_from_the_wording(vocab2, text, status):
     assert qty(text, vocab2)[0]["status"] == status
