@@ -8,7 +8,7 @@ tokenizer + structure + indicators, the untrained themes component disabled) or 
 (`--units gold`). The rules were written with these seven reports in view: development figures.
 `--set unlabelled`: the three reports of `training/corpus/` taken from the unlabelled folder
 (`training/data/indicators_unlabelled_gold.jsonl`, `UNLABELLED_REPORTS`; pipeline units only).
-`--set supplement`: one section of a fourth one, `SUPPLEMENT_SECTION` of `SUPPLEMENT_REPORT`
+`--set supplement`: two sections of a fourth one, `SUPPLEMENT_SECTION` of `SUPPLEMENT_REPORT`
 (`training/data/indicators_unlabelled_supplement_gold.jsonl`; predictions outside the section are left out).
 
 Matches each gold record to the prediction overlapping it most and prints per report and overall:
@@ -37,10 +37,10 @@ UNLABELLED_GOLD = ROOT / "training" / "data" / "indicators_unlabelled_gold.jsonl
 # the three shortest files of the unlabelled folder (福田区 and 龙华区 left out); the first has no report text
 UNLABELLED_REPORTS = ("2021年坪山区政府工作报告_2021.txt", "大鹏新区2022年管委会工作报告_2022.txt",
                       "大鹏新区2023年管理委员会工作报告_2023.txt")
-# the next file in that order, one section only (from its first heading to the next)
+# the next file in that order, its first two sections only (from the first heading to the third)
 SUPPLEMENT_GOLD = ROOT / "training" / "data" / "indicators_unlabelled_supplement_gold.jsonl"
 SUPPLEMENT_REPORT = "2014年政府工作报告（在深圳市罗湖区第六届人民代表大会第三次会议上）_2014.txt"
-SUPPLEMENT_SECTION = ("（一）促升级", "（二）惠民生")
+SUPPLEMENT_SECTION = ("（一）促升级", "（三）提品质")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", dest="gold_set", choices=("labelled", "unlabelled", "supplement"),
                         default="labelled", help="the seven labelled reports, the three reports from the unlabelled "
-                                                 "folder, or the section of a fourth one")
+                                                 "folder, or two sections of a fourth one")
     parser.add_argument("--gold", type=Path, help="a gold JSONL of your own (default: the set's)")
     parser.add_argument("--units", choices=("pipeline", "gold"), default="pipeline")
     parser.add_argument("--output", type=Path, help="write the table as Markdown to this file")
