@@ -269,6 +269,8 @@ def test_annotated_document_rows_pivot_and_csv(nlp, tmp_path):
     assert [(r["id"], r["value"], r["unit"]) for r in rows] == [("r1", 319, "件"), ("r1", 100, "%"),
                                                                 ("r1", 341000000, "元")]
     assert rows[0]["change_direction"] == "increase" and rows[0]["change_value"] == 87.5
+    assert (rows[2]["value_written"], rows[2]["unit_written"], rows[2]["measure"], rows[2]["status"]) == \
+        (3.41, "亿元", "total", "result")
     assert rows[0]["year"] == 2024 and rows[0]["unit_start"] <= rows[0]["start"]
     table = pivot(rows)
     assert table == [{"id": "r1", "year": 2024, "dispute_resolution.admin_reconsideration_cases": 319,
