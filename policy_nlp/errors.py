@@ -285,6 +285,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "copy policy_nlp/rules/indicators_v1.json there."),
         ErrorSpec("E092", "Cannot write the indicator table to '{path}': {detail}.",
                   "Write to a .csv or .parquet file (parquet needs pyarrow: pip install pyarrow)."),
+        ErrorSpec("E180", "The indicator rules in {source} cannot be used: {detail}.",
+                  "Give 'rules' as in policy_nlp/rules/indicators_v2.json: an object with each of plans_heading, "
+                  "target_cue, result_cue, target_after, threshold_verb, settle_gap, per_capita, derived_before, "
+                  "derived_after and own_measure as a regular expression, and count_units as a list of strings; "
+                  "or leave 'rules' out (a version-1 vocabulary)."),
         # Explanations, the review page and picking units to label
         ErrorSpec("E160", "Explanations need the theme component 'policy_nlp_themes', which this pipeline lacks "
                           "(components: {components}).",

@@ -269,6 +269,8 @@ def test_annotated_document_rows_pivot_and_csv(nlp, tmp_path):
     assert [(r["id"], r["value"], r["unit"]) for r in rows] == [("r1", 319, "件"), ("r1", 100, "%"),
                                                                 ("r1", 341000000, "元")]
     assert rows[0]["change_direction"] == "increase" and rows[0]["change_value"] == 87.5
+    assert (rows[2]["value_written"], rows[2]["unit_written"], rows[2]["measure"], rows[2]["status"]) == \
+        (3.41, "亿元", "total", "result")
     assert rows[0]["year"] == 2024 and rows[0]["unit_start"] <= rows[0]["start"]
     table = pivot(rows)
     assert table == [{"id": "r1", "year": 2024, "dispute_resolution.admin_reconsideration_cases": 319,
@@ -296,3 +298,184 @@ def test_document_without_indicators_omits_the_field():
                                        "units": [{"start": 0, "end": 3, "text": "abc", "kind": "sentence"}]})
     assert "indicators" not in doc.to_dict()["units"][0]
     assert indicator_rows([doc]) == []
+
+
+# -- version 2: results and targets, thresholds, per-capita values, counted objects, exact values ----------
+@pytest.fixture(scope="module")
+def vocab2():
+    return ind.indicator_vocabulary_v2()
+
+
+def test_the_value_the_sentence_settles_on(vocab2):
+    a, b = qty("本地生产总值突破4000亿元，达4601.5亿元，增长8.5%。", vocab2)
+    assert (a["role"], a["value"]) == ("threshold", 400_000_000_000)
+    assert (b["role"], b["value"], b["canonical"]) == ("level", 460_150_000_000, "general.gdp")
+    assert b["change"]["value"] == 8.5
+    assert [r["role"] for r in qty("受理案件突破400件，办结300件。", vocab2)] == ["level", "level"]
+
+
+def test_per_capita_is_not_the_total(vocab2):
+    r = one("人均地区生产总值30.87万元。", vocab2)
+    assert (r["canonical"], r["measure"]) == ("general.gdp_per_capita", "per_capita")
+    total, head = qty("全区地区生产总值4601.5亿元，人均30.87万元。", vocab2)
+    assert (total["canonical"], total["measure"]) == ("general.gdp", "total")
+    assert (head["canonical"], head["measure"]) == (None, "per_capita")
+    assert one("居民人均可支配收入5.2万元。", vocab2)["canonical"] == "general.disposable_income"
+    assert one("出庭应诉率100%。", vocab2)["measure"] == "rate"
+
+
+def test_the_counted_object_must_be_the_indicators(vocab2):
+    entities, estates = qty("新增市场主体2.3万户，对135个无物业小区实施综合整治。", vocab2)
+    assert entities["canonical"] == "business_environment.market_entities"
+    assert estates["canonical"] is None
+    _, studios = qty("新增4家园区人民调解委员会、2家新业态调解工作室。", vocab2)
+    assert studios["canonical"] == "dispute_resolution.mediation_organisations"  # 调解工作室 ~ 调解工作站
+
+
+def test_a_derived_measure_is_not_its_base_indicator(vocab2):
+    water, gdp = qty("万元GDP水耗下降2%，地区生产总值2390.26亿元。", vocab2)
+    assert (water["role"], water["canonical"]) == ("change", None)
+    assert gdp["canonical"] == "general.gdp"
+    assert one("第三产业占GDP比重达92.7%。", vocab2)["canonical"] is None
+
+
+def test_a_rate_named_in_its_own_clause_keeps_its_own_name(vocab2):
+    a, b = qty("力争全年调解成功率达到75%以上，确保仲裁结案率不低于95%。", vocab2)
+    assert a["canonical"] == "dispute_resolution.mediation_success_rate" and b["canonical"] is None
+
+
+def test_listed_wordings_name_listed_quantities_in_order(vocab2):
+    a, b = qty("实现调解成功率、仲裁结案率达75%、95%以上。", vocab2)
+    assert (a["canonical"], b["canonical"]) == ("dispute_resolution.mediation_success_rate", None)
+    shared = qty("区、乡、村三级平台分别进驻政务服务事项1469项、92项、42项。", vocab2)
+    assert {r["canonical"] for r in shared} == {"business_environment.gov_service_items"}
+
+
+def test_a_rate_of_another_indicators_object_is_not_the_generic_rate(vocab2):
+    assert one("以企业诉求办结率100%为导向。", vocab2)["canonical"] is None
+    assert one("热线工单办结率100%。", vocab2)["canonical"] == "dispute_resolution.hotline_completion_rate"
+    assert one("办结率100%。", vocab2)["canonical"] == "dispute_resolution.hotline_completion_rate"
+
+
+def test_a_phrase_after_the_quantity_stops_at_the_next_item(vocab2):
+    a, b = qty("新增“专精特新”企业2家以上、认定国家高新技术企业15家以上。", vocab2)
+    assert (a["canonical"], b["canonical"]) == (None, "business_environment.high_tech_enterprises")
+
+
+@pytest.mark.parametrize("text,name", [
+    ("新增中小学学位3600个。", "general.school_places"), ("PM2.5年均浓度降至18.5微克/立方米。", "general.pm25"),
+    ("筹集保障性住房700套。", "general.public_housing"), ("实际利用外资8.49亿美元。", "general.fdi"),
+])
+def test_version_2_indicators(vocab2, text, name):
+    assert one(text, vocab2)["canonical"] == name
+
+
+def test_unlabelled_gold_canonical_names_are_in_version_2(vocab2):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "training" / "data"
+    for gold in ("indicators_unlabelled_gold.jsonl", "indicators_unlabelled_supplement_gold.jsonl"):
+        records = [json.loads(line) for line in (data / gold).read_text(encoding="utf-8").splitlines() if line]
+        assert {r["canonical"] for r in records} - {None} <= set(vocab2.names)
+        assert {r["status"] for r in records} <= {"result", "target"}
+
+
+def test_exact_values_and_the_value_as_written(vocab2):
+    r = one("地区生产总值2390.26亿元。", vocab2)
+    assert r["value"] == 239_026_000_000 and isinstance(r["value"], int)
+    assert (r["value_written"], r["unit_written"]) == (2390.26, "亿元")
+    r = one("服务群众12.5万人次。")
+    assert (r["value"], r["value_written"], r["unit_written"]) == (125000, 12.5, "万人次")
+    assert ind.exact_value("3.41", "亿") == 341_000_000 and ind.exact_value("三百") == 300
+
+
+@pytest.mark.parametrize("text,status", [
+    ("今年主要预期目标是：地区生产总值增长8.5%左右。", "target"),
+    ("力争新增市场主体5000户。", "target"),
+    ("地区生产总值增长6%左右。", "target"),
+    ("全年新增市场主体5000户。", "result"),
+    ("去年地区生产总值增长6%，今年力争更好。", "result"),
+    ("预计全年地区生产总值增长6%左右。", "result"),
+    ("实施“瓶改管”攻坚计划，累计减瓶5.5万个。", "result"),
+    ("计划完成投资50亿元。", "target"),
+])
+def test_result_or_target_from_the_wording(vocab2, text, status):
+    assert qty(text, vocab2)[0]["status"] == status
+
+
+def test_plans_part_makes_targets(vocab2):
+    n = normalize("新增道路5公里。").text
+    assert extract_quantities(n, 0, len(n), vocab2)[0]["status"] == "result"
+    assert extract_quantities(n, 0, len(n), vocab2, plans=True)[0]["status"] == "target"
+
+
+PLANS_TEXT = ("2024年政府工作报告\n一、2023年工作回顾\n新增道路8公里。\n二、2024年重点工作安排\n"
+              "（一）完善交通\n新增道路5公里。\n")
+
+
+def test_component_marks_the_plans_part_from_the_headings(nlp):
+    records = run(nlp, PLANS_TEXT).spans["indicators"].attrs["records"]
+    assert [(r["value"], r["status"]) for r in records] == [(8, "result"), (5, "target")]
+
+
+def test_version_1_vocabulary_keeps_its_behaviour(vocab):
+    assert vocab.rules is None
+    r = one("今年主要预期目标是：地区生产总值增长8.5%左右。", vocab)
+    assert r["status"] is None and r["measure"] is None
+    assert one("人均地区生产总值30.87万元。", vocab)["canonical"] == "general.gdp"  # as version 1 did
+    import spacy
+
+    component = spacy.blank("zh").add_pipe("policy_nlp_indicators", config={
+        "vocabulary": {"@misc": "policy_nlp.indicator_vocabulary.v1"}})
+    assert component.vocabulary == vocab
+
+
+def test_default_vocabulary_is_version_2(nlp, vocab2):
+    assert nlp.get_pipe("policy_nlp_indicators").vocabulary == vocab2
+    assert vocab2.version == 2 and vocab2.rules is not None
+    assert IndicatorVocabulary.from_dict(vocab2.to_dict()) == vocab2
+
+
+@pytest.mark.parametrize("change,detail", [
+    (lambda r: r.pop("settle_gap"), "missing"), (lambda r: r.update(extra="x"), "unknown"),
+    (lambda r: r.update(target_cue="("), "regular expression"), (lambda r: r.update(count_units="个"), "count_units"),
+])
+def test_bad_rules_raise_e180(vocab2, change, detail):
+    data = vocab2.to_dict()
+    change(data["rules"])
+    with pytest.raises(ModelError) as err:
+        IndicatorVocabulary.from_dict(data)
+    assert err.value.code == "E180" and detail in str(err.value)
+
+
+def test_pivot_leaves_out_targets_and_thresholds():
+    rows = [{"id": "r", "year": 2023, "canonical": "general.gdp", "role": "threshold", "status": "result",
+             "value": 4e11},
+            {"id": "r", "year": 2023, "canonical": "general.gdp", "role": "level", "status": "target", "value": 5e11},
+            {"id": "r", "year": 2023, "canonical": "general.gdp", "role": "level", "status": "result",
+             "value": 460150000000}]
+    assert pivot(rows) == [{"id": "r", "year": 2023, "general.gdp": 460150000000}]
+
+
+@pytest.mark.parametrize("text", ["重点做好以下10个方面的工作。", "举办大湾区铁人三项赛。"])
+def test_rejected_in_version_2_reports(text):
+    assert qty(text) == []
+
+
+def test_evaluation_scores_canonical_precision_and_the_flag():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "training" / "evaluate_indicators.py"
+    spec = importlib.util.spec_from_file_location("evaluate_indicators", path)
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    gold = {"r": [{"start": 0, "end": 3, "value": 5, "unit": "家", "canonical": None, "status": "target"},
+                  {"start": 5, "end": 8, "value": 2, "unit": "%", "canonical": "a.b", "status": "result"}]}
+    pred = {"r": [{"start": 0, "end": 3, "value": 5, "unit": "家", "canonical": "x.y"},
+                  {"start": 5, "end": 8, "value": 2, "unit": "%", "canonical": "a.b", "status": "result"}]}
+    report, total = ev.evaluate(gold, pred)
+    assert (report["precision"], report["recall"]) == (1.0, 1.0)
+    assert report["canonical_precision"] == 0.5  # a name where the gold has none is wrong
+    assert report["flag_accuracy"] == 0.5  # no status counts as "result"
+    assert total["report"] == "all" and ev.evaluate({"shell": []}, {"shell": []})[0]["precision"] is None

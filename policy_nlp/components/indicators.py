@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -36,7 +37,7 @@ VOCABULARY_FILE = "vocabulary.json"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 UNMAPPED = "unmapped"
 FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
-          "phrase_end", "role", "change", "canonical")
+          "phrase_end", "role", "change", "canonical", "value_written", "unit_written", "measure", "status")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -56,10 +57,60 @@ class IndicatorEntry:
     description: str
     units: tuple[str, ...]
     phrases: tuple[str, ...]
+    per_capita: bool = False
+    objects: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "theme": self.theme, "description": self.description,
-                "units": list(self.units), "phrases": list(self.phrases)}
+        out = {"name": self.name, "theme": self.theme, "description": self.description,
+               "units": list(self.units), "phrases": list(self.phrases)}
+        if self.per_capita:
+            out["per_capita"] = True
+        if self.objects:
+            out["objects"] = list(self.objects)
+        return out
+
+
+RULE_PATTERNS = ("plans_heading", "target_cue", "result_cue", "target_after", "threshold_verb", "settle_gap",
+                 "per_capita", "derived_before", "derived_after", "own_measure")
+
+
+@dataclass(frozen=True, eq=False)
+class IndicatorRules:
+    """The rules of a version-2 vocabulary (its `rules` object): regular expressions that tell targets from
+    results (`plans_heading`, `target_cue`, `result_cue`, `target_after`), a threshold passed from the value
+    a sentence settles on (`threshold_verb`, `settle_gap`), per-capita values (`per_capita`), a phrase that
+    names a derived measure rather than the indicator (`derived_before`/`derived_after`: 单位GDP水耗), a
+    quantity's own phrase that names its measure (`own_measure`: 仲裁结案率, 民生支出), and the units that count
+    objects (`count_units`). Validate with `from_dict` (E180)."""
+
+    patterns: Mapping[str, re.Pattern]
+    count_units: frozenset
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> "IndicatorRules":
+        if not isinstance(data, Mapping):
+            raise ModelError("E180", source=source, detail="'rules' is not a JSON object")
+        unknown = set(data) - set(RULE_PATTERNS) - {"count_units"}
+        missing = set(RULE_PATTERNS) - set(data)
+        if unknown or missing:
+            raise ModelError("E180", source=source,
+                             detail=f"unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+        patterns = {}
+        for key in RULE_PATTERNS:
+            try:
+                patterns[key] = re.compile(data[key])
+            except (TypeError, re.error) as exc:
+                raise ModelError("E180", source=source, detail=f"'{key}' is not a regular expression ({exc})")
+        units = data.get("count_units", [])
+        if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
+            raise ModelError("E180", source=source, detail="'count_units' must be a list of strings")
+        return cls(patterns, frozenset(units))
+
+    def __getattr__(self, key: str) -> re.Pattern:
+        try:
+            return self.patterns[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
 
 @dataclass(eq=False)
@@ -70,6 +121,7 @@ class IndicatorVocabulary:
     version: int
     entries: tuple[IndicatorEntry, ...]
     source: str = "<dict>"
+    rules_data: Mapping[str, Any] | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -90,11 +142,18 @@ class IndicatorVocabulary:
                 raise ModelError("E090", source=source, detail=f"indicator '{name}' needs a list of phrases")
             if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
                 raise ModelError("E090", source=source, detail=f"indicator '{name}': 'units' must be strings")
+            objects = item.get("objects", [])
+            if not isinstance(objects, list) or not all(isinstance(o, str) and o for o in objects):
+                raise ModelError("E090", source=source, detail=f"indicator '{name}': 'objects' must be strings")
             seen.add(name)
             entries.append(IndicatorEntry(name, str(item.get("theme") or name.split(".")[0]),
-                                          str(item.get("description", "")), tuple(units), tuple(phrases)))
+                                          str(item.get("description", "")), tuple(units), tuple(phrases),
+                                          bool(item.get("per_capita", False)), tuple(objects)))
+        rules = data.get("rules")
+        if rules is not None:
+            IndicatorRules.from_dict(rules, source)
         return cls(str(data.get("name", "policy_nlp.indicators")), int(data.get("version", 1)), tuple(entries),
-                   source)
+                   source, dict(rules) if rules is not None else None)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "IndicatorVocabulary":
@@ -117,7 +176,20 @@ class IndicatorVocabulary:
         return IndicatorVocabulary.from_dict(data, f"{self.source} + {other.source}")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "indicators": [e.to_dict() for e in self.entries]}
+        out = {"name": self.name, "version": self.version}
+        if self.rules_data is not None:
+            out["rules"] = dict(self.rules_data)
+        out["indicators"] = [e.to_dict() for e in self.entries]
+        return out
+
+    @property
+    def rules(self) -> IndicatorRules | None:
+        """The compiled rules (None for a version-1 vocabulary, which has none: no result/target flag, no
+        per-capita, threshold or counted-object checks, as before)."""
+        if "rules" not in self._cache:
+            self._cache["rules"] = (IndicatorRules.from_dict(self.rules_data, self.source)
+                                    if self.rules_data is not None else None)
+        return self._cache["rules"]
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
@@ -205,7 +277,7 @@ def _vocabulary_from_data(data: dict, source: str) -> IndicatorVocabulary:
 
 
 @functools.lru_cache(maxsize=4)
-def packaged_vocabulary(version: int = 1) -> IndicatorVocabulary:
+def packaged_vocabulary(version: int = 2) -> IndicatorVocabulary:
     """The vocabulary shipped as `policy_nlp/rules/indicators_v{version}.json`."""
     path = RULES_DIR / f"indicators_v{version}.json"
     if not path.is_file():
@@ -215,14 +287,23 @@ def packaged_vocabulary(version: int = 1) -> IndicatorVocabulary:
 
 @registry.misc("policy_nlp.indicator_vocabulary.v1")
 def indicator_vocabulary_v1(extra_path: str = "") -> IndicatorVocabulary:
-    """The packaged vocabulary (version 1), plus the entries of a JSON file of your own if `extra_path`."""
-    vocab = packaged_vocabulary(1)
-    if extra_path:
-        vocab = vocab.extended(IndicatorVocabulary.from_file(extra_path))
-    return vocab
+    """The packaged vocabulary version 1 (no rules), plus the entries of a JSON file of your own if
+    `extra_path`. Kept so that configs naming it build what they built before."""
+    return _with_extra(packaged_vocabulary(1), extra_path)
 
 
-DEFAULT_VOCABULARY_CONFIG = {"@misc": "policy_nlp.indicator_vocabulary.v1"}
+@registry.misc("policy_nlp.indicator_vocabulary.v2")
+def indicator_vocabulary_v2(extra_path: str = "") -> IndicatorVocabulary:
+    """The packaged vocabulary version 2 (the default): version 1's entries, `general.gdp_per_capita`,
+    per-capita and counted-object information, and the rules for targets, thresholds and derived measures."""
+    return _with_extra(packaged_vocabulary(2), extra_path)
+
+
+def _with_extra(vocab: IndicatorVocabulary, extra_path: str) -> IndicatorVocabulary:
+    return vocab.extended(IndicatorVocabulary.from_file(extra_path)) if extra_path else vocab
+
+
+DEFAULT_VOCABULARY_CONFIG = {"@misc": "policy_nlp.indicator_vocabulary.v2"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -232,7 +313,6 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
              "九": 9}
 _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG = {"万": 10_000, "亿": 100_000_000}
-_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
 
 
 def parse_chinese_number(s: str) -> float | None:
@@ -266,10 +346,24 @@ def parse_number(s: str) -> float | None:
     return parse_chinese_number(s)
 
 
-def _num(x: float) -> int | float:
-    """An int when integral (JSON-friendly and equal to the gold's 319), else a rounded float."""
-    r = round(x, 6)
-    return int(r) if float(r).is_integer() and abs(r) < 1e18 else r
+_SCALE = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4, "千": Decimal(1000),
+          "百": Decimal(100)}
+
+
+def exact_value(num: str, scale: str | None = None) -> int | float | None:
+    """A number as written (`2390.26`, `1,200`, `三百`) times its 万/亿/千/百 scale, computed in decimal so that
+    `2390.26亿` is 239026000000 (not 239026000000.00003); an int when integral. None if `num` is no number."""
+    digits = num.strip().replace(",", "")
+    if re.fullmatch(r"\d+(?:\.\d+)?", digits):
+        d = Decimal(digits)
+    else:
+        value = parse_chinese_number(digits)
+        if value is None:
+            return None
+        d = Decimal(int(value))
+    if scale:
+        d *= _SCALE[scale]
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 # units: surface form (normalised text) → base unit. Longest first in the pattern.
@@ -279,7 +373,7 @@ _UNITS: dict[str, str] = {u: u for u in (
     "件", "次", "人", "名", "位", "家", "户", "个", "项", "期", "场", "篇", "条", "份", "批", "所", "座", "套", "辆",
     "部", "类", "轮", "宗", "起", "处", "本", "卷", "亩", "吨", "头", "只", "台", "盏", "支", "张", "架", "幅", "床",
     "度", "倍", "岁", "天", "日", "县", "乡", "市", "栋", "册", "株", "艘", "所", "例", "组", "队", "届", "间", "块",
-    "片", "段", "座", "棵", "米", "年", "P", "%", "‰", "㎡", "家(次)", "条(个)", "户(次)", "人(次)")}
+    "片", "段", "座", "棵", "米", "年", "P", "%", "‰", "㎡", "家(次)", "条(个)", "户(次)", "人(次)", "微克/立方米")}
 _UNITS.update({"㎡": "平方米", "家(次)": "家（次）", "条(个)": "条（个）", "户(次)": "户（次）", "人(次)": "人（次）",
                "平米": "平方米", "km": "公里", "公斤": "公斤"})
 # measure word 个 + unit: 3个工作日, 53个批次
@@ -304,7 +398,7 @@ _VERB_QUALIFIER_RE = re.compile(r"(突破|迈上|超过|超)$")
 _CLAUSE_DELIMS = "，,；;。!?：:\n"
 _ITEM_DELIMS = _CLAUSE_DELIMS + "、"
 _NEXT_BLOCK = {  # a unit followed by these characters is part of a word, not a measure
-    "个": "月人体性案字别", "次": "性日序级", "条": "例件款线目", "部": "门署分位长", "项": "目",
+    "个": "月人体性案字别", "次": "性日序级", "条": "例件款线目", "部": "门署分位长", "项": "目赛",
     "期": "间限末望待刊", "场": "所景地景域馆", "名": "义称单录额牌字", "家": "庭属乡长", "元": "素旦宵月化",
     "人": "民员大口工才", "类": "型别似", "批": "准复示评", "起": "来步草诉点", "处": "理置罚分室级长",
     "本": "级地市区科土着", "份": "额", "度": "假", "天": "然津气", "日": "期常报", "市": "场级委民政长属区",
@@ -361,6 +455,8 @@ def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # PM2.5, 2026-01-31, 5G, v1.2
     if text[max(lo, num_start - 1):num_start] == "第" or text[max(lo, s - 1):s] == "第":
         return True  # 第一, 第十四届
+    if text[max(lo, s - 2):s] == "以下":
+        return True  # 做好以下10个方面的工作: the speech's outline
     if text[max(lo, num_start - 1):num_start] in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
         return True
     if after and unit in _NEXT_BLOCK and after in _NEXT_BLOCK[unit]:
@@ -476,32 +572,48 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
 
 def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> tuple[str | None, tuple | None]:
     """The canonical name of a record: the nearest vocabulary phrase of its clause (then of its sentence before
-    it) whose indicator measures in the record's unit (any unit for a change)."""
+    it) whose indicator measures in the record's unit (any unit for a change). With the vocabulary's rules
+    also: not a phrase that names a derived measure (单位GDP水耗) or a rate of another theme's object
+    (企业诉求办结率), a per-capita value only for a per-capita indicator, a count only for an indicator naming
+    what it counts (`135个无物业小区`), a phrase after the record only up to the next 、, and a phrase of an
+    earlier clause only when the record's own clause names no rate or amount of its own."""
     if vocab is None:
         return None, None
     s, e = rec["start"], rec["end"]
-    unit = rec["unit"]
+    rules = vocab.rules
     cs, ce = _clause_bounds(text, s, lo, hi)
     ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
+    counted = _counted_object(text, rec, hi, rules)
+    item_end = _item_end(text, rec, lo, hi) if rules is not None else se
 
     def compatible(names):
         out = []
         for n in names:
             entry = vocab.entry(n)
             units = {_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")}
-            if rec["role"] == "change" or unit in units or not entry.units:
-                out.append(n)
+            if not (rec["role"] == "change" or rec["unit"] in units or not entry.units):
+                continue
+            if rules is not None and not _fits(entry, rec, counted):
+                continue
+            out.append(n)
         return out
 
     best, best_key = None, None
+    previous = (None, ())
     for ms, me, phrase, names in vocab.match(text, ss, se):
+        qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
+        previous = (me, names)
+        if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
+            continue  # 企业诉求办结率: a rate of another theme's object
         names = compatible(names)
         if not names:
             continue
         if ms >= s and ms < e:
             continue
         in_clause = cs <= ms and me <= ce
-        if not in_clause and ms > e:
+        if not in_clause and ms > e or ms >= item_end:
+            continue
+        if not in_clause and rules is not None and _names_its_own(text, rec, cs, rules):
             continue
         distance = s - me if me <= s else ms - e + 3
         key = (0 if in_clause else 1, distance)
@@ -512,13 +624,73 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     return best[3], best
 
 
-def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None) -> list[dict]:
+def _item_end(text: str, rec: dict, lo: int, hi: int) -> int:
+    """A vocabulary phrase after a record is its own only up to the next 、 (`…企业2家、认定国家高新技术企业15家`)."""
+    _, item_end = _clause_bounds(text, rec["start"], lo, hi, _ITEM_DELIMS)
+    return item_end if text[item_end:item_end + 1] == "、" else hi
+
+
+def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """No indicator of the phrase before shares a theme with the rate's (企业诉求 | 办结率, not 热线工单 | 办结率)."""
+    return not {vocab.theme(n) for n in before} & {vocab.theme(n) for n in names}
+
+
+def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
+    """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比."""
+    return bool(rules.derived_before.search(text[max(lo, ms - 3):ms])
+                or rules.derived_after.search(text[me:min(hi, me + 6)]))
+
+
+def _fits(entry: IndicatorEntry, rec: dict, counted: str) -> bool:
+    """A per-capita value only for a per-capita indicator; a count naming its object only for an indicator
+    whose phrases or objects name it."""
+    if rec.get("measure") == "per_capita" and not entry.per_capita:
+        return False
+    if counted:
+        return any(_share_a_word(counted, w) for w in entry.phrases + entry.objects)
+    return True
+
+
+def _share_a_word(a: str, b: str) -> bool:
+    """Two wordings with two characters in a row in common (调解工作室 / 调解工作站)."""
+    return any(a[k:k + 2] in b for k in range(len(a) - 1))
+
+
+_OBJECT_RE = re.compile(r"[\u4e00-\u9fff“”]{2,16}")  # a quoted name counts too: 26个省定标准“一件事”
+_OBJECT_STOP = re.compile(r"的|和|与|及|等|进行|实施|开展|完成|纳入|获得|获|被|中|已|均|共|累计|参与|参加|通过|实现|达|"
+                          r"在|到|为|投入|建成|开工|开业|落户|落地|升级|调整|整治|改造|建设|签约|申报|提供|目前|全部|"
+                          r"分别|同比|较|比")
+
+
+def _counted_object(text: str, rec: dict, hi: int, rules: IndicatorRules | None) -> str:
+    """What a count names right after its unit (`135个无物业小区` → 无物业小区), else ''."""
+    if rules is None or rec["role"] != "level" or rec["unit"] not in rules.count_units:
+        return ""
+    m = _OBJECT_RE.match(text, rec["_tail"], hi)
+    if not m:
+        return ""
+    stop = _OBJECT_STOP.search(m.group())
+    word = m.group()[:stop.start()] if stop else m.group()
+    return word if len(word) >= 2 else ""
+
+
+def _names_its_own(text: str, rec: dict, clause_start: int, rules: IndicatorRules) -> bool:
+    """The record's clause names the rate or amount it measures (`确保仲裁结案率不低于95%`, `民生支出54.8亿元`):
+    a phrase of an earlier clause is then another indicator's."""
+    ps, pe = rec["phrase_start"], rec["phrase_end"]
+    return ps is not None and ps >= clause_start and bool(rules.own_measure.search(text[ps:pe]))
+
+
+def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *, plans: bool = False) -> list[dict]:
     """Indicator quantities in one unit, `norm_text[start:end]` (normalised text: Simplified, ASCII digits
     and punctuation, same length as the input, so every offset is an offset into the input).
 
     Returns one dict per quantity mention, with the gold fields (`training/INDICATORS.md`): start, end, text
-    (the normalised characters), value, value_max, qualifier, unit, phrase, phrase_start, phrase_end, role
-    (level|change), change ({direction, value, unit, basis} or None) and canonical (a vocabulary name or None).
+    (the normalised characters), value (exact, scaled to the base unit), value_max, qualifier, unit, phrase,
+    phrase_start, phrase_end, role (level|change|threshold), change ({direction, value, unit, basis} or None),
+    canonical (a vocabulary name or None), value_written and unit_written (`2390.26`, `亿元`), and, when the
+    vocabulary has rules (version 2), measure (total|per_capita|rate) and status (result|target; `plans`:
+    the unit lies in the report's plans part); without rules both are None.
     """
     text, lo, hi = norm_text, start, end
     found: list[dict] = []
@@ -572,13 +744,72 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None) ->
             rec["_direction"], rec["_basis"] = direction, basis
         out.append(rec)
         prev = rec
+    rules = vocabulary.rules if vocabulary is not None else None
+    if rules is not None:
+        _mark_thresholds(text, out, rules)
+        for rec in out:
+            rec["measure"] = _measure(text, rec, lo, hi, rules)
+            rec["status"] = _status(text, rec, lo, hi, rules, plans)
     claimed: set = set()
     for rec in out:
         canonical, hit = _canonical(vocabulary, text, rec, lo, hi, claimed)
         rec["canonical"] = canonical
         if hit is not None and (rec["phrase"] is None or abs(hit[1] - rec["start"]) <= 1):
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
-    return [{k: rec[k] for k in FIELDS} for rec in out]
+    if rules is not None:
+        _pair_lists(text, out, lo, hi, vocabulary)
+    return [{k: rec.get(k) for k in FIELDS} for rec in out]
+
+
+def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
+    """`调解成功率、仲裁结案率达75%、95%以上`: quantities listed with 、 after as many wordings listed with 、, the
+    first naming an indicator, take the canonical name of their own wording, in order (or none)."""
+    k = 0
+    while k < len(records):
+        j = k
+        while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
+            j += 1
+        run = records[k:j + 1]
+        cs, _ = _clause_bounds(text, run[0]["start"], lo, hi)
+        items = text[cs:run[0]["start"]].split("、")
+        if len(run) > 1 and len(items) == len(run) and vocab.canonical(items[0]):
+            for rec, item in zip(run, items):
+                name = vocab.canonical(item)
+                entry = vocab.entry(name) if name else None
+                fits = entry is not None and (rec["role"] == "change" or not entry.units or rec["unit"] in entry.units)
+                rec["canonical"] = name if fits else None
+        k = j + 1
+
+
+def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> None:
+    """`突破4000亿元，达4601.5亿元`: a level passed on the way (after 突破/超过 …) to the value the sentence
+    settles on (the next level in the same unit, after 达/为 …) becomes a `threshold`."""
+    for a, b in zip(records, records[1:]):
+        if (a["role"] == "level" and b["role"] == "level" and a["unit"] == b["unit"]
+                and rules.threshold_verb.search(text[max(0, a["start"] - 4):a["start"]])
+                and rules.settle_gap.search(text[a["_tail"]:b["start"]])):
+            a["role"] = "threshold"
+
+
+def _measure(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules) -> str:
+    """`rate` (%, ‰, 个百分点), `per_capita` (人均… before it in its clause), else `total`."""
+    if rec["unit"] in ("%", "‰", "个百分点"):
+        return "rate"
+    cs, _ = _clause_bounds(text, rec["start"], lo, hi)
+    return "per_capita" if rules.per_capita.search(text, cs, rec["start"]) else "total"
+
+
+def _status(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules, plans: bool) -> str:
+    """`target` in the plans part or after target wording in its sentence (目标, 力争, 确保 …), or a change
+    stated as `…左右`; `result` otherwise, and wherever its sentence says it looks back (去年, 已完成 …)."""
+    ss, _ = _clause_bounds(text, rec["start"], lo, hi, "。!?;；\n")
+    before = text[ss:rec["start"]]
+    if rules.result_cue.search(before):
+        return "result"
+    if plans or rules.target_cue.search(before) or rules.target_after.match(text, rec["_tail"], hi):
+        return "target"
+    about_change = rec["role"] == "change" and text[rec["end"]:rec["end"] + 2] == "左右"
+    return "target" if about_change else "result"
 
 
 _PEOPLE_RE = re.compile(
@@ -588,7 +819,7 @@ _PEOPLE_RE = re.compile(
 
 def _people_record(text: str, m: re.Match, lo: int, hi: int) -> dict:
     """带动3.78万农牧民: a count of people without a measure word (unit 人, implied)."""
-    value = _num(parse_number(m.group("num")) * _SCALE[m.group("scale")])
+    value = exact_value(m.group("num"), m.group("scale"))
     pre = m.group("pre")
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
     if m.group("more1") or m.group("more2"):
@@ -600,21 +831,17 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int) -> dict:
     phrase = text[e:ce] if ce > e else None
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
             "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
-            "role": "level", "change": None, "canonical": None, "_tail": e}
+            "role": "level", "change": None, "canonical": None, "_tail": e,
+            "value_written": exact_value(m.group("num")), "unit_written": m.group("scale") + "人"}
 
 
 def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
     pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
-    value = parse_number(m.group("num"))
-    value_max = parse_number(m.group("num2")) if m.group("num2") else None
-    factor = _SCALE[scale] if scale else 1.0
     unit = _UNITS.get(unit_s, unit_s)
-    if unit_s == "个百分点" and m.group("ge"):
-        pass
     if unit in ("%", "‰", "个百分点"):
-        factor = 1.0
-    value = _num(value * factor)
-    value_max = _num(value_max * factor) if value_max is not None else None
+        scale = None
+    value = exact_value(m.group("num"), scale)
+    value_max = exact_value(m.group("num2"), scale) if m.group("num2") else None
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
     s, e = m.start(), m.end()
     if m.group("more1") or m.group("more2"):
@@ -631,7 +858,8 @@ def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
     phrase, ps, pe = _phrase(text, s, e, lo, hi)
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
-            "role": "level", "change": None, "canonical": None, "_tail": tail}
+            "role": "level", "change": None, "canonical": None, "_tail": tail,
+            "value_written": exact_value(m.group("num")), "unit_written": (scale or "") + unit}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -712,7 +940,7 @@ class IndicatorExtractor:
         self.name = name
         self.units_key = units_key
         self.indicators_key = indicators_key
-        self.vocabulary = vocabulary if vocabulary is not None else indicator_vocabulary_v1()
+        self.vocabulary = vocabulary if vocabulary is not None else indicator_vocabulary_v2()
         self.scorer = scorer or score_indicators
 
     def __call__(self, doc: Doc) -> Doc:
@@ -730,6 +958,7 @@ class IndicatorExtractor:
         attrs = group.attrs if len(group) else {}
         labels, decided = attrs.get("labels"), attrs.get("decided")
         year = report_year_of(norm) or None
+        plans = plans_part(group, norm, self.vocabulary.rules)
         spans: list[Span] = []
         records: list[dict] = []
         for i, unit in enumerate(group):
@@ -738,7 +967,8 @@ class IndicatorExtractor:
             themes = ([label for label, d in zip(labels, decided[i]) if d]
                       if labels is not None and decided is not None else [])
             raw.unit = unit
-            for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary):
+            for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
+                                          plans=plans[i] or "plans" in themes):
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
                 if span is None:
@@ -779,6 +1009,21 @@ class IndicatorExtractor:
             raise ModelError("E091", name=self.name, path=str(vocab_path))
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
         return self
+
+
+def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool]:
+    """Per unit of the unit group: does it lie under a heading of the plans part (`二、2023年重点工作安排`,
+    `下一步工作打算`: the rules' `plans_heading`)? All False without rules."""
+    parents = group.attrs.get("parents") if len(group) else None
+    if rules is None or parents is None:
+        return [False] * len(group)
+    heading = [u.label_ == "heading" and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
+               for u in group]
+    out: list[bool] = []
+    for i in range(len(group)):
+        p = parents[i]
+        out.append(p >= 0 and (heading[p] or out[p]))
+    return out
 
 
 class _InputText:

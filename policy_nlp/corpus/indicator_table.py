@@ -12,9 +12,9 @@ from typing import Iterable
 
 from ..errors import DataError
 
-COLUMNS = ("id", "year", "theme", "canonical", "phrase", "value", "value_max", "qualifier", "unit", "role",
-           "change_direction", "change_value", "change_unit", "change_basis", "start", "end", "unit_start",
-           "unit_end", "text")
+COLUMNS = ("id", "year", "theme", "canonical", "phrase", "value", "value_max", "qualifier", "unit", "value_written",
+           "unit_written", "measure", "role", "status", "change_direction", "change_value", "change_unit",
+           "change_basis", "start", "end", "unit_start", "unit_end", "text")
 
 
 def indicator_rows(documents: Iterable) -> list[dict]:
@@ -37,7 +37,9 @@ def indicator_rows(documents: Iterable) -> list[dict]:
                 rows.append({
                     "id": doc_id, "year": year, "theme": rec.get("theme"), "canonical": rec.get("canonical"),
                     "phrase": rec.get("phrase"), "value": rec.get("value"), "value_max": rec.get("value_max"),
-                    "qualifier": rec.get("qualifier"), "unit": rec.get("unit"), "role": rec.get("role"),
+                    "qualifier": rec.get("qualifier"), "unit": rec.get("unit"),
+                    "value_written": rec.get("value_written"), "unit_written": rec.get("unit_written"),
+                    "measure": rec.get("measure"), "role": rec.get("role"), "status": rec.get("status"),
                     "change_direction": change.get("direction"), "change_value": change.get("value"),
                     "change_unit": change.get("unit"), "change_basis": change.get("basis"),
                     "start": rec.get("start"), "end": rec.get("end"), "unit_start": unit.start,
@@ -48,7 +50,8 @@ def indicator_rows(documents: Iterable) -> list[dict]:
 
 def pivot(rows: Iterable[dict]) -> list[dict]:
     """One row per report id: `id`, `year`, and one column per canonical name holding the value of the
-    report's first `level` record of that indicator (reports in first-seen order, columns sorted)."""
+    report's first `level` record of that indicator that is not a target (reports in first-seen order, columns
+    sorted): a threshold passed (`突破4000亿元`) and next year's target (`增长8.5%左右`) are no headline."""
     by_id: dict[str, dict] = {}
     names: set[str] = set()
     for row in rows:
@@ -56,7 +59,7 @@ def pivot(rows: Iterable[dict]) -> list[dict]:
         if out["year"] is None and row.get("year") is not None:
             out["year"] = row["year"]
         name = row.get("canonical")
-        if not name or row.get("role") != "level":
+        if not name or row.get("role") != "level" or row.get("status") == "target":
             continue
         names.add(name)
         out.setdefault(name, row.get("value"))
@@ -105,7 +108,7 @@ def write_table(rows: list[dict], path: str | Path) -> Path:
     raise DataError("E092", path=str(path), detail=f"unknown suffix '{path.suffix}'")
 
 
-_FLOAT_COLUMNS = ("value", "value_max", "change_value")
+_FLOAT_COLUMNS = ("value", "value_max", "value_written", "change_value")
 
 
 def _column(values: list) -> list:
