@@ -1,22 +1,28 @@
 """Annotating on Ray (`--engine ray`) against this machine's processes (`--n-process`), in one run.
 
-    python benchmarks/ray_engine.py [--chars 600000] [--segmenter pkuseg|char]
+    python benchmarks/ray_engine.py [--chars 400000] [--segmenter pkuseg|char] [--repeats 2]
 
 Needs the extra: pip install -e ".[bench,ray]". The corpus is the synthetic one of `throughput.py` (reports
 of 10,000-20,000 characters assembled from seeds/, fixed random seed), written to a temporary directory.
-Each figure is one `annotate_corpus` call into a fresh JSONL file, timed from the call to its return with
-the pipeline already loaded in this process: for `--n-process 2` that includes starting the worker pool, for
-Ray starting the actors and loading one pipeline in each (shipped as bytes); a local Ray instance with as
-many CPUs as the machine is started once, before the Ray runs and outside the timing (its start is printed
-apart). The `--n-process` runs come first, so that no process is forked from a driver holding Ray's
-threads. Every output is checked to be byte-identical to the `--n-process 1` output. Prints a Markdown table:
-characters per second and the ratio to `--n-process 1`.
+Four configurations: `--n-process 1` and `2`, Ray with 1 and 2 workers. Each measurement runs in a fresh
+subprocess, and the configurations take turns (round after round, `--repeats` rounds; the median is
+reported), so that a change in the load of the machine falls on all of them alike. A measurement is one
+`annotate_corpus` call into a fresh JSONL file, timed from the call to its return with the pipeline already
+loaded: for `--n-process 2` that includes starting the worker pool, for Ray starting the actors and loading
+one pipeline in each (shipped as bytes). The local Ray instance (as many CPUs as the machine, loopback only,
+no dashboard) is started before the clock starts; its start is reported apart. Every output is checked to
+be byte-identical to the `--n-process 1` output. Prints the load average and a Markdown table: characters per
+second and the ratio to `--n-process 1`.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,35 +34,20 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from throughput import SEEDS_DIR, build_corpus, read_seeds, write_corpus  # noqa: E402
 
-
-def timed(run) -> tuple[float, dict]:
-    start = time.perf_counter()
-    summary = run()
-    return time.perf_counter() - start, summary
+CONFIGS = (("n_process", 1), ("n_process", 2), ("ray", 1), ("ray", 2))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chars", type=int, default=600_000)
-    parser.add_argument("--segmenter", default="pkuseg", choices=["pkuseg", "char"])
-    args = parser.parse_args()
-
+def measure(engine: str, n: int, docs: Path, output: Path, segmenter: str) -> dict:
+    """One timed `annotate_corpus` run (in this fresh process)."""
     import policy_nlp
     from policy_nlp.corpus.batch import annotate_corpus
     from policy_nlp.corpus.distributed import RayEngine
 
-    tmp = Path(tempfile.mkdtemp(prefix="policy-nlp-ray-bench-"))
-    try:
-        docs = tmp / "docs"
-        write_corpus(build_corpus(read_seeds(SEEDS_DIR), args.chars), docs)
-        nlp = policy_nlp.load(segmenter=args.segmenter, allow_download=False)
-        policy_nlp.annotate(next(docs.iterdir()).read_text(encoding="utf-8"), nlp=nlp)  # warm-up
-        rows: list[tuple[str, float, dict, Path]] = []
-        for n in (1, 2):
-            out = tmp / f"n_process_{n}.jsonl"
-            seconds, summary = timed(lambda: annotate_corpus([docs], out, nlp=nlp, n_process=n))
-            rows.append((f"`--n-process {n}`", seconds, summary, out))
-            print(f"n_process {n}: {seconds:.1f} s", file=sys.stderr)
+    nlp = policy_nlp.load(segmenter=segmenter, allow_download=False)
+    policy_nlp.annotate(min(docs.iterdir()).read_text(encoding="utf-8"), nlp=nlp)  # warm-up
+    options: dict = {"n_process": n}
+    ray_start = None
+    if engine == "ray":
         import ray
 
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -64,25 +55,65 @@ def main() -> None:
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  _node_ip_address="127.0.0.1")
         ray_start = time.perf_counter() - start
-        for n in (1, 2):
-            out = tmp / f"ray_{n}.jsonl"
-            seconds, summary = timed(lambda: annotate_corpus([docs], out, nlp=nlp, engine=RayEngine(workers=n)))
-            rows.append((f"`--engine ray --workers {n}`", seconds, summary, out))
-            print(f"ray workers {n}: {seconds:.1f} s", file=sys.stderr)
-        ray.shutdown()
-        baseline = rows[0][3].read_bytes()
-        base_cps = rows[0][2]["characters"] / rows[0][1]
-        print(f"{rows[0][2]['documents']} reports, {rows[0][2]['characters']:,} characters, segmenter "
-              f"{args.segmenter}, {os.cpu_count()} CPUs; local Ray instance started in {ray_start:.1f} s "
-              f"(not counted below)\n")
-        print("| run | seconds | chars/s | vs `--n-process 1` | same bytes as `--n-process 1` |")
-        print("|---|---:|---:|---:|---|")
-        for name, seconds, summary, out in rows:
-            cps = summary["characters"] / seconds
-            same = "yes" if out.read_bytes() == baseline else "NO"
-            print(f"| {name} | {seconds:.1f} | {cps:,.0f} | {cps / base_cps:.2f}× | {same} |")
+        options = {"engine": RayEngine(workers=n)}
+    start = time.perf_counter()
+    summary = annotate_corpus([docs], output, nlp=nlp, **options)
+    seconds = time.perf_counter() - start
+    return {"characters": summary["characters"], "documents": summary["documents"], "seconds": seconds,
+            "ray_start": ray_start, "sha256": hashlib.sha256(output.read_bytes()).hexdigest()}
+
+
+def run_child(engine: str, n: int, docs: Path, output: Path, segmenter: str) -> dict:
+    command = [sys.executable, __file__, "--child", json.dumps([engine, n, str(docs), str(output), segmenter])]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} {n} failed:\n{done.stderr[-3000:]}")
+    output.unlink()
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chars", type=int, default=400_000)
+    parser.add_argument("--segmenter", default="pkuseg", choices=["pkuseg", "char"])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        engine, n, docs, output, segmenter = json.loads(args.child)
+        print(json.dumps(measure(engine, n, Path(docs), Path(output), segmenter)))
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="policy-nlp-ray-bench-"))
+    try:
+        docs = tmp / "docs"
+        write_corpus(build_corpus(read_seeds(SEEDS_DIR), args.chars), docs)
+        load_before = os.getloadavg()
+        runs: dict[tuple[str, int], list[dict]] = {config: [] for config in CONFIGS}
+        for round_ in range(args.repeats):
+            for engine, n in CONFIGS:
+                result = run_child(engine, n, docs, tmp / "out.jsonl", args.segmenter)
+                runs[(engine, n)].append(result)
+                print(f"round {round_ + 1}: {engine} {n}: {result['seconds']:.1f} s", file=sys.stderr)
+        load_after = os.getloadavg()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    first = runs[CONFIGS[0]][0]
+    cps = {config: statistics.median(r["characters"] / r["seconds"] for r in results)
+           for config, results in runs.items()}
+    ray_starts = [r["ray_start"] for results in runs.values() for r in results if r["ray_start"] is not None]
+    print(f"{first['documents']} reports, {first['characters']:,} characters, segmenter {args.segmenter}, "
+          f"{os.cpu_count()} CPUs, median of {args.repeats} round(s); load average (1 min) "
+          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; local Ray instance started in "
+          f"{statistics.median(ray_starts):.1f} s (not counted below)\n")
+    print("| run | chars/s | vs `--n-process 1` | same bytes as `--n-process 1` |")
+    print("|---|---:|---:|---|")
+    for (engine, n), results in runs.items():
+        name = f"`--n-process {n}`" if engine == "n_process" else f"`--engine ray --workers {n}`"
+        same = "yes" if all(r["sha256"] == first["sha256"] for r in results) else "NO"
+        print(f"| {name} | {cps[(engine, n)]:,.0f} | {cps[(engine, n)] / cps[CONFIGS[0]]:.2f}× | {same} |")
+    print(f"\n`--engine ray --workers 2` vs `--workers 1`: {cps[('ray', 2)] / cps[('ray', 1)]:.2f}×; "
+          f"`--n-process 2` vs 1: {cps[('n_process', 2)] / cps[('n_process', 1)]:.2f}×")
 
 
 if __name__ == "__main__":

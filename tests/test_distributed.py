@@ -113,3 +113,24 @@ def test_options_of_the_other_engine_are_refused(tmp_path, args):
     result = runner.invoke(app, ["annotate", str(report), "--segmenter", "char", *args])
     assert result.exit_code == 2 and "E110" in result.stderr, result.output
     assert not any(p.name.startswith("o") for p in tmp_path.iterdir())
+
+
+def test_a_cluster_that_cannot_be_joined_is_coded(monkeypatch, tmp_path, char_nlp):
+    """E191 quotes why `ray.init` failed; nothing is written."""
+    import types
+
+    fake = types.ModuleType("ray")
+    fake.data = types.ModuleType("ray.data")
+    fake.is_initialized = lambda: False
+
+    def init(**options):
+        raise ConnectionError(f"no Ray cluster at {options['address']}")
+
+    fake.init = init
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setitem(sys.modules, "ray.data", fake.data)
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(DataError) as caught:
+        annotate_corpus_ray([_corpus(tmp_path)], out, address="127.0.0.1:1", nlp=char_nlp)
+    assert caught.value.code == "E191" and "no Ray cluster at 127.0.0.1:1" in caught.value.message
+    assert not out.exists() or out.read_bytes() == b""

@@ -54,6 +54,20 @@ def pipeline_archive(nlp: Language) -> bytes:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _load_archive(archive, segmenter: str) -> Language:
+    """Load the pipeline shipped by `pipeline_archive` (an object-store reference) from a temporary copy."""
+    import ray
+
+    from ..pipeline import load
+
+    with tempfile.TemporaryDirectory(prefix="policy-nlp-ray-actor-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(ray.get(archive)), mode="r:gz") as tar:
+            if hasattr(tarfile, "data_filter"):  # refuse links and paths that leave the directory
+                tar.extraction_filter = tarfile.data_filter
+            tar.extractall(tmp)
+        return load(os.path.join(tmp, "pipeline"), segmenter=segmenter)
+
+
 class RayAnnotator:
     """The callable class of `map_batches`: one loaded pipeline per actor; a batch of JSON-encoded
     (id, text, error) items in, the JSON-encoded `Annotated` results out."""
@@ -62,16 +76,10 @@ class RayAnnotator:
                  model_dir: str | None = None):
         from ..pipeline import THEMES, load
 
-        if archive is not None:
-            import ray
-
-            self.tmp = tempfile.mkdtemp(prefix="policy-nlp-ray-actor-")
-            with tarfile.open(fileobj=io.BytesIO(ray.get(archive)), mode="r:gz") as tar:
-                if hasattr(tarfile, "data_filter"):  # refuse links and paths that leave the directory
-                    tar.extraction_filter = tarfile.data_filter
-                tar.extractall(self.tmp)
-            model_dir = os.path.join(self.tmp, "pipeline")
-        self.nlp = load(model_dir, segmenter=segmenter)
+        if archive is None:
+            self.nlp = load(model_dir, segmenter=segmenter)
+        else:
+            self.nlp = _load_archive(archive, segmenter)
         if explain_top and THEMES in self.nlp.pipe_names:
             self.nlp.get_pipe(THEMES).explain_top = explain_top
         self.info = info  # the driver's: the copy's model file is a new pickle of the same model
