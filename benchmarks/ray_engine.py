@@ -11,8 +11,10 @@ reported), so that a change in the load of the machine falls on all of them alik
 loaded: for `--n-process 2` that includes starting the worker pool, for Ray starting the actors and loading
 one pipeline in each (shipped as bytes). The local Ray instance (as many CPUs as the machine, loopback only,
 no dashboard) is started before the clock starts; its start is reported apart. Every output is checked to
-be byte-identical to the `--n-process 1` output. Prints the load average and a Markdown table: characters per
-second and the ratio to `--n-process 1`.
+be byte-identical to the `--n-process 1` output. Start-up: the same call on a one-report corpus of 200
+characters, made just before (for Ray a new Dataset, so new actors each time); "after start-up" divides the
+characters by the run's seconds less that start-up. Prints the load average and a Markdown table: characters
+per second and the ratios to `--n-process 1`.
 """
 from __future__ import annotations
 
@@ -57,10 +59,14 @@ def measure(engine: str, n: int, docs: Path, output: Path, segmenter: str) -> di
         ray_start = time.perf_counter() - start
         options = {"engine": RayEngine(workers=n)}
     start = time.perf_counter()
+    annotate_corpus([docs.parent / "tiny"], output.with_suffix(".tiny.jsonl"), nlp=nlp, **options)
+    startup = time.perf_counter() - start
+    start = time.perf_counter()
     summary = annotate_corpus([docs], output, nlp=nlp, **options)
     seconds = time.perf_counter() - start
     return {"characters": summary["characters"], "documents": summary["documents"], "seconds": seconds,
-            "ray_start": ray_start, "sha256": hashlib.sha256(output.read_bytes()).hexdigest()}
+            "startup": startup, "ray_start": ray_start,
+            "sha256": hashlib.sha256(output.read_bytes()).hexdigest()}
 
 
 def run_child(engine: str, n: int, docs: Path, output: Path, segmenter: str) -> dict:
@@ -69,6 +75,7 @@ def run_child(engine: str, n: int, docs: Path, output: Path, segmenter: str) -> 
     if done.returncode != 0:
         raise SystemExit(f"{engine} {n} failed:\n{done.stderr[-3000:]}")
     output.unlink()
+    output.with_suffix(".tiny.jsonl").unlink()
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -87,7 +94,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="policy-nlp-ray-bench-"))
     try:
         docs = tmp / "docs"
-        write_corpus(build_corpus(read_seeds(SEEDS_DIR), args.chars), docs)
+        reports = build_corpus(read_seeds(SEEDS_DIR), args.chars)
+        write_corpus(reports, docs)
+        write_corpus([reports[0][:200]], tmp / "tiny")
         load_before = os.getloadavg()
         runs: dict[tuple[str, int], list[dict]] = {config: [] for config in CONFIGS}
         for round_ in range(args.repeats):
@@ -101,19 +110,29 @@ def main() -> None:
     first = runs[CONFIGS[0]][0]
     cps = {config: statistics.median(r["characters"] / r["seconds"] for r in results)
            for config, results in runs.items()}
+    startup = {config: statistics.median(r["startup"] for r in results) for config, results in runs.items()}
+    running = {config: statistics.median(r["characters"] / (r["seconds"] - r["startup"])
+                                         if r["seconds"] > 2 * r["startup"] else float("nan") for r in results)
+               for config, results in runs.items()}  # nan: the run is too short to tell start-up from work
     ray_starts = [r["ray_start"] for results in runs.values() for r in results if r["ray_start"] is not None]
     print(f"{first['documents']} reports, {first['characters']:,} characters, segmenter {args.segmenter}, "
           f"{os.cpu_count()} CPUs, median of {args.repeats} round(s); load average (1 min) "
           f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; local Ray instance started in "
           f"{statistics.median(ray_starts):.1f} s (not counted below)\n")
-    print("| run | chars/s | vs `--n-process 1` | same bytes as `--n-process 1` |")
-    print("|---|---:|---:|---|")
+    print("| run | chars/s, whole run | vs `--n-process 1` | start-up (s) | chars/s after start-up "
+          "| vs `--n-process 1` | same bytes |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    base = CONFIGS[0]
     for (engine, n), results in runs.items():
+        config = (engine, n)
         name = f"`--n-process {n}`" if engine == "n_process" else f"`--engine ray --workers {n}`"
         same = "yes" if all(r["sha256"] == first["sha256"] for r in results) else "NO"
-        print(f"| {name} | {cps[(engine, n)]:,.0f} | {cps[(engine, n)] / cps[CONFIGS[0]]:.2f}× | {same} |")
-    print(f"\n`--engine ray --workers 2` vs `--workers 1`: {cps[('ray', 2)] / cps[('ray', 1)]:.2f}×; "
-          f"`--n-process 2` vs 1: {cps[('n_process', 2)] / cps[('n_process', 1)]:.2f}×")
+        print(f"| {name} | {cps[config]:,.0f} | {cps[config] / cps[base]:.2f}× | {startup[config]:.1f} "
+              f"| {running[config]:,.0f} | {running[config] / running[base]:.2f}× | {same} |")
+    for engine, what in (("ray", "`--engine ray --workers 2` vs `--workers 1`"),
+                         ("n_process", "`--n-process 2` vs 1")):
+        print(f"\n{what}: {cps[(engine, 2)] / cps[(engine, 1)]:.2f}× whole run, "
+              f"{running[(engine, 2)] / running[(engine, 1)]:.2f}× after start-up")
 
 
 if __name__ == "__main__":

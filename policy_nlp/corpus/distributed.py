@@ -26,7 +26,7 @@ from spacy.language import Language
 
 from ..errors import DataError, PolicyNLPError
 from .batch import annotate_corpus
-from .parallel import Annotated, Item, _batches, annotate_batch
+from .parallel import Annotated, Item, _batches, _explain_top, annotate_batch
 
 WINDOW = 1000  # documents per Ray Dataset: bounds the driver's memory; each window loads the actors anew
 
@@ -114,7 +114,6 @@ class RayEngine:
     def __call__(self, items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                  batch_size: int = 8) -> Iterator[Annotated]:
         from ..api import model_info
-        from .parallel import _explain_top
 
         ray = check_ray()
         started = self._connect(ray)
