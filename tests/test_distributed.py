@@ -57,14 +57,18 @@ def test_ray_writes_the_same_bytes_as_one_machine(ray_instance, tmp_path, char_n
     assert ray_instance.is_initialized()  # joined the running instance and left it running
 
 
-def test_cli_engine_ray_writes_the_same_bytes(ray_instance, tmp_path, char_nlp):
+def test_cli_engine_ray_writes_the_same_bytes_with_explanations(ray_instance, tmp_path):
+    """The actors get the driver's runtime settings too (--explain)."""
     corpus = _corpus(tmp_path)
-    out, summary = tmp_path / "cli.jsonl", tmp_path / "summary.csv"
-    result = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char", "--engine", "ray",
-                                 "--workers", "2", "--summary", str(summary), "--no-progress"])
-    assert result.exit_code == 0, result.output
-    assert out.read_bytes() == _local(corpus, tmp_path, char_nlp)
-    assert json.loads(result.stdout)["documents"] == 5 and summary.read_text(encoding="utf-8").count("\n") == 6
+    outputs = {}
+    for engine in ("local", "ray"):
+        out, summary = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.csv"
+        result = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char", "--explain",
+                                     "--engine", engine, "--summary", str(summary), "--no-progress"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["documents"] == 5 and summary.read_text(encoding="utf-8").count("\n") == 6
+        outputs[engine] = out.read_bytes()
+    assert outputs["ray"] == outputs["local"] and b'"explanations"' in outputs["local"]
 
 
 def test_a_failed_run_keeps_what_it_finished_and_a_rerun_goes_on(ray_instance, tmp_path, char_nlp):
