@@ -75,8 +75,9 @@ def annotate(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: the cluster to "
                                                                           "join (auto, HOST:6379, ray://HOST:10001); "
                                                                           "default: a local Ray instance."),
-    workers: int = typer.Option(2, "--workers", min=1, help="With --engine ray: actors, each holding the "
-                                                            "pipeline on one CPU."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --engine ray: actors, each "
+                                                                         "holding the pipeline on one CPU "
+                                                                         "(default 2)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
@@ -163,13 +164,13 @@ def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refre
     return kind
 
 
-def ray_engine(engine: str, address: Optional[str], workers: int, n_process: int, kind: str):
+def ray_engine(engine: str, address: Optional[str], workers: Optional[int], n_process: int, kind: str):
     """--engine: None for this machine, or the `RayEngine` to run `annotate_corpus` on (E190 without Ray),
     which ships the loaded pipeline to its actors; options of the other engine are refused (E110)."""
     if engine not in ("local", "ray"):
         raise typer.BadParameter("use local or ray", param_hint="--engine")
     if engine == "local":
-        for option, used in (("--ray-address", address is not None), ("--workers", workers != 2)):
+        for option, used in (("--ray-address", address is not None), ("--workers", workers is not None)):
             if used:
                 raise DataError("E110", option=option, context="without --engine ray",
                                 fix=f"Add --engine ray to use {option}, or leave it out.")
@@ -183,7 +184,7 @@ def ray_engine(engine: str, address: Optional[str], workers: int, n_process: int
     from .corpus.distributed import RayEngine, check_ray
 
     check_ray()
-    return RayEngine(address, workers)
+    return RayEngine(address, workers or 2)
 
 
 def enable_explanations(nlp, top: int = 8) -> None:

@@ -107,7 +107,7 @@ def test_without_ray_the_engine_names_the_extra(monkeypatch, tmp_path, char_nlp)
     assert not (tmp_path / "o.jsonl").exists()
 
 
-@pytest.mark.parametrize("args", [["--engine", "ray", "-o", "out"], ["--workers", "3", "-o", "o.jsonl"],
+@pytest.mark.parametrize("args", [["--engine", "ray", "-o", "out"], ["--workers", "2", "-o", "o.jsonl"],
                                   ["--ray-address", "auto", "-o", "o.jsonl"],
                                   ["--engine", "ray", "--n-process", "2", "-o", "o.jsonl"]])
 def test_options_of_the_other_engine_are_refused(tmp_path, args):
