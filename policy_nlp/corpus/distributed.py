@@ -134,8 +134,8 @@ class RayEngine:
             return False
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report leaves the machine
         try:
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                     num_cpus=self.workers if self.address is None else None)
+            local = {"num_cpus": self.workers, "_node_ip_address": "127.0.0.1"} if self.address is None else {}
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False, **local)
         except Exception as exc:
             raise DataError("E191", address=self.address or "a new local instance",
                             detail=f"{type(exc).__name__}: {exc}") from None
