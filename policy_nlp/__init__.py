@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from .api import LABELS, annotate, model_info  # noqa: E402
 from .corpus.batch import annotate_corpus, annotate_dataset  # noqa: E402
+from .corpus.distributed import annotate_corpus_ray  # noqa: E402
 from .corpus.document import AnnotatedDocument, AnnotatedUnit, load_schema  # noqa: E402
 from .errors import PolicyNLPError  # noqa: E402
 from .corpus.inputs import read_document, read_text  # noqa: E402
@@ -16,7 +17,7 @@ from .pipeline import create_pipeline, load, shipped_model_path  # noqa: E402
 __all__ = [
     "LABELS", "annotate", "load", "create_pipeline", "shipped_model_path", "model_info", "AnnotatedDocument",
     "AnnotatedUnit", "load_schema", "PolicyNLPError", "__version__",
-    "annotate_corpus", "annotate_dataset", "read_text", "read_document",
+    "annotate_corpus", "annotate_corpus_ray", "annotate_dataset", "read_text", "read_document",
 ]
 
 # Training and evaluation pull in model fitting and `datasets`: imported on first use.

@@ -70,6 +70,15 @@ def annotate(
     model: Optional[Path] = typer.Option(None, help="A pipeline directory (default: the shipped model)."),
     segmenter: str = typer.Option("pkuseg", help="pkuseg, or char (offline, no weights)."),
     n_process: int = typer.Option(1, "--n-process", min=1, help="Worker processes (with -o FILE.jsonl/.parquet)."),
+    engine: str = typer.Option("local", "--engine", help="With -o FILE.jsonl/.parquet: local (this machine's "
+                                                         "processes) or ray (a Ray cluster; pip install "
+                                                         "\"policy_nlp[ray]\")."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: the cluster to "
+                                                                          "join (auto, HOST:6379, ray://HOST:10001); "
+                                                                          "default: a local Ray instance."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --engine ray: actors, each "
+                                                                         "holding the pipeline on one CPU "
+                                                                         "(default 2)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
@@ -115,6 +124,7 @@ def annotate(
         if metadata is not None and summary is None:
             raise DataError("E110", option="--metadata", context="without --summary",
                             fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
+        ray = ray_engine(engine, ray_address, workers, n_process, kind)
     except PolicyNLPError as exc:
         _fail(exc)
     try:
@@ -123,7 +133,7 @@ def annotate(
             enable_explanations(nlp, explain_top)
         if kind == "batch":
             run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
-                      show_progress=progress, refresh=refresh, metadata=metadata)
+                      show_progress=progress, refresh=refresh, metadata=metadata, engine=ray)
         else:
             annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
                            max_chars=max_chars, single_file=kind == "file", overwrite=overwrite,
@@ -160,6 +170,29 @@ def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refre
                 raise DataError("E110", option=option, context="without -o FILE.jsonl or -o FILE.parquet",
                                 fix=f"Write the corpus to -o FILE.jsonl (or .parquet) to use {option}.")
     return kind
+
+
+def ray_engine(engine: str, address: Optional[str], workers: Optional[int], n_process: int, kind: str):
+    """--engine: None for this machine, or the `RayEngine` to run `annotate_corpus` on (E190 without Ray),
+    which ships the loaded pipeline to its actors; options of the other engine are refused (E110)."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("use local or ray", param_hint="--engine")
+    if engine == "local":
+        for option, used in (("--ray-address", address is not None), ("--workers", workers is not None)):
+            if used:
+                raise DataError("E110", option=option, context="without --engine ray",
+                                fix=f"Add --engine ray to use {option}, or leave it out.")
+        return None
+    if kind != "batch":
+        raise DataError("E110", option="--engine ray", context="without -o FILE.jsonl or -o FILE.parquet",
+                        fix="Write the corpus to -o FILE.jsonl (or .parquet) to annotate it on Ray.")
+    if n_process > 1:
+        raise DataError("E110", option="--n-process", context="with --engine ray",
+                        fix="Use --workers N to set the number of Ray actors.")
+    from .corpus.distributed import RayEngine, check_ray
+
+    check_ray()
+    return RayEngine(address, workers or 2)
 
 
 def enable_explanations(nlp, top: int = 8) -> None:
@@ -253,7 +286,8 @@ def update_files(inputs: List[Path], output: Optional[Path], nlp) -> None:
 
 
 def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
-              show_progress: bool = True, refresh: bool = False, metadata: Optional[Path] = None) -> None:
+              show_progress: bool = True, refresh: bool = False, metadata: Optional[Path] = None,
+              engine=None) -> None:
     """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
     when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
@@ -276,7 +310,8 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
     try:
         result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                  text_column=text_column, id_column=id_column, summary_csv=summary,
-                                 max_chars=max_chars, refresh=refresh, progress=on_progress, metadata=metadata)
+                                 max_chars=max_chars, refresh=refresh, progress=on_progress, metadata=metadata,
+                                 **({"engine": engine} if engine else {}))
     finally:
         if bar is not None:
             bar.close()

@@ -290,6 +290,20 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "target_cue, result_cue, target_after, threshold_verb, settle_gap, per_capita, derived_before, "
                   "derived_after and own_measure as a regular expression, and count_units as a list of strings; "
                   "or leave 'rules' out (a version-1 vocabulary)."),
+        # Annotating on a Ray cluster
+        ErrorSpec("E190", "Annotating on Ray (--engine ray, annotate_corpus_ray) needs Ray Data, which is not "
+                          "installed in this environment.",
+                  "pip install \"policy_nlp[ray]\" (it brings ray[data]), or annotate on this machine with "
+                  "--n-process N instead."),
+        ErrorSpec("E191", "Cannot start or join the Ray cluster at {address}: {detail}.",
+                  "Check the address (--ray-address auto on a cluster node, HOST:6379, or ray://HOST:10001 for "
+                  "a Ray client) and that the cluster runs the same Ray and Python versions; leave the address "
+                  "out to start a local instance."),
+        ErrorSpec("E192", "The Ray run stopped at document '{id}' or a document of its batch: {detail}.",
+                  "The records before it are in the output: rerun the same command to go on from there. If it "
+                  "stops at the same document again, check that every node can load the pipeline (--model on "
+                  "every node, the pkuseg weights in each node's cache), or annotate the rest with --n-process, "
+                  "where a document that kills its worker fails alone (E060)."),
         # Explanations, the review page and picking units to label
         ErrorSpec("E160", "Explanations need the theme component 'policy_nlp_themes', which this pipeline lacks "
                           "(components: {components}).",

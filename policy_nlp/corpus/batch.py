@@ -22,7 +22,7 @@ from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs
-from .parallel import annotate_batch, annotate_items
+from .parallel import Annotated, annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
@@ -376,7 +376,8 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
                     batch_size: int = 8, text_column: str = "text", id_column: str | None = None,
                     summary_csv: str | Path | None = None, max_chars: int = DEFAULT_MAX_CHARS,
                     refresh: bool = False, progress: Callable[[BatchProgress], None] | None = None,
-                    metadata: str | Path | None = None) -> dict:
+                    metadata: str | Path | None = None,
+                    engine: Callable[..., Iterator[Annotated]] = annotate_items) -> dict:
     """Annotate every input document into `output` (.jsonl or .parquet) and return the run's summary as a
     dict (documents, skipped_already_done, refreshed, failed, units, characters, seconds, label_counts,
     errors, all_failed, output).
@@ -393,7 +394,9 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     A full disk or another write failure raises E103 after keeping what was finished.
     `progress(BatchProgress)` is called after each document written. `summary_csv`: also the per-report
     table (`.csv`, `.xlsx` or `.parquet`, see `policy_nlp.corpus.tables`); `metadata`: a CSV whose region,
-    year, kind … override the extracted ones in that table.
+    year, kind … override the extracted ones in that table. `engine`: what annotates the stream of (id, text,
+    error) items, called as `annotate_items` is (default: this machine's processes; `distributed.RayEngine`
+    runs it on a Ray cluster).
     """
     from ..api import model_info
     from ..pipeline import default_pipeline
@@ -447,7 +450,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     items = ((doc.id, doc.text, error, doc) for doc, error in screened)
     try:
         with _writing(journal), open(journal, "a", encoding="utf-8") as out:
-            for result in annotate_items(items, nlp, n_process=n_process, batch_size=batch_size):
+            for result in engine(items, nlp, n_process=n_process, batch_size=batch_size):
                 out.write(result.line + "\n")
                 out.flush()
                 summary.documents += 1
