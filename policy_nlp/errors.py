@@ -62,11 +62,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E011", "The pkuseg wheel {path} has SHA-256 {found}, expected {expected}.",
                   "Delete the file and run `policy-nlp download` again; pass only the original "
                   "pkuseg-0.0.25 manylinux1_x86_64 wheel from PyPI to --wheel."),
-        ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack/features.pkl and weights.npz.",
-                  "Point pkuseg_model at a directory holding a pkuseg model, or use 'default'."),
+        ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack and weights.npz (a features.pkl "
+                          "is never read: unpickling it could run code).",
+                  "Point pkuseg_model at a directory holding a pkuseg model with features.msgpack (convert a "
+                  "trusted features.pkl once with srsly.write_msgpack), or use 'default'."),
         ErrorSpec("E013", "The pkuseg model '{model}' is neither a directory nor a spacy-pkuseg model installed in "
                           "{home}; policy_nlp never fetches models from a model hub at run time.",
-                  "Pass the directory of a pkuseg model (features.msgpack or features.pkl, weights.npz), unpack "
+                  "Pass the directory of a pkuseg model (features.msgpack, weights.npz), unpack "
                   "a spacy-pkuseg model into {home}/{model} (PKUSEG_HOME moves that folder), or use "
                   "pkuseg_model='default'."),
         # Input
@@ -196,6 +198,12 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E112", "{what} needs the package '{package}', which is not installed in this environment.",
                   "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
                   "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
+        # Hostile inputs: model directories, markup, imports (E113–E129, E140–E149)
+        ErrorSpec("E113", "The saved pipeline {model_dir} names the pkuseg model directory '{path}', which lies "
+                          "outside the pipeline directory and the policy_nlp cache.",
+                  "A pipeline's settings may only name 'default', a spacy-pkuseg model name or a directory inside "
+                  "the pipeline; if you trust that directory, pass it yourself: policy_nlp.load(DIR, "
+                  "pkuseg_model=PATH)."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

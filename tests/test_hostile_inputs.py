@@ -59,3 +59,41 @@ def test_every_allowed_name_is_defined_where_it_is_named():
     for module, name in ALLOWED:
         obj = getattr(importlib.import_module(module), name)
         assert obj.__module__ == persistence._DEFINED_AS.get(module, module) and obj.__qualname__ == name
+
+
+def _tokenizer_cfg(model_dir, **changes):
+    import json
+
+    path = model_dir / "tokenizer" / "cfg.json"
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**cfg, **changes}), encoding="utf-8")
+
+
+@pytest.fixture()
+def model_copy(tiny_model, tmp_path):
+    import shutil
+
+    shutil.copytree(tiny_model, tmp_path / "m")
+    return tmp_path / "m"
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative"])
+def test_a_saved_pkuseg_directory_outside_the_model_is_refused(model_copy, tmp_path, where):
+    import policy_nlp
+
+    outside = tmp_path / "evil"
+    outside.mkdir()
+    (outside / "features.pkl").write_bytes(b"not read")
+    (outside / "weights.npz").write_bytes(b"x")
+    _tokenizer_cfg(model_copy, pkuseg_model=str(outside) if where == "absolute" else "../evil")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E113" and "evil" in str(info.value)
+
+
+def test_a_saved_pkuseg_directory_inside_the_model_is_kept(model_copy):
+    import policy_nlp
+
+    _tokenizer_cfg(model_copy, pkuseg_model="seg/weights")
+    nlp = policy_nlp.load(model_copy, segmenter="char")
+    assert nlp.tokenizer.pkuseg_model == str((model_copy / "seg" / "weights").resolve())

@@ -133,7 +133,10 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def from_disk(self, path, **kwargs):
         cfg_path = Path(path) / "cfg.json"
         if cfg_path.is_file():
-            self._apply_cfg(json.loads(cfg_path.read_text(encoding="utf-8")))
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+            if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
+                cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], Path(path).parent)
+            self._apply_cfg(cfg)
         return self
 
     def _apply_cfg(self, cfg: dict) -> None:
