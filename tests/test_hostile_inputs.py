@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
 from policy_nlp.errors import ModelError
 from policy_nlp.model.persistence import ALLOWED, load_estimator
+
+from test_review_page import browser  # noqa: F401  (headless Chromium, started as the review page test does)
 
 
 def _exec_chain(marker) -> bytes:
@@ -97,3 +100,61 @@ def test_a_saved_pkuseg_directory_inside_the_model_is_kept(model_copy):
     _tokenizer_cfg(model_copy, pkuseg_model="seg/weights")
     nlp = policy_nlp.load(model_copy, segmenter="char")
     assert nlp.tokenizer.pkuseg_model == str((model_copy / "seg" / "weights").resolve())
+
+
+# -- the review page: markup in labels and kinds --------------------------------------------------------------
+MARKUP_LABEL = "<img src=x onerror=\"document.title='pwned'\">"
+MARKUP_KIND = "sentence\" autofocus tabindex=1 onfocus=\"document.title='pwned'"
+
+
+def _reviewer(label="enforcement", kind="sentence", score=0.7, threshold=0.5) -> dict:
+    return {"schema": "policy_nlp.document/v1", "id": "r", "text": "加强行政执法。",
+            "model": {"labels": ["enforcement"], "thresholds": {"enforcement": threshold}},
+            "units": [{"start": 0, "end": 7, "text": "加强行政执法。", "kind": kind, "section": [],
+                       "labels": [label], "scores": {label: score}}]}
+
+
+@pytest.mark.parametrize("change", [{"label": MARKUP_LABEL}, {"kind": MARKUP_KIND}, {"kind": "sentencee"},
+                                    {"score": float("nan")}, {"score": float("inf")}, {"threshold": float("nan")},
+                                    {"label": "enforcement plans"}, {"score": True}])
+def test_reviewer_json_refuses_markup_unknown_kinds_and_non_finite_scores(change):
+    from policy_nlp.corpus.document import AnnotatedDocument
+    from policy_nlp.errors import DataError
+
+    with pytest.raises(DataError) as info:
+        AnnotatedDocument.from_dict(_reviewer(**change))
+    assert info.value.code == "E043"
+
+
+def _markup_document():
+    """A document built in Python, past every check, with markup in a label and in a kind."""
+    from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
+
+    units = [AnnotatedUnit(0, 4, "加强执法", MARKUP_KIND, [], [MARKUP_LABEL], {MARKUP_LABEL: 0.9}),
+             AnnotatedUnit(4, 7, "调解。", "sentence", [], ["enforcement"], {"enforcement": 0.8})]
+    return AnnotatedDocument("加强执法调解。", units, {"labels": [MARKUP_LABEL, "enforcement"],
+                                                   "thresholds": {MARKUP_LABEL: 0.5, "enforcement": 0.5}}, id="r")
+
+
+def test_the_review_page_escapes_labels_and_kinds_and_allows_only_its_own_script():
+    from policy_nlp.corpus.review_page import CSP, _JS, review_html
+
+    page = review_html([_markup_document()])
+    assert "<img" not in page and 'sentence" autofocus' not in page and 'sentence&quot; autofocus' in page
+    assert f'content="{CSP}"' in page and "script-src 'sha256-" in CSP and "'unsafe-inline'" not in CSP.split(";")[1]
+    assert page.count("<script>") == 1 and _JS in page
+
+
+def test_markup_in_a_label_runs_nothing_in_headless_chromium(browser, tmp_path):
+    from policy_nlp.corpus.review_page import review_html
+
+    page = tmp_path / "review.html"
+    page.write_text(review_html([_markup_document()]), encoding="utf-8")
+    browser.call("Page.navigate", url=page.resolve().as_uri())
+    browser.wait_for("Page.loadEventFired")
+    time.sleep(0.5)  # an onerror or autofocus handler would have run by now
+    assert browser.js("document.title") == "r · policy_nlp review"
+    assert browser.js("document.querySelectorAll('img').length") == 0
+    assert browser.js("document.querySelectorAll('.unit').length") == 2  # the page's own script still runs
+    browser.click('.unit[data-i="1"]')
+    assert "调解" in browser.js("document.getElementById('panel').innerText")

@@ -7,6 +7,8 @@ reviewer JSON, `from_dict` reads it back. The JSON Schema ships as `policy_nlp/s
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,38 @@ from typing import Any
 from spacy.tokens import Doc
 
 from ..components.tokenizer import doc_length
+from ..components.units import KINDS
 from ..components.unit_table import span_key
 from ..errors import DataError
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
+# A label is a name, never markup: letters, digits, '_', '-', '.' (every door checks it: reviewer JSON,
+# imports, training data, export)
+LABEL_RE = re.compile(r"[\w.-]{1,64}")
+
+
+def label_problem(label) -> str | None:
+    """Why `label` is not a usable label name (None when it is one)."""
+    if isinstance(label, str) and LABEL_RE.fullmatch(label):
+        return None
+    return f"label {str(label)[:40]!r} is not a name of letters, digits, '_', '-' and '.' (at most 64)"
+
+
+def unit_problem(unit: dict) -> str | None:
+    """Why a reviewer-JSON unit's kind, labels or scores cannot be used (None when they can): the kind is
+    one of `KINDS`, labels are names (`label_problem`), scores are finite numbers keyed by label names."""
+    if unit.get("kind") not in KINDS:
+        return f"kind {str(unit.get('kind'))[:40]!r} is not one of {', '.join(KINDS)}"
+    labels, scores = unit.get("labels", []), unit.get("scores", {})
+    if not isinstance(labels, list) or not isinstance(scores, dict):
+        return "'labels' must be a list and 'scores' an object"
+    for label in [*labels, *scores]:
+        if label_problem(label):
+            return label_problem(label)
+    bad = [k for k, v in scores.items() if isinstance(v, bool) or not isinstance(v, (int, float))
+           or not math.isfinite(v)]
+    return f"the score of {bad[0]!r} is not a finite number" if bad else None
 
 
 def load_schema() -> dict:
@@ -149,12 +178,29 @@ class AnnotatedDocument:
             if text[s:e] != u["text"]:
                 raise DataError("E043", where=where, detail=f"unit {k}: text[{s}:{e}] is {text[s:e][:20]!r}, "
                                                             f"the unit says {str(u['text'])[:20]!r}")
+            problem = unit_problem(u)
+            if problem:
+                raise DataError("E043", where=where, detail=f"unit {k}: {problem}")
             prev_end = e
             out.append(AnnotatedUnit.from_dict(u))
-        return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
-                   id=data.get("id"))
+        model = data.get("model", {})
+        problem = _model_problem(model)
+        if problem:
+            raise DataError("E043", where=where, detail=problem)
+        return cls(text=text, units=out, model=dict(model), script=data.get("script", "simplified"), id=data.get("id"))
 
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":
         """Read reviewer JSON given as a string (or an already parsed dict)."""
         return cls.from_dict(text if isinstance(text, dict) else json.loads(text))
+
+
+def _model_problem(model) -> str | None:
+    """Why a reviewer JSON's `model` cannot be used: labels must be names and thresholds finite numbers."""
+    if not isinstance(model, dict):
+        return "'model' must be an object"
+    labels, thresholds = model.get("labels", []), model.get("thresholds") or {}
+    if not isinstance(labels, list) or not isinstance(thresholds, dict):
+        return "model 'labels' must be a list and 'thresholds' an object"
+    problem = unit_problem({"kind": KINDS[0], "labels": labels, "scores": thresholds})
+    return f"model: {problem}" if problem else None

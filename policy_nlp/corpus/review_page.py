@@ -10,7 +10,9 @@ score in the side panel. No network and no external assets: the styles, the scri
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import html
 import json
 from typing import Sequence
@@ -160,6 +162,16 @@ _JS = r"""
 """
 
 
+def _script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+# Nothing but the page's own inline script runs, nothing is fetched: markup that slipped into the data
+# (an <img onerror=…> label, a javascript: link) stays inert even if some text were left unescaped
+CSP = (f"default-src 'none'; script-src '{_script_hash(_JS)}'; style-src 'unsafe-inline'; img-src data:; "
+       "base-uri 'none'; form-action 'none'")
+
+
 def _colors(labels: Sequence[str]) -> dict[str, str]:
     return {label: PALETTE[k % len(PALETTE)] for k, label in enumerate(labels)}
 
@@ -171,8 +183,8 @@ def _displacy(unit, colors: dict[str, str]) -> str:
 
     words = list(unit.text)
     doc = Doc(_vocab(), words=words, spaces=[False] * len(words))
-    doc.spans["themes"] = [Span(doc, 0, len(words), label=label) for label in unit.labels]
-    options = {"spans_key": "themes", "colors": colors, "template": _TEMPLATE, "top_offset": 24,
+    doc.spans["themes"] = [Span(doc, 0, len(words), label=html.escape(label)) for label in unit.labels]
+    options = {"spans_key": "themes", "colors": {html.escape(label): c for label, c in colors.items()}, "template": _TEMPLATE, "top_offset": 24,
                "span_label_offset": 0, "top_offset_step": 16}
     return displacy.render(doc, style="span", options=options, page=False)
 
@@ -206,7 +218,7 @@ def _unit_html(k: int, i: int, unit, colors, thresholds, margin) -> str:
     depth = len(unit.section)
     classes = ["unit", unit.kind] + ([f"depth-{min(depth, 4)}"] if unit.kind == "heading" else []) + \
               (["uncertain"] if near else [])
-    attrs = (f'class="{" ".join(classes)}" data-doc="{k}" data-i="{i}" '
+    attrs = (f'class="{html.escape(" ".join(classes))}" data-doc="{k}" data-i="{i}" '
              f'data-labels="{html.escape(" ".join(unit.labels))}" data-uncertain="{html.escape(" ".join(near))}"')
     if unit.labels:
         body = _displacy(unit, colors)
@@ -264,6 +276,7 @@ def review_html(documents: Sequence[AnnotatedDocument], *, title: str | None = N
         '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html.escape(title)} · policy_nlp review</title><style>{_CSS}</style></head><body>"
         f'<header><h1>{html.escape(title)}</h1>{"".join(buttons)}'
         f'<span id="count"><span id="shown">{total}</span> of <span id="total">{total}</span> units shown</span>'
