@@ -204,6 +204,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "A pipeline's settings may only name 'default', a spacy-pkuseg model name or a directory inside "
                   "the pipeline; if you trust that directory, pass it yourself: policy_nlp.load(DIR, "
                   "pkuseg_model=PATH)."),
+        ErrorSpec("E114", "{path}: {where}: the reviewed span [{start}, {end}) overlaps the reviewed unit "
+                          "[{other_start}, {other_end}) of the same report; importing it would drop that review.",
+                  "Keep one reviewed span per stretch of text: correct the task's start/end in the export (or "
+                  "remove one of the two tasks) and import again."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

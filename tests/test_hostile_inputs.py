@@ -158,3 +158,118 @@ def test_markup_in_a_label_runs_nothing_in_headless_chromium(browser, tmp_path):
     assert browser.js("document.querySelectorAll('.unit').length") == 2  # the page's own script still runs
     browser.click('.unit[data-i="1"]')
     assert "调解" in browser.js("document.getElementById('panel').innerText")
+
+
+# -- imports: offsets, overlaps, labels, kinds, paths ---------------------------------------------------------
+REPORT = "一、总体情况\n加强行政执法。推进矛盾纠纷化解。优化营商环境。\n"
+
+
+@pytest.fixture()
+def reviewed_dir(tmp_path):
+    """A reviewer JSON file of REPORT, as annotate would write it, in `annotated/`."""
+    import json
+
+    from policy_nlp.corpus.review_formats import text_sha256
+
+    units, pos = [], 0
+    for piece, kind in (("一、总体情况", "heading"), ("加强行政执法。", "sentence"), ("推进矛盾纠纷化解。", "sentence"),
+                        ("优化营商环境。", "sentence")):
+        pos = REPORT.index(piece, pos)
+        units.append({"start": pos, "end": pos + len(piece), "text": piece, "kind": kind, "section": [],
+                      "labels": [], "scores": {"enforcement": 0.1}})
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    doc = {"schema": "policy_nlp.document/v1", "id": "r.txt", "text": REPORT,
+           "model": {"labels": ["enforcement", "dispute_resolution"], "thresholds": {"enforcement": 0.5}},
+           "units": units}
+    (folder / "r.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return folder, text_sha256(REPORT)
+
+
+def _task(sha, start, end, labels=("enforcement",), kind="sentence", doc="r.txt", n=1):
+    text = REPORT[start:end] if start >= 0 else REPORT[start:end or None]
+    return {"id": n, "data": {"text": text, "doc": doc, "doc_sha256": sha, "start": start, "end": end, "kind": kind},
+            "annotations": [{"id": n, "was_cancelled": False, "result": [
+                {"from_name": "themes", "to_name": "text", "type": "choices", "value": {"choices": list(labels)}}]}]}
+
+
+def _import(tmp_path, folder, tasks):
+    import json
+
+    from policy_nlp.corpus.review import import_reviews
+
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return import_reviews([export], tmp_path / "out", documents=[folder])
+
+
+@pytest.mark.parametrize("start,end,change", [
+    (-8, -1, {}), (14, 7, {}), (7, 7, {}), (7, 14, {"labels": ("enforcment",)}),
+    (7, 14, {"labels": ("<img src=x onerror=alert(1)>",)}), (7, 14, {"kind": "paragraph"}),
+    (7, 14, {"doc": "../../etc/passwd"}), (7, 14, {"doc": "/etc/passwd"})])
+def test_a_bad_task_is_refused_with_its_index_and_nothing_is_written(tmp_path, reviewed_dir, start, end, change):
+    from policy_nlp.errors import DataError
+
+    folder, sha = reviewed_dir
+    good = _task(sha, 0, 6, labels=(), kind="heading", n=1)
+    with pytest.raises(DataError) as info:
+        _import(tmp_path, folder, [good, _task(sha, start, end, n=2, **change)])
+    assert info.value.code in ("E133", "E031") and "task 2" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_overlapping_reviewed_spans_are_refused_not_silently_dropped(tmp_path, reviewed_dir):
+    from policy_nlp.errors import DataError
+
+    folder, sha = reviewed_dir
+    tasks = [_task(sha, 7, 14 + k, n=k + 1) for k in range(3)]  # (7, 14), (7, 15), (7, 16)
+    with pytest.raises(DataError) as info:
+        _import(tmp_path, folder, tasks)
+    assert info.value.code == "E114" and "task 2" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_clean_import_still_writes_its_reviews(tmp_path, reviewed_dir):
+    import json
+
+    folder, sha = reviewed_dir
+    summary = _import(tmp_path, folder, [_task(sha, 7, 14), _task(sha, 14, 23, labels=("dispute_resolution",), n=2)])
+    assert summary["reviewed"] == 2
+    out = json.loads((tmp_path / "out" / "r.json").read_text(encoding="utf-8"))
+    assert [u["labels"] for u in out["units"] if u.get("reviewed")] == [["enforcement"], ["dispute_resolution"]]
+
+
+def test_training_refuses_a_doc_outside_the_report_folders(tmp_path):
+    import json
+
+    from policy_nlp.errors import DataError
+    from policy_nlp.learn.labelled_data import load_dataset
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-CONTENT", encoding="utf-8")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    data = tmp_path / "units.jsonl"
+    data.write_text(json.dumps({"doc": "../secret.txt", "start": 0, "end": 3, "text": "abc", "kind": "sentence",
+                                "labels": ["enforcement"]}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_dataset([data], seeds_dir=seeds)
+    assert info.value.code == "E037" and "plain file name" in str(info.value)
+    assert "TOPSECRET" not in str(info.value)
+
+
+def test_merging_a_document_of_many_units_is_linear():
+    from policy_nlp.learn.labelled_data import UnitRecord, _merge
+
+    def batch(n, source):
+        return [UnitRecord("d.txt", 3 * k, 3 * k + 2, "ab", "sentence", ["plans"], source, k, True) for k in range(n)]
+
+    start = time.perf_counter()
+    merged = _merge([batch(20_000, "a"), batch(20_000, "b")], report := [])
+    took = time.perf_counter() - start
+    assert len(merged) == 20_000 and all(r.source == "b" for r in merged) and len(report) == 20_000
+    assert took < 2.0, took  # quadratic: 40 s
+    shifted = [UnitRecord("d.txt", 3 * k + 1, 3 * k + 3, "bc", "sentence", [], "c", k, True) for k in range(0, 20_000, 2)]
+    merged = _merge([batch(20_000, "a"), shifted], [])
+    assert len(merged) == 20_000 and [r.source for r in merged[:4]] == ["c", "a", "c", "a"]
+    assert [(r.start, r.end) for r in merged[:2]] == [(1, 3), (3, 5)]

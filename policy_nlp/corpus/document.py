@@ -34,6 +34,12 @@ def label_problem(label) -> str | None:
     return f"label {str(label)[:40]!r} is not a name of letters, digits, '_', '-' and '.' (at most 64)"
 
 
+def is_plain_name(name: str) -> bool:
+    """Whether `name` is a bare file name (no folder, no '..'): what a unit's or task's `doc` may be, so
+    that looking it up never leaves the report folders and an output named after it stays in its folder."""
+    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
+
+
 def unit_problem(unit: dict) -> str | None:
     """Why a reviewer-JSON unit's kind, labels or scores cannot be used (None when they can): the kind is
     one of `KINDS`, labels are names (`label_problem`), scores are finite numbers keyed by label names."""

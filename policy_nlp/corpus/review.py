@@ -159,24 +159,44 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
             per_doc.setdefault(name, {})[(u.start, u.end)] = u
     summary = {"exports": [str(p) for p, _, _ in reviews], "formats": sorted({f for _, f, _ in reviews}),
                "files": [], "reviewed": 0}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, units in per_doc.items():
-        text = texts[name]
-        sha = text_sha256(text)
-        target = out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
-        seen = list(dict.fromkeys(label for u in units.values() for label in u.labels))
-        base = bases.get(sha) or AnnotatedDocument(text=text, units=[], model={"labels": seen}, id=name)
-        if target.exists():
-            try:
-                existing = AnnotatedDocument.from_json(target.read_text(encoding="utf-8-sig"))
-            except (ValueError, UnicodeDecodeError):
-                existing = None
-            if existing is not None and existing.text == text:
-                base = existing
-            elif not overwrite:
-                raise DataError("E139", path=target, detail="it holds another report's reviewer JSON")
-        doc, counts = apply_reviews(base, units.values())
+    merged = [_merged(name, units, texts[name], bases, out_dir, overwrite) for name, units in per_doc.items()]
+    out_dir.mkdir(parents=True, exist_ok=True)  # every task was accepted: only now is anything written
+    for name, target, doc, counts in merged:
         _atomic_write(target, doc.to_json())
         summary["files"].append({"doc": name, "path": str(target), **counts})
         summary["reviewed"] += counts["reviewed"]
     return summary
+
+
+def _merged(name: str, units: dict, text: str, bases: dict, out_dir: Path, overwrite: bool
+            ) -> tuple[str, Path, AnnotatedDocument, dict]:
+    """(name, output file, reviewer JSON with the reviews applied, counts) of one report of an import."""
+    sha = text_sha256(text)
+    target = out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
+    seen = list(dict.fromkeys(label for u in units.values() for label in u.labels))
+    base = bases.get(sha) or AnnotatedDocument(text=text, units=[], model={"labels": seen}, id=name)
+    if target.exists():
+        try:
+            existing = AnnotatedDocument.from_json(target.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError):
+            existing = None
+        if existing is not None and existing.text == text:
+            base = existing
+        elif not overwrite:
+            raise DataError("E139", path=target, detail="it holds another report's reviewer JSON")
+    _check_label_spelling(name, units.values(), base.labels)
+    doc, counts = apply_reviews(base, units.values())
+    return name, target, doc, counts
+
+
+def _check_label_spelling(name: str, units, known: Sequence[str]) -> None:
+    """A reviewed label the report's model does not know that looks like a misspelling of one it does is
+    refused (E031), as in training data; a genuinely new label passes."""
+    from ..learn.labelled_data import looks_like
+
+    for u in units:
+        for label in u.labels:
+            typo_of = None if label in known else next((k for k in known if looks_like(label, k)), None)
+            if typo_of:
+                raise DataError("E031", path=name, line=u.where, label=label, hint=f" (did you mean '{typo_of}'?)",
+                                known=", ".join(known))

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..errors import DataError
-from .document import AnnotatedDocument, AnnotatedUnit
+from .document import AnnotatedDocument, AnnotatedUnit, is_plain_name, unit_problem
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
 TO_NAME = "text"  # the Text object the choices are about
@@ -176,7 +176,8 @@ def _choices_of(result: list, path, where) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
-def _unit_fields(data: dict, path, where, error: str = "E133", line=None) -> tuple[str, int, int, str, str, str | None]:
+def _unit_fields(data: dict, path, where, labels, error: str = "E133", line=None
+                 ) -> tuple[str, int, int, str, str, str | None]:
     missing = [k for k in UNIT_FIELDS if k not in data]
     bad = missing or [k for k in ("start", "end") if not isinstance(data[k], int) or isinstance(data[k], bool)]
     text = data.get("text", data.get("data"))
@@ -186,8 +187,24 @@ def _unit_fields(data: dict, path, where, error: str = "E133", line=None) -> tup
         if error == "E134":
             raise DataError("E134", path=path, line=line, detail=detail)
         raise DataError("E133", path=path, where=where, detail=detail)
+    detail = task_problem(data["doc"], data["start"], data["end"], data["kind"], labels)
+    if detail:
+        if error == "E134":
+            raise DataError("E134", path=path, line=line, detail=detail)
+        raise DataError("E133", path=path, where=where, detail=detail)
     sha = data.get("doc_sha256")
     return data["doc"], data["start"], data["end"], text, data["kind"], sha if isinstance(sha, str) else None
+
+
+def task_problem(doc: str, start: int, end: int, kind, labels) -> str | None:
+    """Why a task's unit cannot be imported (None when it can): `doc` must be a plain file name (it is looked
+    up in the document folders and names the output file), the span non-empty and not negative, the kind
+    one of the unit kinds, the labels names."""
+    if not is_plain_name(doc):
+        return f"doc {doc[:60]!r} is not a plain file name"
+    if not 0 <= start < end:
+        return f"the span [{start}, {end}) is empty, reversed or negative"
+    return unit_problem({"kind": kind, "labels": labels})
 
 
 def from_label_studio(data, path: str | Path = "<label-studio>") -> list[ReviewedUnit]:
@@ -211,7 +228,7 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
             if annotation is None:
                 continue
             labels = _choices_of(annotation.get("result") or [], path, where)
-            doc, start, end, text, kind, sha = _unit_fields(task["data"], path, where)
+            doc, start, end, text, kind, sha = _unit_fields(task["data"], path, where, labels)
             annotator = annotation.get("completed_by")
             if isinstance(annotator, dict):
                 annotator = annotator.get("email") or annotator.get("id")
@@ -222,7 +239,7 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
             if isinstance(chosen, dict):
                 chosen = chosen.get("choices", [])
             labels = [chosen] if isinstance(chosen, str) else list(chosen or [])
-            doc, start, end, text, kind, sha = _unit_fields(task, path, where)
+            doc, start, end, text, kind, sha = _unit_fields(task, path, where, labels)
             annotator = task.get("annotator")
         else:
             raise DataError("E132", path=path, detail=f"{where} has neither 'data' (JSON export) nor the unit "
@@ -270,7 +287,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
         if not isinstance(label, list) or not all(isinstance(x, str) for x in label):
             raise DataError("E134", path=path, line=n, detail="'label' must be a list of category names (a "
                                                               "text-classification project)")
-        doc, start, end, text, kind, sha = _unit_fields(flat, path, f"line {n}", "E134", n)
+        doc, start, end, text, kind, sha = _unit_fields(flat, path, f"line {n}", label, "E134", n)
         out.append(ReviewedUnit(doc, start, end, text, kind, list(dict.fromkeys(label)), sha, n,
                                 None if rec.get("user") is None else str(rec.get("user"))))
     return out
@@ -364,13 +381,17 @@ def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tupl
     by_span = {(u.start, u.end): u for u in doc.units}
     counts = {"reviewed": 0, "changed": 0, "replaced": 0, "added": 0}
     for r in sorted(units, key=lambda x: x.start):
-        if doc.text[r.start:r.end] != r.text:
+        if r.end > len(doc.text) or doc.text[r.start:r.end] != r.text:
             raise DataError("E133", path=doc.id or "<document>", where=r.where,
                             detail=f"text[{r.start}:{r.end}] of the report is {doc.text[r.start:r.end][:20]!r}, the "
                                    f"reviewed unit says {r.text[:20]!r}")
         unit = by_span.get((r.start, r.end))
         if unit is None:
             overlapping = [u for u in doc.units if u.start < r.end and r.start < u.end]
+            reviewed = next((u for u in overlapping if u.reviewed), None)
+            if reviewed is not None:  # replacing it would silently drop a review
+                raise DataError("E114", path=doc.id or "<document>", where=r.where, start=r.start, end=r.end,
+                                other_start=reviewed.start, other_end=reviewed.end)
             section = overlapping[0].section if overlapping else []
             doc.units = [u for u in doc.units if u not in overlapping]
             counts["replaced"] += len(overlapping)
