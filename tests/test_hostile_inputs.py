@@ -273,3 +273,22 @@ def test_merging_a_document_of_many_units_is_linear():
     merged = _merge([batch(20_000, "a"), shifted], [])
     assert len(merged) == 20_000 and [r.source for r in merged[:4]] == ["c", "a", "c", "a"]
     assert [(r.start, r.end) for r in merged[:2]] == [(1, 3), (3, 5)]
+
+
+# -- model config and rules -----------------------------------------------------------------------------------
+def test_a_catastrophic_regex_in_a_saved_rules_file_is_refused_when_the_model_loads(model_copy):
+    import json
+
+    import policy_nlp
+    from policy_nlp.pipeline import STRUCTURE
+
+    rules_file = model_copy / STRUCTURE / "rules.json"
+    rules = json.loads(rules_file.read_text(encoding="utf-8"))
+    rules["heading_patterns"].insert(0, {"level": 1, "pattern": "^(\\s*[一二三]+\\s*)*、$"})
+    rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        nlp = policy_nlp.load(model_copy, segmenter="char")
+        nlp("一二三一二三一二三一二三一二三一二三一二三一二三一二三一二三一二三 ")  # hangs without the check
+    assert info.value.code == "E008" and "backtrack" in str(info.value)
+    assert time.perf_counter() - start < 30
