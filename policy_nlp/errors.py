@@ -208,6 +208,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "[{other_start}, {other_end}) of the same report; importing it would drop that review.",
                   "Keep one reviewed span per stretch of text: correct the task's start/end in the export (or "
                   "remove one of the two tasks) and import again."),
+        ErrorSpec("E115", "The pipeline directory {path} does not hold the files its checksums.json records: {detail}.",
+                  "The directory was modified after `policy-nlp train` wrote it: restore it from a trusted copy "
+                  "or retrain it."),
+        ErrorSpec("E116", "The pipeline config of {path} was refused: {detail}.",
+                  "A saved pipeline's config.cfg may only name functions registered by spaCy or policy_nlp, no "
+                  "`source`, and paths of files inside the pipeline directory; retrain it with `policy-nlp "
+                  "train` or restore it from a trusted copy."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

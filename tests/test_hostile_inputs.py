@@ -8,11 +8,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 
 from policy_nlp.errors import ModelError
 from policy_nlp.model.persistence import ALLOWED, load_estimator
+from policy_nlp.model_dir import record_files
 
 from test_review_page import browser  # noqa: F401  (headless Chromium, started as the review page test does)
 
@@ -60,7 +62,9 @@ def test_every_allowed_name_is_defined_where_it_is_named():
     from policy_nlp.model import persistence
 
     for module, name in ALLOWED:
-        obj = getattr(importlib.import_module(module), name)
+        with warnings.catch_warnings():  # numpy.core.* are NumPy's deprecated names of numpy._core.*
+            warnings.simplefilter("ignore", DeprecationWarning)
+            obj = getattr(importlib.import_module(module), name)
         assert obj.__module__ == persistence._DEFINED_AS.get(module, module) and obj.__qualname__ == name
 
 
@@ -70,6 +74,7 @@ def _tokenizer_cfg(model_dir, **changes):
     path = model_dir / "tokenizer" / "cfg.json"
     cfg = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps({**cfg, **changes}), encoding="utf-8")
+    record_files(model_dir)  # an attacker rewrites the checksums too
 
 
 @pytest.fixture()
@@ -286,9 +291,66 @@ def test_a_catastrophic_regex_in_a_saved_rules_file_is_refused_when_the_model_lo
     rules = json.loads(rules_file.read_text(encoding="utf-8"))
     rules["heading_patterns"].insert(0, {"level": 1, "pattern": "^(\\s*[一二三]+\\s*)*、$"})
     rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    record_files(model_copy)
     start = time.perf_counter()
     with pytest.raises(ModelError) as info:
         nlp = policy_nlp.load(model_copy, segmenter="char")
         nlp("一二三一二三一二三一二三一二三一二三一二三一二三一二三一二三一二三 ")  # hangs without the check
     assert info.value.code == "E008" and "backtrack" in str(info.value)
     assert time.perf_counter() - start < 30
+
+
+def test_every_file_of_a_trained_model_is_covered_by_a_hash(model_copy):
+    import json
+
+    import policy_nlp
+    from policy_nlp.model_dir import CHECKSUMS
+    from policy_nlp.pipeline import INDICATORS, STRUCTURE
+
+    recorded = json.loads((model_copy / CHECKSUMS).read_text(encoding="utf-8"))["files"]
+    for name in ("config.cfg", "meta.json", "tokenizer/cfg.json", f"{STRUCTURE}/rules.json",
+                 f"{INDICATORS}/vocabulary.json", "policy_nlp_themes/model.pkl"):
+        assert name in recorded
+    vocabulary = model_copy / INDICATORS / "vocabulary.json"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace("件", "x", 1), encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E115" and "vocabulary.json was changed" in str(info.value)
+
+
+def _edit_config(model_dir, old: str, new: str) -> None:
+    config = model_dir / "config.cfg"
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new), encoding="utf-8")
+    record_files(model_dir)
+
+
+@pytest.mark.parametrize("old, new, detail", [
+    ('[components.policy_nlp_indicators.vocabulary]\n@misc = "policy_nlp.indicator_vocabulary.v1"\nextra_path = ""',
+     '[components.policy_nlp_indicators.vocabulary]\n@readers = "srsly.read_json.v1"\npath = "/etc/hostname"',
+     "srsly"),
+    ('extra_path = ""', 'extra_path = "/dev/zero"', "not a file inside"),
+    ('extra_path = ""', 'extra_path = "../elsewhere.json"', "not a file inside"),
+    ('factory = "policy_nlp_indicators"', 'source = "/tmp/other_model"', "another pipeline"),
+    ('pkuseg_model = "default"\npkuseg_user_dict', 'pkuseg_model = "/tmp/evil"\npkuseg_user_dict', "E113"),
+])
+def test_a_model_config_names_only_own_functions_and_inner_paths(model_copy, old, new, detail):
+    import policy_nlp
+
+    _edit_config(model_copy, old, new)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code in ("E116", "E113") and detail in str(info.value)
+
+
+def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy):
+    import os
+
+    import policy_nlp
+
+    os.mkfifo(model_copy / "pipe.json")
+    _edit_config(model_copy, 'extra_path = ""', f'extra_path = "{model_copy / "pipe.json"}"')
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116"

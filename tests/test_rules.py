@@ -14,6 +14,7 @@ from policy_nlp.components.normalize import normalize
 from policy_nlp.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
 from policy_nlp.components.units import is_chrome_line, segment
 from policy_nlp.errors import ModelError
+from policy_nlp.model_dir import record_files
 from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline
 
 from conftest import SEED_NAMES, SEEDS, seed_records, seed_text, write_jsonl
@@ -87,10 +88,12 @@ def test_a_damaged_rules_file_of_a_saved_pipeline_raises_e008(tiny_model, tmp_pa
     rules_file = saved / STRUCTURE / "rules.json"
     rules_file.write_text(json.dumps(_broken(lambda d: d["heading_patterns"].append(
         {"level": 1, "pattern": "(("}))), encoding="utf-8")
+    record_files(saved)  # the checksums rewritten too: the rules loader still refuses the file
     with pytest.raises(ModelError) as info:
         policy_nlp.load(saved, segmenter="char")
     assert info.value.code == "E008" and str(rules_file) in str(info.value)
     rules_file.unlink()
+    record_files(saved)
     with pytest.raises(ModelError) as info:
         policy_nlp.load(saved, segmenter="char")
     assert info.value.code == "E008" and "no rules file" in str(info.value)

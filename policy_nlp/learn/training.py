@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import DataError
+from ..model_dir import record_files
 from ..model.thresholds import cv_name
 from .crossval import EstimatorCache, cross_validate
 from .examples import corpus_examples
@@ -304,6 +305,7 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         nlp.to_disk(tmp)
+        record_files(tmp)
         os.chmod(tmp, 0o755)
         _replace_dir(tmp, out)
     finally:
