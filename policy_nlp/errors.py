@@ -215,6 +215,14 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "A saved pipeline's config.cfg may only name functions registered by spaCy or policy_nlp, no "
                   "`source`, and paths of files inside the pipeline directory; retrain it with `policy-nlp "
                   "train` or restore it from a trusted copy."),
+        ErrorSpec("E117", "The text holds a lone surrogate ({char}) at character {position}: half of a UTF-16 "
+                          "pair, which is no character and cannot be written as UTF-8.",
+                  "Decode the source correctly (a file read with errors='surrogateescape' or a broken UTF-16 "
+                  "conversion leaves these), or remove the character: text.encode('utf-8', 'replace')"
+                  ".decode('utf-8')."),
+        ErrorSpec("E118", "{path}: the JSON is nested deeper than it can be read.",
+                  "Pass a file written by policy_nlp or a labelling tool; no document it writes nests more than a "
+                  "few levels."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

@@ -354,3 +354,40 @@ def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy):
     with pytest.raises(ModelError) as info:
         policy_nlp.load(model_copy, segmenter="char")
     assert info.value.code == "E116"
+
+
+# -- odd text and deep JSON -----------------------------------------------------------------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_lone_surrogate_is_a_coded_error(char_nlp):
+    import policy_nlp
+    from policy_nlp.errors import DataError
+
+    with pytest.raises(DataError) as info:
+        policy_nlp.annotate("执法\ud800", nlp=char_nlp)
+    assert info.value.code == "E117" and "U+D800" in str(info.value) and "character 2" in str(info.value)
+
+
+def test_deeply_nested_json_is_a_coded_error_at_every_reader(tmp_path):
+    import json as _json
+
+    from policy_nlp.corpus.document import AnnotatedDocument
+    from policy_nlp.corpus.review_formats import read_review_file
+    from policy_nlp.errors import DataError
+    from policy_nlp.learn.labelled_data import load_dataset
+
+    deep_doc = '{"schema": "policy_nlp.document/v1", "text": "x", "units": [], "model": ' + DEEP + "}"
+    with pytest.raises(DataError) as info:
+        AnnotatedDocument.from_json(deep_doc)
+    assert info.value.code == "E118"
+    export = tmp_path / "export.json"
+    export.write_text("[" + DEEP + "]", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_review_file(export)
+    assert info.value.code == "E118" and "export.json" in str(info.value)
+    units = tmp_path / "units.jsonl"
+    units.write_text(_json.dumps({"doc": "a.txt"})[:-1] + ', "x": ' + DEEP + "}\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_dataset([units])
+    assert info.value.code == "E118"

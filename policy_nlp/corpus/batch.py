@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from . import jsonio
 from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
 from .inputs import InputDocument, iter_ids, iter_inputs
@@ -477,7 +478,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 def reviewed_units_in(path: Path) -> int | None:
     """How many units of the reviewer JSON at `path` are marked reviewed (None if it is not readable JSON)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = jsonio.loads(path.read_text(encoding="utf-8-sig"), path)
     except (OSError, ValueError):
         return None
     units = data.get("units") if isinstance(data, dict) else None

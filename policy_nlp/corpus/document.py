@@ -19,6 +19,7 @@ from ..components.tokenizer import doc_length
 from ..components.units import KINDS
 from ..components.unit_table import span_key
 from ..errors import DataError
+from . import jsonio
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
@@ -198,7 +199,7 @@ class AnnotatedDocument:
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":
         """Read reviewer JSON given as a string (or an already parsed dict)."""
-        return cls.from_dict(text if isinstance(text, dict) else json.loads(text))
+        return cls.from_dict(text if isinstance(text, dict) else jsonio.loads(text, "<reviewer JSON>"))
 
 
 def _model_problem(model) -> str | None:

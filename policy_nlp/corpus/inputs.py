@@ -193,6 +193,8 @@ def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict | None, str 
                 obj, problem = None, f"not UTF-8: {exc.reason}"
             except json.JSONDecodeError as exc:
                 obj, problem = None, exc.msg
+            except RecursionError:
+                obj, problem = None, "JSON nested too deep to read"
             yield row, (obj if problem is None else None), problem
             row += 1
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import DataError
+from . import jsonio
 from .document import AnnotatedDocument
 from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
@@ -48,7 +49,7 @@ def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str =
             suffix = f.suffix.lower()
             if suffix == ".json":
                 try:
-                    data = json.loads(f.read_text(encoding="utf-8-sig"))
+                    data = jsonio.loads(f.read_text(encoding="utf-8-sig"), f)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     raise DataError("E040", path=f, detail=str(exc)) from None
                 doc = AnnotatedDocument.from_dict(data)

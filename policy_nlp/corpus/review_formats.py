@@ -26,6 +26,7 @@ from typing import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..errors import DataError
+from . import jsonio
 from .document import AnnotatedDocument, AnnotatedUnit, is_plain_name, unit_problem
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
@@ -275,7 +276,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
         if not raw.strip():
             continue
         try:
-            rec = json.loads(raw)
+            rec = jsonio.loads(raw, path)
         except json.JSONDecodeError as exc:
             raise DataError("E030", path=path, line=n, detail=exc.msg) from None
         if not isinstance(rec, dict):
@@ -296,7 +297,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
 def _load_json(path: Path):
     raw = path.read_bytes()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return jsonio.loads(raw.decode("utf-8-sig"), path)
     except UnicodeDecodeError as exc:
         raise DataError("E070", path=path, line=raw.count(b"\n", 0, exc.start) + 1,
                         detail=f"byte 0x{raw[exc.start]:02x}") from None
@@ -327,7 +328,7 @@ def sniff_format(path: Path) -> str:
                 if raw.strip():
                     try:
                         first = json.loads(raw)
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         return "units"  # reported with its line by the unit reader
                     if isinstance(first, dict) and "label" in first and "labels" not in first:
                         return "doccano"

@@ -17,6 +17,7 @@ import html
 import json
 from typing import Sequence
 
+from . import jsonio
 from .document import AnnotatedDocument
 
 DEFAULT_MARGIN = 0.1
@@ -320,7 +321,7 @@ def read_documents(paths: Sequence, *, nlp=None, explain_top: int = 8) -> tuple[
                     if not line.strip():
                         continue
                     try:
-                        rec = json.loads(line)
+                        rec = jsonio.loads(line, f"{path}:{line_no}")
                     except json.JSONDecodeError as exc:
                         raise DataError("E161", path=f"{path}:{line_no}", detail=str(exc)) from None
                     if isinstance(rec, dict) and "error" in rec and "units" not in rec:

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 
 from ..errors import DataError
 from ..components.units import KINDS
+from ..corpus import jsonio
 from ..corpus.document import is_plain_name, label_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
@@ -206,7 +207,7 @@ def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, 
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = jsonio.loads(raw, path)
         except json.JSONDecodeError as exc:
             raise DataError("E030", path=path, line=n, detail=exc.msg) from None
         _check_record(obj, path, n)
@@ -288,7 +289,7 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
     if not raw.strip():
         raise DataError("E036", path=path)
     try:
-        data = json.loads(raw)
+        data = jsonio.loads(raw, path)
     except json.JSONDecodeError as exc:
         raise DataError("E109", path=path, line=exc.lineno, detail=exc.msg) from None
     if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not isinstance(data.get("text"), str):
