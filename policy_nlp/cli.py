@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from .api import MAX_CHARS
+from .corpus.outputs import check_writable
 from .errors import DataError, PolicyNLPError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -21,6 +22,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _fail(exc: PolicyNLPError) -> None:
     typer.echo(f"Error {exc}", err=True)
     raise typer.Exit(code=2)
+
+
+def _fail_write(exc: OSError, path) -> None:
+    """A file that could not be written (full disk, no permission): E103, exit code 2."""
+    _fail(DataError("E103", path=exc.filename or path, detail=exc.strerror or str(exc)))
 
 
 def _say(msg: str) -> None:
@@ -123,7 +129,7 @@ def annotate(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E103", path=exc.filename or output or "stdout", detail=exc.strerror or str(exc)))
+        _fail_write(exc, output or "stdout")
 
 
 def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refresh: bool, n_process: int) -> str:
@@ -306,7 +312,7 @@ def train(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E103", path=exc.filename or out, detail=exc.strerror or str(exc)))
+        _fail_write(exc, out)
     if meta.get("cv"):
         from .learn.evaluation import format_metrics
 
@@ -336,6 +342,7 @@ def evaluate(
         raise typer.BadParameter("--model and --cv exclude each other: --cv lodo trains its own models",
                                  param_hint="--cv")
     try:
+        check_writable(output)
         if cv is not None:
             if cv not in ("lodo", "kfold", "auto"):
                 raise DataError("E073", mode=cv)
@@ -350,8 +357,11 @@ def evaluate(
     typer.echo(format_metrics(metrics, title))
     typer.echo(format_per_document(metrics))
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+        except OSError as exc:
+            _fail_write(exc, output)
         _say(f"metrics written to {output}")
 
 
@@ -371,10 +381,14 @@ def export(
     from .corpus.review import export_documents
 
     try:
+        for path in (output, (config or output.with_suffix(".xml")) if fmt == "label-studio" else None):
+            check_writable(path)
         summary = export_documents(inputs, output, fmt, config=config, model=model, segmenter=segmenter,
                                    overwrite=overwrite)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     _say(f"{summary['units']} units of {summary['documents']} report(s) written to {output}")
     if summary.get("config"):
         _say(f"labeling config written to {summary['config']}: paste it into the project's "
@@ -396,9 +410,12 @@ def import_(
     from .corpus.review import import_reviews
 
     try:
+        check_writable(output, directory=True)
         summary = import_reviews(exports, output, documents=documents, seeds_dir=seeds, overwrite=overwrite)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for row in summary["files"]:
         _say(f"{row['doc']} → {row['path']}: {row['reviewed']} reviewed unit(s), {row['changed']} label set(s) "
              "changed by the reviewer")
@@ -419,6 +436,8 @@ def indicators(
     from .pipeline import load
 
     try:
+        for path in (output, pivot_output):
+            check_writable(path)
         nlp = load(model, segmenter=segmenter)
         docs = []
         for doc_id, result, error, _ in annotate_to_directory(inputs, None, nlp=nlp):
@@ -435,6 +454,8 @@ def indicators(
             _say(f"pivot written to {pivot_output}")
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
 
 
 @app.command()
@@ -451,6 +472,7 @@ def review(
     from .corpus.review_page import write_review
 
     try:
+        check_writable(output)
         needs_model = any(p.suffix.lower() not in (".json", ".jsonl") for p in reports)
         nlp = None
         if needs_model:
@@ -460,6 +482,8 @@ def review(
         result = write_review(reports, output, nlp=nlp, title=title, margin=margin)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for note in result["notes"]:
         _say(note)
     _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
@@ -488,6 +512,8 @@ def suggest(
     from .pipeline import THEMES, load, shipped_model_path
 
     try:
+        for path in (output, doccano, label_config):
+            check_writable(path)
         nlp = load(model or shipped_model_path(), segmenter=segmenter)
         units = suggest_fn(nlp, corpus, n, labelled=labelled or None, skip_labelled=not include_labelled,
                            text_column=text_column, id_column=id_column, notes=_say)
@@ -503,6 +529,8 @@ def suggest(
             _say(f"Label Studio labelling config → {label_config}")
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for u in units[:10]:
         typer.echo(f"{u['rank']:>3} margin {u['margin']:.3f} ({u['nearest_label']}) {u['doc']} "
                    f"{u['start']}-{u['end']} {u['text'][:40]}")

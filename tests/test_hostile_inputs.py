@@ -391,3 +391,36 @@ def test_deeply_nested_json_is_a_coded_error_at_every_reader(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset([units])
     assert info.value.code == "E118"
+
+
+# -- outputs that cannot be written: checked before the work starts --------------------------------------------
+@pytest.fixture()
+def blocked(tmp_path):
+    """A path whose folder is a regular file: nothing can be written there, even as root."""
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    return tmp_path / "file" / "out"
+
+
+@pytest.mark.parametrize("command", [
+    ["review", "{seed}", "-o", "{blocked}.html", "--segmenter", "char"],
+    ["export", "{seed}", "--format", "doccano", "-o", "{blocked}.jsonl", "--segmenter", "char"],
+    ["import", "{export}", "--documents", "{seed}", "-o", "{blocked}"],
+    ["evaluate", "--data", "{units}", "--output", "{blocked}.json"],
+    ["indicators", "{seed}", "-o", "{blocked}.csv"],
+    ["suggest", "--corpus", "{seed}", "-o", "{blocked}.json", "-n", "3"],
+])
+def test_an_unwritable_output_stops_every_command_before_its_work(command, blocked, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from conftest import SEED_NAMES, SEED_UNITS, SEEDS
+    from policy_nlp.cli import app
+
+    export = tmp_path / "export.json"
+    export.write_text("[]", encoding="utf-8")
+    fields = {"seed": str(SEEDS / SEED_NAMES[0]), "blocked": str(blocked), "export": str(export),
+              "units": str(SEED_UNITS)}
+    import policy_nlp.pipeline
+
+    monkeypatch.setattr(policy_nlp.pipeline, "load", lambda *a, **k: pytest.fail("the work started"))
+    result = CliRunner().invoke(app, [part.format(**fields) for part in command])
+    assert result.exit_code == 2 and "E103" in result.output and "not a directory" in result.output, result.output
