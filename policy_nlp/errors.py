@@ -223,6 +223,15 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E118", "{path}: the JSON is nested deeper than it can be read.",
                   "Pass a file written by policy_nlp or a labelling tool; no document it writes nests more than a "
                   "few levels."),
+        ErrorSpec("E119", "Another batch run (process {pid}) is writing {path}.",
+                  "Wait for it to finish (rerun the same command afterwards: what it finished is skipped), or "
+                  "write to another -o."),
+        ErrorSpec("E120", "{id} would be written to {name}, which {other} was written to in this run.",
+                  "Output names come from each input's path relative to its folder: rename one of the two "
+                  "inputs, or annotate them into different -o directories."),
+        ErrorSpec("E121", "The folder {path} could not be listed ({detail}); the reports in it were not read.",
+                  "Check the folder's permissions (or whether it was removed during the run) and run the same "
+                  "command again."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

@@ -7,8 +7,9 @@ changed or removed; files nothing reads may be added). `check_config` walks the 
 loads a pipeline (`nlp`, `components`) and refuses (E116) a function registered by another package (a
 reader such as `srsly.read_json.v1` would read any file), a component `source`d from another pipeline, a
 setting naming a path that is not a regular file inside the directory (a FIFO would hang the load,
-`/dev/zero` exhaust memory) and a pkuseg model outside it and the cache (E113). The hashes show that the files are the ones written together; they do not say
-who wrote them: a model directory still has to come from someone you trust for its answers.
+`/dev/zero` exhaust memory) and a pkuseg model outside it and the cache (E113). The hashes show that the
+files are the ones written together; they do not say who wrote them: a model directory still has to come
+from someone you trust for its answers.
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ would pass the attack through (run code, run script, write outside the output, â
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -274,7 +275,8 @@ def test_merging_a_document_of_many_units_is_linear():
     took = time.perf_counter() - start
     assert len(merged) == 20_000 and all(r.source == "b" for r in merged) and len(report) == 20_000
     assert took < 2.0, took  # quadratic: 40 s
-    shifted = [UnitRecord("d.txt", 3 * k + 1, 3 * k + 3, "bc", "sentence", [], "c", k, True) for k in range(0, 20_000, 2)]
+    shifted = [UnitRecord("d.txt", 3 * k + 1, 3 * k + 3, "bc", "sentence", [], "c", k, True)
+               for k in range(0, 20_000, 2)]
     merged = _merge([batch(20_000, "a"), shifted], [])
     assert len(merged) == 20_000 and [r.source for r in merged[:4]] == ["c", "a", "c", "a"]
     assert [(r.start, r.end) for r in merged[:2]] == [(1, 3), (3, 5)]
@@ -424,3 +426,112 @@ def test_an_unwritable_output_stops_every_command_before_its_work(command, block
     monkeypatch.setattr(policy_nlp.pipeline, "load", lambda *a, **k: pytest.fail("the work started"))
     result = CliRunner().invoke(app, [part.format(**fields) for part in command])
     assert result.exit_code == 2 and "E103" in result.output and "not a directory" in result.output, result.output
+
+
+# -- batch runs: locks, full disks, unreadable folders, stable names ----------------------------------------------
+@pytest.fixture()
+def reports(tmp_path):
+    """Two seed reports in `reports/`, one of them in a subfolder, and a same-named one in `more/`."""
+    from conftest import SEED_NAMES, seed_text
+
+    (tmp_path / "reports" / "2023").mkdir(parents=True)
+    (tmp_path / "more").mkdir()
+    (tmp_path / "reports" / "r.txt").write_text(seed_text(SEED_NAMES[0])[:600], encoding="utf-8")
+    (tmp_path / "reports" / "2023" / "r.txt").write_text(seed_text(SEED_NAMES[1])[:600], encoding="utf-8")
+    (tmp_path / "more" / "r.txt").write_text(seed_text(SEED_NAMES[2])[:600], encoding="utf-8")
+    return tmp_path
+
+
+def _annotate(*args):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    return CliRunner().invoke(app, ["annotate", *map(str, args), "--segmenter", "char"])
+
+
+@pytest.mark.parametrize("output", ["out.jsonl", "out"])
+def test_a_second_batch_run_on_the_same_output_stops_with_e119(reports, output):
+    from pathlib import Path
+
+    from policy_nlp.corpus.outputs import OutLock
+
+    target = reports / output
+    with OutLock(Path(target), "E119"):  # the first run, still writing
+        result = _annotate(reports / "reports", "-o", target)
+    assert result.exit_code == 2 and "E119" in result.output and str(os.getpid()) in result.output
+    assert not Path(target).exists()
+
+
+def test_two_batch_runs_started_at_once_write_every_record_once(tmp_path):
+    import json
+
+    from conftest import SEED_NAMES, seed_text
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for k in range(60):  # enough work for the two runs to overlap
+        (corpus / f"r{k:02d}.txt").write_text(seed_text(SEED_NAMES[k % 5])[:2000], encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "policy_nlp", "annotate", str(corpus), "-o", str(out), "--segmenter", "char",
+           "--no-progress"]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    codes = [(p.wait(timeout=600), p.stderr.read()) for p in runs]
+    for p in runs:
+        p.stderr.close()
+    ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == len(set(ids)) == 60
+    assert sorted(code for code, _ in codes) in ([0, 0], [0, 2])  # the second stops (E119) or finds all done
+    assert all("E119" in err for code, err in codes if code == 2)
+
+
+def test_a_full_disk_in_directory_mode_exits_2_and_leaves_no_temporary_file(reports, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.endswith(".json.tmp"):
+            real(self, "{", encoding="utf-8")  # a part was written before the disk filled up
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = _annotate(reports / "reports", "-o", reports / "out")
+    assert result.exit_code == 2 and "E103" in result.output and "No space left" in result.output
+    assert list((reports / "out").glob("*.tmp")) == [] and list((reports / "out").glob("*.json")) == []
+
+
+def test_output_names_come_from_the_relative_path_not_the_order(reports):
+    from policy_nlp.corpus.batch import output_names
+
+    alone = output_names([reports / "reports"])
+    assert sorted(alone.values()) == ["2023__r", "r"]
+    with_more = output_names([reports / "more", reports / "reports"])
+    assert {k: v for k, v in with_more.items() if k in alone} == alone
+    result = _annotate(reports / "reports", reports / "more", "-o", reports / "out")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (reports / "out").iterdir()) == ["2023__r.json", "r.json"]
+    assert "E120" in result.output and "more" in result.output  # more/r.txt claims r.json too: refused
+
+
+def test_an_unreadable_folder_is_an_error_record(reports, monkeypatch):
+    import errno
+    import json
+
+    real = os.scandir
+    blocked = str(reports / "reports" / "2023")
+
+    def scandir(path="."):
+        if str(path) == blocked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = _annotate(reports / "reports", "-o", reports / "out.jsonl")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (reports / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    errors = [r for r in records if "error" in r]
+    assert len(records) == 2 and len(errors) == 1
+    assert errors[0]["id"].endswith("2023") and "E121" in errors[0]["error"] and "Permission denied" in errors[0]["error"]

@@ -22,7 +22,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 from . import jsonio
 from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
-from .inputs import InputDocument, iter_ids, iter_inputs
+from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
+from .outputs import OutLock
 from .parallel import annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
@@ -391,13 +392,20 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     A full disk or another write failure raises E103 after keeping what was finished.
     `progress(BatchProgress)` is called after each document written.
     """
+    output = Path(output)
+    if output.suffix.lower() not in (".jsonl", ".parquet"):
+        raise DataError("E053", path=output)
+    with OutLock(output, "E119"):  # a second run on the same output stops here instead of doubling records
+        return _annotate_corpus(paths, output, nlp, n_process, batch_size, text_column, id_column, summary_csv,
+                                max_chars, refresh, progress)
+
+
+def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
+                     max_chars, refresh, progress) -> dict:
     from ..api import model_info
     from ..pipeline import default_pipeline
 
-    output = Path(output)
     suffix = output.suffix.lower()
-    if suffix not in (".jsonl", ".parquet"):
-        raise DataError("E053", path=output)
     journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
@@ -501,8 +509,11 @@ def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwr
         if not (overwrite or overwrite_reviewed):
             raise DataError("E131", path=target)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:  # a full disk leaves no half-written temporary file behind
+        tmp.unlink(missing_ok=True)
     return "written"
 
 
@@ -511,31 +522,51 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
                           max_chars: int = DEFAULT_MAX_CHARS, overwrite: bool = False,
                           overwrite_reviewed: bool = False
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
-    """Annotate each input; with `out_dir`, write one `<name>.json` per input (the file's stem, or the id
-    made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path).
+    """Annotate each input; with `out_dir`, write one `<name>.json` per input (`output_names`: from the
+    input's path relative to its folder, so adding or removing inputs never renames another's output; two
+    inputs claiming one name: the second gets E120). Yields (id, document or None, error or None, written
+    path). A second run on the same `out_dir` stops with E119; a file that cannot be written stops the run
+    with E103.
 
     Nothing a reviewer did is lost: an existing file that differs from the new output is replaced only with
     `overwrite` (else the input gets error E131), and one holding reviewed units only with
     `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews)."""
+    if out_dir is None:
+        yield from _annotate_each(paths, None, nlp, text_column, id_column, max_chars, overwrite, overwrite_reviewed)
+        return
+    out_dir = Path(out_dir)
+    with OutLock(out_dir, "E119"):
+        with _writing(out_dir):
+            out_dir.mkdir(parents=True, exist_ok=True)
+        yield from _annotate_each(paths, out_dir, nlp, text_column, id_column, max_chars, overwrite,
+                                  overwrite_reviewed)
+
+
+def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max_chars, overwrite,
+                   overwrite_reviewed):
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
+    names = output_names(paths) if out_dir is not None else {}
+    claimed: dict[str, str] = {}  # output name → the id that wrote it
     screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, BatchSummary())
     for result in annotate_items(((doc.id, doc.text, error) for doc, error in screened), nlp):
         target = None
         annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
-        if annotated is not None:
-            if out_dir is not None:
-                target = out_dir / (_file_name(result.id, taken) + ".json")
-                try:
-                    write_json_file(annotated, target, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
-                except DataError as exc:
-                    yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
-                    continue
+        if annotated is not None and out_dir is not None:
+            name = names.get(result.id) or _file_name(result.id)
+            if claimed.setdefault(name, result.id) != result.id:
+                clash = error_text("E120", id=result.id, other=claimed[name], name=f"{name}.json")
+                yield result.id, None, clash, None
+                continue
+            target = out_dir / f"{name}.json"
+            try:
+                write_json_file(annotated, target, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
+            except DataError as exc:
+                if exc.code == "E103":  # the disk, not this document: stop the run
+                    raise
+                yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
+                continue
         yield result.id, annotated, result.error, target
 
 
@@ -624,15 +655,24 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
         yield path, target, counts, None
 
 
-def _file_name(doc_id: str, taken: set[str]) -> str:
+def output_names(paths: Sequence[str | Path]) -> dict[str, str]:
+    """The output file name (without `.json`) of each text file input, by id: its path relative to the
+    folder it was found in (or its file name, given on its own), `.txt` dropped, folders joined with `__`
+    (`reports/2023/a.txt` under `reports/` → `2023__a`). It depends on that path alone, never on which
+    other inputs there are or their order."""
+    names = {}
+    for given in map(Path, paths):
+        for shown, _ in list_sources([given]):
+            relative = Path(shown).relative_to(given) if given.is_dir() else Path(given.name)
+            names[shown] = _file_name("__".join(relative.with_suffix("").parts)
+                                      if relative.suffix.lower() == ".txt" else relative.as_posix())
+    return names
+
+
+def _file_name(doc_id: str) -> str:
+    """`doc_id` made file-safe (table rows: their id)."""
     name = Path(doc_id).stem if doc_id.lower().endswith(".txt") else doc_id
-    name = re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}-{n}"
-    taken.add(candidate)
-    return candidate
+    return re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
 
 
 # -- datasets ----------------------------------------------------------------------------------------------

@@ -276,13 +276,23 @@ def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
         yield _row_id(shown, i, row, id_column)
 
 
+def _unlisted(folder: Path) -> str:
+    """Why `folder` cannot be listed."""
+    try:
+        with os.scandir(folder):
+            return "it could not be listed while the inputs were collected"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def _directory_files(root: Path) -> list[Path]:
-    """Every non-directory `*.txt` entry below `root` (file, link, FIFO …), sorted; linked directories are
-    not followed, so a link loop cannot recurse."""
-    found = []
-    for folder, _dirs, files in os.walk(root, followlinks=False):
+    """Every non-directory `*.txt` entry below `root` (file, link, FIFO …), sorted, and every folder that
+    could not be listed (an error record, E121); linked directories are not followed, so a link loop cannot
+    recurse."""
+    found, unlisted = [], []
+    for folder, _dirs, files in os.walk(root, followlinks=False, onerror=unlisted.append):
         found += [Path(folder) / name for name in files if Path(name).suffix.lower() in TEXT_SUFFIXES]
-    return sorted(found)
+    return sorted(found + [Path(exc.filename) for exc in unlisted])
 
 
 def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
@@ -308,7 +318,7 @@ def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
         raise DataError("E050", paths=", ".join(map(str, paths)))
     unique = _Unique()
     for shown, path in sources:
-        problem = special_file(path, shown)
+        problem = ("E121", {"path": shown, "detail": _unlisted(path)}) if path.is_dir() else special_file(path, shown)
         if problem is not None:
             if problem[0] == "E057" and not os.path.lexists(path):
                 problem = ("E057", {"path": shown, "detail": "no such file"})

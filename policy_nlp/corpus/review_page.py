@@ -185,8 +185,8 @@ def _displacy(unit, colors: dict[str, str]) -> str:
     words = list(unit.text)
     doc = Doc(_vocab(), words=words, spaces=[False] * len(words))
     doc.spans["themes"] = [Span(doc, 0, len(words), label=html.escape(label)) for label in unit.labels]
-    options = {"spans_key": "themes", "colors": {html.escape(label): c for label, c in colors.items()}, "template": _TEMPLATE, "top_offset": 24,
-               "span_label_offset": 0, "top_offset_step": 16}
+    options = {"spans_key": "themes", "colors": {html.escape(label): c for label, c in colors.items()},
+               "template": _TEMPLATE, "top_offset": 24, "span_label_offset": 0, "top_offset_step": 16}
     return displacy.render(doc, style="span", options=options, page=False)
 
 
