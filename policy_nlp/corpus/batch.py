@@ -23,7 +23,7 @@ from . import jsonio
 from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
 from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
-from .outputs import OutLock
+from .outputs import OutLock, atomic_write
 from .parallel import annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
@@ -167,7 +167,7 @@ def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
         return 0
     dropped = 0
     tmp = jsonl.with_name(jsonl.name + ".refresh-tmp")
-    with _writing(tmp):
+    with _writing(tmp, tmp):
         with open(jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
             for line in src:
                 if line.strip() and str(json.loads(line)["id"]) in ids:
@@ -188,7 +188,7 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
     schema = _parquet_schema()
     tmp = parquet.with_name(parquet.name + ".refresh-tmp")
     dropped = 0
-    with _writing(tmp):
+    with _writing(tmp, tmp):
         with pa.parquet.ParquetWriter(tmp, schema) as writer:
             for batch in pa.parquet.ParquetFile(parquet).iter_batches(batch_size=256):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -200,15 +200,19 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
 
 
 class _writing:
-    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103."""
+    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103; on any failure
+    the temporary file `tmp` being written is removed."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, tmp: Path | None = None):
         self.path = path
+        self.tmp = tmp
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
+        if exc is not None and self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, PolicyNLPError):
             raise DataError("E103", path=self.path, detail=exc.strerror or str(exc)) from exc
         return False
@@ -259,7 +263,7 @@ def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Seque
     tmp = summary_csv.with_name(summary_csv.name + ".tmp")
     fields = ["id", "error", "characters", "units", "content_units", "headings"]
     fields += [f"{label}_{kind}" for label in labels for kind in ("units", "share")]
-    with _writing(summary_csv):
+    with _writing(summary_csv, tmp):
         with open(tmp, "w", encoding="utf-8", newline="") as dst:
             writer = csv.DictWriter(dst, fieldnames=fields)
             writer.writeheader()
@@ -292,7 +296,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     tmp = parquet.with_name(parquet.name + ".tmp")
     kept: set[str] = set()
     rows = 0
-    with _writing(parquet), pq.ParquetWriter(tmp, schema) as writer:
+    with _writing(parquet, tmp), pq.ParquetWriter(tmp, schema) as writer:
         if keep_existing and parquet.exists():
             for batch in pq.ParquetFile(parquet).iter_batches(batch_size=chunk):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -321,7 +325,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
         if batch_rows:
             writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
             rows += len(batch_rows)
-    with _writing(parquet):
+    with _writing(parquet, tmp):
         os.replace(tmp, parquet)
     return rows
 
@@ -508,12 +512,7 @@ def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwr
             raise DataError("E130", path=target, count=reviewed)
         if not (overwrite or overwrite_reviewed):
             raise DataError("E131", path=target)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:  # a full disk leaves no half-written temporary file behind
-        tmp.unlink(missing_ok=True)
+    atomic_write(target, content)
     return "written"
 
 

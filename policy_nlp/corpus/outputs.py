@@ -30,6 +30,19 @@ def check_writable(path: str | Path | None, *, directory: bool = False) -> None:
         raise DataError("E103", path=path, detail=exc.strerror or str(exc)) from None
 
 
+def atomic_write(path: str | Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file that replaces it only when complete; a failure (a full
+    disk) leaves the old file as it was and no temporary file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class OutLock:
     """An exclusive lock on an output for a whole run (`.NAME.lock` next to it, flock, removed at the end): a
     second run on the same output stops at once with `code` (E105 for training, E119 for batch outputs)

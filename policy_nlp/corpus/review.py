@@ -8,24 +8,17 @@ into reviewer JSON files whose reviewed units carry the reviewers' labels (`"rev
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import DataError
 from . import jsonio
 from .document import AnnotatedDocument
+from .outputs import atomic_write
 from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
 
 FORMATS = ("label-studio", "doccano")
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str = "pkuseg", nlp=None
@@ -95,13 +88,13 @@ def export_documents(inputs: Sequence[str | Path], output: str | Path, fmt: str,
                "labels": labels}
     if fmt == "label-studio":
         tasks = to_label_studio(docs)
-        _atomic_write(output, json.dumps(tasks, ensure_ascii=False, indent=1))
+        atomic_write(output, json.dumps(tasks, ensure_ascii=False, indent=1))
         config = Path(config) if config is not None else output.with_suffix(".xml")
-        _atomic_write(config, label_studio_config(labels))
+        atomic_write(config, label_studio_config(labels))
         summary.update(units=len(tasks), config=str(config))
     else:
         records = to_doccano(docs)
-        _atomic_write(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        atomic_write(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         summary.update(units=len(records), labels_to_create=labels)
     return summary
 
@@ -163,7 +156,7 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
     merged = [_merged(name, units, texts[name], bases, out_dir, overwrite) for name, units in per_doc.items()]
     out_dir.mkdir(parents=True, exist_ok=True)  # every task was accepted: only now is anything written
     for name, target, doc, counts in merged:
-        _atomic_write(target, doc.to_json())
+        atomic_write(target, doc.to_json())
         summary["files"].append({"doc": name, "path": str(target), **counts})
         summary["reviewed"] += counts["reviewed"]
     return summary

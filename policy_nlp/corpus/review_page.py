@@ -19,6 +19,7 @@ from typing import Sequence
 
 from . import jsonio
 from .document import AnnotatedDocument
+from .outputs import atomic_write
 
 DEFAULT_MARGIN = 0.1
 PALETTE = ["#7aecec", "#feca74", "#aa9cfc", "#ff9561", "#bfeeb7", "#e4e7d2", "#c887fb", "#9cc9cc", "#ffeb80",
@@ -376,15 +377,11 @@ def write_review(paths: Sequence, output, *, nlp=None, title: str | None = None,
                  explain_top: int = 8) -> dict:
     """Read the documents (`read_documents`), write the review page to `output` (through a temporary file,
     so a failed run leaves an existing page as it was) and return {output, documents, units, notes}."""
-    import os
     from pathlib import Path
 
     docs, notes = read_documents(paths, nlp=nlp, explain_top=explain_top)
     page = review_html(docs, title=title, margin=margin)
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, output)
+    atomic_write(output, page)
     return {"output": str(output), "documents": len(docs), "units": sum(len(d.units) for d in docs),
             "notes": notes}
