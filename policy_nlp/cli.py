@@ -109,7 +109,10 @@ def annotate(
             _fail(exc)
         if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
             raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
-        update_files(inputs, output, nlp)
+        try:
+            update_files(inputs, output, nlp)
+        except PolicyNLPError as exc:
+            _fail(exc)
         return
     try:
         kind = output_kind(output, fmt, summary, refresh, n_process)

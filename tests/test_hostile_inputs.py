@@ -485,10 +485,19 @@ def test_two_batch_runs_started_at_once_write_every_record_once(tmp_path):
     assert all("E119" in err for code, err in codes if code == 2)
 
 
-def test_a_full_disk_in_directory_mode_exits_2_and_leaves_no_temporary_file(reports, monkeypatch):
+@pytest.mark.parametrize("mode", ["directory", "file", "update"])
+def test_a_full_disk_exits_2_and_leaves_no_temporary_file(reports, monkeypatch, mode):
     import errno
     from pathlib import Path
 
+    out = reports / "out"
+    if mode == "update":  # reviewer JSON to bring up to date, in place: its scores are stale
+        import json
+
+        assert _annotate(reports / "reports", "-o", out).exit_code == 0
+        doc = json.loads((out / "r.json").read_text(encoding="utf-8"))
+        doc["units"][0]["scores"] = {label: 0.0 for label in doc["units"][0]["scores"]}
+        (out / "r.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     real = Path.write_text
 
     def full(self, *args, **kwargs):
@@ -498,9 +507,11 @@ def test_a_full_disk_in_directory_mode_exits_2_and_leaves_no_temporary_file(repo
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", full)
-    result = _annotate(reports / "reports", "-o", reports / "out")
+    args = {"directory": (reports / "reports", "-o", out), "file": (reports / "reports" / "r.txt", "-o", out / "r.json"),
+            "update": ("--update", out)}[mode]
+    result = _annotate(*args)
     assert result.exit_code == 2 and "E103" in result.output and "No space left" in result.output
-    assert list((reports / "out").glob("*.tmp")) == [] and list((reports / "out").glob("*.json")) == []
+    assert not out.exists() or list(out.glob("*.tmp")) == []
 
 
 def test_output_names_come_from_the_relative_path_not_the_order(reports):

@@ -647,8 +647,11 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
             new, counts = merge_reviewed(old, annotate(old.text, nlp=nlp))
             target = path if out_dir is None else Path(out_dir) / path.name
             same = target.exists() and target.resolve() == path.resolve()
-            write_guarded(target, new.to_json(), overwrite=same, overwrite_reviewed=same)
+            with _writing(target):
+                write_guarded(target, new.to_json(), overwrite=same, overwrite_reviewed=same)
         except DataError as exc:
+            if exc.code == "E103":  # the disk, not this file: stop the run
+                raise
             yield path, None, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}"
             continue
         yield path, target, counts, None
