@@ -546,3 +546,20 @@ def test_an_unreadable_folder_is_an_error_record(reports, monkeypatch):
     errors = [r for r in records if "error" in r]
     assert len(records) == 2 and len(errors) == 1
     assert errors[0]["id"].endswith("2023") and "E121" in errors[0]["error"] and "Permission denied" in errors[0]["error"]
+
+
+@pytest.mark.parametrize("change", [{"scores": {"enforcement": float("nan")}}, {"kind": "<b>"},
+                                    {"labels": ["<img src=x onerror=alert(1)>"], "reviewed": True}])
+def test_training_refuses_a_reviewer_file_with_markup_or_nan(tmp_path, change):
+    import json
+
+    from policy_nlp.errors import DataError
+    from policy_nlp.learn.labelled_data import load_dataset
+
+    doc = _reviewer()
+    doc["units"][0].update(change)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")  # json writes NaN as NaN
+    with pytest.raises(DataError) as info:
+        load_dataset([path])
+    assert info.value.code == "E037"

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from ..errors import DataError
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_plain_name, label_problem
+from ..corpus.document import is_plain_name, label_problem, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
@@ -304,6 +304,8 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
         line = lines[k - 1] if len(lines) == len(data["units"]) else f"unit {k}"
         if not isinstance(unit, dict):
             raise DataError("E037", path=path, line=line, detail="each unit must be a JSON object")
+        if unit_problem(unit):  # reviewed or not: no markup labels, unknown kinds or non-finite scores
+            raise DataError("E037", path=path, line=line, detail=unit_problem(unit))
         if not unit.get("reviewed"):
             s, e, kind = unit.get("start"), unit.get("end"), unit.get("kind")
             if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(text) and kind in KINDS:
