@@ -393,7 +393,8 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     Parquet output is written through a JSONL journal (`OUTPUT.partial.jsonl`) and merged with the rows
     an existing `output` holds; an interrupted or failed run leaves the journal (or, on an exception, the
     Parquet file with what was finished), and the same call finishes the rest.
-    A full disk or another write failure raises E103 after keeping what was finished.
+    A full disk or another write failure raises E103 after keeping what was finished. The run holds a lock on
+    `output` (`.NAME.lock` next to it): a second run on the same output raises E119 at once.
     `progress(BatchProgress)` is called after each document written.
     """
     output = Path(output)
@@ -406,6 +407,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 
 def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
                      max_chars, refresh, progress) -> dict:
+    """`annotate_corpus` holding the output's lock."""
     from ..api import model_info
     from ..pipeline import default_pipeline
 
@@ -543,6 +545,7 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
 
 def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max_chars, overwrite,
                    overwrite_reviewed):
+    """`annotate_to_directory` (holding the lock of `out_dir`, if any)."""
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
