@@ -35,6 +35,34 @@ def label_problem(label) -> str | None:
     return f"label {str(label)[:40]!r} is not a name of letters, digits, '_', '-' and '.' (at most 64)"
 
 
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i]
+        for j, cb in enumerate(b, start=1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def looks_like(label: str, other: str) -> bool:
+    """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
+    two edits apart (one for labels of up to five characters)."""
+    if label == other:
+        return False
+    def squash(x: str) -> str:
+        return re.sub(r"[-_\s]", "", x.lower())
+    if squash(label) == squash(other):
+        return True
+    limit = 1 if min(len(label), len(other)) <= 5 else 2
+    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
+
+
+def typo_of(label: str, candidates) -> str | None:
+    """The first of `candidates` that `label` looks like a misspelling of (None: none)."""
+    return next((c for c in candidates if looks_like(label, c)), None)
+
+
 def is_plain_name(name: str) -> bool:
     """Whether `name` is a bare file name (no folder, no '..'): what a unit's or task's `doc` may be, so
     that looking it up never leaves the report folders and an output named after it stays in its folder."""

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..errors import DataError
 from . import jsonio
-from .document import AnnotatedDocument
+from .document import AnnotatedDocument, typo_of
 from .outputs import atomic_write
 from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
@@ -186,11 +186,9 @@ def _merged(name: str, units: dict, text: str, bases: dict, out_dir: Path, overw
 def _check_label_spelling(name: str, units, known: Sequence[str]) -> None:
     """A reviewed label the report's model does not know that looks like a misspelling of one it does is
     refused (E031), as in training data; a genuinely new label passes."""
-    from ..learn.labelled_data import looks_like
-
     for u in units:
         for label in u.labels:
-            typo_of = None if label in known else next((k for k in known if looks_like(label, k)), None)
-            if typo_of:
-                raise DataError("E031", path=name, line=u.where, label=label, hint=f" (did you mean '{typo_of}'?)",
+            typo = None if label in known else typo_of(label, known)
+            if typo:
+                raise DataError("E031", path=name, line=u.where, label=label, hint=f" (did you mean '{typo}'?)",
                                 known=", ".join(known))

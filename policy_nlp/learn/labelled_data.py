@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from ..errors import DataError
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_plain_name, label_problem, unit_problem
+from ..corpus.document import is_plain_name, label_problem, looks_like, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
@@ -102,42 +102,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i]
-        for j, cb in enumerate(b, start=1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def looks_like(label: str, other: str) -> bool:
-    """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
-    two edits apart (one for labels of up to five characters)."""
-    if label == other:
-        return False
-    def squash(x: str) -> str:
-        return re.sub(r"[-_\s]", "", x.lower())
-    if squash(label) == squash(other):
-        return True
-    limit = 1 if min(len(label), len(other)) <= 5 else 2
-    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
-
-
-def _typo_of(label: str, candidates: Sequence[str]) -> str | None:
-    return next((c for c in candidates if looks_like(label, c)), None)
-
-
 def _check_labels(labels, path, line, known, allow_new_labels) -> list[str]:
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise DataError("E037", path=path, line=line, detail="'labels' must be a list of strings")
     for label in labels:
         if label_problem(label):
             raise DataError("E037", path=path, line=line, detail=label_problem(label))
-        typo_of = None if label in known or allow_new_labels else _typo_of(label, known)
-        if typo_of:
-            raise DataError("E031", path=path, line=line, label=label, hint=f" (did you mean '{typo_of}'?)",
+        typo = None if label in known or allow_new_labels else typo_of(label, known)
+        if typo:
+            raise DataError("E031", path=path, line=line, label=label, hint=f" (did you mean '{typo}'?)",
                             known=", ".join(known))
     return list(dict.fromkeys(labels))
 
