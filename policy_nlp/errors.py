@@ -199,11 +199,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
                   "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
         # Hostile inputs: model directories, markup, imports (E113–E129, E140–E149)
-        ErrorSpec("E113", "The saved pipeline {model_dir} names the pkuseg model directory '{path}', which lies "
-                          "outside the pipeline directory and the policy_nlp cache.",
+        ErrorSpec("E113", "The saved pipeline {model_dir} names the pkuseg model or user dictionary '{path}', which "
+                          "lies outside the pipeline directory and the policy_nlp cache (or is no regular file).",
                   "A pipeline's settings may only name 'default', a spacy-pkuseg model name or a directory inside "
-                  "the pipeline; if you trust that directory, pass it yourself: policy_nlp.load(DIR, "
-                  "pkuseg_model=PATH)."),
+                  "the pipeline, and a user dictionary file inside it; if you trust that directory, pass it "
+                  "yourself: policy_nlp.load(DIR, pkuseg_model=PATH)."),
         ErrorSpec("E114", "{path}: {where}: the reviewed span [{start}, {end}) overlaps the reviewed unit "
                           "[{other_start}, {other_end}) of the same report; importing it would drop that review.",
                   "Keep one reviewed span per stretch of text: correct the task's start/end in the export (or "

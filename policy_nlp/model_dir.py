@@ -20,7 +20,7 @@ from pathlib import Path
 from spacy.util import registry
 from thinc.api import Config
 
-from .components.pkuseg_model import saved_reference
+from .components.pkuseg_model import saved_reference, saved_user_dict
 from .errors import ModelError
 
 CHECKSUMS = "checksums.json"
@@ -81,8 +81,9 @@ def _check_block(block: dict, where: str, root: Path) -> None:
             _check_function(key[1:], value, here, root)
         elif key == "pkuseg_model" and isinstance(value, str):
             saved_reference(value, root)
-        elif isinstance(value, str) and value and ("path" in key.lower() or
-                                                   (key == "pkuseg_user_dict" and value != "default")):
+        elif key == "pkuseg_user_dict" and isinstance(value, str):
+            saved_user_dict(value, root)
+        elif isinstance(value, str) and value and "path" in key.lower():
             _check_path(value, here, root)
 
 

@@ -100,6 +100,17 @@ def test_a_saved_pkuseg_directory_outside_the_model_is_refused(model_copy, tmp_p
     assert info.value.code == "E113" and "evil" in str(info.value)
 
 
+@pytest.mark.parametrize("value", ["/etc/hostname", "../dict.txt", "fifo"])
+def test_a_saved_user_dictionary_must_be_a_file_inside_the_model(model_copy, value):
+    import policy_nlp
+
+    os.mkfifo(model_copy / "fifo")
+    _tokenizer_cfg(model_copy, pkuseg_user_dict=value)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E113" and value in str(info.value)
+
+
 def test_a_saved_pkuseg_directory_inside_the_model_is_kept(model_copy):
     import policy_nlp
 

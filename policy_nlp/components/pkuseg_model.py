@@ -205,3 +205,14 @@ def saved_reference(model: str, model_dir: Path) -> str:
     if any(path.is_relative_to(root.resolve()) for root in (model_dir, cache_dir())):
         return str(path)
     raise ModelError("E113", path=model, model_dir=model_dir)
+
+
+def saved_user_dict(user_dict: str, model_dir: Path) -> str:
+    """A pkuseg user dictionary read from a saved pipeline's settings: 'default', or a regular file inside the
+    pipeline directory (a FIFO would block, a file elsewhere is not the model's); else E113."""
+    if user_dict == DEFAULT_MODEL:
+        return user_dict
+    path = (model_dir / user_dict).resolve()
+    if path.is_relative_to(model_dir.resolve()) and path.is_file():
+        return str(path)
+    raise ModelError("E113", path=user_dict, model_dir=model_dir)

@@ -140,6 +140,8 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
             if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
                 cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], Path(path).parent)
+            if "pkuseg_user_dict" in cfg:
+                cfg["pkuseg_user_dict"] = pkuseg_weights.saved_user_dict(cfg["pkuseg_user_dict"], Path(path).parent)
             self._apply_cfg(cfg)
         return self
 
