@@ -4,8 +4,8 @@ names only spaCy's and policy_nlp's own functions and no file outside the direct
 `policy-nlp train` writes `checksums.json`: the SHA-256 of every other file of the directory (config, meta,
 rules, vocabulary, tokenizer settings, model), which `check_files` compares before loading (E115: a file
 changed or removed; files nothing reads may be added). `check_config` walks the sections spaCy resolves when it
-loads a pipeline (`nlp`, `components`) and refuses (E116) a function registered by another package (a
-reader such as `srsly.read_json.v1` would read any file), a component `source`d from another pipeline, a
+loads a pipeline (`nlp`, `components`) and refuses (E116) a function or component factory registered by
+another package (a reader such as `srsly.read_json.v1` would read any file), a component `source`d from another pipeline, a
 setting naming a path that is not a regular file inside the directory (a FIFO would hang the load,
 `/dev/zero` exhaust memory) and a pkuseg model outside it and the cache (E113). The hashes show that the
 files are the ones written together; they do not say who wrote them: a model directory still has to come
@@ -79,6 +79,8 @@ def _check_block(block: dict, where: str, root: Path) -> None:
             raise ModelError("E116", path=root, detail=f"{here} loads a component from another pipeline")
         elif key.startswith("@"):
             _check_function(key[1:], value, here, root)
+        elif key == "factory" and isinstance(value, str):
+            _check_factory(value, here, root)
         elif key == "pkuseg_model" and isinstance(value, str):
             saved_reference(value, root)
         elif key == "pkuseg_user_dict" and isinstance(value, str):
@@ -92,10 +94,24 @@ def _check_function(namespace: str, name, here: str, root: Path) -> None:
         func = registry.get(namespace, name)
     except Exception:  # catalogue's RegistryError, or an unknown namespace
         raise ModelError("E116", path=root, detail=f"{here} = {name!r} is not a registered function") from None
+    _check_module(func, name, here, root)
+
+
+def _check_module(func, name: str, here: str, root: Path) -> None:
     module = getattr(func, "__module__", "") or ""
     if module.split(".")[0] not in _OWN_PACKAGES:
         raise ModelError("E116", path=root, detail=f"{here} = {name!r} is a function of '{module}', not of "
                                                    f"spaCy or policy_nlp")
+
+
+def _check_factory(name: str, here: str, root: Path) -> None:
+    """A component factory registered by another package (through its entry points) is refused; spaCy's own
+    built-ins, which it registers only when first asked for, are left to spaCy."""
+    try:
+        func = registry.factories.get(name)
+    except Exception:  # not registered yet: one of spaCy's own, or unknown (spaCy says so)
+        return
+    _check_module(func, name, here, root)
 
 
 def _check_path(value: str, here: str, root: Path) -> None:

@@ -357,6 +357,18 @@ def test_a_model_config_names_only_own_functions_and_inner_paths(model_copy, old
     assert info.value.code in ("E116", "E113") and detail in str(info.value)
 
 
+def test_a_component_factory_of_another_package_is_refused(model_copy):
+    import policy_nlp
+    from spacy.language import Language
+
+    if "hostile_test_factory" not in Language.factories:
+        Language.factory("hostile_test_factory", func=lambda nlp, name: (lambda doc: doc))
+    _edit_config(model_copy, 'factory = "policy_nlp_indicators"', 'factory = "hostile_test_factory"')
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116" and "hostile_test_factory" in str(info.value)
+
+
 def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy):
     import os
 
