@@ -116,6 +116,8 @@ def annotate(
         return
     try:
         kind = output_kind(output, fmt, summary, refresh, n_process)
+        check_writable(output if kind != "stdout" else None, directory=kind == "dir")
+        check_writable(summary)
     except PolicyNLPError as exc:
         _fail(exc)
     try:

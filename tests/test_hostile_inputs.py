@@ -433,6 +433,8 @@ def blocked(tmp_path):
     ["evaluate", "--data", "{units}", "--output", "{blocked}.json"],
     ["indicators", "{seed}", "-o", "{blocked}.csv"],
     ["suggest", "--corpus", "{seed}", "-o", "{blocked}.json", "-n", "3"],
+    ["annotate", "{seed}", "-o", "{blocked}.jsonl"], ["annotate", "{seed}", "-o", "{blocked}"],
+    ["annotate", "{seed}", "-o", "{blocked}.json"],
 ])
 def test_an_unwritable_output_stops_every_command_before_its_work(command, blocked, tmp_path, monkeypatch):
     from typer.testing import CliRunner
