@@ -588,3 +588,14 @@ def test_training_refuses_a_reviewer_file_with_markup_or_nan(tmp_path, change):
     with pytest.raises(DataError) as info:
         load_dataset([path])
     assert info.value.code == "E037"
+
+
+def test_a_review_page_of_deeply_nested_jsonl_is_a_coded_error(tmp_path):
+    from policy_nlp.corpus.review_page import read_documents
+    from policy_nlp.errors import DataError
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(DEEP + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_documents([corpus])
+    assert info.value.code == "E118"

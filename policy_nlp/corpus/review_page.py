@@ -367,7 +367,7 @@ def _is_reviewer_jsonl(path) -> bool:
             if line.strip():
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     return True  # reported with its line by the reader
                 return isinstance(rec, dict) and rec.get("schema") is not None
     return True
