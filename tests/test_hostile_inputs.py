@@ -223,7 +223,7 @@ def _import(tmp_path, folder, tasks):
 @pytest.mark.parametrize("start,end,change", [
     (-8, -1, {}), (14, 7, {}), (7, 7, {}), (7, 14, {"labels": ("enforcment",)}),
     (7, 14, {"labels": ("<img src=x onerror=alert(1)>",)}), (7, 14, {"kind": "paragraph"}),
-    (7, 14, {"doc": "../../etc/passwd"}), (7, 14, {"doc": "/etc/passwd"})])
+    (7, 14, {"doc": "../../etc/passwd"}), (7, 14, {"doc": "/etc/passwd"}), (7, 14, {"doc": "a/../../r.txt"})])
 def test_a_bad_task_is_refused_with_its_index_and_nothing_is_written(tmp_path, reviewed_dir, start, end, change):
     from policy_nlp.errors import DataError
 
@@ -271,7 +271,7 @@ def test_training_refuses_a_doc_outside_the_report_folders(tmp_path):
                                 "labels": ["enforcement"]}) + "\n", encoding="utf-8")
     with pytest.raises(DataError) as info:
         load_dataset([data], seeds_dir=seeds)
-    assert info.value.code == "E037" and "plain file name" in str(info.value)
+    assert info.value.code == "E037" and "relative path inside" in str(info.value)
     assert "TOPSECRET" not in str(info.value)
 
 

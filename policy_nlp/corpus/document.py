@@ -63,10 +63,12 @@ def typo_of(label: str, candidates) -> str | None:
     return next((c for c in candidates if looks_like(label, c)), None)
 
 
-def is_plain_name(name: str) -> bool:
-    """Whether `name` is a bare file name (no folder, no '..'): what a unit's or task's `doc` may be, so
-    that looking it up never leaves the report folders and an output named after it stays in its folder."""
-    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
+def is_inner_path(name: str) -> bool:
+    """Whether `name` is a relative path that cannot leave the folder it is looked up in: not absolute, no
+    `..`, no backslash or NUL. What a unit's or task's `doc` may be, so that looking it up never leaves the
+    report folders and an output named after it stays inside `-o`."""
+    return bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name and all(
+        part not in ("", ".", "..") for part in name.split("/"))
 
 
 def unit_problem(unit: dict) -> str | None:

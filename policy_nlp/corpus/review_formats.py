@@ -27,7 +27,7 @@ from xml.sax.saxutils import quoteattr
 
 from ..errors import DataError
 from . import jsonio
-from .document import AnnotatedDocument, AnnotatedUnit, is_plain_name, unit_problem
+from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, unit_problem
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
 TO_NAME = "text"  # the Text object the choices are about
@@ -198,11 +198,11 @@ def _unit_fields(data: dict, path, where, labels, error: str = "E133", line=None
 
 
 def task_problem(doc: str, start: int, end: int, kind, labels) -> str | None:
-    """Why a task's unit cannot be imported (None when it can): `doc` must be a plain file name (it is looked
+    """Why a task's unit cannot be imported (None when it can): `doc` must be a relative path inside its folder (it is looked
     up in the document folders and names the output file), the span non-empty and not negative, the kind
     one of the unit kinds, the labels names."""
-    if not is_plain_name(doc):
-        return f"doc {doc[:60]!r} is not a plain file name"
+    if not is_inner_path(doc):
+        return f"doc {doc[:60]!r} is not a relative path inside the report folders"
     if not 0 <= start < end:
         return f"the span [{start}, {end}) is empty, reversed or negative"
     return unit_problem({"kind": kind, "labels": labels})

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from ..errors import DataError
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_plain_name, label_problem, looks_like, typo_of, unit_problem
+from ..corpus.document import is_inner_path, label_problem, looks_like, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
@@ -125,8 +125,8 @@ def _check_record(obj, path, line) -> None:
             raise DataError("E037", path=path, line=line, detail=f"field '{key}' must be {typ.__name__}")
     if not obj["text"].strip():
         raise DataError("E037", path=path, line=line, detail="the unit has no text")
-    if not is_plain_name(obj["doc"]):
-        raise DataError("E037", path=path, line=line, detail=f"doc {obj['doc'][:60]!r} is not a plain file name")
+    if not is_inner_path(obj["doc"]):
+        raise DataError("E037", path=path, line=line, detail=f"doc {obj['doc'][:60]!r} is not a relative path inside the report folders")
     if obj["kind"] not in KINDS:
         raise DataError("E037", path=path, line=line, detail=f"kind '{obj['kind']}' is not one of {', '.join(KINDS)}")
 
