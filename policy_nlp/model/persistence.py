@@ -6,7 +6,8 @@ made of, the feature functions of `model.features`, NumPy's array and scalar typ
 functions that rebuild arrays. A name outside the list is refused with E009 before any module is imported or
 anything is called, and a listed name must be defined in the module it is named by (not re-exported there),
 so a tampered model file cannot reach `exec` through another module's imports; its hash is checked before
-that (E003). skops (`skops.io`) was weighed instead: it wrote the shipped model as 101 MB instead of 3.8 MB.
+that (E003). skops (`skops.io`) was weighed instead: it wrote the shipped model as 101 MB instead of 3.8 MB
+and read it back in 2.7 s instead of 0.05 s.
 """
 from __future__ import annotations
 
