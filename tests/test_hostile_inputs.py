@@ -31,6 +31,11 @@ def _exec_chain(marker) -> bytes:
 
 
 def test_a_pickle_through_a_re_exported_attrgetter_runs_nothing(tmp_path):
+    import pickle
+
+    control = tmp_path / "RAN-UNRESTRICTED"
+    pickle.loads(_exec_chain(control))  # the payload is real: a plain unpickler runs it
+    assert control.read_text() == "ran"
     marker = tmp_path / "RAN"
     with pytest.raises(ModelError) as info:
         load_estimator(_exec_chain(marker), "model.pkl")
