@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import input_forms  # noqa: E402
 
-REPORTS = sorted((REPO / "seeds").glob("*.txt")) + sorted((REPO / "training" / "corpus").glob("*.txt"))
+REPORTS = input_forms.labelled_reports(REPO)
 
 
 def trafilatura_route(page: str, tables: bool = True) -> tuple[str, dict]:

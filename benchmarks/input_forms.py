@@ -23,6 +23,15 @@ RELATED = ("某某区优化营商环境十条措施", "关于开展行政执法�
 CHROME = (BREADCRUMB, SHARE, *NAV, *FOOTER, *RELATED)
 
 
+def labelled_reports(repo: Path) -> list[Path]:
+    """The seven fully labelled reports: the seeds and the work reports of `data/work_report_units.jsonl`."""
+    import json
+
+    units = (repo / "training" / "data" / "work_report_units.jsonl").read_text(encoding="utf-8").splitlines()
+    work = sorted({json.loads(line)["doc"] for line in units})
+    return sorted((repo / "seeds").glob("*.txt")) + [repo / "training" / "corpus" / name for name in work]
+
+
 def report_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 

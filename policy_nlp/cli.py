@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from .api import MAX_CHARS
+from .corpus.outputs import check_writable
 from .errors import DataError, PolicyNLPError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -21,6 +22,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _fail(exc: PolicyNLPError) -> None:
     typer.echo(f"Error {exc}", err=True)
     raise typer.Exit(code=2)
+
+
+def _fail_write(exc: OSError, path) -> None:
+    """A file that could not be written (full disk, no permission): E103, exit code 2."""
+    _fail(DataError("E103", path=exc.filename or path, detail=exc.strerror or str(exc)))
 
 
 def _say(msg: str) -> None:
@@ -117,7 +123,10 @@ def annotate(
             _fail(exc)
         if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
             raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
-        update_files(inputs, output, nlp)
+        try:
+            update_files(inputs, output, nlp)
+        except PolicyNLPError as exc:
+            _fail(exc)
         return
     try:
         kind = output_kind(output, fmt, summary, refresh, n_process)
@@ -125,6 +134,8 @@ def annotate(
             raise DataError("E110", option="--metadata", context="without --summary",
                             fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
         ray = ray_engine(engine, ray_address, workers, n_process, kind)
+        check_writable(output if kind != "stdout" else None, directory=kind == "dir")
+        check_writable(summary)
     except PolicyNLPError as exc:
         _fail(exc)
     try:
@@ -141,7 +152,7 @@ def annotate(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E103", path=exc.filename or output or "stdout", detail=exc.strerror or str(exc)))
+        _fail_write(exc, output or "stdout")
 
 
 def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refresh: bool, n_process: int) -> str:
@@ -354,7 +365,7 @@ def train(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E103", path=exc.filename or out, detail=exc.strerror or str(exc)))
+        _fail_write(exc, out)
     if meta.get("cv"):
         from .learn.evaluation import format_metrics
 
@@ -384,6 +395,7 @@ def evaluate(
         raise typer.BadParameter("--model and --cv exclude each other: --cv lodo trains its own models",
                                  param_hint="--cv")
     try:
+        check_writable(output)
         if cv is not None:
             if cv not in ("lodo", "kfold", "auto"):
                 raise DataError("E073", mode=cv)
@@ -398,8 +410,11 @@ def evaluate(
     typer.echo(format_metrics(metrics, title))
     typer.echo(format_per_document(metrics))
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+        except OSError as exc:
+            _fail_write(exc, output)
         _say(f"metrics written to {output}")
 
 
@@ -419,10 +434,14 @@ def export(
     from .corpus.review import export_documents
 
     try:
+        for path in (output, (config or output.with_suffix(".xml")) if fmt == "label-studio" else None):
+            check_writable(path)
         summary = export_documents(inputs, output, fmt, config=config, model=model, segmenter=segmenter,
                                    overwrite=overwrite)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     _say(f"{summary['units']} units of {summary['documents']} report(s) written to {output}")
     if summary.get("config"):
         _say(f"labeling config written to {summary['config']}: paste it into the project's "
@@ -444,9 +463,12 @@ def import_(
     from .corpus.review import import_reviews
 
     try:
+        check_writable(output, directory=True)
         summary = import_reviews(exports, output, documents=documents, seeds_dir=seeds, overwrite=overwrite)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for row in summary["files"]:
         _say(f"{row['doc']} → {row['path']}: {row['reviewed']} reviewed unit(s), {row['changed']} label set(s) "
              "changed by the reviewer")
@@ -471,6 +493,8 @@ def indicators(
 
     try:
         overrides = read_overrides(metadata) if metadata else None
+        for path in (output, pivot_output):
+            check_writable(path)
         nlp = load(model, segmenter=segmenter)
         docs = []
         for doc_id, result, error, _ in annotate_to_directory(inputs, None, nlp=nlp):
@@ -489,7 +513,7 @@ def indicators(
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E173", path=exc.filename or output, detail=exc.strerror or str(exc)))
+        _fail_write(exc, output)
 
 
 @app.command()
@@ -506,12 +530,14 @@ def tables(
     from .corpus.tables import write_tables
 
     try:
+        for path in (summary, units, indicator_table, pivot_output):
+            check_writable(path)
         written = write_tables(inputs, summary=summary, units=units, indicators=indicator_table,
                                pivot=pivot_output, metadata=metadata)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(DataError("E173", path=exc.filename or "the table", detail=exc.strerror or str(exc)))
+        _fail_write(exc, "the table")
     for path, n in written.items():
         _say(f"{n} rows → {path}")
 
@@ -530,6 +556,7 @@ def review(
     from .corpus.review_page import write_review
 
     try:
+        check_writable(output)
         needs_model = any(p.suffix.lower() not in (".json", ".jsonl") for p in reports)
         nlp = None
         if needs_model:
@@ -539,6 +566,8 @@ def review(
         result = write_review(reports, output, nlp=nlp, title=title, margin=margin)
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for note in result["notes"]:
         _say(note)
     _say(f"{result['documents']} report(s), {result['units']} units → {result['output']}")
@@ -592,6 +621,8 @@ def suggest(
     from .pipeline import THEMES, load, shipped_model_path
 
     try:
+        for path in (output, doccano, label_config):
+            check_writable(path)
         nlp = load(model or shipped_model_path(), segmenter=segmenter)
         units = suggest_fn(nlp, corpus, n, labelled=labelled or None, skip_labelled=not include_labelled,
                            text_column=text_column, id_column=id_column, blind=blind, notes=_say)
@@ -607,6 +638,8 @@ def suggest(
             _say(f"Label Studio labelling config → {label_config}")
     except PolicyNLPError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, output)
     for u in units[:10]:
         score = "" if blind else f"margin {u['margin']:.3f} ({u['nearest_label']}) "
         typer.echo(f"{u['rank']:>3} {score}{u['doc']} {u['start']}-{u['end']} {u['text'][:40]}")

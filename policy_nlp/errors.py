@@ -63,11 +63,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E011", "The pkuseg wheel {path} has SHA-256 {found}, expected {expected}.",
                   "Delete the file and run `policy-nlp download` again; pass only the original "
                   "pkuseg-0.0.25 manylinux1_x86_64 wheel from PyPI to --wheel."),
-        ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack/features.pkl and weights.npz.",
-                  "Point pkuseg_model at a directory holding a pkuseg model, or use 'default'."),
+        ErrorSpec("E012", "The pkuseg model path '{path}' has no features.msgpack and weights.npz (a features.pkl "
+                          "is never read: unpickling it could run code).",
+                  "Point pkuseg_model at a directory holding a pkuseg model with features.msgpack (convert a "
+                  "trusted features.pkl once with srsly.write_msgpack), or use 'default'."),
         ErrorSpec("E013", "The pkuseg model '{model}' is neither a directory nor a spacy-pkuseg model installed in "
                           "{home}; policy_nlp never fetches models from a model hub at run time.",
-                  "Pass the directory of a pkuseg model (features.msgpack or features.pkl, weights.npz), unpack "
+                  "Pass the directory of a pkuseg model (features.msgpack, weights.npz), unpack "
                   "a spacy-pkuseg model into {home}/{model} (PKUSEG_HOME moves that folder), or use "
                   "pkuseg_model='default'."),
         # Input
@@ -244,6 +246,40 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E112", "{what} needs the package '{package}', which is not installed in this environment.",
                   "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
                   "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
+        # Hostile inputs: model directories, markup, imports (E113–E129, E140–E149)
+        ErrorSpec("E113", "The saved pipeline {model_dir} names the pkuseg model or user dictionary '{path}', which "
+                          "lies outside the pipeline directory and the policy_nlp cache (or is no regular file).",
+                  "A pipeline's settings may only name 'default', a spacy-pkuseg model name or a directory inside "
+                  "the pipeline, and a user dictionary file inside it; if you trust that directory, pass it "
+                  "yourself: policy_nlp.load(DIR, pkuseg_model=PATH)."),
+        ErrorSpec("E114", "{path}: {where}: the reviewed span [{start}, {end}) overlaps the reviewed unit "
+                          "[{other_start}, {other_end}) of the same report; importing it would drop that review.",
+                  "Keep one reviewed span per stretch of text: correct the task's start/end in the export (or "
+                  "remove one of the two tasks) and import again."),
+        ErrorSpec("E115", "The pipeline directory {path} does not hold the files its checksums.json records: {detail}.",
+                  "The directory was modified after `policy-nlp train` wrote it: restore it from a trusted copy "
+                  "or retrain it."),
+        ErrorSpec("E116", "The pipeline config of {path} was refused: {detail}.",
+                  "A saved pipeline's config.cfg may only name functions registered by spaCy or policy_nlp, no "
+                  "`source`, and paths of files inside the pipeline directory; retrain it with `policy-nlp "
+                  "train` or restore it from a trusted copy."),
+        ErrorSpec("E117", "The text holds a lone surrogate ({char}) at character {position}: half of a UTF-16 "
+                          "pair, which is no character and cannot be written as UTF-8.",
+                  "Decode the source correctly (a file read with errors='surrogateescape' or a broken UTF-16 "
+                  "conversion leaves these), or remove the character: text.encode('utf-8', 'replace')"
+                  ".decode('utf-8')."),
+        ErrorSpec("E118", "{path}: the JSON is nested deeper than it can be read.",
+                  "Pass a file written by policy_nlp or a labelling tool; no document it writes nests more than a "
+                  "few levels."),
+        ErrorSpec("E119", "Another batch run (process {pid}) is writing {path}.",
+                  "Wait for it to finish (rerun the same command afterwards: what it finished is skipped), or "
+                  "write to another -o."),
+        ErrorSpec("E120", "{id} would be written to {name}, which {other} was written to in this run.",
+                  "Output names come from each input's path relative to its folder: rename one of the two "
+                  "inputs, or annotate them into different -o directories."),
+        ErrorSpec("E121", "The folder {path} could not be listed ({detail}); the reports in it were not read.",
+                  "Check the folder's permissions (or whether it was removed during the run) and run the same "
+                  "command again."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

@@ -39,7 +39,8 @@ def test_annotate_directory_to_one_json_per_input(tmp_path):
     result = runner.invoke(app, ["annotate", str(corpus), "-o", str(out), "--segmenter", "char"])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in out.iterdir())
-    assert written == sorted(Path(n).stem + ".json" for n in SEED_NAMES[:2])
+    # named after the path relative to the input folder: sub/001_….txt → sub__001_….json
+    assert written == sorted([Path(SEED_NAMES[0]).stem + ".json", "sub__" + Path(SEED_NAMES[1]).stem + ".json"])
     ids = {json.loads(p.read_text(encoding="utf-8"))["id"] for p in out.iterdir()}
     assert ids == {str(corpus / SEED_NAMES[0]), str(corpus / "sub" / SEED_NAMES[1])}
     assert "bad.txt" in result.stderr and "E021" in result.stderr

@@ -15,7 +15,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import input_forms  # noqa: E402
 
-REPORTS = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").glob("*.txt"))
+REPORTS = input_forms.labelled_reports(ROOT)
 TARGET = 0.95
 
 

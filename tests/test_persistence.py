@@ -13,6 +13,7 @@ import policy_nlp
 from policy_nlp.errors import ModelError
 from policy_nlp.model.estimator import ThemeEstimator
 from policy_nlp.model.persistence import dump_estimator, load_estimator
+from policy_nlp.model_dir import record_files
 from policy_nlp.pipeline import THEMES
 
 
@@ -32,6 +33,7 @@ def _edit_cfg(model_dir, change):
     cfg = json.loads(path.read_text(encoding="utf-8"))
     change(cfg)
     path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
+    record_files(model_dir)  # whoever edits a model directory can rewrite its checksums too
 
 
 def _write_model(model_dir, data: bytes):
@@ -129,17 +131,23 @@ def test_a_model_file_that_is_no_theme_model_is_damaged(saved):
 def test_a_modified_model_file_fails_its_hash(saved):
     with open(saved / THEMES / "model.pkl", "ab") as fh:
         fh.write(b"x")
+    err = _load_error(saved)
+    assert err.code == "E115" and "policy_nlp_themes/model.pkl was changed" in str(err)
+    record_files(saved)
     assert _load_error(saved).code == "E003"
 
 
 def test_cfg_json_that_is_not_json_is_refused(saved):
     _cfg_path(saved).write_text('{"labels": [', encoding="utf-8")
+    record_files(saved)
     err = _load_error(saved)
     assert err.code == "E015" and "not valid JSON" in str(err)
 
 
 def test_missing_model_files_name_the_component(saved):
     (saved / THEMES / "model.pkl").unlink()
+    assert _load_error(saved).code == "E115"
+    record_files(saved)
     assert _load_error(saved).code == "E007"
 
 

@@ -72,6 +72,10 @@ def test_model_references_never_reach_a_model_hub(monkeypatch, tmp_path):
     named.mkdir(parents=True)
     (named / "weights.npz").write_bytes(b"x")
     (named / "features.pkl").write_bytes(b"x")
+    with pytest.raises(SegmenterModelError) as info:  # a pickle alone is never a model: it is never loaded
+        pkuseg_model.resolve(str(named))
+    assert info.value.code == "E012" and "never read" in str(info.value)
+    (named / "features.msgpack").write_bytes(b"x")
     assert pkuseg_model.resolve("medicine") == str(named)
 
 

@@ -14,6 +14,7 @@ from policy_nlp.components.normalize import normalize
 from policy_nlp.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
 from policy_nlp.components.units import is_chrome_line, segment
 from policy_nlp.errors import ModelError
+from policy_nlp.model_dir import record_files
 from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline
 
 from conftest import SEED_NAMES, SEEDS, seed_records, seed_text, write_jsonl
@@ -51,6 +52,8 @@ def _broken(change) -> dict:
     (lambda d: d["part_cues"].update(plans="下一步|["), "unterminated character set"),
     (lambda d: d.update(signoff_pattern="*特此报告"), "nothing to repeat"),
     (lambda d: d["lexicon"]["plans"].append(""), "empty or non-string term"),
+    (lambda d: d["heading_patterns"].append({"level": 2, "pattern": "^(一+)+、"}), "backtrack catastrophically"),
+    (lambda d: d["part_cues"].update(plans="^(?:下|下一)*步$"), "alternatives"),
 ])
 def test_invalid_rules_raise_e008(change, detail):
     with pytest.raises(ModelError) as info:
@@ -85,10 +88,12 @@ def test_a_damaged_rules_file_of_a_saved_pipeline_raises_e008(tiny_model, tmp_pa
     rules_file = saved / STRUCTURE / "rules.json"
     rules_file.write_text(json.dumps(_broken(lambda d: d["heading_patterns"].append(
         {"level": 1, "pattern": "(("}))), encoding="utf-8")
+    record_files(saved)  # the checksums rewritten too: the rules loader still refuses the file
     with pytest.raises(ModelError) as info:
         policy_nlp.load(saved, segmenter="char")
     assert info.value.code == "E008" and str(rules_file) in str(info.value)
     rules_file.unlink()
+    record_files(saved)
     with pytest.raises(ModelError) as info:
         policy_nlp.load(saved, segmenter="char")
     assert info.value.code == "E008" and "no rules file" in str(info.value)
@@ -163,3 +168,15 @@ def test_extra_chrome_phrases_and_metadata_keys_through_the_config(tmp_path):
     other = create_pipeline("char").get_pipe(STRUCTURE).from_disk(tmp_path / "structure")
     assert other.rules == rules
     assert [u.kind for u in segment(normalize(SITE_PAGE).text, other.rules)][:2] == ["boilerplate", "boilerplate"]
+
+
+@pytest.mark.parametrize("pattern, risk", [
+    (r"(a+)+$", "a quantifier inside"), (r"^(\w+\s?)*$", "a quantifier inside"), (r"(a|aa)+$", "alternatives"),
+    (r"((ab)*c)+", "a quantifier inside"), (r"^[一二三]+、", None), (r"^(?:一|二)、", None), (r"(?:ab)+c", None),
+    (r"(?>a+)+b", None), (r"(a++)+b", None), (r"^(?=.*下一步)", None),
+])
+def test_backtracking_risk_names_nested_and_alternating_repeats(pattern, risk):
+    from policy_nlp.rules.regex_safety import backtracking_risk
+
+    found = backtracking_risk(pattern)
+    assert (found is None) if risk is None else (risk in found)

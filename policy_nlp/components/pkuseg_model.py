@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from ..errors import SegmenterModelError
+from ..errors import ModelError, SegmenterModelError
 
 WHEEL_NAME = "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl"
 WHEEL_SHA256 = "6fc2f97d0f66cc6722cf772e65dbcde1b01d8cc53b66ac4aa7bce639de79588f"
@@ -29,6 +30,7 @@ PIP_ARGS = (
 _MEMBERS = {"features.pkl": "pkuseg/models/default/features.pkl", "weights.npz": "pkuseg/models/default/weights.npz"}
 CACHE_ENV = "POLICY_NLP_CACHE"
 DEFAULT_MODEL = "default"
+_NAME_RE = re.compile(r"[A-Za-z0-9_]+")
 
 
 def cache_dir() -> Path:
@@ -45,9 +47,8 @@ def default_model_dir() -> Path:
 
 
 def is_model_dir(path: Path) -> bool:
-    return (path / "weights.npz").is_file() and (
-        (path / "features.msgpack").is_file() or (path / "features.pkl").is_file()
-    )
+    """Weights and msgpack features: a `features.pkl` alone is no model here (spacy-pkuseg would unpickle it)."""
+    return (path / "weights.npz").is_file() and (path / "features.msgpack").is_file()
 
 
 def sha256_file(path: Path) -> str:
@@ -190,3 +191,28 @@ def resolve(model: str, allow_download: bool = True) -> str:
     if is_model_dir(named):
         return str(named)
     raise SegmenterModelError("E013", model=model, home=spacy_pkuseg_home())
+
+
+def saved_reference(model: str, model_dir: Path) -> str:
+    """A pkuseg model reference read from a saved pipeline's settings: 'default', a spacy-pkuseg model name
+    (looked up in `spacy_pkuseg_home()` only, never in the working directory), or a directory inside the
+    pipeline directory or `cache_dir()`; any other path is refused (E113)."""
+    if model == DEFAULT_MODEL:
+        return model
+    if _NAME_RE.fullmatch(model):
+        return str(spacy_pkuseg_home() / model)
+    path = (model_dir / model).resolve()
+    if any(path.is_relative_to(root.resolve()) for root in (model_dir, cache_dir())):
+        return str(path)
+    raise ModelError("E113", path=model, model_dir=model_dir)
+
+
+def saved_user_dict(user_dict: str, model_dir: Path) -> str:
+    """A pkuseg user dictionary read from a saved pipeline's settings: 'default', or a regular file inside the
+    pipeline directory (a FIFO would block, a file elsewhere is not the model's); else E113."""
+    if user_dict == DEFAULT_MODEL:
+        return user_dict
+    path = (model_dir / user_dict).resolve()
+    if path.is_relative_to(model_dir.resolve()) and path.is_file():
+        return str(path)
+    raise ModelError("E113", path=user_dict, model_dir=model_dir)

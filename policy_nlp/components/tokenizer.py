@@ -21,13 +21,14 @@ from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
 
 from . import pkuseg_model as pkuseg_weights
-from ..errors import ModelError
+from ..errors import DataError, ModelError
 from .normalize import normalize
 from .units import _SENTENCE_RE
 
 SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -99,6 +100,9 @@ class NormalizingChineseTokenizer(DummyTokenizer):
                     pos = start + len(word)
 
     def __call__(self, text: str) -> Doc:
+        lone = _SURROGATE_RE.search(text)
+        if lone:  # no encoder (OpenCC, pkuseg, any JSON writer) accepts half a UTF-16 pair
+            raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
         words, spaces = words_and_spaces(text, self.token_spans(norm))
@@ -133,7 +137,12 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def from_disk(self, path, **kwargs):
         cfg_path = Path(path) / "cfg.json"
         if cfg_path.is_file():
-            self._apply_cfg(json.loads(cfg_path.read_text(encoding="utf-8")))
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+            if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
+                cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], Path(path).parent)
+            if "pkuseg_user_dict" in cfg:
+                cfg["pkuseg_user_dict"] = pkuseg_weights.saved_user_dict(cfg["pkuseg_user_dict"], Path(path).parent)
+            self._apply_cfg(cfg)
         return self
 
     def _apply_cfg(self, cfg: dict) -> None:

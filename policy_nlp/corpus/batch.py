@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from . import jsonio
 from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
-from .inputs import InputDocument, iter_ids, iter_inputs
+from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
+from .outputs import OutLock, atomic_write
 from .parallel import Annotated, annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
@@ -168,7 +170,7 @@ def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
         return 0
     dropped = 0
     tmp = jsonl.with_name(jsonl.name + ".refresh-tmp")
-    with _writing(tmp):
+    with _writing(tmp, tmp):
         with open(jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
             for line in src:
                 if line.strip() and str(json.loads(line)["id"]) in ids:
@@ -189,7 +191,7 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
     schema = _parquet_schema()
     tmp = parquet.with_name(parquet.name + ".refresh-tmp")
     dropped = 0
-    with _writing(tmp):
+    with _writing(tmp, tmp):
         with pa.parquet.ParquetWriter(tmp, schema) as writer:
             for batch in pa.parquet.ParquetFile(parquet).iter_batches(batch_size=256):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -201,15 +203,19 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
 
 
 class _writing:
-    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103."""
+    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103; on any failure
+    the temporary file `tmp` being written is removed."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, tmp: Path | None = None):
         self.path = path
+        self.tmp = tmp
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
+        if exc is not None and self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, PolicyNLPError):
             raise DataError("E103", path=self.path, detail=exc.strerror or str(exc)) from exc
         return False
@@ -289,7 +295,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     tmp = parquet.with_name(parquet.name + ".tmp")
     kept: set[str] = set()
     rows = 0
-    with _writing(parquet), pq.ParquetWriter(tmp, schema) as writer:
+    with _writing(parquet, tmp), pq.ParquetWriter(tmp, schema) as writer:
         if keep_existing and parquet.exists():
             for batch in pq.ParquetFile(parquet).iter_batches(batch_size=chunk):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -318,7 +324,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
         if batch_rows:
             writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
             rows += len(batch_rows)
-    with _writing(parquet):
+    with _writing(parquet, tmp):
         os.replace(tmp, parquet)
     return rows
 
@@ -391,20 +397,29 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     Parquet output is written through a JSONL journal (`OUTPUT.partial.jsonl`) and merged with the rows
     an existing `output` holds; an interrupted or failed run leaves the journal (or, on an exception, the
     Parquet file with what was finished), and the same call finishes the rest.
-    A full disk or another write failure raises E103 after keeping what was finished.
+    A full disk or another write failure raises E103 after keeping what was finished. The run holds a lock on
+    `output` (`.NAME.lock` next to it): a second run on the same output raises E119 at once.
     `progress(BatchProgress)` is called after each document written. `summary_csv`: also the per-report
     table (`.csv`, `.xlsx` or `.parquet`, see `policy_nlp.corpus.tables`); `metadata`: a CSV whose region,
     year, kind … override the extracted ones in that table. `engine`: what annotates the stream of (id, text,
     error) items, called as `annotate_items` is (default: this machine's processes; `distributed.RayEngine`
     runs it on a Ray cluster).
     """
+    output = Path(output)
+    if output.suffix.lower() not in (".jsonl", ".parquet"):
+        raise DataError("E053", path=output)
+    with OutLock(output, "E119"):  # a second run on the same output stops here instead of doubling records
+        return _annotate_corpus(paths, output, nlp, n_process, batch_size, text_column, id_column, summary_csv,
+                                max_chars, refresh, progress, metadata, engine)
+
+
+def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
+                     max_chars, refresh, progress, metadata, engine) -> dict:
+    """`annotate_corpus` holding the output's lock."""
     from ..api import model_info
     from ..pipeline import default_pipeline
 
-    output = Path(output)
     suffix = output.suffix.lower()
-    if suffix not in (".jsonl", ".parquet"):
-        raise DataError("E053", path=output)
     journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
@@ -487,7 +502,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 def reviewed_units_in(path: Path) -> int | None:
     """How many units of the reviewer JSON at `path` are marked reviewed (None if it is not readable JSON)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = jsonio.loads(path.read_text(encoding="utf-8-sig"), path)
     except (OSError, ValueError):
         return None
     units = data.get("units") if isinstance(data, dict) else None
@@ -509,9 +524,7 @@ def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwr
             raise DataError("E130", path=target, count=reviewed)
         if not (overwrite or overwrite_reviewed):
             raise DataError("E131", path=target)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write(target, content)
     return "written"
 
 
@@ -520,33 +533,54 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
                           max_chars: int = DEFAULT_MAX_CHARS, overwrite: bool = False,
                           overwrite_reviewed: bool = False
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
-    """Annotate each input; with `out_dir`, write one `<name>.json` per input (the file's stem, or the id
-    made file-safe; a clash gets `-2`, `-3`). Yields (id, document or None, error or None, written path).
+    """Annotate each input; with `out_dir`, write one `<name>.json` per input (`output_names`: from the
+    input's path relative to its folder, so adding or removing inputs never renames another's output; two
+    inputs claiming one name: the second gets E120). Yields (id, document or None, error or None, written
+    path). A second run on the same `out_dir` stops with E119; a file that cannot be written stops the run
+    with E103.
 
     Nothing a reviewer did is lost: an existing file that differs from the new output is replaced only with
     `overwrite` (else the input gets error E131), and one holding reviewed units only with
     `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews)."""
+    if out_dir is None:
+        yield from _annotate_each(paths, None, nlp, text_column, id_column, max_chars, overwrite, overwrite_reviewed)
+        return
+    out_dir = Path(out_dir)
+    with OutLock(out_dir, "E119"):
+        with _writing(out_dir):
+            out_dir.mkdir(parents=True, exist_ok=True)
+        yield from _annotate_each(paths, out_dir, nlp, text_column, id_column, max_chars, overwrite,
+                                  overwrite_reviewed)
+
+
+def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max_chars, overwrite,
+                   overwrite_reviewed):
+    """`annotate_to_directory` (holding the lock of `out_dir`, if any)."""
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
+    names = output_names(paths) if out_dir is not None else {}
+    claimed: dict[str, str] = {}  # output name → the id that wrote it
     summary = BatchSummary()
     screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, summary)
     for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp):
         yield from _not_read(summary)
         target = None
         annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
-        if annotated is not None:
-            if out_dir is not None:
-                target = out_dir / (_file_name(result.id, taken) + ".json")
-                try:
-                    write_json_file(annotated, target, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
-                except DataError as exc:
-                    yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
-                    continue
+        if annotated is not None and out_dir is not None:
+            name = names.get(result.id) or _file_name(result.id)
+            if claimed.setdefault(name, result.id) != result.id:
+                clash = error_text("E120", id=result.id, other=claimed[name], name=f"{name}.json")
+                yield result.id, None, clash, None
+                continue
+            target = out_dir / f"{name}.json"
+            try:
+                write_json_file(annotated, target, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
+            except DataError as exc:
+                if exc.code == "E103":  # the disk, not this document: stop the run
+                    raise
+                yield result.id, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}", None
+                continue
         yield result.id, annotated, result.error, target
     yield from _not_read(summary)
 
@@ -637,22 +671,36 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
             new, counts = merge_reviewed(old, annotate(old.text, nlp=nlp))
             target = path if out_dir is None else Path(out_dir) / path.name
             same = target.exists() and target.resolve() == path.resolve()
-            write_guarded(target, new.to_json(), overwrite=same, overwrite_reviewed=same)
+            with _writing(target):
+                write_guarded(target, new.to_json(), overwrite=same, overwrite_reviewed=same)
         except DataError as exc:
+            if exc.code == "E103":  # the disk, not this file: stop the run
+                raise
             yield path, None, None, f"[{exc.code}] {exc.message} Fix: {exc.fix}"
             continue
         yield path, target, counts, None
 
 
-def _file_name(doc_id: str, taken: set[str]) -> str:
+def output_names(paths: Sequence[str | Path]) -> dict[str, str]:
+    """The output file name (without `.json`) of each report file input, by id: its path relative to the
+    folder it was found in (or its file name, given on its own), the report suffix (.txt, .html, .docx,
+    .pdf …) dropped, folders joined with `__` (`reports/2023/a.txt` under `reports/` → `2023__a`). It depends
+    on that path alone, never on which other inputs there are or their order."""
+    names = {}
+    for given in map(Path, paths):
+        for shown, _, unread in list_sources([given]):
+            if unread is not None:
+                continue
+            relative = Path(shown).relative_to(given) if given.is_dir() else Path(given.name)
+            names[shown] = _file_name("__".join(relative.with_suffix("").parts)
+                                      if relative.suffix.lower() in SUFFIXES else relative.as_posix())
+    return names
+
+
+def _file_name(doc_id: str) -> str:
+    """`doc_id` made file-safe (table rows: their id)."""
     name = Path(doc_id).stem if Path(doc_id).suffix.lower() in SUFFIXES else doc_id
-    name = re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}-{n}"
-    taken.add(candidate)
-    return candidate
+    return re.sub(r"[^\w.\-#]+", "_", name).strip("._") or "document"
 
 
 # -- datasets ----------------------------------------------------------------------------------------------

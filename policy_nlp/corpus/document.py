@@ -7,6 +7,8 @@ reviewer JSON, `from_dict` reads it back. The JSON Schema ships as `policy_nlp/s
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,77 @@ from typing import Any
 from spacy.tokens import Doc
 
 from ..components.tokenizer import doc_length
+from ..components.units import KINDS
 from ..components.unit_table import span_key
 from ..errors import DataError
 from .metadata import extract_metadata
 from .checks import document_warnings
+from . import jsonio
 
 SCHEMA_ID = "policy_nlp.document/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "document.v1.json"
+# A label is a name, never markup: letters, digits, '_', '-', '.' (every door checks it: reviewer JSON,
+# imports, training data, export)
+LABEL_RE = re.compile(r"[\w.-]{1,64}")
+
+
+def label_problem(label) -> str | None:
+    """Why `label` is not a usable label name (None when it is one)."""
+    if isinstance(label, str) and LABEL_RE.fullmatch(label):
+        return None
+    return f"label {str(label)[:40]!r} is not a name of letters, digits, '_', '-' and '.' (at most 64)"
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i]
+        for j, cb in enumerate(b, start=1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def looks_like(label: str, other: str) -> bool:
+    """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
+    two edits apart (one for labels of up to five characters)."""
+    if label == other:
+        return False
+    def squash(x: str) -> str:
+        return re.sub(r"[-_\s]", "", x.lower())
+    if squash(label) == squash(other):
+        return True
+    limit = 1 if min(len(label), len(other)) <= 5 else 2
+    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
+
+
+def typo_of(label: str, candidates) -> str | None:
+    """The first of `candidates` that `label` looks like a misspelling of (None: none)."""
+    return next((c for c in candidates if looks_like(label, c)), None)
+
+
+def is_inner_path(name: str) -> bool:
+    """Whether `name` is a relative path that cannot leave the folder it is looked up in: not absolute, no
+    `..`, no backslash or NUL. What a unit's or task's `doc` may be, so that looking it up never leaves the
+    report folders and an output named after it stays inside `-o`."""
+    return bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name and all(
+        part not in ("", ".", "..") for part in name.split("/"))
+
+
+def unit_problem(unit: dict) -> str | None:
+    """Why a reviewer-JSON unit's kind, labels or scores cannot be used (None when they can): the kind is
+    one of `KINDS`, labels are names (`label_problem`), scores are finite numbers keyed by label names."""
+    if unit.get("kind") not in KINDS:
+        return f"kind {str(unit.get('kind'))[:40]!r} is not one of {', '.join(KINDS)}"
+    labels, scores = unit.get("labels", []), unit.get("scores", {})
+    if not isinstance(labels, list) or not isinstance(scores, dict):
+        return "'labels' must be a list and 'scores' an object"
+    for label in [*labels, *scores]:
+        if label_problem(label):
+            return label_problem(label)
+    bad = [k for k, v in scores.items() if isinstance(v, bool) or not isinstance(v, (int, float))
+           or not math.isfinite(v)]
+    return f"the score of {bad[0]!r} is not a finite number" if bad else None
 
 
 def load_schema() -> dict:
@@ -171,13 +237,44 @@ class AnnotatedDocument:
             if text[s:e] != u["text"]:
                 raise DataError("E043", where=where, detail=f"unit {k}: text[{s}:{e}] is {text[s:e][:20]!r}, "
                                                             f"the unit says {str(u['text'])[:20]!r}")
+            problem = unit_problem(u)
+            if problem:
+                raise DataError("E043", where=where, detail=f"unit {k}: {problem}")
             prev_end = e
             out.append(AnnotatedUnit.from_dict(u))
-        return cls(text=text, units=out, model=dict(data.get("model", {})), script=data.get("script", "simplified"),
-                   id=data.get("id"), metadata=data.get("metadata") or None, source=data.get("source") or None,
+        model = data.get("model", {})
+        problem = _model_problem(model) or _extras_problem(data)
+        if problem:
+            raise DataError("E043", where=where, detail=problem)
+        return cls(text=text, units=out, model=dict(model), script=data.get("script", "simplified"), id=data.get("id"),
+                   metadata=data.get("metadata") or None, source=data.get("source") or None,
                    warnings=[dict(w) for w in data.get("warnings", [])])
 
     @classmethod
     def from_json(cls, text: str | dict) -> "AnnotatedDocument":
         """Read reviewer JSON given as a string (or an already parsed dict)."""
-        return cls.from_dict(text if isinstance(text, dict) else json.loads(text))
+        return cls.from_dict(text if isinstance(text, dict) else jsonio.loads(text, "<reviewer JSON>"))
+
+
+def _extras_problem(data: dict) -> str | None:
+    """Why a reviewer JSON's optional `metadata`, `source` or `warnings` cannot be used: objects, and warnings
+    with text code, message and fix."""
+    for key in ("metadata", "source"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            return f"'{key}' must be an object"
+    warnings = data.get("warnings", [])
+    ok = isinstance(warnings, list) and all(
+        isinstance(w, dict) and isinstance(w.get("code"), str) and isinstance(w.get("message"), str)
+        and isinstance(w.get("fix", ""), str) for w in warnings)
+    return None if ok else "'warnings' must be a list of objects with text 'code', 'message' and 'fix'"
+
+
+def _model_problem(model) -> str | None:
+    """Why a reviewer JSON's `model` cannot be used: labels must be names and thresholds finite numbers."""
+    if not isinstance(model, dict):
+        return "'model' must be an object"
+    labels, thresholds = model.get("labels", []), model.get("thresholds") or {}
+    if not isinstance(labels, list) or not isinstance(thresholds, dict):
+        return "model 'labels' must be a list and 'thresholds' an object"
+    problem = unit_problem({"kind": KINDS[0], "labels": labels, "scores": thresholds})
+    return f"model: {problem}" if problem else None

@@ -136,6 +136,8 @@ def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict | None, str 
                 obj, problem = None, f"not UTF-8: {exc.reason}"
             except json.JSONDecodeError as exc:
                 obj, problem = None, exc.msg
+            except RecursionError:
+                obj, problem = None, "JSON nested too deep to read"
             yield row, (obj if problem is None else None), problem
             row += 1
 
@@ -217,17 +219,29 @@ def _table_ids(path: Path, shown: str, id_column: str | None) -> Iterator[str]:
         yield _row_id(shown, i, row, id_column)
 
 
+def _unlisted(folder: Path) -> str:
+    """Why `folder` cannot be listed."""
+    try:
+        with os.scandir(folder):
+            return "it could not be listed while the inputs were collected"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def _directory_files(root: Path) -> list[Path]:
-    """Every non-directory entry below `root` (file, link, FIFO …), sorted; linked directories are not
-    followed, so a link loop cannot recurse."""
-    found = []
-    for folder, _dirs, files in os.walk(root, followlinks=False):
+    """Every non-directory entry below `root` (file, link, FIFO …), sorted, and every folder that could not be
+    listed (an error record, E121); linked directories are not followed, so a link loop cannot recurse."""
+    found, unlisted = [], []
+    for folder, _dirs, files in os.walk(root, followlinks=False, onerror=unlisted.append):
         found += [Path(folder) / name for name in files]
-    return sorted(found)
+    return sorted(found + [Path(exc.filename) for exc in unlisted])
 
 
 def _unread_kind(path: Path) -> str | None:
-    """Why a directory entry is not read (None: it is a report file): what its bytes or its name say it is."""
+    """Why a directory entry is not read (None: it is a report file, or a folder that could not be listed):
+    what its bytes or its name say it is."""
+    if path.is_dir():
+        return None
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:
         return None
@@ -275,7 +289,7 @@ def iter_inputs(paths: Sequence[str | Path], text_column: str = "text",
             yield InputDocument(shown, None, error_text("E024", path=shown, kind=unread, supported=SUPPORTED),
                                 skipped=True)
             continue
-        problem = special_file(path, shown)
+        problem = ("E121", {"path": shown, "detail": _unlisted(path)}) if path.is_dir() else special_file(path, shown)
         if problem is not None:
             if problem[0] == "E057" and not os.path.lexists(path):
                 problem = ("E057", {"path": shown, "detail": "no such file"})

@@ -8,23 +8,17 @@ into reviewer JSON files whose reviewed units carry the reviewers' labels (`"rev
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import DataError
-from .document import AnnotatedDocument
+from . import jsonio
+from .document import AnnotatedDocument, typo_of
+from .outputs import atomic_write
 from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
 
 FORMATS = ("label-studio", "doccano")
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str = "pkuseg", nlp=None
@@ -48,7 +42,7 @@ def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str =
             suffix = f.suffix.lower()
             if suffix == ".json":
                 try:
-                    data = json.loads(f.read_text(encoding="utf-8-sig"))
+                    data = jsonio.loads(f.read_text(encoding="utf-8-sig"), f)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     raise DataError("E040", path=f, detail=str(exc)) from None
                 doc = AnnotatedDocument.from_dict(data)
@@ -94,13 +88,13 @@ def export_documents(inputs: Sequence[str | Path], output: str | Path, fmt: str,
                "labels": labels}
     if fmt == "label-studio":
         tasks = to_label_studio(docs)
-        _atomic_write(output, json.dumps(tasks, ensure_ascii=False, indent=1))
+        atomic_write(output, json.dumps(tasks, ensure_ascii=False, indent=1))
         config = Path(config) if config is not None else output.with_suffix(".xml")
-        _atomic_write(config, label_studio_config(labels))
+        atomic_write(config, label_studio_config(labels))
         summary.update(units=len(tasks), config=str(config))
     else:
         records = to_doccano(docs)
-        _atomic_write(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        atomic_write(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         summary.update(units=len(records), labels_to_create=labels)
     return summary
 
@@ -159,24 +153,42 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
             per_doc.setdefault(name, {})[(u.start, u.end)] = u
     summary = {"exports": [str(p) for p, _, _ in reviews], "formats": sorted({f for _, f, _ in reviews}),
                "files": [], "reviewed": 0}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, units in per_doc.items():
-        text = texts[name]
-        sha = text_sha256(text)
-        target = out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
-        seen = list(dict.fromkeys(label for u in units.values() for label in u.labels))
-        base = bases.get(sha) or AnnotatedDocument(text=text, units=[], model={"labels": seen}, id=name)
-        if target.exists():
-            try:
-                existing = AnnotatedDocument.from_json(target.read_text(encoding="utf-8-sig"))
-            except (ValueError, UnicodeDecodeError):
-                existing = None
-            if existing is not None and existing.text == text:
-                base = existing
-            elif not overwrite:
-                raise DataError("E139", path=target, detail="it holds another report's reviewer JSON")
-        doc, counts = apply_reviews(base, units.values())
-        _atomic_write(target, doc.to_json())
+    merged = [_merged(name, units, texts[name], bases, out_dir, overwrite) for name, units in per_doc.items()]
+    out_dir.mkdir(parents=True, exist_ok=True)  # every task was accepted: only now is anything written
+    for name, target, doc, counts in merged:
+        atomic_write(target, doc.to_json())
         summary["files"].append({"doc": name, "path": str(target), **counts})
         summary["reviewed"] += counts["reviewed"]
     return summary
+
+
+def _merged(name: str, units: dict, text: str, bases: dict, out_dir: Path, overwrite: bool
+            ) -> tuple[str, Path, AnnotatedDocument, dict]:
+    """(name, output file, reviewer JSON with the reviews applied, counts) of one report of an import."""
+    sha = text_sha256(text)
+    target = out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
+    seen = list(dict.fromkeys(label for u in units.values() for label in u.labels))
+    base = bases.get(sha) or AnnotatedDocument(text=text, units=[], model={"labels": seen}, id=name)
+    if target.exists():
+        try:
+            existing = AnnotatedDocument.from_json(target.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError):
+            existing = None
+        if existing is not None and existing.text == text:
+            base = existing
+        elif not overwrite:
+            raise DataError("E139", path=target, detail="it holds another report's reviewer JSON")
+    _check_label_spelling(name, units.values(), base.labels)
+    doc, counts = apply_reviews(base, units.values())
+    return name, target, doc, counts
+
+
+def _check_label_spelling(name: str, units, known: Sequence[str]) -> None:
+    """A reviewed label the report's model does not know that looks like a misspelling of one it does is
+    refused (E031), as in training data; a genuinely new label passes."""
+    for u in units:
+        for label in u.labels:
+            typo = None if label in known else typo_of(label, known)
+            if typo:
+                raise DataError("E031", path=name, line=u.where, label=label, hint=f" (did you mean '{typo}'?)",
+                                known=", ".join(known))

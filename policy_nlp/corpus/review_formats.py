@@ -26,7 +26,8 @@ from typing import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..errors import DataError
-from .document import AnnotatedDocument, AnnotatedUnit
+from . import jsonio
+from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, unit_problem
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
 TO_NAME = "text"  # the Text object the choices are about
@@ -176,7 +177,8 @@ def _choices_of(result: list, path, where) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
-def _unit_fields(data: dict, path, where, error: str = "E133", line=None) -> tuple[str, int, int, str, str, str | None]:
+def _unit_fields(data: dict, path, where, labels, error: str = "E133", line=None
+                 ) -> tuple[str, int, int, str, str, str | None]:
     missing = [k for k in UNIT_FIELDS if k not in data]
     bad = missing or [k for k in ("start", "end") if not isinstance(data[k], int) or isinstance(data[k], bool)]
     text = data.get("text", data.get("data"))
@@ -186,8 +188,24 @@ def _unit_fields(data: dict, path, where, error: str = "E133", line=None) -> tup
         if error == "E134":
             raise DataError("E134", path=path, line=line, detail=detail)
         raise DataError("E133", path=path, where=where, detail=detail)
+    detail = task_problem(data["doc"], data["start"], data["end"], data["kind"], labels)
+    if detail:
+        if error == "E134":
+            raise DataError("E134", path=path, line=line, detail=detail)
+        raise DataError("E133", path=path, where=where, detail=detail)
     sha = data.get("doc_sha256")
     return data["doc"], data["start"], data["end"], text, data["kind"], sha if isinstance(sha, str) else None
+
+
+def task_problem(doc: str, start: int, end: int, kind, labels) -> str | None:
+    """Why a task's unit cannot be imported (None when it can): `doc` must be a relative path inside its folder (it is looked
+    up in the document folders and names the output file), the span non-empty and not negative, the kind
+    one of the unit kinds, the labels names."""
+    if not is_inner_path(doc):
+        return f"doc {doc[:60]!r} is not a relative path inside the report folders"
+    if not 0 <= start < end:
+        return f"the span [{start}, {end}) is empty, reversed or negative"
+    return unit_problem({"kind": kind, "labels": labels})
 
 
 def from_label_studio(data, path: str | Path = "<label-studio>") -> list[ReviewedUnit]:
@@ -211,7 +229,7 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
             if annotation is None:
                 continue
             labels = _choices_of(annotation.get("result") or [], path, where)
-            doc, start, end, text, kind, sha = _unit_fields(task["data"], path, where)
+            doc, start, end, text, kind, sha = _unit_fields(task["data"], path, where, labels)
             annotator = annotation.get("completed_by")
             if isinstance(annotator, dict):
                 annotator = annotator.get("email") or annotator.get("id")
@@ -222,7 +240,7 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
             if isinstance(chosen, dict):
                 chosen = chosen.get("choices", [])
             labels = [chosen] if isinstance(chosen, str) else list(chosen or [])
-            doc, start, end, text, kind, sha = _unit_fields(task, path, where)
+            doc, start, end, text, kind, sha = _unit_fields(task, path, where, labels)
             annotator = task.get("annotator")
         else:
             raise DataError("E132", path=path, detail=f"{where} has neither 'data' (JSON export) nor the unit "
@@ -258,7 +276,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
         if not raw.strip():
             continue
         try:
-            rec = json.loads(raw)
+            rec = jsonio.loads(raw, path)
         except json.JSONDecodeError as exc:
             raise DataError("E030", path=path, line=n, detail=exc.msg) from None
         if not isinstance(rec, dict):
@@ -270,7 +288,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
         if not isinstance(label, list) or not all(isinstance(x, str) for x in label):
             raise DataError("E134", path=path, line=n, detail="'label' must be a list of category names (a "
                                                               "text-classification project)")
-        doc, start, end, text, kind, sha = _unit_fields(flat, path, f"line {n}", "E134", n)
+        doc, start, end, text, kind, sha = _unit_fields(flat, path, f"line {n}", label, "E134", n)
         out.append(ReviewedUnit(doc, start, end, text, kind, list(dict.fromkeys(label)), sha, n,
                                 None if rec.get("user") is None else str(rec.get("user"))))
     return out
@@ -279,7 +297,7 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
 def _load_json(path: Path):
     raw = path.read_bytes()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return jsonio.loads(raw.decode("utf-8-sig"), path)
     except UnicodeDecodeError as exc:
         raise DataError("E070", path=path, line=raw.count(b"\n", 0, exc.start) + 1,
                         detail=f"byte 0x{raw[exc.start]:02x}") from None
@@ -310,7 +328,7 @@ def sniff_format(path: Path) -> str:
                 if raw.strip():
                     try:
                         first = json.loads(raw)
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         return "units"  # reported with its line by the unit reader
                     if isinstance(first, dict) and "label" in first and "labels" not in first:
                         return "doccano"
@@ -364,13 +382,17 @@ def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tupl
     by_span = {(u.start, u.end): u for u in doc.units}
     counts = {"reviewed": 0, "changed": 0, "replaced": 0, "added": 0}
     for r in sorted(units, key=lambda x: x.start):
-        if doc.text[r.start:r.end] != r.text:
+        if r.end > len(doc.text) or doc.text[r.start:r.end] != r.text:
             raise DataError("E133", path=doc.id or "<document>", where=r.where,
                             detail=f"text[{r.start}:{r.end}] of the report is {doc.text[r.start:r.end][:20]!r}, the "
                                    f"reviewed unit says {r.text[:20]!r}")
         unit = by_span.get((r.start, r.end))
         if unit is None:
             overlapping = [u for u in doc.units if u.start < r.end and r.start < u.end]
+            reviewed = next((u for u in overlapping if u.reviewed), None)
+            if reviewed is not None:  # replacing it would silently drop a review
+                raise DataError("E114", path=doc.id or "<document>", where=r.where, start=r.start, end=r.end,
+                                other_start=reviewed.start, other_end=reviewed.end)
             section = overlapping[0].section if overlapping else []
             doc.units = [u for u in doc.units if u not in overlapping]
             counts["replaced"] += len(overlapping)

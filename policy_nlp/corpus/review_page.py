@@ -10,12 +10,16 @@ score in the side panel. No network and no external assets: the styles, the scri
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import html
 import json
 from typing import Sequence
 
+from . import jsonio
 from .document import AnnotatedDocument
+from .outputs import atomic_write
 
 DEFAULT_MARGIN = 0.1
 PALETTE = ["#7aecec", "#feca74", "#aa9cfc", "#ff9561", "#bfeeb7", "#e4e7d2", "#c887fb", "#9cc9cc", "#ffeb80",
@@ -162,6 +166,16 @@ _JS = r"""
 """
 
 
+def _script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+# Nothing but the page's own inline script runs, nothing is fetched: markup that slipped into the data
+# (an <img onerror=…> label, a javascript: link) stays inert even if some text were left unescaped
+CSP = (f"default-src 'none'; script-src '{_script_hash(_JS)}'; style-src 'unsafe-inline'; img-src data:; "
+       "base-uri 'none'; form-action 'none'")
+
+
 def _colors(labels: Sequence[str]) -> dict[str, str]:
     return {label: PALETTE[k % len(PALETTE)] for k, label in enumerate(labels)}
 
@@ -173,9 +187,9 @@ def _displacy(unit, colors: dict[str, str]) -> str:
 
     words = list(unit.text)
     doc = Doc(_vocab(), words=words, spaces=[False] * len(words))
-    doc.spans["themes"] = [Span(doc, 0, len(words), label=label) for label in unit.labels]
-    options = {"spans_key": "themes", "colors": colors, "template": _TEMPLATE, "top_offset": 24,
-               "span_label_offset": 0, "top_offset_step": 16}
+    doc.spans["themes"] = [Span(doc, 0, len(words), label=html.escape(label)) for label in unit.labels]
+    options = {"spans_key": "themes", "colors": {html.escape(label): c for label, c in colors.items()},
+               "template": _TEMPLATE, "top_offset": 24, "span_label_offset": 0, "top_offset_step": 16}
     return displacy.render(doc, style="span", options=options, page=False)
 
 
@@ -208,7 +222,7 @@ def _unit_html(k: int, i: int, unit, colors, thresholds, margin) -> str:
     depth = len(unit.section)
     classes = ["unit", unit.kind] + ([f"depth-{min(depth, 4)}"] if unit.kind == "heading" else []) + \
               (["uncertain"] if near else [])
-    attrs = (f'class="{" ".join(classes)}" data-doc="{k}" data-i="{i}" '
+    attrs = (f'class="{html.escape(" ".join(classes))}" data-doc="{k}" data-i="{i}" '
              f'data-labels="{html.escape(" ".join(unit.labels))}" data-uncertain="{html.escape(" ".join(near))}"')
     if unit.labels:
         body = _displacy(unit, colors)
@@ -273,6 +287,7 @@ def review_html(documents: Sequence[AnnotatedDocument], *, title: str | None = N
         '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html.escape(title)} · policy_nlp review</title><style>{_CSS}</style></head><body>"
         f'<header><h1>{html.escape(title)}</h1>{"".join(buttons)}'
         f'<span id="count"><span id="shown">{total}</span> of <span id="total">{total}</span> units shown</span>'
@@ -318,7 +333,7 @@ def read_documents(paths: Sequence, *, nlp=None, explain_top: int = 8) -> tuple[
                     if not line.strip():
                         continue
                     try:
-                        rec = json.loads(line)
+                        rec = jsonio.loads(line, f"{path}:{line_no}")
                     except json.JSONDecodeError as exc:
                         raise DataError("E161", path=f"{path}:{line_no}", detail=str(exc)) from None
                     if isinstance(rec, dict) and "error" in rec and "units" not in rec:
@@ -364,7 +379,7 @@ def _is_reviewer_jsonl(path) -> bool:
             if line.strip():
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     return True  # reported with its line by the reader
                 return isinstance(rec, dict) and rec.get("schema") is not None
     return True
@@ -374,15 +389,11 @@ def write_review(paths: Sequence, output, *, nlp=None, title: str | None = None,
                  explain_top: int = 8) -> dict:
     """Read the documents (`read_documents`), write the review page to `output` (through a temporary file,
     so a failed run leaves an existing page as it was) and return {output, documents, units, notes}."""
-    import os
     from pathlib import Path
 
     docs, notes = read_documents(paths, nlp=nlp, explain_top=explain_top)
     page = review_html(docs, title=title, margin=margin)
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, output)
+    atomic_write(output, page)
     return {"output": str(output), "documents": len(docs), "units": sum(len(d.units) for d in docs),
             "notes": notes}

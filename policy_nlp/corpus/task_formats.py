@@ -15,10 +15,11 @@ model's labels, offered as a pre-annotation), `scores` and `margin` (the distanc
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 from xml.sax.saxutils import quoteattr
+
+from .outputs import atomic_write
 
 FROM_NAME = "labels"
 TO_NAME = "text"
@@ -66,22 +67,15 @@ def doccano_records(units: Iterable[dict]) -> list[dict]:
     return out
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_label_studio(units: Iterable[dict], path: str | Path, model_version: str = "policy_nlp") -> int:
     """Write Label Studio tasks (a JSON list) to `path`; returns the number of tasks."""
     tasks = label_studio_tasks(units, model_version)
-    _atomic_write(Path(path), json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(Path(path), json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return len(tasks)
 
 
 def write_doccano(units: Iterable[dict], path: str | Path) -> int:
     """Write doccano JSONL to `path`; returns the number of lines."""
     records = doccano_records(units)
-    _atomic_write(Path(path), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    atomic_write(Path(path), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     return len(records)

@@ -9,6 +9,7 @@ like a misspelling of a known (or more frequent) label. `load_dataset` returns a
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -18,6 +19,8 @@ from typing import Iterable, Sequence
 
 from ..errors import DataError
 from ..components.units import KINDS
+from ..corpus import jsonio
+from ..corpus.document import is_inner_path, label_problem, looks_like, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
@@ -117,46 +120,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-LABEL_RE = re.compile(r"^[^\s,]+$")
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i]
-        for j, cb in enumerate(b, start=1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def looks_like(label: str, other: str) -> bool:
-    """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
-    two edits apart (one for labels of up to five characters)."""
-    if label == other:
-        return False
-    def squash(x: str) -> str:
-        return re.sub(r"[-_\s]", "", x.lower())
-    if squash(label) == squash(other):
-        return True
-    limit = 1 if min(len(label), len(other)) <= 5 else 2
-    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
-
-
-def _typo_of(label: str, candidates: Sequence[str]) -> str | None:
-    return next((c for c in candidates if looks_like(label, c)), None)
-
-
 def _check_labels(labels, path, line, known, allow_new_labels) -> list[str]:
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise DataError("E037", path=path, line=line, detail="'labels' must be a list of strings")
     for label in labels:
-        if not LABEL_RE.match(label):
-            raise DataError("E037", path=path, line=line,
-                            detail=f"label {label!r} is empty or holds spaces or commas")
-        typo_of = None if label in known or allow_new_labels else _typo_of(label, known)
-        if typo_of:
-            raise DataError("E031", path=path, line=line, label=label, hint=f" (did you mean '{typo_of}'?)",
+        if label_problem(label):
+            raise DataError("E037", path=path, line=line, detail=label_problem(label))
+        typo = None if label in known or allow_new_labels else typo_of(label, known)
+        if typo:
+            raise DataError("E031", path=path, line=line, label=label, hint=f" (did you mean '{typo}'?)",
                             known=", ".join(known))
     return list(dict.fromkeys(labels))
 
@@ -171,6 +143,8 @@ def _check_record(obj, path, line) -> None:
             raise DataError("E037", path=path, line=line, detail=f"field '{key}' must be {typ.__name__}")
     if not obj["text"].strip():
         raise DataError("E037", path=path, line=line, detail="the unit has no text")
+    if not is_inner_path(obj["doc"]):
+        raise DataError("E037", path=path, line=line, detail=f"doc {obj['doc'][:60]!r} is not a relative path inside the report folders")
     if obj["kind"] not in KINDS:
         raise DataError("E037", path=path, line=line, detail=f"kind '{obj['kind']}' is not one of {', '.join(KINDS)}")
 
@@ -224,7 +198,7 @@ def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, 
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = jsonio.loads(raw, path)
         except json.JSONDecodeError as exc:
             raise DataError("E030", path=path, line=n, detail=exc.msg) from None
         _check_record(obj, path, n)
@@ -306,7 +280,7 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
     if not raw.strip():
         raise DataError("E036", path=path)
     try:
-        data = json.loads(raw)
+        data = jsonio.loads(raw, path)
     except json.JSONDecodeError as exc:
         raise DataError("E109", path=path, line=exc.lineno, detail=exc.msg) from None
     if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not isinstance(data.get("text"), str):
@@ -321,6 +295,8 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
         line = lines[k - 1] if len(lines) == len(data["units"]) else f"unit {k}"
         if not isinstance(unit, dict):
             raise DataError("E037", path=path, line=line, detail="each unit must be a JSON object")
+        if unit_problem(unit):  # reviewed or not: no markup labels, unknown kinds or non-finite scores
+            raise DataError("E037", path=path, line=line, detail=unit_problem(unit))
         if not unit.get("reviewed"):
             s, e, kind = unit.get("start"), unit.get("end"), unit.get("kind")
             if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(text) and kind in KINDS:
@@ -341,9 +317,11 @@ def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitR
     """Later sources override earlier ones for the same span; reviewed units override unreviewed ones;
     a unit overlapping units of an earlier source replaces them. Deterministic: argument order decides."""
     kept: dict[str, dict[tuple[int, int], UnitRecord]] = {}
+    order: dict[str, list[tuple[int, int]]] = {}  # per document the kept spans: disjoint, sorted
     for batch in batches:
         for rec in batch:
             units = kept.setdefault(rec.doc, {})
+            spans = order.setdefault(rec.doc, [])
             key = (rec.start, rec.end)
             old = units.get(key)
             if old is not None:
@@ -359,7 +337,8 @@ def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitR
                                   f"and {old.source}:{old.line}")
                 units[key] = rec
                 continue
-            clash = [k for k in units if k[0] < rec.end and rec.start < k[1]]
+            i, j = _clashes(spans, rec.start, rec.end)
+            clash = spans[i:j]
             keeper = next((units[k] for k in clash if units[k].reviewed and not rec.reviewed), None)
             if keeper is not None:
                 report.append(f"kept reviewed unit {rec.doc}[{keeper.start}:{keeper.end}] from {keeper.source}:"
@@ -369,11 +348,16 @@ def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitR
                 report.append(f"{rec.doc}[{rec.start}:{rec.end}] from {rec.source}:{rec.line} replaces "
                               f"overlapping unit [{k[0]}:{k[1]}] from {units[k].source}:{units[k].line}")
                 del units[k]
+            spans[i:j] = [key]
             units[key] = rec
-    out = []
-    for doc in sorted(kept):
-        out.extend(sorted(kept[doc].values(), key=lambda r: r.start))
-    return out
+    return [kept[doc][key] for doc in sorted(kept) for key in order[doc]]
+
+
+def _clashes(spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """The index range [i, j) of the disjoint, sorted `spans` that overlap [start, end) (i == j: none; the
+    span belongs at i). Binary search: merging stays linear in the units, not quadratic."""
+    i = bisect.bisect_right(spans, start, key=lambda k: k[1])
+    return i, max(i, bisect.bisect_left(spans, end, key=lambda k: k[0]))
 
 
 def default_document_dirs(paths: Sequence[Path]) -> list[Path]:

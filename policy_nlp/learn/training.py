@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..corpus.outputs import OutLock
 from ..errors import DataError
+from ..model_dir import record_files
 from ..model.thresholds import cv_name
 from .crossval import EstimatorCache, cross_validate
 from .examples import corpus_examples
@@ -125,49 +127,6 @@ def recover_out(out: Path) -> list[str]:
         shutil.rmtree(tmp, ignore_errors=True)
         done.append(f"removed {tmp.name} (left by an interrupted run)")
     return done
-
-
-class OutLock:
-    """An exclusive lock on `--out` for the whole training run (`.NAME.lock` next to it, flock, removed at the
-    end): a second run on the same directory stops at once with E105 instead of failing at the end."""
-
-    def __init__(self, out: Path):
-        self.path = out.with_name(f".{out.name}.lock")
-        self.fd: int | None = None
-
-    def __enter__(self) -> "OutLock":
-        try:
-            import fcntl
-        except ImportError:  # no flock on this platform: no lock
-            return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-                os.close(fd)
-                raise DataError("E105", pid=holder, path=self.path.with_name(self.path.name[1:-len(".lock")]))
-            try:  # the holder before us removes the file when it is done: lock the file that is there now
-                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
-                    break
-            except FileNotFoundError:
-                pass
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            try:
-                os.unlink(self.path)  # before the lock is released: a waiting run then locks a new file
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
 
 
 def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
@@ -304,6 +263,7 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         nlp.to_disk(tmp)
+        record_files(tmp)
         os.chmod(tmp, 0o755)
         _replace_dir(tmp, out)
     finally:

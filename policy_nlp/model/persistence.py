@@ -1,10 +1,13 @@
 """Writing and reading a fitted theme estimator without running code from the model file.
 
 `dump_estimator` pickles the estimator; `load_estimator` reads it back through an unpickler that resolves
-only an allow-list: scikit-learn, SciPy-sparse and policy_nlp classes, NumPy's array and scalar types and
-the few NumPy/copyreg functions that rebuild arrays, and the feature functions of `model.features`. Any
-other global a pickle names (`os.system`, `builtins.eval`, …) is refused with E009 before anything is
-called, so a tampered model file cannot execute code; its hash is checked before that (E003).
+only an allow-list of exact `module.name` pairs: the scikit-learn and policy_nlp classes a theme model is
+made of, the feature functions of `model.features`, NumPy's array and scalar types and the few NumPy/copyreg
+functions that rebuild arrays. A name outside the list is refused with E009 before any module is imported or
+anything is called, and a listed name must be defined in the module it is named by (not re-exported there),
+so a tampered model file cannot reach `exec` through another module's imports; its hash is checked before
+that (E003). skops (`skops.io`) was weighed instead: it wrote the shipped model as 101 MB instead of 3.8 MB
+and read it back in 2.7 s instead of 0.05 s.
 """
 from __future__ import annotations
 
@@ -17,19 +20,29 @@ import numpy as np
 from ..errors import ModelError
 
 PROTOCOL = 5
-_CLASS_PREFIXES = ("sklearn.", "scipy.sparse.", "policy_nlp.")
-_FUNCTIONS = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "dtype"), ("numpy", "ndarray"), ("copyreg", "_reconstructor"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("policy_nlp.model.features", "canonical"), ("policy_nlp.model.features", "section_text"),
-    ("policy_nlp.rules", "_rules_from_data"),
+_CLASSES = {
+    "policy_nlp.model.estimator": ("ThemeEstimator",),
+    "policy_nlp.model.features": ("CapScaler", "ContentCues", "PositionCues", "canonical", "section_text"),
+    "policy_nlp.rules": ("_rules_from_data",),
+    "sklearn.compose._column_transformer": ("ColumnTransformer",),
+    "sklearn.feature_extraction.text": ("TfidfTransformer", "TfidfVectorizer"),
+    "sklearn.linear_model._logistic": ("LogisticRegression",),
+    "sklearn.multiclass": ("OneVsRestClassifier",),
+    "sklearn.pipeline": ("Pipeline",),
+    "sklearn.preprocessing._label": ("LabelBinarizer",),
+    "numpy._core.multiarray": ("_reconstruct", "scalar"),
+    "numpy.core.multiarray": ("_reconstruct", "scalar"),
+    "numpy._core.numeric": ("_frombuffer",),
+    "numpy.core.numeric": ("_frombuffer",),
+    "numpy": ("dtype", "ndarray", *sorted({np.dtype(code).type.__name__ for code in "?bBhHiIlLqQefdgFDGOUSV"})),
+    "numpy.dtypes": tuple(sorted({type(np.dtype(code)).__name__ for code in "?bBhHiIlLqQefdgFDGOUSV"})),
+    "copyreg": ("_reconstructor",),
+    "builtins": ("object", "set", "frozenset", "slice", "complex", "bytearray", "range", "dict", "list", "tuple",
+                 "int", "float", "str", "bool"),
 }
-_BUILTINS = {"object", "set", "frozenset", "slice", "complex", "bytearray", "range", "dict", "list", "tuple",
-             "int", "float", "str", "bool"}
-_NUMPY_TYPES = {type(np.dtype(code)).__name__ for code in "?bBhHiIlLqQefdgFDGOUSV"} | {
-    np.dtype(code).type.__name__ for code in "?bBhHiIlLqQefdgFDGOUSV"}
+ALLOWED = frozenset((module, name) for module, names in _CLASSES.items() for name in names)
+# the old names of NumPy's private modules (NumPy < 2 pickles) hold the functions of the new ones
+_DEFINED_AS = {"numpy.core.multiarray": "numpy._core.multiarray", "numpy.core.numeric": "numpy._core.numeric"}
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -38,25 +51,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
         self.source = source
 
     def find_class(self, module: str, name: str):
-        if self._allowed(module, name):
-            return super().find_class(module, name)
-        raise ModelError("E009", path=self.source, name=f"{module}.{name}")
-
-    @staticmethod
-    def _allowed(module: str, name: str) -> bool:
-        if (module, name) in _FUNCTIONS:
-            return True
-        if module == "builtins":
-            return name in _BUILTINS
-        if module.split(".")[0] == "numpy":
-            return name in _NUMPY_TYPES
-        if module.startswith(_CLASS_PREFIXES) and "." not in name:
-            try:
-                obj = getattr(importlib.import_module(module), name)
-            except (ImportError, AttributeError):
-                return False
-            return isinstance(obj, type)
-        return False
+        if (module, name) not in ALLOWED:  # decided on the names alone: nothing is imported for a refusal
+            raise ModelError("E009", path=self.source, name=f"{module}.{name}")
+        obj = getattr(importlib.import_module(module), name, None)
+        if obj is None or getattr(obj, "__module__", None) != _DEFINED_AS.get(module, module) or \
+                getattr(obj, "__qualname__", None) != name:
+            raise ModelError("E009", path=self.source, name=f"{module}.{name}")
+        return obj
 
 
 def dump_estimator(estimator) -> bytes:

@@ -20,6 +20,7 @@ from typing import Any, List, Mapping
 from spacy.util import registry
 
 from ..errors import ModelError
+from .regex_safety import backtracking_risk
 
 RULES_DIR = Path(__file__).resolve().parent
 FORMAT = "policy_nlp.report_rules"
@@ -63,6 +64,10 @@ class ReportRules:
             for label, terms in rules.lexicon.items():
                 if not all(isinstance(t, str) and t for t in terms):
                     raise ValueError(f"lexicon '{label}' holds an empty or non-string term")
+            for pattern in _patterns(rules.data):
+                risk = backtracking_risk(pattern)
+                if risk:
+                    raise ValueError(f"the pattern {pattern[:60]!r} can backtrack catastrophically ({risk})")
         except (re.error, TypeError, ValueError, KeyError) as exc:
             raise ModelError("E008", source=source, detail=str(exc)) from None
         return rules
@@ -160,6 +165,12 @@ class ReportRules:
             if pattern.match(line):
                 return level
         return None
+
+
+def _patterns(data: Mapping[str, Any]) -> list[str]:
+    """Every regular expression of a rules document."""
+    return ([h["pattern"] for h in data["heading_patterns"]] + list(data["part_cues"].values())
+            + [data["signoff_pattern"], data["date_line_pattern"], data["future_pattern"]])
 
 
 def _rules_from_data(data: dict, source: str) -> ReportRules:
