@@ -25,6 +25,7 @@ _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
 _MAX_TITLE_LEN = 60
 _MAX_PART_HEADING_LEN = 40
+_MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 
 
@@ -113,6 +114,80 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _strip(text: str, s: int, e: int) -> tuple[int, int] | None:
+    """The range [s, e) without surrounding white space; None when nothing is left."""
+    piece = text[s:e]
+    stripped = piece.strip()
+    if not stripped:
+        return None
+    s += len(piece) - len(piece.lstrip())
+    return s, s + len(stripped)
+
+
+def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int, int, bool]]:
+    """A line cut into its in-line page chrome (True) and the text between (False), white space stripped."""
+    chrome_re = rules.inline_chrome_re
+    if chrome_re is None:
+        return [(s, e, False)]
+    out, pos = [], s
+    for m in chrome_re.finditer(text, s, e):
+        if m.end() == m.start():
+            continue
+        for a, b, is_chrome in ((pos, m.start(), False), (m.start(), m.end(), True)):
+            piece = _strip(text, a, b)
+            if piece:
+                out.append((*piece, is_chrome))
+        pos = m.end()
+    piece = _strip(text, pos, e)
+    if piece:
+        out.append((*piece, False))
+    return out
+
+
+def _opens_line(sentence: str, rules: ReportRules) -> bool:
+    """True when a sentence inside running text starts a heading line: a heading marker or a part title."""
+    part_title = rules.optional_re("part_title_pattern")
+    return rules.heading_level(sentence) is not None or bool(part_title and part_title.match(sentence))
+
+
+def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
+    """Where a part title (or, for the first line, the report's title) run into its first sentence ends
+    (`三、2024年工作安排2024年,我局将…` → after 安排): the title pattern matches and a sentence opening
+    (`run_in_next_pattern`) follows. 0 when the line has no run-in title."""
+    next_start = rules.optional_re("run_in_next_pattern")
+    for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
+        pattern = rules.optional_re(key)
+        m = pattern.match(line) if pattern else None
+        if m and next_start is not None and next_start.match(line, m.end()):
+            return m.end()
+    return 0
+
+
+def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bool) -> list[tuple[int, int]]:
+    """A line of running text split before every sentence that starts a heading, and after a title run into
+    its first sentence: the lines it would have had with its line breaks."""
+    starts = [a for k, (a, _) in enumerate(_split_sentences(text[s:e], s)) if k and _opens_line(text[a:e], rules)]
+    out = []
+    for a, b in zip([s] + starts, starts + [e]):
+        cut = _run_in_end(text[a:b], rules, first and a == s)
+        out += [(a, a + cut), (a + cut, b)] if cut else [(a, b)]
+    return [r for r in (_strip(text, a, b) for a, b in out) if r]
+
+
+def report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bool]]:
+    """The report's lines as (start, end, is_chrome): its non-blank lines, and with rules that split
+    running text (version 3 on) the chrome cut out of them and their run-in headings on lines of their own."""
+    out: list[tuple[int, int, bool]] = []
+    for ls, le in _lines(norm_text):
+        for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
+            if is_chrome or not rules.splits_run_in_headings:
+                out.append((s, e, is_chrome))
+                continue
+            first = not any(not c for _, _, c in out)
+            out += [(a, b, False) for a, b in _split_running_text(norm_text, s, e, rules, first)]
+    return out
+
+
 class _Sections:
     """The heading stack while a unit table is built in document order."""
 
@@ -133,17 +208,21 @@ class _Sections:
 
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
-    lines = _lines(norm_text)
-    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e in lines]
+    lines = report_lines(norm_text, rules)
+    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
+    not_part_heading = rules.optional_re("not_part_heading_pattern")
+    back_matter = rules.optional_re("back_matter_pattern")
     units: list[Unit] = []
     sections = _Sections()
     seen_title = False
     value_expected = False
-    for li, (ls, le) in enumerate(lines):
+    for li, (ls, le, in_line_chrome) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
-        if is_chrome_line(line, rules) or (
+        whole_chrome = is_chrome_line(line, rules) and not (
+            rules.splits_run_in_headings and has_end[li] and len(line) > _MAX_CHROME_LINE)  # report text after a key
+        if in_line_chrome or whole_chrome or (
             value_expected and not has_end[li] and len(line) <= _MAX_VALUE_LEN and rules.heading_level(line) is None
         ):
             value_expected = _is_key_only(line, rules)
@@ -158,7 +237,10 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
             continue
         started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
         part_heading = False
-        if level is None and not has_end[li] and not line.endswith(":"):
+        if level is None and started and back_matter is not None and back_matter.search(line):
+            level, part_heading = 0, True  # a glossary or appendix: a part of its own, after the report's parts
+        elif level is None and not has_end[li] and not line.endswith(":") and not (
+                not_part_heading is not None and not_part_heading.search(line)):
             if not seen_title and len(line) <= _MAX_TITLE_LEN and not any(u.kind != "boilerplate" for u in units):
                 level = 0
             elif not started:  # between the title and the text: by-line, speaker, place (――在…会议上, 省长 …)
