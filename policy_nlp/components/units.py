@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 from ..rules import ReportRules
 
 KINDS = ("heading", "sentence", "boilerplate")
+PARTS = ("problems", "plans")
 
 SENTENCE_END = "。!?"  # after width folding ！？ are ! ?
 _CLOSERS = "”’」』)》\"'】"
@@ -25,6 +26,7 @@ _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
 _MAX_TITLE_LEN = 60
 _MAX_PART_HEADING_LEN = 40
+_MIN_RUN_IN_TITLE = 4  # characters of a heading's own title before a run-in sentence may start
 _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 
@@ -34,7 +36,8 @@ class Unit:
     """One row of a report's unit table. `start`/`end` index the original text; `level` is the heading
     level (0 = the title, or a part heading without a marker, which opens a section; 1–4 by marker; -1 for
     non-headings); `line` the paragraph line the unit sits in; `parent` the
-    index of the innermost heading above it (-1 at top level; the title is no parent)."""
+    index of the innermost heading above it (-1 at top level; the title is no parent); `part` the report
+    part it lies in (`problems`, `plans`) or ""."""
 
     start: int
     end: int
@@ -42,6 +45,7 @@ class Unit:
     level: int = -1
     line: int = 0
     parent: int = -1
+    part: str = ""  # the report part the unit lies in (`PARTS`), found by rules that name parts (v3 on)
 
 
 def section_path(units: Sequence[Unit], i: int) -> list[int]:
@@ -150,16 +154,35 @@ def _opens_line(sentence: str, rules: ReportRules) -> bool:
     return rules.heading_level(sentence) is not None or bool(part_title and part_title.match(sentence))
 
 
+def _opens_sentence(next_start, line: str, at: int) -> bool:
+    """True when a sentence opening starts at `at`, white space skipped."""
+    while at < len(line) and line[at].isspace():
+        at += 1
+    return bool(next_start.match(line, at))
+
+
 def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
-    """Where a part title (or, for the first line, the report's title) run into its first sentence ends
-    (`三、2024年工作安排2024年,我局将…` → after 安排): the title pattern matches and a sentence opening
-    (`run_in_next_pattern`) follows. 0 when the line has no run-in title."""
+    """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
+    line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
+    `三、2024年工作安排2024年,我局将…` → after 安排); else, after a heading marker, the first sentence
+    opening at least `_MIN_RUN_IN_TITLE` characters on, before the first sentence end and not after
+    punctuation, in a line that has a sentence end (`一、主要指标持续向好2015年,…。` → after 向好)."""
     next_start = rules.optional_re("run_in_next_pattern")
+    if next_start is None:
+        return 0
+    limit = min(len(line) - 1, _MAX_PART_HEADING_LEN + 10)
     for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
         pattern = rules.optional_re(key)
-        m = pattern.match(line) if pattern else None
-        if m and next_start is not None and next_start.match(line, m.end()):
-            return m.end()
+        for end in range(limit, 1, -1) if pattern else ():
+            if _opens_sentence(next_start, line, end) and pattern.fullmatch(line, 0, end):
+                return end
+    marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
+    if marker is None or not any(c in SENTENCE_END for c in line):  # a heading line of its own stays whole
+        return 0
+    stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
+    for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
+        if line[end - 1] not in _CLOSERS + ",;:、()（）0123456789 " and _opens_sentence(next_start, line, end):
+            return end
     return 0
 
 
@@ -260,7 +283,7 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 continue
             kind = "boilerplate" if rules.signoff_re.match(norm_text[s:e]) else "sentence"
             units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
-    return units
+    return mark_parts(norm_text, units, rules)
 
 
 def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: ReportRules) -> list[Unit]:
@@ -284,4 +307,74 @@ def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: Rep
             continue
         level = level or 0  # a heading without a marker after the title opens a part
         units.append(Unit(start, end, kind, level=level, line=line, parent=sections.open(level, i)))
+    return mark_parts(norm_text, units, rules)
+
+
+def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> int | None:
+    """Index of the heading that opens the plans part: the first top-level heading after the text has begun
+    whose title looks forward (`plans_part_pattern`, or a year after the report's) and neither reviews nor
+    names problems."""
+    from ..model.features import names_later_year, report_year_of
+
+    plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
+    problems = rules.optional_re("problems_part_pattern")
+    year = report_year_of(norm_text)
+    begun = False
+    for i, u in enumerate(units):
+        begun = begun or u.kind == "sentence"
+        if not begun or u.kind != "heading" or u.parent >= 0 or u.level > 1:
+            continue
+        title = norm_text[u.start:u.end]
+        if (plans.search(title) or names_later_year(title, year)) and not review.search(title) \
+                and not problems.search(title):
+            return i
+    return None
+
+
+def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, plans: int | None) -> list[int]:
+    """Units of the problems passage: the section of a heading naming problems (`problems_part_pattern`,
+    level 1 or 2), else the paragraphs just before the plans part whose text names problems (part cue)."""
+    problems, cue = rules.optional_re("problems_part_pattern"), rules.part_cues.get("shortcomings")
+    end = plans if plans is not None else len(units)
+    for i, u in enumerate(units[:end]):
+        if u.kind == "heading" and 1 <= u.level <= 2 and problems.search(norm_text[u.start:u.end]):
+            inside = [i]
+            for j in range(i + 1, end):
+                if units[j].kind == "heading" and units[j].level <= u.level:
+                    break
+                inside.append(j)
+            return inside
+    if plans is None or cue is None:
+        return []
+    lines: list[int] = []  # paragraph lines before the plans heading, nearest first, while they name problems
+    for j in range(plans - 1, -1, -1):
+        u = units[j]
+        if u.kind == "heading":
+            break
+        if u.line not in lines:
+            if lines and not any(cue.search(norm_text[v.start:v.end]) for v in units if v.line == lines[-1]):
+                break
+            lines.append(u.line)
+    if lines and not any(cue.search(norm_text[v.start:v.end]) for v in units if v.line == lines[-1]):
+        lines.pop()
+    return [j for j in range(end) if units[j].line in lines and units[j].kind != "heading"]
+
+
+def mark_parts(norm_text: str, units: list[Unit], rules: ReportRules) -> list[Unit]:
+    """Set `part` on the units of the problems passage and the plans part, with rules that name parts
+    (version 3 on; others leave every `part` empty). The plans part runs from its heading to the report's
+    end or its back matter (glossary, appendices); target lines and lists inside it do not end it."""
+    if not rules.names_parts:
+        return units
+    plans = _plans_start(norm_text, units, rules)
+    back_matter = rules.optional_re("back_matter_pattern")
+    for j in _problems_units(norm_text, units, rules, plans):
+        if units[j].kind != "boilerplate":
+            units[j].part = "problems"
+    for j in range(plans if plans is not None else len(units), len(units)):
+        u = units[j]
+        if u.kind == "heading" and u.parent < 0 and back_matter.search(norm_text[u.start:u.end]):
+            break
+        if u.kind != "boilerplate":
+            u.part = "plans"
     return units

@@ -25,6 +25,8 @@ COL = {name: i for i, name in enumerate(CONTEXT_COLUMNS)}
 CONTENT_COLUMNS = [COL[c] for c in ("text", "lead", "kind", "level", "report_year")]
 POSITION_COLUMNS = [COL[c] for c in ("section", "section_outer", "section_path", "position", "report_year",
                                      "part_state")]
+# A part the structure found (rules v3 on) is the part state of its units, ahead of what a lead opened.
+PART_STATES = {"problems": "problems_part", "plans": "plans_part"}
 _YEAR_RE = re.compile(r"(20\d\d)年")
 _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -76,7 +78,7 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
         else:
             lead = lead_text
         rows[i] = (text, lead, unit.kind, unit.level, path[-1] if path else "", path[0] if path else "",
-                   "".join(path), i / n, report_year, state)
+                   "".join(path), i / n, report_year, PART_STATES.get(unit.part, state))
         if new_line and unit.kind == "sentence":
             if future.search(text):
                 state = "future"
@@ -185,8 +187,9 @@ class PositionCues(_RuleCues):
         names = [f"section_terms[{label}]" for label in rules.lexicon]
         for label in rules.part_cues:
             names += [f"top_section_part_cue[{label}]", f"section_path_part_cue[{label}]"]
-        return names + ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
-                        "position", "last_quarter"]
+        names += ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
+                  "position", "last_quarter"]
+        return names + ["in_problems_part", "in_plans_part"] if rules.names_parts else names
 
     def transform(self, X):
         rules = self._rules()
@@ -199,6 +202,8 @@ class PositionCues(_RuleCues):
             row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0,
                     1.0 if state == "problem" else 0.0, 1.0 if state == "future" else 0.0,
                     float(position), 1.0 if position >= 0.75 else 0.0]
+            if rules.names_parts:
+                row += [1.0 if state == "problems_part" else 0.0, 1.0 if state == "plans_part" else 0.0]
             out.append(row)
         return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
 

@@ -27,7 +27,8 @@ _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phr
              "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
 # Structure that does not depend on line breaks (version 3 on); rules without them segment as before.
 _OPTIONAL_PATTERNS = ("part_title_pattern", "title_pattern", "run_in_next_pattern", "not_part_heading_pattern",
-                      "back_matter_pattern")
+                      "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern")
+PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "back_matter_pattern")
 
 
 def read_json(path: str | Path, code: str):
@@ -170,6 +171,11 @@ class ReportRules:
     def optional_re(self, key: str) -> re.Pattern | None:
         """One of the optional patterns (`_OPTIONAL_PATTERNS`), compiled, or None where the rules lack it."""
         return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
+
+    @property
+    def names_parts(self) -> bool:
+        """True when the rules find the problems passage and the plans part (`PART_PATTERNS`, v3 on)."""
+        return all(self.optional_re(key) is not None for key in PART_PATTERNS)
 
     @property
     def splits_run_in_headings(self) -> bool:
