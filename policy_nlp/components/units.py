@@ -253,14 +253,15 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
             continue
         value_expected = False
         level = rules.heading_level(line)
-        if level is None and not has_end[li] and (
+        is_back_matter = back_matter is not None and level is None and bool(back_matter.search(line))
+        if level is None and not has_end[li] and not is_back_matter and (
             rules.date_line_re.match(line) or (li > last_content and len(line) <= _MAX_SIGNATURE_LEN)
         ):
             units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))  # sign-off
             continue
         started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
         part_heading = False
-        if level is None and started and back_matter is not None and back_matter.search(line):
+        if is_back_matter and started:
             level, part_heading = 0, True  # a glossary or appendix: a part of its own, after the report's parts
         elif level is None and not has_end[li] and not line.endswith(":") and not (
                 not_part_heading is not None and not_part_heading.search(line)):
