@@ -26,7 +26,7 @@ CONTENT_COLUMNS = [COL[c] for c in ("text", "lead", "kind", "level", "report_yea
 POSITION_COLUMNS = [COL[c] for c in ("section", "section_outer", "section_path", "position", "report_year",
                                      "part_state")]
 # A part the structure found (rules v3 on) is the part state of its units, ahead of what a lead opened.
-PART_STATES = {"problems": "problems_part", "plans": "plans_part"}
+PART_STATES = {"problems": "problem", "plans": "future"}
 _YEAR_RE = re.compile(r"(20\d\d)年")
 _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -189,7 +189,7 @@ class PositionCues(_RuleCues):
             names += [f"top_section_part_cue[{label}]", f"section_path_part_cue[{label}]"]
         names += ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
                   "position", "last_quarter"]
-        return names + ["in_problems_part", "in_plans_part"] if rules.names_parts else names
+        return names
 
     def transform(self, X):
         rules = self._rules()
@@ -202,8 +202,6 @@ class PositionCues(_RuleCues):
             row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0,
                     1.0 if state == "problem" else 0.0, 1.0 if state == "future" else 0.0,
                     float(position), 1.0 if position >= 0.75 else 0.0]
-            if rules.names_parts:
-                row += [1.0 if state == "problems_part" else 0.0, 1.0 if state == "plans_part" else 0.0]
             out.append(row)
         return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
 
