@@ -2,9 +2,11 @@
 
 The gold (`training/data/part_boundaries.jsonl`, one object per report, see `training/README.md`) names each
 report's problems passage and plans part by their first and last line (1-based over the file split on "\\n",
-inclusive), or null where the report has none. The pipeline's part of a label is the longest run of
-consecutive non-boilerplate units carrying that label (`shortcomings` for the problems passage, `plans` for
-the plans part); it is found exactly when its first and last lines equal the gold's.
+inclusive), or null where the report has none. The pipeline's part is, with `--by labels` (default), the
+longest run of consecutive non-boilerplate units carrying its label (`shortcomings` for the problems
+passage, `plans` for the plans part), or with `--by structure` the units the structure component put in
+it (the unit group's `parts`, rules v3 on); it is found exactly when its first and last lines equal the
+gold's.
 
     python benchmarks/part_boundaries.py --reports ../shared/corpus/unlabelled
     python benchmarks/part_boundaries.py --reports DIR --save-predictions before.jsonl   # score later
@@ -29,7 +31,7 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def predicted_parts(doc) -> dict:
+def label_runs(doc) -> dict:
     """{part: {"first_line", "last_line"} or None} of one `AnnotatedDocument`: the longest run of
     consecutive non-boilerplate units with the part's label."""
     content = [u for u in doc.units if u.kind != "boilerplate"]
@@ -48,14 +50,32 @@ def predicted_parts(doc) -> dict:
     return out
 
 
-def predict(reports: Path, model: str | None) -> list[dict]:
+def structure_parts(doc, text: str) -> dict:
+    """{part: {"first_line", "last_line"} or None} of a processed `Doc`: the first and last unit the
+    structure component put in each part (the unit group's `parts`)."""
+    group = doc.spans["units"]
+    parts = group.attrs.get("parts") or [""] * len(group)
+    out = {}
+    for part in PARTS:
+        inside = [span for span, p in zip(group, parts) if p == part]
+        out[part] = None if not inside else {"first_line": line_of(text, inside[0].start_char),
+                                            "last_line": line_of(text, inside[-1].end_char - 1)}
+    return out
+
+
+def predict(reports: Path, model: str | None, by: str) -> list[dict]:
     import policy_nlp
+    from policy_nlp.corpus.document import AnnotatedDocument
 
     nlp = policy_nlp.load(model, segmenter="char")
     paths = sorted(reports.glob("*.txt"))
-    texts = (p.read_text(encoding="utf-8") for p in paths)  # the gold's lines are over the UTF-8 files
-    return [{"doc": p.name, **predicted_parts(d)}
-            for p, d in zip(paths, policy_nlp.annotate(texts, nlp=nlp, max_chars=None))]
+    texts = [p.read_text(encoding="utf-8") for p in paths]  # the gold's lines are over the UTF-8 files
+    out = []
+    for path, text, doc in zip(paths, texts, nlp.pipe(texts)):
+        found = structure_parts(doc, text) if by == "structure" else \
+            label_runs(AnnotatedDocument.from_doc(doc, policy_nlp.model_info(nlp), text=text))
+        out.append({"doc": path.name, **found})
+    return out
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -102,6 +122,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reports", type=Path, help="directory of report .txt files to annotate")
     ap.add_argument("--model", help="pipeline directory (default: the shipped model)")
+    ap.add_argument("--by", choices=("labels", "structure"), default="labels",
+                    help="a part is the longest run of its label (default) or the units the structure put in it")
     ap.add_argument("--predictions", type=Path, help="score saved predictions instead of annotating")
     ap.add_argument("--save-predictions", type=Path, help="write the predictions (JSONL) here")
     ap.add_argument("--gold", type=Path, default=GOLD)
@@ -111,7 +133,7 @@ def main(argv=None) -> int:
     if args.predictions:
         predictions = read_jsonl(args.predictions)
     elif args.reports:
-        predictions = predict(args.reports, args.model)
+        predictions = predict(args.reports, args.model, args.by)
     else:
         ap.error("give --reports or --predictions")
     if args.save_predictions:

@@ -26,6 +26,7 @@ _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
 _MAX_TITLE_LEN = 60
 _MAX_PART_HEADING_LEN = 40
+_PROBLEMS_WINDOW = 5  # paragraph lines before the plans part searched for the problems passage
 _MIN_RUN_IN_TITLE = 4  # characters of a heading's own title before a run-in sentence may start
 _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
@@ -334,7 +335,9 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
 
 def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, plans: int | None) -> list[int]:
     """Units of the problems passage: the section of a heading naming problems (`problems_part_pattern`,
-    level 1 or 2), else the paragraphs just before the plans part whose text names problems (part cue)."""
+    level 1 or 2); else, among the last paragraph lines before the plans heading, those from the nearest
+    that names problems (the shortcomings part cue) back to the nearest line at or before it that opens a
+    problems passage (`problems_opening_pattern`: 清醒认识到, 成绩的同时 …)."""
     problems, cue = rules.optional_re("problems_part_pattern"), rules.part_cues.get("shortcomings")
     end = plans if plans is not None else len(units)
     for i, u in enumerate(units[:end]):
@@ -345,20 +348,22 @@ def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, p
                     break
                 inside.append(j)
             return inside
+    opening = rules.optional_re("problems_opening_pattern")
     if plans is None or cue is None:
         return []
-    lines: list[int] = []  # paragraph lines before the plans heading, nearest first, while they name problems
-    for j in range(plans - 1, -1, -1):
-        u = units[j]
-        if u.kind == "heading":
+    lines: list[int] = []  # paragraph lines between the last heading and the plans heading, nearest first
+    for u in reversed(units[:plans]):
+        if u.kind == "heading" or len(lines) > _PROBLEMS_WINDOW:
             break
-        if u.line not in lines:
-            if lines and not any(cue.search(norm_text[v.start:v.end]) for v in units if v.line == lines[-1]):
-                break
+        if u.kind == "sentence" and u.line not in lines:
             lines.append(u.line)
-    if lines and not any(cue.search(norm_text[v.start:v.end]) for v in units if v.line == lines[-1]):
-        lines.pop()
-    return [j for j in range(end) if units[j].line in lines and units[j].kind != "heading"]
+    text = {line: "".join(norm_text[u.start:u.end] for u in units[:plans] if u.line == line) for line in lines}
+    named = [line for line in lines if cue.search(text[line]) or opening.search(text[line])]  # nearest first
+    if not named:
+        return []
+    first = next((line for line in lines if line <= named[0] and opening.search(text[line])), named[0])
+    chosen = {line for line in lines if first <= line <= named[0]}
+    return [j for j in range(plans) if units[j].line in chosen and units[j].kind == "sentence"]
 
 
 def mark_parts(norm_text: str, units: list[Unit], rules: ReportRules) -> list[Unit]:

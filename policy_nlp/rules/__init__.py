@@ -27,8 +27,10 @@ _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phr
              "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
 # Structure that does not depend on line breaks (version 3 on); rules without them segment as before.
 _OPTIONAL_PATTERNS = ("part_title_pattern", "title_pattern", "run_in_next_pattern", "not_part_heading_pattern",
-                      "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern")
-PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "back_matter_pattern")
+                      "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern",
+                      "problems_opening_pattern")
+PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "problems_opening_pattern",
+                 "back_matter_pattern")
 
 
 def read_json(path: str | Path, code: str):
