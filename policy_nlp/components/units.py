@@ -199,10 +199,15 @@ def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bo
 
 
 def report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bool]]:
-    """The report's lines as (start, end, is_chrome): its non-blank lines, and with rules that split
-    running text (version 3 on) the chrome cut out of them and their run-in headings on lines of their own."""
+    """The report's lines as (start, end, is_chrome): its non-blank lines, the chrome cut out of those that
+    are not chrome through and through (rules with `inline_chrome_patterns`, v3 on), and with rules that
+    split running text their run-in headings on lines of their own."""
     out: list[tuple[int, int, bool]] = []
     for ls, le in _lines(norm_text):
+        line = norm_text[ls:le]
+        if is_chrome_line(line, rules) and not any(c in SENTENCE_END for c in line):
+            out.append((ls, le, True))  # a line of chrome stays one unit
+            continue
         for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
             if is_chrome or not rules.splits_run_in_headings:
                 out.append((s, e, is_chrome))
