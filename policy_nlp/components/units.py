@@ -319,8 +319,8 @@ def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: Rep
 
 def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> int | None:
     """Index of the heading that opens the plans part: the first top-level heading after the text has begun
-    whose title looks forward (`plans_part_pattern`, or a year after the report's) and neither reviews nor
-    names problems."""
+    whose title looks forward (`plans_part_pattern`, or a year after the report's) and does not review; when
+    it names problems too, the part opens at the first paragraph of its section with future wording."""
     from ..model.features import names_later_year, report_year_of
 
     plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
@@ -332,9 +332,22 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
         if not begun or u.kind != "heading" or u.parent >= 0 or u.level > 1:
             continue
         title = norm_text[u.start:u.end]
-        if (plans.search(title) or names_later_year(title, year)) and not review.search(title) \
-                and not problems.search(title):
+        if not (plans.search(title) or names_later_year(title, year)) or review.search(title):
+            continue
+        if not problems.search(title):
             return i
+        return _first_future_lead(norm_text, units, i, rules)  # 存在的不足及2025年工作打算: plans follow problems
+    return None
+
+
+def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules) -> int | None:
+    """The first unit of the heading's section that opens a paragraph with future wording, or None."""
+    for j in range(heading + 1, len(units)):
+        u = units[j]
+        if u.kind == "heading" and u.level <= units[heading].level:
+            return None
+        if u.kind == "sentence" and u.line != units[j - 1].line and rules.future_re.search(norm_text[u.start:u.end]):
+            return j
     return None
 
 
