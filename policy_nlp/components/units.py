@@ -102,6 +102,7 @@ def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
     return out
 
 
+_COLON_RE = re.compile(r":\s*")
 _LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -165,9 +166,10 @@ def _opens_sentence(next_start, line: str, at: int) -> bool:
 def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
     line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
-    `三、2024年工作安排2024年,我局将…` → after 安排); else, after a heading marker, the first sentence
-    opening at least `_MIN_RUN_IN_TITLE` characters on, before the first sentence end and not after
-    punctuation, in a line that has a sentence end (`一、主要指标持续向好2015年,…。` → after 向好)."""
+    `三、2024年工作安排2024年,我局将…` → after 安排); else, after a heading marker, the first heading
+    marker, or in a line with a sentence end the first sentence opening, at least `_MIN_RUN_IN_TITLE`
+    characters on, before the first sentence end and not after punctuation (`一、主要举措和成效(一)…` →
+    after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
     next_start = rules.optional_re("run_in_next_pattern")
     if next_start is None:
         return 0
@@ -178,19 +180,25 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
             if _opens_sentence(next_start, line, end) and pattern.fullmatch(line, 0, end):
                 return end
     marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
-    if marker is None or not any(c in SENTENCE_END for c in line):  # a heading line of its own stays whole
+    if marker is None:
         return 0
     stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
+    has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
     for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
-        if line[end - 1] not in _CLOSERS + ",;:、()（）0123456789 " and _opens_sentence(next_start, line, end):
+        if line[end - 1] in _CLOSERS + ",;:、()（）0123456789 ":
+            continue
+        if rules.heading_level(line[end:].lstrip()) is not None or (has_end and _opens_sentence(next_start, line, end)):
             return end
     return 0
 
 
 def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bool) -> list[tuple[int, int]]:
-    """A line of running text split before every sentence that starts a heading, and after a title run into
-    its first sentence: the lines it would have had with its line breaks."""
+    """A line of running text split before every sentence, or text after a colon, that starts a heading, and
+    after a title run into its first sentence: the lines it would have had with its line breaks."""
     starts = [a for k, (a, _) in enumerate(_split_sentences(text[s:e], s)) if k and _opens_line(text[a:e], rules)]
+    starts += [m.end() for m in _COLON_RE.finditer(text, s, e)  # 现将情况报告如下:一、主要举措…
+               if m.end() < e and rules.heading_level(text[m.end():e]) is not None]
+    starts = sorted(set(starts))
     out = []
     for a, b in zip([s] + starts, starts + [e]):
         cut = _run_in_end(text[a:b], rules, first and a == s)
