@@ -3,9 +3,9 @@
 For the seven labelled reports (the five seeds and the two work reports), annotates the report and its
 flattened copies (`policy_nlp.learn.invariance.flatten`: lines joined with nothing or a space; without chrome,
 inside a site's page chrome, behind a crawler header) and prints, per report and form, the share of content
-units with the same labels, the original's part headings found in the copy, and content units of the copy
-inside the inserted chrome. Targets: agreement >= 0.95 in every form, every part heading found, no content
-unit inside chrome.
+units with the same labels, the original's parts and top-level headings found in the copy, and content units of the copy
+inside the inserted chrome. Targets: agreement >= 0.95 in every form, every part (problems passage, plans
+part) found, no content unit inside chrome.
 
     python benchmarks/flattening.py [--model DIR] [--label NAME]
 """
@@ -36,14 +36,15 @@ def measure(nlp) -> list[dict]:
 
 
 def table(rows: list[dict], label: str) -> str:
-    out = [f"| {label}: form | units | same labels | agreement | part headings found | content units in chrome |",
-           "|---|---:|---:|---:|---:|---:|"]
+    out = [f"| {label}: form | units | same labels | agreement | parts found | top-level headings found "
+           f"| content units in chrome |", "|---|---:|---:|---:|---:|---:|---:|"]
     for joiner, chrome in FORMS + [(None, None)]:
         sel = [r for r in rows if joiner is None or (r["joiner"], r["chrome"]) == (joiner, chrome)]
         name = "all forms" if joiner is None else f"joined with {'a space' if joiner else 'nothing'}, chrome: {chrome}"
         units, same = sum(r["units"] for r in sel), sum(r["same_labels"] for r in sel)
         worst = min(r["agreement"] for r in sel)
         out.append(f"| {name} | {units} | {same} | {same / units:.3f} (worst report {worst:.3f}) | "
+                   f"{sum(r['parts_found'] for r in sel)}/{sum(r['parts'] for r in sel)} | "
                    f"{sum(r['part_headings_found'] for r in sel)}/{sum(r['part_headings'] for r in sel)} | "
                    f"{sum(r['content_in_chrome'] for r in sel)} |")
     return "\n".join(out)
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
     if args.per_report:
         for r in rows:
             print(f"- {r['doc']} joiner={r['joiner']!r} chrome={r['chrome']}: {r['agreement']:.3f}, "
-                  f"part headings {r['part_headings_found']}/{r['part_headings']}, in chrome {r['content_in_chrome']}")
+                  f"parts {r['parts_found']}/{r['parts']}, top-level headings {r['part_headings_found']}/{r['part_headings']}, in chrome {r['content_in_chrome']}")
     return 0
 
 

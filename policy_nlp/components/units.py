@@ -185,8 +185,8 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
     has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
     for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
-        if line[end - 1] in _CLOSERS + ",;:、()（）0123456789 ":
-            continue
+        if line[end - 1] in _CLOSERS + ",;:、()（）" or line[end - 1].isascii():  # not after punctuation, digits
+            continue  # or inside ASCII words (PM2.5、PM10 is no heading)
         if rules.heading_level(line[end:].lstrip()) is not None or (has_end and _opens_sentence(next_start, line, end)):
             return end
     return 0

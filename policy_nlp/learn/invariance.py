@@ -5,8 +5,9 @@ stripped, lines joined with `joiner`), optionally with web-page chrome in the sa
 report (`PAGE_CHROME`, `CRAWLER_HEADER`), and keeps the map from the copy's characters back to the
 original's. `compare(original, copy, flat)` reads the two `AnnotatedDocument`s: the share of the
 original's content units whose labels the copy gives them (each unit takes the labels of the copy's unit
-overlapping it most, as in evaluation), the original's part headings found as headings in the copy, and the
-content units of the copy inside the inserted chrome.
+overlapping it most, as in evaluation), the original's parts (its `shortcomings` and `plans` units) found in
+the copy (`PART_KEPT` of their units keep the label), its top-level headings found as headings in the copy,
+and the content units of the copy inside the inserted chrome.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ PAGE_CHROME = ("当前位置：首页 > 政务公开 > 法治政府建设 > 年�
                " 来源：区司法局 附件下载 【打印本页】【关闭窗口】")
 CRAWLER_HEADER = ("标题: 年度报告 原文链接: https://www.example.gov.cn/xxgk/2025/0210/c123.html ==== 正文 ==== ", "")
 CHROME = {"none": ("", ""), "page": PAGE_CHROME, "crawler": CRAWLER_HEADER}
+PART_LABELS = ("shortcomings", "plans")  # a report's problems passage and plans part, as their units' labels
+PART_KEPT = 0.95  # a part is found in the copy when this share of its units keeps its label
 
 
 class _Span(NamedTuple):
@@ -82,7 +85,10 @@ def compare(original: AnnotatedDocument, copy: AnnotatedDocument, flat: Flattene
     parts = [m for u, m in zip(content, mapped) if u.kind == "heading" and not u.section]
     in_chrome = [u for u in copy.units if u.kind != "boilerplate"
                  and any(u.start < e and s < u.end for s, e in flat.chrome)]
+    found = {label: [label in c for u, c in zip(content, copied) if label in u.labels] for label in PART_LABELS}
+    found = {label: kept for label, kept in found.items() if kept}
     return {"units": len(content), "same_labels": same, "agreement": same / max(len(content), 1),
+            "parts": len(found), "parts_found": sum(sum(kept) >= PART_KEPT * len(kept) for kept in found.values()),
             "part_headings": len(parts), "part_headings_found": sum(m is not None and m.start in heading_starts
                                                                     for m in parts),
             "content_in_chrome": len(in_chrome)}
