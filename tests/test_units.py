@@ -209,3 +209,12 @@ def test_the_labelled_reports_gold_units_are_reproduced_exactly():
         path = next(p for p in (root / "seeds" / doc, root / "training" / "corpus" / doc) if p.is_file())
         got = [(u.start, u.end, u.kind) for u in segment(normalize(path.read_text(encoding="utf-8")).text, RULES)]
         assert got == sorted(units), doc
+
+
+def test_a_closing_outlook_without_heading_opens_the_plans_part_also_when_flattened():
+    text = ("一、主要成效\n开展执法检查。\n五、坚持党的领导\n落实第一责任人职责。\n"
+            "2025年，我区法治建设取得一定成效，但也存在一些不足。\n2026年，我区将深入学习贯彻习近平法治思想。")
+    for form in (text, text.replace("\n", "")):
+        parts = _parts(form)
+        assert [t for t, _, p in parts if p == "plans"] == ["2026年，我区将深入学习贯彻习近平法治思想。"]
+        assert [t for t, _, p in parts if p == "problems"] == ["2025年，我区法治建设取得一定成效，但也存在一些不足。"]

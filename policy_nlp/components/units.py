@@ -328,7 +328,8 @@ def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: Rep
 def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> int | None:
     """Index of the heading that opens the plans part: the first top-level heading after the text has begun
     whose title looks forward (`plans_part_pattern`, or a year after the report's) and does not review; when
-    it names problems too, the part opens at the first paragraph of its section with future wording."""
+    it names problems too, the part opens at the first paragraph of its section with future wording. Without
+    such a heading, a closing outlook paragraph opens it (`_headless_outlook`)."""
     from ..model.features import names_later_year, report_year_of
 
     plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
@@ -344,17 +345,43 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
             continue
         if not problems.search(title):
             return i
-        return _first_future_lead(norm_text, units, i, rules)  # 存在的不足及2025年工作打算: plans follow problems
-    return None
+        return _first_future_lead(norm_text, units, i, rules, year)  # 存在的不足及2025年工作打算: plans follow
+    return _headless_outlook(norm_text, units, rules, year)
 
 
-def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules) -> int | None:
-    """The first unit of the heading's section that opens a paragraph with future wording, or None."""
+def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules, year: int) -> int | None:
+    """A plans part without a heading: the first sentence of the last top-level section (before any back
+    matter) that opens as an outlook (`outlook_pattern`) on a later year (`2026年,我区将…`), or None."""
+    back_matter = rules.optional_re("back_matter_pattern")
+    last: list[int] = []
+    for j, u in enumerate(units):
+        if u.kind == "heading" and u.parent < 0:
+            if back_matter.search(norm_text[u.start:u.end]):
+                break
+            last = []
+        elif u.kind == "sentence":
+            last.append(j)
+    return next((j for j in last if _is_outlook(norm_text[units[j].start:units[j].end], rules, year)), None)
+
+
+def _is_outlook(sentence: str, rules: ReportRules, year: int) -> bool:
+    """True for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`)."""
+    from ..model.features import names_later_year
+
+    return bool(rules.optional_re("outlook_pattern").search(sentence)) and names_later_year(sentence, year)
+
+
+def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules,
+                       year: int) -> int | None:
+    """The first unit of the heading's section that opens a paragraph with future wording, or any sentence
+    that opens as an outlook on a later year (the paragraph may have lost its line break), or None."""
     for j in range(heading + 1, len(units)):
         u = units[j]
         if u.kind == "heading" and u.level <= units[heading].level:
             return None
-        if u.kind == "sentence" and u.line != units[j - 1].line and rules.future_re.search(norm_text[u.start:u.end]):
+        text = norm_text[u.start:u.end]
+        if u.kind == "sentence" and ((u.line != units[j - 1].line and rules.future_re.search(text))
+                                     or _is_outlook(text, rules, year)):
             return j
     return None
 

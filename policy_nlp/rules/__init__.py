@@ -28,9 +28,9 @@ _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phr
 # Structure that does not depend on line breaks (version 3 on); rules without them segment as before.
 _OPTIONAL_PATTERNS = ("part_title_pattern", "title_pattern", "run_in_next_pattern", "not_part_heading_pattern",
                       "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern",
-                      "problems_opening_pattern")
+                      "problems_opening_pattern", "outlook_pattern")
 PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "problems_opening_pattern",
-                 "back_matter_pattern")
+                 "back_matter_pattern", "outlook_pattern")
 
 
 def read_json(path: str | Path, code: str):
