@@ -4,7 +4,10 @@ Reads the *normalised* text (same length as the input, see `normalize.py`) and a
 and returns the report's unit table: one `Unit` per unit with its offsets into the original input, kind,
 heading level, paragraph line and parent heading. The rules follow the label guide: split at
 。！？ (and ASCII !?) and at line breaks; a heading line (`一、…`, `（三）…`, `1．…`, `第一部分…`)
-is a unit of its own; web-page chrome, metadata and sign-offs are units of kind `boilerplate`.
+is a unit of its own; web-page chrome, metadata and sign-offs are units of kind `boilerplate`. With rules
+version 3 the structure does not depend on line breaks (`report_lines`: chrome cut out of a line, headings
+inside running text on lines of their own) and the problems passage and the plans part are found
+(`mark_parts`).
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from typing import Iterable, Sequence
 from ..rules import ReportRules
 
 KINDS = ("heading", "sentence", "boilerplate")
-PARTS = ("problems", "plans")
 
 SENTENCE_END = "。!?"  # after width folding ！？ are ! ?
 _CLOSERS = "”’」』)》\"'】"
@@ -46,7 +48,7 @@ class Unit:
     level: int = -1
     line: int = 0
     parent: int = -1
-    part: str = ""  # the report part the unit lies in (`PARTS`), found by rules that name parts (v3 on)
+    part: str = ""  # `problems`, `plans` or "": found by rules that name parts (v3 on)
 
 
 def section_path(units: Sequence[Unit], i: int) -> list[int]:
