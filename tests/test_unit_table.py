@@ -3,6 +3,7 @@ theme model and `AnnotatedDocument`, through the span keys the pipeline was conf
 from __future__ import annotations
 
 
+import numpy
 import spacy
 
 import policy_nlp
@@ -101,3 +102,15 @@ def test_non_default_span_keys_end_to_end(tiny_model):
 
     assert without_model_hash(policy_nlp.annotate(texts, nlp=custom)) == \
         without_model_hash(policy_nlp.annotate(texts, nlp=default))
+
+
+def test_every_unit_of_a_part_the_structure_found_carries_the_parts_label(char_nlp):
+    text = "一、2024年工作回顾\n全年办理复议案件12件。\n开展执法检查3次。\n二、2025年工作安排\n深化改革。"
+    doc = char_nlp.get_pipe(STRUCTURE)(char_nlp.make_doc(text))
+    group = doc.spans["units"]
+    assert [s.text for s, p in zip(group, group.attrs["parts"]) if p == "plans"] == ["二、2025年工作安排", "深化改革。"]
+    group.attrs["parts"] = ["", "problems", "", "plans", "plans"]
+    themes = char_nlp.get_pipe(THEMES)
+    content = list(range(len(group)))
+    themes._write(doc, group, content, numpy.zeros((len(group), len(themes.model.labels))))  # the model says no
+    assert [s._.themes for s in group] == [[], ["shortcomings"], [], ["plans"], ["plans"]]

@@ -1,5 +1,5 @@
 from policy_nlp.components.normalize import normalize
-from policy_nlp.rules import default_rules
+from policy_nlp.rules import default_rules, packaged_rules
 from policy_nlp.components.units import is_chrome_line, section_path, segment
 
 RULES = default_rules()
@@ -94,3 +94,127 @@ def test_a_title_after_page_chrome_is_the_title():
         ("一、主要成效", "heading", 1),
         ("开展执法检查。", "sentence", -1),
     ]
+
+
+# -- structure that does not depend on line breaks (rules v3) --------------------------------------------------
+V2 = packaged_rules(2)
+
+
+def _parts(text, rules=RULES):
+    return [(text[u.start:u.end], u.kind, u.part) for u in segment(normalize(text).text, rules)]
+
+
+def test_page_chrome_in_line_is_cut_out_without_the_report_text():
+    text = ("当前位置：首页 > 政务公开 > 法治政府建设 发布时间：2025-02-10 09:30 字号：大 中 小 分享到：微信 微博 QQ空间 "
+            "2024年，我局坚持依法行政。全年办理复议案件12件。 来源：区司法局 附件下载 【打印本页】【关闭窗口】")
+    units = _units(text)
+    assert [u for u in units if u[1] != "boilerplate"] == [("2024年，我局坚持依法行政。", "sentence", -1),
+                                                           ("全年办理复议案件12件。", "sentence", -1)]
+    chrome = "".join(u[0] for u in units if u[1] == "boilerplate")
+    assert "首页" in chrome and "2025-02-10" in chrome and "QQ空间" in chrome and "关闭窗口" in chrome
+    assert [u[1] for u in _units(text.replace(" ", ""))] == [u[1] for u in units]  # joined with nothing too
+    assert [u.kind for u in segment(normalize(text).text, V2)] == ["boilerplate"]  # v2: the whole line was chrome
+
+
+def test_crawler_headers_are_cut_out():
+    text = ("标题: 某区2024年法治政府建设情况报告 原文链接: https://www.example.gov.cn/xxgk/2025/c123.html "
+            "==== 正文 ==== 2024年，我区深化行政执法改革。")
+    units = _units(text)
+    assert units[-1] == ("2024年，我区深化行政执法改革。", "sentence", -1)
+    assert all(kind == "boilerplate" for _, kind, _ in units[:-1])
+    assert "".join(u[0] for u in units[:-1]).replace(" ", "") == text[:text.index("2024年，我区")].replace(" ", "")
+
+
+def test_headings_inside_running_text_start_lines_of_their_own():
+    text = ("现将有关情况报告如下：一、主要举措和成效（一）推进依法行政。全年办理复议案件12件。"
+            "三、2024年工作安排2024年，我局将坚持依法行政。")
+    assert _units(text) == [
+        ("现将有关情况报告如下：", "sentence", -1),
+        ("一、主要举措和成效", "heading", 1),
+        ("（一）推进依法行政。", "heading", 2),
+        ("全年办理复议案件12件。", "sentence", -1),
+        ("三、2024年工作安排", "heading", 1),
+        ("2024年，我局将坚持依法行政。", "sentence", -1),
+    ]
+    assert [u.kind for u in segment(normalize(text).text, V2)] == ["sentence"] * 3  # v2 kept them in the text
+
+
+def test_a_part_title_without_marker_run_into_its_text_is_split_off():
+    text = "各位代表：过去一年，我们依法行政。2016年工作安排2016年，是“十三五”开局之年。我们将深化改革。"
+    assert ("2016年工作安排", "heading", 0) in _units(text)
+    assert ("“十三五”发展思路和2016年主要工作任务", "heading", 0) in _units(
+        "2015年工作回顾\n过去一年成效显著。\n“十三五”发展思路和2016年主要工作任务\n2016年，我们将深化改革。")
+
+
+WORK_REPORT = """南山区2014年政府工作报告
+现在，我代表区人民政府向大会作政府工作报告。
+2013年工作回顾
+过去一年，我们依法行政，全年办理复议案件12件。
+（一）抓环境，补短板
+完成环境整治项目30个。
+各位代表，上述成绩来之不易。
+回顾一年的工作，我们清醒地认识到，发展还面临不少困难和挑战。
+2014年工作安排
+今年全区经济社会发展主要目标是：
+——本地生产总值3550亿元，增长11%；
+——出口总额226亿美元，增长3%。
+一、进一步全面深化改革
+深化商事登记制度改革。
+各位代表，让我们共同奋斗！
+附件：
+1．名词解释
+商事登记：指…。
+"""
+
+
+def test_the_problems_passage_and_the_plans_part():
+    parts = _parts(WORK_REPORT)
+    assert [t for t, _, p in parts if p == "problems"] == ["回顾一年的工作，我们清醒地认识到，发展还面临不少困难和挑战。"]
+    plans = [t for t, _, p in parts if p == "plans"]
+    assert plans[0] == "2014年工作安排" and plans[-1] == "各位代表，让我们共同奋斗！"
+    assert "——本地生产总值3550亿元，增长11%；" in plans  # target lines do not end the plans part
+    assert ("——本地生产总值3550亿元，增长11%；", "sentence", "plans") in parts  # … and are no headings
+    assert all(p == "" for t, _, p in parts[parts.index(("附件：", "heading", "")):])  # the appendix is no plans
+    assert all(p == "" for _, _, p in _parts(WORK_REPORT, V2))  # v2 names no parts
+
+
+def test_an_achievements_heading_that_fixes_weak_points_is_no_problems_cue():
+    cue = RULES.part_cues["shortcomings"]
+    assert not cue.search("（一）抓环境，补短板") and not cue.search("补齐短板")
+    assert cue.search("存在的短板") and V2.part_cues["shortcomings"].search("（一）抓环境，补短板")
+    assert ("（一）抓环境，补短板", "heading", "") in _parts(WORK_REPORT)
+
+
+def test_a_heading_naming_problems_and_plans_opens_the_plans_part_at_its_future_paragraph():
+    text = ("一、主要成效\n开展执法检查。\n三、存在的不足及2025年工作打算\n执法队伍力量还不够。\n"
+            "2025年，我区将继续深化法治建设。\n一是强化政治担当。")
+    parts = _parts(text)
+    assert [t for t, _, p in parts if p == "problems"] == ["三、存在的不足及2025年工作打算", "执法队伍力量还不够。"]
+    assert [t for t, _, p in parts if p == "plans"] == ["2025年，我区将继续深化法治建设。", "一是强化政治担当。"]
+
+
+def test_the_labelled_reports_gold_units_are_reproduced_exactly():
+    """The segmenter reproduces every gold unit of the seven labelled reports from their plain text."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    gold: dict[str, list] = {}
+    for name in ("seed_units.jsonl", "work_report_units.jsonl"):
+        for line in (root / "training" / "data" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            gold.setdefault(row["doc"], []).append((row["start"], row["end"], row["kind"]))
+    assert len(gold) == 7
+    for doc, units in gold.items():
+        path = next(p for p in (root / "seeds" / doc, root / "training" / "corpus" / doc) if p.is_file())
+        got = [(u.start, u.end, u.kind) for u in segment(normalize(path.read_text(encoding="utf-8")).text, RULES)]
+        assert got == sorted(units), doc
+
+
+def test_a_closing_outlook_without_heading_opens_the_plans_part_also_when_flattened():
+    text = ("一、主要成效\n开展执法检查。\n五、坚持党的领导\n落实第一责任人职责。\n"
+            "2025年，我区法治建设取得一定成效，但也存在一些不足。\n2026年，我区将深入学习贯彻习近平法治思想。")
+    for form in (text, text.replace("\n", "")):
+        parts = _parts(form)
+        assert [t for t, _, p in parts if p == "plans"] == ["2026年，我区将深入学习贯彻习近平法治思想。"]
+        assert [t for t, _, p in parts if p == "problems"] == ["2025年，我区法治建设取得一定成效，但也存在一些不足。"]

@@ -6,7 +6,8 @@ Writes:
   the unit before it), so `doc.sents` iterates units;
 - `doc.spans[units_key]`: one span per unit, labelled with its kind (`heading`, `sentence`, `boilerplate`),
   and the unit table in the group's attrs: `levels` (heading level, -1 for other units), `lines` (paragraph
-  line) and `parents` (index of the innermost heading above, -1 at top level), written once here and read
+  line), `parents` (index of the innermost heading above, -1 at top level) and, with rules that name parts
+  (v3 on) and where the report has them, `parts` (`problems`, `plans` or ""), written once here and read
   by the theme model, `AnnotatedDocument` and the `Span._.section` getter;
 - `doc.spans[headings_key]`: the heading units, labelled `level_0` (the title) … `level_4`.
 The rules (heading patterns, page chrome) come from the config and are saved in the component's
@@ -119,10 +120,12 @@ def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, heading
     doc.spans[units_key] = unit_spans
     doc.spans[headings_key] = heading_spans
     group = doc.spans[units_key]
-    levels, lines, parents = unit_rows(kept, index)
+    levels, lines, parents, parts = unit_rows(units, index)
     group.attrs["levels"] = levels
     group.attrs["lines"] = lines
     group.attrs["parents"] = parents
+    if any(parts):
+        group.attrs["parts"] = parts
     register_keys(doc, units=units_key, headings=headings_key)
 
 

@@ -30,7 +30,7 @@ from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
 from ..model.features import build_contexts
 from ..model.metrics import compute_metrics
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
-from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_of_doc
+from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
 
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
@@ -256,6 +256,8 @@ class ThemeClassifier:
         if content:
             full[content] = proba
         decided = model.decide(full)
+        for j, label in enumerate(labels):  # every unit of a part the structure found carries its label
+            decided[units_in_part(group, label), j] = True
         mask = np.zeros(len(group), dtype=bool)
         mask[content] = True
         decided &= mask[:, None]

@@ -18,6 +18,8 @@ HEADINGS_KEY = "headings"
 THEMES_KEY = "themes"
 INDICATORS_KEY = "indicators"
 _KEYS = ("policy_nlp", "span_keys")
+# The label every unit of a report part carries (the label guide: "every unit of the plans part").
+PART_LABEL = {"problems": "shortcomings", "plans": "plans"}
 DEFAULT_KEYS = {"units": UNITS_KEY, "headings": HEADINGS_KEY, "themes": THEMES_KEY, "indicators": INDICATORS_KEY}
 
 
@@ -34,9 +36,10 @@ def span_key(doc: Doc, role: str) -> str:
     return keys.get(role, DEFAULT_KEYS[role]) if keys else DEFAULT_KEYS[role]
 
 
-def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[list[int], list[int], list[int]]:
-    """`levels`, `lines`, `parents` lists of a unit table (`index` maps table positions to kept positions
-    when some units were dropped)."""
+def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[list[int], list[int], list[int],
+                                                                           list[str]]:
+    """`levels`, `lines`, `parents` and `parts` lists of a unit table (`index` maps table positions to kept
+    positions when some units were dropped)."""
     index = index if index is not None else {i: i for i in range(len(units))}
     kept = sorted(index, key=index.get)
     levels = [units[i].level for i in kept]
@@ -47,7 +50,12 @@ def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[lis
         while p >= 0 and p not in index:  # the parent heading was lost: climb to one that was kept
             p = units[p].parent
         parents.append(index[p] if p >= 0 else -1)
-    return levels, lines, parents
+    return levels, lines, parents, [units[i].part for i in kept]
+
+
+def units_in_part(group, label: str) -> list[int]:
+    """Indices of the units of the part whose label is `label`, from the group's `parts` (none without it)."""
+    return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL[part] == label]
 
 
 _INDEX: "weakref.WeakKeyDictionary[Doc, tuple]" = weakref.WeakKeyDictionary()
@@ -132,7 +140,8 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
     attrs = group.attrs if len(group) else {}
     levels, lines, parents = attrs.get("levels"), attrs.get("lines"), attrs.get("parents")
     if levels is not None and lines is not None and parents is not None and len(levels) == len(group):
-        return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i])
+        parts = attrs.get("parts") or [""] * len(group)  # written by the structure component since rules v3
+        return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i], parts[i])
                 for i, s in enumerate(group)]
     if rules is None:
         from ..rules import default_rules

@@ -4,7 +4,10 @@ Reads the *normalised* text (same length as the input, see `normalize.py`) and a
 and returns the report's unit table: one `Unit` per unit with its offsets into the original input, kind,
 heading level, paragraph line and parent heading. The rules follow the label guide: split at
 。！？ (and ASCII !?) and at line breaks; a heading line (`一、…`, `（三）…`, `1．…`, `第一部分…`)
-is a unit of its own; web-page chrome, metadata and sign-offs are units of kind `boilerplate`.
+is a unit of its own; web-page chrome, metadata and sign-offs are units of kind `boilerplate`. With rules
+version 3 the structure does not depend on line breaks (`report_lines`: chrome cut out of a line, headings
+inside running text on lines of their own) and the problems passage and the plans part are found
+(`mark_parts`).
 """
 from __future__ import annotations
 
@@ -25,6 +28,9 @@ _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
 _MAX_TITLE_LEN = 60
 _MAX_PART_HEADING_LEN = 40
+_PROBLEMS_WINDOW = 5  # paragraph lines before the plans part searched for the problems passage
+_MIN_RUN_IN_TITLE = 4  # characters of a heading's own title before a run-in sentence may start
+_MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 
 
@@ -33,7 +39,8 @@ class Unit:
     """One row of a report's unit table. `start`/`end` index the original text; `level` is the heading
     level (0 = the title, or a part heading without a marker, which opens a section; 1–4 by marker; -1 for
     non-headings); `line` the paragraph line the unit sits in; `parent` the
-    index of the innermost heading above it (-1 at top level; the title is no parent)."""
+    index of the innermost heading above it (-1 at top level; the title is no parent); `part` the report
+    part it lies in (`problems`, `plans`) or ""."""
 
     start: int
     end: int
@@ -41,6 +48,7 @@ class Unit:
     level: int = -1
     line: int = 0
     parent: int = -1
+    part: str = ""  # `problems`, `plans` or "": found by rules that name parts (v3 on)
 
 
 def section_path(units: Sequence[Unit], i: int) -> list[int]:
@@ -96,6 +104,7 @@ def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
     return out
 
 
+_COLON_RE = re.compile(r":\s*")
 _LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -110,6 +119,111 @@ def _lines(text: str) -> list[tuple[int, int]]:
             continue
         lead = len(seg) - len(seg.lstrip())
         out.append((s + lead, s + lead + len(stripped)))
+    return out
+
+
+def _strip(text: str, s: int, e: int) -> tuple[int, int] | None:
+    """The range [s, e) without surrounding white space; None when nothing is left."""
+    piece = text[s:e]
+    stripped = piece.strip()
+    if not stripped:
+        return None
+    s += len(piece) - len(piece.lstrip())
+    return s, s + len(stripped)
+
+
+def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int, int, bool]]:
+    """A line cut into its in-line page chrome (True) and the text between (False), white space stripped."""
+    chrome_re = rules.inline_chrome_re
+    if chrome_re is None:
+        return [(s, e, False)]
+    out, pos = [], s
+    for m in chrome_re.finditer(text, s, e):
+        if m.end() == m.start():
+            continue
+        for a, b, is_chrome in ((pos, m.start(), False), (m.start(), m.end(), True)):
+            piece = _strip(text, a, b)
+            if piece:
+                out.append((*piece, is_chrome))
+        pos = m.end()
+    piece = _strip(text, pos, e)
+    if piece:
+        out.append((*piece, False))
+    return out
+
+
+def _opens_line(sentence: str, rules: ReportRules) -> bool:
+    """True when a sentence inside running text starts a heading line: a heading marker or a part title."""
+    part_title = rules.optional_re("part_title_pattern")
+    return rules.heading_level(sentence) is not None or bool(part_title and part_title.match(sentence))
+
+
+def _opens_sentence(next_start, line: str, at: int) -> bool:
+    """True when a sentence opening starts at `at`, white space skipped."""
+    while at < len(line) and line[at].isspace():
+        at += 1
+    return bool(next_start.match(line, at))
+
+
+def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
+    """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
+    line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
+    `三、2024年工作安排2024年,我局将…` → after 安排); else, after a heading marker, the first heading
+    marker, or in a line with a sentence end the first sentence opening, at least `_MIN_RUN_IN_TITLE`
+    characters on, before the first sentence end and not after punctuation (`一、主要举措和成效(一)…` →
+    after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
+    next_start = rules.optional_re("run_in_next_pattern")
+    if next_start is None:
+        return 0
+    limit = min(len(line) - 1, _MAX_PART_HEADING_LEN + 10)
+    for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
+        pattern = rules.optional_re(key)
+        for end in range(limit, 1, -1) if pattern else ():
+            if _opens_sentence(next_start, line, end) and pattern.fullmatch(line, 0, end):
+                return end
+    marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
+    if marker is None:
+        return 0
+    stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
+    has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
+    for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
+        if line[end - 1] in _CLOSERS + ",;:、()（）" or line[end - 1].isascii():  # not after punctuation, digits
+            continue  # or inside ASCII words (PM2.5、PM10 is no heading)
+        if rules.heading_level(line[end:].lstrip()) is not None or (has_end and _opens_sentence(next_start, line, end)):
+            return end
+    return 0
+
+
+def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bool) -> list[tuple[int, int]]:
+    """A line of running text split before every sentence, or text after a colon, that starts a heading, and
+    after a title run into its first sentence: the lines it would have had with its line breaks."""
+    starts = [a for k, (a, _) in enumerate(_split_sentences(text[s:e], s)) if k and _opens_line(text[a:e], rules)]
+    starts += [m.end() for m in _COLON_RE.finditer(text, s, e)  # 现将情况报告如下:一、主要举措…
+               if m.end() < e and rules.heading_level(text[m.end():e]) is not None]
+    starts = sorted(set(starts))
+    out = []
+    for a, b in zip([s] + starts, starts + [e]):
+        cut = _run_in_end(text[a:b], rules, first and a == s)
+        out += [(a, a + cut), (a + cut, b)] if cut else [(a, b)]
+    return [r for r in (_strip(text, a, b) for a, b in out) if r]
+
+
+def report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bool]]:
+    """The report's lines as (start, end, is_chrome): its non-blank lines, the chrome cut out of those that
+    are not chrome through and through (rules with `inline_chrome_patterns`, v3 on), and with rules that
+    split running text their run-in headings on lines of their own."""
+    out: list[tuple[int, int, bool]] = []
+    for ls, le in _lines(norm_text):
+        line = norm_text[ls:le]
+        if is_chrome_line(line, rules) and not any(c in SENTENCE_END for c in line):
+            out.append((ls, le, True))  # a line of chrome stays one unit
+            continue
+        for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
+            if is_chrome or not rules.splits_run_in_headings:
+                out.append((s, e, is_chrome))
+                continue
+            first = not any(not c for _, _, c in out)
+            out += [(a, b, False) for a, b in _split_running_text(norm_text, s, e, rules, first)]
     return out
 
 
@@ -133,17 +247,21 @@ class _Sections:
 
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
-    lines = _lines(norm_text)
-    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e in lines]
+    lines = report_lines(norm_text, rules)
+    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
+    not_part_heading = rules.optional_re("not_part_heading_pattern")
+    back_matter = rules.optional_re("back_matter_pattern")
     units: list[Unit] = []
     sections = _Sections()
     seen_title = False
     value_expected = False
-    for li, (ls, le) in enumerate(lines):
+    for li, (ls, le, in_line_chrome) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
-        if is_chrome_line(line, rules) or (
+        whole_chrome = is_chrome_line(line, rules) and not (
+            rules.splits_run_in_headings and has_end[li] and len(line) > _MAX_CHROME_LINE)  # report text after a key
+        if in_line_chrome or whole_chrome or (
             value_expected and not has_end[li] and len(line) <= _MAX_VALUE_LEN and rules.heading_level(line) is None
         ):
             value_expected = _is_key_only(line, rules)
@@ -151,14 +269,18 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
             continue
         value_expected = False
         level = rules.heading_level(line)
-        if level is None and not has_end[li] and (
+        is_back_matter = back_matter is not None and level is None and bool(back_matter.search(line))
+        if level is None and not has_end[li] and not is_back_matter and (
             rules.date_line_re.match(line) or (li > last_content and len(line) <= _MAX_SIGNATURE_LEN)
         ):
             units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))  # sign-off
             continue
         started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
         part_heading = False
-        if level is None and not has_end[li] and not line.endswith(":"):
+        if is_back_matter and started:
+            level, part_heading = 0, True  # a glossary or appendix: a part of its own, after the report's parts
+        elif level is None and not has_end[li] and not line.endswith(":") and not (
+                not_part_heading is not None and not_part_heading.search(line)):
             if not seen_title and len(line) <= _MAX_TITLE_LEN and not any(u.kind != "boilerplate" for u in units):
                 level = 0
             elif not started:  # between the title and the text: by-line, speaker, place (――在…会议上, 省长 …)
@@ -178,7 +300,7 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 continue
             kind = "boilerplate" if rules.signoff_re.match(norm_text[s:e]) else "sentence"
             units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
-    return units
+    return mark_parts(norm_text, units, rules)
 
 
 def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: ReportRules) -> list[Unit]:
@@ -202,4 +324,118 @@ def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: Rep
             continue
         level = level or 0  # a heading without a marker after the title opens a part
         units.append(Unit(start, end, kind, level=level, line=line, parent=sections.open(level, i)))
+    return mark_parts(norm_text, units, rules)
+
+
+def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> int | None:
+    """Index of the heading that opens the plans part: the first top-level heading after the text has begun
+    whose title looks forward (`plans_part_pattern`, or a year after the report's) and does not review; when
+    it names problems too, the part opens at the first paragraph of its section with future wording. Without
+    such a heading, a closing outlook paragraph opens it (`_headless_outlook`)."""
+    from ..model.features import names_later_year, report_year_of
+
+    plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
+    problems = rules.optional_re("problems_part_pattern")
+    year = report_year_of(norm_text)
+    begun = False
+    for i, u in enumerate(units):
+        begun = begun or u.kind == "sentence"
+        if not begun or u.kind != "heading" or u.parent >= 0 or u.level > 1:
+            continue
+        title = norm_text[u.start:u.end]
+        if not (plans.search(title) or names_later_year(title, year)) or review.search(title):
+            continue
+        if not problems.search(title):
+            return i
+        return _first_future_lead(norm_text, units, i, rules, year)  # 存在的不足及2025年工作打算: plans follow
+    return _headless_outlook(norm_text, units, rules, year)
+
+
+def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules, year: int) -> int | None:
+    """A plans part without a heading: the first sentence of the last top-level section (before any back
+    matter) that opens as an outlook (`outlook_pattern`) on a later year (`2026年,我区将…`), or None."""
+    back_matter = rules.optional_re("back_matter_pattern")
+    last: list[int] = []
+    for j, u in enumerate(units):
+        if u.kind == "heading" and u.parent < 0:
+            if back_matter.search(norm_text[u.start:u.end]):
+                break
+            last = []
+        elif u.kind == "sentence":
+            last.append(j)
+    return next((j for j in last if _is_outlook(norm_text[units[j].start:units[j].end], rules, year)), None)
+
+
+def _is_outlook(sentence: str, rules: ReportRules, year: int) -> bool:
+    """True for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`)."""
+    from ..model.features import names_later_year
+
+    return bool(rules.optional_re("outlook_pattern").search(sentence)) and names_later_year(sentence, year)
+
+
+def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules,
+                       year: int) -> int | None:
+    """The first unit of the heading's section that opens a paragraph with future wording, or any sentence
+    that opens as an outlook on a later year (the paragraph may have lost its line break), or None."""
+    for j in range(heading + 1, len(units)):
+        u = units[j]
+        if u.kind == "heading" and u.level <= units[heading].level:
+            return None
+        text = norm_text[u.start:u.end]
+        if u.kind == "sentence" and ((u.line != units[j - 1].line and rules.future_re.search(text))
+                                     or _is_outlook(text, rules, year)):
+            return j
+    return None
+
+
+def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, plans: int | None) -> list[int]:
+    """Units of the problems passage: the section of a heading naming problems (`problems_part_pattern`,
+    level 1 or 2); else, among the last paragraph lines before the plans heading, those from the nearest
+    that names problems (the shortcomings part cue) back to the nearest line at or before it that opens a
+    problems passage (`problems_opening_pattern`: 清醒认识到, 成绩的同时 …)."""
+    problems, cue = rules.optional_re("problems_part_pattern"), rules.part_cues.get("shortcomings")
+    end = plans if plans is not None else len(units)
+    for i, u in enumerate(units[:end]):
+        if u.kind == "heading" and 1 <= u.level <= 2 and problems.search(norm_text[u.start:u.end]):
+            inside = [i]
+            for j in range(i + 1, end):
+                if units[j].kind == "heading" and units[j].level <= u.level:
+                    break
+                inside.append(j)
+            return inside
+    opening = rules.optional_re("problems_opening_pattern")
+    if plans is None or cue is None:
+        return []
+    lines: list[int] = []  # paragraph lines between the last heading and the plans heading, nearest first
+    for u in reversed(units[:plans]):
+        if u.kind == "heading" or len(lines) > _PROBLEMS_WINDOW:
+            break
+        if u.kind == "sentence" and u.line not in lines:
+            lines.append(u.line)
+    text = {line: "".join(norm_text[u.start:u.end] for u in units[:plans] if u.line == line) for line in lines}
+    named = [line for line in lines if cue.search(text[line]) or opening.search(text[line])]  # nearest first
+    if not named:
+        return []
+    first = next((line for line in lines if line <= named[0] and opening.search(text[line])), named[0])
+    chosen = {line for line in lines if first <= line <= named[0]}
+    return [j for j in range(plans) if units[j].line in chosen and units[j].kind == "sentence"]
+
+
+def mark_parts(norm_text: str, units: list[Unit], rules: ReportRules) -> list[Unit]:
+    """Set `part` on the units of the problems passage and the plans part, with rules that name parts
+    (version 3 on; others leave every `part` empty). The plans part runs from its heading to the report's
+    end or its back matter (glossary, appendices); target lines and lists inside it do not end it."""
+    if not rules.names_parts:
+        return units
+    plans = _plans_start(norm_text, units, rules)
+    back_matter = rules.optional_re("back_matter_pattern")
+    for j in _problems_units(norm_text, units, rules, plans):
+        if units[j].kind != "boilerplate":
+            units[j].part = "problems"
+    for j in range(plans if plans is not None else len(units), len(units)):
+        u = units[j]
+        if u.kind == "heading" and u.parent < 0 and back_matter.search(norm_text[u.start:u.end]):
+            break
+        if u.kind != "boilerplate":
+            u.part = "plans"
     return units

@@ -25,6 +25,8 @@ COL = {name: i for i, name in enumerate(CONTEXT_COLUMNS)}
 CONTENT_COLUMNS = [COL[c] for c in ("text", "lead", "kind", "level", "report_year")]
 POSITION_COLUMNS = [COL[c] for c in ("section", "section_outer", "section_path", "position", "report_year",
                                      "part_state")]
+# A part the structure found (rules v3 on) is the part state of its units, ahead of what a lead opened.
+PART_STATES = {"problems": "problem", "plans": "future"}
 _YEAR_RE = re.compile(r"(20\d\d)年")
 _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -76,7 +78,7 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
         else:
             lead = lead_text
         rows[i] = (text, lead, unit.kind, unit.level, path[-1] if path else "", path[0] if path else "",
-                   "".join(path), i / n, report_year, state)
+                   "".join(path), i / n, report_year, PART_STATES.get(unit.part, state))
         if new_line and unit.kind == "sentence":
             if future.search(text):
                 state = "future"
@@ -185,8 +187,9 @@ class PositionCues(_RuleCues):
         names = [f"section_terms[{label}]" for label in rules.lexicon]
         for label in rules.part_cues:
             names += [f"top_section_part_cue[{label}]", f"section_path_part_cue[{label}]"]
-        return names + ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
-                        "position", "last_quarter"]
+        names += ["top_section_names_later_year", "no_section", "after_problem_lead", "after_future_lead",
+                  "position", "last_quarter"]
+        return names
 
     def transform(self, X):
         rules = self._rules()

@@ -26,6 +26,12 @@ RULES_DIR = Path(__file__).resolve().parent
 FORMAT = "policy_nlp.report_rules"
 _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phrases", "breadcrumb_separators",
              "signoff_pattern", "date_line_pattern", "lexicon", "part_cues", "future_pattern")
+# Structure that does not depend on line breaks (version 3 on); rules without them segment as before.
+_OPTIONAL_PATTERNS = ("part_title_pattern", "title_pattern", "run_in_next_pattern", "not_part_heading_pattern",
+                      "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern",
+                      "problems_opening_pattern", "outlook_pattern")
+PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "problems_opening_pattern",
+                 "back_matter_pattern", "outlook_pattern")
 
 
 def read_json(path: str | Path, code: str):
@@ -61,6 +67,9 @@ class ReportRules:
             rules.future_re  # noqa: B018
             rules.signoff_re  # noqa: B018
             rules.date_line_re  # noqa: B018
+            rules.inline_chrome_re  # noqa: B018
+            for key in _OPTIONAL_PATTERNS:
+                rules.optional_re(key)
             for label, terms in rules.lexicon.items():
                 if not all(isinstance(t, str) and t for t in terms):
                     raise ValueError(f"lexicon '{label}' holds an empty or non-string term")
@@ -159,6 +168,27 @@ class ReportRules:
     def future_re(self) -> re.Pattern:
         return self._memo("future", lambda: re.compile(self.data["future_pattern"]))
 
+    @property
+    def inline_chrome_re(self) -> re.Pattern | None:
+        """Page chrome inside a line (breadcrumbs, date and share bars, footers, crawler headers), or None."""
+        patterns = self.data.get("inline_chrome_patterns") or []
+        return self._memo("inline_chrome", lambda: re.compile("|".join(f"(?:{p})" for p in patterns))
+                          if patterns else None)
+
+    def optional_re(self, key: str) -> re.Pattern | None:
+        """One of the optional patterns (`_OPTIONAL_PATTERNS`), compiled, or None where the rules lack it."""
+        return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
+
+    @property
+    def names_parts(self) -> bool:
+        """True when the rules find the problems passage and the plans part (`PART_PATTERNS`, v3 on)."""
+        return all(self.optional_re(key) is not None for key in PART_PATTERNS)
+
+    @property
+    def splits_run_in_headings(self) -> bool:
+        """True when headings and part titles inside running text start units of their own."""
+        return bool(self.data.get("split_run_in_headings", False))
+
     def heading_level(self, line: str) -> int | None:
         """Level of a heading marker at the start of `line` (stripped, normalised), else None."""
         for level, pattern in self.heading_patterns:
@@ -186,7 +216,7 @@ def packaged_rules(version: int) -> ReportRules:
     return ReportRules.from_file(path)
 
 
-LATEST_VERSION = 2
+LATEST_VERSION = 3
 
 
 @registry.misc("policy_nlp.report_rules.v1")
@@ -199,6 +229,13 @@ def report_rules_v1(extra_metadata_keys: List[str] = [], extra_chrome_phrases: L
 def report_rules_v2(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
     """The packaged rules, version 2 (term lists narrowed to the guide's phrases, work-report part names)."""
     return packaged_rules(2).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
+
+
+@registry.misc("policy_nlp.report_rules.v3")
+def report_rules_v3(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
+    """The packaged rules, version 3 (v2, and structure that does not depend on line breaks: chrome cut out
+    of a line, headings inside running text, target lines and back matter)."""
+    return packaged_rules(3).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
 
 
 @registry.misc("policy_nlp.report_rules_file.v1")
