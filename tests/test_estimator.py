@@ -97,6 +97,20 @@ def test_tune_on_a_toy_set():
     assert fitted.thresholds_ == table
 
 
+def test_thresholds_are_chosen_on_the_scored_documents_only():
+    X, Y, groups = _toy_set()
+    est = ThemeEstimator(labels=LABELS)
+    g = np.asarray(groups)
+    scored = sorted(set(groups))[:2]
+    oof = thresholds.out_of_fold_proba(est, X, Y, groups)
+    rows = np.isin(g, scored)
+    table = thresholds.tune(est, X, Y, groups, scored=scored)
+    for j, label in enumerate(LABELS):
+        assert table[label] == thresholds.best_threshold(Y[rows, j], oof[rows, j])
+    assert thresholds.tune(est, X, Y, groups, scored=["no such document"]) == thresholds.tune(est, X, Y, groups)
+    assert thresholds.fit_with_thresholds(est, X, Y, groups, scored=scored).thresholds_ == table
+
+
 def test_splitter_by_corpus_size():
     assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)  # no more documents than folds
     assert isinstance(thresholds.splitter(6), GroupKFold)

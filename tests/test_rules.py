@@ -180,3 +180,14 @@ def test_backtracking_risk_names_nested_and_alternating_repeats(pattern, risk):
 
     found = backtracking_risk(pattern)
     assert (found is None) if risk is None else (risk in found)
+
+
+@pytest.mark.parametrize("text, future", [("2024年，我区将继续推进依法行政。", True), ("我们将坚持问题导向。", True),
+                                          ("力争全年办结率达到95%。", True),
+                                          ("将习近平法治思想纳入区委中心组学习重点内容。", False),
+                                          ("将法治建设作为年度考核的重要内容。", False)])
+def test_future_wording_is_not_the_disposal_jiang(text, future):
+    """将 + object + 纳入/列入/作为 … is the disposal construction (把), reported work, not an intention."""
+    from policy_nlp.rules import default_rules
+
+    assert bool(default_rules().future_re.search(text)) is future

@@ -189,10 +189,22 @@ class ThemeClassifier:
 
         if get_examples is None:
             raise ModelError("E001", name=self.name)
-        X, Y, groups, labels = self.training_matrix(get_examples(), labels)
+        examples = list(get_examples())
+        X, Y, groups, labels = self.training_matrix(examples, labels)
         if not len(X):
             raise ModelError("E016", name=self.name)
-        self.model = fit_with_thresholds(self.make_estimator(labels), X, Y, groups, fit, tune_thresholds)
+        self.model = fit_with_thresholds(self.make_estimator(labels), X, Y, groups, fit, tune_thresholds,
+                                         scored=self.fully_labelled(examples))
+
+    def fully_labelled(self, examples: Iterable) -> list[str]:
+        """The documents of Examples whose content units are all labelled (thresholds are tuned on them)."""
+        out = []
+        for k, eg in enumerate(examples):
+            group = eg.reference.spans.get(self.units_key)
+            labelled = (group.attrs.get("labelled") or [True] * len(group)) if group is not None else []
+            if all(flag or unit.label_ == "boilerplate" for flag, unit in zip(labelled, group or [])):
+                out.append(eg.reference.user_data.get(("policy_nlp", "doc_id"), str(k)))
+        return out
 
     def training_matrix(self, examples: Iterable, labels=None):
         """Context rows, 0/1 label matrix, document groups and label order of the labelled units of Examples."""

@@ -142,9 +142,11 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
 
 
 def tune(estimator, X, Y, groups: Sequence[str], fit: Fitter | None = None, extra_jobs: Sequence[tuple] = (),
-         extra_out: list | None = None) -> dict[str, float]:
+         extra_out: list | None = None, scored: Sequence[str] | None = None) -> dict[str, float]:
     """The threshold table: per label, the best grid threshold on out-of-fold probabilities (0.5 for every
-    label when there is only one document)."""
+    label when there is only one document). `scored`: the documents whose rows choose the thresholds (the
+    fully labelled ones: units picked for labelling sit near the old thresholds and would pull them); every
+    document is still a fold and trains the others' models. None, or no row of them: every row."""
     labels = list(estimator.labels)
     if len(set(groups)) < 2:
         if extra_out is not None:
@@ -152,18 +154,21 @@ def tune(estimator, X, Y, groups: Sequence[str], fit: Fitter | None = None, extr
         return {label: DEFAULT_THRESHOLD for label in labels}
     Y = np.asarray(Y, dtype=int)
     oof = out_of_fold_proba(estimator, X, Y, groups, fit, extra_jobs, extra_out)
-    return {label: best_threshold(Y[:, j], oof[:, j]) for j, label in enumerate(labels)}
+    rows = np.isin(np.asarray(groups), list(scored)) if scored is not None else np.ones(len(Y), dtype=bool)
+    rows = rows if rows.any() else np.ones(len(Y), dtype=bool)
+    return {label: best_threshold(Y[rows, j], oof[rows, j]) for j, label in enumerate(labels)}
 
 
-def fit_with_thresholds(estimator, X, Y, groups: Sequence[str], fit: Fitter | None = None, tune_thresholds=True):
-    """Tune the threshold table on the training documents, then fit on all of them (the final fit runs in
-    the same batch as the tuning folds')."""
+def fit_with_thresholds(estimator, X, Y, groups: Sequence[str], fit: Fitter | None = None, tune_thresholds=True,
+                        scored: Sequence[str] | None = None):
+    """Tune the threshold table on the training documents (`scored`: see `tune`), then fit on all of them (the
+    final fit runs in the same batch as the tuning folds')."""
     fit = fit or default_fitter(estimator)
     docs = tuple(dict.fromkeys(np.asarray(groups).tolist()))
     final_job = (docs, X, np.asarray(Y, dtype=int))
     if tune_thresholds:
         extra: list = []
-        thresholds = tune(estimator, X, Y, groups, fit, [final_job], extra)
+        thresholds = tune(estimator, X, Y, groups, fit, [final_job], extra, scored)
         (final,) = extra
     else:
         thresholds, final = None, fit(*final_job)
