@@ -19,7 +19,10 @@ import policy_nlp
 from policy_nlp.learn.invariance import CHROME, compare, flatten
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").glob("*.txt"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import input_forms  # noqa: E402
+
+REPORTS = input_forms.labelled_reports(ROOT)
 FORMS = [(joiner, chrome) for chrome in CHROME for joiner in ("", " ")]
 
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 SITE = "某某区人民政府"
-TITLE = "某某区2023年法治政府建设情况报告"
+TITLE = "某某区法治政府建设情况报告"
 PUBLISHED = "2024-03-15"
 BREADCRUMB = "当前位置：首页 > 政务公开 > 法治政府建设"
 SHARE = "分享到：微信 微博 QQ空间"

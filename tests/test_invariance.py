@@ -2,6 +2,8 @@
 nothing or a space, with page chrome or a crawler header in the same line), annotated by the shipped model."""
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 import pytest
@@ -9,8 +11,11 @@ import pytest
 import policy_nlp
 from policy_nlp.learn.invariance import CHROME, compare, flatten
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import input_forms  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").glob("*.txt"))
+REPORTS = input_forms.labelled_reports(ROOT)
 
 
 def test_flatten_keeps_a_map_back_to_the_original():
