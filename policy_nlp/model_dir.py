@@ -13,14 +13,13 @@ from someone you trust for its answers.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from spacy.util import registry
 from thinc.api import Config
 
-from .components.pkuseg_model import saved_reference, saved_user_dict
+from .components.pkuseg_model import saved_reference, saved_user_dict, sha256_file
 from .errors import ModelError
 
 CHECKSUMS = "checksums.json"
@@ -31,7 +30,7 @@ _OWN_PACKAGES = ("spacy", "policy_nlp")
 
 def file_hashes(path: Path) -> dict[str, str]:
     """SHA-256 of every file below `path` but checksums.json, by path relative to it ('/'-separated)."""
-    return {f.relative_to(path).as_posix(): _sha256(f) for f in sorted(path.rglob("*"))
+    return {f.relative_to(path).as_posix(): sha256_file(f) for f in sorted(path.rglob("*"))
             if f.is_file() and f.relative_to(path).as_posix() != CHECKSUMS}
 
 
@@ -55,7 +54,7 @@ def check_files(path: Path) -> None:
         target = path / name
         if ".." in Path(name).parts or not target.is_file():
             raise ModelError("E115", path=path, detail=f"{name} is missing")
-        if _sha256(target) != recorded[name]:
+        if sha256_file(target) != recorded[name]:
             raise ModelError("E115", path=path, detail=f"{name} was changed")
 
 
@@ -118,11 +117,3 @@ def _check_path(value: str, here: str, root: Path) -> None:
     target = Path(value).expanduser().resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not a file inside the pipeline directory")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
