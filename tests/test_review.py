@@ -232,3 +232,40 @@ def test_label_studio_round_trip_teaches_the_model_a_reviewer_change(tmp_path, l
     assert label not in old.labels and label in new.labels
     assert new.scores[label] > old.scores[label]
     assert new_doc.model["name"] == "zh_reviewed" and new_doc.model["version"] == "0.2.0"
+
+
+def test_suggested_blind_tasks_come_back_from_label_studio_with_the_reviewers_labels(tmp_path, label_studio, char_nlp):
+    """suggest --blind → Label Studio (the one labelling config) → annotate → export → training and evaluation
+    read exactly the labels the reviewer chose (they were once read under another control name: lost)."""
+    from policy_nlp.corpus.review_formats import FROM_NAME, label_studio_config
+    from policy_nlp.corpus.task_formats import write_label_studio
+    from policy_nlp.learn.evaluation import evaluate
+    from policy_nlp.learn.labelled_data import read_corpus
+    from policy_nlp.learn.suggest import suggest
+    from policy_nlp.pipeline import shipped_model_path
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    (pool / SEED_NAMES[1]).write_text((SEEDS / SEED_NAMES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    write_label_studio(suggest(char_nlp, [pool], 4, skip_labelled=False, blind=True), tmp_path / "tasks.json")
+    tasks = json.loads((tmp_path / "tasks.json").read_text(encoding="utf-8"))
+    labels = list(char_nlp.get_pipe("policy_nlp_themes").labels)
+    config = label_studio_config(labels)
+    project = label_studio.call("POST", "/api/projects", {"title": "suggested", "label_config": config})
+    imported = label_studio.call("POST", f"/api/projects/{project['id']}/import", tasks)
+    assert imported["task_count"] == 4 and not imported.get("prediction_count")
+    chosen = {}
+    for k, task in enumerate(label_studio.call("GET", f"/api/tasks?project={project['id']}&page_size=20")["tasks"]):
+        picked = sorted({labels[k % len(labels)], labels[(k + 2) % len(labels)]})
+        label_studio.call("POST", f"/api/tasks/{task['id']}/annotations",
+                          {"result": [{"from_name": FROM_NAME, "to_name": "text", "type": "choices",
+                                       "value": {"choices": picked}}]})
+        chosen[(task["data"]["start"], task["data"]["end"])] = picked
+    export_path = tmp_path / "export.json"
+    export = label_studio.call("GET", f"/api/projects/{project['id']}/export?exportType=JSON")
+    export_path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    corpus = read_corpus([export_path], pool)  # what `train --data` reads
+    assert {(u.start, u.end): sorted(u.labels) for u in corpus.units} == chosen
+    metrics = evaluate(shipped_model_path(), [export_path], pool)  # `evaluate --data`
+    assert {label: m["support"] for label, m in metrics["per_label"].items()} == {
+        label: sum(label in c for c in chosen.values()) for label in labels}

@@ -85,13 +85,13 @@ def test_cli_suggest_writes_label_studio_tasks_doccano_and_the_config(tmp_path, 
     data = json.loads(tasks.read_text(encoding="utf-8"))
     assert len(data) == 7 and [t["data"]["rank"] for t in data] == list(range(1, 8))
     for t in data:
-        assert set(t["data"]) >= {"text", "doc", "start", "end", "section", "kind"}
+        assert set(t["data"]) >= {"text", "before", "after", "doc", "doc_sha256", "start", "end", "section", "kind"}
         (pred,) = t["predictions"]
-        assert pred["result"][0]["from_name"] == "labels" and pred["result"][0]["type"] == "choices"
+        assert pred["result"][0]["from_name"] == "themes" and pred["result"][0]["type"] == "choices"
         assert 0 <= pred["score"] <= 1
     lines = [json.loads(x) for x in doccano.read_text(encoding="utf-8").splitlines()]
     assert [x["text"] for x in lines] == [t["data"]["text"] for t in data]
-    assert "<Choice value=\"enforcement\"/>" in config.read_text(encoding="utf-8")
+    assert "<Choice value=\"enforcement\" hint=\"行政执法\"/>" in config.read_text(encoding="utf-8")
     result = runner.invoke(app, ["suggest", "--corpus", str(corpus), "-n", "7", "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 2 and "E165" in result.output and not (tmp_path / "x.json").exists()
 

@@ -1,14 +1,17 @@
 """Labelling tasks for annotation tools: Label Studio tasks and doccano JSONL, written from unit records.
 
-A unit record is a dict with `text` and optionally `doc`, `start`, `end`, `section`, `kind`, `labels` (the
-model's labels, offered as a pre-annotation), `scores` and `margin` (the distance of the nearest score to its threshold).
+A unit record is a dict with `text` and optionally `doc`, `doc_sha256`, `start`, `end`, `section`, `before`,
+`after` (its neighbours' text), `kind`, `labels` (the model's labels, offered as a pre-annotation), `scores` and
+`margin` (the distance of the nearest score to its threshold).
 
-- Label Studio: a JSON list of tasks `{"data": {"text", "doc", "start", "end", "section", "kind", "rank"},
-  "predictions": [{"model_version", "score", "result": [{"from_name": "labels", "to_name": "text", "type":
-  "choices", "value": {"choices": [...]}}]}]}` (the "Basic Label Studio JSON format" with pre-annotations), for
-  a project whose labelling config is `label_studio_config(labels)`: a `Text` named `text` and a multiple-choice
-  `Choices` named `labels`. The prediction's `score` is the unit's margin (distance of its nearest
-  score to that label's threshold), so Label Studio's Data Manager sorts the least sure first.
+- Label Studio: a JSON list of tasks `{"data": {"text", "before", "after", "section", "doc", "doc_sha256",
+  "start", "end", "kind", "rank"}, "predictions": [{"model_version", "score", "result": [{"from_name": "themes",
+  "to_name": "text", "type": "choices", "value": {"choices": [...]}}]}]}` (the "Basic Label Studio JSON format"
+  with pre-annotations; none for blind tasks) for a project whose labelling config is
+  `review_formats.label_studio_config(labels)` — the one config that `export`, `import` and `train --data` share,
+  so the reviewer's choices come back under the name they are read by. The prediction's `score` is the unit's
+  margin (distance of its nearest score to that label's threshold), so Label Studio's Data Manager sorts the least
+  sure first.
 - doccano: one JSON object per line, `{"text", "label": [...], "doc", "start", "end", "section"}` for a
   text-classification project (doccano keeps the extra keys as metadata).
 """
@@ -16,33 +19,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Sequence
-from xml.sax.saxutils import quoteattr
+from typing import Iterable
 
 from .outputs import atomic_write
+from .review_formats import FROM_NAME, NO_CONTEXT, TO_NAME
 
-FROM_NAME = "labels"
-TO_NAME = "text"
-_DATA_KEYS = ("doc", "start", "end", "section", "kind", "rank")
-
-
-def label_studio_config(labels: Sequence[str]) -> str:
-    """The labelling config (XML) the tasks fit: the unit's text and a multiple-choice label set."""
-    choices = "\n".join(f"    <Choice value={quoteattr(label)}/>" for label in labels)
-    return (f'<View>\n  <Text name="{TO_NAME}" value="$text"/>\n'
-            f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="multiple" showInline="true">\n'
-            f"{choices}\n  </Choices>\n</View>\n")
+_DATA_KEYS = ("doc", "doc_sha256", "start", "end", "kind", "rank")
 
 
 def label_studio_tasks(units: Iterable[dict], model_version: str = "policy_nlp") -> list[dict]:
     """Label Studio tasks with the model's labels as pre-annotations (see the module docstring)."""
     tasks = []
     for unit in units:
-        data = {"text": unit["text"]}
-        for key in _DATA_KEYS:
-            if unit.get(key) is not None:
-                value = unit[key]
-                data[key] = " › ".join(value) if key == "section" and isinstance(value, list) else value
+        section = unit.get("section")
+        data = {"text": unit["text"], "before": unit.get("before") or NO_CONTEXT,
+                "after": unit.get("after") or NO_CONTEXT,
+                "section": (" › ".join(section) if isinstance(section, list) else section) or NO_CONTEXT}
+        data.update({key: unit[key] for key in _DATA_KEYS if unit.get(key) is not None})
         task: dict = {"data": data}
         if unit.get("labels") is not None:
             prediction = {"model_version": model_version,

@@ -106,9 +106,10 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
     `model`: a pipeline directory or a loaded pipeline (`policy_nlp.load`). Units that overlap a labelled unit
     of the same report text (`labelled`: unit files / reviewer files; default the packaged training data) are
     not offered, and a report with every content unit labelled is skipped, unless `skip_labelled=False`.
-    Each result: rank, doc, start, end, text, kind, section, labels
-    (the model's), scores, margin, nearest_label (the label whose threshold the unit sits nearest); with
-    `blind=True` only rank, doc, start, end, text, kind and section.
+    Each result: rank, doc (the report's file name), doc_sha256 (of its text), start, end, text, kind, section,
+    before and after (the neighbouring content units' text), labels (the model's), scores, margin, nearest_label
+    (the label whose threshold the unit sits nearest); `blind=True` leaves out labels, scores, margin and
+    nearest_label.
     """
     from ..corpus.document import AnnotatedDocument
     from ..corpus.inputs import iter_inputs
@@ -130,7 +131,8 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
         if inp.error is not None or not (inp.text or "").strip():
             say(f"{inp.id}: skipped, {inp.error or 'empty'}")
             continue
-        done = skip.get(hashlib.sha256(inp.text.encode("utf-8")).hexdigest(), [])
+        sha = hashlib.sha256(inp.text.encode("utf-8")).hexdigest()
+        done = skip.get(sha, [])
         doc = AnnotatedDocument.from_doc(nlp(inp.text), text=inp.text)
         content = [u for u in doc.units if u.kind != "boilerplate" and u.text.strip()]
         fresh = [u for u in content if not _overlaps(u.start, u.end, done)]
@@ -138,14 +140,18 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
             say(f"{inp.id}: skipped, already labelled")
             continue
         docs += 1
+        texts = [None] + [u.text for u in content] + [None]  # each content unit between its neighbours
+        context = {id(u): (texts[k], texts[k + 2]) for k, u in enumerate(content)}
         for u in fresh:
-            units.append({"doc": inp.id, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind,
-                          "section": list(u.section), "labels": list(u.labels), "scores": dict(u.scores)})
+            before, after = context[id(u)]
+            units.append({"doc": Path(inp.id).name, "doc_sha256": sha, "start": u.start, "end": u.end,
+                          "text": u.text, "kind": u.kind, "section": list(u.section), "before": before,
+                          "after": after, "labels": list(u.labels), "scores": dict(u.scores)})
     if not units:
         raise DataError("E165", paths=", ".join(map(str, corpus_paths)))
     proba = np.asarray([[u["scores"][label] for label in labels] for u in units])
     margin, nearest = margins(proba, [thresholds[label] for label in labels])
-    order = select(margin, [u["doc"] for u in units], [" › ".join(u["section"]) for u in units],
+    order = select(margin, [u["doc_sha256"] for u in units], [" › ".join(u["section"]) for u in units],
                    [u["text"] for u in units], n, report_penalty=report_penalty, section_penalty=section_penalty,
                    max_similarity=max_similarity)
     out = []
