@@ -458,13 +458,16 @@ def import_(
                                                                  "too."),
     seeds: Optional[Path] = typer.Option(None, help="A folder of report .txt files named by the tasks' doc field."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace files in OUTPUT that hold other texts."),
+    whole_reports: bool = typer.Option(False, "--whole-reports", help="Accept an import that marks every unit of a "
+                                                                      "report reviewed at once."),
 ):
     """Read a labelling tool's export back into reviewer JSON (reviewed units marked "reviewed": true)."""
     from .corpus.review import import_reviews
 
     try:
         check_writable(output, directory=True)
-        summary = import_reviews(exports, output, documents=documents, seeds_dir=seeds, overwrite=overwrite)
+        summary = import_reviews(exports, output, documents=documents, seeds_dir=seeds, overwrite=overwrite,
+                                 whole_reports=whole_reports)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:

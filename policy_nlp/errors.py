@@ -280,6 +280,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E121", "The folder {path} could not be listed ({detail}); the reports in it were not read.",
                   "Check the folder's permissions (or whether it was removed during the run) and run the same "
                   "command again."),
+        ErrorSpec("E122", "The import marks every one of the {units} content units of '{doc}' reviewed at once: that "
+                          "is an edited unit file or a whole-report export, not a review.",
+                  "Import only the units a reviewer decided (Label Studio/doccano exports keep only annotated "
+                  "tasks), train on the unit file directly with `policy-nlp train --data FILE`, or pass "
+                  "--whole-reports if a reviewer did decide every unit."),
         # Reviewing: directory output, --update, export and import (Label Studio, doccano)
         ErrorSpec("E130", "{path} holds {count} reviewed unit(s); writing the new annotation over it would lose "
                           "the reviewer's labels.",

@@ -97,6 +97,40 @@ def test_import_refuses_unknown_reports_and_empty_exports(tmp_path, reviewer_dir
     assert err.value.code == "E138"
 
 
+def test_import_merges_into_the_file_annotate_wrote_whatever_its_name(tmp_path, tiny_nlp):
+    """A report named with full-width brackets: `annotate -o DIR` writes a file-safe name, the tasks carry the
+    report's own name; the import finds the file by its text and merges into it instead of writing a second."""
+    from policy_nlp.corpus.batch import annotate_to_directory
+
+    reports, annotated = tmp_path / "reports", tmp_path / "annotated"
+    reports.mkdir()
+    name = "2017年政府工作报告（在区人民代表大会上）_2017.txt"
+    (reports / name).write_text((SEEDS / SEED_NAMES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    (written,) = [t for _, _, _, t in annotate_to_directory([reports], annotated, nlp=tiny_nlp)]
+    export_documents([annotated], tmp_path / "units.jsonl", "doccano")
+    record = json.loads((tmp_path / "units.jsonl").read_text(encoding="utf-8").splitlines()[3])
+    assert record["doc"] == name and written.name != f"{Path(name).stem}.json"
+    (tmp_path / "export.jsonl").write_text(json.dumps({"id": 1, **record, "label": ["plans"]}, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+    summary = import_reviews([tmp_path / "export.jsonl"], annotated, documents=[annotated])
+    assert [Path(row["path"]) for row in summary["files"]] == [written] and list(annotated.glob("*.json")) == [written]
+    assert [(u.start, u.labels) for u in _doc(written).units if u.reviewed] == [(record["start"], ["plans"])]
+
+
+def test_an_import_reviewing_a_whole_report_at_once_is_refused_unless_asked_for(tmp_path, reviewer_dir):
+    export_documents([reviewer_dir], tmp_path / "units.jsonl", "doccano")
+    records = [json.loads(x) for x in (tmp_path / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    whole = [{"id": k, **r} for k, r in enumerate(records) if r["doc"] == SEED_NAMES[0]]
+    (tmp_path / "edited.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in whole),
+                                           encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        import_reviews([tmp_path / "edited.jsonl"], tmp_path / "out", documents=[reviewer_dir])
+    assert err.value.code == "E122" and not (tmp_path / "out").exists()
+    summary = import_reviews([tmp_path / "edited.jsonl"], tmp_path / "out", documents=[reviewer_dir],
+                             whole_reports=True)
+    assert summary["reviewed"] == len(whole)
+
+
 # -- a real Label Studio server ------------------------------------------------------------------------------
 LS_USER, LS_PASSWORD, LS_TOKEN = "reviewer@example.org", "policy-nlp-test-pass", "policynlptesttoken0123456789"
 

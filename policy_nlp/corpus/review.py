@@ -113,15 +113,22 @@ def read_reviews(exports: Sequence[str | Path]) -> list[tuple[Path, str, list[Re
     return out
 
 
+WHOLE_REPORT_MIN_UNITS = 20  # an import reviewing every unit of a report this long at once is refused (E122)
+
+
 def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, documents: Sequence[str | Path] = (),
-                   seeds_dir: str | Path | None = None, overwrite: bool = False) -> dict:
+                   seeds_dir: str | Path | None = None, overwrite: bool = False,
+                   whole_reports: bool = False) -> dict:
     """Write the reviewed units of Label Studio / doccano exports into reviewer JSON files in `out_dir`, one
-    per report (`<report name>.json`). Each report is found among `documents` (the reviewer JSON files the
-    tasks were exported from, or report files) by its text's SHA-256, or by name in `seeds_dir` and the
-    packaged report folders. The reviewer JSON it came from is the base: its other units stay as the model
-    left them; a file already in `out_dir` for the same text is the base instead (earlier reviews are kept,
-    later exports win for the same unit). A file there holding another text is replaced only with
-    `overwrite` (E139). Returns a summary with one row per file written."""
+    per report. Each report is found among `documents` (the reviewer JSON files the tasks were exported from,
+    or report files) by its text's SHA-256, or by name in `seeds_dir` and the packaged report folders. The
+    reviewer JSON it came from is the base: its other units stay as the model left them; a file already in
+    `out_dir` for the same text, whatever its name (the one `annotate -o DIR` wrote), is the base and the
+    target instead (earlier reviews are kept, later exports win for the same unit); otherwise the file is
+    `<report name>.json`, and one there holding another text is replaced only with `overwrite` (E139). An
+    import that marks every content unit of a report of `WHOLE_REPORT_MIN_UNITS` or more reviewed at once
+    (an edited unit file rather than a review) is refused (E122) unless `whole_reports`. Returns a summary
+    with one row per file written."""
     from ..learn.labelled_data import document_dirs
     from .inputs import read_text
 
@@ -153,7 +160,13 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
             per_doc.setdefault(name, {})[(u.start, u.end)] = u
     summary = {"exports": [str(p) for p, _, _ in reviews], "formats": sorted({f for _, f, _ in reviews}),
                "files": [], "reviewed": 0}
-    merged = [_merged(name, units, texts[name], bases, out_dir, overwrite) for name, units in per_doc.items()]
+    written = _reviewer_files(out_dir)
+    merged = [_merged(name, units, texts[name], bases, out_dir, overwrite, written) for name, units in per_doc.items()]
+    if not whole_reports:
+        for name, target, doc, counts in merged:
+            content = [u for u in doc.units if u.kind != "boilerplate"]
+            if len(content) >= WHOLE_REPORT_MIN_UNITS and counts["reviewed"] >= len(content):
+                raise DataError("E122", doc=name, units=len(content))
     out_dir.mkdir(parents=True, exist_ok=True)  # every task was accepted: only now is anything written
     for name, target, doc, counts in merged:
         atomic_write(target, doc.to_json())
@@ -162,11 +175,23 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
     return summary
 
 
-def _merged(name: str, units: dict, text: str, bases: dict, out_dir: Path, overwrite: bool
-            ) -> tuple[str, Path, AnnotatedDocument, dict]:
+def _reviewer_files(out_dir: Path) -> dict[str, Path]:
+    """The reviewer JSON files already in `out_dir`, by the SHA-256 of their text (the first, by name, wins)."""
+    found: dict[str, Path] = {}
+    for path in sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []:
+        try:
+            found.setdefault(text_sha256(AnnotatedDocument.from_json(path.read_text(encoding="utf-8-sig")).text),
+                             path)
+        except (ValueError, UnicodeDecodeError, DataError):
+            continue
+    return found
+
+
+def _merged(name: str, units: dict, text: str, bases: dict, out_dir: Path, overwrite: bool,
+            written: dict[str, Path]) -> tuple[str, Path, AnnotatedDocument, dict]:
     """(name, output file, reviewer JSON with the reviews applied, counts) of one report of an import."""
     sha = text_sha256(text)
-    target = out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
+    target = written.get(sha) or out_dir / f"{Path(name).stem if name.lower().endswith('.txt') else name}.json"
     seen = list(dict.fromkeys(label for u in units.values() for label in u.labels))
     base = bases.get(sha) or AnnotatedDocument(text=text, units=[], model={"labels": seen}, id=name)
     if target.exists():
