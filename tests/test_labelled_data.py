@@ -209,3 +209,22 @@ def test_reviewed_units_override_seed_labels(tmp_path, seeds):
     assert len(got) == 1 and got[0].labels == ["plans"] and got[0].reviewed
     assert len(merged.units) == len(corpus.units)
     assert any("overrides" in line for line in merged.report) or unit.labels == ["plans"]
+
+
+def test_unreviewed_reviewer_files_in_a_folder_are_one_note_and_a_named_one_a_warning(tmp_path, seeds):
+    from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
+
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    for k, name in enumerate(SEED_NAMES[:3]):
+        text = seeds[name]
+        unit = AnnotatedUnit(0, 4, text[:4], "sentence", labels=["plans"], reviewed=k == 0)
+        (folder / f"{k}.json").write_text(AnnotatedDocument(text=text, units=[unit],
+                                                            model={"labels": list(DEFAULT_LABELS)}).to_json(),
+                                          encoding="utf-8")
+    report = read_corpus([SEED_UNITS, folder], SEEDS).report
+    assert [line for line in report if "reviewer file" in line or "WARNING" in line] == [
+        f"{folder}: 2 reviewer file(s) with no reviewed unit yet add no labels"]
+    named = read_corpus([SEED_UNITS, folder / "1.json"], SEEDS).report
+    assert [line for line in named if line.startswith("WARNING")] == [
+        f"WARNING: {folder / '1.json'}: no unit is marked \"reviewed\": true, so the file adds no labels"]

@@ -423,6 +423,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     `known_labels` are new labels, unless one looks like a misspelling of a known label or of a more
     frequent label (E031); `allow_new_labels=True` accepts those too.
     """
+    named = {Path(p) for p in paths or () if not Path(p).is_dir()}  # files given by name, not found in a folder
     paths = expand_paths(paths or default_data())
     doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + default_document_dirs(paths)
     known_labels = list(known_labels)
@@ -449,6 +450,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
         else:
             batches.append(read_jsonl_units(path, doc_dirs, documents, known_labels, allow_new_labels))
     report: list[str] = []
+    unreviewed: dict[Path, int] = {}  # folder → its reviewer files without a reviewed unit
     context: dict[str, list[tuple[int, int, str]]] = {}
     by_text = {text: name for name, text in documents.items()}
     for index, path, rdoc in reviewed:
@@ -460,12 +462,16 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
                 name = f"{rdoc.name}#{k}"
             documents[name] = rdoc.text
             by_text[rdoc.text] = name
-        if not rdoc.records:
+        if not rdoc.records and path in named:
             report.append(f"WARNING: {path}: no unit is marked \"reviewed\": true, so the file adds no labels")
+        elif not rdoc.records:
+            unreviewed[path.parent] = unreviewed.get(path.parent, 0) + 1
         for rec in rdoc.records:
             rec.doc = name
         batches[index] = rdoc.records
         context.setdefault(name, []).extend(rdoc.structure)
+    report += [f"{folder}: {n} reviewer file(s) with no reviewed unit yet add no labels"
+               for folder, n in unreviewed.items()]
     for index, path, found in exported:
         batches[index] = _review_records(path, found, documents, doc_dirs, known_labels, allow_new_labels)
         by_text.update({text: name for name, text in documents.items() if text not in by_text})
