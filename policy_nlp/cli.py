@@ -619,8 +619,7 @@ def suggest(
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs."),
 ):
     """Rank units of unlabelled reports by uncertainty, spread over reports and sections, as labelling tasks."""
-    from .corpus.review_formats import label_studio_config
-    from .corpus.task_formats import write_doccano, write_label_studio
+    from .corpus.review_formats import label_studio_config, write_doccano, write_label_studio
     from .learn.suggest import suggest as suggest_fn
     from .pipeline import THEMES, load, shipped_model_path
 

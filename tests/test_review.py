@@ -272,7 +272,7 @@ def test_suggested_blind_tasks_come_back_from_label_studio_with_the_reviewers_la
     """suggest --blind → Label Studio (the one labelling config) → annotate → export → training and evaluation
     read exactly the labels the reviewer chose (they were once read under another control name: lost)."""
     from policy_nlp.corpus.review_formats import FROM_NAME, label_studio_config
-    from policy_nlp.corpus.task_formats import write_label_studio
+    from policy_nlp.corpus.review_formats import write_label_studio
     from policy_nlp.learn.evaluation import evaluate
     from policy_nlp.learn.labelled_data import read_corpus
     from policy_nlp.learn.suggest import suggest

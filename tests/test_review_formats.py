@@ -8,9 +8,10 @@ import pytest
 
 from conftest import SEED_NAMES
 from policy_nlp.corpus.document import AnnotatedDocument
-from policy_nlp.corpus.review_formats import (FROM_NAME, apply_reviews, from_doccano, from_label_studio,
-                                              label_studio_config, read_review_file, sniff_format, text_sha256,
-                                              to_doccano, to_label_studio)
+from policy_nlp.corpus.review_formats import (FROM_NAME, apply_reviews, doccano_records, from_doccano,
+                                              from_label_studio, label_studio_config, label_studio_tasks,
+                                              read_review_file, sniff_format, text_sha256, to_doccano,
+                                              to_label_studio, write_doccano, write_label_studio)
 from policy_nlp.errors import DataError
 
 
@@ -168,3 +169,42 @@ def test_apply_reviews_sets_labels_and_marks_reviewed(doc):
                                                                       if u not in (a, b)), "added": 1}
     assert any((u.start, u.end, u.reviewed) == (a.start, b.end, True) for u in out2.units)
     AnnotatedDocument.from_dict(out2.to_dict())  # still valid reviewer JSON
+
+
+# -- tasks from unit records (suggest) -------------------------------------------------------------------
+UNIT = {"doc": "a.txt", "start": 3, "end": 9, "text": "加强执法监督。", "kind": "sentence",
+        "section": ["一、执法", "(一)监督"], "labels": ["enforcement"], "scores": {"enforcement": 0.6},
+        "margin": 0.175, "rank": 1}
+
+
+def test_label_studio_task_with_a_pre_annotation():
+    (task,) = label_studio_tasks([UNIT], model_version="m-1")
+    assert task["data"] == {"text": "加强执法监督。", "before": "—", "after": "—", "section": "一、执法 › (一)监督",
+                            "doc": "a.txt", "start": 3, "end": 9, "kind": "sentence", "rank": 1}
+    assert task["predictions"] == [{"model_version": "m-1", "score": 0.175, "result": [
+        {"from_name": "themes", "to_name": "text", "type": "choices", "value": {"choices": ["enforcement"]}}]}]
+    assert "predictions" not in label_studio_tasks([{"text": "x"}])[0]
+
+
+def test_the_tasks_fit_the_one_labelling_config_and_come_back_with_the_reviewers_labels():
+    """`suggest` tasks and `export` tasks share one config: a choice made in it is read back by import/training."""
+    root = ET.fromstring(label_studio_config(["enforcement", "plans"]))
+    (choices,) = root.iter("Choices")
+    (task,) = label_studio_tasks([{**UNIT, "doc_sha256": "ab" * 32, "before": "上一句。"}])
+    names = {t.get("value")[1:] for t in root.iter() if (t.get("value") or "").startswith("$")}
+    assert names <= set(task["data"]) and task["predictions"][0]["result"][0]["from_name"] == choices.get("name")
+    exported = [{**task, "id": 7, "annotations": [{"result": [{"from_name": choices.get("name"), "to_name": "text",
+                                                              "type": "choices", "value": {"choices": ["plans"]}}],
+                                                  "was_cancelled": False}]}]
+    (unit,) = from_label_studio(exported)
+    assert (unit.doc, unit.start, unit.end, unit.labels, unit.doc_sha256) == ("a.txt", 3, 9, ["plans"], "ab" * 32)
+
+
+def test_doccano_and_the_writers(tmp_path):
+    assert doccano_records([UNIT]) == [{"text": "加强执法监督。", "label": ["enforcement"], "doc": "a.txt", "start": 3,
+                                        "end": 9, "section": ["一、执法", "(一)监督"]}]
+    assert write_label_studio([UNIT, UNIT], tmp_path / "t.json") == 2
+    assert len(json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))) == 2
+    assert write_doccano([UNIT], tmp_path / "d.jsonl") == 1
+    assert json.loads((tmp_path / "d.jsonl").read_text(encoding="utf-8"))["label"] == ["enforcement"]
+    assert not list(tmp_path.glob("*.tmp"))

@@ -15,6 +15,9 @@ tasks. Boilerplate (page chrome) is never labelled and is not exported.
   [...]}`; the other keys become doccano metadata and come back in its export).
 - `apply_reviews(doc, units)`: a reviewer JSON document with the reviewed units' labels set and marked
   `reviewed: true`.
+- `label_studio_tasks(units)` / `doccano_records(units)` (and `write_label_studio`, `write_doccano`): tasks for
+  units picked by `suggest` (unit records, not documents), for the same labelling config, so every task the
+  project writes comes back through `from_label_studio` / `from_doccano` under the names they read.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from xml.sax.saxutils import quoteattr
 from ..errors import DataError
 from . import jsonio
 from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, unit_problem
+from .outputs import atomic_write
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
 TO_NAME = "text"  # the Text object the choices are about
@@ -408,3 +412,58 @@ def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tupl
         unit.reviewed = True
         counts["reviewed"] += 1
     return doc, counts
+
+
+# -- tasks from unit records (`policy-nlp suggest`) ---------------------------------------------------------
+# A unit record is a dict with `text` and optionally `doc`, `doc_sha256`, `start`, `end`, `section`, `before`,
+# `after`, `kind`, `labels` (the model's, offered as a pre-annotation; none for blind tasks) and `margin` (the
+# distance of its nearest score to that label's threshold: Label Studio's Data Manager sorts by it, least sure
+# first). The tasks fit `label_studio_config`, like the exported ones.
+_TASK_KEYS = ("doc", "doc_sha256", "start", "end", "kind", "rank")
+
+
+def label_studio_tasks(units: Iterable[dict], model_version: str = "policy_nlp") -> list[dict]:
+    """Label Studio tasks with the model's labels as pre-annotations (see the module docstring)."""
+    tasks = []
+    for unit in units:
+        section = unit.get("section")
+        data = {"text": unit["text"], "before": unit.get("before") or NO_CONTEXT,
+                "after": unit.get("after") or NO_CONTEXT,
+                "section": (" › ".join(section) if isinstance(section, list) else section) or NO_CONTEXT}
+        data.update({key: unit[key] for key in _TASK_KEYS if unit.get(key) is not None})
+        task: dict = {"data": data}
+        if unit.get("labels") is not None:
+            prediction = {"model_version": model_version,
+                          "result": [{"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices",
+                                      "value": {"choices": list(unit["labels"])}}]}
+            if unit.get("margin") is not None:
+                prediction["score"] = round(float(unit["margin"]), 6)
+            task["predictions"] = [prediction]
+        tasks.append(task)
+    return tasks
+
+
+def doccano_records(units: Iterable[dict]) -> list[dict]:
+    """doccano text-classification records (see the module docstring)."""
+    out = []
+    for unit in units:
+        rec = {"text": unit["text"], "label": list(unit.get("labels") or [])}
+        for key in ("doc", "start", "end", "section"):
+            if unit.get(key) is not None:
+                rec[key] = unit[key]
+        out.append(rec)
+    return out
+
+
+def write_label_studio(units: Iterable[dict], path: str | Path, model_version: str = "policy_nlp") -> int:
+    """Write Label Studio tasks (a JSON list) to `path`; returns the number of tasks."""
+    tasks = label_studio_tasks(units, model_version)
+    atomic_write(Path(path), json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
+    return len(tasks)
+
+
+def write_doccano(units: Iterable[dict], path: str | Path) -> int:
+    """Write doccano JSONL to `path`; returns the number of lines."""
+    records = doccano_records(units)
+    atomic_write(Path(path), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return len(records)
