@@ -324,8 +324,6 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E091", "The component '{name}' has no indicator vocabulary in {path}.",
                   "Save the pipeline with nlp.to_disk() so the component writes its vocabulary.json, or "
                   "copy policy_nlp/rules/indicators_v1.json there."),
-        ErrorSpec("E092", "Cannot write the indicator table to '{path}': {detail}.",
-                  "Write to a .csv or .parquet file (parquet needs pyarrow: pip install pyarrow)."),
         ErrorSpec("E180", "The indicator rules in {source} cannot be used: {detail}.",
                   "Give 'rules' as in policy_nlp/rules/indicators_v2.json: an object with each of plans_heading, "
                   "target_cue, result_cue, target_after, threshold_verb, settle_gap, per_capita, derived_before, "

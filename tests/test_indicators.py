@@ -12,7 +12,8 @@ from policy_nlp.components.indicators import (IndicatorVocabulary, extract_quant
                                               parse_chinese_number)
 from policy_nlp.components.normalize import normalize
 from policy_nlp.corpus.document import AnnotatedDocument, load_schema
-from policy_nlp.corpus.indicator_table import indicator_rows, pivot, write_table
+from policy_nlp.corpus.indicator_table import indicator_rows, pivot
+from policy_nlp.corpus.tables import write_rows
 from policy_nlp.errors import ModelError
 
 
@@ -275,8 +276,9 @@ def test_annotated_document_rows_pivot_and_csv(nlp, tmp_path):
     table = pivot(rows)
     assert table == [{"id": "r1", "year": 2024, "dispute_resolution.admin_reconsideration_cases": 319,
                       "dispute_resolution.court_appearance_rate": 100, "general.fiscal_savings": 341000000}]
-    path = write_table(rows, tmp_path / "rows.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    path = tmp_path / "rows.csv"
+    write_rows(rows, path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         read = list(csv.DictReader(fh))
     assert len(read) == 3 and read[0]["text"] == "319件" and read[0]["value_max"] == ""
     assert float(read[2]["value"]) == 341000000
@@ -286,11 +288,12 @@ def test_parquet_and_unknown_format(nlp, tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     doc = run(nlp, TEXT)
     rows = indicator_rows([AnnotatedDocument.from_doc(doc, id="r1", text=TEXT)])
-    table = pq.read_table(write_table(rows, tmp_path / "rows.parquet"))
+    write_rows(rows, tmp_path / "rows.parquet")
+    table = pq.read_table(tmp_path / "rows.parquet")
     assert table.num_rows == 3 and table.column("value").to_pylist()[2] == 341000000.0
     with pytest.raises(policy_nlp.PolicyNLPError) as err:
-        write_table(rows, tmp_path / "rows.xlsx")
-    assert err.value.code == "E092"
+        write_rows(rows, tmp_path / "rows.ods")
+    assert err.value.code == "E173"
 
 
 def test_document_without_indicators_omits_the_field():
