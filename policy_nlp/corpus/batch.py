@@ -9,7 +9,6 @@ read or annotated becomes a record with an `error` field, and the run goes on.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import jsonio
-from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
+from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit, text_sha256
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
@@ -113,7 +112,7 @@ def _model_key(model: dict | None) -> tuple:
 
 
 def _text_hash(text: str | None) -> str | None:
-    return None if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return None if text is None else text_sha256(text)
 
 
 @dataclass

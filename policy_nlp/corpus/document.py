@@ -6,6 +6,7 @@ reviewer JSON, `from_dict` reads it back. The JSON Schema ships as `policy_nlp/s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -93,6 +94,11 @@ def load_schema() -> dict:
     """The JSON Schema of the reviewer JSON."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
+
+
+def text_sha256(text: str) -> str:
+    """The fingerprint of a report's text (UTF-8; a lone surrogate kept as it is, so no text fails to hash)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 @dataclass
 class AnnotatedUnit:

@@ -21,7 +21,6 @@ tasks. Boilerplate (page chrome) is never labelled and is not exported.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from xml.sax.saxutils import quoteattr
 
 from ..errors import DataError
 from . import jsonio
-from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, unit_problem
+from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, text_sha256, unit_problem
 from .outputs import atomic_write
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
@@ -44,10 +43,6 @@ LABEL_HINTS = {
     "plans": "下一步工作安排",
 }
 UNIT_FIELDS = ("doc", "start", "end", "kind")
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def doc_name(doc: AnnotatedDocument, fallback: str = "document") -> str:

@@ -10,7 +10,6 @@ like a misspelling of a known (or more frequent) label. `load_dataset` returns a
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -18,9 +17,10 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import DataError
+from ..components.pkuseg_model import sha256_file
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_inner_path, label_problem, looks_like, typo_of, unit_problem
+from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
@@ -114,10 +114,6 @@ class LabelledCorpus:
             for label in unit.labels:
                 counts[label] += 1
         return counts
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _check_labels(labels, path, line, known, allow_new_labels) -> list[str]:
@@ -394,7 +390,7 @@ def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequ
                     allow_new_labels: bool) -> list[UnitRecord]:
     """UnitRecords (reviewed) of the units of a Label Studio or doccano export, their reports found by the
     text's SHA-256 among `documents` or by name in `doc_dirs`."""
-    from ..corpus.review_formats import resolve_document, text_sha256
+    from ..corpus.review_formats import resolve_document
 
     by_sha = {text_sha256(text): name for name, text in documents.items()}
     records = []
@@ -438,7 +434,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             raise DataError("E039", path=path)
         if path.stat().st_size == 0:
             raise DataError("E036", path=path)
-        hashes[str(path)] = _sha256(path)
+        hashes[str(path)] = sha256_file(path)
         fmt = sniff_format(path)
         sources[str(path)] = {"format": fmt, "sha256": hashes[str(path)]}
         if fmt in ("label-studio", "doccano"):

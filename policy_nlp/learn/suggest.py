@@ -14,12 +14,12 @@ pre-selected answer agree with it too often, and labels made blind can be used t
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from ..corpus.document import text_sha256
 from ..errors import DataError
 
 REPORT_PENALTY = 0.03
@@ -87,7 +87,7 @@ def _labelled_spans(labelled: Sequence[str | Path] | None) -> dict[str, list[tup
     from .labelled_data import default_data, read_corpus
 
     corpus = read_corpus(list(labelled) if labelled else default_data())
-    return {hashlib.sha256(text.encode("utf-8")).hexdigest(): [(u.start, u.end) for u in corpus.units_of(doc)]
+    return {text_sha256(text): [(u.start, u.end) for u in corpus.units_of(doc)]
             for doc, text in corpus.documents.items()}
 
 
@@ -131,7 +131,7 @@ def suggest(model, corpus_paths: Sequence[str | Path], n: int = 50, *, segmenter
         if inp.error is not None or not (inp.text or "").strip():
             say(f"{inp.id}: skipped, {inp.error or 'empty'}")
             continue
-        sha = hashlib.sha256(inp.text.encode("utf-8")).hexdigest()
+        sha = text_sha256(inp.text)
         done = skip.get(sha, [])
         doc = AnnotatedDocument.from_doc(nlp(inp.text), text=inp.text)
         content = [u for u in doc.units if u.kind != "boilerplate" and u.text.strip()]
