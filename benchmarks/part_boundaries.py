@@ -111,7 +111,7 @@ def score(gold: list[dict], predictions: list[dict]) -> dict:
 
 def report(scores: dict, n_docs: int, label: str) -> str:
     lines = ["| pipeline | reports | problems passages found exactly | plans parts found exactly "
-             f"| false parts (problems / plans) |", "|---|---:|---:|---:|---:|"]
+             "| false parts (problems / plans) |", "|---|---:|---:|---:|---:|"]
     p, q = scores["problems"], scores["plans"]
     lines.append(f"| {label} | {n_docs} | {p['found']}/{p['gold']} ({p['share']:.3f}) | "
                  f"{q['found']}/{q['gold']} ({q['share']:.3f}) | {p['false']} / {q['false']} |")
