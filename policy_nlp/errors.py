@@ -78,8 +78,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "policy_nlp.read_text(path) which detects GB18030/GBK."),
         ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16 or GB18030.",
                   "Convert the file to UTF-8 (iconv -f <encoding> -t utf-8), or check that it is a text file."),
-        ErrorSpec("E022", "Document of {size} characters is larger than the limit of {limit}.",
-                  "Split the document, or raise the limit with --max-chars / max_chars."),
+        ErrorSpec("E022", "The document has {size} characters, more than the batch run's limit of {limit} "
+                          "(--max-chars); it was not annotated.",
+                  "Split the document into parts, or run again with a larger --max-chars (max_chars= in Python) "
+                  "if the memory is there."),
         # Input formats: HTML, Word, PDF; binary files (corpus/formats.py)
         ErrorSpec("E023", "{path} is a PDF without a text layer ({pages} page(s), no text on any): a scanned "
                           "document, whose text is an image.",
@@ -214,10 +216,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "(first: '{id}').",
                   "Rerun with --refresh (refresh=True in Python) to annotate the changed documents again, or "
                   "write to a new output file."),
-        ErrorSpec("E102", "The text has {size} characters, more than the limit of {limit} (about {mb} MB of "
-                          "memory per million characters with the {segmenter} segmenter).",
-                  "Split the report into parts, or raise the limit if the memory is there: "
-                  "policy_nlp.annotate(text, max_chars=N) in Python, --max-chars N on the command line."),
+        ErrorSpec("E102", "The text has {size} characters, more than max_chars={limit} of policy_nlp.annotate.",
+                  "Split the text into parts, or pass a larger max_chars (None: no limit) if the memory is there: "
+                  "about {mb} MB per million characters with the {segmenter} segmenter."),
         ErrorSpec("E103", "Cannot write {path}: {detail}.",
                   "Free space on that disk (or choose another place), check the permissions, and run the same "
                   "command again: what was finished is kept."),

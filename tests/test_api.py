@@ -93,7 +93,8 @@ def test_the_api_refuses_a_text_over_max_chars_with_a_coded_error(char_nlp):
 
     with pytest.raises(PolicyNLPError) as info:
         policy_nlp.annotate("依法行政。" * 10, nlp=char_nlp, max_chars=20)
-    assert info.value.code == "E102" and "max_chars" in str(info.value) and "MB" in str(info.value)
+    assert info.value.code == "E102" and "max_chars=20" in str(info.value) and "MB" in str(info.value)
+    assert "--max-chars" not in str(info.value)  # the Python call's limit, not the batch run's (E022)
     with pytest.raises(PolicyNLPError):
         list(policy_nlp.annotate(["好。", "依法行政。" * 10], nlp=char_nlp, max_chars=20))
     assert policy_nlp.annotate("依法行政。" * 10, nlp=char_nlp, max_chars=None).units

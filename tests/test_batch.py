@@ -90,7 +90,7 @@ def test_bad_documents_are_recorded_and_the_run_goes_on(tmp_path, char_nlp):
     assert records["b_gb.txt"]["text"] == seed_text(SEED_NAMES[1]) and records["b_gb.txt"]["units"]
     assert records["c_bad.txt"]["error"].startswith("[E021]") and "c_bad.txt" in records["c_bad.txt"]["error"]
     assert records["d_empty.txt"]["error"].startswith("[E056]")
-    assert records["e_huge.txt"]["error"].startswith("[E022]")
+    assert records["e_huge.txt"]["error"].startswith("[E022]") and "(--max-chars)" in records["e_huge.txt"]["error"]
     assert "units" not in records["c_bad.txt"]
     assert summary["documents"] == 6 and summary["failed"] == 3 and not summary["all_failed"]
     assert sorted(Path(e["id"]).name for e in summary["errors"]) == ["c_bad.txt", "d_empty.txt", "e_huge.txt"]
