@@ -79,6 +79,7 @@ def test_empty_and_unpunctuated_text(char_nlp):
     assert len(doc.units) == 1 and doc.units[0].start == 0
 
 
+@pytest.mark.slow
 def test_a_5_mb_report_works(char_nlp, seeds):
     base = "\n".join(seeds.values())
     text = (base + "\n") * (5_000_000 // len(base) + 1)

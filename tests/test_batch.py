@@ -150,6 +150,7 @@ def test_damaged_line_in_the_middle_is_not_cut(tmp_path, char_nlp):
     assert len(out.read_bytes().splitlines()) == 3  # nothing was thrown away
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9(tmp_path, char_nlp):
     ids = small_corpus(tmp_path / "c", 400, chars=250)
     out = tmp_path / "o.jsonl"

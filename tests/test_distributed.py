@@ -23,6 +23,9 @@ from conftest import SEED_NAMES, seed_text
 runner = CliRunner()
 
 
+pytestmark = pytest.mark.slow  # a local Ray instance: about a minute on two cores
+
+
 @pytest.fixture(scope="module")
 def ray_instance():
     """One local Ray instance with two CPUs, no dashboard, bound to the loopback address."""

@@ -35,6 +35,7 @@ def test_the_wheel_holds_the_data(wheel):
         assert name in names, name
 
 
+@pytest.mark.slow
 def test_train_and_cross_validate_defaults_work_from_an_installed_wheel(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

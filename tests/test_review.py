@@ -214,6 +214,7 @@ def label_studio(tmp_path_factory):
         log.close()
 
 
+@pytest.mark.slow
 def test_label_studio_round_trip_teaches_the_model_a_reviewer_change(tmp_path, label_studio, tiny_nlp, reviewer_dir):
     import policy_nlp
     from policy_nlp.learn.training import train
@@ -268,6 +269,7 @@ def test_label_studio_round_trip_teaches_the_model_a_reviewer_change(tmp_path, l
     assert new_doc.model["name"] == "zh_reviewed" and new_doc.model["version"] == "0.2.0"
 
 
+@pytest.mark.slow
 def test_suggested_blind_tasks_come_back_from_label_studio_with_the_reviewers_labels(tmp_path, label_studio, char_nlp):
     """suggest --blind → Label Studio (the one labelling config) → annotate → export → training and evaluation
     read exactly the labels the reviewer chose (they were once read under another control name: lost)."""
