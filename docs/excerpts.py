@@ -9,6 +9,7 @@ BLOCKS below:
 - `reviewer-json`, `unit-json`, `explanation-json`: JSON excerpts of seed 001 as the shipped model annotates
   it (character segmenter: labels and scores do not depend on the segmenter, and no pkuseg weights are
   needed), texts shortened;
+- `schema-fields`: every field of the reviewer JSON's schema with its description;
 - `errors`: the table of every error and warning code of `policy_nlp/errors.py`;
 - `cli-options`: every command of `policy-nlp` with its arguments and options, read from the command line
   itself.
@@ -138,9 +139,41 @@ def explanation_json(nlp) -> str:
             f"top {EXPLAIN_TOP}, numbers rounded to four decimals:\n\n```json\n{json_text}\n```\n")
 
 
+# -- the schema's fields ---------------------------------------------------------------------------------
+def _type(spec: dict) -> str:
+    if "const" in spec:
+        return f"`{json.dumps(spec['const'])}`"
+    if "enum" in spec:
+        return " / ".join(f"`{v}`" for v in spec["enum"])
+    kind = spec.get("type", "")
+    return " or ".join(kind) if isinstance(kind, list) else kind
+
+
+def _fields(spec: dict, path: str, required: bool, rows: list[str]) -> None:
+    if path:
+        rows.append(f"| `{path}` | {_type(spec)} | {'yes' if required else ''} | {_cell(spec.get('description', ''))} |")
+    for name, sub in spec.get("properties", {}).items():
+        _fields(sub, f"{path}.{name}" if path else name, name in spec.get("required", []), rows)
+    if isinstance(spec.get("items"), dict):
+        _fields(spec["items"], f"{path}[]", False, rows)
+    if isinstance(spec.get("additionalProperties"), dict):
+        _fields(spec["additionalProperties"], f"{path}.<label>", False, rows)
+
+
+def schema_fields(_nlp=None) -> str:
+    """Every field of the reviewer JSON's schema (a document, not an error record), with its description."""
+    from policy_nlp import load_schema
+
+    schema = load_schema()
+    document = schema["oneOf"][0] if "oneOf" in schema else schema
+    rows = ["| field | type | required | meaning |", "|---|---|---|---|"]
+    _fields(document, "", False, rows)
+    return "\n".join(rows) + "\n"
+
+
 # -- the error catalogue --------------------------------------------------------------------------------------
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
 def errors_table(_nlp=None) -> str:
@@ -189,7 +222,7 @@ def cli_options(_nlp=None) -> str:
 
 
 BLOCKS: dict[str, Callable] = {"reviewer-json": reviewer_json, "unit-json": unit_json,
-                               "explanation-json": explanation_json, "errors": errors_table,
+                               "explanation-json": explanation_json, "schema-fields": schema_fields, "errors": errors_table,
                                "cli-options": cli_options}
 NEEDS_MODEL = {"reviewer-json", "unit-json", "explanation-json"}
 
