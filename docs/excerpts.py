@@ -9,6 +9,7 @@ BLOCKS below:
 - `reviewer-json`, `unit-json`, `explanation-json`: JSON excerpts of seed 001 as the shipped model annotates
   it (character segmenter: labels and scores do not depend on the segmenter, and no pkuseg weights are
   needed), texts shortened;
+- `indicator-tables`: the indicators the pipeline finds in the seeds, an excerpt of the long table and the pivot;
 - `schema-fields`: every field of the reviewer JSON's schema with its description;
 - `errors`: the table of every error and warning code of `policy_nlp/errors.py`;
 - `cli-options`: every command of `policy-nlp` with its arguments and options, read from the command line
@@ -139,6 +140,52 @@ def explanation_json(nlp) -> str:
             f"top {EXPLAIN_TOP}, numbers rounded to four decimals:\n\n```json\n{json_text}\n```\n")
 
 
+INDICATOR_ROWS = [("000", "dispute_resolution.admin_reconsideration_cases"),
+                  ("000", "dispute_resolution.court_appearance_rate"), ("000", "enforcement.case_file_reviews"),
+                  ("001", "dispute_resolution.admin_reconsideration_correction_rate"),
+                  ("001", "dispute_resolution.admin_litigation_cases"),
+                  ("004", "dispute_resolution.mediation_success_rate"), ("004", "enforcement.no_penalty_cases")]
+PIVOT_COLUMNS = ["dispute_resolution.admin_reconsideration_cases", "dispute_resolution.court_appearance_rate",
+                 "business_environment.market_entities"]
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def indicator_tables(nlp) -> str:
+    """The first record of each of INDICATOR_ROWS in the seeds, and the pivot's PIVOT_COLUMNS, as the shipped
+    model's pipeline finds them."""
+    import policy_nlp
+    from policy_nlp.corpus.indicator_table import indicator_rows, pivot
+
+    documents = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        document = policy_nlp.annotate(path.read_text(encoding="utf-8"), nlp=nlp)
+        document.id = path.name[:3]
+        documents.append(document)
+    rows = indicator_rows(documents)
+    first = {}
+    for row in rows:
+        first.setdefault((row["id"], row["canonical"]), row)
+    lines = ["| report | year | canonical | phrase | value | unit | change |", "|---|---:|---|---|---:|---|---|"]
+    for key in INDICATOR_ROWS:
+        row = first[key]
+        value = _number(row["value"]) + (f" ({row['qualifier']})" if row["qualifier"] else "")
+        change = (f"{row['change_direction']} {_number(row['change_value'])} {row['change_unit']} "
+                  f"{row['change_basis'] or ''}".strip() if row["change_direction"] else "")
+        lines.append(f"| {row['id']} | {row['year']} | {row['canonical']} | {row['phrase']} | {value} | "
+                     f"{row['unit']} | {change} |")
+    lines += ["", "| report | year | " + " | ".join(c.split(".")[1] for c in PIVOT_COLUMNS) + " |",
+              "|---|---:|" + "---:|" * len(PIVOT_COLUMNS)]
+    for row in pivot(rows):
+        lines.append(f"| {row['id']} | {row['year']} | " + " | ".join(_number(row.get(c)) for c in PIVOT_COLUMNS)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
 # -- the schema's fields ---------------------------------------------------------------------------------
 def _type(spec: dict) -> str:
     if "const" in spec:
@@ -222,9 +269,9 @@ def cli_options(_nlp=None) -> str:
 
 
 BLOCKS: dict[str, Callable] = {"reviewer-json": reviewer_json, "unit-json": unit_json,
-                               "explanation-json": explanation_json, "schema-fields": schema_fields, "errors": errors_table,
+                               "explanation-json": explanation_json, "indicator-tables": indicator_tables, "schema-fields": schema_fields, "errors": errors_table,
                                "cli-options": cli_options}
-NEEDS_MODEL = {"reviewer-json", "unit-json", "explanation-json"}
+NEEDS_MODEL = {"reviewer-json", "unit-json", "explanation-json", "indicator-tables"}
 
 
 def doc_files() -> list[Path]:

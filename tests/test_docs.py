@@ -57,7 +57,7 @@ def test_the_option_tables_name_every_option_of_every_command():
                 assert f"`{option}`" in table, (name, option)
 
 
-def test_the_json_excerpts_are_what_the_shipped_model_writes(char_nlp):
+def test_the_json_excerpts_and_indicator_tables_are_what_the_shipped_model_writes(char_nlp):
     blocks = _blocks(True)
     assert {name for _, name, _ in blocks} == excerpts.NEEDS_MODEL
     fresh = {name: excerpts.BLOCKS[name](char_nlp) for name in excerpts.NEEDS_MODEL}
