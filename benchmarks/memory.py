@@ -2,8 +2,8 @@
 
 Each measurement runs in a fresh process: load the shipped model, note the peak RSS, annotate one document of
 N characters made from the seed reports (as one line without line breaks, the worst case, and with its line
-breaks), and report (peak after − peak before) / N. Prints a table and JSON; figures go to the README
-("Speed and memory") and to `policy_nlp.api.BYTES_PER_CHAR`.
+breaks), and report (peak after − peak before) / N. Prints a table and JSON; figures go to
+`docs/benchmarks.md` ("Speed and memory") and to `policy_nlp.api.BYTES_PER_CHAR`.
 
     python benchmarks/memory.py [--sizes 250000 1000000] [--segmenters char pkuseg]
 """

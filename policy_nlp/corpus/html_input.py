@@ -3,7 +3,7 @@
 Navigation, header, footer, share and print bars, breadcrumbs and related-link boxes are removed first (by
 element and by class/id), readability then keeps the block that holds the article's text, and every block
 element (`p`, `div`, `li`, `tr`, `h1`–`h6`, `br` …) ends a line. The page title and publish date go to the
-metadata. Why this route and not trafilatura: `benchmarks/input_formats.py` (README, "Input formats").
+metadata. Why this route and not trafilatura: `benchmarks/input_formats.py` (`docs/inputs.md`).
 """
 from __future__ import annotations
 
