@@ -85,3 +85,15 @@ def test_a_block_that_differs_from_the_code_is_reported_and_rewritten(tmp_path):
     assert stale not in text and excerpts.errors_table() in text and text.endswith("<!-- end generated -->\nafter\n")
     page.write_text(text, encoding="utf-8")
     assert excerpts.regenerate(page, None, {})[1] == []
+
+
+def test_the_readme_has_two_set_up_commands_and_ci_reads_the_test_command_from_it():
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    set_up = readme.split("\n## ", 2)[1]
+    assert set_up.startswith("Two commands") and set_up.count("```bash\n") == 2
+    awk = next(line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("cmd=$(awk"))
+    command = subprocess.run(["bash", "-c", f"{awk}; echo \"$cmd\""], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    assert command.endswith("python -m pytest") and command in set_up
