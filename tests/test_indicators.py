@@ -482,3 +482,32 @@ def test_evaluation_scores_canonical_precision_and_the_flag():
     assert report["canonical_precision"] == 0.5  # a name where the gold has none is wrong
     assert report["flag_accuracy"] == 0.5  # no status counts as "result"
     assert total["report"] == "all" and ev.evaluate({"shell": []}, {"shell": []})[0]["precision"] is None
+
+
+# -- scoring -------------------------------------------------------------------------------------------------
+def _scored_doc(records: list[dict]):
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    doc = Doc(Vocab(), words=list("办理行政复议案件五件调解成功率百分之九十八"))
+    doc.spans["indicators"] = []
+    doc.spans["indicators"].attrs["records"] = records
+    return doc
+
+
+def _rec(start, end, value, unit):
+    return {"start": start, "end": end, "value": value, "unit": unit}
+
+
+def test_indicator_scores_count_value_and_unit_matches():
+    """The figures of the hand-written count this scorer had before it used spaCy's PRFScore."""
+    from spacy.training import Example
+
+    first = Example(_scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%"), _rec(16, 18, 3, "起")]),
+                    _scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%"), _rec(16, 18, 3, "起"), _rec(0, 1, 1, "人")]))
+    second = Example(_scored_doc([_rec(3, 7, 5.0000001, "件"), _rec(11, 14, 97, "%")]),  # a wrong value
+                     _scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%")]))
+    scores = ind.score_indicators([first, second])
+    assert scores == pytest.approx({"indicators_p": 4 / 5, "indicators_r": 4 / 6, "indicators_f": 8 / 11}, rel=1e-12)
+    assert ind.score_indicators([Example(_scored_doc([]), _scored_doc([]))]) == {
+        "indicators_p": 0.0, "indicators_r": 0.0, "indicators_f": 0.0}

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 import srsly
 from spacy.language import Language
+from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
@@ -867,19 +868,15 @@ def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 def score_indicators(examples, indicators_key: str = INDICATORS_KEY, **kwargs) -> dict:
     """Value+unit precision/recall/F1 of the predicted indicator records against the reference docs'
-    records (a match: overlapping offsets, equal unit, value within 1e-6 relative)."""
-    tp = fp = fn = 0
+    records (a match: overlapping offsets, equal unit, value within 1e-6 relative), counted in spaCy's
+    `PRFScore`."""
+    score = PRFScore()
     for eg in examples:
         gold = _records_of(eg.reference, indicators_key)
         pred = _records_of(eg.predicted, indicators_key)
-        matched = match_records(gold, pred)
-        good = sum(1 for g, p in matched if p is not None and same_value(g, p))
-        tp += good
-        fp += len(pred) - good
-        fn += len(gold) - good
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"indicators_p": p, "indicators_r": r, "indicators_f": 2 * p * r / (p + r) if p + r else 0.0}
+        good = sum(1 for g, p in match_records(gold, pred) if p is not None and same_value(g, p))
+        score += PRFScore(tp=good, fp=len(pred) - good, fn=len(gold) - good)
+    return {f"indicators_{k}": v for k, v in score.to_dict().items()}
 
 
 def _records_of(doc: Doc, key: str) -> list[dict]:

@@ -17,12 +17,12 @@ import base64
 import hashlib
 import html
 import json
-import os
 import re
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import quote
 
+from ..atomic import atomic_write
 from ..errors import DataError
 from .metadata import read_overrides
 from .tables import iter_annotated, labels_of, report_columns, stable_ids
@@ -146,19 +146,12 @@ def write_compare(paths: Sequence[str | Path], output: str | Path, *, metadata: 
         folder.mkdir(parents=True, exist_ok=True)
         for k, rec in enumerate(done):
             name = _review_name(k, str(rec.get("id")))
-            _write(folder / name, review_html([AnnotatedDocument.from_dict(rec)]))
+            atomic_write(folder / name, review_html([AnnotatedDocument.from_dict(rec)]))
             links[str(rec.get("id"))] = quote(f"{folder.name}/{name}")
     page = compare_html(done, title=title, reviews=links, overrides=overrides, roots=paths)
-    _write(output, page)
+    atomic_write(output, page)
     return {"output": str(output), "reports": len(done), "skipped": len(records) - len(done),
             "reviews": str(folder) if reviews else None}
-
-
-def _write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 _CHARTS = (

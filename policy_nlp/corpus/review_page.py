@@ -19,7 +19,7 @@ from typing import Sequence
 
 from . import jsonio
 from .document import AnnotatedDocument
-from .outputs import atomic_write
+from ..atomic import atomic_write
 
 DEFAULT_MARGIN = 0.1
 PALETTE = ["#7aecec", "#feca74", "#aa9cfc", "#ff9561", "#bfeeb7", "#e4e7d2", "#c887fb", "#9cc9cc", "#ffeb80",
