@@ -511,3 +511,17 @@ def test_indicator_scores_count_value_and_unit_matches():
     assert scores == pytest.approx({"indicators_p": 4 / 5, "indicators_r": 4 / 6, "indicators_f": 8 / 11}, rel=1e-12)
     assert ind.score_indicators([Example(_scored_doc([]), _scored_doc([]))]) == {
         "indicators_p": 0.0, "indicators_r": 0.0, "indicators_f": 0.0}
+
+
+def test_indicator_serialisers_honour_exclude(tmp_path):
+    saved = ind.IndicatorExtractor()
+    tiny = IndicatorVocabulary.from_dict({"indicators": [{"name": "x.y", "phrases": ["无关"]}]})
+    assert ind.IndicatorExtractor(vocabulary=tiny).from_bytes(saved.to_bytes(), exclude=["vocabulary"]).vocabulary == tiny
+    assert ind.IndicatorExtractor(vocabulary=tiny).from_bytes(saved.to_bytes(exclude=["vocabulary"])).vocabulary == tiny
+    saved.to_disk(tmp_path / "without", exclude=["vocabulary"])
+    assert list((tmp_path / "without").iterdir()) == []
+    kept = ind.IndicatorExtractor(vocabulary=tiny).from_disk(tmp_path / "without", exclude=["vocabulary"])
+    assert kept.vocabulary == tiny
+    with pytest.raises(ModelError) as err:
+        ind.IndicatorExtractor().from_bytes(b"\x01")
+    assert err.value.code == "E090"

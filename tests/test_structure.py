@@ -54,3 +54,22 @@ def test_unit_scores_are_spacys_span_scores():
     assert scores["units_f"] == pytest.approx(0.4)
     assert scores["units_per_type"] == {"heading": {"p": 1.0, "r": 1.0, "f": 1.0},
                                         "sentence": {"p": 0.0, "r": 0.0, "f": 0.0}}
+
+
+def test_structure_serialisers_honour_exclude(tmp_path):
+    from policy_nlp.components.structure import ReportStructure
+    from policy_nlp.errors import ModelError
+    from policy_nlp.rules import report_rules_v1
+
+    saved = create_pipeline("char").get_pipe("policy_nlp_report_structure")
+    other = ReportStructure(rules=report_rules_v1())
+    assert other.from_bytes(saved.to_bytes(), exclude=["rules"]).rules == report_rules_v1()
+    assert other.from_bytes(saved.to_bytes(exclude=["rules"])).rules == report_rules_v1()
+    assert other.from_bytes(saved.to_bytes()).rules == saved.rules
+    saved.to_disk(tmp_path / "without", exclude=["rules"])
+    assert list((tmp_path / "without").iterdir()) == []
+    kept = ReportStructure(rules=report_rules_v1()).from_disk(tmp_path / "without", exclude=["rules"])
+    assert kept.rules == report_rules_v1()
+    with pytest.raises(ModelError) as err:
+        ReportStructure().from_disk(tmp_path / "without")
+    assert err.value.code == "E008"

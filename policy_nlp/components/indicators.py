@@ -29,6 +29,7 @@ import srsly
 from spacy.language import Language
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
+from spacy import util
 from spacy.util import registry
 
 from ..errors import ModelError
@@ -984,28 +985,35 @@ class IndicatorExtractor:
         return self.scorer(examples, indicators_key=self.indicators_key, **kwargs)
 
     # -- serialisation ------------------------------------------------------------------------------------
+    # One field, `vocabulary`; `exclude=["vocabulary"]` leaves it out (spaCy's `util` serialisers).
     def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps({"vocabulary": self.vocabulary.to_dict()})
+        return util.to_bytes({"vocabulary": self.vocabulary.to_dict}, exclude)
 
     def from_bytes(self, data: bytes, *, exclude=tuple()) -> "IndicatorExtractor":
+        def read(payload) -> None:
+            self.vocabulary = IndicatorVocabulary.from_dict(payload, f"{self.name} (bytes)")
+
         try:
-            payload = srsly.msgpack_loads(data)["vocabulary"]
+            msg = dict(srsly.msgpack_loads(data))
         except Exception as exc:  # noqa: BLE001  (any damage to the bytes)
             raise ModelError("E090", source=f"{self.name} (bytes)", detail=str(exc)) from None
-        self.vocabulary = IndicatorVocabulary.from_dict(payload, f"{self.name} (bytes)")
+        util.from_dict(msg, {"vocabulary": read}, exclude)
         return self
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / VOCABULARY_FILE).write_text(self.vocabulary.to_json(), encoding="utf-8")
+        util.to_disk(path, {VOCABULARY_FILE: lambda p: p.write_text(self.vocabulary.to_json(), encoding="utf-8")},
+                     exclude)
 
     def from_disk(self, path, *, exclude=tuple()) -> "IndicatorExtractor":
-        vocab_path = Path(path) / VOCABULARY_FILE
+        util.from_disk(path, {VOCABULARY_FILE: self._read_vocabulary}, exclude)
+        return self
+
+    def _read_vocabulary(self, vocab_path: Path) -> None:
         if not vocab_path.is_file():
             raise ModelError("E091", name=self.name, path=str(vocab_path))
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
-        return self
 
 
 def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool]:
