@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..rules import ReportRules
 
@@ -51,14 +51,20 @@ class Unit:
     part: str = ""  # `problems`, `plans` or "": found by rules that name parts (v3 on)
 
 
-def section_path(units: Sequence[Unit], i: int) -> list[int]:
-    """Indices of the headings above unit `i`, outermost first."""
+def headings_above(parent: Callable[[int], int], i: int) -> list[int]:
+    """Indices of the headings above row `i` of a unit table, outermost first: the walk up `parent(j)` (the
+    row's parent heading, -1 at top level) that the unit table, the getters and the reviewer JSON share."""
     path = []
-    j = units[i].parent
+    j = parent(i)
     while j >= 0:
         path.append(j)
-        j = units[j].parent
+        j = parent(j)
     return path[::-1]
+
+
+def section_path(units: Sequence[Unit], i: int) -> list[int]:
+    """Indices of the headings above unit `i`, outermost first."""
+    return headings_above(lambda j: units[j].parent, i)
 
 
 def _compact(s: str) -> str:

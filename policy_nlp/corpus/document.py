@@ -18,7 +18,7 @@ from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
 from ..components.tokenizer import doc_length
-from ..components.units import KINDS
+from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
 from .metadata import extract_metadata
@@ -162,12 +162,9 @@ class AnnotatedDocument:
         units: list[AnnotatedUnit] = []
         for i, span in enumerate(group):
             start, end = span.start_char, span.end_char
-            path, j = [], parents[i]
-            while j >= 0:
-                path.append(units[j].text)
-                j = parents[j]
             units.append(AnnotatedUnit(
-                start=start, end=end, text=text[start:end], kind=span.label_, section=path[::-1],
+                start=start, end=end, text=text[start:end], kind=span.label_,
+                section=[units[j].text for j in headings_above(parents.__getitem__, i)],
                 labels=[label for label, d in zip(labels, decided[i]) if d] if decided is not None else [],
                 scores=dict(zip(labels, scores[i])) if scores is not None else {},
                 explanations=explanations[i] if explanations else None,
