@@ -23,14 +23,13 @@ from spacy.vocab import Vocab
 from . import pkuseg_model as pkuseg_weights
 from ..errors import DataError, ModelError
 from .normalize import normalize
-from .units import _SENTENCE_RE
+from .units import _SENTENCE_RE, LINE_RE
 
 SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
-_LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
 @registry.tokenizers("policy_nlp.ChineseTokenizer.v1")
@@ -84,7 +83,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             for m in _CHAR_TOKEN_RE.finditer(norm):
                 yield m.span()
             return
-        for line in _LINE_RE.finditer(norm):
+        for line in LINE_RE.finditer(norm):
             ls = line.start()
             text = line.group()
             for m in _SENTENCE_RE.finditer(text):
