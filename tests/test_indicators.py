@@ -159,6 +159,17 @@ def test_vocabulary_longest_phrase_wins(vocab):
     assert [h[2] for h in hits] == ["审结行政复议案件"]
 
 
+def test_overlapping_phrases_keep_the_longest_first_as_filter_spans_does():
+    chain = IndicatorVocabulary.from_dict({"indicators": [
+        {"name": "a.ab", "phrases": ["复议"]}, {"name": "a.bcd", "phrases": ["议案件"]},
+        {"name": "a.cdefg", "phrases": ["案件数量总"]}]})
+    # the longest of three overlapping phrases wins and the first, which it does not touch, stays
+    assert [(h[0], h[2], h[3]) for h in chain.match("复议案件数量总")] == [(0, "复议", ("a.ab",)),
+                                                                    (2, "案件数量总", ("a.cdefg",))]
+    assert [h[2] for h in chain.match("复议案件数量总", 1)] == ["案件数量总"]
+    assert [h[2] for h in chain.match("复议案件", 0, 4)] == ["议案件"]
+
+
 def test_vocabulary_round_trip_and_validation(tmp_path, vocab):
     again = IndicatorVocabulary.from_dict(vocab.to_dict())
     assert again == vocab

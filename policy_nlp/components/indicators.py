@@ -23,14 +23,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import srsly
 from spacy.language import Language
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
 from spacy import util
-from spacy.util import registry
+from spacy.util import filter_spans, registry
 
 from ..errors import ModelError
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
@@ -113,6 +113,13 @@ class IndicatorRules:
             return self.patterns[key]
         except KeyError:
             raise AttributeError(key) from None
+
+
+class _Hit(NamedTuple):
+    """A phrase's character offsets, in the two attributes `spacy.util.filter_spans` reads."""
+
+    start: int
+    end: int
 
 
 @dataclass(eq=False)
@@ -239,30 +246,18 @@ class IndicatorVocabulary:
 
     def match(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
-        right, the longest phrase winning where two overlap."""
+        right. Of the longest phrase starting at each position, where two overlap the longer wins, the first
+        of equal length (spaCy's `filter_spans`, over character offsets)."""
         pattern, owners = self._pattern()
         if pattern is None:
             return []
         end = len(text) if end is None else end
-        out = []
-        pos = start
-        while pos < end:
-            m = pattern.search(text, pos, end)
-            if not m:
-                break
-            # the longest phrase starting anywhere inside this match wins over a shorter one starting first
-            best = m
-            for k in range(m.start() + 1, m.end()):
-                m2 = pattern.match(text, k, end)
-                if m2 and m2.end() - m2.start() > best.end() - best.start():
-                    best = m2
-            if best is not m:
-                # keep the earlier, shorter match only if it does not overlap the longer one
-                if m.end() <= best.start():
-                    out.append((m.start(), m.end(), m.group(), tuple(owners[m.group()])))
-            out.append((best.start(), best.end(), best.group(), tuple(owners[best.group()])))
-            pos = best.end()
-        return out
+        hits = []
+        m = pattern.search(text, start, end)
+        while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
+            hits.append(_Hit(m.start(), m.end()))
+            m = pattern.search(text, m.start() + 1, end)
+        return [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]])) for h in filter_spans(hits)]
 
     def canonical(self, phrase: str) -> str | None:
         """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
