@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 import srsly
+from spacy import util
 from spacy.language import Language
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
-from spacy import util
 from spacy.util import filter_spans, registry
 
 from ..errors import ModelError

@@ -19,11 +19,11 @@ import json
 from pathlib import Path
 
 import numpy
+from spacy import util
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc, Span
-from spacy import util
 from spacy.util import registry
 
 from ..errors import ModelError

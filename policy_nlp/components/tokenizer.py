@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+from spacy import util
 from spacy.attrs import IDX
 from spacy.tokens import Doc
-from spacy import util
 from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
 
