@@ -6,6 +6,7 @@ from typing import Any
 
 from spacy.language import Language
 
+from .components.unit_table import LABELS  # noqa: F401  (policy_nlp.LABELS)
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
 from .pipeline import THEMES, default_pipeline, model_fingerprint
@@ -18,7 +19,6 @@ BYTES_PER_CHAR = {"char": 256, "pkuseg": 192}
 # at most about 490 MB on top of the models (char; 370 MB with pkuseg). Reports are 5,000–50,000 characters.
 MAX_CHARS = 2_000_000
 
-LABELS: tuple[str, ...] = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 
 
 def model_info(nlp: Language) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from .api import MAX_CHARS
+from .atomic import atomic_write
 from .corpus.outputs import check_writable
 from .errors import DataError, PolicyNLPError
 
@@ -411,8 +412,7 @@ def evaluate(
     typer.echo(format_per_document(metrics))
     if output is not None:
         try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+            atomic_write(output, json.dumps(metrics, ensure_ascii=False, indent=2))
         except OSError as exc:
             _fail_write(exc, output)
         _say(f"metrics written to {output}")
@@ -636,8 +636,7 @@ def suggest(
             write_doccano(units, doccano)
             _say(f"doccano JSONL → {doccano}")
         if label_config is not None:
-            label_config.parent.mkdir(parents=True, exist_ok=True)
-            label_config.write_text(label_studio_config(nlp.get_pipe(THEMES).labels), encoding="utf-8")
+            atomic_write(label_config, label_studio_config(nlp.get_pipe(THEMES).labels))
             _say(f"Label Studio labelling config → {label_config}")
     except PolicyNLPError as exc:
         _fail(exc)

@@ -19,6 +19,7 @@ from pathlib import Path
 from spacy.util import registry
 from thinc.api import Config
 
+from .atomic import atomic_write
 from .components.pkuseg_model import saved_reference, saved_user_dict, sha256_file
 from .errors import ModelError
 
@@ -36,8 +37,7 @@ def file_hashes(path: Path) -> dict[str, str]:
 
 def record_files(path: Path) -> None:
     """Write checksums.json: the hashes of the directory's files."""
-    (path / CHECKSUMS).write_text(json.dumps({"format": FORMAT, "files": file_hashes(path)}, indent=1),
-                                  encoding="utf-8")
+    atomic_write(path / CHECKSUMS, json.dumps({"format": FORMAT, "files": file_hashes(path)}, indent=1))
 
 
 def check_files(path: Path) -> None:

@@ -104,3 +104,15 @@ def test_an_error_record_is_valid_json_but_not_a_document():
     with pytest.raises(DataError) as info:
         AnnotatedDocument.from_json(record)
     assert info.value.code == "E043" and "error record" in str(info.value)
+
+
+@pytest.mark.parametrize("label, other, expected", [
+    ("plan", "plans", True), ("enforcment", "enforcement", True), ("shortcomigns", "shortcomings", True),
+    ("Dispute-Resolution", "dispute_resolution", True), ("plans", "plans", False), ("plots", "plans", False),
+    ("enforce", "enforcement", False), ("business_env", "business_environment", False), ("执法", "执法监督", False),
+    ("", "plans", False), ("busines_enviroment", "business_environment", True),
+])
+def test_a_label_looks_like_a_misspelling_within_one_or_two_edits(label, other, expected):
+    from policy_nlp.corpus.document import looks_like
+
+    assert looks_like(label, other) is expected

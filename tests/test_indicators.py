@@ -159,6 +159,17 @@ def test_vocabulary_longest_phrase_wins(vocab):
     assert [h[2] for h in hits] == ["审结行政复议案件"]
 
 
+def test_overlapping_phrases_keep_the_longest_first_as_filter_spans_does():
+    chain = IndicatorVocabulary.from_dict({"indicators": [
+        {"name": "a.ab", "phrases": ["复议"]}, {"name": "a.bcd", "phrases": ["议案件"]},
+        {"name": "a.cdefg", "phrases": ["案件数量总"]}]})
+    # the longest of three overlapping phrases wins and the first, which it does not touch, stays
+    assert [(h[0], h[2], h[3]) for h in chain.match("复议案件数量总")] == [(0, "复议", ("a.ab",)),
+                                                                    (2, "案件数量总", ("a.cdefg",))]
+    assert [h[2] for h in chain.match("复议案件数量总", 1)] == ["案件数量总"]
+    assert [h[2] for h in chain.match("复议案件", 0, 4)] == ["议案件"]
+
+
 def test_vocabulary_round_trip_and_validation(tmp_path, vocab):
     again = IndicatorVocabulary.from_dict(vocab.to_dict())
     assert again == vocab
@@ -482,3 +493,46 @@ def test_evaluation_scores_canonical_precision_and_the_flag():
     assert report["canonical_precision"] == 0.5  # a name where the gold has none is wrong
     assert report["flag_accuracy"] == 0.5  # no status counts as "result"
     assert total["report"] == "all" and ev.evaluate({"shell": []}, {"shell": []})[0]["precision"] is None
+
+
+# -- scoring -------------------------------------------------------------------------------------------------
+def _scored_doc(records: list[dict]):
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    doc = Doc(Vocab(), words=list("办理行政复议案件五件调解成功率百分之九十八"))
+    doc.spans["indicators"] = []
+    doc.spans["indicators"].attrs["records"] = records
+    return doc
+
+
+def _rec(start, end, value, unit):
+    return {"start": start, "end": end, "value": value, "unit": unit}
+
+
+def test_indicator_scores_count_value_and_unit_matches():
+    """The figures of the hand-written count this scorer had before it used spaCy's PRFScore."""
+    from spacy.training import Example
+
+    first = Example(_scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%"), _rec(16, 18, 3, "起")]),
+                    _scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%"), _rec(16, 18, 3, "起"), _rec(0, 1, 1, "人")]))
+    second = Example(_scored_doc([_rec(3, 7, 5.0000001, "件"), _rec(11, 14, 97, "%")]),  # a wrong value
+                     _scored_doc([_rec(2, 8, 5, "件"), _rec(10, 15, 98, "%")]))
+    scores = ind.score_indicators([first, second])
+    assert scores == pytest.approx({"indicators_p": 4 / 5, "indicators_r": 4 / 6, "indicators_f": 8 / 11}, rel=1e-12)
+    assert ind.score_indicators([Example(_scored_doc([]), _scored_doc([]))]) == {
+        "indicators_p": 0.0, "indicators_r": 0.0, "indicators_f": 0.0}
+
+
+def test_indicator_serialisers_honour_exclude(tmp_path):
+    saved = ind.IndicatorExtractor()
+    tiny = IndicatorVocabulary.from_dict({"indicators": [{"name": "x.y", "phrases": ["无关"]}]})
+    assert ind.IndicatorExtractor(vocabulary=tiny).from_bytes(saved.to_bytes(), exclude=["vocabulary"]).vocabulary == tiny
+    assert ind.IndicatorExtractor(vocabulary=tiny).from_bytes(saved.to_bytes(exclude=["vocabulary"])).vocabulary == tiny
+    saved.to_disk(tmp_path / "without", exclude=["vocabulary"])
+    assert list((tmp_path / "without").iterdir()) == []
+    kept = ind.IndicatorExtractor(vocabulary=tiny).from_disk(tmp_path / "without", exclude=["vocabulary"])
+    assert kept.vocabulary == tiny
+    with pytest.raises(ModelError) as err:
+        ind.IndicatorExtractor().from_bytes(b"\x01")
+    assert err.value.code == "E090"

@@ -1,3 +1,4 @@
+import pytest
 from spacy.tokens import DocBin
 
 from policy_nlp.pipeline import create_pipeline
@@ -33,3 +34,42 @@ def test_doc_to_json_and_docbin_keep_the_structure(seeds):
     assert [(s.start_char, s.end_char, s.label_) for s in restored.spans["units"]] == \
         [(s.start_char, s.end_char, s.label_) for s in doc.spans["units"]]
     assert [t.is_sent_start for t in restored] == [t.is_sent_start for t in doc]
+
+
+def test_unit_scores_are_spacys_span_scores():
+    """Unit boundaries and kinds scored by spaCy's `Scorer.score_spans` (PRFScore): one heading right, a
+    sentence the reference keeps whole split in two."""
+    from spacy.tokens import Span
+    from spacy.training import Example
+
+    from policy_nlp.components.structure import score_units
+
+    predicted = _structured("一、主要成效\n开展检查3次。办理复议5件。")
+    reference = predicted.copy()
+    heading, first, second = predicted.spans["units"]
+    reference.spans["units"] = [Span(reference, heading.start, heading.end, label="heading"),
+                                Span(reference, first.start, second.end, label="sentence")]
+    scores = score_units([Example(predicted, reference)])
+    assert scores["units_p"] == pytest.approx(1 / 3) and scores["units_r"] == pytest.approx(1 / 2)
+    assert scores["units_f"] == pytest.approx(0.4)
+    assert scores["units_per_type"] == {"heading": {"p": 1.0, "r": 1.0, "f": 1.0},
+                                        "sentence": {"p": 0.0, "r": 0.0, "f": 0.0}}
+
+
+def test_structure_serialisers_honour_exclude(tmp_path):
+    from policy_nlp.components.structure import ReportStructure
+    from policy_nlp.errors import ModelError
+    from policy_nlp.rules import report_rules_v1
+
+    saved = create_pipeline("char").get_pipe("policy_nlp_report_structure")
+    other = ReportStructure(rules=report_rules_v1())
+    assert other.from_bytes(saved.to_bytes(), exclude=["rules"]).rules == report_rules_v1()
+    assert other.from_bytes(saved.to_bytes(exclude=["rules"])).rules == report_rules_v1()
+    assert other.from_bytes(saved.to_bytes()).rules == saved.rules
+    saved.to_disk(tmp_path / "without", exclude=["rules"])
+    assert list((tmp_path / "without").iterdir()) == []
+    kept = ReportStructure(rules=report_rules_v1()).from_disk(tmp_path / "without", exclude=["rules"])
+    assert kept.rules == report_rules_v1()
+    with pytest.raises(ModelError) as err:
+        ReportStructure().from_disk(tmp_path / "without")
+    assert err.value.code == "E008"

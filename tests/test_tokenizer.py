@@ -55,3 +55,16 @@ def test_tokenizer_settings_round_trip(tmp_path):
     other.tokenizer.from_disk(tmp_path / "tok")
     assert other.tokenizer.opencc_config == "tw2s"
     assert isinstance(spacy.blank("zh"), spacy.language.Language)
+
+
+def test_tokenizer_serialisers_honour_exclude(tmp_path):
+    nlp = create_pipeline("char", opencc_config="tw2s")
+    data = nlp.tokenizer.to_bytes()
+    assert create_pipeline("char").tokenizer.from_bytes(data).opencc_config == "tw2s"
+    assert create_pipeline("char").tokenizer.from_bytes(data, exclude=["cfg"]).opencc_config == "t2s"
+    assert create_pipeline("char").tokenizer.from_bytes(nlp.tokenizer.to_bytes(exclude=["cfg"])).opencc_config == "t2s"
+    nlp.tokenizer.to_disk(tmp_path / "without", exclude=["cfg"])
+    assert list((tmp_path / "without").iterdir()) == []
+    nlp.tokenizer.to_disk(tmp_path / "tok")
+    assert create_pipeline("char").tokenizer.from_disk(tmp_path / "tok", exclude=["cfg"]).opencc_config == "t2s"
+    assert create_pipeline("char").tokenizer.from_disk(tmp_path / "tok").opencc_config == "tw2s"

@@ -114,3 +114,13 @@ def test_every_unit_of_a_part_the_structure_found_carries_the_parts_label(char_n
     content = list(range(len(group)))
     themes._write(doc, group, content, numpy.zeros((len(group), len(themes.model.labels))))  # the model says no
     assert [s._.themes for s in group] == [[], ["shortcomings"], [], ["plans"], ["plans"]]
+
+
+def test_one_label_tuple_and_one_line_pattern_for_the_package():
+    from policy_nlp.components import tokenizer, unit_table, units
+    from policy_nlp.learn import invariance, labelled_data
+
+    assert policy_nlp.LABELS is labelled_data.DEFAULT_LABELS is unit_table.LABELS
+    assert invariance.PART_LABELS == ("shortcomings", "plans") == tuple(unit_table.PART_LABEL.values())
+    assert tokenizer.LINE_RE is units.LINE_RE
+    assert [m.group() for m in units.LINE_RE.finditer("一\r\n二\u2028三\x85四\x0b五\x0c六")] == list("一二三四五六")

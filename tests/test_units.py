@@ -1,6 +1,6 @@
 from policy_nlp.components.normalize import normalize
 from policy_nlp.rules import default_rules, packaged_rules
-from policy_nlp.components.units import is_chrome_line, section_path, segment
+from policy_nlp.components.units import headings_above, is_chrome_line, section_path, segment
 
 RULES = default_rules()
 heading_level = RULES.heading_level
@@ -46,6 +46,23 @@ def test_section_paths_follow_heading_levels():
              for i, u in enumerate(units)}
     assert paths["复议案件。"] == ["一、成效", "(二)复议"]
     assert paths["存在不足。"] == ["二、问题"]
+
+
+def test_headings_above_walk_up_parents_outermost_first():
+    parents = [-1, 0, 1, 1, -1, 4]
+    assert headings_above(parents.__getitem__, 3) == [0, 1]
+    assert headings_above(parents.__getitem__, 0) == []
+    assert headings_above(parents.__getitem__, 5) == [4]
+
+
+def test_a_unit_whose_heading_was_lost_takes_the_nearest_kept_one():
+    from policy_nlp.components.unit_table import unit_rows
+    from policy_nlp.components.units import Unit
+
+    units = [Unit(0, 4, "heading", 1), Unit(5, 9, "heading", 2, parent=0), Unit(10, 14, "sentence", parent=1),
+             Unit(15, 19, "sentence", parent=0)]
+    levels, lines, parents, parts = unit_rows(units, {0: 0, 2: 1, 3: 2})  # the (一) heading was dropped
+    assert parents == [-1, 0, 0] and levels == [1, -1, -1]
 
 
 def test_text_without_terminators_or_line_breaks_is_one_unit():

@@ -23,12 +23,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import srsly
+from spacy import util
 from spacy.language import Language
+from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
-from spacy.util import registry
+from spacy.util import filter_spans, registry
 
 from ..errors import ModelError
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
@@ -111,6 +113,13 @@ class IndicatorRules:
             return self.patterns[key]
         except KeyError:
             raise AttributeError(key) from None
+
+
+class _Hit(NamedTuple):
+    """A phrase's character offsets, in the two attributes `spacy.util.filter_spans` reads."""
+
+    start: int
+    end: int
 
 
 @dataclass(eq=False)
@@ -237,30 +246,18 @@ class IndicatorVocabulary:
 
     def match(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
-        right, the longest phrase winning where two overlap."""
+        right. Of the longest phrase starting at each position, where two overlap the longer wins, the first
+        of equal length (spaCy's `filter_spans`, over character offsets)."""
         pattern, owners = self._pattern()
         if pattern is None:
             return []
         end = len(text) if end is None else end
-        out = []
-        pos = start
-        while pos < end:
-            m = pattern.search(text, pos, end)
-            if not m:
-                break
-            # the longest phrase starting anywhere inside this match wins over a shorter one starting first
-            best = m
-            for k in range(m.start() + 1, m.end()):
-                m2 = pattern.match(text, k, end)
-                if m2 and m2.end() - m2.start() > best.end() - best.start():
-                    best = m2
-            if best is not m:
-                # keep the earlier, shorter match only if it does not overlap the longer one
-                if m.end() <= best.start():
-                    out.append((m.start(), m.end(), m.group(), tuple(owners[m.group()])))
-            out.append((best.start(), best.end(), best.group(), tuple(owners[best.group()])))
-            pos = best.end()
-        return out
+        hits = []
+        m = pattern.search(text, start, end)
+        while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
+            hits.append(_Hit(m.start(), m.end()))
+            m = pattern.search(text, m.start() + 1, end)
+        return [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]])) for h in filter_spans(hits)]
 
     def canonical(self, phrase: str) -> str | None:
         """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
@@ -867,19 +864,15 @@ def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 def score_indicators(examples, indicators_key: str = INDICATORS_KEY, **kwargs) -> dict:
     """Value+unit precision/recall/F1 of the predicted indicator records against the reference docs'
-    records (a match: overlapping offsets, equal unit, value within 1e-6 relative)."""
-    tp = fp = fn = 0
+    records (a match: overlapping offsets, equal unit, value within 1e-6 relative), counted in spaCy's
+    `PRFScore`."""
+    score = PRFScore()
     for eg in examples:
         gold = _records_of(eg.reference, indicators_key)
         pred = _records_of(eg.predicted, indicators_key)
-        matched = match_records(gold, pred)
-        good = sum(1 for g, p in matched if p is not None and same_value(g, p))
-        tp += good
-        fp += len(pred) - good
-        fn += len(gold) - good
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"indicators_p": p, "indicators_r": r, "indicators_f": 2 * p * r / (p + r) if p + r else 0.0}
+        good = sum(1 for g, p in match_records(gold, pred) if p is not None and same_value(g, p))
+        score += PRFScore(tp=good, fp=len(pred) - good, fn=len(gold) - good)
+    return {f"indicators_{k}": v for k, v in score.to_dict().items()}
 
 
 def _records_of(doc: Doc, key: str) -> list[dict]:
@@ -987,28 +980,35 @@ class IndicatorExtractor:
         return self.scorer(examples, indicators_key=self.indicators_key, **kwargs)
 
     # -- serialisation ------------------------------------------------------------------------------------
+    # One field, `vocabulary`; `exclude=["vocabulary"]` leaves it out (spaCy's `util` serialisers).
     def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps({"vocabulary": self.vocabulary.to_dict()})
+        return util.to_bytes({"vocabulary": self.vocabulary.to_dict}, exclude)
 
     def from_bytes(self, data: bytes, *, exclude=tuple()) -> "IndicatorExtractor":
+        def read(payload) -> None:
+            self.vocabulary = IndicatorVocabulary.from_dict(payload, f"{self.name} (bytes)")
+
         try:
-            payload = srsly.msgpack_loads(data)["vocabulary"]
+            msg = dict(srsly.msgpack_loads(data))
         except Exception as exc:  # noqa: BLE001  (any damage to the bytes)
             raise ModelError("E090", source=f"{self.name} (bytes)", detail=str(exc)) from None
-        self.vocabulary = IndicatorVocabulary.from_dict(payload, f"{self.name} (bytes)")
+        util.from_dict(msg, {"vocabulary": read}, exclude)
         return self
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / VOCABULARY_FILE).write_text(self.vocabulary.to_json(), encoding="utf-8")
+        util.to_disk(path, {VOCABULARY_FILE: lambda p: p.write_text(self.vocabulary.to_json(), encoding="utf-8")},
+                     exclude)
 
     def from_disk(self, path, *, exclude=tuple()) -> "IndicatorExtractor":
-        vocab_path = Path(path) / VOCABULARY_FILE
+        util.from_disk(path, {VOCABULARY_FILE: self._read_vocabulary}, exclude)
+        return self
+
+    def _read_vocabulary(self, vocab_path: Path) -> None:
         if not vocab_path.is_file():
             raise ModelError("E091", name=self.name, path=str(vocab_path))
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
-        return self
 
 
 def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool]:

@@ -11,7 +11,6 @@ import hashlib
 import os
 import pickle
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import replacing
 from ..errors import ModelError, SegmenterModelError
 
 WHEEL_NAME = "pkuseg-0.0.25-cp37-cp37m-manylinux1_x86_64.whl"
@@ -112,9 +112,7 @@ def install_from_wheel(wheel: Path, target: Path | None = None,
     found = sha256_file(wheel)
     if found != WHEEL_SHA256:
         raise SegmenterModelError("E011", path=wheel, found=found, expected=WHEEL_SHA256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".pkuseg-", dir=target.parent))
-    try:
+    with replacing(target, directory=True) as tmp:
         with zipfile.ZipFile(wheel) as zf:
             for name, member in _MEMBERS.items():
                 info = zf.getinfo(member)
@@ -128,13 +126,6 @@ def install_from_wheel(wheel: Path, target: Path | None = None,
         _convert_features(tmp / "features.pkl", tmp / "features.msgpack")
         (tmp / "features.pkl").unlink()
         (tmp / "SOURCE").write_text(f"{WHEEL_NAME} sha256={WHEEL_SHA256}\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

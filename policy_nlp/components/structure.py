@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 import numpy
-import srsly
+from spacy import util
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.scorer import Scorer
@@ -79,24 +79,30 @@ class ReportStructure:
         return self.scorer(examples, units_key=self.units_key, **kwargs)
 
     # -- serialisation ------------------------------------------------------------------------------------
+    # One field, `rules`; `exclude=["rules"]` leaves it out (spaCy's `util` serialisers).
     def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps({"rules": self.rules.to_dict()})
+        return util.to_bytes({"rules": self.rules.to_dict}, exclude)
 
     def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ReportStructure":
-        self.rules = ReportRules.from_dict(srsly.msgpack_loads(data)["rules"], f"{self.name} (bytes)")
+        def read(rules: dict) -> None:
+            self.rules = ReportRules.from_dict(rules, f"{self.name} (bytes)")
+
+        util.from_bytes(data, {"rules": read}, exclude)
         return self
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / RULES_FILE).write_text(self.rules.to_json(), encoding="utf-8")
+        util.to_disk(path, {RULES_FILE: lambda p: p.write_text(self.rules.to_json(), encoding="utf-8")}, exclude)
 
     def from_disk(self, path, *, exclude=tuple()) -> "ReportStructure":
-        rules_path = Path(path) / RULES_FILE
+        util.from_disk(path, {RULES_FILE: self._read_rules}, exclude)
+        return self
+
+    def _read_rules(self, rules_path: Path) -> None:
         if not rules_path.is_file():
             raise ModelError("E008", source=str(rules_path), detail="the saved pipeline has no rules file")
         self.rules = ReportRules.from_file(rules_path)
-        return self
 
 
 def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, headings_key: str = HEADINGS_KEY) -> None:

@@ -30,6 +30,7 @@ from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
 from ..model.features import build_contexts
 from ..model.metrics import compute_metrics
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
+from ..versions import library_versions
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
 
 MODEL_FILE = "model.pkl"
@@ -112,15 +113,6 @@ def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules
                 hyperparameters: Dict[str, Any], scorer=None):
     return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
                            hyperparameters=hyperparameters, scorer=scorer)
-
-
-def _library_versions() -> dict:
-    import sklearn
-    import spacy
-
-    from .. import __version__
-
-    return {"scikit-learn": sklearn.__version__, "spacy": spacy.__version__, "policy_nlp": __version__}
 
 
 def _minor(version: str) -> tuple[str, ...]:
@@ -352,7 +344,7 @@ class ThemeClassifier:
         model = self._require_model()
         return {"format": FORMAT, "model_file": MODEL_FILE, "model_sha256": _sha256(model_bytes),
                 "labels": list(model.labels), "thresholds": dict(model.thresholds_),
-                "hyperparameters": model.hyperparameters(), "versions": _library_versions()}
+                "hyperparameters": model.hyperparameters(), "versions": library_versions()}
 
     def _serialise(self) -> tuple[bytes, dict]:
         from ..model.persistence import dump_estimator

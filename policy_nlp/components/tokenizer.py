@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-import srsly
+from spacy import util
 from spacy.attrs import IDX
 from spacy.tokens import Doc
 from spacy.util import DummyTokenizer, registry
@@ -23,13 +23,13 @@ from spacy.vocab import Vocab
 from . import pkuseg_model as pkuseg_weights
 from ..errors import DataError, ModelError
 from .normalize import normalize
-from .units import _SENTENCE_RE
+from .units import _SENTENCE_RE, LINE_RE
 
 SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
+CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
-_LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
 @registry.tokenizers("policy_nlp.ChineseTokenizer.v1")
@@ -83,7 +83,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             for m in _CHAR_TOKEN_RE.finditer(norm):
                 yield m.span()
             return
-        for line in _LINE_RE.finditer(norm):
+        for line in LINE_RE.finditer(norm):
             ls = line.start()
             text = line.group()
             for m in _SENTENCE_RE.finditer(text):
@@ -121,29 +121,34 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         return {"segmenter": self.segmenter, "opencc_config": self.opencc_config,
                 "pkuseg_model": self.pkuseg_model, "pkuseg_user_dict": self.pkuseg_user_dict}
 
-    def to_bytes(self, **kwargs) -> bytes:
-        return srsly.msgpack_dumps(self._cfg())
+    # One field, `cfg` (the settings); `exclude=["cfg"]` leaves it out, as spaCy's own serialisers do.
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return util.to_bytes({"cfg": self._cfg}, exclude)
 
-    def from_bytes(self, data: bytes, **kwargs):
-        self._apply_cfg(srsly.msgpack_loads(data))
+    def from_bytes(self, data: bytes, *, exclude=tuple()):
+        util.from_bytes(data, {"cfg": self._apply_cfg}, exclude)
         return self
 
-    def to_disk(self, path, **kwargs) -> None:
+    def to_disk(self, path, *, exclude=tuple()) -> None:
         """Write the tokenizer settings; the pkuseg weights stay in the user cache (they are ~180 MB)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "cfg.json").write_text(json.dumps(self._cfg(), indent=2), encoding="utf-8")
+        util.to_disk(path, {CFG_FILE: lambda p: p.write_text(json.dumps(self._cfg(), indent=2), encoding="utf-8")},
+                     exclude)
 
-    def from_disk(self, path, **kwargs):
-        cfg_path = Path(path) / "cfg.json"
-        if cfg_path.is_file():
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-            if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
-                cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], Path(path).parent)
-            if "pkuseg_user_dict" in cfg:
-                cfg["pkuseg_user_dict"] = pkuseg_weights.saved_user_dict(cfg["pkuseg_user_dict"], Path(path).parent)
-            self._apply_cfg(cfg)
+    def from_disk(self, path, *, exclude=tuple()):
+        util.from_disk(path, {CFG_FILE: self._read_cfg}, exclude)
         return self
+
+    def _read_cfg(self, cfg_path: Path) -> None:
+        if not cfg_path.is_file():
+            return
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
+            cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], cfg_path.parent.parent)
+        if "pkuseg_user_dict" in cfg:
+            cfg["pkuseg_user_dict"] = pkuseg_weights.saved_user_dict(cfg["pkuseg_user_dict"], cfg_path.parent.parent)
+        self._apply_cfg(cfg)
 
     def _apply_cfg(self, cfg: dict) -> None:
         # The segmenter comes from the pipeline config (so load(segmenter='char') can override it);

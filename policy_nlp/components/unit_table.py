@@ -13,11 +13,16 @@ from typing import Sequence
 
 from spacy.tokens import Doc, Span
 
+from .units import Unit, headings_above, section_path, unit_table
+
 UNITS_KEY = "units"
 HEADINGS_KEY = "headings"
 THEMES_KEY = "themes"
 INDICATORS_KEY = "indicators"
 _KEYS = ("policy_nlp", "span_keys")
+# The five labels of the label guide (`training/LABELS.md`), in output order: the default label set of the
+# API and of training data.
+LABELS: tuple[str, ...] = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 # The label every unit of a report part carries (the label guide: "every unit of the plans part").
 PART_LABEL = {"problems": "shortcomings", "plans": "plans"}
 DEFAULT_KEYS = {"units": UNITS_KEY, "headings": HEADINGS_KEY, "themes": THEMES_KEY, "indicators": INDICATORS_KEY}
@@ -45,10 +50,8 @@ def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[lis
     levels = [units[i].level for i in kept]
     lines = [units[i].line for i in kept]
     parents = []
-    for i in kept:
-        p = units[i].parent
-        while p >= 0 and p not in index:  # the parent heading was lost: climb to one that was kept
-            p = units[p].parent
+    for i in kept:  # the parent heading was lost: the nearest heading above it that was kept
+        p = next((j for j in reversed(section_path(units, i)) if j in index), -1)
         parents.append(index[p] if p >= 0 else -1)
     return levels, lines, parents, [units[i].part for i in kept]
 
@@ -84,12 +87,7 @@ def section_indices(doc: Doc, i: int) -> list[int]:
     parents = doc.spans[span_key(doc, "units")].attrs.get("parents")
     if parents is None:
         return []
-    path = []
-    j = parents[i]
-    while j >= 0:
-        path.append(j)
-        j = parents[j]
-    return path[::-1]
+    return headings_above(parents.__getitem__, i)
 
 
 def _section_getter(span: Span) -> list[str]:
@@ -133,8 +131,6 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
     """The unit table of `doc` as `units.Unit` rows (character offsets). Read from the group's attrs when
     the structure component wrote them; computed from the spans and `rules` when the spans came from
     elsewhere (hand-labelled units)."""
-    from .units import Unit, unit_table
-
     key = units_key or span_key(doc, "units")
     group = doc.spans.get(key, [])
     attrs = group.attrs if len(group) else {}

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..rules import ReportRules
 
 KINDS = ("heading", "sentence", "boilerplate")
 
 SENTENCE_END = "。!?"  # after width folding ！？ are ! ?
+LINE_BREAKS = "\r\n\u2028\u2029\x0b\x0c\x85"  # what ends a line, everywhere in the package
+LINE_RE = re.compile(f"[^{LINE_BREAKS}]+")  # a line's text
 _CLOSERS = "”’」』)》\"'】"
 # A unit ends after a run of terminators and any closing quotes/brackets that follow them.
 _SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
@@ -51,14 +53,20 @@ class Unit:
     part: str = ""  # `problems`, `plans` or "": found by rules that name parts (v3 on)
 
 
-def section_path(units: Sequence[Unit], i: int) -> list[int]:
-    """Indices of the headings above unit `i`, outermost first."""
+def headings_above(parent: Callable[[int], int], i: int) -> list[int]:
+    """Indices of the headings above row `i` of a unit table, outermost first: the walk up `parent(j)` (the
+    row's parent heading, -1 at top level) that the unit table, the getters and the reviewer JSON share."""
     path = []
-    j = units[i].parent
+    j = parent(i)
     while j >= 0:
         path.append(j)
-        j = units[j].parent
+        j = parent(j)
     return path[::-1]
+
+
+def section_path(units: Sequence[Unit], i: int) -> list[int]:
+    """Indices of the headings above unit `i`, outermost first."""
+    return headings_above(lambda j: units[j].parent, i)
 
 
 def _compact(s: str) -> str:
@@ -105,13 +113,12 @@ def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
 
 
 _COLON_RE = re.compile(r":\s*")
-_LINE_RE = re.compile(r"[^\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
     """Ranges of the non-blank lines of `text`, stripped of surrounding white space."""
     out = []
-    for m in _LINE_RE.finditer(text):
+    for m in LINE_RE.finditer(text):
         s, e = m.span()
         seg = text[s:e]
         stripped = seg.strip()
@@ -312,7 +319,7 @@ def unit_table(norm_text: str, spans: Iterable[tuple[int, int, str]], rules: Rep
     line, prev_end = -1, 0
     for i, (start, end, kind) in enumerate(spans):
         gap = norm_text[prev_end:start]
-        if i == 0 or any(ch in gap for ch in "\r\n\u2028\u2029\x0b\x0c\x85"):
+        if i == 0 or any(ch in gap for ch in LINE_BREAKS):
             line += 1
         prev_end = end
         if kind != "heading":

@@ -22,7 +22,8 @@ from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit, text_sha256
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
-from .outputs import OutLock, atomic_write
+from ..atomic import atomic_write, replacing
+from .outputs import OutLock
 from .parallel import Annotated, annotate_batch, annotate_items
 from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
 
@@ -168,8 +169,7 @@ def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
     if not ids or not jsonl.exists():
         return 0
     dropped = 0
-    tmp = jsonl.with_name(jsonl.name + ".refresh-tmp")
-    with _writing(tmp, tmp):
+    with _writing(jsonl), replacing(jsonl) as tmp:
         with open(jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
             for line in src:
                 if line.strip() and str(json.loads(line)["id"]) in ids:
@@ -178,7 +178,6 @@ def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
                 dst.write(line)
             dst.flush()
             os.fsync(dst.fileno())
-        os.replace(tmp, jsonl)
     return dropped
 
 
@@ -188,33 +187,27 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
         return 0
     pa = _pyarrow("Rewriting a Parquet output")
     schema = _parquet_schema()
-    tmp = parquet.with_name(parquet.name + ".refresh-tmp")
     dropped = 0
-    with _writing(tmp, tmp):
+    with _writing(parquet), replacing(parquet) as tmp:
         with pa.parquet.ParquetWriter(tmp, schema) as writer:
             for batch in pa.parquet.ParquetFile(parquet).iter_batches(batch_size=256):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
                 keep = [str(v) not in ids for v in batch.column("id").to_pylist()]
                 dropped += keep.count(False)
                 writer.write_table(table.filter(pa.array(keep)))
-        os.replace(tmp, parquet)
     return dropped
 
 
 class _writing:
-    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103; on any failure
-    the temporary file `tmp` being written is removed."""
+    """Turns an OSError while writing `path` (disk full, read-only, no permission) into E103."""
 
-    def __init__(self, path: Path, tmp: Path | None = None):
+    def __init__(self, path: Path):
         self.path = path
-        self.tmp = tmp
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
-        if exc is not None and self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, PolicyNLPError):
             raise DataError("E103", path=self.path, detail=exc.strerror or str(exc)) from exc
         return False
@@ -291,10 +284,9 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     pq = pa.parquet
 
     schema = _parquet_schema()
-    tmp = parquet.with_name(parquet.name + ".tmp")
     kept: set[str] = set()
     rows = 0
-    with _writing(parquet, tmp), pq.ParquetWriter(tmp, schema) as writer:
+    with _writing(parquet), replacing(parquet) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         if keep_existing and parquet.exists():
             for batch in pq.ParquetFile(parquet).iter_batches(batch_size=chunk):
                 table = pa.Table.from_batches([batch]).select([name for name, _ in PARQUET_COLUMNS]).cast(schema)
@@ -323,8 +315,6 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
         if batch_rows:
             writer.write_table(pa.Table.from_pylist(batch_rows, schema=schema))
             rows += len(batch_rows)
-    with _writing(parquet, tmp):
-        os.replace(tmp, parquet)
     return rows
 
 

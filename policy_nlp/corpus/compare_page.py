@@ -16,14 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
-import os
 import re
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import quote
 
+from ..atomic import atomic_write
 from ..errors import DataError
+from .jsonio import script_json
 from .metadata import read_overrides
 from .tables import iter_annotated, labels_of, report_columns, stable_ids
 
@@ -37,12 +37,6 @@ def _plotly_js() -> str:
     except ImportError:
         raise DataError("E172", what="The comparison page", package="plotly") from None
     return get_plotlyjs()
-
-
-def _script_json(data) -> str:
-    """JSON that cannot end its <script> element or open markup."""
-    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _indicators(rec: dict) -> dict[str, list]:
@@ -116,7 +110,7 @@ def compare_html(records: Sequence[dict], *, title: str | None = None, reviews: 
         '<th>kind</th><th>title</th><th>content units</th>'
         + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
         + '<th>review</th></tr></thead><tbody></tbody></table></section></main>'
-        f'<script type="application/json" id="compare-data">{_script_json(data)}</script>'
+        f'<script type="application/json" id="compare-data">{script_json(data)}</script>'
         f"<script>{scripts[0]}</script><script>{scripts[1]}</script></body></html>\n"
     )
 
@@ -146,19 +140,12 @@ def write_compare(paths: Sequence[str | Path], output: str | Path, *, metadata: 
         folder.mkdir(parents=True, exist_ok=True)
         for k, rec in enumerate(done):
             name = _review_name(k, str(rec.get("id")))
-            _write(folder / name, review_html([AnnotatedDocument.from_dict(rec)]))
+            atomic_write(folder / name, review_html([AnnotatedDocument.from_dict(rec)]))
             links[str(rec.get("id"))] = quote(f"{folder.name}/{name}")
     page = compare_html(done, title=title, reviews=links, overrides=overrides, roots=paths)
-    _write(output, page)
+    atomic_write(output, page)
     return {"output": str(output), "reports": len(done), "skipped": len(records) - len(done),
             "reviews": str(folder) if reviews else None}
-
-
-def _write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 _CHARTS = (

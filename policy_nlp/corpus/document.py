@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
 from ..components.tokenizer import doc_length
-from ..components.units import KINDS
+from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
 from .metadata import extract_metadata
@@ -38,19 +39,9 @@ def label_problem(label) -> str | None:
     return f"label {str(label)[:40]!r} is not a name of letters, digits, '_', '-' and '.' (at most 64)"
 
 
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i]
-        for j, cb in enumerate(b, start=1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def looks_like(label: str, other: str) -> bool:
     """Whether `label` looks like a misspelling of `other`: the same up to case and -_/space, or at most
-    two edits apart (one for labels of up to five characters)."""
+    two edits apart (one for labels of up to five characters; spaCy's Levenshtein distance)."""
     if label == other:
         return False
     def squash(x: str) -> str:
@@ -58,7 +49,7 @@ def looks_like(label: str, other: str) -> bool:
     if squash(label) == squash(other):
         return True
     limit = 1 if min(len(label), len(other)) <= 5 else 2
-    return abs(len(label) - len(other)) <= limit and _edit_distance(label, other) <= limit
+    return abs(len(label) - len(other)) <= limit and levenshtein(label, other) <= limit
 
 
 def typo_of(label: str, candidates) -> str | None:
@@ -171,12 +162,9 @@ class AnnotatedDocument:
         units: list[AnnotatedUnit] = []
         for i, span in enumerate(group):
             start, end = span.start_char, span.end_char
-            path, j = [], parents[i]
-            while j >= 0:
-                path.append(units[j].text)
-                j = parents[j]
             units.append(AnnotatedUnit(
-                start=start, end=end, text=text[start:end], kind=span.label_, section=path[::-1],
+                start=start, end=end, text=text[start:end], kind=span.label_,
+                section=[units[j].text for j in headings_above(parents.__getitem__, i)],
                 labels=[label for label, d in zip(labels, decided[i]) if d] if decided is not None else [],
                 scores=dict(zip(labels, scores[i])) if scores is not None else {},
                 explanations=explanations[i] if explanations else None,

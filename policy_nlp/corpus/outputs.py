@@ -1,5 +1,6 @@
 """Outputs: checked before any work starts (a command that would run a whole evaluation or annotate a corpus
-and then fail to write its result stops at once with E103 instead), and locked while a run writes them."""
+and then fail to write its result stops at once with E103 instead), and locked while a run writes them.
+They are written through `policy_nlp.atomic` (a complete new file replaces the old one)."""
 from __future__ import annotations
 
 import os
@@ -28,19 +29,6 @@ def check_writable(path: str | Path | None, *, directory: bool = False) -> None:
             pass
     except OSError as exc:
         raise DataError("E103", path=path, detail=exc.strerror or str(exc)) from None
-
-
-def atomic_write(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file that replaces it only when complete; a failure (a full
-    disk) leaves the old file as it was and no temporary file behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class OutLock:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from spacy.language import Language
+from spacy.util import minibatch
 
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
@@ -169,20 +170,19 @@ class _Pool:
 
 
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """Lists of `size` items; if reading the items fails, the items read so far come first, then the error."""
-    batch: list[Item] = []
-    try:
-        for item in items:
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    except Exception:
-        if batch:
-            yield batch
-        raise
-    if batch:
-        yield batch
+    """Lists of `size` items (spaCy's `minibatch`); if reading the items fails, the items read so far come
+    first, then the error."""
+    failure: list[Exception] = []
+
+    def read() -> Iterator[Item]:
+        try:
+            yield from items
+        except Exception as exc:  # noqa: BLE001  (raised again once the items before it are batched)
+            failure.append(exc)
+
+    yield from minibatch(read(), size)
+    if failure:
+        raise failure[0]
 
 
 def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,

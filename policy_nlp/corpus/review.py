@@ -14,7 +14,7 @@ from typing import Sequence
 from ..errors import DataError
 from . import jsonio
 from .document import AnnotatedDocument, typo_of
-from .outputs import atomic_write
+from ..atomic import atomic_write
 from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
 

@@ -30,7 +30,7 @@ from xml.sax.saxutils import quoteattr
 from ..errors import DataError
 from . import jsonio
 from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, text_sha256, unit_problem
-from .outputs import atomic_write
+from ..atomic import atomic_write
 
 FROM_NAME = "themes"  # the Choices control of the labeling config
 TO_NAME = "text"  # the Text object the choices are about

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from . import jsonio
 from .document import AnnotatedDocument
-from .outputs import atomic_write
+from ..atomic import atomic_write
 
 DEFAULT_MARGIN = 0.1
 PALETTE = ["#7aecec", "#feca74", "#aa9cfc", "#ff9561", "#bfeeb7", "#e4e7d2", "#c887fb", "#9cc9cc", "#ffeb80",
@@ -238,12 +238,6 @@ def _warnings_html(doc: AnnotatedDocument) -> str:
     return f'<ul class="warnings">{items}</ul>' if items else ""
 
 
-def _json_for_script(data) -> str:
-    """JSON safe inside a <script> element."""
-    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
 def review_html(documents: Sequence[AnnotatedDocument], *, title: str | None = None,
                 margin: float = DEFAULT_MARGIN) -> str:
     """The review page of `documents` (reviewer JSON documents) as one self-contained HTML string."""
@@ -296,7 +290,7 @@ def review_html(documents: Sequence[AnnotatedDocument], *, title: str | None = N
         + (f'<nav class="reports">{"".join(nav)}</nav>' if len(documents) > 1 else "")
         + "".join(sections)
         + '</main><aside id="panel"><div class="muted">Hover or click a unit to see its scores and why.</div></aside>'
-        f'</div><script type="application/json" id="review-data">{_json_for_script(data)}</script>'
+        f'</div><script type="application/json" id="review-data">{jsonio.script_json(data)}</script>'
         f"<script>{_JS}</script></body></html>\n"
     )
 

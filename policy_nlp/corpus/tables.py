@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import posixpath
 import re
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from ..atomic import replacing
 from ..errors import DataError
 from .metadata import document_metadata
 
@@ -182,15 +182,8 @@ def write_rows(rows: Iterable[dict], path: str | Path, columns: Sequence[str] | 
     first = next(rows, None)
     columns = list(columns or (first.keys() if first else ()))
     everything = ([first] if first is not None else [])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        n = writer(_chain(everything, rows), tmp, columns)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return n
+    with replacing(path) as tmp:
+        return writer(_chain(everything, rows), tmp, columns)
 
 
 def _chain(first: list, rest: Iterator) -> Iterator[dict]:

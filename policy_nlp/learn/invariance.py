@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..components.unit_table import PART_LABEL
+from ..components.units import LINE_BREAKS
 from ..corpus.document import AnnotatedDocument
 from .evaluation import align_predictions
 
@@ -24,7 +26,7 @@ PAGE_CHROME = ("当前位置：首页 > 政务公开 > 法治政府建设 > 年�
                " 来源：区司法局 附件下载 【打印本页】【关闭窗口】")
 CRAWLER_HEADER = ("标题: 年度报告 原文链接: https://www.example.gov.cn/xxgk/2025/0210/c123.html ==== 正文 ==== ", "")
 CHROME = {"none": ("", ""), "page": PAGE_CHROME, "crawler": CRAWLER_HEADER}
-PART_LABELS = ("shortcomings", "plans")  # a report's problems passage and plans part, as their units' labels
+PART_LABELS = tuple(PART_LABEL.values())  # a report's problems passage and plans part, as their units' labels
 PART_KEPT = 0.95  # a part is found in the copy when this share of its units keeps its label
 
 
@@ -55,7 +57,7 @@ def flatten(text: str, joiner: str = "", chrome: str = "none") -> Flattened:
     pos, first = len(before), True
     start = 0
     for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n\u2028\u2029\x0b\x0c\x85")
+        body = line.rstrip(LINE_BREAKS)
         stripped = body.strip()
         if stripped:
             if not first:

@@ -18,12 +18,12 @@ from typing import Iterable, Sequence
 
 from ..errors import DataError
 from ..components.pkuseg_model import sha256_file
+from ..components.unit_table import LABELS as DEFAULT_LABELS
 from ..components.units import KINDS
 from ..corpus import jsonio
 from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 
-DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl", "suggested_units.jsonl")
 

@@ -21,6 +21,7 @@ from ..corpus.outputs import OutLock
 from ..errors import DataError
 from ..model_dir import record_files
 from ..model.thresholds import cv_name
+from ..versions import library_versions
 from .crossval import EstimatorCache, cross_validate
 from .examples import corpus_examples
 from .labelled_data import DEFAULT_LABELS, LabelledCorpus, read_corpus
@@ -38,22 +39,6 @@ def check_label_counts(corpus: LabelledCorpus, allow_rare_labels: bool, warn: Ca
     if not allow_rare_labels:
         raise err
     warn(f"WARNING: {err.message} Training them anyway (--allow-rare-labels).")
-
-
-def _library_versions() -> dict:
-    import opencc
-    import sklearn
-    import spacy
-
-    from .. import __version__
-
-    versions = {"policy_nlp": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
-                "opencc": opencc.__version__}
-    try:
-        import datasets
-    except ImportError:
-        return versions
-    return {**versions, "datasets": datasets.__version__}
 
 
 def is_pipeline_dir(path: Path) -> bool:
@@ -245,7 +230,7 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
         "data_files": corpus.file_hashes,
         "data_sources": corpus.sources,
         "reviewed_units": sum(1 for u in corpus.units if u.reviewed),
-        "versions": _library_versions(),
+        "versions": library_versions("opencc", "datasets"),
         "trained": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "settings": {"threshold_selection": "grouped cross-validation on the training documents ("
                                             + cv_name(len(corpus.documents)) + ")",
