@@ -4,8 +4,7 @@
     >>> doc = policy_nlp.annotate(text)
     >>> for unit in doc.units: print(unit.kind, unit.labels, unit.text)
 """
-__version__ = "0.1.0"
-
+from .version import __version__
 from .api import LABELS, annotate, model_info  # noqa: E402
 from .corpus.batch import annotate_corpus, annotate_dataset  # noqa: E402
 from .corpus.distributed import annotate_corpus_ray  # noqa: E402

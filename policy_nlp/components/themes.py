@@ -118,7 +118,7 @@ def _library_versions() -> dict:
     import sklearn
     import spacy
 
-    from .. import __version__
+    from ..version import __version__
 
     return {"scikit-learn": sklearn.__version__, "spacy": spacy.__version__, "policy_nlp": __version__}
 

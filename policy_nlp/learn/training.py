@@ -45,7 +45,7 @@ def _library_versions() -> dict:
     import sklearn
     import spacy
 
-    from .. import __version__
+    from ..version import __version__
 
     versions = {"policy_nlp": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
                 "opencc": opencc.__version__}
