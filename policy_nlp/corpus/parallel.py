@@ -28,6 +28,7 @@ from typing import Iterable, Iterator
 
 from spacy.language import Language
 
+from .annotation import model_info
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
@@ -189,8 +190,6 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                    batch_size: int = 8) -> Iterator[Annotated]:
     """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
     items is raised after every batch taken before it has been yielded."""
-    from ..api import model_info
-
     info = model_info(nlp)
     if n_process <= 1:
         for batch in _batches(items, batch_size):

@@ -93,7 +93,7 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
              segmenter: str = "char") -> dict:
     """Score a saved pipeline on labelled documents. The segmenter does not change the units or the
     features (both work on characters), so 'char' gives the same labels without the pkuseg weights."""
-    from ..api import annotate
+    from ..corpus.annotation import annotate_text
     from ..pipeline import load
 
     nlp = load(model, segmenter=segmenter)
@@ -101,6 +101,6 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
     corpus = read_corpus(data, seeds_dir, known_labels=model_labels)
     # Gold labels the model does not know are scored too (all missed), not dropped.
     extra = [label for label in corpus.labels if label not in model_labels]
-    overall, per_doc = score_corpus(corpus, lambda name, text: annotate(text, nlp=nlp), model_labels + extra)
+    overall, per_doc = score_corpus(corpus, lambda name, text: annotate_text(text, nlp), model_labels + extra)
     return {"mode": "model", "model": str(model), **overall, "labels_not_in_model": extra,
             "documents": sorted(corpus.documents), "data_files": corpus.file_hashes, "per_document": per_doc}
