@@ -22,22 +22,10 @@ from ..components.units import KINDS
 from ..corpus import jsonio
 from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
+from ..corpus.shipped_data import document_dirs, labelled_dir
 
 DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl", "suggested_units.jsonl")
-
-
-def _package_dir(package: str, repo_dir: Path) -> Path:
-    """A data folder shipped as package data (`policy_nlp/data/...` in an installed wheel), or its place in a
-    source checkout (editable installs map those packages onto the checkout's folders)."""
-    installed = Path(__file__).resolve().parent.parent.joinpath(*package.split(".")[1:])
-    return installed if installed.is_dir() else repo_dir
-
-
-def labelled_dir() -> Path:
-    """Where the labelled units (`data/*.jsonl`) and the labelled work reports (`corpus/*.txt`) are."""
-    return _package_dir("policy_nlp.data.labelled", REPO_ROOT / "training")
 
 
 def default_data() -> list[Path]:
@@ -46,11 +34,6 @@ def default_data() -> list[Path]:
     return [labelled_dir() / "data" / name for name in UNIT_FILES]
 
 
-def document_dirs() -> list[Path]:
-    """Folders searched for the reports a unit file's `doc` field names: the seeds, the labelled work reports,
-    then the work reports whose units were picked by `suggest`."""
-    corpus = labelled_dir() / "corpus"
-    return [_package_dir("policy_nlp.data.seeds", REPO_ROOT / "seeds"), corpus, corpus / "work_reports"]
 COLUMNS = ("doc", "start", "end", "text", "kind", "labels")
 
 
