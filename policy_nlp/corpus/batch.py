@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import jsonio
-from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit, text_sha256
+from .annotation import MAX_CHARS as DEFAULT_MAX_CHARS, annotate_text, model_info
+from .document import AnnotatedDocument, AnnotatedUnit, text_sha256
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
 from .outputs import OutLock, atomic_write
 from .parallel import Annotated, annotate_batch, annotate_items
-from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
+from .records import label_shares, pyarrow_module
 
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
 
@@ -95,15 +96,6 @@ def completed_ids(jsonl: Path) -> set[str]:
     return done
 
 
-def _pyarrow(what: str):
-    try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        raise DataError("E112", what=what, package="pyarrow") from None
-    return pyarrow
-
-
 def _model_key(model: dict | None) -> tuple:
     """What decides whether two records were made by the same model: name, version and the fingerprint of
     the model files and package version (`model.sha256`)."""
@@ -144,7 +136,7 @@ def scan_output(jsonl: Path) -> dict[str, Provenance]:
 
 
 def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
-    pq = _pyarrow("Reading a Parquet output").parquet
+    pq = pyarrow_module("Reading a Parquet output").parquet
     found: dict[str, Provenance] = {}
     for batch in pq.ParquetFile(parquet).iter_batches(columns=["id", "document"], batch_size=64):
         for row in batch.to_pylist():
@@ -154,7 +146,7 @@ def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
 
 
 def _parquet_ids(parquet: Path) -> set[str]:
-    pq = _pyarrow("Reading a Parquet output").parquet
+    pq = pyarrow_module("Reading a Parquet output").parquet
 
     done: set[str] = set()
     for batch in pq.ParquetFile(parquet).iter_batches(columns=["id"]):
@@ -186,7 +178,7 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
     """Rewrite a Parquet output without the rows of `ids`, atomically. Returns the number of rows dropped."""
     if not ids or not parquet.exists():
         return 0
-    pa = _pyarrow("Rewriting a Parquet output")
+    pa = pyarrow_module("Rewriting a Parquet output")
     schema = _parquet_schema()
     tmp = parquet.with_name(parquet.name + ".refresh-tmp")
     dropped = 0
@@ -220,44 +212,6 @@ class _writing:
         return False
 
 
-def iter_records(output: str | Path) -> Iterator[dict]:
-    """The records of a JSONL or Parquet output, one at a time (flat memory)."""
-    output = Path(output)
-    if output.suffix.lower() == ".parquet":
-        pq = _pyarrow("Reading a Parquet output").parquet
-
-        for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
-            for row in batch.to_pylist():
-                if row["document"] is not None:
-                    yield json.loads(row["document"])
-                else:
-                    yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
-        return
-    with open(output, encoding="utf-8") as src:
-        for line in src:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _content_units(rec: dict) -> list[dict]:
-    return [u for u in rec.get("units") or [] if u["kind"] != "boilerplate"]
-
-
-def summary_row(rec: dict, labels: Sequence[str]) -> dict:
-    """A summary CSV row: counts of units, and per label its units and share of the content units
-    (all units but boilerplate)."""
-    row = {"id": rec.get("id"), "error": rec.get("error") or ""}
-    units = rec.get("units") or []
-    content = _content_units(rec)
-    row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
-                "headings": sum(u["kind"] == "heading" for u in units),
-                "warnings": " ".join(w["code"] for w in rec.get("warnings") or [])})
-    for label, share in _label_shares(rec, labels).items():
-        row[f"{label}_units"] = sum(label in u["labels"] for u in content)
-        row[f"{label}_share"] = round(share, 4)
-    return row
-
-
 def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Sequence[str], *,
                       roots: Sequence[str | Path] = (), metadata: str | Path | None = None) -> int:
     """One row per report of a JSONL/Parquet output: stable id, region, year and kind, unit counts and the
@@ -277,7 +231,7 @@ PARQUET_COLUMNS = (("id", "string"), ("error", "string"), ("characters", "int64"
 
 
 def _parquet_schema():
-    pa = _pyarrow("Writing Parquet")
+    pa = pyarrow_module("Writing Parquet")
 
     return pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
 
@@ -287,7 +241,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     """Write `parquet` from a JSONL output in chunks (flat memory): id, error, characters, units and the
     document JSON (null for error records). `keep_existing`: first copy the rows of the existing
     `parquet` and skip the JSONL records whose id it already holds. Returns the number of rows."""
-    pa = _pyarrow("Writing Parquet")
+    pa = pyarrow_module("Writing Parquet")
     pq = pa.parquet
 
     schema = _parquet_schema()
@@ -415,7 +369,6 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
                      max_chars, refresh, progress, metadata, engine) -> dict:
     """`annotate_corpus` holding the output's lock."""
-    from ..api import model_info
     from ..pipeline import default_pipeline
 
     suffix = output.suffix.lower()
@@ -652,7 +605,6 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
     """Re-annotate reviewer JSON files with `nlp` (default: the shipped model), keeping their reviewed units
     (`merge_reviewed`), and write each back in place, or to `out_dir` under its file name (a file there that
     is not the one read is never replaced). Yields (source, written path or None, counts, error or None)."""
-    from ..api import annotate
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
@@ -667,7 +619,7 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
                 if isinstance(exc, DataError):
                     raise
                 raise DataError("E040", path=path, detail=str(exc)) from None
-            new, counts = merge_reviewed(old, annotate(old.text, nlp=nlp))
+            new, counts = merge_reviewed(old, annotate_text(old.text, nlp))
             target = path if out_dir is None else Path(out_dir) / path.name
             same = target.exists() and target.resolve() == path.resolve()
             with _writing(target):
@@ -716,16 +668,7 @@ def _worker_pipeline(model: str | None, segmenter: str):
     return _WORKER_NLP[key]
 
 
-def _label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
-    """Per label, its share of the content units (all units but boilerplate) of an output record."""
-    content = _content_units(rec)
-    return {label: sum(label in u["labels"] for u in content) / len(content) if content else 0.0
-            for label in labels}
-
-
 def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str | None, segmenter: str) -> dict:
-    from ..api import model_info
-
     nlp = _worker_pipeline(model, segmenter)
     info = model_info(nlp)
     labels = list(info.get("labels", []))
@@ -746,7 +689,7 @@ def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str 
         out["policy_nlp"].append(result.line if result.error is None else None)
         out["n_units"].append(result.units)
         out["policy_nlp_error"].append(result.error)
-        for label, share in _label_shares(rec, labels).items():
+        for label, share in label_shares(rec, labels).items():
             shares[label].append(share)
     out.update({f"share_{label}": v for label, v in shares.items()})
     return out

@@ -26,7 +26,8 @@ def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str =
     """Annotated documents from reviewer JSON files, annotate's JSONL output (error records skipped),
     report .txt files (annotated now with `model`/`nlp`) and directories of these (their *.json, or else
     their *.txt). Returns (document, the file it came from)."""
-    from .batch import annotate_to_directory, iter_records
+    from .batch import annotate_to_directory
+    from .records import iter_records
 
     docs: list[tuple[AnnotatedDocument, Path]] = []
     reports: list[Path] = []
@@ -129,7 +130,7 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
     import that marks every content unit of a report of `WHOLE_REPORT_MIN_UNITS` or more reviewed at once
     (an edited unit file rather than a review) is refused (E122) unless `whole_reports`. Returns a summary
     with one row per file written."""
-    from ..learn.labelled_data import document_dirs
+    from .shipped_data import document_dirs
     from .inputs import read_text
 
     out_dir = Path(out_dir)
