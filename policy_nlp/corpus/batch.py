@@ -518,7 +518,7 @@ def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max
     for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp):
         yield from _not_read(summary)
         target = None
-        annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
+        annotated = None if result.error else result.document
         if annotated is not None and out_dir is not None:
             name = names.get(result.id) or _file_name(result.id)
             if claimed.setdefault(name, result.id) != result.id:
@@ -685,7 +685,7 @@ def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str 
     out: dict[str, list] = {"policy_nlp": [], "n_units": [], "policy_nlp_error": []}
     shares: dict[str, list[float]] = {label: [] for label in labels}
     for result in annotate_batch(nlp, info, items):
-        rec = json.loads(result.line) if result.error is None else {}
+        rec = result.document.to_dict() if result.error is None else {}
         out["policy_nlp"].append(result.line if result.error is None else None)
         out["n_units"].append(result.units)
         out["policy_nlp_error"].append(result.error)
