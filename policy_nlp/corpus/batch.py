@@ -145,15 +145,6 @@ def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
     return found
 
 
-def _parquet_ids(parquet: Path) -> set[str]:
-    pq = pyarrow_module("Reading a Parquet output").parquet
-
-    done: set[str] = set()
-    for batch in pq.ParquetFile(parquet).iter_batches(columns=["id"]):
-        done.update(str(v) for v in batch.column(0).to_pylist())
-    return done
-
-
 def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
     """Rewrite a JSONL output without the records of `ids`, atomically (a copy replaces it only when
     complete). Returns the number of records dropped."""

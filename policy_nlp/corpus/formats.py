@@ -13,7 +13,7 @@ from io import BytesIO
 
 from ..errors import DataError
 from .decoding import decode_text
-from .extracted import NAMES, Extracted  # noqa: F401  (the readers' result, named here too)
+from .extracted import Extracted  # noqa: F401  (the readers' result, named here too)
 
 FORMATS = ("text", "html", "docx", "pdf")
 SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}

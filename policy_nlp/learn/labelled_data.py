@@ -365,10 +365,6 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _is_reviewer_file(path: Path) -> bool:
-    return path.suffix.lower() == ".json"
-
-
 def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequence[Path], known: Sequence[str],
                     allow_new_labels: bool) -> list[UnitRecord]:
     """UnitRecords (reviewed) of the units of a Label Studio or doccano export, their reports found by the
