@@ -92,9 +92,21 @@ def test_cli_evaluate_prints_a_table_and_writes_metrics_json(tmp_path, model_and
         m = metrics["per_label"][label]
         assert m["support"] == sum(label in r["labels"] for r in gold)
         assert m["tp"] + m["fn"] == m["support"]
-    tp, fp, fn = (sum(m[k] for m in metrics["per_label"].values()) for k in ("tp", "fp", "fn"))
+    # the gold side of every prediction is the held-out file's, and the scores follow from the predictions
+    assert [(p["start"], p["end"], sorted(p["gold"])) for p in metrics["predictions"]] == \
+        [(r["start"], r["end"], sorted(r["labels"])) for r in gold]
+    counts = {label: [0, 0, 0] for label in DEFAULT_LABELS}  # tp, fp, fn counted here from the unit pairs
+    for p in metrics["predictions"]:
+        for label in DEFAULT_LABELS:
+            g, d = label in p["gold"], label in p["predicted"]
+            counts[label][0 if g and d else 1 if d else 2] += g or d
+    for label, (tp, fp, fn) in counts.items():
+        assert (metrics["per_label"][label]["tp"], metrics["per_label"][label]["fp"],
+                metrics["per_label"][label]["fn"]) == (tp, fp, fn)
+    tp, fp, fn = (sum(c[k] for c in counts.values()) for k in range(3))
     assert metrics["micro_f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
-    assert metrics["macro_f1"] == pytest.approx(sum(m["f1"] for m in metrics["per_label"].values()) / 5)
+    f1s = [2 * c[0] / (2 * c[0] + c[1] + c[2]) for c in counts.values() if any(c)]  # a label never seen: left out
+    assert metrics["macro_f1"] == pytest.approx(sum(f1s) / len(f1s))
     assert 0.3 < metrics["micro_f1"] <= 1.0
     assert set(metrics["per_document"]) == {DOC_B}
     assert isinstance(metrics["confused_pairs"], list)
