@@ -12,7 +12,7 @@ from policy_nlp.cli import app
 from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
 from policy_nlp.learn.evaluation import align_predictions, format_metrics
 from policy_nlp.model.metrics import compute_metrics
-from policy_nlp.learn.labelled_data import DEFAULT_LABELS, UnitRecord
+from policy_nlp.learn.labelled_data import DEFAULT_LABELS
 
 from conftest import SEED_NAMES, SEEDS
 from test_training import seed_records, write_jsonl
@@ -23,7 +23,7 @@ DOC_A, DOC_B, DOC_E = SEED_NAMES[0], SEED_NAMES[1], SEED_NAMES[4]
 
 # -- alignment and metrics, by hand ------------------------------------------------------------------------
 def _gold(spans):
-    return [UnitRecord("d", s, e, "x" * (e - s), "sentence", labels) for s, e, labels in spans]
+    return [AnnotatedUnit(s, e, "x" * (e - s), "sentence", labels=labels, doc="d") for s, e, labels in spans]
 
 
 def _pred(spans):
@@ -125,7 +125,7 @@ def test_cli_evaluate_prints_a_table_and_writes_metrics_json(tmp_path, model_and
 
 
 def _rec(r):
-    return UnitRecord(r["doc"], r["start"], r["end"], r["text"], r["kind"], r["labels"])
+    return AnnotatedUnit(r["start"], r["end"], r["text"], r["kind"], labels=r["labels"], doc=r["doc"])
 
 
 def test_gold_labels_the_model_lacks_are_scored_as_missed(tmp_path, model_and_data):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..corpus.document import AnnotatedDocument
+from ..corpus.document import AnnotatedDocument, AnnotatedUnit
 from ..model.metrics import compute_metrics
-from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
+from .labelled_data import LabelledCorpus, read_corpus
 
 
-def align(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list:
+def align(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list:
     """For each gold unit, the predicted unit that overlaps it most in characters (None if none; a tie goes to
     the earlier unit). A predicted unit spanning two gold units is aligned to both; a gold unit split in two
     gets its larger part. Predicted units do not overlap."""
@@ -35,7 +35,7 @@ def align(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list:
     return out
 
 
-def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list[list[str]]:
+def align_predictions(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list[list[str]]:
     """For each gold unit, the labels of the predicted unit `align` pairs it with ([] if none)."""
     return [list(u.labels) if u is not None else [] for u in align(gold, predicted)]
 

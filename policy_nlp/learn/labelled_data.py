@@ -20,7 +20,7 @@ from ..errors import DataError
 from ..components.pkuseg_model import sha256_file
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
+from ..corpus.document import AnnotatedUnit, is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
 from ..corpus.shipped_data import document_dirs, labelled_dir
 
@@ -38,28 +38,11 @@ COLUMNS = ("doc", "start", "end", "text", "kind", "labels")
 
 
 @dataclass
-class UnitRecord:
-    doc: str
-    start: int
-    end: int
-    text: str
-    kind: str
-    labels: list[str]
-    source: str = ""
-    line: int = 0
-    reviewed: bool = False
-
-    def to_row(self) -> dict:
-        return {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text, "kind": self.kind,
-                "labels": list(self.labels)}
-
-
-@dataclass
 class LabelledCorpus:
     """Documents (name → text), their labelled units in document order, and what merging did."""
 
     documents: dict[str, str]
-    units: list[UnitRecord]
+    units: list[AnnotatedUnit]
     labels: list[str]
     report: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
@@ -70,7 +53,7 @@ class LabelledCorpus:
     # Per data file: its format, units read and how many of them are reviewed units.
     sources: dict[str, dict] = field(default_factory=dict)
 
-    def units_of(self, doc: str) -> list[UnitRecord]:
+    def units_of(self, doc: str) -> list[AnnotatedUnit]:
         return [u for u in self.units if u.doc == doc]
 
     def fully_labelled(self) -> list[str]:
@@ -128,7 +111,7 @@ def _check_record(obj, path, line) -> None:
         raise DataError("E037", path=path, line=line, detail=f"kind '{obj['kind']}' is not one of {', '.join(KINDS)}")
 
 
-def _check_offsets(rec: UnitRecord, doc_text: str) -> None:
+def _check_offsets(rec: AnnotatedUnit, doc_text: str) -> None:
     if not (0 <= rec.start < rec.end <= len(doc_text)):
         raise DataError("E032", path=rec.source, line=rec.line, start=rec.start, end=rec.end, doc=rec.doc,
                         detail=f"the document has {len(doc_text)} characters")
@@ -138,13 +121,13 @@ def _check_offsets(rec: UnitRecord, doc_text: str) -> None:
                         detail=f"document[start:end] is {found[:30]!r}, the record says {rec.text[:30]!r}")
 
 
-def _check_file_units(records: list[UnitRecord]) -> None:
+def _check_file_units(records: list[AnnotatedUnit]) -> None:
     """Within one file: no duplicate and no overlapping units of the same document."""
-    by_doc: dict[str, list[UnitRecord]] = {}
+    by_doc: dict[str, list[AnnotatedUnit]] = {}
     for rec in records:
         by_doc.setdefault(rec.doc, []).append(rec)
     for doc, recs in by_doc.items():
-        seen: dict[tuple[int, int], UnitRecord] = {}
+        seen: dict[tuple[int, int], AnnotatedUnit] = {}
         for rec in recs:
             key = (rec.start, rec.end)
             if key in seen:
@@ -161,10 +144,10 @@ def _check_file_units(records: list[UnitRecord]) -> None:
 
 
 def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, str], known: Sequence[str],
-                     allow_new_labels: bool) -> list[UnitRecord]:
+                     allow_new_labels: bool) -> list[AnnotatedUnit]:
     from ..corpus.inputs import read_text as read_report
 
-    records: list[UnitRecord] = []
+    records: list[AnnotatedUnit] = []
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -188,8 +171,8 @@ def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, 
             if found is None:
                 raise DataError("E034", path=path, line=n, doc=doc, seeds=", ".join(map(str, doc_dirs)))
             documents[doc] = read_report(found)
-        rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), n,
-                         bool(obj.get("reviewed", False)))
+        rec = AnnotatedUnit(obj["start"], obj["end"], obj["text"], obj["kind"], labels=labels,
+                            reviewed=bool(obj.get("reviewed", False)), doc=doc, source=str(path), line=n)
         _check_offsets(rec, documents[doc])
         records.append(rec)
     if not records:
@@ -243,7 +226,7 @@ class ReviewedDocument:
 
     name: str
     text: str
-    records: list[UnitRecord]
+    records: list[AnnotatedUnit]
     structure: list[tuple[int, int, str]]
 
 
@@ -284,7 +267,8 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
         obj = {"doc": name, **{key: unit.get(key) for key in ("start", "end", "text", "kind", "labels")}}
         _check_record(obj, path, line)
         labels = _check_labels(obj["labels"], path, line, known, allow_new_labels)
-        rec = UnitRecord(name, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), line, True)
+        rec = AnnotatedUnit(obj["start"], obj["end"], obj["text"], obj["kind"], labels=labels, reviewed=True,
+                            doc=name, source=str(path), line=line)
         _check_offsets(rec, text)
         records.append(rec)
         structure.append((rec.start, rec.end, rec.kind))
@@ -292,10 +276,10 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
     return ReviewedDocument(name, text, records, structure)
 
 
-def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitRecord]:
+def _merge(batches: Iterable[list[AnnotatedUnit]], report: list[str]) -> list[AnnotatedUnit]:
     """Later sources override earlier ones for the same span; reviewed units override unreviewed ones;
     a unit overlapping units of an earlier source replaces them. Deterministic: argument order decides."""
-    kept: dict[str, dict[tuple[int, int], UnitRecord]] = {}
+    kept: dict[str, dict[tuple[int, int], AnnotatedUnit]] = {}
     order: dict[str, list[tuple[int, int]]] = {}  # per document the kept spans: disjoint, sorted
     for batch in batches:
         for rec in batch:
@@ -366,8 +350,8 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequence[Path], known: Sequence[str],
-                    allow_new_labels: bool) -> list[UnitRecord]:
-    """UnitRecords (reviewed) of the units of a Label Studio or doccano export, their reports found by the
+                    allow_new_labels: bool) -> list[AnnotatedUnit]:
+    """AnnotatedUnits (reviewed) of the units of a Label Studio or doccano export, their reports found by the
     text's SHA-256 among `documents` or by name in `doc_dirs`."""
     from ..corpus.review_formats import resolve_document
 
@@ -375,10 +359,11 @@ def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequ
     records = []
     for u in units:
         obj = {"doc": u.doc, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind, "labels": u.labels}
-        _check_record(obj, path, u.where)
-        labels = _check_labels(u.labels, path, u.where, known, allow_new_labels)
+        _check_record(obj, path, u.line)
+        labels = _check_labels(u.labels, path, u.line, known, allow_new_labels)
         name = resolve_document(u, documents, by_sha, doc_dirs, path)
-        rec = UnitRecord(name, u.start, u.end, u.text, u.kind, labels, str(path), u.where, True)
+        rec = AnnotatedUnit(u.start, u.end, u.text, u.kind, labels=labels, reviewed=True, doc=name, source=str(path),
+                            line=u.line)
         _check_offsets(rec, documents[name])
         records.append(rec)
     _check_file_units(records)
@@ -404,7 +389,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     known_labels = list(known_labels)
     documents: dict[str, str] = {}  # seed documents named by JSONL 'doc' fields
     reviewed: list[tuple[int, Path, ReviewedDocument]] = []
-    batches: list[list[UnitRecord]] = []
+    batches: list[list[AnnotatedUnit]] = []
     hashes = {}
     exported: list[tuple[int, Path, list]] = []  # Label Studio / doccano exports, resolved last
     sources: dict[str, dict] = {}
@@ -462,7 +447,7 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             report.append(f"WARNING: {u.source}:{u.line}: a boilerplate unit carries labels {u.labels}; "
                           "boilerplate is never labelled, so they are not used (change its kind to keep them)")
     counts: dict[str, int] = {}
-    first: dict[str, UnitRecord] = {}
+    first: dict[str, AnnotatedUnit] = {}
     for u in sorted(units, key=lambda r: (r.source, r.line)):
         for label in u.labels:
             counts[label] = counts.get(label, 0) + 1
