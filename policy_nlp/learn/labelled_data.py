@@ -387,40 +387,74 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     paths = expand_paths(paths or default_data())
     doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + default_document_dirs(paths)
     known_labels = list(known_labels)
-    documents: dict[str, str] = {}  # seed documents named by JSONL 'doc' fields
-    reviewed: list[tuple[int, Path, ReviewedDocument]] = []
-    batches: list[list[AnnotatedUnit]] = []
-    hashes = {}
-    exported: list[tuple[int, Path, list]] = []  # Label Studio / doccano exports, resolved last
-    sources: dict[str, dict] = {}
+    read = _read_files(paths, doc_dirs, known_labels, allow_new_labels)
+    report: list[str] = []
+    context = _place_reviewer_files(read, named, report)
+    _place_exports(read, doc_dirs, known_labels, allow_new_labels, report)
+    for index, path in enumerate(paths):
+        batch = read.batches[index]
+        read.sources[str(path)].update(units=len(batch), reviewed_units=sum(r.reviewed for r in batch))
+    units = _merge(read.batches, report)
+    _check_content(units, paths, report)
+    labels, new = _corpus_labels(units, known_labels, allow_new_labels, report)
+    used_docs = {u.doc for u in units}
+    for source in read.sources.values():
+        source["kept_after_merge"] = 0
+    for u in units:
+        read.sources[u.source]["kept_after_merge"] += 1
+    return LabelledCorpus({d: t for d, t in read.documents.items() if d in used_docs}, units, labels, report,
+                          read.hashes, {d: c for d, c in context.items() if d in used_docs}, new, read.sources)
+
+
+@dataclass
+class _FilesRead:
+    """The labelled files as read, before merging: one batch of units per file (reviewer files and exports
+    placed later, once the documents they belong to are known)."""
+
+    documents: dict[str, str] = field(default_factory=dict)  # seed documents named by JSONL 'doc' fields
+    batches: list[list[AnnotatedUnit]] = field(default_factory=list)
+    reviewed: list[tuple[int, Path, ReviewedDocument]] = field(default_factory=list)
+    exported: list[tuple[int, Path, list]] = field(default_factory=list)  # Label Studio / doccano, resolved last
+    hashes: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+
+
+def _read_files(paths: Sequence[Path], doc_dirs: Sequence[Path], known_labels: list[str],
+                allow_new_labels: bool) -> _FilesRead:
+    read = _FilesRead()
     for path in paths:
         if not path.is_file():
             raise DataError("E039", path=path)
         if path.stat().st_size == 0:
             raise DataError("E036", path=path)
-        hashes[str(path)] = sha256_file(path)
+        read.hashes[str(path)] = sha256_file(path)
         fmt = sniff_format(path)
-        sources[str(path)] = {"format": fmt, "sha256": hashes[str(path)]}
+        read.sources[str(path)] = {"format": fmt, "sha256": read.hashes[str(path)]}
         if fmt in ("label-studio", "doccano"):
-            exported.append((len(batches), path, read_review_file(path)[1]))
-            batches.append([])
+            read.exported.append((len(read.batches), path, read_review_file(path)[1]))
+            read.batches.append([])
         elif fmt == "reviewer":
-            reviewed.append((len(batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
-            batches.append([])
+            read.reviewed.append((len(read.batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
+            read.batches.append([])
         else:
-            batches.append(read_jsonl_units(path, doc_dirs, documents, known_labels, allow_new_labels))
-    report: list[str] = []
+            read.batches.append(read_jsonl_units(path, doc_dirs, read.documents, known_labels, allow_new_labels))
+    return read
+
+
+def _place_reviewer_files(read: _FilesRead, named: set[Path], report: list[str]) -> dict[str, list]:
+    """Give each reviewer file's units their document (a known one with the same text, else the file's own
+    name, numbered when taken) and note the files that add no labels. Returns the documents' unit spans."""
     unreviewed: dict[Path, int] = {}  # folder → its reviewer files without a reviewed unit
     context: dict[str, list[tuple[int, int, str]]] = {}
-    by_text = {text: name for name, text in documents.items()}
-    for index, path, rdoc in reviewed:
+    by_text = {text: name for name, text in read.documents.items()}
+    for index, path, rdoc in read.reviewed:
         name = by_text.get(rdoc.text)
         if name is None:
             name, k = rdoc.name, 1
-            while name in documents:
+            while name in read.documents:
                 k += 1
                 name = f"{rdoc.name}#{k}"
-            documents[name] = rdoc.text
+            read.documents[name] = rdoc.text
             by_text[rdoc.text] = name
         if not rdoc.records and path in named:
             report.append(f"WARNING: {path}: no unit is marked \"reviewed\": true, so the file adds no labels")
@@ -428,24 +462,36 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             unreviewed[path.parent] = unreviewed.get(path.parent, 0) + 1
         for rec in rdoc.records:
             rec.doc = name
-        batches[index] = rdoc.records
+        read.batches[index] = rdoc.records
         context.setdefault(name, []).extend(rdoc.structure)
     report += [f"{folder}: {n} reviewer file(s) with no reviewed unit yet add no labels"
                for folder, n in unreviewed.items()]
-    for index, path, found in exported:
-        batches[index] = _review_records(path, found, documents, doc_dirs, known_labels, allow_new_labels)
-        by_text.update({text: name for name, text in documents.items() if text not in by_text})
-        if not batches[index]:
+    return context
+
+
+def _place_exports(read: _FilesRead, doc_dirs: Sequence[Path], known_labels: list[str], allow_new_labels: bool,
+                   report: list[str]) -> None:
+    """The units of Label Studio and doccano exports, their reports found among the documents read so far."""
+    for index, path, found in read.exported:
+        read.batches[index] = _review_records(path, found, read.documents, doc_dirs, known_labels, allow_new_labels)
+        if not read.batches[index]:
             report.append(f"WARNING: {path}: no task has a submitted annotation, so the file adds no labels")
-    for index, path in enumerate(paths):
-        sources[str(path)].update(units=len(batches[index]), reviewed_units=sum(r.reviewed for r in batches[index]))
-    units = _merge(batches, report)
+
+
+def _check_content(units: list[AnnotatedUnit], paths: Sequence[Path], report: list[str]) -> None:
+    """E071 when no unit is content; a warning for each boilerplate unit that carries labels."""
     if not any(u.kind != "boilerplate" for u in units):
         raise DataError("E071", paths=", ".join(map(str, paths)))
     for u in units:
         if u.kind == "boilerplate" and u.labels:
             report.append(f"WARNING: {u.source}:{u.line}: a boilerplate unit carries labels {u.labels}; "
                           "boilerplate is never labelled, so they are not used (change its kind to keep them)")
+
+
+def _corpus_labels(units: list[AnnotatedUnit], known_labels: list[str], allow_new_labels: bool,
+                   report: list[str]) -> tuple[list[str], list[str]]:
+    """The corpus's labels (the known ones it has, in their order, then the new ones) and its new labels; a
+    new label that looks like a misspelling of a more frequent one is E031 unless `allow_new_labels`."""
     counts: dict[str, int] = {}
     first: dict[str, AnnotatedUnit] = {}
     for u in sorted(units, key=lambda r: (r.source, r.line)):
@@ -461,20 +507,13 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
                 raise DataError("E031", path=first[label].source, line=first[label].line, label=label,
                                 hint=f" (did you mean '{rival}', which {counts[rival]} units carry?)",
                                 known=", ".join(known_labels + [x for x in new if x != label]))
-    labels = [label for label in known_labels if label in counts] + new
     for label in known_labels:
         if label not in counts:
             report.append(f"label '{label}' has no units in the data: the model will not have it")
     for label in new:
         report.append(f"new label '{label}' ({counts[label]} units, first at {first[label].source}:"
                       f"{first[label].line})")
-    used_docs = {u.doc for u in units}
-    for source in sources.values():
-        source["kept_after_merge"] = 0
-    for u in units:
-        sources[u.source]["kept_after_merge"] += 1
-    return LabelledCorpus({d: t for d, t in documents.items() if d in used_docs}, units, labels, report, hashes,
-                          {d: c for d, c in context.items() if d in used_docs}, new, sources)
+    return [label for label in known_labels if label in counts] + new, new
 
 
 def load_dataset(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
