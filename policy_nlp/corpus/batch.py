@@ -53,6 +53,21 @@ class BatchSummary:
     warnings: dict[str, int] = field(default_factory=dict)  # warning code → documents carrying it
     not_read: list[dict] = field(default_factory=list)  # directory entries that are not report files: id, error
 
+    def add(self, result: Annotated) -> None:
+        """Count one document written."""
+        self.documents += 1
+        if result.error is not None:
+            self.failed += 1
+            if len(self.errors) < MAX_ERRORS_KEPT:
+                self.errors.append({"id": result.id, "error": result.error})
+            return
+        self.units += result.units
+        self.characters += result.characters
+        for code in result.warnings:
+            self.warnings[code] = self.warnings.get(code, 0) + 1
+        for label, n in result.label_counts.items():
+            self.label_counts[label] = self.label_counts.get(label, 0) + n
+
     @property
     def all_failed(self) -> bool:
         return self.documents > 0 and self.failed == self.documents
@@ -362,35 +377,12 @@ def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_colum
     """`annotate_corpus` holding the output's lock."""
     from ..pipeline import default_pipeline
 
-    suffix = output.suffix.lower()
-    journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
+    journal = _journal(output)
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     labels = info.get("labels", [])
     summary = BatchSummary(label_counts={label: 0 for label in labels})
-    with _writing(journal):
-        existing = scan_output(journal)
-    if suffix == ".parquet" and output.exists():
-        existing.update(_parquet_scan(output))
-    refreshed = 0
-    if existing:
-        other_model, changed = check_provenance(output, existing, info, paths, text_column, id_column)
-        if not refresh:
-            if other_model:
-                first = other_model[0]
-                raise DataError("E100", path=output, count=len(other_model), id=first,
-                                found=_describe(existing[first].model), expected=_describe(_model_key(info)))
-            if changed:
-                raise DataError("E101", path=output, count=len(changed), id=changed[0])
-        else:
-            redo = set(other_model) | set(changed) | {i for i, p in existing.items() if p.model is None}
-            refreshed = _drop_jsonl(journal, redo)
-            if suffix == ".parquet":
-                refreshed += _drop_parquet(output, redo)
-            for doc_id in redo:
-                existing.pop(doc_id, None)
-    done = set(existing)
-    del existing
+    done, refreshed = _finished_ids(output, info, paths, text_column, id_column, refresh)
     total = count_pending(paths, done, id_column)
     with _writing(journal):
         journal.parent.mkdir(parents=True, exist_ok=True)
@@ -398,48 +390,72 @@ def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_colum
     screened = _screen(iter_inputs(paths, text_column, id_column), done, max_chars, summary)
     if progress:
         progress(BatchProgress(0, total, 0, 0, 0))
-
-    def finish_parquet() -> None:
-        if suffix == ".parquet":
-            if not output.exists() or (journal.exists() and journal.stat().st_size > 0):
-                jsonl_to_parquet(journal, output, keep_existing=True)
-            journal.unlink(missing_ok=True)
-
     items = ((doc.id, doc.text, error, doc) for doc, error in screened)
     try:
         with _writing(journal), open(journal, "a", encoding="utf-8") as out:
             for result in engine(items, nlp, n_process=n_process, batch_size=batch_size):
                 out.write(result.line + "\n")
                 out.flush()
-                summary.documents += 1
-                if result.error is not None:
-                    summary.failed += 1
-                    if len(summary.errors) < MAX_ERRORS_KEPT:
-                        summary.errors.append({"id": result.id, "error": result.error})
-                else:
-                    summary.units += result.units
-                    summary.characters += result.characters
-                    for code in result.warnings:
-                        summary.warnings[code] = summary.warnings.get(code, 0) + 1
-                    for label, n in result.label_counts.items():
-                        summary.label_counts[label] = summary.label_counts.get(label, 0) + n
+                summary.add(result)
                 if progress:
                     progress(BatchProgress(summary.documents, total, summary.characters, summary.skipped,
                                            summary.failed))
     except BaseException:
         summary.seconds = time.perf_counter() - start
         try:  # a failed run keeps what it finished, in the output format asked for
-            finish_parquet()
+            _finish_parquet(output)
         except Exception:
             pass  # the journal is still there: the next run finishes from it
         raise
     summary.seconds = time.perf_counter() - start
-    finish_parquet()
+    _finish_parquet(output)
     if summary_csv:
         write_summary_csv(output, summary_csv, labels, roots=paths, metadata=metadata)
     result = summary.to_dict()
     result.update(refreshed=refreshed, all_failed=summary.all_failed, output=str(output))
     return result
+
+
+def _journal(output: Path) -> Path:
+    """The JSONL file a run appends to: the output itself, or the journal of a Parquet output."""
+    return output if output.suffix.lower() == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
+
+
+def _finished_ids(output: Path, info: dict, paths, text_column: str, id_column: str | None,
+                  refresh: bool) -> tuple[set[str], int]:
+    """The ids finished in the output by this model from the same input texts, and how many records were
+    dropped to be done again (`refresh`); without `refresh`, records of another model or a changed input
+    are E100 / E101."""
+    journal = _journal(output)
+    with _writing(journal):
+        existing = scan_output(journal)
+    if output.suffix.lower() == ".parquet" and output.exists():
+        existing.update(_parquet_scan(output))
+    if not existing:
+        return set(), 0
+    other_model, changed = check_provenance(output, existing, info, paths, text_column, id_column)
+    if not refresh:
+        if other_model:
+            first = other_model[0]
+            raise DataError("E100", path=output, count=len(other_model), id=first,
+                            found=_describe(existing[first].model), expected=_describe(_model_key(info)))
+        if changed:
+            raise DataError("E101", path=output, count=len(changed), id=changed[0])
+        return set(existing), 0
+    redo = set(other_model) | set(changed) | {i for i, p in existing.items() if p.model is None}
+    refreshed = _drop_jsonl(journal, redo)
+    if output.suffix.lower() == ".parquet":
+        refreshed += _drop_parquet(output, redo)
+    return set(existing) - redo, refreshed
+
+
+def _finish_parquet(output: Path) -> None:
+    """A Parquet output takes in what its journal holds; the journal goes."""
+    journal = _journal(output)
+    if output.suffix.lower() == ".parquet":
+        if not output.exists() or (journal.exists() and journal.stat().st_size > 0):
+            jsonl_to_parquet(journal, output, keep_existing=True)
+        journal.unlink(missing_ok=True)
 
 
 def reviewed_units_in(path: Path) -> int | None:
