@@ -489,7 +489,7 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
-    if not m.group("num")[0].isdigit() and text[e - len(unit):e] and re.match(r"\d", text[e:e + 1]):
+    if not m.group("num")[0].isdigit() and re.match(r"\d", text[e:e + 1]):
         return True  # 三个100%
     t = _TRAIL_RE.match(text, e, hi)
     if t and re.match(r"(企业|项目|单位|工业|规模|的)", text[t.end():t.end() + 2]):
