@@ -4,15 +4,14 @@
     >>> doc = policy_nlp.annotate(text)
     >>> for unit in doc.units: print(unit.kind, unit.labels, unit.text)
 """
-__version__ = "0.1.0"
-
-from .api import LABELS, annotate, model_info  # noqa: E402
-from .corpus.batch import annotate_corpus, annotate_dataset  # noqa: E402
-from .corpus.distributed import annotate_corpus_ray  # noqa: E402
-from .corpus.document import AnnotatedDocument, AnnotatedUnit, load_schema  # noqa: E402
-from .errors import PolicyNLPError  # noqa: E402
-from .corpus.inputs import read_document, read_text  # noqa: E402
-from .pipeline import create_pipeline, load, shipped_model_path  # noqa: E402
+from .version import __version__
+from .api import LABELS, annotate, model_info
+from .corpus.batch import annotate_corpus, annotate_dataset
+from .corpus.distributed import annotate_corpus_ray
+from .corpus.document import AnnotatedDocument, AnnotatedUnit, load_schema
+from .errors import PolicyNLPError
+from .corpus.inputs import read_document, read_text
+from .pipeline import create_pipeline, load, shipped_model_path
 
 __all__ = [
     "LABELS", "annotate", "load", "create_pipeline", "shipped_model_path", "model_info", "AnnotatedDocument",

@@ -7,48 +7,12 @@ from typing import Any
 from spacy.language import Language
 
 from .components.unit_table import LABELS  # noqa: F401  (policy_nlp.LABELS)
+from .corpus.annotation import (BYTES_PER_CHAR, MAX_CHARS, annotate_text, check_length, explain_doc,  # noqa: F401
+                                model_info)
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
-from .pipeline import THEMES, default_pipeline, model_fingerprint
+from .pipeline import default_pipeline
 
-# Peak memory of annotating one document, per input character, on top of the loaded pipeline, rounded up
-# from benchmarks/memory.py (1 million characters: char 247, pkuseg 162 bytes per character; linear in the
-# length: 200,000 characters give the same per-character figure).
-BYTES_PER_CHAR = {"char": 256, "pkuseg": 192}
-# The longest document annotated by default (CLI --max-chars, annotate(max_chars=...)): 2 million characters,
-# at most about 490 MB on top of the models (char; 370 MB with pkuseg). Reports are 5,000–50,000 characters.
-MAX_CHARS = 2_000_000
-
-
-
-def model_info(nlp: Language) -> dict[str, Any]:
-    """What the reviewer JSON records about the model that produced it."""
-    info: dict[str, Any] = {
-        "name": f"{nlp.meta.get('lang', 'zh')}_{nlp.meta.get('name', 'pipeline')}",
-        "version": str(nlp.meta.get("version", "0.0.0")),
-        "sha256": model_fingerprint(nlp),
-    }
-    trained = (nlp.meta.get("policy_nlp") or {}).get("trained")
-    if trained:
-        info["trained"] = str(trained)
-    if THEMES in nlp.pipe_names:
-        component = nlp.get_pipe(THEMES)
-        info["labels"] = list(component.labels)
-        info["thresholds"] = component.thresholds
-    else:
-        info["labels"] = []
-    segmenter = getattr(nlp.tokenizer, "segmenter", None)
-    if segmenter in ("pkuseg", "char"):
-        info["segmenter"] = segmenter
-    return info
-
-
-def check_length(text: str, max_chars: int | None, segmenter: str | None = None) -> None:
-    """E102 when `text` is longer than `max_chars` (None: no limit), naming the memory it would need."""
-    if max_chars is not None and len(text) > max_chars:
-        segmenter = segmenter if segmenter in BYTES_PER_CHAR else "pkuseg"
-        raise DataError("E102", size=len(text), limit=max_chars, segmenter=segmenter,
-                        mb=round(BYTES_PER_CHAR[segmenter] * 1_000_000 / 2**20))
 
 
 def _check_text(text: Any, max_chars: int | None, segmenter: str | None) -> str:
@@ -61,16 +25,6 @@ def _check_text(text: Any, max_chars: int | None, segmenter: str | None) -> str:
 def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None) -> Iterator[tuple[str, str]]:
     for text in texts:
         yield _check_text(text, max_chars, segmenter), text
-
-
-def explain_doc(nlp: Language, doc, top: int = 8) -> None:
-    """Add the evidence behind every score to a processed `doc` (the themes component's `explain`), so that
-    `AnnotatedDocument.from_doc` writes `explanations` per unit. A pipeline without themes raises E160."""
-    from .errors import ModelError
-
-    if THEMES not in nlp.pipe_names:
-        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
-    nlp.get_pipe(THEMES).explain(doc, top=top)
 
 
 def extract_input(data, format: str | None = None):
@@ -122,12 +76,7 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_cha
             source = {"file": str(text), **source}
         return doc.add_source(source, extracted.warnings)
     if isinstance(text, str):
-        nlp = nlp or default_pipeline()
-        check_length(text, max_chars, getattr(nlp.tokenizer, "segmenter", None))
-        doc = nlp(text)
-        if explain:
-            explain_doc(nlp, doc, explain_top)
-        return AnnotatedDocument.from_doc(doc, model_info(nlp), text=text)
+        return annotate_text(text, nlp or default_pipeline(), max_chars, explain, explain_top)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
     return _annotate_stream(text, nlp, batch_size, max_chars, explain, explain_top)

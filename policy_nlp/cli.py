@@ -118,27 +118,9 @@ def annotate(
     from .pipeline import load
 
     if update:
-        try:
-            nlp = load(model, segmenter=segmenter)
-        except PolicyNLPError as exc:
-            _fail(exc)
-        if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
-            raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
-        try:
-            update_files(inputs, output, nlp)
-        except PolicyNLPError as exc:
-            _fail(exc)
+        _annotate_update(inputs, output, model, segmenter)
         return
-    try:
-        kind = output_kind(output, fmt, summary, refresh, n_process)
-        if metadata is not None and summary is None:
-            raise DataError("E110", option="--metadata", context="without --summary",
-                            fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
-        ray = ray_engine(engine, ray_address, workers, n_process, kind)
-        check_writable(output if kind != "stdout" else None, directory=kind == "dir")
-        check_writable(summary)
-    except PolicyNLPError as exc:
-        _fail(exc)
+    kind, ray = _output_plan(output, fmt, summary, metadata, refresh, n_process, engine, ray_address, workers)
     try:
         nlp = load(model, segmenter=segmenter)
         if explain:
@@ -154,6 +136,39 @@ def annotate(
         _fail(exc)
     except OSError as exc:
         _fail_write(exc, output or "stdout")
+
+
+def _annotate_update(inputs: List[Path], output: Optional[Path], model: Optional[Path], segmenter: str) -> None:
+    """`annotate --update`: reviewer JSON files annotated again, their reviewed units kept."""
+    from .pipeline import load
+
+    try:
+        nlp = load(model, segmenter=segmenter)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
+        raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
+    try:
+        update_files(inputs, output, nlp)
+    except PolicyNLPError as exc:
+        _fail(exc)
+
+
+def _output_plan(output: Optional[Path], fmt: str, summary: Optional[Path], metadata: Optional[Path], refresh: bool,
+                 n_process: int, engine: str, ray_address: Optional[str], workers: Optional[int]) -> tuple:
+    """The output kind of `annotate` (`output_kind`) and its Ray engine (or None), once the options fit together
+    and the outputs can be written; exit code 2 otherwise."""
+    try:
+        kind = output_kind(output, fmt, summary, refresh, n_process)
+        if metadata is not None and summary is None:
+            raise DataError("E110", option="--metadata", context="without --summary",
+                            fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
+        ray = ray_engine(engine, ray_address, workers, n_process, kind)
+        check_writable(output if kind != "stdout" else None, directory=kind == "dir")
+        check_writable(summary)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    return kind, ray
 
 
 def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refresh: bool, n_process: int) -> str:

@@ -438,7 +438,3 @@ def warning(code: str, **fields) -> dict:
 def error_text(code: str, **fields) -> str:
     """An error as recorded in an output record: `[CODE] message`."""
     return f"[{code}] {CATALOGUE[code].message.format(**fields)}"
-
-
-def raise_error(cls: type[PolicyNLPError], code: str, **fields):
-    raise cls(code, **fields)

@@ -104,7 +104,7 @@ def model_fingerprint(nlp: Language) -> str:
     import hashlib
     import json
 
-    from . import __version__
+    from .version import __version__
 
     config = nlp.config.copy()
     config["nlp"]["tokenizer"].pop("segmenter", None)

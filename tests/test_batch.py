@@ -15,7 +15,8 @@ import pytest
 from spacy.language import Language
 
 import policy_nlp
-from policy_nlp.corpus.batch import annotate_corpus, completed_ids, iter_records
+from policy_nlp.corpus.batch import annotate_corpus, completed_ids
+from policy_nlp.corpus.records import iter_records
 from policy_nlp.errors import PolicyNLPError
 
 from conftest import ROOT, SEED_NAMES, SEEDS, seed_text

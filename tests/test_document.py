@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 
 import policy_nlp
-from policy_nlp.corpus.document import SCHEMA_ID, AnnotatedDocument
+from policy_nlp.corpus.document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit
 from policy_nlp.errors import DataError
 
 
@@ -116,3 +116,23 @@ def test_a_label_looks_like_a_misspelling_within_one_or_two_edits(label, other, 
     from policy_nlp.corpus.document import looks_like
 
     assert looks_like(label, other) is expected
+
+
+def test_one_unit_type_for_annotated_reviewed_and_labelled_units(seeds):
+    """Units of reviewer JSON, of a labelling tool's export and of the training data are one type; where a
+    labelled unit came from is never written to reviewer JSON."""
+    from policy_nlp.corpus.review_formats import from_doccano
+    from policy_nlp.learn.labelled_data import read_corpus
+
+    name, text = next(iter(seeds.items()))
+    line = json.dumps({"text": text[:4], "label": ["plans"], "doc": name, "start": 0, "end": 4, "kind": "sentence"},
+                      ensure_ascii=False)
+    [reviewed] = from_doccano([line])
+    labelled = read_corpus().units[0]
+    assert type(reviewed) is type(labelled) is AnnotatedUnit
+    assert reviewed.reviewed and reviewed.labels == ["plans"] and reviewed.doc == name and reviewed.line == 1
+    plain = AnnotatedUnit(labelled.start, labelled.end, labelled.text, labelled.kind, labels=list(labelled.labels),
+                          reviewed=labelled.reviewed)
+    assert labelled.source and labelled.to_dict() == plain.to_dict()
+    assert labelled.to_row() == {"doc": labelled.doc, "start": labelled.start, "end": labelled.end,
+                                 "text": labelled.text, "kind": labelled.kind, "labels": labelled.labels}

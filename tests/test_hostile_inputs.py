@@ -281,17 +281,19 @@ def test_training_refuses_a_doc_outside_the_report_folders(tmp_path):
 
 
 def test_merging_a_document_of_many_units_is_linear():
-    from policy_nlp.learn.labelled_data import UnitRecord, _merge
+    from policy_nlp.corpus.document import AnnotatedUnit
+    from policy_nlp.learn.labelled_data import _merge
 
     def batch(n, source):
-        return [UnitRecord("d.txt", 3 * k, 3 * k + 2, "ab", "sentence", ["plans"], source, k, True) for k in range(n)]
+        return [AnnotatedUnit(3 * k, 3 * k + 2, "ab", "sentence", labels=["plans"], reviewed=True, doc="d.txt",
+                              source=source, line=k) for k in range(n)]
 
     start = time.perf_counter()
     merged = _merge([batch(20_000, "a"), batch(20_000, "b")], report := [])
     took = time.perf_counter() - start
     assert len(merged) == 20_000 and all(r.source == "b" for r in merged) and len(report) == 20_000
     assert took < 2.0, took  # quadratic: 40 s
-    shifted = [UnitRecord("d.txt", 3 * k + 1, 3 * k + 3, "bc", "sentence", [], "c", k, True)
+    shifted = [AnnotatedUnit(3 * k + 1, 3 * k + 3, "bc", "sentence", reviewed=True, doc="d.txt", source="c", line=k)
                for k in range(0, 20_000, 2)]
     merged = _merge([batch(20_000, "a"), shifted], [])
     assert len(merged) == 20_000 and [r.source for r in merged[:4]] == ["c", "a", "c", "a"]

@@ -38,6 +38,8 @@ def test_records_come_in_input_order_and_match_single_documents(char_nlp, seeds,
         expected.id = doc_id
         assert json.loads(result.line) == expected.to_dict()
         assert result.units == len(expected.units) and result.characters == len(text)
+        # the document itself stays in the process that made it; a worker sends the JSON line only
+        assert result.document is None if n_process > 1 else result.document.to_dict() == expected.to_dict()
         assert result.label_counts == expected.label_counts()
 
 
@@ -137,3 +139,20 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_annotating_to_a_directory_reads_no_json_back(char_nlp, seeds, tmp_path, monkeypatch):
+    """The documents annotated in this process are handed on as they are, not parsed back from their lines."""
+    from policy_nlp.corpus import batch
+    from policy_nlp.corpus.document import AnnotatedDocument
+
+    name, text = next(iter(seeds.items()))
+    (tmp_path / name).write_text(text, encoding="utf-8")
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("a document was read back from its JSON line")
+
+    monkeypatch.setattr(AnnotatedDocument, "from_dict", no_parsing)
+    monkeypatch.setattr(batch.json, "loads", no_parsing)
+    [(doc_id, doc, error, _)] = list(batch.annotate_to_directory([tmp_path / name], None, nlp=char_nlp))
+    assert error is None and doc.text == text and doc.units

@@ -95,7 +95,7 @@ def test_label_studio_json_export_reads_the_latest_submitted_annotation(doc):
     units = from_label_studio(exported)
     assert [(u.start, u.labels) for u in units] == [(tasks[0]["data"]["start"], ["shortcomings"]),
                                                     (tasks[2]["data"]["start"], [])]  # no annotation: not reviewed
-    assert units[0].doc_sha256 == text_sha256(doc.text) and units[0].where == "task 1"
+    assert units[0].doc_sha256 == text_sha256(doc.text) and units[0].line == "task 1"
 
 
 def test_label_studio_json_min_export(doc):
@@ -163,7 +163,8 @@ def test_apply_reviews_sets_labels_and_marks_reviewed(doc):
     assert counts["reviewed"] == 2 and len(out.units) == len(doc.units)
     # a reviewed span the document does not have replaces the units it overlaps
     a, b = [u for u in out.units if u.kind == "sentence"][4:6]
-    merged = type(units[0])(units[0].doc, a.start, b.end, out.text[a.start:b.end], "sentence", ["enforcement"])
+    merged = type(units[0])(a.start, b.end, out.text[a.start:b.end], "sentence", labels=["enforcement"],
+                            doc=units[0].doc)
     out2, counts = apply_reviews(out, [merged])
     assert counts == {"reviewed": 1, "changed": 1, "replaced": 2 + sum(a.end <= u.start < b.start for u in out.units
                                                                       if u not in (a, b)), "added": 1}

@@ -442,101 +442,134 @@ def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans."""
-    s, e = m.start(), m.end()
-    num, unit, scale = m.group("num"), m.group("unit"), m.group("scale")
-    num_start = m.start("num")
+    chinese = not m.group("num")[0].isdigit()
+    if _rejected_by_neighbours(text, m, lo, hi) or _rejected_by_unit(text, m, lo, hi):
+        return True
+    if chinese and _rejected_chinese_number(text, m, lo, hi):
+        return True
+    if not chinese:
+        verdict = _arabic_number_verdict(text, m, lo, hi)
+        if verdict is not None:
+            return verdict
+    return _inside_short_quote(text, m, lo, hi, chinese)
+
+
+def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int) -> bool:
+    """What stands right next to the number: a letter, 第, 以下, brackets, the next block of a date."""
+    s, e, num_start = m.start(), m.end(), m.start("num")
     before = text[max(lo, num_start - 1):num_start]
     after = text[e:min(hi, e + 1)]
-    chinese = not num[0].isdigit()
     if before and _LETTER_BEFORE.match(before) and not m.group("pre"):
         return True  # PM2.5, 2026-01-31, 5G, v1.2
-    if text[max(lo, num_start - 1):num_start] == "第" or text[max(lo, s - 1):s] == "第":
+    if before == "第" or text[max(lo, s - 1):s] == "第":
         return True  # 第一, 第十四届
     if text[max(lo, s - 2):s] == "以下":
         return True  # 做好以下10个方面的工作: the speech's outline
-    if text[max(lo, num_start - 1):num_start] in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
+    if before in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
         return True
+    unit = m.group("unit")
     if after and unit in _NEXT_BLOCK and after in _NEXT_BLOCK[unit]:
         return True
-    if unit in ("天", "日", "小时", "分钟", "工作日"):
-        if text[max(lo, num_start - 1):num_start] == "月" or text[max(lo, num_start - 3):num_start].endswith("月"):
-            return True
-        if unit == "日" and re.match(r"\d", text[max(lo, num_start - 2):num_start][-1:] or "x"):
-            return True
-        context = text[max(lo, s - 8):s]
-        if not _TIME_CONTEXT.search(context) and not _TIME_CONTEXT.search(text[e:min(hi, e + 4)]):
-            return True
+    return False
+
+
+def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
+    """Units that name a time, an age, a year, a title, a threshold, a capacity or a place rather than an
+    amount achieved."""
+    s, e = m.start(), m.end()
+    unit, scale = m.group("unit"), m.group("scale")
+    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
+        return True
     if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
         return True
     if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
         return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
-    if num[0].isdigit() is False and text[e - len(unit) - 0:e] and re.match(r"\d", text[e:e + 1]):
+    if not m.group("num")[0].isdigit() and re.match(r"\d", text[e:e + 1]):
         return True  # 三个100%
     t = _TRAIL_RE.match(text, e, hi)
     if t and re.match(r"(企业|项目|单位|工业|规模|的)", text[t.end():t.end() + 2]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
-    if unit in ("吨", "千瓦", "立方米", "千瓦时") and re.match(r"[\u4e00-\u9fff]", text[e:e + 1]):
-        window = text[e:e + 24]
-        window = re.split(r"[，,；;。]", window)[0]
-        if text[max(lo, s - 2):s] == "年产" or re.search(r"项目|装置|电站|产能|技改|生产线|光热|发电|造粒", window):
-            return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
-    if unit == "度" and not scale:
+    if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
+        return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
+    if unit in ("度", "米") and not scale:
         return True
-    if unit == "米" and not scale:
+    return unit in ("县", "乡", "市") and _is_place_name(text, s, e, lo)
+
+
+def _is_date_or_deadline(text: str, m: re.Match, lo: int, hi: int) -> bool:
+    """A day or hour count that is a date (3月5日) or has no time context around it."""
+    s, e, num_start = m.start(), m.end(), m.start("num")
+    if text[max(lo, num_start - 1):num_start] == "月" or text[max(lo, num_start - 3):num_start].endswith("月"):
         return True
-    if unit in ("县", "乡", "市") and text[e:e + 1] and text[e] not in _ITEM_DELIMS + "大实共均全的“0123456789":
-        # a place count is recorded where the places are listed (西宁、海东两市); else it is a name
-        if not re.search(r"[、]", text[max(lo, s - 12):s]):
-            return True
-    if unit in ("县", "乡", "市") and not re.search(r"[、]|[\u4e00-\u9fff]{2}(?:县|乡|市)?$|\d[县乡市]$", text[max(lo, s - 12):s]):
+    if m.group("unit") == "日" and re.match(r"\d", text[max(lo, num_start - 2):num_start][-1:] or "x"):
         return True
-    if chinese:
-        if unit not in _CN_OK_UNITS and not scale:
-            return True
-        if num in ("一", "二", "十") and not scale:
-            return True  # 一次性, 一网通办, 一件事 …
-        value = parse_chinese_number(num)
-        if value is None:
-            return True
-        if m.group("sep"):
-            return True
-        rest = text[e:min(hi, e + 4)]
-        if _NAME_AFTER.match(rest):
-            return True
-        # inside quotes: a slogan
-        q_open = text.rfind("“", lo, s)
-        q_close = text.rfind("”", lo, s)
-        if q_open > q_close and text.find("”", e, hi) >= 0:
-            return True
-        prev = text[max(lo, num_start - 1):num_start]
-        if prev in ("、", "是", "抓", "个", "两", "第", "十", "这", "那", "每", "前", "后", "近", "再", "各", "逐", "之", "于"):
-            return True
-        if unit == "次" and rest[:1] in ("会", "全", "党", "集", "常"):
-            return True
-    else:
-        digits = num.replace(",", "")
-        if unit in ("届", "期") and text[max(lo, num_start - 1):num_start] == "第":
-            return True
-        if re.fullmatch(r"(19|20)\d\d", digits) and unit in ("个", "件", "年", "天", "日") and not m.group("pre"):
-            # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
-            return False
-        if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大"):
-            # “1+3+N”, 3个全覆盖: a number inside a programme name
-            q_open = text.rfind("“", lo, s)
-            q_close = text.rfind("”", lo, s)
-            if q_open > q_close:
-                return True
-    # inside a quoted programme title such as “百村三年行”
-    if m.group("more1") is None and m.group("more2") is None:
-        q_open = text.rfind("“", lo, s)
-        q_close = text.rfind("”", lo, s)
-        if q_open > q_close:
-            close = text.find("”", e, hi)
-            if close >= 0 and close - q_open <= 12 and close - e <= 6 and not chinese and unit not in ("%",):
-                return True
-    return False
+    return not _TIME_CONTEXT.search(text[max(lo, s - 8):s]) and not _TIME_CONTEXT.search(text[e:min(hi, e + 4)])
+
+
+def _is_project_capacity(text: str, s: int, e: int, lo: int) -> bool:
+    if not re.match(r"[\u4e00-\u9fff]", text[e:e + 1]):
+        return False
+    window = re.split(r"[，,；;。]", text[e:e + 24])[0]
+    return text[max(lo, s - 2):s] == "年产" or bool(re.search(r"项目|装置|电站|产能|技改|生产线|光热|发电|造粒", window))
+
+
+def _is_place_name(text: str, s: int, e: int, lo: int) -> bool:
+    """A place count is recorded where the places are listed (西宁、海东两市); else it is a name."""
+    listed = re.search(r"[、]", text[max(lo, s - 12):s])
+    if text[e:e + 1] and text[e] not in _ITEM_DELIMS + "大实共均全的“0123456789" and not listed:
+        return True
+    return not re.search(r"[、]|[\u4e00-\u9fff]{2}(?:县|乡|市)?$|\d[县乡市]$", text[max(lo, s - 12):s])
+
+
+def _rejected_chinese_number(text: str, m: re.Match, lo: int, hi: int) -> bool:
+    """A number in Chinese numerals: only with a countable unit or a scale, never in a name or a slogan."""
+    s, e, num_start = m.start(), m.end(), m.start("num")
+    num, unit, scale = m.group("num"), m.group("unit"), m.group("scale")
+    if unit not in _CN_OK_UNITS and not scale:
+        return True
+    if num in ("一", "二", "十") and not scale:
+        return True  # 一次性, 一网通办, 一件事 …
+    if parse_chinese_number(num) is None or m.group("sep"):
+        return True
+    rest = text[e:min(hi, e + 4)]
+    if _NAME_AFTER.match(rest):
+        return True
+    if _inside_open_quote(text, s, lo) and text.find("”", e, hi) >= 0:
+        return True  # inside quotes: a slogan
+    prev = text[max(lo, num_start - 1):num_start]
+    if prev in ("、", "是", "抓", "个", "两", "第", "十", "这", "那", "每", "前", "后", "近", "再", "各", "逐", "之", "于"):
+        return True
+    return unit == "次" and rest[:1] in ("会", "全", "党", "集", "常")
+
+
+def _arabic_number_verdict(text: str, m: re.Match, lo: int, hi: int) -> bool | None:
+    """A number in digits: False when it is a year-like count that stands (skipping the quote check), True
+    inside a programme name, None when undecided."""
+    s, e = m.start(), m.end()
+    unit = m.group("unit")
+    if re.fullmatch(r"(19|20)\d\d", m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
+            and not m.group("pre"):
+        return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
+    if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大") \
+            and _inside_open_quote(text, s, lo):
+        return True  # “1+3+N”, 3个全覆盖: a number inside a programme name
+    return None
+
+
+def _inside_short_quote(text: str, m: re.Match, lo: int, hi: int, chinese: bool) -> bool:
+    """Inside a short quoted programme title such as “百村三年行”."""
+    if m.group("more1") is not None or m.group("more2") is not None or not _inside_open_quote(text, m.start(), lo):
+        return False
+    q_open = text.rfind("“", lo, m.start())
+    close = text.find("”", m.end(), hi)
+    return close >= 0 and close - q_open <= 12 and close - m.end() <= 6 and not chinese and m.group("unit") != "%"
+
+
+def _inside_open_quote(text: str, s: int, lo: int) -> bool:
+    """An opening “ before `s` (in the clause from `lo`) that is not closed yet."""
+    return text.rfind("“", lo, s) > text.rfind("”", lo, s)
 
 
 def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:

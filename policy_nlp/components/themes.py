@@ -30,7 +30,7 @@ from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
 from ..model.features import build_contexts
 from ..model.metrics import compute_metrics
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
-from ..versions import library_versions
+from ..version import library_versions
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
 
 MODEL_FILE = "model.pkl"

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import jsonio
-from .document import SCHEMA_ID, AnnotatedDocument, AnnotatedUnit, text_sha256
+from .annotation import MAX_CHARS as DEFAULT_MAX_CHARS, annotate_text, model_info
+from .document import AnnotatedDocument, AnnotatedUnit, text_sha256
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
 from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
 from ..atomic import atomic_write, replacing
 from .outputs import OutLock
 from .parallel import Annotated, annotate_batch, annotate_items
-from ..api import MAX_CHARS as DEFAULT_MAX_CHARS
+from .records import label_shares, pyarrow_module
 
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
 
@@ -52,6 +53,21 @@ class BatchSummary:
     errors: list[dict] = field(default_factory=list)
     warnings: dict[str, int] = field(default_factory=dict)  # warning code → documents carrying it
     not_read: list[dict] = field(default_factory=list)  # directory entries that are not report files: id, error
+
+    def add(self, result: Annotated) -> None:
+        """Count one document written."""
+        self.documents += 1
+        if result.error is not None:
+            self.failed += 1
+            if len(self.errors) < MAX_ERRORS_KEPT:
+                self.errors.append({"id": result.id, "error": result.error})
+            return
+        self.units += result.units
+        self.characters += result.characters
+        for code in result.warnings:
+            self.warnings[code] = self.warnings.get(code, 0) + 1
+        for label, n in result.label_counts.items():
+            self.label_counts[label] = self.label_counts.get(label, 0) + n
 
     @property
     def all_failed(self) -> bool:
@@ -96,15 +112,6 @@ def completed_ids(jsonl: Path) -> set[str]:
     return done
 
 
-def _pyarrow(what: str):
-    try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        raise DataError("E112", what=what, package="pyarrow") from None
-    return pyarrow
-
-
 def _model_key(model: dict | None) -> tuple:
     """What decides whether two records were made by the same model: name, version and the fingerprint of
     the model files and package version (`model.sha256`)."""
@@ -145,22 +152,13 @@ def scan_output(jsonl: Path) -> dict[str, Provenance]:
 
 
 def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
-    pq = _pyarrow("Reading a Parquet output").parquet
+    pq = pyarrow_module("Reading a Parquet output").parquet
     found: dict[str, Provenance] = {}
     for batch in pq.ParquetFile(parquet).iter_batches(columns=["id", "document"], batch_size=64):
         for row in batch.to_pylist():
             found[str(row["id"])] = (Provenance(None, None) if row["document"] is None
                                      else _provenance(json.loads(row["document"])))
     return found
-
-
-def _parquet_ids(parquet: Path) -> set[str]:
-    pq = _pyarrow("Reading a Parquet output").parquet
-
-    done: set[str] = set()
-    for batch in pq.ParquetFile(parquet).iter_batches(columns=["id"]):
-        done.update(str(v) for v in batch.column(0).to_pylist())
-    return done
 
 
 def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
@@ -185,7 +183,7 @@ def _drop_parquet(parquet: Path, ids: set[str]) -> int:
     """Rewrite a Parquet output without the rows of `ids`, atomically. Returns the number of rows dropped."""
     if not ids or not parquet.exists():
         return 0
-    pa = _pyarrow("Rewriting a Parquet output")
+    pa = pyarrow_module("Rewriting a Parquet output")
     schema = _parquet_schema()
     dropped = 0
     with _writing(parquet), replacing(parquet) as tmp:
@@ -213,44 +211,6 @@ class _writing:
         return False
 
 
-def iter_records(output: str | Path) -> Iterator[dict]:
-    """The records of a JSONL or Parquet output, one at a time (flat memory)."""
-    output = Path(output)
-    if output.suffix.lower() == ".parquet":
-        pq = _pyarrow("Reading a Parquet output").parquet
-
-        for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
-            for row in batch.to_pylist():
-                if row["document"] is not None:
-                    yield json.loads(row["document"])
-                else:
-                    yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
-        return
-    with open(output, encoding="utf-8") as src:
-        for line in src:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _content_units(rec: dict) -> list[dict]:
-    return [u for u in rec.get("units") or [] if u["kind"] != "boilerplate"]
-
-
-def summary_row(rec: dict, labels: Sequence[str]) -> dict:
-    """A summary CSV row: counts of units, and per label its units and share of the content units
-    (all units but boilerplate)."""
-    row = {"id": rec.get("id"), "error": rec.get("error") or ""}
-    units = rec.get("units") or []
-    content = _content_units(rec)
-    row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
-                "headings": sum(u["kind"] == "heading" for u in units),
-                "warnings": " ".join(w["code"] for w in rec.get("warnings") or [])})
-    for label, share in _label_shares(rec, labels).items():
-        row[f"{label}_units"] = sum(label in u["labels"] for u in content)
-        row[f"{label}_share"] = round(share, 4)
-    return row
-
-
 def write_summary_csv(output: str | Path, summary_csv: str | Path, labels: Sequence[str], *,
                       roots: Sequence[str | Path] = (), metadata: str | Path | None = None) -> int:
     """One row per report of a JSONL/Parquet output: stable id, region, year and kind, unit counts and the
@@ -270,7 +230,7 @@ PARQUET_COLUMNS = (("id", "string"), ("error", "string"), ("characters", "int64"
 
 
 def _parquet_schema():
-    pa = _pyarrow("Writing Parquet")
+    pa = pyarrow_module("Writing Parquet")
 
     return pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
 
@@ -280,7 +240,7 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
     """Write `parquet` from a JSONL output in chunks (flat memory): id, error, characters, units and the
     document JSON (null for error records). `keep_existing`: first copy the rows of the existing
     `parquet` and skip the JSONL records whose id it already holds. Returns the number of rows."""
-    pa = _pyarrow("Writing Parquet")
+    pa = pyarrow_module("Writing Parquet")
     pq = pa.parquet
 
     schema = _parquet_schema()
@@ -405,38 +365,14 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
 def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
                      max_chars, refresh, progress, metadata, engine) -> dict:
     """`annotate_corpus` holding the output's lock."""
-    from ..api import model_info
     from ..pipeline import default_pipeline
 
-    suffix = output.suffix.lower()
-    journal = output if suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
+    journal = _journal(output)
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     labels = info.get("labels", [])
     summary = BatchSummary(label_counts={label: 0 for label in labels})
-    with _writing(journal):
-        existing = scan_output(journal)
-    if suffix == ".parquet" and output.exists():
-        existing.update(_parquet_scan(output))
-    refreshed = 0
-    if existing:
-        other_model, changed = check_provenance(output, existing, info, paths, text_column, id_column)
-        if not refresh:
-            if other_model:
-                first = other_model[0]
-                raise DataError("E100", path=output, count=len(other_model), id=first,
-                                found=_describe(existing[first].model), expected=_describe(_model_key(info)))
-            if changed:
-                raise DataError("E101", path=output, count=len(changed), id=changed[0])
-        else:
-            redo = set(other_model) | set(changed) | {i for i, p in existing.items() if p.model is None}
-            refreshed = _drop_jsonl(journal, redo)
-            if suffix == ".parquet":
-                refreshed += _drop_parquet(output, redo)
-            for doc_id in redo:
-                existing.pop(doc_id, None)
-    done = set(existing)
-    del existing
+    done, refreshed = _finished_ids(output, info, paths, text_column, id_column, refresh)
     total = count_pending(paths, done, id_column)
     with _writing(journal):
         journal.parent.mkdir(parents=True, exist_ok=True)
@@ -444,48 +380,72 @@ def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_colum
     screened = _screen(iter_inputs(paths, text_column, id_column), done, max_chars, summary)
     if progress:
         progress(BatchProgress(0, total, 0, 0, 0))
-
-    def finish_parquet() -> None:
-        if suffix == ".parquet":
-            if not output.exists() or (journal.exists() and journal.stat().st_size > 0):
-                jsonl_to_parquet(journal, output, keep_existing=True)
-            journal.unlink(missing_ok=True)
-
     items = ((doc.id, doc.text, error, doc) for doc, error in screened)
     try:
         with _writing(journal), open(journal, "a", encoding="utf-8") as out:
             for result in engine(items, nlp, n_process=n_process, batch_size=batch_size):
                 out.write(result.line + "\n")
                 out.flush()
-                summary.documents += 1
-                if result.error is not None:
-                    summary.failed += 1
-                    if len(summary.errors) < MAX_ERRORS_KEPT:
-                        summary.errors.append({"id": result.id, "error": result.error})
-                else:
-                    summary.units += result.units
-                    summary.characters += result.characters
-                    for code in result.warnings:
-                        summary.warnings[code] = summary.warnings.get(code, 0) + 1
-                    for label, n in result.label_counts.items():
-                        summary.label_counts[label] = summary.label_counts.get(label, 0) + n
+                summary.add(result)
                 if progress:
                     progress(BatchProgress(summary.documents, total, summary.characters, summary.skipped,
                                            summary.failed))
     except BaseException:
         summary.seconds = time.perf_counter() - start
         try:  # a failed run keeps what it finished, in the output format asked for
-            finish_parquet()
+            _finish_parquet(output)
         except Exception:
             pass  # the journal is still there: the next run finishes from it
         raise
     summary.seconds = time.perf_counter() - start
-    finish_parquet()
+    _finish_parquet(output)
     if summary_csv:
         write_summary_csv(output, summary_csv, labels, roots=paths, metadata=metadata)
     result = summary.to_dict()
     result.update(refreshed=refreshed, all_failed=summary.all_failed, output=str(output))
     return result
+
+
+def _journal(output: Path) -> Path:
+    """The JSONL file a run appends to: the output itself, or the journal of a Parquet output."""
+    return output if output.suffix.lower() == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
+
+
+def _finished_ids(output: Path, info: dict, paths, text_column: str, id_column: str | None,
+                  refresh: bool) -> tuple[set[str], int]:
+    """The ids finished in the output by this model from the same input texts, and how many records were
+    dropped to be done again (`refresh`); without `refresh`, records of another model or a changed input
+    are E100 / E101."""
+    journal = _journal(output)
+    with _writing(journal):
+        existing = scan_output(journal)
+    if output.suffix.lower() == ".parquet" and output.exists():
+        existing.update(_parquet_scan(output))
+    if not existing:
+        return set(), 0
+    other_model, changed = check_provenance(output, existing, info, paths, text_column, id_column)
+    if not refresh:
+        if other_model:
+            first = other_model[0]
+            raise DataError("E100", path=output, count=len(other_model), id=first,
+                            found=_describe(existing[first].model), expected=_describe(_model_key(info)))
+        if changed:
+            raise DataError("E101", path=output, count=len(changed), id=changed[0])
+        return set(existing), 0
+    redo = set(other_model) | set(changed) | {i for i, p in existing.items() if p.model is None}
+    refreshed = _drop_jsonl(journal, redo)
+    if output.suffix.lower() == ".parquet":
+        refreshed += _drop_parquet(output, redo)
+    return set(existing) - redo, refreshed
+
+
+def _finish_parquet(output: Path) -> None:
+    """A Parquet output takes in what its journal holds; the journal goes."""
+    journal = _journal(output)
+    if output.suffix.lower() == ".parquet":
+        if not output.exists() or (journal.exists() and journal.stat().st_size > 0):
+            jsonl_to_parquet(journal, output, keep_existing=True)
+        journal.unlink(missing_ok=True)
 
 
 def reviewed_units_in(path: Path) -> int | None:
@@ -555,7 +515,7 @@ def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max
     for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp):
         yield from _not_read(summary)
         target = None
-        annotated = None if result.error else AnnotatedDocument.from_dict(json.loads(result.line))
+        annotated = None if result.error else result.document
         if annotated is not None and out_dir is not None:
             name = names.get(result.id) or _file_name(result.id)
             if claimed.setdefault(name, result.id) != result.id:
@@ -642,7 +602,6 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
     """Re-annotate reviewer JSON files with `nlp` (default: the shipped model), keeping their reviewed units
     (`merge_reviewed`), and write each back in place, or to `out_dir` under its file name (a file there that
     is not the one read is never replaced). Yields (source, written path or None, counts, error or None)."""
-    from ..api import annotate
     from ..pipeline import default_pipeline
 
     nlp = nlp or default_pipeline()
@@ -657,7 +616,7 @@ def update_reviewed(paths: Sequence[str | Path], out_dir: str | Path | None = No
                 if isinstance(exc, DataError):
                     raise
                 raise DataError("E040", path=path, detail=str(exc)) from None
-            new, counts = merge_reviewed(old, annotate(old.text, nlp=nlp))
+            new, counts = merge_reviewed(old, annotate_text(old.text, nlp))
             target = path if out_dir is None else Path(out_dir) / path.name
             same = target.exists() and target.resolve() == path.resolve()
             with _writing(target):
@@ -706,16 +665,7 @@ def _worker_pipeline(model: str | None, segmenter: str):
     return _WORKER_NLP[key]
 
 
-def _label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
-    """Per label, its share of the content units (all units but boilerplate) of an output record."""
-    content = _content_units(rec)
-    return {label: sum(label in u["labels"] for u in content) / len(content) if content else 0.0
-            for label in labels}
-
-
 def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str | None, segmenter: str) -> dict:
-    from ..api import model_info
-
     nlp = _worker_pipeline(model, segmenter)
     info = model_info(nlp)
     labels = list(info.get("labels", []))
@@ -732,11 +682,11 @@ def _map_batch(batch: dict, text_column: str, id_column: str | None, model: str 
     out: dict[str, list] = {"policy_nlp": [], "n_units": [], "policy_nlp_error": []}
     shares: dict[str, list[float]] = {label: [] for label in labels}
     for result in annotate_batch(nlp, info, items):
-        rec = json.loads(result.line) if result.error is None else {}
+        rec = result.document.to_dict() if result.error is None else {}
         out["policy_nlp"].append(result.line if result.error is None else None)
         out["n_units"].append(result.units)
         out["policy_nlp_error"].append(result.error)
-        for label, share in _label_shares(rec, labels).items():
+        for label, share in label_shares(rec, labels).items():
             shares[label].append(share)
     out.update({f"share_{label}": v for label, v in shares.items()})
     return out

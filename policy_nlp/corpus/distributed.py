@@ -25,6 +25,7 @@ from typing import Iterable, Iterator, Sequence
 from spacy.language import Language
 
 from ..errors import DataError, PolicyNLPError
+from .annotation import model_info
 from .batch import annotate_corpus
 from .inputs import InputDocument
 from .parallel import Annotated, Item, _batches, _explain_top, annotate_batch
@@ -129,8 +130,6 @@ class RayEngine:
 
     def __call__(self, items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                  batch_size: int = 8) -> Iterator[Annotated]:
-        from ..api import model_info
-
         ray = check_ray()
         started = self._connect(ray)
         options = dict(info=model_info(nlp), segmenter=getattr(nlp.tokenizer, "segmenter", "pkuseg"),

@@ -103,6 +103,18 @@ class AnnotatedUnit:
     reviewed: bool = False
     indicators: list[dict] = field(default_factory=list)  # indicator records (policy_nlp_indicators), if run
     explanations: dict | None = None  # per label: the evidence behind the score (annotate(explain=True))
+    # Where a labelled unit read from a file comes from (a unit file's line, a labelling tool's task); none of
+    # it is written to reviewer JSON.
+    doc: str = ""  # the report it belongs to
+    source: str = ""  # the file it was read from
+    line: int | str = 0  # its line in that file, or its task in an export ("task 3")
+    doc_sha256: str | None = None  # the report's text fingerprint, as the export recorded it
+    annotator: str | None = None  # who reviewed it in the labelling tool
+
+    def to_row(self) -> dict:
+        """The unit as a line of a unit file (`doc`, `start`, `end`, `text`, `kind`, `labels`)."""
+        return {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text, "kind": self.kind,
+                "labels": list(self.labels)}
 
     def to_dict(self) -> dict:
         out = {"start": self.start, "end": self.end, "text": self.text, "kind": self.kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from ..errors import DataError
-from .formats import Extracted, no_text
+from .extracted import Extracted, no_text
 
 
 def _lines(document) -> list[str]:

@@ -4,20 +4,19 @@
 image is never decoded as text whatever it is called. `extract(data, fmt, shown)` returns an `Extracted`:
 the text the pipeline annotates (every output offset refers to it), the source's metadata (title, publish
 date, pages) and the warnings the extraction has to report. The format readers live next to this module
-(`html_input`, `docx_input`, `pdf_input`).
+(`html_input`, `docx_input`, `pdf_input`) and return an `extracted.Extracted`.
 """
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, field
 from io import BytesIO
 
 from ..errors import DataError
 from .decoding import decode_text
+from .extracted import Extracted  # noqa: F401  (the readers' result, named here too)
 
 FORMATS = ("text", "html", "docx", "pdf")
 SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
-NAMES = {"text": "text", "html": "HTML", "docx": "Word (.docx)", "pdf": "PDF"}
 SUPPORTED = ".txt, .html/.htm, .docx, .pdf, and .jsonl/.csv/.parquet tables"
 
 # (magic bytes, what the file is) for formats policy_nlp does not read
@@ -31,15 +30,6 @@ _OTHER_MAGIC = (
 )
 _ZIP_KINDS = (("xl/", "an Excel workbook (.xlsx)"), ("ppt/", "a PowerPoint file (.pptx)"),
               ("content.xml", "an OpenDocument file (.odt/.ods)"))
-
-
-@dataclass
-class Extracted:
-    """A report's text as extracted from its file, with what the file says about it."""
-    text: str
-    format: str
-    metadata: dict = field(default_factory=dict)  # title, published, pages, encoding (what is known)
-    warnings: list[dict] = field(default_factory=list)  # warning records (errors.warning)
 
 
 def _zip_kind(data: bytes) -> str:
@@ -100,10 +90,3 @@ def extract(data: bytes, fmt: str, shown: str) -> Extracted:
 
         return extract_pdf(data, shown)
     raise DataError("E024", path=shown, kind=fmt, supported=SUPPORTED)
-
-
-def no_text(extracted: Extracted, shown: str) -> Extracted:
-    """E028 when an HTML or Word file gave no text at all."""
-    if not extracted.text.strip():
-        raise DataError("E028", path=shown, format=NAMES[extracted.format])
-    return extracted

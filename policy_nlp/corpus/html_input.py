@@ -11,7 +11,7 @@ import re
 
 from ..errors import DataError, warning
 from .decoding import decode_text
-from .formats import Extracted, no_text
+from .extracted import Extracted, no_text
 
 BLOCKS = ("p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "dt",
           "dd", "section", "article", "blockquote", "pre", "center", "form", "hr", "header", "footer")

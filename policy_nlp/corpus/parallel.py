@@ -23,12 +23,13 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.util import minibatch
 
+from .annotation import model_info
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
@@ -47,6 +48,8 @@ class Annotated:
     label_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # the record's warning codes
+    # the document itself, in the process that annotated it (never sent back by a worker: `line` is)
+    document: AnnotatedDocument | None = field(default=None, compare=False, repr=False)
 
 
 def failed(doc_id: str, error: str) -> Annotated:
@@ -78,7 +81,8 @@ def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotat
             out.append(failed(doc_id, error_text("E055", id=doc_id, detail=f"{type(exc).__name__}: {exc}")))
             continue
         out.append(Annotated(doc_id, json.dumps(annotated.to_dict(), ensure_ascii=False), len(annotated.units),
-                             len(text), annotated.label_counts(), warnings=[w["code"] for w in annotated.warnings]))
+                             len(text), annotated.label_counts(), warnings=[w["code"] for w in annotated.warnings],
+                             document=annotated))
     return out
 
 
@@ -128,7 +132,8 @@ def _init_spawned_worker(model_dir: str, segmenter: str, info: dict, explain_top
 
 
 def _work(items: list[Item]) -> list[Annotated]:
-    return annotate_batch(_WORKER["nlp"], _WORKER["info"], items)
+    """A batch annotated in a worker: the JSON lines go back, not the documents."""
+    return [replace(result, document=None) for result in annotate_batch(_WORKER["nlp"], _WORKER["info"], items)]
 
 
 def _explain_top(nlp: Language) -> int:
@@ -189,8 +194,6 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                    batch_size: int = 8) -> Iterator[Annotated]:
     """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
     items is raised after every batch taken before it has been yielded."""
-    from ..api import model_info
-
     info = model_info(nlp)
     if n_process <= 1:
         for batch in _batches(items, batch_size):

@@ -18,7 +18,7 @@ from collections import Counter
 from io import BytesIO
 
 from ..errors import DataError, warning
-from .formats import Extracted
+from .extracted import Extracted
 
 EDGE = 2  # lines at the top and at the bottom of a page that may be headers, footers or page numbers
 PAGE_NUMBER = re.compile(r"^[-—–_\s]*(?:第\s*)?\d{1,4}\s*(?:页)?\s*(?:(?:[/／]|共)\s*\d{1,4}\s*页?)?[-—–_\s]*$")

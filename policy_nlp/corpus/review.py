@@ -13,9 +13,9 @@ from typing import Sequence
 
 from ..errors import DataError
 from . import jsonio
-from .document import AnnotatedDocument, typo_of
+from .document import AnnotatedDocument, AnnotatedUnit, typo_of
 from ..atomic import atomic_write
-from .review_formats import (ReviewedUnit, apply_reviews, doc_name, label_studio_config, read_review_file,
+from .review_formats import (apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
 
 FORMATS = ("label-studio", "doccano")
@@ -26,7 +26,8 @@ def read_documents(inputs: Sequence[str | Path], *, model=None, segmenter: str =
     """Annotated documents from reviewer JSON files, annotate's JSONL output (error records skipped),
     report .txt files (annotated now with `model`/`nlp`) and directories of these (their *.json, or else
     their *.txt). Returns (document, the file it came from)."""
-    from .batch import annotate_to_directory, iter_records
+    from .batch import annotate_to_directory
+    from .records import iter_records
 
     docs: list[tuple[AnnotatedDocument, Path]] = []
     reports: list[Path] = []
@@ -99,7 +100,7 @@ def export_documents(inputs: Sequence[str | Path], output: str | Path, fmt: str,
     return summary
 
 
-def read_reviews(exports: Sequence[str | Path]) -> list[tuple[Path, str, list[ReviewedUnit]]]:
+def read_reviews(exports: Sequence[str | Path]) -> list[tuple[Path, str, list[AnnotatedUnit]]]:
     """(file, format, reviewed units) of each Label Studio / doccano export; E138 if none holds any."""
     out = []
     for p in map(Path, exports):
@@ -129,7 +130,7 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
     import that marks every content unit of a report of `WHOLE_REPORT_MIN_UNITS` or more reviewed at once
     (an edited unit file rather than a review) is refused (E122) unless `whole_reports`. Returns a summary
     with one row per file written."""
-    from ..learn.labelled_data import document_dirs
+    from .shipped_data import document_dirs
     from .inputs import read_text
 
     out_dir = Path(out_dir)
@@ -153,7 +154,7 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
                 texts.setdefault(name, text)
                 by_sha[sha] = name
     doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + document_dirs()
-    per_doc: dict[str, dict[tuple[int, int], ReviewedUnit]] = {}
+    per_doc: dict[str, dict[tuple[int, int], AnnotatedUnit]] = {}
     for path, _, units in reviews:
         for u in units:
             name = resolve_document(u, texts, by_sha, doc_dirs, path)
@@ -215,5 +216,5 @@ def _check_label_spelling(name: str, units, known: Sequence[str]) -> None:
         for label in u.labels:
             typo = None if label in known else typo_of(label, known)
             if typo:
-                raise DataError("E031", path=name, line=u.where, label=label, hint=f" (did you mean '{typo}'?)",
+                raise DataError("E031", path=name, line=u.line, label=label, hint=f" (did you mean '{typo}'?)",
                                 known=", ".join(known))

@@ -9,7 +9,7 @@ tasks. Boilerplate (page chrome) is never labelled and is not exported.
 
 - `to_label_studio(docs)` → tasks with `predictions` (multi-choice per unit, `score`, `model_version`);
   `label_studio_config(labels)` → the labeling config XML for the project.
-- `from_label_studio(data)` → `ReviewedUnit`s of the tasks that have a submitted annotation (JSON or JSON-MIN
+- `from_label_studio(data)` → `AnnotatedUnit`s of the tasks that have a submitted annotation (JSON or JSON-MIN
   export).
 - `to_doccano(docs)` / `from_doccano(lines)`: doccano's text-classification JSONL (`{"text": ..., "label":
   [...]}`; the other keys become doccano metadata and come back in its export).
@@ -22,7 +22,6 @@ tasks. Boilerplate (page chrome) is never labelled and is not exported.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
@@ -53,22 +52,6 @@ def doc_name(doc: AnnotatedDocument, fallback: str = "document") -> str:
 def model_version(doc: AnnotatedDocument) -> str:
     name, version = doc.model.get("name"), doc.model.get("version")
     return f"{name} {version}" if name and version else str(name or version or "unknown")
-
-
-@dataclass
-class ReviewedUnit:
-    """A unit as a reviewer left it in a labelling tool, with where it sits in its report."""
-
-    doc: str
-    start: int
-    end: int
-    text: str
-    kind: str
-    labels: list[str]
-    doc_sha256: str | None = None
-    where: str = ""  # task id / line in the export, for error messages
-    annotator: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _confidence(unit: AnnotatedUnit, thresholds: dict) -> float:
@@ -207,7 +190,7 @@ def task_problem(doc: str, start: int, end: int, kind, labels) -> str | None:
     return unit_problem({"kind": kind, "labels": labels})
 
 
-def from_label_studio(data, path: str | Path = "<label-studio>") -> list[ReviewedUnit]:
+def from_label_studio(data, path: str | Path = "<label-studio>") -> list[AnnotatedUnit]:
     """The reviewed units of a Label Studio export: JSON (tasks with `data` and `annotations`; a task's
     latest submitted annotation counts, a ground-truth one first; tasks without one are not reviewed) or
     JSON-MIN (flat records with a `themes` field). An empty choice set is a reviewed unit with no themes."""
@@ -216,7 +199,7 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
         data = _load_json(Path(data))
     if not isinstance(data, list):
         raise DataError("E132", path=path, detail="expected a list of tasks")
-    out: list[ReviewedUnit] = []
+    out: list[AnnotatedUnit] = []
     for n, task in enumerate(data, start=1):
         if not isinstance(task, dict):
             raise DataError("E132", path=path, detail=f"item {n} is not an object")
@@ -244,8 +227,8 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Reviewe
         else:
             raise DataError("E132", path=path, detail=f"{where} has neither 'data' (JSON export) nor the unit "
                                                        f"fields {', '.join(UNIT_FIELDS)} (JSON-MIN export)")
-        out.append(ReviewedUnit(doc, start, end, text, kind, labels, sha, where,
-                                None if annotator is None else str(annotator)))
+        out.append(AnnotatedUnit(start, end, text, kind, labels=labels, reviewed=True, doc=doc, line=where,
+                                 doc_sha256=sha, annotator=None if annotator is None else str(annotator)))
     return out
 
 
@@ -263,14 +246,14 @@ def to_doccano(docs: Iterable[AnnotatedDocument]) -> list[dict]:
     return records
 
 
-def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano>") -> list[ReviewedUnit]:
+def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano>") -> list[AnnotatedUnit]:
     """The units of a doccano text-classification JSONL export. Every record counts as reviewed: export
     with "Export only approved documents" so that only the examples a reviewer marked done are there.
     Metadata may sit at the top level (doccano ≥ 1.6) or under `meta` (earlier versions)."""
     if isinstance(lines, (str, Path)) and Path(lines).suffix:
         path = lines
         lines = _read_lines(Path(lines))
-    out: list[ReviewedUnit] = []
+    out: list[AnnotatedUnit] = []
     for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -288,8 +271,9 @@ def from_doccano(lines: Iterable[str] | str | Path, path: str | Path = "<doccano
             raise DataError("E134", path=path, line=n, detail="'label' must be a list of category names (a "
                                                               "text-classification project)")
         doc, start, end, text, kind, sha = _unit_fields(flat, path, f"line {n}", label, "E134", n)
-        out.append(ReviewedUnit(doc, start, end, text, kind, list(dict.fromkeys(label)), sha, n,
-                                None if rec.get("user") is None else str(rec.get("user"))))
+        out.append(AnnotatedUnit(start, end, text, kind, labels=list(dict.fromkeys(label)), reviewed=True, doc=doc,
+                                 line=n, doc_sha256=sha,
+                                 annotator=None if rec.get("user") is None else str(rec.get("user"))))
     return out
 
 
@@ -335,7 +319,7 @@ def sniff_format(path: Path) -> str:
     return "units"
 
 
-def read_review_file(path: Path) -> tuple[str, list[ReviewedUnit]]:
+def read_review_file(path: Path) -> tuple[str, list[AnnotatedUnit]]:
     """(format, reviewed units) of a Label Studio or doccano export."""
     fmt = sniff_format(path)
     if fmt == "label-studio":
@@ -345,7 +329,7 @@ def read_review_file(path: Path) -> tuple[str, list[ReviewedUnit]]:
     raise DataError("E132", path=path, detail="it is neither a Label Studio JSON export nor a doccano JSONL export")
 
 
-def resolve_document(unit: ReviewedUnit, documents: dict[str, str], by_sha: dict[str, str],
+def resolve_document(unit: AnnotatedUnit, documents: dict[str, str], by_sha: dict[str, str],
                      doc_dirs: Sequence[Path], path) -> str:
     """The name of the report a reviewed unit belongs to, adding it to `documents` (name → text) when it is
     read from one of `doc_dirs`: matched by the text's SHA-256 first, then by name (checked against the
@@ -370,11 +354,11 @@ def resolve_document(unit: ReviewedUnit, documents: dict[str, str], by_sha: dict
             documents[name] = text
             by_sha[sha] = name
             return name
-    raise DataError("E135", path=path, where=unit.where, doc=unit.doc, sha=(unit.doc_sha256 or "not given")[:12],
+    raise DataError("E135", path=path, where=unit.line, doc=unit.doc, sha=(unit.doc_sha256 or "not given")[:12],
                     searched=", ".join(map(str, doc_dirs)) or "none")
 
 
-def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tuple[AnnotatedDocument, dict]:
+def apply_reviews(doc: AnnotatedDocument, units: Iterable[AnnotatedUnit]) -> tuple[AnnotatedDocument, dict]:
     """`doc` with each reviewed unit's labels set and marked `reviewed: true`. A reviewed unit whose span is
     not a unit of `doc` replaces the units it overlaps. Returns the document and counts (`reviewed`,
     `changed`: labels that differ from the document's, `replaced`: units replaced by other spans)."""
@@ -382,7 +366,7 @@ def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tupl
     counts = {"reviewed": 0, "changed": 0, "replaced": 0, "added": 0}
     for r in sorted(units, key=lambda x: x.start):
         if r.end > len(doc.text) or doc.text[r.start:r.end] != r.text:
-            raise DataError("E133", path=doc.id or "<document>", where=r.where,
+            raise DataError("E133", path=doc.id or "<document>", where=r.line,
                             detail=f"text[{r.start}:{r.end}] of the report is {doc.text[r.start:r.end][:20]!r}, the "
                                    f"reviewed unit says {r.text[:20]!r}")
         unit = by_span.get((r.start, r.end))
@@ -390,7 +374,7 @@ def apply_reviews(doc: AnnotatedDocument, units: Iterable[ReviewedUnit]) -> tupl
             overlapping = [u for u in doc.units if u.start < r.end and r.start < u.end]
             reviewed = next((u for u in overlapping if u.reviewed), None)
             if reviewed is not None:  # replacing it would silently drop a review
-                raise DataError("E114", path=doc.id or "<document>", where=r.where, start=r.start, end=r.end,
+                raise DataError("E114", path=doc.id or "<document>", where=r.line, start=r.start, end=r.end,
                                 other_start=reviewed.start, other_end=reviewed.end)
             section = overlapping[0].section if overlapping else []
             doc.units = [u for u in doc.units if u not in overlapping]

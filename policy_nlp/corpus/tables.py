@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 from ..atomic import replacing
 from ..errors import DataError
 from .metadata import document_metadata
+from .records import iter_records, summary_row
 
 REPORT_COLUMNS = ("id", "path", "region", "year", "kind", "title", "issuer")
 UNIT_COLUMNS = ("id", "region", "year", "kind", "unit", "start", "end", "unit_kind", "section", "text", "labels")
@@ -79,7 +80,6 @@ def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
     """Reviewer-JSON records (dicts) from `.json` files, directories of them (recursively, sorted), and
     annotated corpora (`.jsonl`, `.parquet`); error records are yielded too (they have `error`). Anything
     else — a missing file, a table of texts not yet annotated — raises E175."""
-    from .batch import iter_records
     from .document import SCHEMA_ID
 
     for given in paths:
@@ -124,8 +124,6 @@ def summary_rows(records: Iterable[dict], labels: Sequence[str], *, roots: Seque
                  overrides: dict | None = None, ids: dict[str, str] | None = None) -> Iterator[dict]:
     """One row per report: `REPORT_COLUMNS`, then the batch summary's counts and shares per label, then
     `metadata_sources`. `ids`: the stable ids (`stable_ids`) when `records` is a stream, not a list."""
-    from .batch import summary_row
-
     ids = _ids(records, ids, roots)
     for rec in records:
         row = report_columns(rec, ids[str(rec.get("id"))], overrides)
@@ -266,8 +264,6 @@ def _write_parquet(rows: Iterator[dict], path: Path, columns: list[str]) -> int:
 def write_summary(output: str | Path, summary_path: str | Path, labels: Sequence[str], *,
                   roots: Sequence[str | Path] = (), overrides: dict | None = None) -> int:
     """The summary table of a JSONL/Parquet output of `annotate` (`--summary`); returns the number of rows."""
-    from .batch import iter_records
-
     ids = stable_ids([str(rec.get("id")) for rec in iter_records(output)], roots)  # two passes: flat memory
     return write_rows(summary_rows(iter_records(output), labels, overrides=overrides, ids=ids), summary_path)
 

@@ -68,7 +68,7 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     k-fold above), "lodo" (always leave-one-document-out) or "kfold" (always grouped k-fold). Thresholds inside
     each training fold are tuned by the automatic scheme.
     Returns the metrics of `evaluation.score_corpus` with `mode` and per-document scores."""
-    from ..api import annotate
+    from ..corpus.annotation import annotate_text
     from ..pipeline import STRUCTURE, THEMES, create_pipeline
 
     corpus = corpus or read_corpus(data, seeds_dir)
@@ -104,7 +104,7 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
             themes.initialize(lambda: [examples[d] for d in train_docs], labels=corpus.labels, fit=fitter)
             trained[train_docs] = themes.model
         themes.set_model(trained[train_docs])
-        return annotate(text, nlp=nlp)
+        return annotate_text(text, nlp)
 
     overall, per_doc = score_corpus(corpus.subset(docs), predict, corpus.labels)
     lodo = scheme == "lodo" or (scheme == "auto" and len(docs) <= LODO_MAX_DOCUMENTS)

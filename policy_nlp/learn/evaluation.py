@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..corpus.document import AnnotatedDocument
+from ..corpus.document import AnnotatedDocument, AnnotatedUnit
 from ..model.metrics import compute_metrics
-from .labelled_data import LabelledCorpus, UnitRecord, read_corpus
+from .labelled_data import LabelledCorpus, read_corpus
 
 
-def align(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list:
+def align(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list:
     """For each gold unit, the predicted unit that overlaps it most in characters (None if none; a tie goes to
     the earlier unit). A predicted unit spanning two gold units is aligned to both; a gold unit split in two
     gets its larger part. Predicted units do not overlap."""
@@ -35,7 +35,7 @@ def align(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list:
     return out
 
 
-def align_predictions(gold: Sequence[UnitRecord], predicted: AnnotatedDocument) -> list[list[str]]:
+def align_predictions(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list[list[str]]:
     """For each gold unit, the labels of the predicted unit `align` pairs it with ([] if none)."""
     return [list(u.labels) if u is not None else [] for u in align(gold, predicted)]
 
@@ -93,7 +93,7 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
              segmenter: str = "char") -> dict:
     """Score a saved pipeline on labelled documents. The segmenter does not change the units or the
     features (both work on characters), so 'char' gives the same labels without the pkuseg weights."""
-    from ..api import annotate
+    from ..corpus.annotation import annotate_text
     from ..pipeline import load
 
     nlp = load(model, segmenter=segmenter)
@@ -101,6 +101,6 @@ def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_
     corpus = read_corpus(data, seeds_dir, known_labels=model_labels)
     # Gold labels the model does not know are scored too (all missed), not dropped.
     extra = [label for label in corpus.labels if label not in model_labels]
-    overall, per_doc = score_corpus(corpus, lambda name, text: annotate(text, nlp=nlp), model_labels + extra)
+    overall, per_doc = score_corpus(corpus, lambda name, text: annotate_text(text, nlp), model_labels + extra)
     return {"mode": "model", "model": str(model), **overall, "labels_not_in_model": extra,
             "documents": sorted(corpus.documents), "data_files": corpus.file_hashes, "per_document": per_doc}

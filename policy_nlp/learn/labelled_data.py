@@ -21,23 +21,11 @@ from ..components.pkuseg_model import sha256_file
 from ..components.unit_table import LABELS as DEFAULT_LABELS
 from ..components.units import KINDS
 from ..corpus import jsonio
-from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
+from ..corpus.document import AnnotatedUnit, is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
+from ..corpus.shipped_data import document_dirs, labelled_dir
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl", "suggested_units.jsonl")
-
-
-def _package_dir(package: str, repo_dir: Path) -> Path:
-    """A data folder shipped as package data (`policy_nlp/data/...` in an installed wheel), or its place in a
-    source checkout (editable installs map those packages onto the checkout's folders)."""
-    installed = Path(__file__).resolve().parent.parent.joinpath(*package.split(".")[1:])
-    return installed if installed.is_dir() else repo_dir
-
-
-def labelled_dir() -> Path:
-    """Where the labelled units (`data/*.jsonl`) and the labelled work reports (`corpus/*.txt`) are."""
-    return _package_dir("policy_nlp.data.labelled", REPO_ROOT / "training")
 
 
 def default_data() -> list[Path]:
@@ -46,29 +34,7 @@ def default_data() -> list[Path]:
     return [labelled_dir() / "data" / name for name in UNIT_FILES]
 
 
-def document_dirs() -> list[Path]:
-    """Folders searched for the reports a unit file's `doc` field names: the seeds, the labelled work reports,
-    then the work reports whose units were picked by `suggest`."""
-    corpus = labelled_dir() / "corpus"
-    return [_package_dir("policy_nlp.data.seeds", REPO_ROOT / "seeds"), corpus, corpus / "work_reports"]
 COLUMNS = ("doc", "start", "end", "text", "kind", "labels")
-
-
-@dataclass
-class UnitRecord:
-    doc: str
-    start: int
-    end: int
-    text: str
-    kind: str
-    labels: list[str]
-    source: str = ""
-    line: int = 0
-    reviewed: bool = False
-
-    def to_row(self) -> dict:
-        return {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text, "kind": self.kind,
-                "labels": list(self.labels)}
 
 
 @dataclass
@@ -76,7 +42,7 @@ class LabelledCorpus:
     """Documents (name → text), their labelled units in document order, and what merging did."""
 
     documents: dict[str, str]
-    units: list[UnitRecord]
+    units: list[AnnotatedUnit]
     labels: list[str]
     report: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
@@ -87,7 +53,7 @@ class LabelledCorpus:
     # Per data file: its format, units read and how many of them are reviewed units.
     sources: dict[str, dict] = field(default_factory=dict)
 
-    def units_of(self, doc: str) -> list[UnitRecord]:
+    def units_of(self, doc: str) -> list[AnnotatedUnit]:
         return [u for u in self.units if u.doc == doc]
 
     def fully_labelled(self) -> list[str]:
@@ -145,7 +111,7 @@ def _check_record(obj, path, line) -> None:
         raise DataError("E037", path=path, line=line, detail=f"kind '{obj['kind']}' is not one of {', '.join(KINDS)}")
 
 
-def _check_offsets(rec: UnitRecord, doc_text: str) -> None:
+def _check_offsets(rec: AnnotatedUnit, doc_text: str) -> None:
     if not (0 <= rec.start < rec.end <= len(doc_text)):
         raise DataError("E032", path=rec.source, line=rec.line, start=rec.start, end=rec.end, doc=rec.doc,
                         detail=f"the document has {len(doc_text)} characters")
@@ -155,13 +121,13 @@ def _check_offsets(rec: UnitRecord, doc_text: str) -> None:
                         detail=f"document[start:end] is {found[:30]!r}, the record says {rec.text[:30]!r}")
 
 
-def _check_file_units(records: list[UnitRecord]) -> None:
+def _check_file_units(records: list[AnnotatedUnit]) -> None:
     """Within one file: no duplicate and no overlapping units of the same document."""
-    by_doc: dict[str, list[UnitRecord]] = {}
+    by_doc: dict[str, list[AnnotatedUnit]] = {}
     for rec in records:
         by_doc.setdefault(rec.doc, []).append(rec)
     for doc, recs in by_doc.items():
-        seen: dict[tuple[int, int], UnitRecord] = {}
+        seen: dict[tuple[int, int], AnnotatedUnit] = {}
         for rec in recs:
             key = (rec.start, rec.end)
             if key in seen:
@@ -178,10 +144,10 @@ def _check_file_units(records: list[UnitRecord]) -> None:
 
 
 def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, str], known: Sequence[str],
-                     allow_new_labels: bool) -> list[UnitRecord]:
+                     allow_new_labels: bool) -> list[AnnotatedUnit]:
     from ..corpus.inputs import read_text as read_report
 
-    records: list[UnitRecord] = []
+    records: list[AnnotatedUnit] = []
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -205,8 +171,8 @@ def read_jsonl_units(path: Path, doc_dirs: Sequence[Path], documents: dict[str, 
             if found is None:
                 raise DataError("E034", path=path, line=n, doc=doc, seeds=", ".join(map(str, doc_dirs)))
             documents[doc] = read_report(found)
-        rec = UnitRecord(doc, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), n,
-                         bool(obj.get("reviewed", False)))
+        rec = AnnotatedUnit(obj["start"], obj["end"], obj["text"], obj["kind"], labels=labels,
+                            reviewed=bool(obj.get("reviewed", False)), doc=doc, source=str(path), line=n)
         _check_offsets(rec, documents[doc])
         records.append(rec)
     if not records:
@@ -260,7 +226,7 @@ class ReviewedDocument:
 
     name: str
     text: str
-    records: list[UnitRecord]
+    records: list[AnnotatedUnit]
     structure: list[tuple[int, int, str]]
 
 
@@ -301,7 +267,8 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
         obj = {"doc": name, **{key: unit.get(key) for key in ("start", "end", "text", "kind", "labels")}}
         _check_record(obj, path, line)
         labels = _check_labels(obj["labels"], path, line, known, allow_new_labels)
-        rec = UnitRecord(name, obj["start"], obj["end"], obj["text"], obj["kind"], labels, str(path), line, True)
+        rec = AnnotatedUnit(obj["start"], obj["end"], obj["text"], obj["kind"], labels=labels, reviewed=True,
+                            doc=name, source=str(path), line=line)
         _check_offsets(rec, text)
         records.append(rec)
         structure.append((rec.start, rec.end, rec.kind))
@@ -309,10 +276,10 @@ def read_reviewer_units(path: Path, known: Sequence[str], allow_new_labels: bool
     return ReviewedDocument(name, text, records, structure)
 
 
-def _merge(batches: Iterable[list[UnitRecord]], report: list[str]) -> list[UnitRecord]:
+def _merge(batches: Iterable[list[AnnotatedUnit]], report: list[str]) -> list[AnnotatedUnit]:
     """Later sources override earlier ones for the same span; reviewed units override unreviewed ones;
     a unit overlapping units of an earlier source replaces them. Deterministic: argument order decides."""
-    kept: dict[str, dict[tuple[int, int], UnitRecord]] = {}
+    kept: dict[str, dict[tuple[int, int], AnnotatedUnit]] = {}
     order: dict[str, list[tuple[int, int]]] = {}  # per document the kept spans: disjoint, sorted
     for batch in batches:
         for rec in batch:
@@ -382,13 +349,9 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _is_reviewer_file(path: Path) -> bool:
-    return path.suffix.lower() == ".json"
-
-
 def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequence[Path], known: Sequence[str],
-                    allow_new_labels: bool) -> list[UnitRecord]:
-    """UnitRecords (reviewed) of the units of a Label Studio or doccano export, their reports found by the
+                    allow_new_labels: bool) -> list[AnnotatedUnit]:
+    """AnnotatedUnits (reviewed) of the units of a Label Studio or doccano export, their reports found by the
     text's SHA-256 among `documents` or by name in `doc_dirs`."""
     from ..corpus.review_formats import resolve_document
 
@@ -396,10 +359,11 @@ def _review_records(path: Path, units, documents: dict[str, str], doc_dirs: Sequ
     records = []
     for u in units:
         obj = {"doc": u.doc, "start": u.start, "end": u.end, "text": u.text, "kind": u.kind, "labels": u.labels}
-        _check_record(obj, path, u.where)
-        labels = _check_labels(u.labels, path, u.where, known, allow_new_labels)
+        _check_record(obj, path, u.line)
+        labels = _check_labels(u.labels, path, u.line, known, allow_new_labels)
         name = resolve_document(u, documents, by_sha, doc_dirs, path)
-        rec = UnitRecord(name, u.start, u.end, u.text, u.kind, labels, str(path), u.where, True)
+        rec = AnnotatedUnit(u.start, u.end, u.text, u.kind, labels=labels, reviewed=True, doc=name, source=str(path),
+                            line=u.line)
         _check_offsets(rec, documents[name])
         records.append(rec)
     _check_file_units(records)
@@ -423,40 +387,74 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
     paths = expand_paths(paths or default_data())
     doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + default_document_dirs(paths)
     known_labels = list(known_labels)
-    documents: dict[str, str] = {}  # seed documents named by JSONL 'doc' fields
-    reviewed: list[tuple[int, Path, ReviewedDocument]] = []
-    batches: list[list[UnitRecord]] = []
-    hashes = {}
-    exported: list[tuple[int, Path, list]] = []  # Label Studio / doccano exports, resolved last
-    sources: dict[str, dict] = {}
+    read = _read_files(paths, doc_dirs, known_labels, allow_new_labels)
+    report: list[str] = []
+    context = _place_reviewer_files(read, named, report)
+    _place_exports(read, doc_dirs, known_labels, allow_new_labels, report)
+    for index, path in enumerate(paths):
+        batch = read.batches[index]
+        read.sources[str(path)].update(units=len(batch), reviewed_units=sum(r.reviewed for r in batch))
+    units = _merge(read.batches, report)
+    _check_content(units, paths, report)
+    labels, new = _corpus_labels(units, known_labels, allow_new_labels, report)
+    used_docs = {u.doc for u in units}
+    for source in read.sources.values():
+        source["kept_after_merge"] = 0
+    for u in units:
+        read.sources[u.source]["kept_after_merge"] += 1
+    return LabelledCorpus({d: t for d, t in read.documents.items() if d in used_docs}, units, labels, report,
+                          read.hashes, {d: c for d, c in context.items() if d in used_docs}, new, read.sources)
+
+
+@dataclass
+class _FilesRead:
+    """The labelled files as read, before merging: one batch of units per file (reviewer files and exports
+    placed later, once the documents they belong to are known)."""
+
+    documents: dict[str, str] = field(default_factory=dict)  # seed documents named by JSONL 'doc' fields
+    batches: list[list[AnnotatedUnit]] = field(default_factory=list)
+    reviewed: list[tuple[int, Path, ReviewedDocument]] = field(default_factory=list)
+    exported: list[tuple[int, Path, list]] = field(default_factory=list)  # Label Studio / doccano, resolved last
+    hashes: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+
+
+def _read_files(paths: Sequence[Path], doc_dirs: Sequence[Path], known_labels: list[str],
+                allow_new_labels: bool) -> _FilesRead:
+    read = _FilesRead()
     for path in paths:
         if not path.is_file():
             raise DataError("E039", path=path)
         if path.stat().st_size == 0:
             raise DataError("E036", path=path)
-        hashes[str(path)] = sha256_file(path)
+        read.hashes[str(path)] = sha256_file(path)
         fmt = sniff_format(path)
-        sources[str(path)] = {"format": fmt, "sha256": hashes[str(path)]}
+        read.sources[str(path)] = {"format": fmt, "sha256": read.hashes[str(path)]}
         if fmt in ("label-studio", "doccano"):
-            exported.append((len(batches), path, read_review_file(path)[1]))
-            batches.append([])
+            read.exported.append((len(read.batches), path, read_review_file(path)[1]))
+            read.batches.append([])
         elif fmt == "reviewer":
-            reviewed.append((len(batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
-            batches.append([])
+            read.reviewed.append((len(read.batches), path, read_reviewer_units(path, known_labels, allow_new_labels)))
+            read.batches.append([])
         else:
-            batches.append(read_jsonl_units(path, doc_dirs, documents, known_labels, allow_new_labels))
-    report: list[str] = []
+            read.batches.append(read_jsonl_units(path, doc_dirs, read.documents, known_labels, allow_new_labels))
+    return read
+
+
+def _place_reviewer_files(read: _FilesRead, named: set[Path], report: list[str]) -> dict[str, list]:
+    """Give each reviewer file's units their document (a known one with the same text, else the file's own
+    name, numbered when taken) and note the files that add no labels. Returns the documents' unit spans."""
     unreviewed: dict[Path, int] = {}  # folder → its reviewer files without a reviewed unit
     context: dict[str, list[tuple[int, int, str]]] = {}
-    by_text = {text: name for name, text in documents.items()}
-    for index, path, rdoc in reviewed:
+    by_text = {text: name for name, text in read.documents.items()}
+    for index, path, rdoc in read.reviewed:
         name = by_text.get(rdoc.text)
         if name is None:
             name, k = rdoc.name, 1
-            while name in documents:
+            while name in read.documents:
                 k += 1
                 name = f"{rdoc.name}#{k}"
-            documents[name] = rdoc.text
+            read.documents[name] = rdoc.text
             by_text[rdoc.text] = name
         if not rdoc.records and path in named:
             report.append(f"WARNING: {path}: no unit is marked \"reviewed\": true, so the file adds no labels")
@@ -464,26 +462,38 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
             unreviewed[path.parent] = unreviewed.get(path.parent, 0) + 1
         for rec in rdoc.records:
             rec.doc = name
-        batches[index] = rdoc.records
+        read.batches[index] = rdoc.records
         context.setdefault(name, []).extend(rdoc.structure)
     report += [f"{folder}: {n} reviewer file(s) with no reviewed unit yet add no labels"
                for folder, n in unreviewed.items()]
-    for index, path, found in exported:
-        batches[index] = _review_records(path, found, documents, doc_dirs, known_labels, allow_new_labels)
-        by_text.update({text: name for name, text in documents.items() if text not in by_text})
-        if not batches[index]:
+    return context
+
+
+def _place_exports(read: _FilesRead, doc_dirs: Sequence[Path], known_labels: list[str], allow_new_labels: bool,
+                   report: list[str]) -> None:
+    """The units of Label Studio and doccano exports, their reports found among the documents read so far."""
+    for index, path, found in read.exported:
+        read.batches[index] = _review_records(path, found, read.documents, doc_dirs, known_labels, allow_new_labels)
+        if not read.batches[index]:
             report.append(f"WARNING: {path}: no task has a submitted annotation, so the file adds no labels")
-    for index, path in enumerate(paths):
-        sources[str(path)].update(units=len(batches[index]), reviewed_units=sum(r.reviewed for r in batches[index]))
-    units = _merge(batches, report)
+
+
+def _check_content(units: list[AnnotatedUnit], paths: Sequence[Path], report: list[str]) -> None:
+    """E071 when no unit is content; a warning for each boilerplate unit that carries labels."""
     if not any(u.kind != "boilerplate" for u in units):
         raise DataError("E071", paths=", ".join(map(str, paths)))
     for u in units:
         if u.kind == "boilerplate" and u.labels:
             report.append(f"WARNING: {u.source}:{u.line}: a boilerplate unit carries labels {u.labels}; "
                           "boilerplate is never labelled, so they are not used (change its kind to keep them)")
+
+
+def _corpus_labels(units: list[AnnotatedUnit], known_labels: list[str], allow_new_labels: bool,
+                   report: list[str]) -> tuple[list[str], list[str]]:
+    """The corpus's labels (the known ones it has, in their order, then the new ones) and its new labels; a
+    new label that looks like a misspelling of a more frequent one is E031 unless `allow_new_labels`."""
     counts: dict[str, int] = {}
-    first: dict[str, UnitRecord] = {}
+    first: dict[str, AnnotatedUnit] = {}
     for u in sorted(units, key=lambda r: (r.source, r.line)):
         for label in u.labels:
             counts[label] = counts.get(label, 0) + 1
@@ -497,20 +507,13 @@ def read_corpus(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path
                 raise DataError("E031", path=first[label].source, line=first[label].line, label=label,
                                 hint=f" (did you mean '{rival}', which {counts[rival]} units carry?)",
                                 known=", ".join(known_labels + [x for x in new if x != label]))
-    labels = [label for label in known_labels if label in counts] + new
     for label in known_labels:
         if label not in counts:
             report.append(f"label '{label}' has no units in the data: the model will not have it")
     for label in new:
         report.append(f"new label '{label}' ({counts[label]} units, first at {first[label].source}:"
                       f"{first[label].line})")
-    used_docs = {u.doc for u in units}
-    for source in sources.values():
-        source["kept_after_merge"] = 0
-    for u in units:
-        sources[u.source]["kept_after_merge"] += 1
-    return LabelledCorpus({d: t for d, t in documents.items() if d in used_docs}, units, labels, report, hashes,
-                          {d: c for d, c in context.items() if d in used_docs}, new, sources)
+    return [label for label in known_labels if label in counts] + new, new
 
 
 def load_dataset(paths: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,

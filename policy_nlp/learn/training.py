@@ -21,7 +21,7 @@ from ..corpus.outputs import OutLock
 from ..errors import DataError
 from ..model_dir import record_files
 from ..model.thresholds import cv_name
-from ..versions import library_versions
+from ..version import library_versions
 from .crossval import EstimatorCache, cross_validate
 from .examples import corpus_examples
 from .labelled_data import DEFAULT_LABELS, LabelledCorpus, read_corpus
@@ -156,60 +156,13 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
 def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: bool, allow_rare_labels: bool,
                   cv: bool, name: str, version: str, hyperparameters: dict | None, say: Callable[[str], None],
                   n_jobs: int | None = None) -> dict:
-    from ..components.structure import rules_of
-    from ..pipeline import STRUCTURE, THEMES, create_pipeline, load
-
     check_out_dir(out)
-    known = list(DEFAULT_LABELS)
-    settings: dict = {"hyperparameters": dict(hyperparameters or {})}
-    base_rules = None
-    if from_model is not None:
-        say(f"reading settings and labels of {from_model}")
-        base = load(from_model, segmenter="char")
-        base_themes = base.get_pipe(THEMES)
-        known = list(dict.fromkeys(list(base_themes.labels) + known))
-        settings = {"opencc_config": base.tokenizer.opencc_config, "pkuseg_model": base.tokenizer.pkuseg_model,
-                    "hyperparameters": {**base_themes.hyperparameters, **(hyperparameters or {})}}
-        base_rules = rules_of(base)
-    if isinstance(data, (str, Path)):
-        data = [data]
-    paths = [Path(p) for p in data] if data else []
-    say(f"reading {len(paths)} data file(s): {', '.join(map(str, paths))}" if paths else "reading the packaged labelled units")
-    corpus = read_corpus(paths or None, seeds_dir, known_labels=known, allow_new_labels=allow_new_labels)
-    for line in corpus.report:
-        say(line if line.startswith("WARNING") else f"note: {line}")
-    counts = corpus.label_counts()
-    say(f"{len(corpus.units)} units in {len(corpus.documents)} documents; {len(corpus.labels)} labels: "
-        + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    check_label_counts(corpus, allow_rare_labels, say)
-
-    def pipeline(segmenter: str):
-        nlp = create_pipeline(segmenter, **settings)
-        if base_rules is not None:
-            nlp.get_pipe(STRUCTURE).rules = base_rules
-            nlp.get_pipe(THEMES).rules = base_rules
-        return nlp
-
-    work = pipeline("char")  # makes the training docs: units and features work on characters
+    known, settings, base_rules = _base_settings(from_model, hyperparameters, say)
+    corpus = _read_training_data(data, seeds_dir, known, allow_new_labels, allow_rare_labels, say)
+    work = _pipeline("char", settings, base_rules)  # makes the training docs: units and features work on characters
     cache = EstimatorCache(n_jobs)
-    metrics = None
-    if cv and len(corpus.documents) >= 2:
-        say(f"cross-validation over {len(corpus.documents)} documents")
-        metrics = cross_validate(corpus=corpus, progress=say, nlp=work, cache=cache)
-        say(f"cross-validated macro F1 {metrics['macro_f1']:.3f}, micro F1 {metrics['micro_f1']:.3f}")
-    elif cv:
-        say("WARNING: cross-validation skipped: it needs at least 2 documents")
-    say("fitting the final model (thresholds by grouped cross-validation on the training documents"
-        + (")" if len(corpus.documents) >= 2 else ": only one document, every threshold stays 0.5)"))
-    nlp = pipeline("pkuseg")
-    themes = nlp.get_pipe(THEMES)
-    examples = corpus_examples(work, corpus, rules_of(nlp), units_key=themes.units_key,
-                               themes_key=themes.themes_key)
-    themes.initialize(lambda: examples.values(), labels=corpus.labels,
-                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
-    model = themes.model
-    say(f"{cache.fits} estimator fits in all; thresholds: "
-        + ", ".join(f"{k}={v:.3f}" for k, v in model.thresholds_.items()))
+    metrics = _cross_validated(corpus, work, cache, say) if cv else None
+    nlp = _fit_final(corpus, work, _pipeline("pkuseg", settings, base_rules), cache, say)
     if version is None:
         digest = hashlib.sha256("\n".join(sorted(corpus.file_hashes.values())).encode()).hexdigest()
         version = f"0.1.0+{digest[:8]}"
@@ -218,7 +171,93 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
         "description": "Themes of the units of Chinese rule-of-law government reports (policy_nlp).",
         "license": "MIT",
     })
-    nlp.meta["policy_nlp"] = {
+    nlp.meta["policy_nlp"] = _training_record(nlp, corpus, metrics, name, version, from_model, allow_new_labels,
+                                              allow_rare_labels)
+    _save(nlp, out, say)
+    return nlp.meta["policy_nlp"]
+
+
+def _base_settings(from_model, hyperparameters: dict | None,
+                   say: Callable[[str], None]) -> tuple[list, dict, object]:
+    """The known labels, the pipeline settings and the rules to train with: the defaults, or those of
+    `from_model` (its hyperparameters overridden by `hyperparameters`)."""
+    from ..components.structure import rules_of
+    from ..pipeline import THEMES, load
+
+    if from_model is None:
+        return list(DEFAULT_LABELS), {"hyperparameters": dict(hyperparameters or {})}, None
+    say(f"reading settings and labels of {from_model}")
+    base = load(from_model, segmenter="char")
+    base_themes = base.get_pipe(THEMES)
+    known = list(dict.fromkeys(list(base_themes.labels) + list(DEFAULT_LABELS)))
+    settings = {"opencc_config": base.tokenizer.opencc_config, "pkuseg_model": base.tokenizer.pkuseg_model,
+                "hyperparameters": {**base_themes.hyperparameters, **(hyperparameters or {})}}
+    return known, settings, rules_of(base)
+
+
+def _read_training_data(data, seeds_dir, known: list, allow_new_labels: bool, allow_rare_labels: bool,
+                        say: Callable[[str], None]) -> LabelledCorpus:
+    """The labelled corpus of `data` (default: the packaged units), its merge notes and label counts said."""
+    if isinstance(data, (str, Path)):
+        data = [data]
+    paths = [Path(p) for p in data] if data else []
+    say(f"reading {len(paths)} data file(s): {', '.join(map(str, paths))}" if paths else "reading the packaged labelled units")
+    corpus = read_corpus(paths or None, seeds_dir, known_labels=known, allow_new_labels=allow_new_labels)
+    for line in corpus.report:
+        say(line if line.startswith("WARNING") else f"note: {line}")
+    say(f"{len(corpus.units)} units in {len(corpus.documents)} documents; {len(corpus.labels)} labels: "
+        + ", ".join(f"{k}={v}" for k, v in corpus.label_counts().items()))
+    check_label_counts(corpus, allow_rare_labels, say)
+    return corpus
+
+
+def _pipeline(segmenter: str, settings: dict, base_rules):
+    """A fresh pipeline with `settings`, holding `base_rules` when training from a model."""
+    from ..pipeline import STRUCTURE, THEMES, create_pipeline
+
+    nlp = create_pipeline(segmenter, **settings)
+    if base_rules is not None:
+        nlp.get_pipe(STRUCTURE).rules = base_rules
+        nlp.get_pipe(THEMES).rules = base_rules
+    return nlp
+
+
+def _cross_validated(corpus: LabelledCorpus, work, cache: EstimatorCache, say: Callable[[str], None]) -> dict | None:
+    """The cross-validated metrics of the recipe (None, with a warning, for a single document)."""
+    if len(corpus.documents) < 2:
+        say("WARNING: cross-validation skipped: it needs at least 2 documents")
+        return None
+    say(f"cross-validation over {len(corpus.documents)} documents")
+    metrics = cross_validate(corpus=corpus, progress=say, nlp=work, cache=cache)
+    say(f"cross-validated macro F1 {metrics['macro_f1']:.3f}, micro F1 {metrics['micro_f1']:.3f}")
+    return metrics
+
+
+def _fit_final(corpus: LabelledCorpus, work, nlp, cache: EstimatorCache, say: Callable[[str], None]):
+    """`nlp` with its themes component fitted on the whole corpus (training docs made by `work`)."""
+    from ..components.structure import rules_of
+    from ..pipeline import THEMES
+
+    say("fitting the final model (thresholds by grouped cross-validation on the training documents"
+        + (")" if len(corpus.documents) >= 2 else ": only one document, every threshold stays 0.5)"))
+    themes = nlp.get_pipe(THEMES)
+    examples = corpus_examples(work, corpus, rules_of(nlp), units_key=themes.units_key,
+                               themes_key=themes.themes_key)
+    themes.initialize(lambda: examples.values(), labels=corpus.labels,
+                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    say(f"{cache.fits} estimator fits in all; thresholds: "
+        + ", ".join(f"{k}={v:.3f}" for k, v in themes.model.thresholds_.items()))
+    return nlp
+
+
+def _training_record(nlp, corpus: LabelledCorpus, metrics: dict | None, name: str, version: str, from_model,
+                     allow_new_labels: bool, allow_rare_labels: bool) -> dict:
+    """What the model's meta.json records under `policy_nlp`: data, labels, thresholds, settings, CV scores."""
+    from ..pipeline import THEMES
+
+    model = nlp.get_pipe(THEMES).model
+    counts = corpus.label_counts()
+    return {
         "labels": corpus.labels,
         "new_labels": corpus.new_labels,
         "label_counts": counts,
@@ -242,6 +281,10 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
                                              "per_label", "confused_pairs", "units")},
         "merge_report": corpus.report,
     }
+
+
+def _save(nlp, out: Path, say: Callable[[str], None]) -> None:
+    """Write the pipeline to `out` through a temporary folder that replaces it only when complete."""
     say(f"writing the pipeline to {out}")
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -255,4 +298,3 @@ def _train_locked(data, out: Path, *, from_model, seeds_dir, allow_new_labels: b
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     say(f"saved to {out}")
-    return nlp.meta["policy_nlp"]

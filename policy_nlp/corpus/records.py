@@ -1,0 +1,65 @@
+"""Reading an annotated corpus's records back (JSONL or Parquet, one at a time) and the per-report counts a
+summary row holds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ..errors import DataError
+from .document import SCHEMA_ID
+
+
+def pyarrow_module(what: str):
+    """The pyarrow module (with pyarrow.parquet); E112 when it is not installed, saying `what` needs it."""
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise DataError("E112", what=what, package="pyarrow") from None
+    return pyarrow
+
+
+def iter_records(output: str | Path) -> Iterator[dict]:
+    """The records of a JSONL or Parquet output, one at a time (flat memory)."""
+    output = Path(output)
+    if output.suffix.lower() == ".parquet":
+        pq = pyarrow_module("Reading a Parquet output").parquet
+
+        for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
+            for row in batch.to_pylist():
+                if row["document"] is not None:
+                    yield json.loads(row["document"])
+                else:
+                    yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
+        return
+    with open(output, encoding="utf-8") as src:
+        for line in src:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _content_units(rec: dict) -> list[dict]:
+    return [u for u in rec.get("units") or [] if u["kind"] != "boilerplate"]
+
+
+def summary_row(rec: dict, labels: Sequence[str]) -> dict:
+    """A summary CSV row: counts of units, and per label its units and share of the content units
+    (all units but boilerplate)."""
+    row = {"id": rec.get("id"), "error": rec.get("error") or ""}
+    units = rec.get("units") or []
+    content = _content_units(rec)
+    row.update({"characters": len(rec.get("text") or ""), "units": len(units), "content_units": len(content),
+                "headings": sum(u["kind"] == "heading" for u in units),
+                "warnings": " ".join(w["code"] for w in rec.get("warnings") or [])})
+    for label, share in label_shares(rec, labels).items():
+        row[f"{label}_units"] = sum(label in u["labels"] for u in content)
+        row[f"{label}_share"] = round(share, 4)
+    return row
+
+
+def label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
+    """Per label, its share of the content units (all units but boilerplate) of an output record."""
+    content = _content_units(rec)
+    return {label: sum(label in u["labels"] for u in content) / len(content) if content else 0.0
+            for label in labels}
