@@ -8,7 +8,7 @@ from spacy.language import Language
 
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
-from .pipeline import THEMES, default_pipeline, model_fingerprint
+from .pipeline import THEMES, default_pipeline, explain_config, model_fingerprint
 
 # Peak memory of annotating one document, per input character, on top of the loaded pipeline, rounded up
 # from benchmarks/memory.py (1 million characters: char 247, pkuseg 162 bytes per character; linear in the
@@ -63,16 +63,6 @@ def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None)
         yield _check_text(text, max_chars, segmenter), text
 
 
-def explain_doc(nlp: Language, doc, top: int = 8) -> None:
-    """Add the evidence behind every score to a processed `doc` (the themes component's `explain`), so that
-    `AnnotatedDocument.from_doc` writes `explanations` per unit. A pipeline without themes raises E160."""
-    from .errors import ModelError
-
-    if THEMES not in nlp.pipe_names:
-        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
-    nlp.get_pipe(THEMES).explain(doc, top=top)
-
-
 def extract_input(data, format: str | None = None):
     """The `Extracted` text of `data` in `format` ('text', 'html', 'docx', 'pdf'): a Path is read as a file
     (its bytes decide the format unless `format` is given), HTML may be str or bytes, Word and PDF are bytes.
@@ -124,9 +114,7 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_cha
     if isinstance(text, str):
         nlp = nlp or default_pipeline()
         check_length(text, max_chars, getattr(nlp.tokenizer, "segmenter", None))
-        doc = nlp(text)
-        if explain:
-            explain_doc(nlp, doc, explain_top)
+        doc = nlp(text, component_cfg=explain_config(nlp, explain_top if explain else 0))
         return AnnotatedDocument.from_doc(doc, model_info(nlp), text=text)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
@@ -138,7 +126,7 @@ def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
-    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True):
-        if explain:
-            explain_doc(nlp, doc, explain_top)
+    component_cfg = explain_config(nlp, explain_top if explain else 0)
+    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True,
+                              component_cfg=component_cfg):
         yield AnnotatedDocument.from_doc(doc, info, text=text)

@@ -78,6 +78,16 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     return nlp
 
 
+def explain_config(nlp: Language, top: int) -> dict | None:
+    """The `component_cfg` of `nlp(...)`/`nlp.pipe(...)` that makes the themes component explain every doc with
+    `top` features per label (None for `top` 0: the component's own setting); E160 without that component."""
+    if not top:
+        return None
+    if THEMES not in nlp.pipe_names:
+        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
+    return {THEMES: {"explain_top": top}}
+
+
 _DEFAULT: dict[str, Language] = {}
 _DEFAULT_LOCK = threading.Lock()
 

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator
+from typing import Any, Callable, Dict, Iterable, Iterator, NamedTuple
 
 import numpy as np
 import srsly
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
-from spacy.util import registry
+from spacy.util import minibatch, registry
 
 from ..errors import ModelError
 from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
-from ..model.features import build_contexts
+from ..model.features import CONTEXT_COLUMNS, build_contexts
 from ..model.metrics import compute_metrics
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
@@ -41,6 +42,15 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": 0,
     "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
 }
+
+
+class DocScores(NamedTuple):
+    """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
+    their context rows (`features.build_contexts`) and their probabilities (rows × labels)."""
+
+    content: list[int]
+    contexts: np.ndarray
+    proba: np.ndarray
 
 
 @registry.scorers("policy_nlp.themes_scorer.v1")
@@ -103,15 +113,17 @@ def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_
     assigns=["doc.spans", "doc.cats"],
     requires=["doc.spans"],
     default_config={"units_key": UNITS_KEY, "themes_key": THEMES_KEY, "rules": DEFAULT_RULES_CONFIG,
-                    "hyperparameters": DEFAULT_HYPERPARAMETERS,
+                    "hyperparameters": DEFAULT_HYPERPARAMETERS, "explain_top": 0,
                     "scorer": {"@scorers": "policy_nlp.themes_scorer.v1"}},
     default_score_weights={"themes_macro_f": 1.0, "themes_micro_f": 0.0, "themes_p": None, "themes_r": None,
                            "themes_per_type": None},
 )
 def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules: ReportRules,
-                hyperparameters: Dict[str, Any], scorer=None):
+                hyperparameters: Dict[str, Any], explain_top: int = 0, scorer=None):
+    """`explain_top` > 0: every doc scored also gets its explanations, with this many features per label (per
+    call: `nlp(text, component_cfg={"policy_nlp_themes": {"explain_top": 8}})`, or the same in `nlp.pipe`)."""
     return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
-                           hyperparameters=hyperparameters, scorer=scorer)
+                           hyperparameters=hyperparameters, explain_top=explain_top, scorer=scorer)
 
 
 def _library_versions() -> dict:
@@ -143,11 +155,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class ThemeClassifier:
-    """The `policy_nlp_themes` component: see the module docstring for what it reads and writes."""
+class ThemeClassifier(Pipe):
+    """The `policy_nlp_themes` component: see the module docstring for what it reads and writes.
+
+    spaCy's pattern: `predict(docs)` scores the content units of a batch of docs with one estimator call,
+    `set_annotations(docs, scores)` writes them; `__call__` is a batch of one, `pipe` takes `minibatch`es.
+    `explain_top` > 0 (the factory setting, or per call through `component_cfg`) also writes each content
+    unit's explanations, from the same context rows the scores came from."""
 
     def __init__(self, name: str = "policy_nlp_themes", *, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY,
-                 rules: ReportRules | None = None, hyperparameters: dict | None = None, scorer=None):
+                 rules: ReportRules | None = None, hyperparameters: dict | None = None, explain_top: int = 0,
+                 scorer=None):
         from ..rules import default_rules
 
         self.name = name
@@ -155,10 +173,10 @@ class ThemeClassifier:
         self.themes_key = themes_key
         self.rules = rules if rules is not None else default_rules()
         self.hyperparameters = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+        self.explain_top = explain_top
+        self.cfg = {"units_key": units_key, "themes_key": themes_key}  # what `score` passes to the scorer
         self.scorer = scorer or score_themes
         self.model: ThemeEstimator | None = None
-        # > 0: every doc scored also gets its explanations (`explain`), with this many features per label
-        self.explain_top = 0
 
     # -- state ------------------------------------------------------------------------------------------------
     @property
@@ -242,6 +260,7 @@ class ThemeClassifier:
         return self.model
 
     def _contexts(self, doc: Doc):
+        """(unit group, indices of the content units, their context rows)."""
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
         group = doc.spans[self.units_key]
@@ -260,6 +279,30 @@ class ThemeClassifier:
             cached = (model, rules)
             self.__dict__["_rules_cache"] = cached
         return cached[1]
+
+    def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
+        """Per doc, its content units' context rows and probabilities: the rows of all docs are stacked and
+        scored by one estimator call."""
+        model = self._require_model()
+        parts = [self._contexts(doc) for doc in docs]
+        rows = [ctx for _, _, ctx in parts]
+        stacked = np.concatenate(rows) if rows else np.zeros((0, len(CONTEXT_COLUMNS)), dtype=object)
+        proba = model.predict_proba(stacked)
+        out, k = [], 0
+        for content, ctx in ((c, x) for _, c, x in parts):
+            out.append(DocScores(content, ctx, proba[k:k + len(ctx)]))
+            k += len(ctx)
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], scores: list[DocScores], explain_top: int | None = None) -> None:
+        """Write the scores `predict` returned; with `explain_top` > 0 (None: the component's setting) also the
+        explanations of the same rows."""
+        top = self.explain_top if explain_top is None else explain_top
+        for doc, got in zip(docs, scores):
+            group = doc.spans[self.units_key]
+            self._write(doc, group, got.content, got.proba)
+            if top > 0:
+                self._write_explanations(group, got, top)
 
     def _write(self, doc: Doc, group, content: list[int], proba: np.ndarray) -> None:
         model = self.model
@@ -285,56 +328,41 @@ class ThemeClassifier:
         doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
-    def __call__(self, doc: Doc) -> Doc:
-        self._require_model()
-        group, content, ctx = self._contexts(doc)
-        self._write(doc, group, content, self.model.predict_proba(ctx))
-        if self.explain_top > 0:
-            self.explain(doc, top=self.explain_top)
-        return doc
-
-    def explain(self, doc: Doc, top: int = 8) -> list[dict | None]:
-        """Why each unit of a processed `doc` got its scores (`model.explain.explain_rows`): per unit, {label:
-        {logit, intercept, rest, threshold_logit, features}}, or None for boilerplate. Also stored in the unit
-        group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it."""
+    def _write_explanations(self, group, scores: DocScores, top: int) -> list[dict | None]:
         from ..model.explain import explain_rows
 
-        model = self._require_model()
-        group, content, ctx = self._contexts(doc)
-        got = explain_rows(model, ctx, top=top, rules=self._model_rules())
+        got = explain_rows(self._require_model(), scores.contexts, top=top, rules=self._model_rules())
         out: list[dict | None] = [None] * len(group)
-        for i, e in zip(content, got):
+        for i, e in zip(scores.content, got):
             out[i] = e
         group.attrs["explanations"] = out
         return out
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        """Score the units of several documents in one batch (one feature matrix, one predict call)."""
-        self._require_model()
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._score_batch(batch)
-                batch = []
-        if batch:
-            yield from self._score_batch(batch)
+    def __call__(self, doc: Doc, explain_top: int | None = None) -> Doc:
+        error_handler = self.get_error_handler()
+        try:
+            self.set_annotations([doc], self.predict([doc]), explain_top)
+            return doc
+        except Exception as exc:
+            error_handler(self.name, self, [doc], exc)
 
-    def _score_batch(self, docs: list[Doc]) -> list[Doc]:
-        parts = [self._contexts(doc) for doc in docs]
-        all_ctx = [c for _, _, ctx in parts for c in ctx]
-        proba = self.model.predict_proba(np.asarray(all_ctx, dtype=object).reshape(len(all_ctx), -1)
-                                         if all_ctx else np.zeros((0, 0), dtype=object))
-        k = 0
-        for doc, (group, content, ctx) in zip(docs, parts):
-            self._write(doc, group, content, proba[k:k + len(ctx)])
-            if self.explain_top > 0:
-                self.explain(doc, top=self.explain_top)
-            k += len(ctx)
-        return docs
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128, explain_top: int | None = None) -> Iterator[Doc]:
+        """Score `minibatch`es of `batch_size` docs, one `predict` call each."""
+        error_handler = self.get_error_handler()
+        for docs in minibatch(stream, size=batch_size):
+            try:
+                self.set_annotations(docs, self.predict(docs), explain_top)
+                yield from docs
+            except Exception as exc:
+                error_handler(self.name, self, docs, exc)
 
-    def score(self, examples, **kwargs) -> dict:
-        return self.scorer(examples, units_key=self.units_key, themes_key=self.themes_key, labels=self.labels)
+    def explain(self, doc: Doc, top: int = 8) -> list[dict | None]:
+        """Why each unit of a processed `doc` got its scores (`model.explain.explain_rows`): per unit, {label:
+        {logit, intercept, rest, threshold_logit, features}}, or None for boilerplate. Also stored in the unit
+        group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it. (To explain while
+        annotating, set `explain_top` instead: the context rows are then built once.)"""
+        group, content, ctx = self._contexts(doc)
+        return self._write_explanations(group, DocScores(content, ctx, np.zeros((len(ctx), 0))), top)
 
     @property
     def model_sha256(self) -> str:
