@@ -170,3 +170,16 @@ def test_initialize_without_labelled_units_is_a_coded_error():
         nlp.get_pipe("policy_nlp_themes").initialize(lambda: [Example(nlp.make_doc(ref.text), ref)],
                                                      labels=["plans"])
     assert info.value.code == "E016"
+
+
+def test_scorer_counts_only_the_reference_units_marked_labelled(char_nlp):
+    from policy_nlp.components.themes import doc_unit_labels, themes_metrics
+
+    text = "一、总体情况\n我们加强行政执法。我们化解矛盾纠纷。"
+    predicted, reference = char_nlp(text), char_nlp(text)
+    group = reference.spans["units"]
+    assert len(group) >= 3
+    group.attrs["labelled"] = [k != 2 for k in range(len(group))]  # the third unit is context only
+    assert len(doc_unit_labels(reference, "units", "themes", labelled_only=True)) == len(group) - 1
+    assert len(doc_unit_labels(reference, "units", "themes")) == len(group)
+    assert themes_metrics([Example(predicted, reference)])["units"] == len(group) - 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Dict, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import srsly
@@ -58,44 +58,57 @@ def make_themes_scorer():
     return score_themes
 
 
-def aligned_labels(gold_units: list[tuple[int, int]], pred_units: list[tuple[int, int, list[str]]]) -> list[list[str]]:
-    """For each gold (start, end), the labels of the predicted unit overlapping it most in characters."""
+def align_spans(gold: Sequence[tuple[int, int]], predicted: Sequence[tuple[int, int]]) -> list[int | None]:
+    """For each gold (start, end), the index of the predicted (start, end) — sorted, not overlapping — that
+    overlaps it most in characters (None if none; a tie goes to the earlier). A predicted unit spanning two
+    gold units is aligned to both; a gold unit split in two gets its larger part. The one alignment of
+    `score_themes` (`nlp.evaluate`) and `learn.evaluation` (`policy-nlp evaluate`)."""
     import bisect
 
-    starts = [p[0] for p in pred_units]
-    out = []
-    for gs, ge in gold_units:
+    starts = [p[0] for p in predicted]
+    out: list[int | None] = []
+    for gs, ge in gold:
         i = max(bisect.bisect_right(starts, gs) - 1, 0)
-        best, best_overlap = [], 0
-        while i < len(pred_units) and pred_units[i][0] < ge:
-            overlap = min(ge, pred_units[i][1]) - max(gs, pred_units[i][0])
+        best, best_overlap = None, 0
+        while i < len(predicted) and predicted[i][0] < ge:
+            overlap = min(ge, predicted[i][1]) - max(gs, predicted[i][0])
             if overlap > best_overlap:
-                best, best_overlap = pred_units[i][2], overlap
+                best, best_overlap = i, overlap
             i += 1
-        out.append(list(best))
+        out.append(best)
     return out
 
 
-def doc_unit_labels(doc: Doc, units_key: str, themes_key: str) -> list[tuple[int, int, list[str]]]:
-    """(start_char, end_char, themes) of each unit of `doc`."""
+def doc_unit_labels(doc: Doc, units_key: str, themes_key: str, labelled_only: bool = False
+                    ) -> list[tuple[int, int, list[str]]]:
+    """(start_char, end_char, themes) of each unit of `doc`; with `labelled_only`, of the units its group's
+    `labelled` attr marks (all, if absent: a reference doc's context units carry no labels to score)."""
     themes: dict[tuple[int, int], list[str]] = {}
     for span in doc.spans.get(themes_key, []):
         themes.setdefault((span.start, span.end), []).append(span.label_)
-    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u in doc.spans.get(units_key, [])]
+    group = doc.spans.get(units_key, [])
+    flags = (group.attrs.get("labelled") if labelled_only and len(group) else None) or [True] * len(group)
+    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u, flag in zip(group, flags) if flag]
+
+
+def themes_metrics(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None) -> dict:
+    """`model.metrics.compute_metrics` of the labelled reference units' themes against those of the predicted
+    unit `align_spans` pairs each with."""
+    gold_all, pred_all = [], []
+    for eg in examples:
+        gold = doc_unit_labels(eg.reference, units_key, themes_key, labelled_only=True)
+        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
+        gold_all += [g[2] for g in gold]
+        pred_all += [pred[i][2] if i is not None else [] for i in align_spans([g[:2] for g in gold],
+                                                                              [p[:2] for p in pred])]
+    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
+    return compute_metrics(gold_all, pred_all, labels)
 
 
 def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None, **kwargs) -> dict:
-    """Per-label precision/recall/F1 of the themes of the reference units, the predicted unit overlapping
-    each reference unit most lending it its labels (`themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f`,
-    `themes_per_type`)."""
-    gold_all, pred_all = [], []
-    for eg in examples:
-        gold = doc_unit_labels(eg.reference, units_key, themes_key)
-        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
-        gold_all += [g[2] for g in gold]
-        pred_all += aligned_labels([(g[0], g[1]) for g in gold], pred)
-    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
-    m = compute_metrics(gold_all, pred_all, labels)
+    """spaCy's view of `themes_metrics`: `themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f` and
+    `themes_per_type` (per label p, r, f)."""
+    m = themes_metrics(examples, units_key, themes_key, labels)
     micro_tp = sum(v["tp"] for v in m["per_label"].values())
     micro_fp = sum(v["fp"] for v in m["per_label"].values())
     micro_fn = sum(v["fn"] for v in m["per_label"].values())
