@@ -44,8 +44,7 @@ def create_pipeline(segmenter: str = "pkuseg", *, opencc_config: str = "t2s", pk
     }}})
     rules_cfg = {"rules": rules} if rules else {}
     nlp.add_pipe(STRUCTURE, config=rules_cfg)
-    nlp.add_pipe(THEMES, config={**rules_cfg, "hyperparameters": {**themes.DEFAULT_HYPERPARAMETERS,
-                                                                  **(hyperparameters or {})}})
+    nlp.add_pipe(THEMES, config={**rules_cfg, "hyperparameters": themes.estimator_config(hyperparameters)})
     nlp.add_pipe(INDICATORS)
     nlp.max_length = MAX_LENGTH
     return nlp

@@ -183,3 +183,20 @@ def test_scorer_counts_only_the_reference_units_marked_labelled(char_nlp):
     assert len(doc_unit_labels(reference, "units", "themes", labelled_only=True)) == len(group) - 1
     assert len(doc_unit_labels(reference, "units", "themes")) == len(group)
     assert themes_metrics([Example(predicted, reference)])["units"] == len(group) - 1
+
+
+def test_estimator_recipe_is_registered_and_typed_in_the_config():
+    from policy_nlp.components.themes import ESTIMATOR, EstimatorRecipe
+
+    nlp = create_pipeline("char", hyperparameters={"C": 2.0})
+    block = nlp.config["components"]["policy_nlp_themes"]["hyperparameters"]
+    assert block["@misc"] == ESTIMATOR and block["C"] == 2.0
+    themes = nlp.get_pipe("policy_nlp_themes")
+    assert isinstance(themes.estimator, EstimatorRecipe)
+    assert themes.make_estimator(["plans"]).get_params()["C"] == 2.0
+    with pytest.raises(Exception, match="C"):
+        create_pipeline("char", hyperparameters={"C": "strong"})
+    # a config written before the recipe was registered (a plain table) still builds the component
+    legacy = spacy.blank("zh")
+    legacy.add_pipe("policy_nlp_themes", config={"hyperparameters": {"C": 3.0}})
+    assert legacy.get_pipe("policy_nlp_themes").hyperparameters["C"] == 3.0

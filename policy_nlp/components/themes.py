@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import srsly
@@ -30,6 +31,7 @@ from ..errors import ModelError
 from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
 from ..model.features import CONTEXT_COLUMNS, build_contexts
 from ..model.metrics import compute_metrics
+from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
 
@@ -44,13 +46,49 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 
+ESTIMATOR = "policy_nlp.theme_estimator.v1"
+
+
+@dataclass(frozen=True)
+class EstimatorRecipe:
+    """How the component builds its unfitted estimator: `recipe(labels, rules)` → `ThemeEstimator` with these
+    hyperparameters (JSON-safe; the `hyperparameters` block of the component's config)."""
+
+    hyperparameters: dict
+
+    def __call__(self, labels: Sequence[str], rules: dict | None) -> ThemeEstimator:
+        return ThemeEstimator(labels=list(labels), rules=rules, **self.hyperparameters)
+
+
+@registry.misc(ESTIMATOR)
+def make_theme_estimator(C: float, text_ngrams: List[int], section_ngrams: List[int], section_weight: float,
+                         cue_weight: float, lead_weight: float, min_df: int, class_weight: Optional[str],
+                         max_iter: int, random_state: int, part_labels: List[str], blocks: List[str]
+                         ) -> EstimatorRecipe:
+    """The theme estimator's hyperparameters, typed and checked by the config system (defaults:
+    `DEFAULT_HYPERPARAMETERS`, see `model.estimator.ThemeEstimator` for what each does)."""
+    return EstimatorRecipe({"C": C, "text_ngrams": list(text_ngrams), "section_ngrams": list(section_ngrams),
+                            "section_weight": section_weight, "cue_weight": cue_weight, "lead_weight": lead_weight,
+                            "min_df": min_df, "class_weight": class_weight, "max_iter": max_iter,
+                            "random_state": random_state, "part_labels": list(part_labels),
+                            "blocks": list(blocks)})
+
+
+def estimator_config(hyperparameters: dict | None = None) -> dict:
+    """The component's `hyperparameters` config block: the registered recipe with `hyperparameters` over the
+    defaults."""
+    return {"@misc": ESTIMATOR, **DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+
+
 class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
-    their context rows (`features.build_contexts`) and their probabilities (rows × labels)."""
+    their context rows (`features.build_contexts`), their probabilities (rows × labels) and each label group's
+    feature matrix of those rows (`model.scoring.feature_matrices`; None: not computed)."""
 
     content: list[int]
     contexts: np.ndarray
     proba: np.ndarray
+    features: dict | None
 
 
 @registry.scorers("policy_nlp.themes_scorer.v1")
@@ -126,17 +164,20 @@ def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_
     assigns=["doc.spans", "doc.cats"],
     requires=["doc.spans"],
     default_config={"units_key": UNITS_KEY, "themes_key": THEMES_KEY, "rules": DEFAULT_RULES_CONFIG,
-                    "hyperparameters": DEFAULT_HYPERPARAMETERS, "explain_top": 0,
+                    "hyperparameters": estimator_config(), "explain_top": 0,
                     "scorer": {"@scorers": "policy_nlp.themes_scorer.v1"}},
     default_score_weights={"themes_macro_f": 1.0, "themes_micro_f": 0.0, "themes_p": None, "themes_r": None,
                            "themes_per_type": None},
 )
 def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules: ReportRules,
-                hyperparameters: Dict[str, Any], explain_top: int = 0, scorer=None):
-    """`explain_top` > 0: every doc scored also gets its explanations, with this many features per label (per
+                hyperparameters: Union[EstimatorRecipe, Dict[str, Any]], explain_top: int = 0, scorer=None):
+    """`hyperparameters`: the estimator recipe (`policy_nlp.theme_estimator.v1`; a plain table, as pipelines
+    saved before the recipe was registered have it, is read over the defaults). `explain_top` > 0: every doc scored also gets its explanations, with this many features per label (per
     call: `nlp(text, component_cfg={"policy_nlp_themes": {"explain_top": 8}})`, or the same in `nlp.pipe`)."""
+    if not isinstance(hyperparameters, EstimatorRecipe):
+        hyperparameters = make_theme_estimator(**{**DEFAULT_HYPERPARAMETERS, **hyperparameters})
     return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
-                           hyperparameters=hyperparameters, explain_top=explain_top, scorer=scorer)
+                           estimator=hyperparameters, explain_top=explain_top, scorer=scorer)
 
 
 def _library_versions() -> dict:
@@ -177,7 +218,7 @@ class ThemeClassifier(Pipe):
     unit's explanations, from the same context rows the scores came from."""
 
     def __init__(self, name: str = "policy_nlp_themes", *, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY,
-                 rules: ReportRules | None = None, hyperparameters: dict | None = None, explain_top: int = 0,
+                 rules: ReportRules | None = None, estimator: EstimatorRecipe | None = None, explain_top: int = 0,
                  scorer=None):
         from ..rules import default_rules
 
@@ -185,7 +226,7 @@ class ThemeClassifier(Pipe):
         self.units_key = units_key
         self.themes_key = themes_key
         self.rules = rules if rules is not None else default_rules()
-        self.hyperparameters = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+        self.estimator = estimator or make_theme_estimator(**DEFAULT_HYPERPARAMETERS)
         self.explain_top = explain_top
         self.cfg = {"units_key": units_key, "themes_key": themes_key}  # what `score` passes to the scorer
         self.scorer = scorer or score_themes
@@ -207,8 +248,11 @@ class ThemeClassifier(Pipe):
 
     def make_estimator(self, labels) -> ThemeEstimator:
         """An unfitted estimator with this component's hyperparameters and rules."""
-        params = dict(self.hyperparameters)
-        return ThemeEstimator(labels=list(labels), rules=self.rules.to_dict(), **params)
+        return self.estimator(labels, self.rules.to_dict())
+
+    @property
+    def hyperparameters(self) -> dict:
+        return dict(self.estimator.hyperparameters)
 
     def initialize(self, get_examples: Callable[[], Iterable] | None = None, *, nlp=None, labels=None,
                    fit=None, tune_thresholds: bool = True) -> None:
@@ -294,16 +338,18 @@ class ThemeClassifier(Pipe):
         return cached[1]
 
     def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
-        """Per doc, its content units' context rows and probabilities: the rows of all docs are stacked and
-        scored by one estimator call."""
+        """Per doc, its content units' context rows, feature matrices and probabilities: the rows of all docs are
+        stacked and scored at once (`model.scoring`: each feature block computed once for the batch)."""
         model = self._require_model()
         parts = [self._contexts(doc) for doc in docs]
         rows = [ctx for _, _, ctx in parts]
         stacked = np.concatenate(rows) if rows else np.zeros((0, len(CONTEXT_COLUMNS)), dtype=object)
-        proba = model.predict_proba(stacked)
+        matrices = feature_matrices(model, stacked) if len(stacked) else {}
+        proba = probabilities(model, matrices, len(stacked))
         out, k = [], 0
         for content, ctx in ((c, x) for _, c, x in parts):
-            out.append(DocScores(content, ctx, proba[k:k + len(ctx)]))
+            rows_k = slice(k, k + len(ctx))
+            out.append(DocScores(content, ctx, proba[rows_k], {g: m[rows_k] for g, m in matrices.items()}))
             k += len(ctx)
         return out
 
@@ -344,7 +390,8 @@ class ThemeClassifier(Pipe):
     def _write_explanations(self, group, scores: DocScores, top: int) -> list[dict | None]:
         from ..model.explain import explain_rows
 
-        got = explain_rows(self._require_model(), scores.contexts, top=top, rules=self._model_rules())
+        got = explain_rows(self._require_model(), scores.contexts, top=top, rules=self._model_rules(),
+                           matrices=scores.features)
         out: list[dict | None] = [None] * len(group)
         for i, e in zip(scores.content, got):
             out[i] = e
@@ -375,7 +422,7 @@ class ThemeClassifier(Pipe):
         group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it. (To explain while
         annotating, set `explain_top` instead: the context rows are then built once.)"""
         group, content, ctx = self._contexts(doc)
-        return self._write_explanations(group, DocScores(content, ctx, np.zeros((len(ctx), 0))), top)
+        return self._write_explanations(group, DocScores(content, ctx, np.zeros((len(ctx), 0)), None), top)
 
     @property
     def model_sha256(self) -> str:
