@@ -55,3 +55,16 @@ def test_tokenizer_settings_round_trip(tmp_path):
     other.tokenizer.from_disk(tmp_path / "tok")
     assert other.tokenizer.opencc_config == "tw2s"
     assert isinstance(spacy.blank("zh"), spacy.language.Language)
+
+
+def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
+    from policy_nlp.components.tokenizer import unchanged_input
+
+    nlp = create_pipeline("char")
+    simplified = "一、总体情况\n我们加强行政执法。"
+    assert unchanged_input(nlp.make_doc(simplified)) == simplified
+    traditional = "一、總體情況\n我們加強行政執法。"
+    assert unchanged_input(nlp.make_doc(traditional)) is None
+    doc = nlp.make_doc(simplified)
+    doc.user_data.clear()  # a doc without the tokenizer's record: unknown, so None
+    assert unchanged_input(doc) is None

@@ -1027,16 +1027,21 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool
 
 
 class _InputText:
-    """The input's characters at given offsets, read from the current unit's tokens (building `doc.text` walks
-    every token of the document); offsets outside the unit fall back to the whole text, built once."""
+    """The input's characters at given offsets: the normalised text when normalisation changed nothing, else
+    read from the current unit's tokens (building `doc.text` walks every token of the document); offsets
+    outside the unit fall back to the whole text, built once."""
 
     def __init__(self, doc: Doc):
+        from .tokenizer import unchanged_input
+
         self.doc = doc
         self.unit = None
         self._unit_text: tuple | None = None
-        self._text: str | None = None
+        self._text: str | None = unchanged_input(doc)
 
     def __getitem__(self, key: slice) -> str:
+        if self._text is not None:
+            return self._text[key]
         unit = self.unit
         if unit is not None and unit.start_char <= key.start and key.stop <= unit.end_char:
             if self._unit_text is None or self._unit_text[0] is not unit:
