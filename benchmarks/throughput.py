@@ -524,7 +524,7 @@ def measure_ratio(repeats: int, log=None) -> dict:
 
 def render_ratio(ratio: dict) -> list[str]:
     out = ["## Pipeline vs tokenizer (8)", "",
-           f"`annotate` (char segmenter, streamed) against `spacy.blank(\"zh\").tokenizer` on the same texts, "
+           "`annotate` (char segmenter, streamed) against `spacy.blank(\"zh\").tokenizer` on the same texts, "
            "timed back to back in one process; the ratio is the median over runs of annotate time / "
            "tokenization time.", "",
            "| Texts | docs | chars | tokenizer chars/s | annotate chars/s | ratio |", "|---|---:|---:|---:|---:|---:|"]

@@ -5,10 +5,13 @@ Writes:
 - `doc.spans[units_key].attrs`: `labels` (the label order), `scores` (per unit, one probability per label;
   boilerplate units 0.0) and `decided` (per unit, one 0/1 per label);
 - `doc.spans[themes_key]`: one span per (unit, label) decided, labelled with the theme;
-- `doc.cats`: per label, the share of non-boilerplate units that carry it.
+- `doc.cats`: per label, the share of non-boilerplate units that carry it;
+- with `explain_top` > 0 (config or `component_cfg`), `doc.spans[units_key].attrs["explanations"]`: per unit,
+  why it got its scores (`model.explain.explain_rows`), None for boilerplate.
 
 The estimator (`model.estimator.ThemeEstimator`: labels, hyperparameters, its own copy of the term lists,
-and the threshold table) is trained by `initialize` — the same path `policy-nlp train` takes — or read by
+and the threshold table) is built from the config's `hyperparameters` block (the registered
+`policy_nlp.theme_estimator.v1`) and trained by `initialize` — the same path `policy-nlp train` takes — or read by
 `from_disk`/`from_bytes`. The component's directory holds `model.pkl` (read back through an allow-listing
 unpickler: no code runs from it) and `cfg.json` (the model file's SHA-256, library versions, labels and
 hyperparameters, all checked against the model file on load).
@@ -16,8 +19,8 @@ hyperparameters, all checked against the model file on load).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
@@ -83,12 +86,12 @@ def estimator_config(hyperparameters: dict | None = None) -> dict:
 class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
     their context rows (`features.build_contexts`), their probabilities (rows × labels) and each label group's
-    feature matrix of those rows (`model.scoring.feature_matrices`; None: not computed)."""
+    feature matrix of those rows (`model.scoring.feature_matrices`), which the explanations read."""
 
     content: list[int]
     contexts: np.ndarray
     proba: np.ndarray
-    features: dict | None
+    features: dict
 
 
 @registry.scorers("policy_nlp.themes_scorer.v1")
@@ -172,8 +175,9 @@ def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_
 def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules: ReportRules,
                 hyperparameters: Union[EstimatorRecipe, Dict[str, Any]], explain_top: int = 0, scorer=None):
     """`hyperparameters`: the estimator recipe (`policy_nlp.theme_estimator.v1`; a plain table, as pipelines
-    saved before the recipe was registered have it, is read over the defaults). `explain_top` > 0: every doc scored also gets its explanations, with this many features per label (per
-    call: `nlp(text, component_cfg={"policy_nlp_themes": {"explain_top": 8}})`, or the same in `nlp.pipe`)."""
+    saved before the recipe was registered have it, is read over the defaults). `explain_top` > 0: every doc
+    scored also gets its explanations, with this many features per label (per call: `nlp(text,
+    component_cfg={"policy_nlp_themes": {"explain_top": 8}})`, or the same in `nlp.pipe`)."""
     if not isinstance(hyperparameters, EstimatorRecipe):
         hyperparameters = make_theme_estimator(**{**DEFAULT_HYPERPARAMETERS, **hyperparameters})
     return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
@@ -387,7 +391,7 @@ class ThemeClassifier(Pipe):
         doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
-    def _write_explanations(self, group, scores: DocScores, top: int) -> list[dict | None]:
+    def _write_explanations(self, group, scores: DocScores, top: int) -> None:
         from ..model.explain import explain_rows
 
         got = explain_rows(self._require_model(), scores.contexts, top=top, rules=self._model_rules(),
@@ -396,7 +400,6 @@ class ThemeClassifier(Pipe):
         for i, e in zip(scores.content, got):
             out[i] = e
         group.attrs["explanations"] = out
-        return out
 
     def __call__(self, doc: Doc, explain_top: int | None = None) -> Doc:
         error_handler = self.get_error_handler()
@@ -415,14 +418,6 @@ class ThemeClassifier(Pipe):
                 yield from docs
             except Exception as exc:
                 error_handler(self.name, self, docs, exc)
-
-    def explain(self, doc: Doc, top: int = 8) -> list[dict | None]:
-        """Why each unit of a processed `doc` got its scores (`model.explain.explain_rows`): per unit, {label:
-        {logit, intercept, rest, threshold_logit, features}}, or None for boilerplate. Also stored in the unit
-        group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it. (To explain while
-        annotating, set `explain_top` instead: the context rows are then built once.)"""
-        group, content, ctx = self._contexts(doc)
-        return self._write_explanations(group, DocScores(content, ctx, np.zeros((len(ctx), 0)), None), top)
 
     @property
     def model_sha256(self) -> str:
