@@ -200,3 +200,14 @@ def test_estimator_recipe_is_registered_and_typed_in_the_config():
     legacy = spacy.blank("zh")
     legacy.add_pipe("policy_nlp_themes", config={"hyperparameters": {"C": 3.0}})
     assert legacy.get_pipe("policy_nlp_themes").hyperparameters["C"] == 3.0
+
+
+def test_pipe_scores_each_minibatch_with_one_predict_call(char_nlp, seeds, monkeypatch):
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    texts = [seeds[name][:800] for name in sorted(seeds)]
+    expected = [char_nlp(t).spans["units"].attrs["scores"] for t in texts]
+    sizes = []
+    real = type(themes).predict
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    got = [d.spans["units"].attrs["scores"] for d in char_nlp.pipe(texts, batch_size=2)]
+    assert sizes == [2, 2, 1] and got == expected
