@@ -1,7 +1,11 @@
 """Throughput, scaling, cold start and memory of policy_nlp on a synthetic corpus built from seeds/.
 
     python benchmarks/throughput.py [--chars 2000000] [--repeats 3] [--output benchmarks/RESULTS.md]
-                                    [--skip-pkuseg] [--time-budget 40]
+                                    [--skip-pkuseg] [--time-budget 40] [--ratio-only]
+
+`--ratio-only`: only the cost of the pipeline against the tokenizer (8): the seeds ×4 streamed through
+`annotate` (char segmenter), and their first 2,000 characters (short reports), each against spaCy's own
+character tokenization (`spacy.blank("zh").tokenizer`) of the same texts, in one process, one ratio per run.
 
 Corpus: the seed reports of seeds/ are split into front matter (title, page chrome, metadata), heading
 lines, body paragraphs (split into sentences with the library's own unit segmenter) and sign-offs. Synthetic
@@ -50,7 +54,10 @@ TARGETS = {
     "speedup": 1.7,  # n_process=2 against n_process=1
     "agreement": 0.99,  # share of units labelled the same by the char and the pkuseg pipelines
     "rss_growth": 0.10,  # RSS growth from 1x to 5x the corpus streamed through annotate
+    "tokenizer_ratio": 2.0,  # full annotate (char) time / spaCy's char tokenization time of the same texts
 }
+SHORT_CHARS = 2_000  # a short report: a seed's first 2,000 characters
+SEED_COPIES = 4  # the seeds streamed this many times
 
 
 # ======================================================================================================
@@ -384,8 +391,35 @@ def worker_spin(args: dict) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
+def worker_ratio(args: dict) -> dict:
+    """(8) Seconds of spaCy's char tokenization and of `annotate` (char segmenter, streamed) of the same
+    texts, back to back per run, for the seeds ×4 and for their first 2,000 characters."""
+    import spacy
+
+    import policy_nlp
+
+    nlp = policy_nlp.load(segmenter="char")
+    blank = spacy.blank("zh")
+    seeds = [text for _, text in read_seeds(SEEDS_DIR)] * SEED_COPIES
+    out = {}
+    for name, texts in (("long", seeds), ("short", [t[:SHORT_CHARS] for t in seeds])):
+        list(policy_nlp.annotate(iter(texts[:2]), nlp=nlp))  # warm-up
+        runs = []
+        for _ in range(args["repeats"]):
+            start = time.perf_counter()
+            for text in texts:
+                blank.tokenizer(text)
+            tokenize = time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in policy_nlp.annotate(iter(texts), nlp=nlp):
+                pass
+            runs.append({"tokenize": tokenize, "annotate": time.perf_counter() - start})
+        out[name] = {"docs": len(texts), "chars": sum(map(len, texts)), "runs": runs}
+    return out
+
+
 WORKERS = {"floor": worker_floor, "annotate": worker_annotate, "batch": worker_batch, "pipe": worker_pipe,
-           "spin": worker_spin}
+           "spin": worker_spin, "ratio": worker_ratio}
 BATCH_METHODS = {"annotate_corpus": "batch", "nlp.pipe": "pipe"}
 
 COLD_START_CODE = """
@@ -474,6 +508,31 @@ def measure_annotate(ctx: Context, segmenter: str) -> dict:
             "seconds": median(run["seconds"] for run in runs),
             "peak_rss_mb": median(run["peak_rss_mb"] for run in runs),
             "units": runs[0]["units"], "labels": labels, "runs": runs}
+
+
+def measure_ratio(repeats: int, log=None) -> dict:
+    """(8) Per text set: chars/s of the tokenization and of `annotate`, and the median ratio of their times."""
+    if log:
+        log(f"pipeline vs spaCy char tokenization: {repeats} run(s)")
+    got = run_worker("ratio", repeats=repeats)
+    for r in got.values():
+        r["ratio"] = median(run["annotate"] / run["tokenize"] for run in r["runs"])
+        r["tokenize_cps"] = r["chars"] / median(run["tokenize"] for run in r["runs"])
+        r["annotate_cps"] = r["chars"] / median(run["annotate"] for run in r["runs"])
+    return got
+
+
+def render_ratio(ratio: dict) -> list[str]:
+    out = ["## Pipeline vs tokenizer (8)", "",
+           "`annotate` (char segmenter, streamed) against `spacy.blank(\"zh\").tokenizer` on the same texts, "
+           "timed back to back in one process; the ratio is the median over runs of annotate time / "
+           "tokenization time.", "",
+           "| Texts | docs | chars | tokenizer chars/s | annotate chars/s | ratio |", "|---|---:|---:|---:|---:|---:|"]
+    names = {"long": f"seeds ×{SEED_COPIES}", "short": f"first {SHORT_CHARS:,} chars of each, ×{SEED_COPIES}"}
+    for key, r in ratio.items():
+        out.append(f"| {names[key]} | {r['docs']} | {r['chars']:,} | {r['tokenize_cps']:,.0f} | "
+                   f"{r['annotate_cps']:,.0f} | {r['ratio']:.2f}× |")
+    return out + [""]
 
 
 def measure_agreement(pkuseg_labels: Path, char_labels: Path) -> dict:
@@ -733,6 +792,10 @@ def render(args, machine, stats, res: dict, elapsed: float) -> list[str]:
                  f"≥ {TARGETS['agreement'] * 100:.0f} %", None if a is None else a["share"] >= TARGETS["agreement"]))
     rows.append((f"(6) streaming RSS growth 1×→{s['passes']}×", f"{s['growth'] * 100:+.1f} %",
                  f"≤ {TARGETS['rss_growth'] * 100:.0f} %", s["growth"] <= TARGETS["rss_growth"]))
+    for key, r in res["ratio"].items():
+        rows.append((f"(8) annotate / char tokenization, {key} texts", f"{r['ratio']:.2f}×",
+                     f"≤ {TARGETS['tokenizer_ratio']:g}×", r["ratio"] <= TARGETS["tokenizer_ratio"]))
+    out += render_ratio(res["ratio"])
     out += ["## Targets", "", "| Figure | Measured | Target | Result |", "|---|---:|---|---|"]
     out += [f"| {name} | {value} | {target} | {verdict(ok)} |" for name, value, target, ok in rows]
     out.append("")
@@ -751,6 +814,8 @@ def parse_args(argv=None):
     p.add_argument("--time-budget", type=float, default=40.0, metavar="MINUTES",
                    help="skip a pkuseg n_process comparison that would end the run after this (default 40)")
     p.add_argument("--keep-corpus", type=Path, metavar="DIR", help="also copy the synthetic reports to DIR")
+    p.add_argument("--ratio-only", action="store_true",
+                   help="only the pipeline against spaCy's char tokenization of the same texts (8)")
     p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     p.add_argument("--worker-args", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -763,6 +828,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
         print(json.dumps(WORKERS[args.worker](json.loads(args.worker_args))))
+        return 0
+    if args.ratio_only:
+        print("\n".join(render_ratio(measure_ratio(args.repeats))))
         return 0
 
     from policy_nlp.components import pkuseg_model
@@ -802,6 +870,7 @@ def main(argv=None) -> int:
             if seg == "char" or not args.skip_pkuseg:
                 res[f"cold_{seg}"] = measure_cold_start(ctx, seg)
         res["stream"] = measure_streaming_rss(ctx, "char")
+        res["ratio"] = measure_ratio(args.repeats, ctx.log)
         for method in BATCH_METHODS if not args.skip_pkuseg else ():
             # pkuseg batches last, and only while the run stays within --time-budget
             elapsed = time.perf_counter() - ctx.started

@@ -7,12 +7,11 @@ from typing import Any
 from spacy.language import Language
 
 from .components.unit_table import LABELS  # noqa: F401  (policy_nlp.LABELS)
-from .corpus.annotation import (BYTES_PER_CHAR, MAX_CHARS, annotate_text, check_length, explain_doc,  # noqa: F401
+from .corpus.annotation import (BYTES_PER_CHAR, MAX_CHARS, annotate_text, check_length,  # noqa: F401
                                 model_info)
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
-from .pipeline import default_pipeline
-
+from .pipeline import default_pipeline, explain_config
 
 
 def _check_text(text: Any, max_chars: int | None, segmenter: str | None) -> str:
@@ -87,7 +86,7 @@ def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
-    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True):
-        if explain:
-            explain_doc(nlp, doc, explain_top)
+    component_cfg = explain_config(nlp, explain_top if explain else 0)
+    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True,
+                              component_cfg=component_cfg):
         yield AnnotatedDocument.from_doc(doc, info, text=text)

@@ -115,7 +115,7 @@ def annotate(
                                                         "into -o DIR."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
-    from .pipeline import load
+    from .pipeline import explain_config, load
 
     if update:
         _annotate_update(inputs, output, model, segmenter)
@@ -123,15 +123,15 @@ def annotate(
     kind, ray = _output_plan(output, fmt, summary, metadata, refresh, n_process, engine, ray_address, workers)
     try:
         nlp = load(model, segmenter=segmenter)
-        if explain:
-            enable_explanations(nlp, explain_top)
+        top = explain_top if explain else 0
+        explain_config(nlp, top)  # E160 before any work when the pipeline cannot explain
         if kind == "batch":
             run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
-                      show_progress=progress, refresh=refresh, metadata=metadata, engine=ray)
+                      show_progress=progress, refresh=refresh, metadata=metadata, engine=ray, explain_top=top)
         else:
             annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
                            max_chars=max_chars, single_file=kind == "file", overwrite=overwrite,
-                           overwrite_reviewed=overwrite_reviewed)
+                           overwrite_reviewed=overwrite_reviewed, explain_top=top)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
@@ -222,15 +222,6 @@ def ray_engine(engine: str, address: Optional[str], workers: Optional[int], n_pr
     return RayEngine(address, workers or 2)
 
 
-def enable_explanations(nlp, top: int = 8) -> None:
-    """Make the pipeline's theme component explain every document it scores (E160 if it has none)."""
-    from .pipeline import THEMES
-
-    if THEMES not in nlp.pipe_names:
-        raise PolicyNLPError("E160", components=", ".join(nlp.pipe_names) or "none")
-    nlp.get_pipe(THEMES).explain_top = top
-
-
 def format_table(doc) -> str:
     """One line per unit: offsets, kind, labels, the innermost section heading, the text."""
     lines = [f"# {doc.id or ''}  ({len(doc.units)} units, {doc.script}, model {doc.model.get('name')})"]
@@ -247,7 +238,7 @@ def format_table(doc) -> str:
 def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json", *,
                    text_column: str = "text", id_column: Optional[str] = None,
                    max_chars: int = MAX_CHARS, single_file: bool = False, overwrite: bool = False,
-                   overwrite_reviewed: bool = False) -> None:
+                   overwrite_reviewed: bool = False, explain_top: int = 0) -> None:
     """Without -o: reviewer JSON (or a table) on stdout: pretty JSON for one document, JSONL (one document a
     line) for several; with -o DIR: one .json per input; with -o FILE.json: the one report's JSON. Existing
     files are kept unless --overwrite / --overwrite-reviewed (E131, E130). Errors go to stderr with the input's
@@ -259,7 +250,7 @@ def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "
     first = None  # stdout JSON: the first document waits until we know whether a second one follows
     results = annotate_to_directory(inputs, None if single_file else output, nlp=nlp, text_column=text_column,
                                     id_column=id_column, max_chars=max_chars, overwrite=overwrite,
-                                    overwrite_reviewed=overwrite_reviewed)
+                                    overwrite_reviewed=overwrite_reviewed, explain_top=explain_top)
     for doc_id, result, error, target in results:
         total += 1
         if result is None:
@@ -314,7 +305,7 @@ def update_files(inputs: List[Path], output: Optional[Path], nlp) -> None:
 
 def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
               show_progress: bool = True, refresh: bool = False, metadata: Optional[Path] = None,
-              engine=None) -> None:
+              engine=None, explain_top: int = 0) -> None:
     """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
     when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
@@ -338,7 +329,7 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
         result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                  text_column=text_column, id_column=id_column, summary_csv=summary,
                                  max_chars=max_chars, refresh=refresh, progress=on_progress, metadata=metadata,
-                                 **({"engine": engine} if engine else {}))
+                                 explain_top=explain_top, **({"engine": engine} if engine else {}))
     finally:
         if bar is not None:
             bar.close()

@@ -44,8 +44,7 @@ def create_pipeline(segmenter: str = "pkuseg", *, opencc_config: str = "t2s", pk
     }}})
     rules_cfg = {"rules": rules} if rules else {}
     nlp.add_pipe(STRUCTURE, config=rules_cfg)
-    nlp.add_pipe(THEMES, config={**rules_cfg, "hyperparameters": {**themes.DEFAULT_HYPERPARAMETERS,
-                                                                  **(hyperparameters or {})}})
+    nlp.add_pipe(THEMES, config={**rules_cfg, "hyperparameters": themes.estimator_config(hyperparameters)})
     nlp.add_pipe(INDICATORS)
     nlp.max_length = MAX_LENGTH
     return nlp
@@ -78,6 +77,16 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     return nlp
 
 
+def explain_config(nlp: Language, top: int) -> dict | None:
+    """The `component_cfg` of `nlp(...)`/`nlp.pipe(...)` that makes the themes component explain every doc with
+    `top` features per label (None for `top` 0: the component's own setting); E160 without that component."""
+    if not top:
+        return None
+    if THEMES not in nlp.pipe_names:
+        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
+    return {THEMES: {"explain_top": top}}
+
+
 _DEFAULT: dict[str, Language] = {}
 _DEFAULT_LOCK = threading.Lock()
 
@@ -96,8 +105,9 @@ def default_pipeline(segmenter: str = "pkuseg") -> Language:
 
 def model_fingerprint(nlp: Language) -> str:
     """SHA-256 over what decides a pipeline's answers: the theme model file's hash, the rules and indicator
-    vocabulary the components hold, the pipeline config (without the segmenter, which does not change the
-    labels) and the package version. Computed once per pipeline object."""
+    vocabulary the components hold, the pipeline config (without the segmenter and the themes component's
+    `explain_top`, which do not change the labels, nor the name of the estimator recipe, which a pipeline saved
+    before it was registered does not write) and the package version. Computed once per pipeline object."""
     cached = getattr(nlp, "_policy_nlp_fingerprint", None)
     if cached is not None:
         return cached
@@ -108,6 +118,10 @@ def model_fingerprint(nlp: Language) -> str:
 
     config = nlp.config.copy()
     config["nlp"]["tokenizer"].pop("segmenter", None)
+    if THEMES in config["components"]:
+        config["components"][THEMES].pop("explain_top", None)
+        if config["components"][THEMES].get("hyperparameters", {}).get("@misc") == themes.ESTIMATOR:
+            config["components"][THEMES]["hyperparameters"].pop("@misc")
     h = hashlib.sha256()
     h.update(json.dumps({"policy_nlp": __version__, "name": nlp.meta.get("name"),
                          "version": nlp.meta.get("version"), "config": config.to_str()},

@@ -14,7 +14,7 @@ from policy_nlp.learn.evaluation import align_predictions, format_metrics
 from policy_nlp.model.metrics import compute_metrics
 from policy_nlp.learn.labelled_data import DEFAULT_LABELS
 
-from conftest import SEED_NAMES, SEEDS
+from conftest import SEED_NAMES, SEED_UNITS, SEEDS
 from test_training import seed_records, write_jsonl
 
 runner = CliRunner()
@@ -233,3 +233,23 @@ def test_the_estimator_cache_changes_nothing(tmp_path):
     assert any(t != 0.5 for t in plain.thresholds_.values())  # tuned by the inner folds
     X, _, _, _ = themes.training_matrix(examples.values(), corpus.labels)
     assert (plain.predict_proba(X) == cached.predict_proba(X)).all()
+
+
+def test_policy_nlp_evaluate_and_nlp_evaluate_agree_on_the_seeds(char_nlp):
+    """`policy-nlp evaluate` (annotate, align, compute_metrics) and spaCy's `nlp.evaluate` (the themes
+    component's registered scorer) pair the units and count the labels the same way."""
+    from policy_nlp.learn.examples import corpus_examples
+    from policy_nlp.learn.labelled_data import read_corpus
+    from policy_nlp.pipeline import shipped_model_path
+
+    ours = policy_nlp.evaluate(shipped_model_path(), [SEED_UNITS], seeds_dir=SEEDS)
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    corpus = read_corpus([SEED_UNITS], SEEDS, known_labels=list(themes.labels))
+    examples = list(corpus_examples(char_nlp, corpus, char_nlp.get_pipe("policy_nlp_report_structure").rules).values())
+    spacy_scores = char_nlp.evaluate(examples)
+    assert set(spacy_scores["themes_per_type"]) == set(themes.labels)
+    for label, got in spacy_scores["themes_per_type"].items():
+        expected = ours["per_label"][label]
+        assert (got["p"], got["r"], got["f"]) == (expected["precision"], expected["recall"], expected["f1"] or 0.0)
+    assert spacy_scores["themes_macro_f"] == ours["macro_f1"] and spacy_scores["themes_micro_f"] == ours["micro_f1"]
+    assert sum(expected["support"] for expected in ours["per_label"].values()) > 100

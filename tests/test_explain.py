@@ -106,20 +106,46 @@ def test_reviewer_json_with_explanations_is_valid_and_round_trips(char_nlp, expl
     assert [u["scores"] for u in plain["units"]] == [u["scores"] for u in data["units"]]
 
 
-def test_stream_and_component_setting_explain_too(char_nlp):
+def test_stream_and_component_cfg_explain_without_changing_the_shared_pipeline(char_nlp):
     texts = [seed_text(SEED_NAMES[0])[:600], seed_text(SEED_NAMES[2])[:600]]
     docs = list(policy_nlp.annotate(texts, nlp=char_nlp, explain=True, explain_top=3))
     assert all(u.explanations and all(len(e["features"]) <= 3 for e in u.explanations.values())
                for d in docs for u in d.units if u.kind != "boilerplate")
     themes = char_nlp.get_pipe("policy_nlp_themes")
-    themes.explain_top = 2
-    try:
-        got = list(char_nlp.pipe(texts))
-    finally:
-        themes.explain_top = 0
-    attrs = got[0].spans["units"].attrs["explanations"]
-    assert any(a is not None and len(next(iter(a.values()))["features"]) == 2 for a in attrs)
+    cfg = {"policy_nlp_themes": {"explain_top": 2}}
+    for got in (list(char_nlp.pipe(texts, component_cfg=cfg)),
+                [char_nlp(texts[0], component_cfg={"policy_nlp_themes": {"explain_top": 2}})]):
+        attrs = got[0].spans["units"].attrs["explanations"]
+        assert any(a is not None and len(next(iter(a.values()))["features"]) == 2 for a in attrs)
+    assert themes.explain_top == 0
     assert "explanations" not in char_nlp(texts[0]).spans["units"].attrs
+
+
+def test_explain_top_in_the_factory_config(char_nlp, tmp_path):
+    char_nlp.to_disk(tmp_path / "m")
+    nlp = policy_nlp.load(tmp_path / "m", segmenter="char")
+    assert nlp.config["components"]["policy_nlp_themes"]["explain_top"] == 0
+    import spacy
+
+    nlp = spacy.load(tmp_path / "m", config={"nlp": {"tokenizer": {"segmenter": "char"}},
+                                            "components": {"policy_nlp_themes": {"explain_top": 4}}})
+    doc = nlp(seed_text(SEED_NAMES[0])[:600])
+    attrs = doc.spans["units"].attrs["explanations"]
+    assert any(a is not None and len(next(iter(a.values()))["features"]) == 4 for a in attrs)
+    plain = nlp(seed_text(SEED_NAMES[0])[:600], component_cfg={"policy_nlp_themes": {"explain_top": 0}})
+    assert "explanations" not in plain.spans["units"].attrs
+
+
+def test_annotate_explain_builds_the_context_rows_once(char_nlp, monkeypatch):
+    import policy_nlp.components.themes as themes_module
+
+    calls = []
+    real = themes_module.build_contexts
+    monkeypatch.setattr(themes_module, "build_contexts", lambda *a: calls.append(1) or real(*a))
+    policy_nlp.annotate(seed_text(SEED_NAMES[0])[:600], nlp=char_nlp, explain=True)
+    assert len(calls) == 1
+    list(policy_nlp.annotate([seed_text(SEED_NAMES[0])[:600]] * 2, nlp=char_nlp, explain=True))
+    assert len(calls) == 3
 
 
 def test_explain_rows_on_an_empty_matrix_and_a_pipeline_without_themes(char_nlp):

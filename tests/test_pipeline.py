@@ -119,3 +119,59 @@ def test_the_model_info_carries_the_model_hash(tiny_nlp, char_nlp):
     a, b = policy_nlp.model_info(tiny_nlp), policy_nlp.model_info(char_nlp)
     assert len(a["sha256"]) == 64 and a["sha256"] != b["sha256"]
     assert policy_nlp.model_info(policy_nlp.load(segmenter="char"))["sha256"] == b["sha256"]
+
+
+# -- the shipped model's answers on the seeds, recorded before the themes component became a spaCy Pipe -------
+# sha256 of the JSON lines (sorted keys, without `model.sha256`, which hashes the package version too) of the
+# five seeds and their first 2,000 characters, annotated with the character segmenter.
+SHIPPED_OUTPUT_SHA256 = {
+    False: "03e37d5deb528d1b56b95b503a37bc6de9929ffd684fa9b72ae4428cd4b16f8a",
+    True: "268997ac224ec981ddac5e2f43c4800a7758fb99010a7867af5344f18d74e031",
+}
+
+
+def _output_sha256(docs) -> str:
+    import hashlib
+    import json
+
+    lines = []
+    for d in docs:
+        data = d.to_dict()
+        data["model"].pop("sha256")
+        lines.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _seed_texts(seeds) -> list[str]:
+    texts = [seeds[name] for name in sorted(seeds)]
+    return texts + [t[:2000] for t in texts]
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_shipped_model_gives_the_recorded_output_streamed_and_one_by_one(char_nlp, seeds, explain):
+    texts = _seed_texts(seeds)
+    streamed = policy_nlp.annotate(iter(texts), nlp=char_nlp, explain=explain, batch_size=3)
+    assert _output_sha256(streamed) == SHIPPED_OUTPUT_SHA256[explain]
+    single = [policy_nlp.annotate(t, nlp=char_nlp, explain=explain) for t in texts]
+    assert _output_sha256(single) == SHIPPED_OUTPUT_SHA256[explain]
+
+
+def test_fingerprint_ignores_explain_top_and_the_estimator_recipe_line(tmp_path):
+    """A plain `hyperparameters` table (pipelines saved before the recipe was registered, the shipped one
+    among them) and the same table with its `@misc` line are the same model; explanations change no label."""
+    import spacy
+
+    from policy_nlp.pipeline import model_fingerprint, shipped_model_path
+
+    shipped = policy_nlp.load(segmenter="char")
+    assert "@misc" not in (shipped_model_path() / "config.cfg").read_text(encoding="utf-8").split(
+        "[components.policy_nlp_themes.hyperparameters]")[1].split("[")[0]
+    shipped.to_disk(tmp_path / "m")
+    assert '@misc = "policy_nlp.theme_estimator.v1"' in (tmp_path / "m" / "config.cfg").read_text(encoding="utf-8")
+    explaining = spacy.load(tmp_path / "m", config={"nlp": {"tokenizer": {"segmenter": "char"}},
+                                                   "components": {"policy_nlp_themes": {"explain_top": 3}}})
+    assert model_fingerprint(explaining) == model_fingerprint(shipped)
+    other = spacy.load(tmp_path / "m", config={"nlp": {"tokenizer": {"segmenter": "char"}},
+                                              "components": {"policy_nlp_themes": {"hyperparameters": {"C": 1.0}}}})
+    other.get_pipe("policy_nlp_themes").model = shipped.get_pipe("policy_nlp_themes").model
+    assert model_fingerprint(other) != model_fingerprint(shipped)

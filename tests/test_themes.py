@@ -170,3 +170,44 @@ def test_initialize_without_labelled_units_is_a_coded_error():
         nlp.get_pipe("policy_nlp_themes").initialize(lambda: [Example(nlp.make_doc(ref.text), ref)],
                                                      labels=["plans"])
     assert info.value.code == "E016"
+
+
+def test_scorer_counts_only_the_reference_units_marked_labelled(char_nlp):
+    from policy_nlp.components.themes import doc_unit_labels, themes_metrics
+
+    text = "一、总体情况\n我们加强行政执法。我们化解矛盾纠纷。"
+    predicted, reference = char_nlp(text), char_nlp(text)
+    group = reference.spans["units"]
+    assert len(group) >= 3
+    group.attrs["labelled"] = [k != 2 for k in range(len(group))]  # the third unit is context only
+    assert len(doc_unit_labels(reference, "units", "themes", labelled_only=True)) == len(group) - 1
+    assert len(doc_unit_labels(reference, "units", "themes")) == len(group)
+    assert themes_metrics([Example(predicted, reference)])["units"] == len(group) - 1
+
+
+def test_estimator_recipe_is_registered_and_typed_in_the_config():
+    from policy_nlp.components.themes import ESTIMATOR, EstimatorRecipe
+
+    nlp = create_pipeline("char", hyperparameters={"C": 2.0})
+    block = nlp.config["components"]["policy_nlp_themes"]["hyperparameters"]
+    assert block["@misc"] == ESTIMATOR and block["C"] == 2.0
+    themes = nlp.get_pipe("policy_nlp_themes")
+    assert isinstance(themes.estimator, EstimatorRecipe)
+    assert themes.make_estimator(["plans"]).get_params()["C"] == 2.0
+    with pytest.raises(Exception, match="C"):
+        create_pipeline("char", hyperparameters={"C": "strong"})
+    # a config written before the recipe was registered (a plain table) still builds the component
+    legacy = spacy.blank("zh")
+    legacy.add_pipe("policy_nlp_themes", config={"hyperparameters": {"C": 3.0}})
+    assert legacy.get_pipe("policy_nlp_themes").hyperparameters["C"] == 3.0
+
+
+def test_pipe_scores_each_minibatch_with_one_predict_call(char_nlp, seeds, monkeypatch):
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    texts = [seeds[name][:800] for name in sorted(seeds)]
+    expected = [char_nlp(t).spans["units"].attrs["scores"] for t in texts]
+    sizes = []
+    real = type(themes).predict
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    got = [d.spans["units"].attrs["scores"] for d in char_nlp.pipe(texts, batch_size=2)]
+    assert sizes == [2, 2, 1] and got == expected

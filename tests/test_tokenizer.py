@@ -66,3 +66,16 @@ def test_tokenizer_serialisers_honour_exclude(tmp_path):
     nlp.tokenizer.to_disk(tmp_path / "tok")
     assert create_pipeline("char").tokenizer.from_disk(tmp_path / "tok", exclude=["cfg"]).opencc_config == "t2s"
     assert create_pipeline("char").tokenizer.from_disk(tmp_path / "tok").opencc_config == "tw2s"
+
+
+def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
+    from policy_nlp.components.tokenizer import unchanged_input
+
+    nlp = create_pipeline("char")
+    simplified = "一、总体情况\n我们加强行政执法。"
+    assert unchanged_input(nlp.make_doc(simplified)) == simplified
+    traditional = "一、總體情況\n我們加強行政執法。"
+    assert unchanged_input(nlp.make_doc(traditional)) is None
+    doc = nlp.make_doc(simplified)
+    doc.user_data.clear()  # a doc without the tokenizer's record: unknown, so None
+    assert unchanged_input(doc) is None

@@ -430,14 +430,18 @@ _PHRASE_STRIP_TAIL = re.compile(
     r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
 
 
+_DELIM_RES: dict[str, re.Pattern] = {}
+
+
 def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
-    s = pos
-    while s > lo and text[s - 1] not in delims:
-        s -= 1
-    e = pos
-    while e < hi and text[e] not in delims:
-        e += 1
-    return s, e
+    """The clause around `pos` within text[lo:hi]: from after the last of the `delims` characters before
+    `pos` to the first at or after it."""
+    s = max(lo, max(text.rfind(d, lo, pos) for d in delims) + 1) if pos > lo else pos
+    found = _DELIM_RES.get(delims)
+    if found is None:
+        found = _DELIM_RES[delims] = re.compile("[" + re.escape(delims) + "]")
+    m = found.search(text, pos, hi) if pos < hi else None
+    return s, (m.start() if m else hi) if pos < hi else pos
 
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
@@ -1060,16 +1064,21 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool
 
 
 class _InputText:
-    """The input's characters at given offsets, read from the current unit's tokens (building `doc.text` walks
-    every token of the document); offsets outside the unit fall back to the whole text, built once."""
+    """The input's characters at given offsets: the normalised text when normalisation changed nothing, else
+    read from the current unit's tokens (building `doc.text` walks every token of the document); offsets
+    outside the unit fall back to the whole text, built once."""
 
     def __init__(self, doc: Doc):
+        from .tokenizer import unchanged_input
+
         self.doc = doc
         self.unit = None
         self._unit_text: tuple | None = None
-        self._text: str | None = None
+        self._text: str | None = unchanged_input(doc)
 
     def __getitem__(self, key: slice) -> str:
+        if self._text is not None:
+            return self._text[key]
         unit = self.unit
         if unit is not None and unit.start_char <= key.start and key.stop <= unit.end_char:
             if self._unit_text is None or self._unit_text[0] is not unit:

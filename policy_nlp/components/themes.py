@@ -5,10 +5,13 @@ Writes:
 - `doc.spans[units_key].attrs`: `labels` (the label order), `scores` (per unit, one probability per label;
   boilerplate units 0.0) and `decided` (per unit, one 0/1 per label);
 - `doc.spans[themes_key]`: one span per (unit, label) decided, labelled with the theme;
-- `doc.cats`: per label, the share of non-boilerplate units that carry it.
+- `doc.cats`: per label, the share of non-boilerplate units that carry it;
+- with `explain_top` > 0 (config or `component_cfg`), `doc.spans[units_key].attrs["explanations"]`: per unit,
+  why it got its scores (`model.explain.explain_rows`), None for boilerplate.
 
 The estimator (`model.estimator.ThemeEstimator`: labels, hyperparameters, its own copy of the term lists,
-and the threshold table) is trained by `initialize` — the same path `policy-nlp train` takes — or read by
+and the threshold table) is built from the config's `hyperparameters` block (the registered
+`policy_nlp.theme_estimator.v1`) and trained by `initialize` — the same path `policy-nlp train` takes — or read by
 `from_disk`/`from_bytes`. The component's directory holds `model.pkl` (read back through an allow-listing
 unpickler: no code runs from it) and `cfg.json` (the model file's SHA-256, library versions, labels and
 hyperparameters, all checked against the model file on load).
@@ -16,19 +19,22 @@ hyperparameters, all checked against the model file on load).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import srsly
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
-from spacy.util import registry
+from spacy.util import minibatch, registry
 
 from ..errors import ModelError
 from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
-from ..model.features import build_contexts
+from ..model.features import CONTEXT_COLUMNS, build_contexts
 from ..model.metrics import compute_metrics
+from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from ..version import library_versions
 from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
@@ -44,49 +50,107 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 
+ESTIMATOR = "policy_nlp.theme_estimator.v1"
+
+
+@dataclass(frozen=True)
+class EstimatorRecipe:
+    """How the component builds its unfitted estimator: `recipe(labels, rules)` → `ThemeEstimator` with these
+    hyperparameters (JSON-safe; the `hyperparameters` block of the component's config)."""
+
+    hyperparameters: dict
+
+    def __call__(self, labels: Sequence[str], rules: dict | None) -> ThemeEstimator:
+        return ThemeEstimator(labels=list(labels), rules=rules, **self.hyperparameters)
+
+
+@registry.misc(ESTIMATOR)
+def make_theme_estimator(C: float, text_ngrams: List[int], section_ngrams: List[int], section_weight: float,
+                         cue_weight: float, lead_weight: float, min_df: int, class_weight: Optional[str],
+                         max_iter: int, random_state: int, part_labels: List[str], blocks: List[str]
+                         ) -> EstimatorRecipe:
+    """The theme estimator's hyperparameters, typed and checked by the config system (defaults:
+    `DEFAULT_HYPERPARAMETERS`, see `model.estimator.ThemeEstimator` for what each does)."""
+    return EstimatorRecipe({"C": C, "text_ngrams": list(text_ngrams), "section_ngrams": list(section_ngrams),
+                            "section_weight": section_weight, "cue_weight": cue_weight, "lead_weight": lead_weight,
+                            "min_df": min_df, "class_weight": class_weight, "max_iter": max_iter,
+                            "random_state": random_state, "part_labels": list(part_labels),
+                            "blocks": list(blocks)})
+
+
+def estimator_config(hyperparameters: dict | None = None) -> dict:
+    """The component's `hyperparameters` config block: the registered recipe with `hyperparameters` over the
+    defaults."""
+    return {"@misc": ESTIMATOR, **DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+
+
+class DocScores(NamedTuple):
+    """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
+    their context rows (`features.build_contexts`), their probabilities (rows × labels) and each label group's
+    feature matrix of those rows (`model.scoring.feature_matrices`), which the explanations read."""
+
+    content: list[int]
+    contexts: np.ndarray
+    proba: np.ndarray
+    features: dict
+
+
 @registry.scorers("policy_nlp.themes_scorer.v1")
 def make_themes_scorer():
     return score_themes
 
 
-def aligned_labels(gold_units: list[tuple[int, int]], pred_units: list[tuple[int, int, list[str]]]) -> list[list[str]]:
-    """For each gold (start, end), the labels of the predicted unit overlapping it most in characters."""
+def align_spans(gold: Sequence[tuple[int, int]], predicted: Sequence[tuple[int, int]]) -> list[int | None]:
+    """For each gold (start, end), the index of the predicted (start, end) — sorted, not overlapping — that
+    overlaps it most in characters (None if none; a tie goes to the earlier). A predicted unit spanning two
+    gold units is aligned to both; a gold unit split in two gets its larger part. The one alignment of
+    `score_themes` (`nlp.evaluate`) and `learn.evaluation` (`policy-nlp evaluate`)."""
     import bisect
 
-    starts = [p[0] for p in pred_units]
-    out = []
-    for gs, ge in gold_units:
+    starts = [p[0] for p in predicted]
+    out: list[int | None] = []
+    for gs, ge in gold:
         i = max(bisect.bisect_right(starts, gs) - 1, 0)
-        best, best_overlap = [], 0
-        while i < len(pred_units) and pred_units[i][0] < ge:
-            overlap = min(ge, pred_units[i][1]) - max(gs, pred_units[i][0])
+        best, best_overlap = None, 0
+        while i < len(predicted) and predicted[i][0] < ge:
+            overlap = min(ge, predicted[i][1]) - max(gs, predicted[i][0])
             if overlap > best_overlap:
-                best, best_overlap = pred_units[i][2], overlap
+                best, best_overlap = i, overlap
             i += 1
-        out.append(list(best))
+        out.append(best)
     return out
 
 
-def doc_unit_labels(doc: Doc, units_key: str, themes_key: str) -> list[tuple[int, int, list[str]]]:
-    """(start_char, end_char, themes) of each unit of `doc`."""
+def doc_unit_labels(doc: Doc, units_key: str, themes_key: str, labelled_only: bool = False
+                    ) -> list[tuple[int, int, list[str]]]:
+    """(start_char, end_char, themes) of each unit of `doc`; with `labelled_only`, of the units its group's
+    `labelled` attr marks (all, if absent: a reference doc's context units carry no labels to score)."""
     themes: dict[tuple[int, int], list[str]] = {}
     for span in doc.spans.get(themes_key, []):
         themes.setdefault((span.start, span.end), []).append(span.label_)
-    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u in doc.spans.get(units_key, [])]
+    group = doc.spans.get(units_key, [])
+    flags = (group.attrs.get("labelled") if labelled_only and len(group) else None) or [True] * len(group)
+    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u, flag in zip(group, flags) if flag]
+
+
+def themes_metrics(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None) -> dict:
+    """`model.metrics.compute_metrics` of the labelled reference units' themes against those of the predicted
+    unit `align_spans` pairs each with."""
+    gold_all, pred_all = [], []
+    for eg in examples:
+        gold = doc_unit_labels(eg.reference, units_key, themes_key, labelled_only=True)
+        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
+        gold_all += [g[2] for g in gold]
+        pred_all += [pred[i][2] if i is not None else [] for i in align_spans([g[:2] for g in gold],
+                                                                              [p[:2] for p in pred])]
+    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
+    return compute_metrics(gold_all, pred_all, labels)
 
 
 def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None, **kwargs) -> dict:
-    """Per-label precision/recall/F1 of the themes of the reference units, the predicted unit overlapping
-    each reference unit most lending it its labels (`themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f`,
-    `themes_per_type`)."""
-    gold_all, pred_all = [], []
-    for eg in examples:
-        gold = doc_unit_labels(eg.reference, units_key, themes_key)
-        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
-        gold_all += [g[2] for g in gold]
-        pred_all += aligned_labels([(g[0], g[1]) for g in gold], pred)
-    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
-    m = compute_metrics(gold_all, pred_all, labels)
+    """spaCy's view of `themes_metrics`: `themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f` and
+    `themes_per_type` (per label p, r, f)."""
+    m = themes_metrics(examples, units_key, themes_key, labels)
     micro_tp = sum(v["tp"] for v in m["per_label"].values())
     micro_fp = sum(v["fp"] for v in m["per_label"].values())
     micro_fn = sum(v["fn"] for v in m["per_label"].values())
@@ -104,15 +168,21 @@ def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_
     assigns=["doc.spans", "doc.cats"],
     requires=["doc.spans"],
     default_config={"units_key": UNITS_KEY, "themes_key": THEMES_KEY, "rules": DEFAULT_RULES_CONFIG,
-                    "hyperparameters": DEFAULT_HYPERPARAMETERS,
+                    "hyperparameters": estimator_config(), "explain_top": 0,
                     "scorer": {"@scorers": "policy_nlp.themes_scorer.v1"}},
     default_score_weights={"themes_macro_f": 1.0, "themes_micro_f": 0.0, "themes_p": None, "themes_r": None,
                            "themes_per_type": None},
 )
 def make_themes(nlp: Language, name: str, units_key: str, themes_key: str, rules: ReportRules,
-                hyperparameters: Dict[str, Any], scorer=None):
+                hyperparameters: Union[EstimatorRecipe, Dict[str, Any]], explain_top: int = 0, scorer=None):
+    """`hyperparameters`: the estimator recipe (`policy_nlp.theme_estimator.v1`; a plain table, as pipelines
+    saved before the recipe was registered have it, is read over the defaults). `explain_top` > 0: every doc
+    scored also gets its explanations, with this many features per label (per call: `nlp(text,
+    component_cfg={"policy_nlp_themes": {"explain_top": 8}})`, or the same in `nlp.pipe`)."""
+    if not isinstance(hyperparameters, EstimatorRecipe):
+        hyperparameters = make_theme_estimator(**{**DEFAULT_HYPERPARAMETERS, **hyperparameters})
     return ThemeClassifier(name, units_key=units_key, themes_key=themes_key, rules=rules,
-                           hyperparameters=hyperparameters, scorer=scorer)
+                           estimator=hyperparameters, explain_top=explain_top, scorer=scorer)
 
 
 def _minor(version: str) -> tuple[str, ...]:
@@ -135,22 +205,28 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class ThemeClassifier:
-    """The `policy_nlp_themes` component: see the module docstring for what it reads and writes."""
+class ThemeClassifier(Pipe):
+    """The `policy_nlp_themes` component: see the module docstring for what it reads and writes.
+
+    spaCy's pattern: `predict(docs)` scores the content units of a batch of docs with one estimator call,
+    `set_annotations(docs, scores)` writes them; `__call__` is a batch of one, `pipe` takes `minibatch`es.
+    `explain_top` > 0 (the factory setting, or per call through `component_cfg`) also writes each content
+    unit's explanations, from the same context rows the scores came from."""
 
     def __init__(self, name: str = "policy_nlp_themes", *, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY,
-                 rules: ReportRules | None = None, hyperparameters: dict | None = None, scorer=None):
+                 rules: ReportRules | None = None, estimator: EstimatorRecipe | None = None, explain_top: int = 0,
+                 scorer=None):
         from ..rules import default_rules
 
         self.name = name
         self.units_key = units_key
         self.themes_key = themes_key
         self.rules = rules if rules is not None else default_rules()
-        self.hyperparameters = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+        self.estimator = estimator or make_theme_estimator(**DEFAULT_HYPERPARAMETERS)
+        self.explain_top = explain_top
+        self.cfg = {"units_key": units_key, "themes_key": themes_key}  # what `score` passes to the scorer
         self.scorer = scorer or score_themes
         self.model: ThemeEstimator | None = None
-        # > 0: every doc scored also gets its explanations (`explain`), with this many features per label
-        self.explain_top = 0
 
     # -- state ------------------------------------------------------------------------------------------------
     @property
@@ -168,8 +244,11 @@ class ThemeClassifier:
 
     def make_estimator(self, labels) -> ThemeEstimator:
         """An unfitted estimator with this component's hyperparameters and rules."""
-        params = dict(self.hyperparameters)
-        return ThemeEstimator(labels=list(labels), rules=self.rules.to_dict(), **params)
+        return self.estimator(labels, self.rules.to_dict())
+
+    @property
+    def hyperparameters(self) -> dict:
+        return dict(self.estimator.hyperparameters)
 
     def initialize(self, get_examples: Callable[[], Iterable] | None = None, *, nlp=None, labels=None,
                    fit=None, tune_thresholds: bool = True) -> None:
@@ -234,6 +313,7 @@ class ThemeClassifier:
         return self.model
 
     def _contexts(self, doc: Doc):
+        """(unit group, indices of the content units, their context rows)."""
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
         group = doc.spans[self.units_key]
@@ -252,6 +332,32 @@ class ThemeClassifier:
             cached = (model, rules)
             self.__dict__["_rules_cache"] = cached
         return cached[1]
+
+    def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
+        """Per doc, its content units' context rows, feature matrices and probabilities: the rows of all docs are
+        stacked and scored at once (`model.scoring`: each feature block computed once for the batch)."""
+        model = self._require_model()
+        parts = [self._contexts(doc) for doc in docs]
+        rows = [ctx for _, _, ctx in parts]
+        stacked = np.concatenate(rows) if rows else np.zeros((0, len(CONTEXT_COLUMNS)), dtype=object)
+        matrices = feature_matrices(model, stacked) if len(stacked) else {}
+        proba = probabilities(model, matrices, len(stacked))
+        out, k = [], 0
+        for content, ctx in ((c, x) for _, c, x in parts):
+            rows_k = slice(k, k + len(ctx))
+            out.append(DocScores(content, ctx, proba[rows_k], {g: m[rows_k] for g, m in matrices.items()}))
+            k += len(ctx)
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], scores: list[DocScores], explain_top: int | None = None) -> None:
+        """Write the scores `predict` returned; with `explain_top` > 0 (None: the component's setting) also the
+        explanations of the same rows."""
+        top = self.explain_top if explain_top is None else explain_top
+        for doc, got in zip(docs, scores):
+            group = doc.spans[self.units_key]
+            self._write(doc, group, got.content, got.proba)
+            if top > 0:
+                self._write_explanations(group, got, top)
 
     def _write(self, doc: Doc, group, content: list[int], proba: np.ndarray) -> None:
         model = self.model
@@ -277,56 +383,33 @@ class ThemeClassifier:
         doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
-    def __call__(self, doc: Doc) -> Doc:
-        self._require_model()
-        group, content, ctx = self._contexts(doc)
-        self._write(doc, group, content, self.model.predict_proba(ctx))
-        if self.explain_top > 0:
-            self.explain(doc, top=self.explain_top)
-        return doc
-
-    def explain(self, doc: Doc, top: int = 8) -> list[dict | None]:
-        """Why each unit of a processed `doc` got its scores (`model.explain.explain_rows`): per unit, {label:
-        {logit, intercept, rest, threshold_logit, features}}, or None for boilerplate. Also stored in the unit
-        group's attrs as `explanations`, where `AnnotatedDocument.from_doc` reads it."""
+    def _write_explanations(self, group, scores: DocScores, top: int) -> None:
         from ..model.explain import explain_rows
 
-        model = self._require_model()
-        group, content, ctx = self._contexts(doc)
-        got = explain_rows(model, ctx, top=top, rules=self._model_rules())
+        got = explain_rows(self._require_model(), scores.contexts, top=top, rules=self._model_rules(),
+                           matrices=scores.features)
         out: list[dict | None] = [None] * len(group)
-        for i, e in zip(content, got):
+        for i, e in zip(scores.content, got):
             out[i] = e
         group.attrs["explanations"] = out
-        return out
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        """Score the units of several documents in one batch (one feature matrix, one predict call)."""
-        self._require_model()
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._score_batch(batch)
-                batch = []
-        if batch:
-            yield from self._score_batch(batch)
+    def __call__(self, doc: Doc, explain_top: int | None = None) -> Doc:
+        error_handler = self.get_error_handler()
+        try:
+            self.set_annotations([doc], self.predict([doc]), explain_top)
+            return doc
+        except Exception as exc:
+            error_handler(self.name, self, [doc], exc)
 
-    def _score_batch(self, docs: list[Doc]) -> list[Doc]:
-        parts = [self._contexts(doc) for doc in docs]
-        all_ctx = [c for _, _, ctx in parts for c in ctx]
-        proba = self.model.predict_proba(np.asarray(all_ctx, dtype=object).reshape(len(all_ctx), -1)
-                                         if all_ctx else np.zeros((0, 0), dtype=object))
-        k = 0
-        for doc, (group, content, ctx) in zip(docs, parts):
-            self._write(doc, group, content, proba[k:k + len(ctx)])
-            if self.explain_top > 0:
-                self.explain(doc, top=self.explain_top)
-            k += len(ctx)
-        return docs
-
-    def score(self, examples, **kwargs) -> dict:
-        return self.scorer(examples, units_key=self.units_key, themes_key=self.themes_key, labels=self.labels)
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128, explain_top: int | None = None) -> Iterator[Doc]:
+        """Score `minibatch`es of `batch_size` docs, one `predict` call each."""
+        error_handler = self.get_error_handler()
+        for docs in minibatch(stream, size=batch_size):
+            try:
+                self.set_annotations(docs, self.predict(docs), explain_top)
+                yield from docs
+            except Exception as exc:
+                error_handler(self.name, self, docs, exc)
 
     @property
     def model_sha256(self) -> str:

@@ -107,7 +107,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         norm = normalized.text
         words, spaces = words_and_spaces(text, self.token_spans(norm))
         doc = Doc(self.vocab, words=words, spaces=spaces)
-        doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script}
+        doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
         if norm != text:
             set_norms(doc, text, norm)
         return doc
@@ -212,6 +212,15 @@ def norm_text_getter(doc: Doc) -> str:
     if data and len(data.get("norm_text", "")) == doc_length(doc):
         return data["norm_text"]
     return normalize(doc.text).text
+
+
+def unchanged_input(doc: Doc) -> str | None:
+    """The input text, when the tokenizer recorded that normalisation left it as it was (it is then the
+    normalised text, at hand without walking the tokens); else None."""
+    data = doc.user_data.get(USER_DATA_KEY)
+    if data and data.get("unchanged") and len(data.get("norm_text", "")) == doc_length(doc):
+        return data["norm_text"]
+    return None
 
 
 def script_getter(doc: Doc) -> str:

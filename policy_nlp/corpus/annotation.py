@@ -6,8 +6,8 @@ from typing import Any
 
 from spacy.language import Language
 
-from ..errors import DataError, ModelError
-from ..pipeline import THEMES, model_fingerprint
+from ..errors import DataError
+from ..pipeline import THEMES, explain_config, model_fingerprint
 from .document import AnnotatedDocument
 
 # Peak memory of annotating one document, per input character, on top of the loaded pipeline, rounded up
@@ -49,19 +49,9 @@ def check_length(text: str, max_chars: int | None, segmenter: str | None = None)
                         mb=round(BYTES_PER_CHAR[segmenter] * 1_000_000 / 2**20))
 
 
-def explain_doc(nlp: Language, doc, top: int = 8) -> None:
-    """Add the evidence behind every score to a processed `doc` (the themes component's `explain`), so that
-    `AnnotatedDocument.from_doc` writes `explanations` per unit. A pipeline without themes raises E160."""
-    if THEMES not in nlp.pipe_names:
-        raise ModelError("E160", components=", ".join(nlp.pipe_names) or "none")
-    nlp.get_pipe(THEMES).explain(doc, top=top)
-
-
 def annotate_text(text: str, nlp: Language, max_chars: int | None = MAX_CHARS, explain: bool = False,
                   explain_top: int = 8) -> AnnotatedDocument:
     """One text through `nlp` into an `AnnotatedDocument` (E102 first if it is longer than `max_chars`)."""
     check_length(text, max_chars, getattr(nlp.tokenizer, "segmenter", None))
-    doc = nlp(text)
-    if explain:
-        explain_doc(nlp, doc, explain_top)
+    doc = nlp(text, component_cfg=explain_config(nlp, explain_top if explain else 0))
     return AnnotatedDocument.from_doc(doc, model_info(nlp), text=text)

@@ -332,7 +332,7 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
                     summary_csv: str | Path | None = None, max_chars: int = DEFAULT_MAX_CHARS,
                     refresh: bool = False, progress: Callable[[BatchProgress], None] | None = None,
                     metadata: str | Path | None = None,
-                    engine: Callable[..., Iterator[Annotated]] = annotate_items) -> dict:
+                    engine: Callable[..., Iterator[Annotated]] = annotate_items, explain_top: int = 0) -> dict:
     """Annotate every input document into `output` (.jsonl or .parquet) and return the run's summary as a
     dict (documents, skipped_already_done, refreshed, failed, units, characters, seconds, label_counts,
     errors, all_failed, output).
@@ -352,18 +352,19 @@ def annotate_corpus(paths: Sequence[str | Path], output: str | Path, *, nlp=None
     table (`.csv`, `.xlsx` or `.parquet`, see `policy_nlp.corpus.tables`); `metadata`: a CSV whose region,
     year, kind … override the extracted ones in that table. `engine`: what annotates the stream of (id, text,
     error) items, called as `annotate_items` is (default: this machine's processes; `distributed.RayEngine`
-    runs it on a Ray cluster).
+    runs it on a Ray cluster). `explain_top` > 0: the records carry explanations with this many features
+    per label (passed to every worker's `nlp.pipe`).
     """
     output = Path(output)
     if output.suffix.lower() not in (".jsonl", ".parquet"):
         raise DataError("E053", path=output)
     with OutLock(output, "E119"):  # a second run on the same output stops here instead of doubling records
         return _annotate_corpus(paths, output, nlp, n_process, batch_size, text_column, id_column, summary_csv,
-                                max_chars, refresh, progress, metadata, engine)
+                                max_chars, refresh, progress, metadata, engine, explain_top)
 
 
 def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_column, id_column, summary_csv,
-                     max_chars, refresh, progress, metadata, engine) -> dict:
+                     max_chars, refresh, progress, metadata, engine, explain_top) -> dict:
     """`annotate_corpus` holding the output's lock."""
     from ..pipeline import default_pipeline
 
@@ -383,7 +384,7 @@ def _annotate_corpus(paths, output: Path, nlp, n_process, batch_size, text_colum
     items = ((doc.id, doc.text, error, doc) for doc, error in screened)
     try:
         with _writing(journal), open(journal, "a", encoding="utf-8") as out:
-            for result in engine(items, nlp, n_process=n_process, batch_size=batch_size):
+            for result in engine(items, nlp, n_process=n_process, batch_size=batch_size, explain_top=explain_top):
                 out.write(result.line + "\n")
                 out.flush()
                 summary.add(result)
@@ -480,7 +481,7 @@ def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwr
 def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | None, *, nlp=None,
                           text_column: str = "text", id_column: str | None = None,
                           max_chars: int = DEFAULT_MAX_CHARS, overwrite: bool = False,
-                          overwrite_reviewed: bool = False
+                          overwrite_reviewed: bool = False, explain_top: int = 0
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
     """Annotate each input; with `out_dir`, write one `<name>.json` per input (`output_names`: from the
     input's path relative to its folder, so adding or removing inputs never renames another's output; two
@@ -490,20 +491,22 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
 
     Nothing a reviewer did is lost: an existing file that differs from the new output is replaced only with
     `overwrite` (else the input gets error E131), and one holding reviewed units only with
-    `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews)."""
+    `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews).
+    `explain_top` > 0: with explanations, this many features per label."""
     if out_dir is None:
-        yield from _annotate_each(paths, None, nlp, text_column, id_column, max_chars, overwrite, overwrite_reviewed)
+        yield from _annotate_each(paths, None, nlp, text_column, id_column, max_chars, overwrite, overwrite_reviewed,
+                                  explain_top)
         return
     out_dir = Path(out_dir)
     with OutLock(out_dir, "E119"):
         with _writing(out_dir):
             out_dir.mkdir(parents=True, exist_ok=True)
         yield from _annotate_each(paths, out_dir, nlp, text_column, id_column, max_chars, overwrite,
-                                  overwrite_reviewed)
+                                  overwrite_reviewed, explain_top)
 
 
 def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max_chars, overwrite,
-                   overwrite_reviewed):
+                   overwrite_reviewed, explain_top):
     """`annotate_to_directory` (holding the lock of `out_dir`, if any)."""
     from ..pipeline import default_pipeline
 
@@ -512,7 +515,8 @@ def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max
     claimed: dict[str, str] = {}  # output name → the id that wrote it
     summary = BatchSummary()
     screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, summary)
-    for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp):
+    for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp,
+                                 explain_top=explain_top):
         yield from _not_read(summary)
         target = None
         annotated = None if result.error else result.document

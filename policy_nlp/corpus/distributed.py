@@ -28,7 +28,7 @@ from ..errors import DataError, PolicyNLPError
 from .annotation import model_info
 from .batch import annotate_corpus
 from .inputs import InputDocument
-from .parallel import Annotated, Item, _batches, _explain_top, annotate_batch
+from .parallel import Annotated, Item, _batches, annotate_batch
 
 WINDOW = 1000  # documents per Ray Dataset: bounds the driver's memory; each window loads the actors anew
 
@@ -76,19 +76,18 @@ class RayAnnotator:
 
     def __init__(self, info: dict, segmenter: str, explain_top: int = 0, archive=None,
                  model_dir: str | None = None):
-        from ..pipeline import THEMES, load
+        from ..pipeline import load
 
         if archive is None:
             self.nlp = load(model_dir, segmenter=segmenter)
         else:
             self.nlp = _load_archive(archive, segmenter)
-        if explain_top and THEMES in self.nlp.pipe_names:
-            self.nlp.get_pipe(THEMES).explain_top = explain_top
+        self.explain_top = explain_top  # passed to each batch's nlp.pipe
         self.info = info  # the driver's: the copy's model file is a new pickle of the same model
 
     def __call__(self, batch: dict) -> dict:
         items = [_decode_item(item) for item in batch["item"]]
-        results = annotate_batch(self.nlp, self.info, items)
+        results = annotate_batch(self.nlp, self.info, items, self.explain_top)
         return {"result": [json.dumps([r.id, r.line, r.units, r.characters, r.label_counts, r.error, r.warnings],
                                       ensure_ascii=False) for r in results]}
 
@@ -129,11 +128,11 @@ class RayEngine:
     window: int = WINDOW
 
     def __call__(self, items: Iterable[Item], nlp: Language, *, n_process: int = 1,
-                 batch_size: int = 8) -> Iterator[Annotated]:
+                 batch_size: int = 8, explain_top: int = 0) -> Iterator[Annotated]:
         ray = check_ray()
         started = self._connect(ray)
         options = dict(info=model_info(nlp), segmenter=getattr(nlp.tokenizer, "segmenter", "pkuseg"),
-                       explain_top=_explain_top(nlp), model_dir=self.model_dir)
+                       explain_top=explain_top, model_dir=self.model_dir)
         if self.model_dir is None:
             options["archive"] = ray.put(pipeline_archive(nlp))
         try:

@@ -57,13 +57,17 @@ def failed(doc_id: str, error: str) -> Annotated:
     return Annotated(doc_id, json.dumps(record, ensure_ascii=False), error=error)
 
 
-def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotated]:
+def annotate_batch(nlp: Language, info: dict, items: list[Item], explain_top: int = 0) -> list[Annotated]:
     """Annotate a batch with one `nlp.pipe` call (the themes component scores it at once); if the pipeline
-    raises, each document is done alone so that only the one that breaks it fails."""
+    raises, each document is done alone so that only the one that breaks it fails. `explain_top` > 0: with
+    explanations (passed to the themes component as `component_cfg`)."""
+    from ..pipeline import explain_config
+
     todo = [(k, item[1]) for k, item in enumerate(items) if item[2] is None]
     docs: dict[int, object] = {}
-    try:
-        docs = dict(zip((k for k, _ in todo), nlp.pipe(text for _, text in todo)))
+    try:  # (a config per call: nlp.pipe adds its batch size to it)
+        docs = dict(zip((k for k, _ in todo), nlp.pipe((text for _, text in todo),
+                                                       component_cfg=explain_config(nlp, explain_top))))
     except Exception:
         docs = {}
     out = []
@@ -73,7 +77,7 @@ def annotate_batch(nlp: Language, info: dict, items: list[Item]) -> list[Annotat
             out.append(failed(doc_id, error))
             continue
         try:
-            spacy_doc = docs[k] if k in docs else nlp(text)
+            spacy_doc = docs[k] if k in docs else nlp(text, component_cfg=explain_config(nlp, explain_top))
             annotated = AnnotatedDocument.from_doc(spacy_doc, info, id=doc_id, text=text)
             if len(item) > 3 and item[3] is not None:
                 annotated.add_source(item[3].source, item[3].warnings)
@@ -121,33 +125,25 @@ def _init_forked_worker() -> None:
     die_with_parent()
 
 
-def _init_spawned_worker(model_dir: str, segmenter: str, info: dict, explain_top: int = 0) -> None:
-    from ..pipeline import THEMES, load
+def _init_spawned_worker(model_dir: str, segmenter: str, info: dict) -> None:
+    from ..pipeline import load
 
     die_with_parent()
-    nlp = load(model_dir, segmenter=segmenter)
-    if explain_top and THEMES in nlp.pipe_names:
-        nlp.get_pipe(THEMES).explain_top = explain_top
-    _WORKER.update(nlp=nlp, info=info)  # the parent's: the copy's model file is a new pickle of the same model
+    _WORKER.update(nlp=load(model_dir, segmenter=segmenter), info=info)  # the parent's: the copy's model file is a new pickle of the same model
 
 
-def _work(items: list[Item]) -> list[Annotated]:
+def _work(items: list[Item], explain_top: int = 0) -> list[Annotated]:
     """A batch annotated in a worker: the JSON lines go back, not the documents."""
-    return [replace(result, document=None) for result in annotate_batch(_WORKER["nlp"], _WORKER["info"], items)]
-
-
-def _explain_top(nlp: Language) -> int:
-    """The theme component's `explain_top` setting (a runtime setting, not saved with the pipeline)."""
-    from ..pipeline import THEMES
-
-    return int(getattr(nlp.get_pipe(THEMES), "explain_top", 0)) if THEMES in nlp.pipe_names else 0
+    return [replace(result, document=None)
+            for result in annotate_batch(_WORKER["nlp"], _WORKER["info"], items, explain_top)]
 
 
 class _Pool:
     """A process pool whose workers hold the pipeline; `restart()` after a worker died."""
 
-    def __init__(self, nlp: Language, info: dict, n_process: int):
+    def __init__(self, nlp: Language, info: dict, n_process: int, explain_top: int = 0):
         self.n_process = n_process
+        self.explain_top = explain_top  # sent with each batch
         self.model_dir: str | None = None
         if "fork" in multiprocessing.get_all_start_methods():
             _WORKER.update(nlp=nlp, info=info)  # inherited by the forked workers
@@ -156,12 +152,11 @@ class _Pool:
             self.model_dir = tempfile.mkdtemp(prefix="policy-nlp-worker-")
             nlp.to_disk(self.model_dir)
             self.kwargs = {"mp_context": multiprocessing.get_context("spawn"), "initializer": _init_spawned_worker,
-                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"), info,
-                                        _explain_top(nlp))}
+                           "initargs": (self.model_dir, getattr(nlp.tokenizer, "segmenter", "pkuseg"), info)}
         self.executor = ProcessPoolExecutor(n_process, **self.kwargs)
 
     def submit(self, items: list[Item]) -> Future:
-        return self.executor.submit(_work, items)
+        return self.executor.submit(_work, items, self.explain_top)
 
     def restart(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -191,15 +186,16 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 
 def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
-                   batch_size: int = 8) -> Iterator[Annotated]:
+                   batch_size: int = 8, explain_top: int = 0) -> Iterator[Annotated]:
     """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
-    items is raised after every batch taken before it has been yielded."""
+    items is raised after every batch taken before it has been yielded. `explain_top` > 0: with explanations
+    (`annotate_batch`)."""
     info = model_info(nlp)
     if n_process <= 1:
         for batch in _batches(items, batch_size):
-            yield from annotate_batch(nlp, info, batch)
+            yield from annotate_batch(nlp, info, batch, explain_top)
         return
-    pool = _Pool(nlp, info, n_process)
+    pool = _Pool(nlp, info, n_process, explain_top)
     pending: deque[tuple[list[Item], Future]] = deque()
 
     def isolated(batch: list[Item]) -> list[Annotated] | None:

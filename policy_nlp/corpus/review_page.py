@@ -347,20 +347,13 @@ def read_documents(paths: Sequence, *, nlp=None, explain_top: int = 8) -> tuple[
         from .batch import annotate_to_directory
 
         nlp = nlp or default_pipeline()
-        themes = nlp.get_pipe(THEMES) if THEMES in nlp.pipe_names else None
-        before = themes.explain_top if themes is not None else 0
-        if themes is not None:
-            themes.explain_top = explain_top
-        try:
-            for doc_id, result, error, _ in annotate_to_directory(to_annotate, None, nlp=nlp):
-                if result is None:
-                    notes.append(f"{doc_id}: skipped, {error}")
-                    continue
-                result.id = str(doc_id)
-                docs.append(result)
-        finally:
-            if themes is not None:
-                themes.explain_top = before
+        top = explain_top if THEMES in nlp.pipe_names else 0
+        for doc_id, result, error, _ in annotate_to_directory(to_annotate, None, nlp=nlp, explain_top=top):
+            if result is None:
+                notes.append(f"{doc_id}: skipped, {error}")
+                continue
+            result.id = str(doc_id)
+            docs.append(result)
     if not docs:
         raise DataError("E162", paths=", ".join(str(p) for p in paths))
     return docs, notes

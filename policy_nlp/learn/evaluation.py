@@ -9,30 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..components.themes import align_spans
 from ..corpus.document import AnnotatedDocument, AnnotatedUnit
 from ..model.metrics import compute_metrics
 from .labelled_data import LabelledCorpus, read_corpus
 
-
 def align(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list:
-    """For each gold unit, the predicted unit that overlaps it most in characters (None if none; a tie goes to
-    the earlier unit). A predicted unit spanning two gold units is aligned to both; a gold unit split in two
-    gets its larger part. Predicted units do not overlap."""
-    import bisect
-
+    """For each gold unit, the predicted unit that overlaps it most in characters, None if none (the themes
+    scorer's `align_spans`, so that `nlp.evaluate` pairs the units the same way)."""
     units = sorted(predicted.units, key=lambda u: (u.start, u.end))
-    starts = [u.start for u in units]
-    out = []
-    for g in gold:
-        i = max(bisect.bisect_right(starts, g.start) - 1, 0)
-        best, best_overlap = None, 0
-        while i < len(units) and units[i].start < g.end:
-            overlap = min(g.end, units[i].end) - max(g.start, units[i].start)
-            if overlap > best_overlap:
-                best, best_overlap = units[i], overlap
-            i += 1
-        out.append(best)
-    return out
+    paired = align_spans([(g.start, g.end) for g in gold], [(u.start, u.end) for u in units])
+    return [units[i] if i is not None else None for i in paired]
 
 
 def align_predictions(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list[list[str]]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..rules import ReportRules
 from .features import COL
+from .scoring import feature_matrices
 
 DEFAULT_TOP = 8
 GUIDE = "LABELS.md"
@@ -80,8 +81,10 @@ def matched_terms(rules: ReportRules, label: str, text: str) -> list[str]:
     return [t for t in rules.lexicon.get(label, ()) if t in text]
 
 
-def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | None = None) -> list[dict]:
-    """For each context row of `X` (`features.build_contexts`): {label: explanation}.
+def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | None = None,
+                 matrices: dict | None = None) -> list[dict]:
+    """For each context row of `X` (`features.build_contexts`): {label: explanation}. `matrices`: the label
+    groups' feature matrices of those rows, if already computed (`scoring.feature_matrices`).
 
     An explanation is {"logit", "intercept", "rest", "threshold_logit", "features": [{kind, name, source,
     value, weight, contribution, terms?}, ...]}; `features` are the `top` largest |contributions| (ties by
@@ -100,8 +103,9 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
     parts = _group_parts(estimator)
     import scipy.sparse as sp
 
-    matrices = {name: sp.csr_matrix(estimator.pipelines_[name].named_steps["features"].transform(X))
-                for name, _, _ in estimator.groups()}
+    if matrices is None:
+        matrices = feature_matrices(estimator, X)
+    matrices = {name: sp.csr_matrix(m) for name, m in matrices.items()}
     descriptions: dict[str, dict] = {}
     for j, label in enumerate(labels):
         group, k, names = parts[j]

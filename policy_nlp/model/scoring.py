@@ -1,0 +1,84 @@
+"""Scoring a batch of context rows with a fitted `ThemeEstimator`, each feature block computed once.
+
+`ThemeEstimator.predict_proba` runs each label group's `Pipeline` (a `ColumnTransformer`, then the
+one-vs-rest classifier). The topic and the part group both hold a text TF-IDF fitted on the same column with
+the same settings, so they compute the same matrix twice; and a report's units share a handful of section
+headings, whose TF-IDF is the same row again and again. `feature_matrices` builds each group's matrix as its
+`ColumnTransformer` does (same blocks, weights and order, so the numbers are the same to the bit), computing a
+block that two groups fitted alike once and a text column once per distinct value; `probabilities` applies
+the groups' classifiers to them. `model.explain.explain_rows` reads the same matrices.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def _same_vectorizer(a, b) -> bool:
+    return (isinstance(a, TfidfVectorizer) and isinstance(b, TfidfVectorizer) and a.get_params() == b.get_params()
+            and a.vocabulary_ == b.vocabulary_ and np.array_equal(a.idf_, b.idf_))
+
+
+def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
+    """(group, block) → the (group, block) fitted alike that computes it first (memoised per estimator)."""
+    cached = estimator.__dict__.get("_policy_nlp_shared_blocks")
+    if cached is not None:
+        return cached
+    seen: list[tuple[tuple[str, str], object, object]] = []
+    out = {}
+    for group, _, _ in estimator.groups():
+        ct = estimator.pipelines_[group].named_steps["features"]
+        for block, transformer, columns in ct.transformers_:
+            first = next((key for key, t, c in seen if c == columns and _same_vectorizer(t, transformer)), None)
+            out[(group, block)] = first or (group, block)
+            seen.append(((group, block), transformer, columns))
+    estimator.__dict__["_policy_nlp_shared_blocks"] = out
+    return out
+
+
+def _transform_block(transformer, X: np.ndarray, columns):
+    """A block's output for the rows `X`; a text column is transformed once per distinct value."""
+    data = X[:, columns]
+    if isinstance(transformer, TfidfVectorizer):
+        values, inverse = np.unique(data.astype(str), return_inverse=True)
+        return transformer.transform(values)[inverse.ravel()]
+    return transformer.transform(data)
+
+
+def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
+    """Each label group's feature matrix for the context rows `X`, equal to its `ColumnTransformer`'s output."""
+    X = np.asarray(X, dtype=object)
+    shared = _shared_blocks(estimator)
+    done: dict[tuple[str, str], object] = {}
+    out = {}
+    for group, _, _ in estimator.groups():
+        ct = estimator.pipelines_[group].named_steps["features"]
+        weights = ct.transformer_weights or {}
+        parts = []
+        for block, transformer, columns in ct.transformers_:
+            if transformer == "drop":
+                continue
+            key = shared[(group, block)]
+            if key not in done:
+                done[key] = _transform_block(transformer, X, columns)
+            res = done[key]
+            parts.append(res * weights[block] if weights.get(block) is not None else res)
+        out[group] = sp.hstack([p if sp.issparse(p) else np.asarray(p) for p in parts]).tocsr()
+    return out
+
+
+def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
+    """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them)."""
+    out = np.zeros((n, len(estimator.labels)), dtype=float)
+    if not n:
+        return out
+    for group, idx, _ in estimator.groups():
+        pipe = estimator.pipelines_[group]
+        got = pipe.named_steps["classifier"].predict_proba(matrices[group])
+        if len(idx) == 1:  # one binary classifier: its output for the positive class
+            classes = list(pipe.classes_)
+            got = (got[:, classes.index(1)] if 1 in classes else np.zeros(n)) if got.ndim == 2 else got
+            got = got.reshape(-1, 1)
+        out[:, idx] = got
+    return out
