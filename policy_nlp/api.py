@@ -8,6 +8,7 @@ from spacy.language import Language
 
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
+from .model.estimator import LABELS
 from .pipeline import THEMES, default_pipeline, model_fingerprint
 
 # Peak memory of annotating one document, per input character, on top of the loaded pipeline, rounded up
@@ -18,7 +19,6 @@ BYTES_PER_CHAR = {"char": 256, "pkuseg": 192}
 # at most about 490 MB on top of the models (char; 370 MB with pkuseg). Reports are 5,000–50,000 characters.
 MAX_CHARS = 2_000_000
 
-LABELS: tuple[str, ...] = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 
 
 def model_info(nlp: Language) -> dict[str, Any]:

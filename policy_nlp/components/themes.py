@@ -26,7 +26,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from ..errors import ModelError
-from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
+from ..model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
 from ..model.features import build_contexts
 from ..model.metrics import compute_metrics
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
@@ -35,12 +35,6 @@ from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, uni
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
 FORMAT = 2
-DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
-    "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 2.0,
-    "lead_weight": 0.0,
-    "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": 0,
-    "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
-}
 
 
 @registry.scorers("policy_nlp.themes_scorer.v1")
@@ -133,6 +127,7 @@ def _same_settings(model_params: dict, recorded: Any) -> bool:
     if not isinstance(recorded, dict):
         return False
     later = getattr(ThemeEstimator, "_LATER_PARAMS", {})
+    recorded = {k: v for k, v in recorded.items() if k != "thresholds"}  # once a parameter, now `thresholds_`
     return all(model_params.get(k) == v for k, v in recorded.items()) and all(
         k in recorded or (k in later and model_params[k] == later[k]) for k in model_params)
 
@@ -180,21 +175,20 @@ class ThemeClassifier:
         return ThemeEstimator(labels=list(labels), rules=self.rules.to_dict(), **params)
 
     def initialize(self, get_examples: Callable[[], Iterable] | None = None, *, nlp=None, labels=None,
-                   fit=None, tune_thresholds: bool = True) -> None:
+                   tune_thresholds: bool = True, memory=None, n_jobs: int | None = None) -> None:
         """Train from Examples whose reference docs carry the unit table and one `themes` span per (unit,
         label); only units marked in the group's `labelled` attr (all, if absent) and not boilerplate are
         training rows. Thresholds are tuned on the training documents by grouped cross-validation.
-        `fit(docs, X, Y)` may supply fitted estimators (training reuses them across nested loops)."""
-        from ..model.thresholds import fit_with_thresholds
-
+        `memory`, `n_jobs`: see `ThemeEstimator.fit` (training memoises fits across nested loops)."""
         if get_examples is None:
             raise ModelError("E001", name=self.name)
         examples = list(get_examples())
         X, Y, groups, labels = self.training_matrix(examples, labels)
         if not len(X):
             raise ModelError("E016", name=self.name)
-        self.model = fit_with_thresholds(self.make_estimator(labels), X, Y, groups, fit, tune_thresholds,
-                                         scored=self.fully_labelled(examples))
+        self.model = self.make_estimator(labels).fit(X, Y, groups if tune_thresholds else None,
+                                                     scored=self.fully_labelled(examples), memory=memory,
+                                                     n_jobs=n_jobs)
 
     def fully_labelled(self, examples: Iterable) -> list[str]:
         """The documents of Examples whose content units are all labelled (thresholds are tuned on them)."""

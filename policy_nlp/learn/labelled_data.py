@@ -22,8 +22,8 @@ from ..components.units import KINDS
 from ..corpus import jsonio
 from ..corpus.document import is_inner_path, label_problem, looks_like, text_sha256, typo_of, unit_problem
 from ..corpus.review_formats import read_review_file, sniff_format
+from ..model.estimator import LABELS as DEFAULT_LABELS
 
-DEFAULT_LABELS = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UNIT_FILES = ("seed_units.jsonl", "work_report_units.jsonl", "suggested_units.jsonl")
 

@@ -108,7 +108,7 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
         pipe = estimator.pipelines_[group]
         clf = _classifier(pipe, k)
         M = matrices[group]
-        t_logit = _logit(estimator.thresholds_.get(label, 0.5))
+        t_logit = _logit(estimator.thresholds_[label])
         if not hasattr(clf, "coef_"):  # a label constant in the training data: a constant score
             const = float(np.ravel(clf.decision_function(M[:1]))[0]) if hasattr(clf, "decision_function") else 0.0
             for i in range(n):
