@@ -45,7 +45,7 @@ def test_get_params_set_params_and_clone():
     assert params["labels"] == LABELS and params["C"] == 2.0
     assert set(params) == {"labels", "part_labels", "rules", "text_ngrams", "section_ngrams", "section_weight",
                            "cue_weight", "min_df", "C", "class_weight", "max_iter", "random_state", "blocks",
-                           "lead_weight"}
+                           "lead_weight", "calibration"}
     copy = clone(est)
     assert copy is not est and copy.get_params() == params
     assert clone(est.set_params(C=0.5)).C == 0.5
@@ -75,16 +75,18 @@ def test_the_defaults_are_the_shipped_hyperparameters():
 def test_fit_with_documents_tunes_the_threshold_table_as_a_fitted_attribute():
     X, Y, groups = _toy_set()
     est = ThemeEstimator(labels=LABELS)
-    fitted = clone(est).fit(X, Y, groups)
+    fitted = clone(est).set_params(calibration=None).fit(X, Y, groups)
     oof = thresholds.out_of_fold_proba(est, X, Y, groups)
-    assert fitted.thresholds_ == thresholds.tune(LABELS, Y, oof, groups)
+    assert fitted.thresholds_ == thresholds.tune(LABELS, Y, oof) and fitted.calibrators_ == {}
     assert "thresholds" not in fitted.get_params() and not hasattr(clone(fitted), "thresholds_")
     assert (fitted.predict(X) == (fitted.predict_proba(X) >= np.array([fitted.thresholds_[l] for l in LABELS]))).all()
     g = np.asarray(groups)
     one = g == "doc0"  # one document: nothing to tune on
     assert clone(est).fit(X[one], Y[one], g[one]).thresholds_ == {label: DEFAULT_THRESHOLD for label in LABELS}
     scored = ["doc0", "doc1"]
-    assert clone(est).fit(X, Y, groups, scored=scored).thresholds_ == thresholds.tune(LABELS, Y, oof, groups, scored)
+    rows = thresholds.scored_rows(groups, scored)
+    assert clone(est).set_params(calibration=None).fit(X, Y, groups, scored=scored).thresholds_ == \
+        thresholds.tune(LABELS, Y[rows], oof[rows])
 
 
 def _documents(n_docs: int):

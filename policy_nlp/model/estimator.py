@@ -7,7 +7,10 @@ n-grams, content cues); report-part labels (`shortcomings`, `plans`: what the un
 see where it sits (section-heading n-grams, position cues). Its decision thresholds are one fitted table,
 `thresholds_` (label → probability): `fit(X, Y, groups)` chooses them on out-of-fold probabilities of the
 training documents (`thresholds.out_of_fold_proba`, `thresholds.tune`); fitted without `groups` (or on one
-document) every threshold is `thresholds.DEFAULT_THRESHOLD`. Every random state is fixed.
+document) every threshold is `thresholds.DEFAULT_THRESHOLD`. With `calibration="isotonic"` (the default) the
+same out-of-fold probabilities first fit one isotonic map per label (`calibration.fit_calibrators`,
+`calibrators_`), `predict_proba` returns calibrated probabilities and the thresholds are tuned on the calibrated
+out-of-fold ones. Every random state is fixed.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_memory
 
-from . import thresholds
+from . import calibration, thresholds
+from ..errors import ModelError
 from .features import (COL, CONTENT_COLUMNS, POSITION_COLUMNS, CapScaler, ContentCues, PositionCues, canonical,
                        section_text)
 
@@ -39,7 +43,7 @@ ALL_BLOCKS = ("text", "content", "section", "position")
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 2.0,
     "lead_weight": 0.0, "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": RANDOM_STATE,
-    "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
+    "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS), "calibration": "isotonic",
 }
 _D = DEFAULT_HYPERPARAMETERS
 
@@ -74,8 +78,10 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
     default at fit time), `text_ngrams`, `section_ngrams`, `section_weight`, `cue_weight`, `min_df`, `C`,
     `class_weight`, `max_iter`, `random_state`, `lead_weight` (weight of the paragraph lead's cues for the topic
     labels; a unit's topics are what it says itself, its part may come from its paragraph), `blocks` (feature
-    blocks of the part labels; topic labels always see `text`+`content` of them).
-    Fitted: `classes_`, `pipelines_` (label group → fitted pipeline), `thresholds_` (label → threshold).
+    blocks of the part labels; topic labels always see `text`+`content` of them), `calibration` ("isotonic" or
+    None: how the scores are calibrated when `fit` is given documents; see the module docstring).
+    Fitted: `classes_`, `pipelines_` (label group → fitted pipeline), `calibrators_` (label → isotonic map; empty
+    when nothing was calibrated), `thresholds_` (label → threshold on the calibrated probability).
     """
 
     def __init__(self, labels: Sequence[str] = (), part_labels: Sequence[str] = PART_LABELS,
@@ -84,7 +90,8 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
                  section_weight: float = _D["section_weight"], cue_weight: float = _D["cue_weight"],
                  min_df: int = _D["min_df"], C: float = _D["C"], class_weight: str | None = _D["class_weight"],
                  max_iter: int = _D["max_iter"], random_state: int = RANDOM_STATE,
-                 blocks: Sequence[str] = ALL_BLOCKS, lead_weight: float = _D["lead_weight"]):
+                 blocks: Sequence[str] = ALL_BLOCKS, lead_weight: float = _D["lead_weight"],
+                 calibration: str | None = _D["calibration"]):
         self.labels = labels
         self.part_labels = part_labels
         self.rules = rules
@@ -99,14 +106,17 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.blocks = blocks
         self.lead_weight = lead_weight
+        self.calibration = calibration
 
     # Parameters added after a model was saved take the value that reproduces how it was trained.
-    _LATER_PARAMS = {"lead_weight": 1.0}
+    _LATER_PARAMS = {"lead_weight": 1.0, "calibration": None}
 
     def __setstate__(self, state):
         for name, value in self._LATER_PARAMS.items():
             state.setdefault(name, value)
         state.pop("thresholds", None)  # a parameter of models saved before the table became a fitted attribute
+        if "pipelines_" in state:
+            state.setdefault("calibrators_", {})
         super().__setstate__(state)
 
     # -- building ---------------------------------------------------------------------------------------------
@@ -152,10 +162,13 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
 
         `groups`: the document of each row; with two documents or more the threshold table is chosen on
         out-of-fold probabilities (grouped cross-validation, each fold fitted like this without `groups`),
-        on the rows of the `scored` documents (see `thresholds.tune`). `memory`: a `joblib.Memory` (or its
+        on the rows of the `scored` documents (see `thresholds.scored_rows`), which also fit the calibrators
+        (`calibration`). `memory`: a `joblib.Memory` (or its
         directory) where the fits are memoised by parameters and rows, as `Pipeline(memory=...)` does for its
         transformers: a fit of the same rows is made once across folds and calls. `n_jobs`: worker processes
         for the folds (`thresholds.parallel_jobs`). Neither changes the model."""
+        if self.calibration is not None and self.calibration not in calibration.METHODS:
+            raise ModelError("E145", value=self.calibration, methods=", ".join(calibration.METHODS))
         X = np.asarray(X, dtype=object)
         Y = np.asarray(Y, dtype=int).reshape(len(X), len(self.labels))
         self.classes_ = np.asarray(list(self.labels), dtype=object)
@@ -165,9 +178,14 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
             check_memory(memory).cache(_pickled_fit, ignore=["pipelines", "X", "Y"])(
                 unfitted, X, Y, _fit_key(unfitted, X, Y)))
         self.thresholds_ = {label: thresholds.DEFAULT_THRESHOLD for label in self.labels}
+        self.calibrators_ = {}
         if groups is not None and len(set(groups)) >= 2:
             oof = thresholds.out_of_fold_proba(self, X, Y, groups, memory=memory, n_jobs=n_jobs)
-            self.thresholds_ = thresholds.tune(self.labels, Y, oof, groups, scored)
+            rows = thresholds.scored_rows(groups, scored)
+            if self.calibration is not None:
+                self.calibrators_ = calibration.fit_calibrators(self.labels, Y[rows], oof[rows])
+                oof = calibration.calibrate(self.calibrators_, self.labels, oof)
+            self.thresholds_ = thresholds.tune(self.labels, Y[rows], oof[rows])
         return self
 
     def _per_group(self, X, method: str) -> np.ndarray:
@@ -187,12 +205,17 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
         return out
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probability per unit and label, shape (units, labels)."""
-        return self._per_group(X, "predict_proba")
+        """Probability per unit and label, shape (units, labels): calibrated when `calibrators_` has a map."""
+        return calibration.calibrate(self.calibrators_, self.labels, self._per_group(X, "predict_proba"))
 
     def decision_function(self, X) -> np.ndarray:
-        """The linear models' logits per unit and label (the probability is their sigmoid)."""
+        """The linear models' logits per unit and label (the uncalibrated probability is their sigmoid)."""
         return self._per_group(X, "decision_function")
+
+    def raw_thresholds(self) -> dict[str, float]:
+        """Per label, the uncalibrated probability at which the calibrated score reaches the threshold."""
+        return {label: calibration.raw_threshold(self.calibrators_.get(label), t)
+                for label, t in self.thresholds_.items()}
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Boolean decisions from probabilities and the threshold table."""

@@ -103,12 +103,13 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
     matrices = {name: sp.csr_matrix(estimator.pipelines_[name].named_steps["features"].transform(X))
                 for name, _, _ in estimator.groups()}
     descriptions: dict[str, dict] = {}
+    raw_thresholds = estimator.raw_thresholds()  # the logit is of the uncalibrated probability
     for j, label in enumerate(labels):
         group, k, names = parts[j]
         pipe = estimator.pipelines_[group]
         clf = _classifier(pipe, k)
         M = matrices[group]
-        t_logit = _logit(estimator.thresholds_[label])
+        t_logit = _logit(raw_thresholds[label])
         if not hasattr(clf, "coef_"):  # a label constant in the training data: a constant score
             const = float(np.ravel(clf.decision_function(M[:1]))[0]) if hasattr(clf, "decision_function") else 0.0
             for i in range(n):

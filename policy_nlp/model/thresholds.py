@@ -84,13 +84,15 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(best)
 
 
-def tune(labels: Sequence[str], Y, oof: np.ndarray, groups: Sequence[str],
-         scored: Sequence[str] | None = None) -> dict[str, float]:
-    """The threshold table: per label, the best grid threshold on out-of-fold probabilities `oof`.
-    `scored`: the documents whose rows choose the thresholds (the fully labelled ones: units picked for
-    labelling sit near the old thresholds and would pull them); every document is still a fold and trains the
-    others' models. None, or no row of them: every row."""
+def scored_rows(groups: Sequence[str], scored: Sequence[str] | None = None) -> np.ndarray:
+    """The rows that choose the thresholds (and fit the calibrators): those of the `scored` documents (the fully
+    labelled ones: units picked for labelling sit near the old thresholds and would pull them); every document
+    is still a fold and trains the others' models. None, or no row of them: every row."""
+    rows = np.isin(np.asarray(groups), list(scored)) if scored is not None else np.ones(len(groups), dtype=bool)
+    return rows if rows.any() else np.ones(len(groups), dtype=bool)
+
+
+def tune(labels: Sequence[str], Y, oof: np.ndarray) -> dict[str, float]:
+    """The threshold table: per label, the best grid threshold on out-of-fold probabilities `oof`."""
     Y = np.asarray(Y, dtype=int)
-    rows = np.isin(np.asarray(groups), list(scored)) if scored is not None else np.ones(len(Y), dtype=bool)
-    rows = rows if rows.any() else np.ones(len(Y), dtype=bool)
-    return {label: best_threshold(Y[rows, j], oof[rows, j]) for j, label in enumerate(labels)}
+    return {label: best_threshold(Y[:, j], oof[:, j]) for j, label in enumerate(labels)}
