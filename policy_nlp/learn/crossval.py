@@ -2,10 +2,9 @@
 
 Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to five documents,
 grouped 5-fold above) over the fully labelled documents; documents labelled only in part (units picked by
-`suggest`) are never scored and train in every fold. Thresholds are tuned inside each training fold only, and a
-fitted estimator is
-shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
-by the final fit costs far fewer fits than it names.
+`suggest`) are never scored and train in every fold. Thresholds (and calibration maps) are chosen inside each
+training fold only, and a fit is memoised by its parameters and rows (`EstimatorCache`, a `joblib.Memory`), so
+nested cross-validation followed by the final fit makes each distinct fit once.
 """
 from __future__ import annotations
 
