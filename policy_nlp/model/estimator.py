@@ -163,20 +163,16 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
         `groups`: the document of each row; with two documents or more the threshold table is chosen on
         out-of-fold probabilities (grouped cross-validation, each fold fitted like this without `groups`),
         on the rows of the `scored` documents (see `thresholds.scored_rows`), which also fit the calibrators
-        (`calibration`). `memory`: a `joblib.Memory` (or its
-        directory) where the fits are memoised by parameters and rows, as `Pipeline(memory=...)` does for its
-        transformers: a fit of the same rows is made once across folds and calls. `n_jobs`: worker processes
-        for the folds (`thresholds.parallel_jobs`). Neither changes the model."""
+        (`calibration`). `memory`: a `joblib.Memory` (or its directory) where the fits are memoised by
+        parameters and rows, as `Pipeline(memory=...)` does for its transformers: a fit of the same rows is made
+        once across folds and calls. `n_jobs`: worker processes for the folds (`thresholds.parallel_jobs`).
+        Neither changes the model."""
         if self.calibration is not None and self.calibration not in calibration.METHODS:
             raise ModelError("E145", value=self.calibration, methods=", ".join(calibration.METHODS))
         X = np.asarray(X, dtype=object)
         Y = np.asarray(Y, dtype=int).reshape(len(X), len(self.labels))
         self.classes_ = np.asarray(list(self.labels), dtype=object)
-        unfitted = [(name, idx, self._pipeline(blocks, self.lead_weight if name == "topic" else 1.0))
-                    for name, idx, blocks in self.groups()]
-        self.pipelines_ = _fit_groups(unfitted, X, Y) if memory is None else pickle.loads(
-            check_memory(memory).cache(_pickled_fit, ignore=["pipelines", "X", "Y"])(
-                unfitted, X, Y, _fit_key(unfitted, X, Y)))
+        self.pipelines_ = self._fit_pipelines(X, Y, memory)
         self.thresholds_ = {label: thresholds.DEFAULT_THRESHOLD for label in self.labels}
         self.calibrators_ = {}
         if groups is not None and len(set(groups)) >= 2:
@@ -187,6 +183,14 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
                 oof = calibration.calibrate(self.calibrators_, self.labels, oof)
             self.thresholds_ = thresholds.tune(self.labels, Y[rows], oof[rows])
         return self
+
+    def _fit_pipelines(self, X: np.ndarray, Y: np.ndarray, memory) -> dict:
+        unfitted = [(name, idx, self._pipeline(blocks, self.lead_weight if name == "topic" else 1.0))
+                    for name, idx, blocks in self.groups()]
+        if memory is None:
+            return _fit_groups(unfitted, X, Y)
+        cached = check_memory(memory).cache(_pickled_fit, ignore=["pipelines", "X", "Y"])
+        return pickle.loads(cached(unfitted, X, Y, _fit_key(unfitted, X, Y)))
 
     def _per_group(self, X, method: str) -> np.ndarray:
         X = np.asarray(X, dtype=object)
