@@ -52,11 +52,11 @@ def load_matrix():
     return component, X, Y, np.asarray(groups), labels
 
 
-def scores(model, X, Y, labels) -> dict:
-    """macro-F1, micro-F1 and per-label F1 of the model on (X, Y)."""
+def scores(model, X, Y, labels, thresholds: dict) -> dict:
+    """macro-F1, micro-F1 and per-label F1 of the model on (X, Y), deciding by the fixed `thresholds`."""
     from policy_nlp.model.metrics import compute_metrics
 
-    pred = model.predict(X)
+    pred = model.predict_proba(X) >= np.asarray([thresholds[label] for label in labels])
     gold = [[l for j, l in enumerate(labels) if Y[i, j]] for i in range(len(Y))]
     got = [[l for j, l in enumerate(labels) if pred[i, j]] for i in range(len(pred))]
     m = compute_metrics(gold, got, labels)
@@ -80,8 +80,8 @@ def simulate(component, X, Y, groups, labels, pool_doc, test_doc, strategy, step
     rounds = 0
     while True:
         rows = np.concatenate([start, np.asarray(picked, dtype=int)])
-        model = component.make_estimator(labels).fit(X[rows], Y[rows]).with_thresholds(thresholds)
-        got = scores(model, X[test], Y[test], labels)
+        model = component.make_estimator(labels).fit(X[rows], Y[rows])
+        got = scores(model, X[test], Y[test], labels, thresholds)
         curve.append((len(picked), got["macro"]))
         DETAILS.setdefault((pool_doc, strategy, seed), []).append(got)
         if not pool or (max_rounds is not None and rounds >= max_rounds):
@@ -126,14 +126,12 @@ def main(argv=None) -> int:
     p.add_argument("--output", type=Path, help="also write the report into this Markdown file's section")
     args = p.parse_args(argv)
 
-    from policy_nlp.model.thresholds import tune
-
     t0 = time.perf_counter()
     component, X, Y, groups, labels = load_matrix()
     start = np.flatnonzero(~np.isin(groups, WORK_REPORTS))
     say(f"{len(X)} labelled units; start {len(start)} (seeds), work reports "
         + ", ".join(f"{d} {int((groups == d).sum())}" for d in WORK_REPORTS))
-    thresholds = tune(component.make_estimator(labels), X[start], Y[start], groups[start])
+    thresholds = component.make_estimator(labels).fit(X[start], Y[start], groups[start]).thresholds_
     say("thresholds tuned on the seeds: " + ", ".join(f"{k}={v:.3f}" for k, v in thresholds.items()))
     strategies = ["uncertainty+diversity"] + ([] if args.no_ablation else ["uncertainty"]) + ["random"]
     results: dict[tuple[str, str], list[list[tuple[int, float]]]] = {}

@@ -247,6 +247,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E112", "{what} needs the package '{package}', which is not installed in this environment.",
                   "Reinstall policy_nlp with its dependencies (pip install policy_nlp, which brings Hugging Face "
                   "datasets and pyarrow), or pip install {package}; plain .txt files need neither."),
+        ErrorSpec("E145", "Unknown calibration '{value}' of the theme estimator.",
+                  "Set the hyperparameter 'calibration' to one of: {methods}, or null for uncalibrated scores."),
         # Hostile inputs: model directories, markup, imports (E113–E129, E140–E149)
         ErrorSpec("E113", "The saved pipeline {model_dir} names the pkuseg model or user dictionary '{path}', which "
                           "lies outside the pipeline directory and the policy_nlp cache (or is no regular file).",

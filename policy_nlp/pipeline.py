@@ -107,7 +107,8 @@ def model_fingerprint(nlp: Language) -> str:
     """SHA-256 over what decides a pipeline's answers: the theme model file's hash, the rules and indicator
     vocabulary the components hold, the pipeline config (without the segmenter and the themes component's
     `explain_top`, which do not change the labels, nor the name of the estimator recipe, which a pipeline saved
-    before it was registered does not write) and the package version. Computed once per pipeline object."""
+    before it was registered does not write, nor a `calibration` of None, which such a table does not name) and
+    the package version. Computed once per pipeline object."""
     cached = getattr(nlp, "_policy_nlp_fingerprint", None)
     if cached is not None:
         return cached
@@ -120,8 +121,11 @@ def model_fingerprint(nlp: Language) -> str:
     config["nlp"]["tokenizer"].pop("segmenter", None)
     if THEMES in config["components"]:
         config["components"][THEMES].pop("explain_top", None)
-        if config["components"][THEMES].get("hyperparameters", {}).get("@misc") == themes.ESTIMATOR:
-            config["components"][THEMES]["hyperparameters"].pop("@misc")
+        hyperparameters = config["components"][THEMES].get("hyperparameters", {})
+        if hyperparameters.get("@misc") == themes.ESTIMATOR:
+            hyperparameters.pop("@misc")
+        if "calibration" in hyperparameters and hyperparameters["calibration"] is None:
+            hyperparameters.pop("calibration")  # the recipe's default: a table saved before calibration existed
     h = hashlib.sha256()
     h.update(json.dumps({"policy_nlp": __version__, "name": nlp.meta.get("name"),
                          "version": nlp.meta.get("version"), "config": config.to_str()},

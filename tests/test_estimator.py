@@ -1,17 +1,17 @@
-"""The theme estimator as a scikit-learn estimator, its threshold table and the grouped splitter."""
+"""The theme estimator as a scikit-learn estimator: parameters and defaults, the fitted threshold table, memoised fits."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sklearn.base import clone
-from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from policy_nlp.components.normalize import normalize
 from policy_nlp.rules import default_rules
 from policy_nlp.components.units import segment
+from policy_nlp.components.themes import DEFAULT_HYPERPARAMETERS as THEMES_DEFAULTS
 from policy_nlp.model import thresholds
-from policy_nlp.model.estimator import ThemeEstimator
-from policy_nlp.model.features import CONTEXT_COLUMNS, build_contexts
+from policy_nlp.model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
+from policy_nlp.model.features import COL, CONTEXT_COLUMNS, build_contexts
+from policy_nlp.model.thresholds import DEFAULT_THRESHOLD
 
 LABELS = ["enforcement", "plans"]
 # Toy reports written for these tests: each sentence about enforcement, plans, or neither.
@@ -42,119 +42,87 @@ def _toy_set():
 def test_get_params_set_params_and_clone():
     est = ThemeEstimator(labels=LABELS, C=2.0, text_ngrams=(1, 2))
     params = est.get_params()
-    assert params["labels"] == LABELS and params["C"] == 2.0 and params["thresholds"] is None
-    assert set(params) >= {"labels", "part_labels", "rules", "text_ngrams", "section_ngrams", "section_weight",
+    assert params["labels"] == LABELS and params["C"] == 2.0
+    assert set(params) == {"labels", "part_labels", "rules", "text_ngrams", "section_ngrams", "section_weight",
                            "cue_weight", "min_df", "C", "class_weight", "max_iter", "random_state", "blocks",
-                           "thresholds"}
+                           "lead_weight", "calibration"}
     copy = clone(est)
     assert copy is not est and copy.get_params() == params
     assert clone(est.set_params(C=0.5)).C == 0.5
     X, Y, _ = _toy_set()
     fitted = clone(est).fit(X, Y)
     assert not hasattr(copy, "pipelines_") and hasattr(fitted, "pipelines_")
-    assert fitted.thresholds_ == {label: 0.5 for label in LABELS}
+    assert fitted.thresholds_ == {label: DEFAULT_THRESHOLD for label in LABELS}  # no documents: nothing tuned
     assert [name for name, _, _ in fitted.groups()] == ["topic", "part"]
     proba = fitted.predict_proba(X)
     assert proba.shape == (len(X), 2) and ((proba >= 0) & (proba <= 1)).all()
     assert (fitted.predict(X) == (proba >= 0.5)).all()
     assert X.shape[1] == len(CONTEXT_COLUMNS)
-    # fitting is deterministic, and the fitted thresholds survive a clone as a parameter
-    again = clone(est).fit(X, Y)
+    again = clone(est).fit(X, Y)  # fitting is deterministic
     assert (again.predict_proba(X) == proba).all()
-    fitted.with_thresholds({"enforcement": 0.3, "plans": 0.7})
-    assert clone(fitted).thresholds == {"enforcement": 0.3, "plans": 0.7}
-    assert clone(fitted).fit(X, Y).thresholds_ == {"enforcement": 0.3, "plans": 0.7}
-    assert (fitted.predict(X) == (proba >= np.array([0.3, 0.7]))).all()
     hp = fitted.hyperparameters()
     assert hp["rules"] == {"name": default_rules().name, "sha256": default_rules().fingerprint}
     assert hp["text_ngrams"] == [1, 2]
 
 
-def test_best_threshold_by_hand():
-    y = np.array([1, 1, 0, 0, 1])
-    scores = np.array([0.9, 0.6, 0.55, 0.2, 0.35])
-    # ≥0.6 → F1 0.8; ≥0.35 with 0.55 → tp 3, fp 1 → F1 6/7: the best; the grid point closest to 0.5 wins ties
-    assert thresholds.best_threshold(y, scores) == pytest.approx(0.35)
-    assert thresholds.best_threshold(np.zeros(4, dtype=int), scores[:4]) == 0.5
+def test_the_defaults_are_the_shipped_hyperparameters():
+    params = ThemeEstimator().get_params()
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in params.items() if k in DEFAULT_HYPERPARAMETERS} \
+        == DEFAULT_HYPERPARAMETERS
+    assert THEMES_DEFAULTS is DEFAULT_HYPERPARAMETERS  # the component takes the model layer's, not a copy
 
 
-def test_tune_on_a_toy_set():
+def test_fit_with_documents_tunes_the_threshold_table_as_a_fitted_attribute():
     X, Y, groups = _toy_set()
     est = ThemeEstimator(labels=LABELS)
-    table = thresholds.tune(est, X, Y, groups)
-    assert set(table) == set(LABELS)
-    assert all(t in thresholds.THRESHOLD_GRID for t in table.values())
+    fitted = clone(est).set_params(calibration=None).fit(X, Y, groups)
     oof = thresholds.out_of_fold_proba(est, X, Y, groups)
-    for j, label in enumerate(LABELS):
-        assert table[label] == thresholds.best_threshold(Y[:, j], oof[:, j])
-    # out-of-fold: each document's rows come from a model fitted without that document
+    assert fitted.thresholds_ == thresholds.tune(LABELS, Y, oof) and fitted.calibrators_ == {}
+    assert "thresholds" not in fitted.get_params() and not hasattr(clone(fitted), "thresholds_")
+    assert (fitted.predict(X) == (fitted.predict_proba(X) >= np.array([fitted.thresholds_[l] for l in LABELS]))).all()
     g = np.asarray(groups)
-    first = g == "doc0"
-    alone = clone(est).fit(X[~first], Y[~first]).predict_proba(X[first])
-    assert np.allclose(oof[first], alone)
-    assert thresholds.tune(est, X[first], Y[first], list(g[first])) == {label: 0.5 for label in LABELS}
-    fitted = thresholds.fit_with_thresholds(est, X, Y, groups)
-    assert fitted.thresholds_ == table
+    one = g == "doc0"  # one document: nothing to tune on
+    assert clone(est).fit(X[one], Y[one], g[one]).thresholds_ == {label: DEFAULT_THRESHOLD for label in LABELS}
+    scored = ["doc0", "doc1"]
+    rows = thresholds.scored_rows(groups, scored)
+    assert clone(est).set_params(calibration=None).fit(X, Y, groups, scored=scored).thresholds_ == \
+        thresholds.tune(LABELS, Y[rows], oof[rows])
 
 
-def test_thresholds_are_chosen_on_the_scored_documents_only():
-    X, Y, groups = _toy_set()
-    est = ThemeEstimator(labels=LABELS)
-    g = np.asarray(groups)
-    scored = sorted(set(groups))[:2]
-    oof = thresholds.out_of_fold_proba(est, X, Y, groups)
-    rows = np.isin(g, scored)
-    table = thresholds.tune(est, X, Y, groups, scored=scored)
-    for j, label in enumerate(LABELS):
-        assert table[label] == thresholds.best_threshold(Y[rows, j], oof[rows, j])
-    assert thresholds.tune(est, X, Y, groups, scored=["no such document"]) == thresholds.tune(est, X, Y, groups)
-    assert thresholds.fit_with_thresholds(est, X, Y, groups, scored=scored).thresholds_ == table
-
-
-def test_splitter_by_corpus_size():
-    assert isinstance(thresholds.splitter(5), LeaveOneGroupOut)  # no more documents than folds
-    assert isinstance(thresholds.splitter(6), GroupKFold)
-    split = thresholds.splitter(20)
-    assert isinstance(split, GroupKFold) and split.n_splits == 5
-    assert thresholds.cv_name(5) == "leave-one-document-out" and thresholds.cv_name(20) == "grouped 5-fold"
-    groups = [f"d{i % 20}" for i in range(60)]
-    folds = thresholds.folds(groups)
-    assert len(folds) == 5
-    for train, test in folds:
-        assert not {groups[i] for i in train} & {groups[i] for i in test}  # a document never on both sides
-    assert len(thresholds.folds(["a", "a", "b", "c"])) == 3
+def _documents(n_docs: int):
+    """The toy rows spread over `n_docs` documents, each row's text made distinct (no two folds share rows)."""
+    X, Y, _ = _toy_set()
+    rows = [i % len(X) for i in range(4 * n_docs)]
+    X = X[rows].copy()
+    X[:, COL["text"]] = [f"{t}{k}" for k, t in enumerate(X[:, COL["text"]])]
+    return X, Y[rows], [f"d{k % n_docs}" for k in range(len(rows))]
 
 
 def test_the_number_of_fits_stops_growing_above_five_documents():
     from policy_nlp.learn.crossval import EstimatorCache
 
-    class Counting(ThemeEstimator):
-        def fit(self, X, Y):
-            self.pipelines_, self.thresholds_, self.classes_ = {}, {}, np.asarray(self.labels, dtype=object)
-            return self
-
-        def predict_proba(self, X):
-            return np.full((len(X), len(self.labels)), 0.5)
-
     fits = {}
-    for n_docs in (3, 5, 6, 12, 40):
-        groups = [f"d{i % n_docs}" for i in range(4 * n_docs)]
+    for n_docs in (3, 5, 6, 12):
+        X, Y, groups = _documents(n_docs)
         cache = EstimatorCache()
-        thresholds.fit_with_thresholds(Counting(labels=LABELS), np.zeros((len(groups), 1), dtype=object),
-                                       np.zeros((len(groups), 2), dtype=int), groups,
-                                       cache.fitter(Counting(labels=LABELS)))
+        ThemeEstimator(labels=LABELS).fit(X, Y, groups, **cache.fit_params())
         fits[n_docs] = cache.fits
     # leave-one-document-out: n + 1 fits up to five documents; grouped 5-fold above: 5 + 1, whatever n
-    assert fits == {3: 4, 5: 6, 6: 6, 12: 6, 40: 6}
+    assert fits == {3: 4, 5: 6, 6: 6, 12: 6}
 
 
-def test_fits_in_worker_processes_give_the_same_model():
+def test_memoised_fits_and_fits_in_worker_processes_give_the_same_model():
+    from policy_nlp.learn.crossval import EstimatorCache
+
     X, Y, groups = _toy_set()
-    est = ThemeEstimator(labels=LABELS)
-    jobs = [(X[np.asarray(groups) != g], Y[np.asarray(groups) != g]) for g in sorted(set(groups))]
-    alone = thresholds.fit_all(est, jobs, n_jobs=1)
-    side_by_side = thresholds.fit_all(est, jobs, n_jobs=2)
-    for a, b in zip(alone, side_by_side):
-        assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
-    assert thresholds.parallel_jobs(6, 100) == 1  # small batches stay in this process
-    assert thresholds.parallel_jobs(6, 100_000, n_jobs=3) == 3 and thresholds.parallel_jobs(2, 100_000, n_jobs=8) == 2
+    alone = ThemeEstimator(labels=LABELS).fit(X, Y, groups, n_jobs=1)
+    cache = EstimatorCache(n_jobs=2)
+    side_by_side = ThemeEstimator(labels=LABELS).fit(X, Y, groups, **cache.fit_params())
+    assert cache.fits == 4  # three folds and the final fit
+    again = ThemeEstimator(labels=LABELS).fit(X, Y, groups, **cache.fit_params())
+    assert cache.fits == 4  # every fit came from the memory
+    for model in (side_by_side, again):
+        assert np.array_equal(alone.predict_proba(X), model.predict_proba(X))
+        assert model.thresholds_ == alone.thresholds_
+    ThemeEstimator(labels=LABELS, C=1.0).fit(X, Y, **cache.fit_params())
+    assert cache.fits == 5  # other parameters: another fit

@@ -173,7 +173,8 @@ def test_cli_evaluate_cv_lodo(tmp_path, model_and_data):
 
 def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monkeypatch):
     from policy_nlp.components.themes import ThemeClassifier
-    from policy_nlp.learn.crossval import EstimatorCache
+    from policy_nlp.model.estimator import ThemeEstimator
+    from policy_nlp.model.features import COL
 
     data = write_jsonl(tmp_path / "three.jsonl", seed_records(DOC_A, DOC_B, DOC_E))
     docs = [DOC_A, DOC_B, DOC_E]
@@ -181,7 +182,7 @@ def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monke
     trained_on: list[set] = []
     estimators: list[tuple[str, set]] = []  # (held-out document of the fold, documents an estimator saw)
     held_out: list[str] = []
-    initialize, fitter = ThemeClassifier.initialize, EstimatorCache.fitter
+    initialize, fit = ThemeClassifier.initialize, ThemeEstimator.fit
 
     def spy_initialize(self, get_examples=None, **kw):
         seen = {eg.reference.user_data[("policy_nlp", "doc_id")] for eg in get_examples()}
@@ -189,17 +190,17 @@ def test_lodo_scores_each_document_with_a_model_tuned_without_it(tmp_path, monke
         held_out.append(next(d for d in docs if d not in seen))
         return initialize(self, get_examples, **kw)
 
-    def spy_fitter(self, estimator):
-        fit = fitter(self, estimator)
+    doc_of: dict[str, set] = {}  # unit text → the documents it is in, from the fits that are told the documents
 
-        def fit_spy(train_docs, X, Y):
-            estimators.append((held_out[-1], set(train_docs)))
-            return fit(train_docs, X, Y)
-
-        return fit_spy
+    def spy_fit(self, X, Y, groups=None, **kw):
+        for row, doc in zip(X, groups if groups is not None else []):
+            doc_of.setdefault(row[COL["text"]], set()).add(doc)
+        seen = set().union(*(doc_of[row[COL["text"]]] for row in X if len(doc_of[row[COL["text"]]]) == 1))
+        estimators.append((held_out[-1], seen))
+        return fit(self, X, Y, groups, **kw)
 
     monkeypatch.setattr(ThemeClassifier, "initialize", spy_initialize)
-    monkeypatch.setattr(EstimatorCache, "fitter", spy_fitter)
+    monkeypatch.setattr(ThemeEstimator, "fit", spy_fit)
     progress: list[str] = []
     metrics = policy_nlp.cross_validate([data], SEEDS, progress=progress.append)
     assert held_out == docs and list(metrics["per_document"]) == docs
@@ -225,12 +226,11 @@ def test_the_estimator_cache_changes_nothing(tmp_path):
     themes.initialize(lambda: examples.values(), labels=corpus.labels)
     plain = themes.model
     cache = EstimatorCache()
-    themes.initialize(lambda: examples.values(), labels=corpus.labels,
-                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    themes.initialize(lambda: examples.values(), labels=corpus.labels, **cache.fit_params())
     cached = themes.model
     assert cache.fits == 3  # two inner folds and the final fit
     assert plain.thresholds_ == cached.thresholds_
-    assert any(t != 0.5 for t in plain.thresholds_.values())  # tuned by the inner folds
+    assert plain.calibrators_ and set(plain.calibrators_) == set(cached.calibrators_)  # fitted on the inner folds
     X, _, _, _ = themes.training_matrix(examples.values(), corpus.labels)
     assert (plain.predict_proba(X) == cached.predict_proba(X)).all()
 

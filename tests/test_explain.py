@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import policy_nlp
 from policy_nlp.cli import app
 from policy_nlp.errors import ModelError
+from policy_nlp.model.calibration import calibrate
 from policy_nlp.model.explain import describe, explain_rows, summed
 
 from conftest import SEED_NAMES, seed_text
@@ -40,8 +41,10 @@ def test_contributions_add_up_to_the_models_logit(char_nlp, explained):
             e = unit.explanations[label]
             assert abs(summed(e) - logits[row, j]) < 1e-6
             assert abs(e["logit"] - logits[row, j]) < 1e-6
-            # the score is the sigmoid of the logit, the decision the logit against the threshold's logit
-            assert abs(1 / (1 + math.exp(-e["logit"])) - unit.scores[label]) < 1e-5
+            # the score is the sigmoid of the logit (through the label's calibration map, if the model has one),
+            # the decision the logit against the threshold's logit
+            raw = np.array([[1 / (1 + math.exp(-e["logit"]))]])
+            assert abs(calibrate(themes.model.calibrators_, [label], raw)[0, 0] - unit.scores[label]) < 1e-5
             assert (label in unit.labels) == (unit.scores[label] >= doc.model["thresholds"][label])
             contributions = [abs(f["contribution"]) for f in e["features"]]
             assert contributions == sorted(contributions, reverse=True) and len(contributions) <= 8
@@ -176,3 +179,16 @@ def test_cli_annotate_explain(tmp_path):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 2 and "explanations" in records[0]["units"][1]
     assert all("explanations" in u for r in records for u in r["units"] if u["kind"] != "boilerplate")
+
+
+def test_a_calibrated_models_threshold_logit_decides_as_the_calibrated_score(tiny_nlp):
+    themes = tiny_nlp.get_pipe("policy_nlp_themes")
+    assert themes.model.calibrators_  # thresholds tuned on three documents: calibrated
+    doc = policy_nlp.annotate(seed_text(SEED_NAMES[1]), nlp=tiny_nlp, explain=True)
+    checked = 0
+    for unit in doc.units:
+        for label, e in (unit.explanations or {}).items():
+            if abs(e["logit"] - e["threshold_logit"]) > 1e-6:
+                assert (e["logit"] >= e["threshold_logit"]) == (unit.scores[label] >= doc.model["thresholds"][label])
+                checked += 1
+    assert checked > 100

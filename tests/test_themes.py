@@ -137,7 +137,7 @@ def test_headless_problems_and_outlook_paragraphs(char_nlp):
 
 
 def test_initialize_with_corpus_examples_is_the_training_path(tiny_model):
-    """`ThemeClassifier.initialize(get_examples, labels=..., fit=...)` on the Examples of `learn.examples`
+    """`ThemeClassifier.initialize(get_examples, labels=..., memory=...)` on the Examples of `learn.examples`
     gives the model `policy_nlp.train` saved for the same data."""
     import numpy as np
 
@@ -155,8 +155,7 @@ def test_initialize_with_corpus_examples_is_the_training_path(tiny_model):
     themes = nlp.get_pipe("policy_nlp_themes")
     examples = corpus_examples(nlp, corpus, nlp.get_pipe("policy_nlp_report_structure").rules)
     cache = EstimatorCache()
-    themes.initialize(lambda: examples.values(), labels=corpus.labels,
-                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    themes.initialize(lambda: examples.values(), labels=corpus.labels, **cache.fit_params())
     assert themes.labels == saved.labels and themes.thresholds == saved.thresholds
     X, Y, groups, labels = themes.training_matrix(examples.values(), corpus.labels)
     assert len(X) == len(Y) == len(groups) and labels == corpus.labels and set(groups) == set(corpus.documents)

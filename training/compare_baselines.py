@@ -181,8 +181,7 @@ def train_and_score(train_corpus, test_corpus, hyperparameters: dict, labels: li
     themes = nlp.get_pipe(THEMES)
     examples = corpus_examples(nlp, train_corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
                                themes_key=themes.themes_key)
-    themes.initialize(lambda: examples.values(), labels=train_corpus.labels,
-                      fit=EstimatorCache().fitter(themes.make_estimator(train_corpus.labels)))
+    themes.initialize(lambda: examples.values(), labels=train_corpus.labels, **EstimatorCache().fit_params())
     overall, per_doc = score_corpus(test_corpus, lambda name, text: annotate(text, nlp=nlp), labels)
     return {**overall, "per_document": per_doc}
 

@@ -31,7 +31,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch, registry
 
 from ..errors import ModelError
-from ..model.estimator import ALL_BLOCKS, PART_LABELS, ThemeEstimator
+from ..model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
 from ..model.features import CONTEXT_COLUMNS, build_contexts
 from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
@@ -42,12 +42,6 @@ from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, uni
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
 FORMAT = 2
-DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
-    "C": 4.0, "text_ngrams": [1, 3], "section_ngrams": [1, 2], "section_weight": 0.6, "cue_weight": 2.0,
-    "lead_weight": 0.0,
-    "min_df": 1, "class_weight": "balanced", "max_iter": 2000, "random_state": 0,
-    "part_labels": list(PART_LABELS), "blocks": list(ALL_BLOCKS),
-}
 
 
 ESTIMATOR = "policy_nlp.theme_estimator.v1"
@@ -67,15 +61,15 @@ class EstimatorRecipe:
 @registry.misc(ESTIMATOR)
 def make_theme_estimator(C: float, text_ngrams: List[int], section_ngrams: List[int], section_weight: float,
                          cue_weight: float, lead_weight: float, min_df: int, class_weight: Optional[str],
-                         max_iter: int, random_state: int, part_labels: List[str], blocks: List[str]
-                         ) -> EstimatorRecipe:
+                         max_iter: int, random_state: int, part_labels: List[str], blocks: List[str],
+                         calibration: Optional[str] = None) -> EstimatorRecipe:
     """The theme estimator's hyperparameters, typed and checked by the config system (defaults:
     `DEFAULT_HYPERPARAMETERS`, see `model.estimator.ThemeEstimator` for what each does)."""
     return EstimatorRecipe({"C": C, "text_ngrams": list(text_ngrams), "section_ngrams": list(section_ngrams),
                             "section_weight": section_weight, "cue_weight": cue_weight, "lead_weight": lead_weight,
                             "min_df": min_df, "class_weight": class_weight, "max_iter": max_iter,
                             "random_state": random_state, "part_labels": list(part_labels),
-                            "blocks": list(blocks)})
+                            "blocks": list(blocks), "calibration": calibration})
 
 
 def estimator_config(hyperparameters: dict | None = None) -> dict:
@@ -195,6 +189,7 @@ def _same_settings(model_params: dict, recorded: Any) -> bool:
     if not isinstance(recorded, dict):
         return False
     later = getattr(ThemeEstimator, "_LATER_PARAMS", {})
+    recorded = {k: v for k, v in recorded.items() if k != "thresholds"}  # once a parameter, now `thresholds_`
     return all(model_params.get(k) == v for k, v in recorded.items()) and all(
         k in recorded or (k in later and model_params[k] == later[k]) for k in model_params)
 
@@ -251,21 +246,20 @@ class ThemeClassifier(Pipe):
         return dict(self.estimator.hyperparameters)
 
     def initialize(self, get_examples: Callable[[], Iterable] | None = None, *, nlp=None, labels=None,
-                   fit=None, tune_thresholds: bool = True) -> None:
+                   tune_thresholds: bool = True, memory=None, n_jobs: int | None = None) -> None:
         """Train from Examples whose reference docs carry the unit table and one `themes` span per (unit,
         label); only units marked in the group's `labelled` attr (all, if absent) and not boilerplate are
         training rows. Thresholds are tuned on the training documents by grouped cross-validation.
-        `fit(docs, X, Y)` may supply fitted estimators (training reuses them across nested loops)."""
-        from ..model.thresholds import fit_with_thresholds
-
+        `memory`, `n_jobs`: see `ThemeEstimator.fit` (training memoises fits across nested loops)."""
         if get_examples is None:
             raise ModelError("E001", name=self.name)
         examples = list(get_examples())
         X, Y, groups, labels = self.training_matrix(examples, labels)
         if not len(X):
             raise ModelError("E016", name=self.name)
-        self.model = fit_with_thresholds(self.make_estimator(labels), X, Y, groups, fit, tune_thresholds,
-                                         scored=self.fully_labelled(examples))
+        self.model = self.make_estimator(labels).fit(X, Y, groups if tune_thresholds else None,
+                                                     scored=self.fully_labelled(examples), memory=memory,
+                                                     n_jobs=n_jobs)
 
     def fully_labelled(self, examples: Iterable) -> list[str]:
         """The documents of Examples whose content units are all labelled (thresholds are tuned on them)."""

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from spacy.tokens import Doc, Span
 
+from ..model.estimator import LABELS as MODEL_LABELS
 from .units import Unit, headings_above, section_path, unit_table
 
 UNITS_KEY = "units"
@@ -20,9 +21,7 @@ HEADINGS_KEY = "headings"
 THEMES_KEY = "themes"
 INDICATORS_KEY = "indicators"
 _KEYS = ("policy_nlp", "span_keys")
-# The five labels of the label guide (`training/LABELS.md`), in output order: the default label set of the
-# API and of training data.
-LABELS: tuple[str, ...] = ("enforcement", "dispute_resolution", "business_environment", "shortcomings", "plans")
+LABELS = MODEL_LABELS  # the label guide's five labels, defined once with the model (`model.estimator.LABELS`)
 # The label every unit of a report part carries (the label guide: "every unit of the plans part").
 PART_LABEL = {"problems": "shortcomings", "plans": "plans"}
 DEFAULT_KEYS = {"units": UNITS_KEY, "headings": HEADINGS_KEY, "themes": THEMES_KEY, "indicators": INDICATORS_KEY}

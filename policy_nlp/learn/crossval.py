@@ -2,60 +2,44 @@
 
 Folds are grouped by document (`model.thresholds.splitter`: leave-one-document-out up to five documents,
 grouped 5-fold above) over the fully labelled documents; documents labelled only in part (units picked by
-`suggest`) are never scored and train in every fold. Thresholds are tuned inside each training fold only, and a
-fitted estimator is
-shared wherever the same documents train it again (`EstimatorCache`), so nested cross-validation followed
-by the final fit costs far fewer fits than it names.
+`suggest`) are never scored and train in every fold. Thresholds (and calibration maps) are chosen inside each
+training fold only, and a fit is memoised by its parameters and rows (`EstimatorCache`, a `joblib.Memory`), so
+nested cross-validation followed by the final fit makes each distinct fit once.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from sklearn.base import clone
+from joblib import Memory
 
 from ..errors import DataError
-from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, fit_all, folds, kfold_folds, lodo_folds
+from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, folds, kfold_folds, lodo_folds
 from .evaluation import score_corpus
 from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus
 
 
 class EstimatorCache:
-    """Fitted estimators by (training documents, estimator parameters): a fit is made once per key.
-    `fitter(est).many(jobs)` makes the missing fits of a batch side by side (`thresholds.fit_all`; `n_jobs`
-    worker processes, default: the CPU count once the batch is large)."""
+    """Fits memoised by (estimator parameters, training rows) in a temporary directory (`joblib.Memory`, shared
+    with worker processes): a fit is made once per key, whichever fold, tuning or call asks for it. `fits`: how
+    many were made. `n_jobs`: worker processes for the folds of a tuning (default: the CPU count once the folds
+    are large, `thresholds.parallel_jobs`). The directory goes with the cache."""
 
     def __init__(self, n_jobs: int | None = None):
-        self.store: dict = {}
-        self.fits = 0
+        self._dir = tempfile.TemporaryDirectory(prefix="policy_nlp-fits-")
+        self.memory = Memory(self._dir.name, verbose=0)
         self.n_jobs = n_jobs
 
-    def fitter(self, estimator):
-        key_params = repr(sorted((k, repr(v)) for k, v in estimator.get_params().items() if k != "thresholds"))
-        base = clone(estimator).set_params(thresholds=None)
+    @property
+    def fits(self) -> int:
+        return sum(1 for _ in Path(self._dir.name).rglob("output.pkl"))
 
-        def fit(docs, X, Y):
-            key = (tuple(docs), key_params)
-            if key not in self.store:
-                self.fits += 1
-                self.store[key] = clone(base).fit(X, Y)
-            return self.store[key]
-
-        def many(jobs):
-            keys = [(tuple(docs), key_params) for docs, _, _ in jobs]
-            todo: dict = {}
-            for key, (_, X, Y) in zip(keys, jobs):
-                if key not in self.store and key not in todo:
-                    todo[key] = (X, Y)
-            for key, fitted in zip(todo, fit_all(base, list(todo.values()), self.n_jobs)):
-                self.store[key] = fitted
-                self.fits += 1
-            return [self.store[key] for key in keys]
-
-        fit.many = many
-        return fit
+    def fit_params(self) -> dict:
+        """The `memory` and `n_jobs` of `ThemeEstimator.fit` (and `ThemeClassifier.initialize`)."""
+        return {"memory": self.memory, "n_jobs": self.n_jobs}
 
 
 def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
@@ -84,7 +68,6 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
                                themes_key=themes.themes_key)
     cache = cache or EstimatorCache()
-    fitter = cache.fitter(themes.make_estimator(corpus.labels))
     groups = np.asarray(docs)
     fold_of: dict[str, list[str]] = {}
     outer = {"auto": folds, "lodo": lodo_folds, "kfold": kfold_folds}.get(scheme)
@@ -101,7 +84,8 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
             if progress:
                 progress(f"fold {len(trained) + 1}: training without {len(corpus.documents) - len(train_docs)} "
                          "document(s)")
-            themes.initialize(lambda: [examples[d] for d in train_docs], labels=corpus.labels, fit=fitter)
+            themes.initialize(lambda: [examples[d] for d in train_docs], labels=corpus.labels,
+                              **cache.fit_params())
             trained[train_docs] = themes.model
         themes.set_model(trained[train_docs])
         return annotate_text(text, nlp)

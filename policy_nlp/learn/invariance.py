@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..components.unit_table import PART_LABEL
 from ..components.units import LINE_BREAKS
 from ..corpus.document import AnnotatedDocument
+from ..model.estimator import PART_LABELS  # a report's problems passage and plans part, as their units' labels
 from .evaluation import align_predictions
 
 # Page furniture of a government site as a crawler flattens it: breadcrumb, date, font-size and share bars
@@ -26,7 +26,6 @@ PAGE_CHROME = ("当前位置：首页 > 政务公开 > 法治政府建设 > 年�
                " 来源：区司法局 附件下载 【打印本页】【关闭窗口】")
 CRAWLER_HEADER = ("标题: 年度报告 原文链接: https://www.example.gov.cn/xxgk/2025/0210/c123.html ==== 正文 ==== ", "")
 CHROME = {"none": ("", ""), "page": PAGE_CHROME, "crawler": CRAWLER_HEADER}
-PART_LABELS = tuple(PART_LABEL.values())  # a report's problems passage and plans part, as their units' labels
 PART_KEPT = 0.95  # a part is found in the copy when this share of its units keeps its label
 
 

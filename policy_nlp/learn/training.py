@@ -126,7 +126,7 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
     unless `allow_rare_labels` (then a warning is given).
     `from_model`: take the pipeline settings (tokenizer, rules, hyperparameters) and the known labels of an
     existing pipeline, and learn its theme model anew from `data`. `hyperparameters` override single
-    estimator settings (keys of `themes.DEFAULT_HYPERPARAMETERS`).
+    estimator settings (keys of `model.estimator.DEFAULT_HYPERPARAMETERS`).
     `cv`: also score the training recipe by grouped cross-validation and store it in meta.json.
     `name`, `version`: the model's name and version in meta.json (the reviewer JSON names the model
     `zh_<name>` and its version); the default version is `0.1.0+<first 8 hex digits of the SHA-256 of the
@@ -243,8 +243,7 @@ def _fit_final(corpus: LabelledCorpus, work, nlp, cache: EstimatorCache, say: Ca
     themes = nlp.get_pipe(THEMES)
     examples = corpus_examples(work, corpus, rules_of(nlp), units_key=themes.units_key,
                                themes_key=themes.themes_key)
-    themes.initialize(lambda: examples.values(), labels=corpus.labels,
-                      fit=cache.fitter(themes.make_estimator(corpus.labels)))
+    themes.initialize(lambda: examples.values(), labels=corpus.labels, **cache.fit_params())
     say(f"{cache.fits} estimator fits in all; thresholds: "
         + ", ".join(f"{k}={v:.3f}" for k, v in themes.model.thresholds_.items()))
     return nlp

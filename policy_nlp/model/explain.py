@@ -1,6 +1,7 @@
 """Why a unit got its scores: the linear model's evidence, feature by feature.
 
-Each label's score is `sigmoid(logit)` with `logit = intercept + Σ coef_j · x_j`, where `x` is the unit's row
+Each label's uncalibrated score is `sigmoid(logit)` (the score shown is that through the label's calibration
+map, `model.calibration`) with `logit = intercept + Σ coef_j · x_j`, where `x` is the unit's row
 of the label group's `ColumnTransformer` (block weights applied) and `coef` the label's `LogisticRegression`
 coefficients. `explain_rows` returns, per unit and label, the `top` features with the largest |coef_j · x_j|,
 each named in words a reviewer can check, plus the intercept and the sum of all other features (`rest`), so
@@ -89,6 +90,8 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
     An explanation is {"logit", "intercept", "rest", "threshold_logit", "features": [{kind, name, source,
     value, weight, contribution, terms?}, ...]}; `features` are the `top` largest |contributions| (ties by
     name), strongest first; `rest` sums the others; `intercept + Σ contribution + rest == logit`.
+    `threshold_logit` is the logit of the uncalibrated probability at which the calibrated score reaches the
+    label's threshold (`ThemeEstimator.raw_thresholds`): the label is decided when `logit >= threshold_logit`.
     """
     X = np.asarray(X, dtype=object)
     n = len(X)
@@ -107,12 +110,13 @@ def explain_rows(estimator, X, *, top: int = DEFAULT_TOP, rules: ReportRules | N
         matrices = feature_matrices(estimator, X)
     matrices = {name: sp.csr_matrix(m) for name, m in matrices.items()}
     descriptions: dict[str, dict] = {}
+    raw_thresholds = estimator.raw_thresholds()  # the logit is of the uncalibrated probability
     for j, label in enumerate(labels):
         group, k, names = parts[j]
         pipe = estimator.pipelines_[group]
         clf = _classifier(pipe, k)
         M = matrices[group]
-        t_logit = _logit(estimator.thresholds_.get(label, 0.5))
+        t_logit = _logit(raw_thresholds[label])
         if not hasattr(clf, "coef_"):  # a label constant in the training data: a constant score
             const = float(np.ravel(clf.decision_function(M[:1]))[0]) if hasattr(clf, "decision_function") else 0.0
             for i in range(n):

@@ -26,6 +26,7 @@ _CLASSES = {
     "policy_nlp.rules": ("_rules_from_data",),
     "sklearn.compose._column_transformer": ("ColumnTransformer",),
     "sklearn.feature_extraction.text": ("TfidfTransformer", "TfidfVectorizer"),
+    "sklearn.isotonic": ("IsotonicRegression",),
     "sklearn.linear_model._logistic": ("LogisticRegression",),
     "sklearn.multiclass": ("OneVsRestClassifier",),
     "sklearn.pipeline": ("Pipeline",),

@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from . import calibration
+
 
 def _same_vectorizer(a, b) -> bool:
     return (isinstance(a, TfidfVectorizer) and isinstance(b, TfidfVectorizer) and a.get_params() == b.get_params()
@@ -69,7 +71,8 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
 
 
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
-    """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them)."""
+    """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them:
+    calibrated where the estimator has a map)."""
     out = np.zeros((n, len(estimator.labels)), dtype=float)
     if not n:
         return out
@@ -81,4 +84,4 @@ def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.n
             got = (got[:, classes.index(1)] if 1 in classes else np.zeros(n)) if got.ndim == 2 else got
             got = got.reshape(-1, 1)
         out[:, idx] = got
-    return out
+    return calibration.calibrate(estimator.calibrators_, estimator.labels, out)
