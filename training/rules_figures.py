@@ -1,8 +1,8 @@
 """Per-label figures of the training recipe under given report rules: leave-one-document-out and held-out.
 
-    OMP_NUM_THREADS=1 python training/rules_figures.py [--rules 3 --rules 4] [--output FILE.json]
+    OMP_NUM_THREADS=1 python training/rules_figures.py [--rules 3 --rules 4] [--rules-file FILE] [--output FILE.json]
 
-For each rules version (default: the latest):
+For each rules version (default: the latest) and rules file of your own:
 - leave-one-document-out over the fully labelled reports of the default training data
   (`cross_validate(scheme="lodo")`: the reports labelled only in part train in every fold, never scored);
 - a model trained on all of the default data (in memory, the `policy-nlp train` recipe) scored on the two
@@ -38,12 +38,14 @@ from policy_nlp.rules import LATEST_VERSION  # noqa: E402
 KEEP = ("labels", "units", "per_label", "macro_f1", "micro_f1", "exact_set_accuracy")
 
 
-def rules_pipeline(version: int):
-    """A blank `char` pipeline factory with the packaged rules of `version`."""
-    return lambda: create_pipeline("char", rules={"@misc": f"policy_nlp.report_rules.v{version}"})
+def rules_pipeline(version: int | None = None, path: Path | None = None):
+    """A blank `char` pipeline factory with the packaged rules of `version`, or the rules file `path`."""
+    ref = ({"@misc": "policy_nlp.report_rules_file.v1", "path": str(path)} if path is not None
+           else {"@misc": f"policy_nlp.report_rules.v{version}"})
+    return lambda: create_pipeline("char", rules=ref)
 
 
-def heldout_scores(nlp, corpus, heldout) -> dict:
+def heldout_scores(nlp, corpus, heldout, n_jobs: int | None = None) -> dict:
     """Fit the themes component of `nlp` on all of `corpus` (thresholds tuned inside it) and score `heldout`."""
     from policy_nlp.api import annotate
 
@@ -51,20 +53,21 @@ def heldout_scores(nlp, corpus, heldout) -> dict:
     examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
                                themes_key=themes.themes_key)
     themes.initialize(lambda: examples.values(), labels=corpus.labels,
-                      fit=EstimatorCache().fitter(themes.make_estimator(corpus.labels)))
+                      fit=EstimatorCache(n_jobs).fitter(themes.make_estimator(corpus.labels)))
     overall, per_doc = score_corpus(heldout, lambda name, text: annotate(text, nlp=nlp), corpus.labels)
     return {**{k: overall[k] for k in KEEP}, "per_document": {d: {k: m[k] for k in KEEP} for d, m in per_doc.items()}}
 
 
-def figures(make_nlp, say=print) -> dict:
-    """LODO and held-out figures of the pipelines `make_nlp()` builds, and the keyword list of their rules."""
+def figures(make_nlp, say=print, n_jobs: int | None = None) -> dict:
+    """LODO and held-out figures of the pipelines `make_nlp()` builds, and the keyword list of their rules
+    (`n_jobs`: worker processes for the fits; 1 keeps them in this process)."""
     t0 = time.time()
     corpus = read_corpus()
     heldout = read_corpus([HELDOUT], known_labels=corpus.labels)
-    lodo = cross_validate(corpus=corpus, nlp=make_nlp(), scheme="lodo")
+    lodo = cross_validate(corpus=corpus, nlp=make_nlp(), scheme="lodo", cache=EstimatorCache(n_jobs))
     say(f"LODO macro-F1 {lodo['macro_f1']:.3f} ({time.time() - t0:.0f} s)")
     nlp = make_nlp()
-    held = heldout_scores(nlp, corpus, heldout)
+    held = heldout_scores(nlp, corpus, heldout, n_jobs)
     say(f"held-out macro-F1 {held['macro_f1']:.3f} ({time.time() - t0:.0f} s)")
     keyword = keyword_scores(HELDOUT, list(corpus.labels), nlp.get_pipe(STRUCTURE).rules)
     return {"lodo": {k: lodo[k] for k in KEEP}, "heldout": held,
@@ -88,12 +91,16 @@ def table(rows: dict[str, dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rules", type=int, action="append", help="packaged rules version (repeatable)")
+    parser.add_argument("--rules-file", type=Path, action="append", default=[], help="a rules file (repeatable)")
     parser.add_argument("--output", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    runs = {f"v{v}": rules_pipeline(v) for v in args.rules or ([] if args.rules_file else [LATEST_VERSION])}
+    runs.update({path.stem: rules_pipeline(path=path) for path in args.rules_file})
     results = {}
-    for version in args.rules or [LATEST_VERSION]:
-        print(f"rules v{version}", file=sys.stderr)
-        results[f"v{version}"] = figures(rules_pipeline(version), say=lambda m: print(m, file=sys.stderr))
+    for name, make_nlp in runs.items():
+        say(f"rules {name}")
+        results[name] = figures(make_nlp, say=say)
     for part, title in (("lodo", "leave-one-document-out"), ("heldout", "held-out reports")):
         rows = {f"policy_nlp, rules {v}": r[part] for v, r in results.items()}
         if part == "heldout":
