@@ -61,7 +61,7 @@ seed report is in Traditional characters, and the textcats and the keyword lists
 script they were not trained or written for.
 
 `--quick` trains the textcats for at most 2 epochs (a smoke run); `--max-epochs N` caps them at N (default
-MAX_EPOCHS). The spaCy folds and the policy_nlp runs
+MAX_EPOCHS); `--no-ablation` runs policy_nlp with its default blocks only. The spaCy folds and the policy_nlp runs
 are spread over `--jobs` worker processes (default 2); results do not depend on the number of workers.
 BLAS/OpenMP are limited to one thread per process (unless OMP_NUM_THREADS etc. are set).
 `--output FILE` writes the tables into FILE between the markers `<!-- baselines:start -->` and
@@ -385,7 +385,9 @@ def text_report(results: dict, labels: list[str], units: dict) -> str:
         for what, d in _margins(res):
             out.append(f"policy_nlp margin over {what}: macro-F1 {d['macro_f1']:+.3f}, "
                        f"micro-F1 {d['micro_f1']:+.3f}, exact-set {d['exact_set_accuracy']:+.3f}")
-        out += ["", f"ablation of policy_nlp, {title}:", text_table(res, labels, list(ABLATION), ABLATION_NAMES), ""]
+        if all(k in res for k in ABLATION):
+            out += ["", f"ablation of policy_nlp, {title}:", text_table(res, labels, list(ABLATION), ABLATION_NAMES),
+                    ""]
     return "\n".join(out)
 
 
@@ -405,7 +407,8 @@ def markdown_section(results: dict, labels: list[str], corpora: dict, folds: lis
     scored = everything.fully_labelled()
     n_scored = sum(len(everything.units_of(d)) for d in scored)
     n_boiler = sum(u.kind == "boilerplate" for d in scored for u in everything.units_of(d))
-    epochs = f" --max-epochs {info['max_epochs']}" if info.get("max_epochs_set") else ""
+    epochs = (f" --max-epochs {info['max_epochs']}" if info.get("max_epochs_set") else "") + \
+        (" --no-ablation" if info.get("no_ablation") else "")
     lines = [
         START_MARK,
         "## Baselines: policy_nlp vs. spaCy textcat and the keyword list (`training/compare_baselines.py`)",
@@ -467,12 +470,13 @@ def markdown_section(results: dict, labels: list[str], corpora: dict, folds: lis
         support = {lb: res["policy_nlp"]["per_label"][lb]["support"] for lb in labels}
         lines += ["", "Gold support (units per label): " + ", ".join(f"{lb} {n}" for lb, n in support.items()) + ".",
                   ""]
-    lines += ["### Ablation of policy_nlp (feature blocks of the theme estimator)", "",
-              "With `blocks: [text]` the part labels (plans, shortcomings) see only the text n-grams too.", ""]
-    for protocol, title in PROTOCOLS.items():
-        lines += [f"{title[0].upper()}{title[1:]}:", ""]
-        lines += _md_table(results[protocol], labels, list(ABLATION), ABLATION_NAMES, bold=None)
-        lines.append("")
+    if all(k in results[p] for p in PROTOCOLS for k in ABLATION):
+        lines += ["### Ablation of policy_nlp (feature blocks of the theme estimator)", "",
+                  "With `blocks: [text]` the part labels (plans, shortcomings) see only the text n-grams too.", ""]
+        for protocol, title in PROTOCOLS.items():
+            lines += [f"{title[0].upper()}{title[1:]}:", ""]
+            lines += _md_table(results[protocol], labels, list(ABLATION), ABLATION_NAMES, bold=None)
+            lines.append("")
     if folds:
         lines += ["Epochs chosen for the textcats (epochs; dev macro-F1 at that epoch; epochs run before patience "
                   "stopped the search):", "",
@@ -518,6 +522,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_MAX_EPOCHS} textcat epochs")
     parser.add_argument("--max-epochs", type=int, help=f"at most this many textcat epochs (default {MAX_EPOCHS})")
+    parser.add_argument("--no-ablation", action="store_true", help="skip the feature-block ablation of policy_nlp")
     parser.add_argument("--output", help="also write the tables as a Markdown section into this file")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the spaCy folds and policy_nlp runs")
     parser.add_argument("--save-raw", help="also write the scores and folds as JSON to this file")
@@ -568,8 +573,9 @@ def main(argv=None) -> int:
                 "train": [x for d in train_docs for x in unit_data(d)],
                 "test_texts": [t for d in test_docs for t, _ in unit_data(d, content_only=False)],
             })
+    systems = ABLATION if not args.no_ablation else {"policy_nlp": ABLATION["policy_nlp"]}
     policy_tasks = [{"kind": "policy_nlp", "protocol": protocol, "system": system, "hyperparameters": hp,
-                     "labels": labels} for protocol in PROTOCOLS for system, hp in ABLATION.items()]
+                     "labels": labels} for protocol in PROTOCOLS for system, hp in systems.items()]
     # Heaviest first so the workers finish together: ensemble folds, the policy_nlp runs, then BOW folds.
     textcat_tasks.sort(key=lambda t: (t["arch"] != "spacy_ensemble", -len(t["train"])))
     tasks = ([t for t in textcat_tasks if t["arch"] == "spacy_ensemble"] + policy_tasks
@@ -582,7 +588,7 @@ def main(argv=None) -> int:
         import json
 
         raw = json.loads(Path(args.load_raw).read_text(encoding="utf-8"))
-        results = {p: {k: raw["results"][p][k] for k in ABLATION} for p in PROTOCOLS}
+        results = {p: {k: raw["results"][p][k] for k in ABLATION if k in raw["results"][p]} for p in PROTOCOLS}
         folds = raw["folds"]
         tasks = []
     with ProcessPoolExecutor(max_workers=max(args.jobs, 1), mp_context=get_context("spawn")) as pool:
@@ -625,6 +631,7 @@ def main(argv=None) -> int:
         "policy_nlp": policy_nlp.__version__, "python": ".".join(map(str, sys.version_info[:3])),
         "seconds": seconds, "max_epochs": max_epochs, "patience": PATIENCE, "cpus": os.cpu_count(),
         "max_epochs_set": bool(args.max_epochs) and not args.quick, "rules": rules.name,
+        "no_ablation": args.no_ablation,
     }
     if args.save_raw and raw is None:
         import json
