@@ -216,3 +216,11 @@ def test_v4_reads_studying_a_law_and_rectification_headings_apart():
     assert not cue.search("二、上年存在不足及整改情况") and packaged_rules(3).part_cues["shortcomings"].search(
         "二、上年存在不足及整改情况")
     assert rules.signoff_re.match("专此报告。") and not packaged_rules(3).signoff_re.match("专此报告。")
+
+
+def test_the_v4_study_law_terms_are_the_guides():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "training" / "LABELS.md").read_text(encoding="utf-8")
+    rule = next(block for block in guide.split("\n- ") if block.startswith("**学法 about a topic's law**"))
+    assert [t for t in packaged_rules(4).lexicon["study_law"] if t not in rule] == []
