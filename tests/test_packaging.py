@@ -29,6 +29,7 @@ def test_the_wheel_holds_the_data(wheel):
                  "policy_nlp/data/labelled/corpus/qinghai_2026_work_report.txt",
                  "policy_nlp/data/seeds/001_29805cf611cff4c1.txt",
                  "policy_nlp/rules/report_rules_v2.json", "policy_nlp/rules/report_rules_v3.json",
+                 "policy_nlp/rules/report_rules_v4.json",
                  "policy_nlp/rules/indicators_v1.json", "policy_nlp/rules/indicators_v2.json",
                  "policy_nlp/corpus/schema/document.v1.json",
                  "policy_nlp/models/policy_nlp_zh_reports/policy_nlp_themes/model.pkl"):

@@ -191,3 +191,36 @@ def test_future_wording_is_not_the_disposal_jiang(text, future):
     from policy_nlp.rules import default_rules
 
     assert bool(default_rules().future_re.search(text)) is future
+
+
+def _guide_row(label: str) -> str:
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "training" / "LABELS.md").read_text(encoding="utf-8")
+    return next(line for line in guide.splitlines() if line.startswith(f"| `{label}` |"))
+
+
+def test_the_v4_business_environment_terms_are_the_guides():
+    """Every term v4 adds to the business-environment list is written in the guide's definition of the label."""
+    added = set(packaged_rules(4).lexicon["business_environment"]) - set(packaged_rules(3).lexicon["business_environment"])
+    row = _guide_row("business_environment")
+    assert added and [t for t in added if t not in row] == []
+    assert {"秒批", "电子证照", "好差评", "数字政府"} <= added
+
+
+def test_v4_reads_studying_a_law_and_rectification_headings_apart():
+    rules = packaged_rules(4)
+    assert {"学法", "普法", "专题培训"} <= set(rules.lexicon["study_law"])  # a cue, no label of its own
+    cue = rules.part_cues["shortcomings"]
+    assert cue.search("三、存在的问题和不足") and cue.search("执法队伍力量还不够")
+    assert not cue.search("二、上年存在不足及整改情况") and packaged_rules(3).part_cues["shortcomings"].search(
+        "二、上年存在不足及整改情况")
+    assert rules.signoff_re.match("专此报告。") and not packaged_rules(3).signoff_re.match("专此报告。")
+
+
+def test_the_v4_study_law_terms_are_the_guides():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "training" / "LABELS.md").read_text(encoding="utf-8")
+    rule = next(block for block in guide.split("\n- ") if block.startswith("**学法 about a topic's law**"))
+    assert [t for t in packaged_rules(4).lexicon["study_law"] if t not in rule] == []

@@ -73,3 +73,15 @@ def test_structure_serialisers_honour_exclude(tmp_path):
     with pytest.raises(ModelError) as err:
         ReportStructure().from_disk(tmp_path / "without")
     assert err.value.code == "E008"
+
+
+def test_the_rectification_part_is_a_part_kind_that_carries_no_label():
+    from policy_nlp.components.unit_table import units_in_part
+
+    text = ("一、主要成效\n开展执法检查3次。\n二、上年存在不足及整改情况\n（一）关于执法不规范问题的整改\n完成整改。\n"
+            "三、存在的问题\n执法不规范。\n四、2025年工作安排\n2025年，我区将深化改革。")
+    doc = _structured(text)
+    units = doc.spans["units"]
+    parts = dict(zip((u.text for u in units), units.attrs["parts"]))
+    assert parts["二、上年存在不足及整改情况"] == parts["完成整改。"] == "rectification"
+    assert [units[i].text for i in units_in_part(units, "shortcomings")] == ["三、存在的问题", "执法不规范。"]

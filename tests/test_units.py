@@ -1,3 +1,5 @@
+import pytest
+
 from policy_nlp.components.normalize import normalize
 from policy_nlp.rules import default_rules, packaged_rules
 from policy_nlp.components.units import headings_above, is_chrome_line, section_path, segment
@@ -235,3 +237,42 @@ def test_a_closing_outlook_without_heading_opens_the_plans_part_also_when_flatte
         parts = _parts(form)
         assert [t for t, _, p in parts if p == "plans"] == ["2026年，我区将深入学习贯彻习近平法治思想。"]
         assert [t for t, _, p in parts if p == "problems"] == ["2025年，我区法治建设取得一定成效，但也存在一些不足。"]
+
+
+# -- rules v4: the rectification part, sign-off variants ---------------------------------------------------------
+RECTIFICATION_REPORT = """某区2024年法治政府建设情况报告
+一、主要举措和成效
+开展执法检查12次。
+二、上年存在不足及整改情况
+（一）关于执法程序不规范问题的整改
+针对上年执法程序不规范的问题，我们开展专项整治，已整改到位。
+三、存在的问题和不足
+执法队伍专业化水平不高。
+四、2025年工作安排
+2025年，我区将继续深化改革。
+专此报告。
+"""
+
+
+def test_the_rectification_of_last_years_problems_is_a_part_of_its_own():
+    parts = _parts(RECTIFICATION_REPORT)
+    assert [t for t, _, p in parts if p == "rectification"] == [
+        "二、上年存在不足及整改情况", "（一）关于执法程序不规范问题的整改",
+        "针对上年执法程序不规范的问题，我们开展专项整治，已整改到位。"]
+    assert [t for t, _, p in parts if p == "problems"] == ["三、存在的问题和不足", "执法队伍专业化水平不高。"]
+    v3 = [t for t, _, p in _parts(RECTIFICATION_REPORT, packaged_rules(3)) if p == "problems"]
+    assert v3[0] == "二、上年存在不足及整改情况"  # v3 took it for the problems part
+
+
+def test_a_rectification_part_is_no_headless_problems_passage():
+    text = ("一、主要成效\n开展执法检查。\n二、审计发现问题整改落实情况\n针对执法不规范的问题，完成整改。\n"
+            "三、2025年工作安排\n2025年，我区将继续深化改革。")
+    parts = _parts(text)
+    assert not [t for t, _, p in parts if p == "problems"]
+    assert ("针对执法不规范的问题，完成整改。", "sentence", "rectification") in parts
+
+
+@pytest.mark.parametrize("signoff", ["特此报告。", "专此报告。", "以上报告。", "特此汇报。", "专此报告"])
+def test_sign_off_variants_are_boilerplate_without_a_part(signoff):
+    text = "一、主要成效\n开展执法检查。\n二、2025年工作安排\n2025年，我区将继续深化改革。\n" + signoff + "\n"
+    assert _parts(text)[-1] == (signoff, "boilerplate", "")

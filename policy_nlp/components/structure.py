@@ -7,7 +7,8 @@ Writes:
 - `doc.spans[units_key]`: one span per unit, labelled with its kind (`heading`, `sentence`, `boilerplate`),
   and the unit table in the group's attrs: `levels` (heading level, -1 for other units), `lines` (paragraph
   line), `parents` (index of the innermost heading above, -1 at top level) and, with rules that name parts
-  (v3 on) and where the report has them, `parts` (`problems`, `plans` or ""), written once here and read
+  (v3 on) and where the report has them, `parts` (`problems`, `plans`, `rectification` with rules v4 on, or
+  ""), written once here and read
   by the theme model, `AnnotatedDocument` and the `Span._.section` getter;
 - `doc.spans[headings_key]`: the heading units, labelled `level_0` (the title) … `level_4`.
 The rules (heading patterns, page chrome) come from the config and are saved in the component's

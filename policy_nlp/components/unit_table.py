@@ -22,8 +22,9 @@ THEMES_KEY = "themes"
 INDICATORS_KEY = "indicators"
 _KEYS = ("policy_nlp", "span_keys")
 LABELS = MODEL_LABELS  # the label guide's five labels, defined once with the model (`model.estimator.LABELS`)
-# The label every unit of a report part carries (the label guide: "every unit of the plans part").
-PART_LABEL = {"problems": "shortcomings", "plans": "plans"}
+# The label every unit of a report part carries (the label guide: "every unit of the plans part"); the part
+# reporting the rectification of last year's problems (rules v4 on) carries none: its units go by content.
+PART_LABEL = {"problems": "shortcomings", "plans": "plans", "rectification": None}
 DEFAULT_KEYS = {"units": UNITS_KEY, "headings": HEADINGS_KEY, "themes": THEMES_KEY, "indicators": INDICATORS_KEY}
 
 
@@ -57,7 +58,7 @@ def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[lis
 
 def units_in_part(group, label: str) -> list[int]:
     """Indices of the units of the part whose label is `label`, from the group's `parts` (none without it)."""
-    return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL[part] == label]
+    return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL.get(part) == label]
 
 
 _INDEX: "weakref.WeakKeyDictionary[Doc, tuple]" = weakref.WeakKeyDictionary()

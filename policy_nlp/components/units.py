@@ -42,7 +42,7 @@ class Unit:
     level (0 = the title, or a part heading without a marker, which opens a section; 1–4 by marker; -1 for
     non-headings); `line` the paragraph line the unit sits in; `parent` the
     index of the innermost heading above it (-1 at top level; the title is no parent); `part` the report
-    part it lies in (`problems`, `plans`) or ""."""
+    part it lies in (`problems`, `plans`, `rectification`) or ""."""
 
     start: int
     end: int
@@ -50,7 +50,7 @@ class Unit:
     level: int = -1
     line: int = 0
     parent: int = -1
-    part: str = ""  # `problems`, `plans` or "": found by rules that name parts (v3 on)
+    part: str = ""  # `problems`, `plans`, `rectification` (v4 on) or "": found by rules that name parts (v3 on)
 
 
 def headings_above(parent: Callable[[int], int], i: int) -> list[int]:
@@ -402,20 +402,15 @@ def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, p
     problems passage (`problems_opening_pattern`: 清醒认识到, 成绩的同时 …)."""
     problems, cue = rules.optional_re("problems_part_pattern"), rules.part_cues.get("shortcomings")
     end = plans if plans is not None else len(units)
-    for i, u in enumerate(units[:end]):
-        if u.kind == "heading" and 1 <= u.level <= 2 and problems.search(norm_text[u.start:u.end]):
-            inside = [i]
-            for j in range(i + 1, end):
-                if units[j].kind == "heading" and units[j].level <= u.level:
-                    break
-                inside.append(j)
-            return inside
+    for i in _part_headings(norm_text, units[:end], problems):
+        if not _is_rectification(norm_text, units[i], rules):
+            return _section(units, i, end)
     opening = rules.optional_re("problems_opening_pattern")
     if plans is None or cue is None:
         return []
     lines: list[int] = []  # paragraph lines between the last heading and the plans heading, nearest first
     for u in reversed(units[:plans]):
-        if u.kind == "heading" or len(lines) > _PROBLEMS_WINDOW:
+        if u.kind == "heading" or u.part == "rectification" or len(lines) > _PROBLEMS_WINDOW:
             break
         if u.kind == "sentence" and u.line not in lines:
             lines.append(u.line)
@@ -428,14 +423,50 @@ def _problems_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, p
     return [j for j in range(plans) if units[j].line in chosen and units[j].kind == "sentence"]
 
 
+def _part_headings(norm_text: str, units: Sequence[Unit], pattern) -> list[int]:
+    """Indices of the level-1 and level-2 headings whose title matches `pattern`."""
+    return [i for i, u in enumerate(units)
+            if u.kind == "heading" and 1 <= u.level <= 2 and pattern.search(norm_text[u.start:u.end])]
+
+
+def _section(units: Sequence[Unit], heading: int, end: int) -> list[int]:
+    """The heading and the units of its section, up to the next heading of its level or above, or `end`."""
+    inside = [heading]
+    for j in range(heading + 1, end):
+        if units[j].kind == "heading" and units[j].level <= units[heading].level:
+            break
+        inside.append(j)
+    return inside
+
+
+def _is_rectification(norm_text: str, unit: Unit, rules: ReportRules) -> bool:
+    """True for a heading that names the rectification of last year's problems (`rectification_part_pattern`,
+    v4 on: `二、上年存在不足及整改情况`)."""
+    pattern = rules.optional_re("rectification_part_pattern")
+    return pattern is not None and bool(pattern.search(norm_text[unit.start:unit.end]))
+
+
+def _rectification_units(norm_text: str, units: Sequence[Unit], rules: ReportRules, end: int) -> list[int]:
+    """Units of the parts that report the rectification of last year's problems (rules v4 on)."""
+    pattern = rules.optional_re("rectification_part_pattern")
+    if pattern is None:
+        return []
+    return [j for i in _part_headings(norm_text, units[:end], pattern) for j in _section(units, i, end)]
+
+
 def mark_parts(norm_text: str, units: list[Unit], rules: ReportRules) -> list[Unit]:
-    """Set `part` on the units of the problems passage and the plans part, with rules that name parts
-    (version 3 on; others leave every `part` empty). The plans part runs from its heading to the report's
-    end or its back matter (glossary, appendices); target lines and lists inside it do not end it."""
+    """Set `part` on the units of the problems passage, the plans part and (rules v4 on) the rectification
+    part, with rules that name parts (version 3 on; others leave every `part` empty). The plans part runs
+    from its heading to the report's end or its back matter (glossary, appendices); target lines and lists
+    inside it do not end it. A rectification part (`上年…问题整改情况`) is not the problems passage: its
+    units get the part `rectification`, which gives them no problems part state."""
     if not rules.names_parts:
         return units
     plans = _plans_start(norm_text, units, rules)
     back_matter = rules.optional_re("back_matter_pattern")
+    for j in _rectification_units(norm_text, units, rules, plans if plans is not None else len(units)):
+        if units[j].kind != "boilerplate":
+            units[j].part = "rectification"
     for j in _problems_units(norm_text, units, rules, plans):
         if units[j].kind != "boilerplate":
             units[j].part = "problems"

@@ -29,7 +29,7 @@ _REQUIRED = ("name", "version", "heading_patterns", "metadata_keys", "chrome_phr
 # Structure that does not depend on line breaks (version 3 on); rules without them segment as before.
 _OPTIONAL_PATTERNS = ("part_title_pattern", "title_pattern", "run_in_next_pattern", "not_part_heading_pattern",
                       "back_matter_pattern", "plans_part_pattern", "review_part_pattern", "problems_part_pattern",
-                      "problems_opening_pattern", "outlook_pattern")
+                      "problems_opening_pattern", "outlook_pattern", "rectification_part_pattern")
 PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pattern", "problems_opening_pattern",
                  "back_matter_pattern", "outlook_pattern")
 
@@ -216,7 +216,7 @@ def packaged_rules(version: int) -> ReportRules:
     return ReportRules.from_file(path)
 
 
-LATEST_VERSION = 3
+LATEST_VERSION = 4
 
 
 @registry.misc("policy_nlp.report_rules.v1")
@@ -236,6 +236,13 @@ def report_rules_v3(extra_metadata_keys: List[str] = [], extra_chrome_phrases: L
     """The packaged rules, version 3 (v2, and structure that does not depend on line breaks: chrome cut out
     of a line, headings inside running text, target lines and back matter)."""
     return packaged_rules(3).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
+
+
+@registry.misc("policy_nlp.report_rules.v4")
+def report_rules_v4(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
+    """The packaged rules, version 4 (v3, and the rectification part as a part of its own, sign-off variants,
+    a 学法 term list and the guide's wider business-environment list)."""
+    return packaged_rules(4).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
 
 
 @registry.misc("policy_nlp.report_rules_file.v1")
