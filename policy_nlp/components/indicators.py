@@ -16,6 +16,7 @@ indicators (`IndicatorVocabulary`, packaged as `policy_nlp/rules/indicators_v1.j
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -430,18 +431,22 @@ _PHRASE_STRIP_TAIL = re.compile(
     r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
 
 
-_DELIM_RES: dict[str, re.Pattern] = {}
+@functools.lru_cache(maxsize=8)
+def _delimiter_offsets(text: str, delims: str) -> list[int]:
+    """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
+    the units of a document share its text)."""
+    return [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
 
 
 def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
     """The clause around `pos` within text[lo:hi]: from after the last of the `delims` characters before
     `pos` to the first at or after it."""
-    s = max(lo, max(text.rfind(d, lo, pos) for d in delims) + 1) if pos > lo else pos
-    found = _DELIM_RES.get(delims)
-    if found is None:
-        found = _DELIM_RES[delims] = re.compile("[" + re.escape(delims) + "]")
-    m = found.search(text, pos, hi) if pos < hi else None
-    return s, (m.start() if m else hi) if pos < hi else pos
+    offsets = _delimiter_offsets(text, delims)
+    k = bisect.bisect_left(offsets, pos)
+    s = (max(lo, offsets[k - 1] + 1) if k else lo) if pos > lo else pos
+    if pos >= hi:
+        return s, pos
+    return s, offsets[k] if k < len(offsets) and offsets[k] < hi else hi
 
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
