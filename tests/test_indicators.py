@@ -536,3 +536,15 @@ def test_indicator_serialisers_honour_exclude(tmp_path):
     with pytest.raises(ModelError) as err:
         ind.IndicatorExtractor().from_bytes(b"\x01")
     assert err.value.code == "E090"
+
+
+def test_vocabulary_matches_are_those_of_the_text_and_range_asked_for():
+    vocab = ind.packaged_vocabulary(2)
+    a = "全年地区生产总值增长5%，一般公共预算收入增长3%。"
+    b = "一般公共预算收入增长3%，地区生产总值增长5%。"
+    first = vocab.match(a, 0, 12)
+    assert [p for _, _, p, _ in first] == ["地区生产总值"]
+    assert [p for _, _, p, _ in vocab.match(a)] == ["地区生产总值", "一般公共预算收入"]
+    assert [p for _, _, p, _ in vocab.match(b, 0, 12)] == ["一般公共预算收入"]  # same range, another text
+    first.clear()  # a caller's list is its own
+    assert vocab.match(a, 0, 12)

@@ -253,12 +253,19 @@ class IndicatorVocabulary:
         if pattern is None:
             return []
         end = len(text) if end is None else end
-        hits = []
-        m = pattern.search(text, start, end)
-        while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
-            hits.append(_Hit(m.start(), m.end()))
-            m = pattern.search(text, m.start() + 1, end)
-        return [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]])) for h in filter_spans(hits)]
+        memo = self._cache.get("matches")
+        if memo is None or memo[0] is not text:  # the records of a sentence look it up once per document text
+            memo = self._cache["matches"] = (text, {})
+        found = memo[1].get((start, end))
+        if found is None:
+            hits = []
+            m = pattern.search(text, start, end)
+            while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
+                hits.append(_Hit(m.start(), m.end()))
+                m = pattern.search(text, m.start() + 1, end)
+            found = memo[1][start, end] = [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]]))
+                                           for h in filter_spans(hits)]
+        return list(found)
 
     def canonical(self, phrase: str) -> str | None:
         """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
