@@ -158,3 +158,37 @@ def test_fits_in_worker_processes_give_the_same_model():
         assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
     assert thresholds.parallel_jobs(6, 100) == 1  # small batches stay in this process
     assert thresholds.parallel_jobs(6, 100_000, n_jobs=3) == 3 and thresholds.parallel_jobs(2, 100_000, n_jobs=8) == 2
+
+
+def _content_cues_row_by_row(cues, X) -> np.ndarray:
+    """ContentCues' numbers computed one row at a time, as their definition reads."""
+    from policy_nlp.model.features import names_later_year
+
+    rules = cues._rules()
+    w, out = cues.lead_weight, []
+    for text, lead, kind, level, year in X:
+        row = []
+        for own, ld in zip(cues._lexicon_counts(text), cues._lexicon_counts(lead)):
+            row += [own, w * ld]
+        for cue in rules.part_cues.values():
+            row += [1.0 if kind == "heading" and cue.search(text) else 0.0, w if cue.search(lead) else 0.0]
+        row += [1.0 if rules.future_re.search(text) else 0.0, w if rules.future_re.search(lead) else 0.0,
+                1.0 if kind == "heading" and names_later_year(text, year) else 0.0, 1.0 if kind == "heading" else 0.0,
+                1.0 if level in (0, 1) else 0.0, min(len(text), 400) / 400.0]
+        out.append(row)
+    return np.asarray(out, dtype=np.float32)
+
+
+@pytest.mark.parametrize("lead_weight", [1.0, 0.35, 0.0])
+def test_content_cues_computed_by_column_equal_the_row_by_row_numbers(seeds, lead_weight):
+    from policy_nlp.model.features import CONTENT_COLUMNS, ContentCues
+
+    rules = default_rules()
+    norm = normalize(seeds["000_5ec25145ee5b4dd1.txt"] + "\n二、2099年工作安排\n下一步将完善制度。").text
+    X = build_contexts(norm, segment(norm, rules), rules)[:, CONTENT_COLUMNS]
+    cues = ContentCues(None, lead_weight).fit(X)
+    got = cues.transform(X)
+    assert got.dtype == np.float32 and got.shape == (len(X), len(cues.get_feature_names_out()))
+    assert np.array_equal(got, _content_cues_row_by_row(cues, X))
+    assert got[:, list(cues.get_feature_names_out()).index("heading_names_later_year")].any()
+    assert cues.transform(X[:0]).shape == (0, got.shape[1])
