@@ -186,7 +186,7 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
         pattern = rules.optional_re(key)
         for end in range(limit, 1, -1) if pattern else ():
-            if _opens_sentence(next_start, line, end) and pattern.fullmatch(line, 0, end):
+            if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
     marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
     if marker is None:
