@@ -548,3 +548,11 @@ def test_vocabulary_matches_are_those_of_the_text_and_range_asked_for():
     assert [p for _, _, p, _ in vocab.match(b, 0, 12)] == ["一般公共预算收入"]  # same range, another text
     first.clear()  # a caller's list is its own
     assert vocab.match(a, 0, 12)
+
+
+@pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),
+                                                ("惠及1.2亿人口。", 120_000_000, "亿人")])
+def test_counts_of_people_without_a_measure_word(text, value, written):
+    r = one(text)
+    assert (r["value"], r["unit"], r["unit_written"]) == (value, "人", written)
+    assert qty("带动3.78千农牧民增收。") == []  # neither 万 nor 亿: no count of people

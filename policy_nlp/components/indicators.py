@@ -355,11 +355,14 @@ _SCALE = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(1
           "百": Decimal(100)}
 
 
+_PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
 def exact_value(num: str, scale: str | None = None) -> int | float | None:
     """A number as written (`2390.26`, `1,200`, `三百`) times its 万/亿/千/百 scale, computed in decimal so that
     `2390.26亿` is 239026000000 (not 239026000000.00003); an int when integral. None if `num` is no number."""
     digits = num.strip().replace(",", "")
-    if re.fullmatch(r"\d+(?:\.\d+)?", digits):
+    if _PLAIN_NUMBER_RE.fullmatch(digits):
         d = Decimal(digits)
     else:
         value = parse_chinese_number(digits)
@@ -594,6 +597,12 @@ def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:
     return o >= 0 and text.rfind("》", lo, s) < o and text.find("》", s, hi) >= 0
 
 
+_WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_DIGIT_RE = re.compile(r"\d")
+_PHRASE_AFTER_RE = re.compile(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|"
+                              r"分别|累计|共|均|的|等|和|中|$)")
+
+
 def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, int | None, int | None]:
     """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
     cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
@@ -604,12 +613,11 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
     b1 = cs + len(before)
     if b1 - b0 > 14:
         b0 = b1 - 14
-    if b1 - b0 >= 2 and re.search(r"[\u4e00-\u9fffA-Za-z]", text[b0:b1]) and not re.search(r"\d", text[b0:b1]):
+    if b1 - b0 >= 2 and _WORD_CHAR_RE.search(text, b0, b1) and not _DIGIT_RE.search(text, b0, b1):
         return text[b0:b1], b0, b1
     _, ce = _clause_bounds(text, e, lo, hi, _ITEM_DELIMS)
     after = text[e:ce]
-    m = re.match(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|分别|"
-                 r"累计|共|均|的|等|和|中|$)", after)
+    m = _PHRASE_AFTER_RE.match(after)
     if m:
         a0 = e + m.start(1)
         return text[a0:e + m.end(1)], a0, e + m.end(1)
@@ -636,8 +644,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         out = []
         for n in names:
             entry = vocab.entry(n)
-            units = {_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")}
-            if not (rec["role"] == "change" or rec["unit"] in units or not entry.units):
+            if not (rec["role"] == "change" or rec["unit"] in _measured_units(entry) or not entry.units):
                 continue
             if rules is not None and not _fits(entry, rec, counted):
                 continue
@@ -668,6 +675,12 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if best is None:
         return None, None
     return best[3], best
+
+
+@functools.lru_cache(maxsize=4096)
+def _measured_units(entry: IndicatorEntry) -> frozenset[str]:
+    """The units a record may have to measure `entry`: its units, canonical, and those without 万."""
+    return frozenset({_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")})
 
 
 def _item_end(text: str, rec: dict, lo: int, hi: int) -> int:
@@ -751,7 +764,8 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             continue
         pos = m.end()
         found.append(_record(text, m, lo, hi))
-    for m in _PEOPLE_RE.finditer(text, lo, hi):
+    scaled = text.find("万", lo, hi) >= 0 or text.find("亿", lo, hi) >= 0  # a count of people needs 万 or 亿
+    for m in _PEOPLE_RE.finditer(text, lo, hi) if scaled else ():
         before = text[max(lo, m.start() - 1):m.start()]
         if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
             continue
