@@ -211,18 +211,34 @@ class PositionCues(_RuleCues):
         return names
 
     def transform(self, X):
+        """Column by column: a report's units share a few section headings, whose term counts and cues are
+        looked up once each; the numbers those of computing row by row, to the bit."""
         rules = self._rules()
+        X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
+        inner, outer, path, position, year, state = X.T
+        names = list(dict.fromkeys(inner))
+        terms = np.array([self._lexicon_counts(s) for s in names], dtype=float)
+        terms = terms.reshape(len(names), len(rules.lexicon))
+        headings = list(dict.fromkeys(itertools.chain(outer, path)))
+        index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        out = []
-        for inner, outer, path, position, year, state in np.asarray(X, dtype=object):
-            row: list[float] = list(self._lexicon_counts(inner))
-            for cue in cues:
-                row += [1.0 if cue.search(outer) else 0.0, 1.0 if cue.search(path) else 0.0]
-            row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0,
-                    1.0 if state == "problem" else 0.0, 1.0 if state == "future" else 0.0,
-                    float(position), 1.0 if position >= 0.75 else 0.0]
-            out.append(row)
-        return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
+        found = np.array([[c.search(s) is not None for c in cues] for s in headings], dtype=bool)
+        found = found.reshape(len(headings), len(cues))
+        later = {key: names_later_year(*key) for key in zip(outer, year)}
+        n_terms = terms.shape[1]
+        out = np.zeros((len(X), len(self._names())), dtype=float)
+        out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
+        cue_cols = n_terms + 2 * np.arange(len(cues))
+        out[:, cue_cols] = found[_indices(index, outer)]
+        out[:, cue_cols + 1] = found[_indices(index, path)]
+        k = n_terms + 2 * len(cues)
+        out[:, k] = [later[key] for key in zip(outer, year)]
+        out[:, k + 1] = [not p for p in path]
+        out[:, k + 2] = state == "problem"
+        out[:, k + 3] = state == "future"
+        out[:, k + 4] = position.astype(float)
+        out[:, k + 5] = out[:, k + 4] >= 0.75
+        return out.astype(np.float32)
 
 
 class CapScaler(BaseEstimator, TransformerMixin):
