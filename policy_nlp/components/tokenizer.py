@@ -199,7 +199,7 @@ def char_words_and_spaces(text: str, norm: str) -> tuple[list[str], list[bool]]:
     and their trailing spaces found by regex in the normalised text, the words cut from `text` at the same
     offsets (normalisation keeps the length). Equal words share one string object."""
     words = _CHAR_WORD_RE.findall(norm)
-    trailing = _CHAR_SPACE_RE.findall(norm)
+    trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else [""] * len(words)  # most reports have no space
     if norm != text:
         lengths = list(map(len, words))
         starts = list(itertools.accumulate(map(operator.add, lengths, map(len, trailing)), initial=0))
