@@ -556,3 +556,9 @@ def test_counts_of_people_without_a_measure_word(text, value, written):
     r = one(text)
     assert (r["value"], r["unit"], r["unit_written"]) == (value, "人", written)
     assert qty("带动3.78千农牧民增收。") == []  # neither 万 nor 亿: no count of people
+
+
+@pytest.mark.parametrize("prefix", ind._PRE.split("|"))
+def test_every_prefix_opens_a_quantity(prefix):
+    r = one(f"全区共建成{prefix}35个调解室。")
+    assert r["text"] == f"{prefix}35个" and r["qualifier"] == ind._QUALIFIER_PRE[prefix]

@@ -388,11 +388,14 @@ _UNITS.update({"㎡": "平方米", "家(次)": "家（次）", "条(个)": "条�
 _GE_UNITS = {"工作日", "批次", "轮次", "百分点", "场次"}
 _UNIT_RE = "|".join(map(re.escape, sorted(_UNITS, key=len, reverse=True)))
 _AR = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = r"[零〇一二两三四五六七八九十百千]+"
+_CN_CHARS = "零〇一二两三四五六七八九十百千"
+_CN = rf"[{_CN_CHARS}]+"
 _PRE = r"不少于|不低于|不超过|不高于|不足|至少|超过|将近|接近|大约|约|近|超|逾|多达"
 _SEP = r"至|到|-|—|~|～|－|–"
+# Every quantity starts with a prefix's first character or a numeral: the look-ahead lets `search` skip to one.
+_QTY_FIRST = rf"(?=[\d{''.join(sorted({alt[0] for alt in _PRE.split('|')}))}{_CN_CHARS}])"
 _QTY_RE = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
+    rf"{_QTY_FIRST}(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
     rf"(?P<more1>余|多)?(?P<scale>万亿|亿|万|千(?![米瓦克伏])|百)?(?P<more2>余|多)?(?P<ge>个(?=工作日|批次|轮次|百分点|场次))?"
     rf"(?P<unit>{_UNIT_RE})")
