@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.base import clone
 
 from policy_nlp.components.normalize import normalize
@@ -126,3 +127,68 @@ def test_memoised_fits_and_fits_in_worker_processes_give_the_same_model():
         assert model.thresholds_ == alone.thresholds_
     ThemeEstimator(labels=LABELS, C=1.0).fit(X, Y, **cache.fit_params())
     assert cache.fits == 5  # other parameters: another fit
+
+
+def _content_cues_row_by_row(cues, X) -> np.ndarray:
+    """ContentCues' numbers computed one row at a time, as their definition reads."""
+    from policy_nlp.model.features import names_later_year
+
+    rules = cues._rules()
+    w, out = cues.lead_weight, []
+    for text, lead, kind, level, year in X:
+        row = []
+        for own, ld in zip(cues._lexicon_counts(text), cues._lexicon_counts(lead)):
+            row += [own, w * ld]
+        for cue in rules.part_cues.values():
+            row += [1.0 if kind == "heading" and cue.search(text) else 0.0, w if cue.search(lead) else 0.0]
+        row += [1.0 if rules.future_re.search(text) else 0.0, w if rules.future_re.search(lead) else 0.0,
+                1.0 if kind == "heading" and names_later_year(text, year) else 0.0, 1.0 if kind == "heading" else 0.0,
+                1.0 if level in (0, 1) else 0.0, min(len(text), 400) / 400.0]
+        out.append(row)
+    return np.asarray(out, dtype=np.float32)
+
+
+@pytest.mark.parametrize("lead_weight", [1.0, 0.35, 0.0])
+def test_content_cues_computed_by_column_equal_the_row_by_row_numbers(seeds, lead_weight):
+    from policy_nlp.model.features import CONTENT_COLUMNS, ContentCues
+
+    rules = default_rules()
+    norm = normalize(seeds["000_5ec25145ee5b4dd1.txt"] + "\n二、2099年工作安排\n下一步将完善制度。").text
+    X = build_contexts(norm, segment(norm, rules), rules)[:, CONTENT_COLUMNS]
+    cues = ContentCues(None, lead_weight).fit(X)
+    got = cues.transform(X)
+    assert got.dtype == np.float32 and got.shape == (len(X), len(cues.get_feature_names_out()))
+    assert np.array_equal(got, _content_cues_row_by_row(cues, X))
+    assert got[:, list(cues.get_feature_names_out()).index("heading_names_later_year")].any()
+    assert cues.transform(X[:0]).shape == (0, got.shape[1])
+
+
+def _position_cues_row_by_row(cues, X) -> np.ndarray:
+    """PositionCues' numbers computed one row at a time, as their definition reads."""
+    from policy_nlp.model.features import names_later_year
+
+    rules, out = cues._rules(), []
+    for inner, outer, path, position, year, state in X:
+        row = list(cues._lexicon_counts(inner))
+        for cue in rules.part_cues.values():
+            row += [1.0 if cue.search(outer) else 0.0, 1.0 if cue.search(path) else 0.0]
+        row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0, 1.0 if state == "problem" else 0.0,
+                1.0 if state == "future" else 0.0, float(position), 1.0 if position >= 0.75 else 0.0]
+        out.append(row)
+    return np.asarray(out, dtype=np.float32)
+
+
+def test_position_cues_computed_by_column_equal_the_row_by_row_numbers(seeds):
+    from policy_nlp.model.features import POSITION_COLUMNS, PositionCues
+
+    rules = default_rules()
+    norm = normalize(seeds["000_5ec25145ee5b4dd1.txt"] + "\n二、2099年工作安排\n下一步将完善制度。").text
+    X = build_contexts(norm, segment(norm, rules), rules)[:, POSITION_COLUMNS]
+    cues = PositionCues(None).fit(X)
+    got = cues.transform(X)
+    assert got.dtype == np.float32 and got.shape == (len(X), len(cues.get_feature_names_out()))
+    assert np.array_equal(got, _position_cues_row_by_row(cues, X))
+    names = list(cues.get_feature_names_out())
+    for name in ("top_section_names_later_year", "no_section", "last_quarter", "top_section_part_cue[plans]"):
+        assert got[:, names.index(name)].any() and not got[:, names.index(name)].all(), name
+    assert cues.transform(X[:0]).shape == (0, got.shape[1])

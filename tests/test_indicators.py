@@ -536,3 +536,29 @@ def test_indicator_serialisers_honour_exclude(tmp_path):
     with pytest.raises(ModelError) as err:
         ind.IndicatorExtractor().from_bytes(b"\x01")
     assert err.value.code == "E090"
+
+
+def test_vocabulary_matches_are_those_of_the_text_and_range_asked_for():
+    vocab = ind.packaged_vocabulary(2)
+    a = "全年地区生产总值增长5%，一般公共预算收入增长3%。"
+    b = "一般公共预算收入增长3%，地区生产总值增长5%。"
+    first = vocab.match(a, 0, 12)
+    assert [p for _, _, p, _ in first] == ["地区生产总值"]
+    assert [p for _, _, p, _ in vocab.match(a)] == ["地区生产总值", "一般公共预算收入"]
+    assert [p for _, _, p, _ in vocab.match(b, 0, 12)] == ["一般公共预算收入"]  # same range, another text
+    first.clear()  # a caller's list is its own
+    assert vocab.match(a, 0, 12)
+
+
+@pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),
+                                                ("惠及1.2亿人口。", 120_000_000, "亿人")])
+def test_counts_of_people_without_a_measure_word(text, value, written):
+    r = one(text)
+    assert (r["value"], r["unit"], r["unit_written"]) == (value, "人", written)
+    assert qty("带动3.78千农牧民增收。") == []  # neither 万 nor 亿: no count of people
+
+
+@pytest.mark.parametrize("prefix", ind._PRE.split("|"))
+def test_every_prefix_opens_a_quantity(prefix):
+    r = one(f"全区共建成{prefix}35个调解室。")
+    assert r["text"] == f"{prefix}35个" and r["qualifier"] == ind._QUALIFIER_PRE[prefix]

@@ -33,3 +33,15 @@ def test_charwise_fallback_when_opencc_changes_length(monkeypatch):
     out, charwise = to_simplified("著書立說", "t2s")
     assert charwise is True
     assert out == "着书立說" and len(out) == 4
+
+
+def test_fold_width_is_the_full_width_table_applied_char_by_char():
+    import random
+
+    table = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    rng = random.Random(11)
+    alphabet = ["\uff00", "\uff01", "\uff5e", "\uff5f", "，", "Ａ", "１", "a", "中", "\u3000", "\ud800", "😀", "\n"]
+    texts = ["", "中文", "\ud800ｂ"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+                                      for _ in range(500)]
+    for text in texts:
+        assert fold_width(text) == text.translate(table), ascii(text)

@@ -184,3 +184,15 @@ def test_fingerprint_ignores_explain_top_and_the_estimator_recipe_line(tmp_path)
                                               "components": {"policy_nlp_themes": {"hyperparameters": {"C": 1.0}}}})
     other.get_pipe("policy_nlp_themes").model = shipped.get_pipe("policy_nlp_themes").model
     assert model_fingerprint(other) != model_fingerprint(shipped)
+
+
+def test_the_model_bytes_do_not_change_when_the_pipeline_scores_text():
+    """What the themes component memoises while scoring stays out of the pickled estimator (else the model
+    file and the pipeline's fingerprint would depend on whether it had scored anything)."""
+    from policy_nlp.model.persistence import dump_estimator
+
+    nlp = policy_nlp.load(segmenter="char")
+    model = nlp.get_pipe("policy_nlp_themes").model
+    before = dump_estimator(model)
+    nlp("一、总体情况\n我们加强行政执法。")
+    assert dump_estimator(model) == before

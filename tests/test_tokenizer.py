@@ -79,3 +79,20 @@ def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
     doc = nlp.make_doc(simplified)
     doc.user_data.clear()  # a doc without the tokenizer's record: unknown, so None
     assert unchanged_input(doc) is None
+
+
+def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
+    import random
+
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.tokenizer import char_words_and_spaces, words_and_spaces
+
+    tok = _char_tokenizer()
+    rng = random.Random(7)
+    alphabet = list(" \n\t\u3000ab1.%，Ａ１．％國们") + ["  ", " \n "]
+    texts = ["", " ", "  a", "a  b", "中 \n 文 "] + list(seeds.values())
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
+    for text in texts:
+        norm = normalize(text).text
+        words, spaces = char_words_and_spaces(text, norm)
+        assert (words, spaces) == words_and_spaces(text, tok.token_spans(norm)), text

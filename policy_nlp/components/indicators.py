@@ -16,6 +16,7 @@ indicators (`IndicatorVocabulary`, packaged as `policy_nlp/rules/indicators_v1.j
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -252,12 +253,19 @@ class IndicatorVocabulary:
         if pattern is None:
             return []
         end = len(text) if end is None else end
-        hits = []
-        m = pattern.search(text, start, end)
-        while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
-            hits.append(_Hit(m.start(), m.end()))
-            m = pattern.search(text, m.start() + 1, end)
-        return [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]])) for h in filter_spans(hits)]
+        memo = self._cache.get("matches")
+        if memo is None or memo[0] is not text:  # the records of a sentence look it up once per document text
+            memo = self._cache["matches"] = (text, {})
+        found = memo[1].get((start, end))
+        if found is None:
+            hits = []
+            m = pattern.search(text, start, end)
+            while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
+                hits.append(_Hit(m.start(), m.end()))
+                m = pattern.search(text, m.start() + 1, end)
+            found = memo[1][start, end] = [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]]))
+                                           for h in filter_spans(hits)]
+        return list(found)
 
     def canonical(self, phrase: str) -> str | None:
         """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
@@ -347,11 +355,14 @@ _SCALE = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(1
           "百": Decimal(100)}
 
 
+_PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
 def exact_value(num: str, scale: str | None = None) -> int | float | None:
     """A number as written (`2390.26`, `1,200`, `三百`) times its 万/亿/千/百 scale, computed in decimal so that
     `2390.26亿` is 239026000000 (not 239026000000.00003); an int when integral. None if `num` is no number."""
     digits = num.strip().replace(",", "")
-    if re.fullmatch(r"\d+(?:\.\d+)?", digits):
+    if _PLAIN_NUMBER_RE.fullmatch(digits):
         d = Decimal(digits)
     else:
         value = parse_chinese_number(digits)
@@ -377,11 +388,14 @@ _UNITS.update({"㎡": "平方米", "家(次)": "家（次）", "条(个)": "条�
 _GE_UNITS = {"工作日", "批次", "轮次", "百分点", "场次"}
 _UNIT_RE = "|".join(map(re.escape, sorted(_UNITS, key=len, reverse=True)))
 _AR = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = r"[零〇一二两三四五六七八九十百千]+"
+_CN_CHARS = "零〇一二两三四五六七八九十百千"
+_CN = rf"[{_CN_CHARS}]+"
 _PRE = r"不少于|不低于|不超过|不高于|不足|至少|超过|将近|接近|大约|约|近|超|逾|多达"
 _SEP = r"至|到|-|—|~|～|－|–"
+# Every quantity starts with a prefix's first character or a numeral: the look-ahead lets `search` skip to one.
+_QTY_FIRST = rf"(?=[\d{''.join(sorted({alt[0] for alt in _PRE.split('|')}))}{_CN_CHARS}])"
 _QTY_RE = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
+    rf"{_QTY_FIRST}(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
     rf"(?P<more1>余|多)?(?P<scale>万亿|亿|万|千(?![米瓦克伏])|百)?(?P<more2>余|多)?(?P<ge>个(?=工作日|批次|轮次|百分点|场次))?"
     rf"(?P<unit>{_UNIT_RE})")
@@ -430,18 +444,22 @@ _PHRASE_STRIP_TAIL = re.compile(
     r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
 
 
-_DELIM_RES: dict[str, re.Pattern] = {}
+@functools.lru_cache(maxsize=8)
+def _delimiter_offsets(text: str, delims: str) -> list[int]:
+    """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
+    the units of a document share its text)."""
+    return [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
 
 
 def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
     """The clause around `pos` within text[lo:hi]: from after the last of the `delims` characters before
     `pos` to the first at or after it."""
-    s = max(lo, max(text.rfind(d, lo, pos) for d in delims) + 1) if pos > lo else pos
-    found = _DELIM_RES.get(delims)
-    if found is None:
-        found = _DELIM_RES[delims] = re.compile("[" + re.escape(delims) + "]")
-    m = found.search(text, pos, hi) if pos < hi else None
-    return s, (m.start() if m else hi) if pos < hi else pos
+    offsets = _delimiter_offsets(text, delims)
+    k = bisect.bisect_left(offsets, pos)
+    s = (max(lo, offsets[k - 1] + 1) if k else lo) if pos > lo else pos
+    if pos >= hi:
+        return s, pos
+    return s, offsets[k] if k < len(offsets) and offsets[k] < hi else hi
 
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
@@ -582,6 +600,12 @@ def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:
     return o >= 0 and text.rfind("》", lo, s) < o and text.find("》", s, hi) >= 0
 
 
+_WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_DIGIT_RE = re.compile(r"\d")
+_PHRASE_AFTER_RE = re.compile(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|"
+                              r"分别|累计|共|均|的|等|和|中|$)")
+
+
 def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, int | None, int | None]:
     """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
     cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
@@ -592,12 +616,11 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
     b1 = cs + len(before)
     if b1 - b0 > 14:
         b0 = b1 - 14
-    if b1 - b0 >= 2 and re.search(r"[\u4e00-\u9fffA-Za-z]", text[b0:b1]) and not re.search(r"\d", text[b0:b1]):
+    if b1 - b0 >= 2 and _WORD_CHAR_RE.search(text, b0, b1) and not _DIGIT_RE.search(text, b0, b1):
         return text[b0:b1], b0, b1
     _, ce = _clause_bounds(text, e, lo, hi, _ITEM_DELIMS)
     after = text[e:ce]
-    m = re.match(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|分别|"
-                 r"累计|共|均|的|等|和|中|$)", after)
+    m = _PHRASE_AFTER_RE.match(after)
     if m:
         a0 = e + m.start(1)
         return text[a0:e + m.end(1)], a0, e + m.end(1)
@@ -624,8 +647,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         out = []
         for n in names:
             entry = vocab.entry(n)
-            units = {_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")}
-            if not (rec["role"] == "change" or rec["unit"] in units or not entry.units):
+            if not (rec["role"] == "change" or rec["unit"] in _measured_units(entry) or not entry.units):
                 continue
             if rules is not None and not _fits(entry, rec, counted):
                 continue
@@ -656,6 +678,12 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if best is None:
         return None, None
     return best[3], best
+
+
+@functools.lru_cache(maxsize=4096)
+def _measured_units(entry: IndicatorEntry) -> frozenset[str]:
+    """The units a record may have to measure `entry`: its units, canonical, and those without 万."""
+    return frozenset({_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")})
 
 
 def _item_end(text: str, rec: dict, lo: int, hi: int) -> int:
@@ -739,7 +767,8 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             continue
         pos = m.end()
         found.append(_record(text, m, lo, hi))
-    for m in _PEOPLE_RE.finditer(text, lo, hi):
+    scaled = text.find("万", lo, hi) >= 0 or text.find("亿", lo, hi) >= 0  # a count of people needs 万 or 亿
+    for m in _PEOPLE_RE.finditer(text, lo, hi) if scaled else ():
         before = text[max(lo, m.start() - 1):m.start()]
         if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
             continue

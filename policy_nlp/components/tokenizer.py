@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import re
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -29,6 +30,11 @@ SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
+# A char-segmenter token or a run of white space, then the single space that trails it (a run of white space
+# is maximal, so it never has one): the same words and spaces as `words_and_spaces` over `_CHAR_TOKEN_RE`.
+# One group each, so `findall` returns plain strings (no tuple per token for the garbage collector to track).
+_CHAR_WORD_RE = re.compile(r"([A-Za-z0-9_.%]+|\S|\s+) ?")
+_CHAR_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%]+|\S|\s+)( ?)")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -105,7 +111,10 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        words, spaces = words_and_spaces(text, self.token_spans(norm))
+        if self.segmenter == "char":
+            words, spaces = char_words_and_spaces(text, norm)
+        else:
+            words, spaces = words_and_spaces(text, self.token_spans(norm))
         doc = Doc(self.vocab, words=words, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
         if norm != text:
@@ -183,6 +192,20 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
             spaces.append(False)
         pos = end
     return words, spaces
+
+
+def char_words_and_spaces(text: str, norm: str) -> tuple[list[str], list[bool]]:
+    """`words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)` without a Python loop per token: the words
+    and their trailing spaces found by regex in the normalised text, the words cut from `text` at the same
+    offsets (normalisation keeps the length). Equal words share one string object."""
+    words = _CHAR_WORD_RE.findall(norm)
+    trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else [""] * len(words)  # most reports have no space
+    if norm != text:
+        lengths = list(map(len, words))
+        starts = list(itertools.accumulate(map(operator.add, lengths, map(len, trailing)), initial=0))
+        words = list(map(text.__getitem__, map(slice, starts, map(operator.add, starts, lengths))))
+    shared: dict[str, str] = {}
+    return list(map(shared.setdefault, words, words)), list(map(bool, trailing))
 
 
 def set_norms(doc: Doc, text: str, norm: str) -> None:

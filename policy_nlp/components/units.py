@@ -82,10 +82,10 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
     key_re = rules.metadata_key_re
     if key_re.match(bare) or key_re.match(compact):
         return True
-    if any(p in compact for p in rules.chrome_phrases) and len(compact) <= 60:
+    if len(compact) <= 60 and any(p in compact for p in rules.chrome_phrases):
         return True
     # A breadcrumb trail: 首页 > 政务公开 > 法治政府建设 (no sentence end, short).
-    if sum(compact.count(sep) for sep in rules.breadcrumb_separators) >= 2 and len(compact) <= 80 \
+    if len(compact) <= 80 and sum(compact.count(sep) for sep in rules.breadcrumb_separators) >= 2 \
             and not any(c in compact for c in SENTENCE_END):
         return True
     return False
@@ -186,7 +186,7 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
         pattern = rules.optional_re(key)
         for end in range(limit, 1, -1) if pattern else ():
-            if _opens_sentence(next_start, line, end) and pattern.fullmatch(line, 0, end):
+            if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
     marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
     if marker is None:

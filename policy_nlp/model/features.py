@@ -11,6 +11,7 @@ and part cues come from the `ReportRules` the estimator was trained with.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Sequence
 
@@ -160,21 +161,39 @@ class ContentCues(_RuleCues):
                         "is_top_heading", "length"]
 
     def transform(self, X):
+        """Column by column: the cues of each distinct text are looked up once (a unit's lead is the text of
+        another unit), the numbers those of computing row by row, to the bit."""
         rules = self._rules()
-        cues, future = list(rules.part_cues.values()), rules.future_re
-        out = []
-        for text, lead, kind, level, year in np.asarray(X, dtype=object):
-            row: list[float] = []
-            w = self.lead_weight
-            for own, ld in zip(self._lexicon_counts(text), self._lexicon_counts(lead)):
-                row += [own, w * ld]
-            for cue in cues:
-                row += [1.0 if kind == "heading" and cue.search(text) else 0.0, w if cue.search(lead) else 0.0]
-            row += [1.0 if future.search(text) else 0.0, w if future.search(lead) else 0.0,
-                    1.0 if kind == "heading" and names_later_year(text, year) else 0.0,
-                    1.0 if kind == "heading" else 0.0, 1.0 if level in (0, 1) else 0.0, min(len(text), 400) / 400.0]
-            out.append(row)
-        return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
+        X = np.asarray(X, dtype=object).reshape(-1, len(CONTENT_COLUMNS))
+        text, lead, kind, level, year = X.T
+        strings = list(dict.fromkeys(itertools.chain(text, lead)))
+        index = {s: i for i, s in enumerate(strings)}
+        own, ld = _indices(index, text), _indices(index, lead)
+        terms = np.array([self._lexicon_counts(s) for s in strings], dtype=float)
+        terms = terms.reshape(len(strings), len(rules.lexicon))
+        patterns = [*rules.part_cues.values(), rules.future_re]
+        found = np.array([[p.search(s) is not None for p in patterns] for s in strings], dtype=bool)
+        found = found.reshape(len(strings), len(patterns))
+        heading = kind == "heading"
+        w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
+        out = np.zeros((len(X), len(self._names())), dtype=float)
+        out[:, 0:2 * n_terms:2] = terms[own]
+        out[:, 1:2 * n_terms:2] = w * terms[ld]
+        cue_cols = 2 * n_terms + 2 * np.arange(n_cues)
+        out[:, cue_cols] = heading[:, None] & found[own, :n_cues]
+        out[:, cue_cols + 1] = np.where(found[ld, :n_cues], w, 0.0)
+        k = 2 * n_terms + 2 * n_cues
+        out[:, k] = found[own, n_cues]
+        out[:, k + 1] = np.where(found[ld, n_cues], w, 0.0)
+        out[:, k + 2] = [h and names_later_year(t, y) for h, t, y in zip(heading, text, year)]
+        out[:, k + 3] = heading
+        out[:, k + 4] = [lv in (0, 1) for lv in level]
+        out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
+        return out.astype(np.float32)
+
+
+def _indices(index: dict[str, int], values) -> np.ndarray:
+    return np.fromiter(map(index.__getitem__, values), dtype=np.intp, count=len(values))
 
 
 class PositionCues(_RuleCues):
@@ -192,18 +211,34 @@ class PositionCues(_RuleCues):
         return names
 
     def transform(self, X):
+        """Column by column: a report's units share a few section headings, whose term counts and cues are
+        looked up once each; the numbers those of computing row by row, to the bit."""
         rules = self._rules()
+        X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
+        inner, outer, path, position, year, state = X.T
+        names = list(dict.fromkeys(inner))
+        terms = np.array([self._lexicon_counts(s) for s in names], dtype=float)
+        terms = terms.reshape(len(names), len(rules.lexicon))
+        headings = list(dict.fromkeys(itertools.chain(outer, path)))
+        index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        out = []
-        for inner, outer, path, position, year, state in np.asarray(X, dtype=object):
-            row: list[float] = list(self._lexicon_counts(inner))
-            for cue in cues:
-                row += [1.0 if cue.search(outer) else 0.0, 1.0 if cue.search(path) else 0.0]
-            row += [1.0 if names_later_year(outer, year) else 0.0, 0.0 if path else 1.0,
-                    1.0 if state == "problem" else 0.0, 1.0 if state == "future" else 0.0,
-                    float(position), 1.0 if position >= 0.75 else 0.0]
-            out.append(row)
-        return np.asarray(out, dtype=np.float32).reshape(len(out), len(self._names()))
+        found = np.array([[c.search(s) is not None for c in cues] for s in headings], dtype=bool)
+        found = found.reshape(len(headings), len(cues))
+        later = {key: names_later_year(*key) for key in zip(outer, year)}
+        n_terms = terms.shape[1]
+        out = np.zeros((len(X), len(self._names())), dtype=float)
+        out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
+        cue_cols = n_terms + 2 * np.arange(len(cues))
+        out[:, cue_cols] = found[_indices(index, outer)]
+        out[:, cue_cols + 1] = found[_indices(index, path)]
+        k = n_terms + 2 * len(cues)
+        out[:, k] = [later[key] for key in zip(outer, year)]
+        out[:, k + 1] = [not p for p in path]
+        out[:, k + 2] = state == "problem"
+        out[:, k + 3] = state == "future"
+        out[:, k + 4] = position.astype(float)
+        out[:, k + 5] = out[:, k + 4] >= 0.75
+        return out.astype(np.float32)
 
 
 class CapScaler(BaseEstimator, TransformerMixin):

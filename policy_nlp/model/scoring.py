@@ -10,6 +10,8 @@ the groups' classifiers to them. `model.explain.explain_rows` reads the same mat
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -22,11 +24,17 @@ def _same_vectorizer(a, b) -> bool:
             and a.vocabulary_ == b.vocabulary_ and np.array_equal(a.idf_, b.idf_))
 
 
+# Per estimator object and fit (its `pipelines_`), outside its state: a memo in its __dict__ would be pickled
+# with it, so that the model file's bytes (and the pipeline's fingerprint) would depend on whether it had
+# scored anything yet.
+_SHARED_BLOCKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
     """(group, block) → the (group, block) fitted alike that computes it first (memoised per estimator)."""
-    cached = estimator.__dict__.get("_policy_nlp_shared_blocks")
-    if cached is not None:
-        return cached
+    cached = _SHARED_BLOCKS.get(estimator)
+    if cached is not None and cached[0] is estimator.pipelines_:
+        return cached[1]
     seen: list[tuple[tuple[str, str], object, object]] = []
     out = {}
     for group, _, _ in estimator.groups():
@@ -35,7 +43,7 @@ def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
             first = next((key for key, t, c in seen if c == columns and _same_vectorizer(t, transformer)), None)
             out[(group, block)] = first or (group, block)
             seen.append(((group, block), transformer, columns))
-    estimator.__dict__["_policy_nlp_shared_blocks"] = out
+    _SHARED_BLOCKS[estimator] = (estimator.pipelines_, out)
     return out
 
 
