@@ -773,6 +773,8 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
         if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
             continue
         found.append(_people_record(text, m, lo, hi))
+    if not found:
+        return []
     found.sort(key=lambda r: r["start"])
     # roles and changes
     out: list[dict] = []
