@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 
 import pytest
+from conftest import SEED_NAMES, seed_text
 
 import policy_nlp
 from policy_nlp.components import indicators as ind
@@ -548,6 +550,29 @@ def test_vocabulary_matches_are_those_of_the_text_and_range_asked_for():
     assert [p for _, _, p, _ in vocab.match(b, 0, 12)] == ["一般公共预算收入"]  # same range, another text
     first.clear()  # a caller's list is its own
     assert vocab.match(a, 0, 12)
+
+
+def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
+    s = pos
+    if pos > lo:
+        s = next((max(lo, i + 1) for i in range(pos - 1, -1, -1) if text[i] in delims), lo)
+    if pos >= hi:
+        return s, pos
+    return s, next((i for i in range(pos, hi) if text[i] in delims), hi)
+
+
+def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
+    rng = random.Random(7)
+    alphabet = "案件办结率，；。、:\n12"
+    texts = ["".join(rng.choice(alphabet) for _ in range(30)) for _ in range(40)]
+    texts += [normalize(seed_text(name)[:3000]).text for name in SEED_NAMES]
+    for _ in range(3):  # the second and third rounds ask the same questions again
+        for text in texts:
+            for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
+                for pos in range(0, len(text), 7):
+                    lo, hi = max(0, pos - 5), min(len(text), pos + 9)
+                    assert ind._clause_bounds(text, pos, lo, hi, delims) == \
+                        _clause_bounds_by_scanning(text, pos, lo, hi, delims)
 
 
 @pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),

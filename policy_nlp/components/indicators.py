@@ -451,9 +451,11 @@ def _delimiter_offsets(text: str, delims: str) -> list[int]:
     return [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
 
 
+@functools.lru_cache(maxsize=1024)
 def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
     """The clause around `pos` within text[lo:hi]: from after the last of the `delims` characters before
-    `pos` to the first at or after it."""
+    `pos` to the first at or after it (kept for the last calls: the steps of a record ask for the same
+    clauses again and again)."""
     offsets = _delimiter_offsets(text, delims)
     k = bisect.bisect_left(offsets, pos)
     s = (max(lo, offsets[k - 1] + 1) if k else lo) if pos > lo else pos
