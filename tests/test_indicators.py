@@ -575,6 +575,22 @@ def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
                         _clause_bounds_by_scanning(text, pos, lo, hi, delims)
 
 
+def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(vocab2):
+    rng = random.Random(11)
+    texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
+    records = [r for t in texts for r in extract_quantities(t, 0, len(t), vocab2)]
+    groups = sorted({names for t in texts for _, _, _, names in vocab2.match(t)})
+    variants = [dict(r, role=role, measure=measure) for r in records[:200]
+                for role in ("level", "change") for measure in ("total", "per_capita")]
+    for _ in range(2):  # the second round is answered from the memo
+        rng.shuffle(variants)
+        for rec in variants:
+            for names in rng.sample(groups, 5):
+                counted = rng.choice(["", "调解工作室", "无物业小区"])
+                assert ind._compatible(vocab2, names, rec, counted) == \
+                    tuple(ind._compatible_names(vocab2, names, rec, counted))
+
+
 @pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),
                                                 ("惠及1.2亿人口。", 120_000_000, "亿人")])
 def test_counts_of_people_without_a_measure_word(text, value, written):

@@ -645,17 +645,6 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     counted = _counted_object(text, rec, hi, rules)
     item_end = _item_end(text, rec, lo, hi) if rules is not None else se
 
-    def compatible(names):
-        out = []
-        for n in names:
-            entry = vocab.entry(n)
-            if not (rec["role"] == "change" or rec["unit"] in _measured_units(entry) or not entry.units):
-                continue
-            if rules is not None and not _fits(entry, rec, counted):
-                continue
-            out.append(n)
-        return out
-
     best, best_key = None, None
     previous = (None, ())
     for ms, me, phrase, names in vocab.match(text, ss, se):
@@ -663,7 +652,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         previous = (me, names)
         if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
             continue  # 企业诉求办结率: a rate of another theme's object
-        names = compatible(names)
+        names = _compatible(vocab, names, rec, counted)
         if not names:
             continue
         if ms >= s and ms < e:
@@ -680,6 +669,31 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if best is None:
         return None, None
     return best[3], best
+
+
+def _compatible(vocab: IndicatorVocabulary, names: tuple[str, ...], rec: dict, counted: str) -> tuple[str, ...]:
+    """The indicators of `names` whose units the record may measure (any unit for a change) and, with the
+    vocabulary's rules, that `_fits` the record. Kept per vocabulary for each combination of what this
+    depends on (the records of a document ask about the same phrases again and again)."""
+    key = (names, rec["role"] == "change", rec["unit"], counted, rec.get("measure") == "per_capita")
+    memo = vocab._cache.setdefault("compatible", {})
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= 8192:
+            memo.clear()
+        found = memo[key] = tuple(_compatible_names(vocab, names, rec, counted))
+    return found
+
+
+def _compatible_names(vocab: IndicatorVocabulary, names: tuple[str, ...], rec: dict, counted: str):
+    rules = vocab.rules
+    for n in names:
+        entry = vocab.entry(n)
+        if not (rec["role"] == "change" or rec["unit"] in _measured_units(entry) or not entry.units):
+            continue
+        if rules is not None and not _fits(entry, rec, counted):
+            continue
+        yield n
 
 
 @functools.lru_cache(maxsize=4096)
