@@ -591,6 +591,21 @@ def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(voc
                     tuple(ind._compatible_names(vocab2, names, rec, counted))
 
 
+def test_derived_phrases_kept_for_the_last_calls_are_those_computed_afresh(vocab2):
+    rng = random.Random(5)
+    other = IndicatorVocabulary.from_dict(vocab2.to_dict()).rules  # the same patterns, another rules object
+    texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
+    texts.append("万元GDP能耗、单位地区生产总值能耗下降3%，工业增加值占比30%。" * 3)
+    for _ in range(2):  # the second round is answered from the cache
+        for text in texts:
+            hits = [(ms, me) for ms, me, _, _ in vocab2.match(text)]
+            for ms, me in rng.sample(hits, min(60, len(hits))):
+                lo, hi = max(0, ms - rng.randint(0, 4)), min(len(text), me + rng.randint(0, 8))
+                for rules in (vocab2.rules, other):
+                    assert ind._derived(text, ms, me, lo, hi, rules) == \
+                        ind._derived.__wrapped__(text, ms, me, lo, hi, rules)
+
+
 @pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),
                                                 ("惠及1.2亿人口。", 120_000_000, "亿人")])
 def test_counts_of_people_without_a_measure_word(text, value, written):

@@ -713,8 +713,10 @@ def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tup
     return not {vocab.theme(n) for n in before} & {vocab.theme(n) for n in names}
 
 
+@functools.lru_cache(maxsize=1024)
 def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
-    """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比."""
+    """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比.
+    Kept for the last calls: each record of a sentence asks about each of its phrases."""
     return bool(rules.derived_before.search(text[max(lo, ms - 3):ms])
                 or rules.derived_after.search(text[me:min(hi, me + 6)]))
 
