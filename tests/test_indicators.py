@@ -606,6 +606,18 @@ def test_derived_phrases_kept_for_the_last_calls_are_those_computed_afresh(vocab
                         ind._derived.__wrapped__(text, ms, me, lo, hi, rules)
 
 
+def test_exact_values_kept_for_the_last_calls_are_those_computed_afresh():
+    rng = random.Random(3)
+    numbers = [f"{rng.randint(0, 99_999)}" for _ in range(300)] + [f"{rng.random() * 1e4:.{rng.randint(1, 4)}f}"
+                                                                  for _ in range(300)]
+    numbers += ["1,200", "12,345.6", "三百", "一千二百", "两", "三万五千", "x", ""]
+    for _ in range(2):  # the second round is answered from the cache
+        for num in numbers:
+            for scale in (None, "万亿", "亿", "万", "千", "百"):
+                value, fresh = ind.exact_value(num, scale), ind._exact_value.__wrapped__(num, scale)
+                assert (value, type(value)) == (fresh, type(fresh))
+
+
 @pytest.mark.parametrize("text,value,written", [("带动3.78万农牧民增收。", 37800, "万人"),
                                                 ("惠及1.2亿人口。", 120_000_000, "亿人")])
 def test_counts_of_people_without_a_measure_word(text, value, written):

@@ -361,6 +361,12 @@ _PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 def exact_value(num: str, scale: str | None = None) -> int | float | None:
     """A number as written (`2390.26`, `1,200`, `三百`) times its 万/亿/千/百 scale, computed in decimal so that
     `2390.26亿` is 239026000000 (not 239026000000.00003); an int when integral. None if `num` is no number."""
+    return _exact_value(num, scale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_value(num: str, scale: str | None) -> int | float | None:
+    """`exact_value`, kept for the last calls (a record reads its number twice: scaled, and as written)."""
     digits = num.strip().replace(",", "")
     if _PLAIN_NUMBER_RE.fullmatch(digits):
         d = Decimal(digits)
