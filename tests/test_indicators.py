@@ -434,6 +434,16 @@ def test_component_marks_the_plans_part_from_the_headings(nlp):
     assert [(r["value"], r["status"]) for r in records] == [(8, "result"), (5, "target")]
 
 
+def test_plans_part_of_the_spans_given_is_that_of_the_group(nlp, vocab2):
+    found = []
+    for text in [PLANS_TEXT] + [seed_text(name) for name in SEED_NAMES]:
+        doc = run(nlp, text)
+        group = doc.spans["units"]
+        found.append(ind.plans_part(group, doc._.norm_text, vocab2.rules))
+        assert ind.plans_part(group, doc._.norm_text, vocab2.rules, list(group)) == found[-1]
+    assert any(found[0]) and not all(found[0])
+
+
 def test_version_1_vocabulary_keeps_its_behaviour(vocab):
     assert vocab.rules is None
     r = one("今年主要预期目标是：地区生产总值增长8.5%左右。", vocab)

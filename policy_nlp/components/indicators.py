@@ -1043,10 +1043,11 @@ class IndicatorExtractor:
         attrs = group.attrs if len(group) else {}
         labels, decided = attrs.get("labels"), attrs.get("decided")
         year = report_year_of(norm) or None
-        plans = plans_part(group, norm, self.vocabulary.rules)
+        units = list(group)
+        plans = plans_part(group, norm, self.vocabulary.rules, units)
         spans: list[Span] = []
         records: list[dict] = []
-        for i, unit in enumerate(group):
+        for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
             themes = ([label for label, d in zip(labels, decided[i]) if d]
@@ -1103,14 +1104,15 @@ class IndicatorExtractor:
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
 
 
-def plans_part(group, norm_text: str, rules: IndicatorRules | None) -> list[bool]:
+def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[Span] | None = None) -> list[bool]:
     """Per unit of the unit group: does it lie under a heading of the plans part (`二、2023年重点工作安排`,
-    `下一步工作打算`: the rules' `plans_heading`)? All False without rules."""
+    `下一步工作打算`: the rules' `plans_heading`)? All False without rules. `units`: the group's spans, when
+    the caller has them already (each pass over a span group makes a `Span` per unit)."""
     parents = group.attrs.get("parents") if len(group) else None
     if rules is None or parents is None:
         return [False] * len(group)
     heading = [u.label_ == "heading" and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
-               for u in group]
+               for u in (group if units is None else units)]
     out: list[bool] = []
     for i in range(len(group)):
         p = parents[i]
