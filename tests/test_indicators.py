@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 
 import pytest
 from conftest import SEED_NAMES, seed_text
@@ -560,6 +561,23 @@ def test_vocabulary_matches_are_those_of_the_text_and_range_asked_for():
     assert [p for _, _, p, _ in vocab.match(b, 0, 12)] == ["一般公共预算收入"]  # same range, another text
     first.clear()  # a caller's list is its own
     assert vocab.match(a, 0, 12)
+
+
+def test_phrase_trie_pattern_matches_what_the_longest_first_alternation_matches(vocab2):
+    rng = random.Random(9)
+    phrase_sets = [list(vocab2._pattern()[1])]
+    phrase_sets += [list({"".join(rng.choice("调解案件率+.") for _ in range(rng.randint(1, 5))) for _ in range(30)})
+                    for _ in range(20)]
+    for phrases in phrase_sets:
+        plain = re.compile("|".join(map(re.escape, sorted(phrases, key=lambda p: (-len(p), p)))))
+        trie = re.compile(ind.phrase_trie_pattern(phrases))
+        texts = ["".join(rng.choice("调解案件率+.，") for _ in range(60)) for _ in range(20)]
+        texts += [normalize(seed_text(name)[:2000]).text for name in SEED_NAMES]
+        for text in texts:
+            for pos in range(0, len(text), 3):
+                end = min(len(text), pos + rng.randint(0, 12))
+                a, b = plain.search(text, pos, end), trie.search(text, pos, end)
+                assert (a and a.span()) == (b and b.span())
 
 
 def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
