@@ -26,6 +26,7 @@ LINE_RE = re.compile(f"[^{LINE_BREAKS}]+")  # a line's text
 _CLOSERS = "”’」』)》\"'】"
 # A unit ends after a run of terminators and any closing quotes/brackets that follow them.
 _SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
+_SENTENCE_END_RE = re.compile(f"[{SENTENCE_END}]")
 
 _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
@@ -271,7 +272,7 @@ class _Sections:
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
     lines = report_lines(norm_text, rules)
-    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e, _ in lines]
+    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
     not_part_heading = rules.optional_re("not_part_heading_pattern")
     back_matter = rules.optional_re("back_matter_pattern")
