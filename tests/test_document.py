@@ -44,6 +44,29 @@ def test_units_carry_sections_and_model_info(annotated):
     assert "dispute_resolution" in unit.labels
 
 
+def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated):
+    """`_section` (each parent's headings once) equals `headings_above` per unit: on the seeds' unit tables
+    and on random parent lists (each parent before its unit; negative: none)."""
+    import random
+
+    from policy_nlp.components.units import headings_above
+    from policy_nlp.corpus.document import _section
+
+    rng = random.Random(11)
+    tables = [([u.text for u in doc.units], [-1] + [i for i, u in enumerate(doc.units[:-1]) if u.kind == "heading"])
+              for doc in annotated]
+    tables = [(texts, [rng.choice(heads[:1 + sum(h < i for h in heads[1:])]) for i in range(len(texts))])
+              for texts, heads in tables]
+    for _ in range(100):
+        n = rng.randrange(1, 30)
+        tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
+    for texts, parents in tables:
+        units = [AnnotatedUnit(0, 1, text, "heading") for text in texts]
+        memo: dict = {}
+        got = [list(_section(memo, units, parents, parents[i])) for i in range(len(units))]
+        assert got == [[texts[j] for j in headings_above(parents.__getitem__, i)] for i in range(len(units))]
+
+
 def test_from_dict_refuses_other_schemas():
     with pytest.raises(ValueError):
         AnnotatedDocument.from_dict({"schema": "something/v0", "text": "", "units": []})

@@ -318,3 +318,24 @@ def test_a_gbk_page_is_decoded_and_its_date_read_from_the_text(tmp_path):
     assert extracted.metadata["published"] == "2023-03-05"
     assert extracted.metadata["title"] == "某区法治政府建设情况报告"
     assert extracted.text.splitlines()[-1] == "（8）加强行政执法监督，规范涉企检查，全年开展专项检查8次。"
+
+
+def test_pdf_syntax_counted_only_where_one_of_its_words_is_equals_counting_everywhere(seeds):
+    """`_binary_detail` skips the PDF-syntax pattern on texts without any of `_PDF_WORDS`: the same count as
+    the pattern over the seeds and over random mixes of report text and PDF syntax pieces."""
+    import random
+
+    from policy_nlp.corpus.checks import _PDF_SYNTAX, _PDF_WORDS, _binary_detail
+
+    rng = random.Random(2)
+    pieces = ["%PDF-1.4", "endobj", "xendobj", "endstream", " xref ", "/Type /Page", "/Type/", "%PDF-", "end obj"]
+    texts = list(seeds.values())
+    for _ in range(300):
+        text = rng.choice(texts)
+        at = rng.randrange(len(text))
+        texts.append(text[at:at + 200] + "".join(rng.choice(pieces) for _ in range(rng.randrange(5))))
+    for text in texts:
+        count = len(_PDF_SYNTAX.findall(text))
+        assert count == 0 or any(word in text for word in _PDF_WORDS)
+        if count >= 3:
+            assert _binary_detail(text) == f"{count} pieces of PDF syntax such as endobj"

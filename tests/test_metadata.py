@@ -122,3 +122,16 @@ def test_annotated_documents_carry_their_metadata_and_keep_the_schema(char_nlp):
     jsonschema.validate(data, policy_nlp.load_schema())
     again = policy_nlp.AnnotatedDocument.from_dict(json.loads(json.dumps(data)))
     assert again.metadata == doc.metadata and document_metadata(again).value("year") == 2013
+
+
+def test_page_header_lines_without_a_key_are_skipped_as_before(seeds):
+    """`_page_header` passes over lines that start with none of the keys (`_ANY_HEADER_KEY`): a line that
+    starts with one of `_HEADER_KEYS` is one that starts with one of those."""
+    from policy_nlp.corpus.metadata import _ANY_HEADER_KEY, _HEADER_KEYS, _page_header
+
+    lines = [line.strip() for text in seeds.values() for line in text.splitlines()]
+    lines += ["标题:某区2024年法治政府建设情况报告", "发文机构", "深圳市某区人民政府", "名称", "信息名称  某报告"]
+    for s in lines:
+        assert s.startswith(_ANY_HEADER_KEY) == any(s.startswith(k) for keys in _HEADER_KEYS.values() for k in keys)
+    got = _page_header(["导航", "发文机构", "深圳市某区人民政府", "名称：  2021年某区政府工作报告"])
+    assert got["issuer"].value == "深圳市某区人民政府" and got["title"].value == "2021年某区政府工作报告"

@@ -31,6 +31,9 @@ def test_scores_spans_and_cats(char_nlp, seeds):
     assert len(group.attrs["scores"]) == len(group)
     themes = doc.spans["themes"]
     assert {s.label_ for s in themes} == set(group.attrs["labels"])
+    assert [(s.start, s.end, s.label_) for s in themes] == [  # unit by unit, in label order
+        (u.start, u.end, label) for u, row in zip(group, group.attrs["decided"])
+        for label, d in zip(group.attrs["labels"], row) if d]
     plan_heading = next(u for u in group if u.text == "三、下一步工作计划")
     assert "plans" in plan_heading._.themes
     assert plan_heading._.scores["plans"] > 0.5

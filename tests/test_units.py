@@ -276,3 +276,30 @@ def test_a_rectification_part_is_no_headless_problems_passage():
 def test_sign_off_variants_are_boilerplate_without_a_part(signoff):
     text = "一、主要成效\n开展执法检查。\n二、2025年工作安排\n2025年，我区将继续深化改革。\n" + signoff + "\n"
     assert _parts(text)[-1] == (signoff, "boilerplate", "")
+
+
+def test_prefix_closed_patterns_rule_out_every_shorter_full_match(seeds):
+    """The shortcut of `_run_in_end`: for a prefix-closed pattern, no `match` up to k means no `fullmatch` up to
+    any end ≤ k; the patterns of every rules version on the seeds' lines and on random strings of their
+    characters."""
+    import random
+    import re
+
+    from policy_nlp.components.units import prefix_closed
+
+    rng = random.Random(3)
+    lines = [line for text in seeds.values() for line in normalize(text).text.splitlines() if line.strip()]
+    alphabet = "".join(sorted(set("".join(lines))))
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 60))) for _ in range(300)]
+    lines += ["三、2024年工作安排2024年,我局将", "2025年工作计划", "某区2024年法治政府建设情况报告2024年,"]
+    patterns = [p for v in (3, 4) for p in (packaged_rules(v).optional_re("part_title_pattern"),
+                                            packaged_rules(v).optional_re("title_pattern"))]
+    assert all(prefix_closed(p) for p in patterns)
+    for pattern in patterns:
+        for line in lines:
+            k = min(len(line) - 1, 50)
+            if not pattern.match(line, 0, k):
+                assert not any(pattern.fullmatch(line, 0, end) for end in range(k, 1, -1))
+    for spelled in ("ab$", "ab(?=c)", "ab(?!c)", r"ab\b", "(?>a+)b", "a++b"):
+        assert not prefix_closed(re.compile(spelled))
+    assert re.compile("ab$").fullmatch("abc", 0, 2) and not re.compile("ab$").match("abc", 0, 3)

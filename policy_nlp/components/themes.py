@@ -313,7 +313,7 @@ class ThemeClassifier(Pipe):
         group = doc.spans[self.units_key]
         rules = self._model_rules()
         table = units_of_doc(doc, self.units_key, rules)
-        content = [i for i, u in enumerate(group) if u.label_ != "boilerplate"]
+        content = [i for i, u in enumerate(table) if u.kind != "boilerplate"]  # the table's kinds: the labels
         ctx = build_contexts(doc._.norm_text, table, rules)
         return group, content, ctx[content]
 
@@ -369,10 +369,11 @@ class ThemeClassifier(Pipe):
         group.attrs["scores"] = np.round(full, 6).tolist()
         group.attrs["decided"] = decided.astype(int).tolist()
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
-        doc.spans[self.themes_key] = [
-            Span(doc, group[i].start, group[i].end, label=label)
-            for i in range(len(group)) for j, label in enumerate(labels) if decided[i, j]
-        ]
+        spans = []
+        for i in np.flatnonzero(decided.any(axis=1)).tolist():  # each unit with a theme read once
+            unit = group[i]
+            spans += [Span(doc, unit.start, unit.end, label=label) for label, d in zip(labels, decided[i]) if d]
+        doc.spans[self.themes_key] = spans
         n = max(len(content), 1)
         doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)

@@ -14,7 +14,7 @@ from typing import Sequence
 from spacy.tokens import Doc, Span
 
 from ..model.estimator import LABELS as MODEL_LABELS
-from .units import Unit, headings_above, section_path, unit_table
+from .units import Unit, headings_above, unit_table
 
 UNITS_KEY = "units"
 HEADINGS_KEY = "headings"
@@ -51,7 +51,9 @@ def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[lis
     lines = [units[i].line for i in kept]
     parents = []
     for i in kept:  # the parent heading was lost: the nearest heading above it that was kept
-        p = next((j for j in reversed(section_path(units, i)) if j in index), -1)
+        p = units[i].parent
+        while p >= 0 and p not in index:
+            p = units[p].parent
         parents.append(index[p] if p >= 0 else -1)
     return levels, lines, parents, [units[i].part for i in kept]
 

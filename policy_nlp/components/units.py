@@ -11,6 +11,7 @@ inside running text on lines of their own) and the problems passage and the plan
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -25,6 +26,7 @@ LINE_RE = re.compile(f"[^{LINE_BREAKS}]+")  # a line's text
 _CLOSERS = "”’」』)》\"'】"
 # A unit ends after a run of terminators and any closing quotes/brackets that follow them.
 _SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
+_SENTENCE_END_RE = re.compile(f"[{SENTENCE_END}]")
 
 _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
@@ -172,6 +174,19 @@ def _opens_sentence(next_start, line: str, at: int) -> bool:
     return bool(next_start.match(line, at))
 
 
+# What lets a pattern's match depend on the characters after it: end anchors, word boundaries, look-aheads,
+# atomic groups and possessive quantifiers (a conservative spelling check: an escaped one counts too).
+_LOOKS_PAST_MATCH = ("$", "\\Z", "\\b", "\\B", "(?=", "(?!", "(?>", "*+", "++", "?+", "}+")
+
+
+@functools.lru_cache(maxsize=64)
+def prefix_closed(pattern: re.Pattern) -> bool:
+    """True when `pattern` has none of `_LOOKS_PAST_MATCH`: then a match within a string's first n characters
+    is one within its first n + k as well, so `pattern.match(s, 0, k)` failing rules out `pattern.fullmatch(s, 0,
+    end)` for every end up to k."""
+    return not any(token in pattern.pattern for token in _LOOKS_PAST_MATCH)
+
+
 def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
     line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
@@ -185,7 +200,9 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     limit = min(len(line) - 1, _MAX_PART_HEADING_LEN + 10)
     for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
         pattern = rules.optional_re(key)
-        for end in range(limit, 1, -1) if pattern else ():
+        if pattern is None or (prefix_closed(pattern) and not pattern.match(line, 0, limit)):
+            continue  # no prefix of the line up to `limit` matches
+        for end in range(limit, 1, -1):
             if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
     marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
@@ -255,7 +272,7 @@ class _Sections:
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
     lines = report_lines(norm_text, rules)
-    has_end = [any(c in SENTENCE_END for c in norm_text[s:e]) for s, e, _ in lines]
+    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
     not_part_heading = rules.optional_re("not_part_heading_pattern")
     back_matter = rules.optional_re("back_matter_pattern")

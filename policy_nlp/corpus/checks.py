@@ -15,6 +15,7 @@ PART_LABEL = "plans"
 MARKUP_TAGS = 10  # HTML/XML tags in the text: W004
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,200})?/?>")
 _PDF_SYNTAX = re.compile(r"%PDF-\d|\bendobj\b|\bendstream\b|\bxref\b|/Type\s*/\w+")
+_PDF_WORDS = ("%PDF-", "endobj", "endstream", "xref", "/Type")  # one of them is in every match of _PDF_SYNTAX
 BINARY_SHARE = 0.001  # control characters and U+FFFD over this share: W005
 
 
@@ -26,7 +27,7 @@ def _visible(text: str) -> int:
 
 
 def _binary_detail(text: str) -> str | None:
-    syntax = len(_PDF_SYNTAX.findall(text))
+    syntax = len(_PDF_SYNTAX.findall(text)) if any(word in text for word in _PDF_WORDS) else 0
     if syntax >= 3:
         return f"{syntax} pieces of PDF syntax such as endobj"
     odd = len(_ODD.findall(text))

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,17 @@ class AnnotatedUnit:
                    explanations=data.get("explanations") or None)
 
 
+def _section(memo: dict[int, tuple[str, ...]], units: list[AnnotatedUnit], parents, j: int) -> tuple[str, ...]:
+    """The texts of the headings above a unit whose parent is `j` (negative: none), outermost first, as
+    `headings_above` walks them: each parent's worked out once (`memo`)."""
+    if j < 0:
+        return ()
+    got = memo.get(j)
+    if got is None:
+        got = memo[j] = (*(units[k].text for k in headings_above(parents.__getitem__, j)), units[j].text)
+    return got
+
+
 @dataclass
 class AnnotatedDocument:
     text: str
@@ -172,12 +184,13 @@ class AnnotatedDocument:
         if text is None or len(text) != doc_length(doc):
             text = doc.text
         units: list[AnnotatedUnit] = []
+        sections: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
         for i, span in enumerate(group):
             start, end = span.start_char, span.end_char
             units.append(AnnotatedUnit(
                 start=start, end=end, text=text[start:end], kind=span.label_,
-                section=[units[j].text for j in headings_above(parents.__getitem__, i)],
-                labels=[label for label, d in zip(labels, decided[i]) if d] if decided is not None else [],
+                section=list(_section(sections, units, parents, parents[i])),
+                labels=list(compress(labels, decided[i])) if decided is not None else [],
                 scores=dict(zip(labels, scores[i])) if scores is not None else {},
                 explanations=explanations[i] if explanations else None,
             ))
@@ -185,7 +198,7 @@ class AnnotatedDocument:
         if indicator_group is not None and units:  # records with the input's own characters at their offsets
             for rec in indicator_group.attrs.get("records", []):
                 if 0 <= rec.get("unit_index", -1) < len(units):
-                    out_rec = {k: v for k, v in rec.items()}
+                    out_rec = dict(rec)
                     out_rec["text"] = text[rec["start"]:rec["end"]]
                     if rec.get("phrase_start") is not None:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]

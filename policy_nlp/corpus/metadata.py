@@ -45,6 +45,7 @@ _REVIEW_RES = (  # the year under review: a review heading first, else a lead na
 _FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
 _DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
 _HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
+_ANY_HEADER_KEY = tuple(key for keys in _HEADER_KEYS.values() for key in keys)
 _ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人民政府|政府|管理委员会|管委会|筹备组)|国务院)")
 _TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
@@ -161,6 +162,8 @@ def _page_header(lines: list[str]) -> dict[str, MetadataField]:
     out: dict[str, MetadataField] = {}
     for k, line in enumerate(lines[:40] + lines[-40:] if len(lines) > 80 else lines):
         s = line.strip()
+        if not s.startswith(_ANY_HEADER_KEY):  # most lines: no key to look for
+            continue
         for name, keys in _HEADER_KEYS.items():
             key = next((key for key in keys if s.startswith(key)), None)
             if key is None or name in out:
