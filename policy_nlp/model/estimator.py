@@ -192,21 +192,26 @@ class ThemeEstimator(ClassifierMixin, BaseEstimator):
         cached = check_memory(memory).cache(_pickled_fit, ignore=["pipelines", "X", "Y"])
         return pickle.loads(cached(unfitted, X, Y, _fit_key(unfitted, X, Y)))
 
-    def _per_group(self, X, method: str) -> np.ndarray:
-        X = np.asarray(X, dtype=object)
-        out = np.zeros((len(X), len(self.labels)), dtype=float)
-        if not len(X):
+    def per_group(self, n: int, output) -> np.ndarray:
+        """Rows × labels from each label group's `output(name, fitted pipeline)` for `n` rows; a group of one
+        label (one binary classifier) gives its positive class's column."""
+        out = np.zeros((n, len(self.labels)), dtype=float)
+        if not n:
             return out
         for name, idx, _ in self.groups():
             pipe = self.pipelines_[name]
-            got = getattr(pipe, method)(X)
+            got = output(name, pipe)
             if len(idx) == 1:  # one binary classifier: its output for the positive class
                 classes = list(pipe.classes_)
                 if got.ndim == 2:
-                    got = got[:, classes.index(1)] if 1 in classes else np.zeros(len(X))
+                    got = got[:, classes.index(1)] if 1 in classes else np.zeros(n)
                 got = got.reshape(-1, 1)
             out[:, idx] = got
         return out
+
+    def _per_group(self, X, method: str) -> np.ndarray:
+        X = np.asarray(X, dtype=object)
+        return self.per_group(len(X), lambda name, pipe: getattr(pipe, method)(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability per unit and label, shape (units, labels): calibrated when `calibrators_` has a map."""

@@ -81,15 +81,5 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
     """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them:
     calibrated where the estimator has a map)."""
-    out = np.zeros((n, len(estimator.labels)), dtype=float)
-    if not n:
-        return out
-    for group, idx, _ in estimator.groups():
-        pipe = estimator.pipelines_[group]
-        got = pipe.named_steps["classifier"].predict_proba(matrices[group])
-        if len(idx) == 1:  # one binary classifier: its output for the positive class
-            classes = list(pipe.classes_)
-            got = (got[:, classes.index(1)] if 1 in classes else np.zeros(n)) if got.ndim == 2 else got
-            got = got.reshape(-1, 1)
-        out[:, idx] = got
+    out = estimator.per_group(n, lambda name, pipe: pipe.named_steps["classifier"].predict_proba(matrices[name]))
     return calibration.calibrate(estimator.calibrators_, estimator.labels, out)
