@@ -73,3 +73,42 @@ def test_splitter_by_corpus_size():
 def test_worker_processes_only_for_large_batches():
     assert thresholds.parallel_jobs(6, 100) == 1  # small batches stay in this process
     assert thresholds.parallel_jobs(6, 100_000, n_jobs=3) == 3 and thresholds.parallel_jobs(2, 100_000, n_jobs=8) == 2
+
+
+def _one_label_everywhere(on_doc0: int):
+    """The toy set with a third label (a topic label, next to `enforcement`) on every row of doc1 and doc2, and on
+    doc0's rows too (`on_doc0` = 1: a label of every row of the data) or not (0: only the training rows of
+    doc0's fold all carry it)."""
+    X, Y, groups = _toy_set()
+    always = np.where(np.asarray(groups) == "doc0", on_doc0, 1)
+    return X, np.column_stack([Y, always]), groups, LABELS + ["business_environment"]
+
+
+@pytest.mark.parametrize("on_doc0", [0, 1])
+def test_a_label_on_every_training_row_scores_one_out_of_fold(on_doc0):
+    X, Y, groups, labels = _one_label_everywhere(on_doc0)
+    est = ThemeEstimator(labels=labels)
+    oof = thresholds.out_of_fold_proba(est, X, Y, groups)
+    # doc0's fold trained on rows that all carry the label: the fold's model gives 1.0, as a fit by hand does
+    doc0 = np.asarray(groups) == "doc0"
+    assert np.array_equal(oof, _out_of_fold_by_hand(est, X, Y, groups))
+    assert (oof[doc0, 2] == 1.0).all()
+
+
+def test_a_label_on_no_training_row_scores_zero_out_of_fold():
+    X, Y, groups, labels = _one_label_everywhere(0)
+    Y[:, 2] = 0
+    oof = thresholds.out_of_fold_proba(ThemeEstimator(labels=labels), X, Y, groups)
+    assert (oof[:, 2] == 0.0).all()
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_the_final_fit_of_a_label_of_one_class_agrees_with_the_out_of_fold_figure(value):
+    """`ThemeEstimator.fit` on a label every row (or no row) carries scores it `value` on every unit, the
+    figure its out-of-fold probabilities had, and keeps the default threshold."""
+    X, Y, groups, labels = _one_label_everywhere(1)
+    Y[:, 2] = value
+    model = ThemeEstimator(labels=labels).fit(X, Y, groups)
+    assert (model.predict_proba(X)[:, 2] == value).all()
+    assert model.thresholds_["business_environment"] == thresholds.DEFAULT_THRESHOLD
+    assert (model.predict(X)[:, 2] == value).all()

@@ -63,12 +63,20 @@ def parallel_jobs(n_tasks: int, n_rows: int, n_jobs: int | None = None) -> int:
 
 def out_of_fold_proba(estimator, X, Y, groups: Sequence[str], memory=None, n_jobs: int | None = None) -> np.ndarray:
     """Probabilities of each row from a clone of `estimator` fitted without its document's fold
-    (`cross_val_predict` over `splitter`); `memory` is passed on to each fold's `fit`."""
+    (`cross_val_predict` over `splitter`); `memory` is passed on to each fold's `fit`.
+
+    A label every training row of a fold carries scores 1.0 on the fold's rows, one no training row carries 0.0
+    (the one-vs-rest classifier's constant predictor, as in the final fit). `cross_val_predict` encodes each
+    column of `Y` by its values, which turns a label on every row of `Y` into all 0: those columns are set to
+    the 1.0 each fold's fit gives them."""
     groups = np.asarray(groups)
+    Y = np.asarray(Y, dtype=int)
     split = folds(groups)
     n = parallel_jobs(len(split), sum(len(train) for train, _ in split), n_jobs)
-    return cross_val_predict(estimator, X, np.asarray(Y, dtype=int), groups=groups, cv=split,
-                             method="predict_proba", n_jobs=n, params={"memory": memory} if memory else None)
+    oof = cross_val_predict(estimator, X, Y, groups=groups, cv=split, method="predict_proba", n_jobs=n,
+                            params={"memory": memory} if memory else None)
+    oof[:, Y.all(axis=0)] = 1.0
+    return oof
 
 
 def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
