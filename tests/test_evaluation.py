@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 import policy_nlp
 from policy_nlp.cli import app
 from policy_nlp.corpus.document import AnnotatedDocument, AnnotatedUnit
-from policy_nlp.learn.evaluation import align_predictions, format_metrics
+from policy_nlp.learn.evaluation import format_metrics
+from policy_nlp.learn.invariance import align_predictions
 from policy_nlp.model.metrics import compute_metrics
 from policy_nlp.learn.labelled_data import DEFAULT_LABELS
 
@@ -236,8 +237,9 @@ def test_the_estimator_cache_changes_nothing(tmp_path):
 
 
 def test_policy_nlp_evaluate_and_nlp_evaluate_agree_on_the_seeds(char_nlp):
-    """`policy-nlp evaluate` (annotate, align, compute_metrics) and spaCy's `nlp.evaluate` (the themes
-    component's registered scorer) pair the units and count the labels the same way."""
+    """`policy-nlp evaluate` reports what spaCy's `nlp.evaluate` (the themes component's registered scorer)
+    returns, and that is a direct `compute_metrics` of `annotate()`'s units paired with the gold ones (the
+    figures the command printed before it called `nlp.evaluate`)."""
     from policy_nlp.learn.examples import corpus_examples
     from policy_nlp.learn.labelled_data import read_corpus
     from policy_nlp.pipeline import shipped_model_path
@@ -253,3 +255,38 @@ def test_policy_nlp_evaluate_and_nlp_evaluate_agree_on_the_seeds(char_nlp):
         assert (got["p"], got["r"], got["f"]) == (expected["precision"], expected["recall"], expected["f1"] or 0.0)
     assert spacy_scores["themes_macro_f"] == ours["macro_f1"] and spacy_scores["themes_micro_f"] == ours["micro_f1"]
     assert sum(expected["support"] for expected in ours["per_label"].values()) > 100
+    # the same figures, by hand: each document annotated, its gold units paired, the label sets counted
+    labels = list(themes.labels)
+    gold, pred, per_doc = [], [], {}
+    for doc, text in corpus.documents.items():
+        units = corpus.units_of(doc)
+        got = align_predictions(units, policy_nlp.annotate(text, nlp=char_nlp))
+        per_doc[doc] = compute_metrics([u.labels for u in units], got, labels)
+        gold += [u.labels for u in units]
+        pred += got
+    direct = compute_metrics(gold, pred, labels)
+    assert {k: ours[k] for k in direct} == direct and ours["per_document"] == per_doc
+    assert [p["predicted"] for p in ours["predictions"]] == pred and ours["units"] == len(gold) == 429
+
+
+def test_evaluate_calls_nlp_evaluate_once_and_reports_its_scores(monkeypatch, model_and_data):
+    from spacy.language import Language
+
+    from policy_nlp.learn.evaluation import report_figures
+
+    model, train, _ = model_and_data
+    calls = []
+    evaluate = Language.evaluate
+
+    def spy(self, examples, **kw):
+        examples = list(examples)
+        calls.append(({eg.reference.user_data[("policy_nlp", "doc_id")] for eg in examples}, kw,
+                      evaluate(self, examples, **kw)))
+        return calls[-1][2]
+
+    monkeypatch.setattr(Language, "evaluate", spy)
+    metrics = policy_nlp.evaluate(model, [train])
+    ((docs, kw, scores),) = calls
+    assert docs == {DOC_A, DOC_E} and kw["scorer_cfg"]["labels"] == metrics["labels"]
+    assert {k: metrics[k] for k in report_figures(scores)} == report_figures(scores)
+    assert metrics["units"] == 149 and metrics["macro_f1"] == scores["themes_macro_f"]

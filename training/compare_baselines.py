@@ -19,10 +19,10 @@ Systems
 -------
 1. `policy_nlp`: the training recipe of `policy-nlp train` on a `policy_nlp.create_pipeline("char",
    hyperparameters=...)` pipeline (its own segmentation aligned to the gold units by
-   `learn.evaluation.align_predictions`; per-label thresholds tuned inside the training documents). In (a)
+   the themes scorer's `align_spans`; per-label thresholds tuned inside the training documents). In (a)
    `policy_nlp.learn.crossval.cross_validate(corpus=..., nlp=..., scheme="lodo")`; in (b) the themes
-   component initialised on all training Examples (as `train` does) and `learn.evaluation.score_corpus` on
-   the held-out reports.
+   component initialised on all training Examples (as `train` does) and `learn.evaluation.score_pipeline` (`nlp.evaluate`)
+   on the held-out reports.
    Ablation, in both protocols: feature blocks `["text"]` (text n-grams only; the part labels then see
    only text too), `["text", "content"]` (+ term lists and content cues), and the default (all four blocks:
    + section and position structure).
@@ -177,9 +177,8 @@ def train_and_score(train_corpus, test_corpus, hyperparameters: dict, labels: li
     """Fit the themes component on `train_corpus` as `policy-nlp train` does (thresholds by grouped
     cross-validation on the training documents) and score every gold unit of `test_corpus`."""
     from policy_nlp import create_pipeline
-    from policy_nlp.api import annotate
     from policy_nlp.learn.crossval import EstimatorCache
-    from policy_nlp.learn.evaluation import score_corpus
+    from policy_nlp.learn.evaluation import score_pipeline
     from policy_nlp.learn.examples import corpus_examples
     from policy_nlp.pipeline import STRUCTURE, THEMES
 
@@ -188,8 +187,7 @@ def train_and_score(train_corpus, test_corpus, hyperparameters: dict, labels: li
     examples = corpus_examples(nlp, train_corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
                                themes_key=themes.themes_key)
     themes.initialize(lambda: examples.values(), labels=train_corpus.labels, **EstimatorCache().fit_params())
-    overall, per_doc = score_corpus(test_corpus, lambda name, text: annotate(text, nlp=nlp), labels)
-    return {**overall, "per_document": per_doc}
+    return score_pipeline(nlp, test_corpus, labels)
 
 
 def run_policy_nlp(task: dict) -> dict:

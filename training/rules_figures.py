@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score_heldout import DEFAULT_DATA as HELDOUT, keyword_scores  # noqa: E402
 
 from policy_nlp.learn.crossval import EstimatorCache, cross_validate  # noqa: E402
-from policy_nlp.learn.evaluation import score_corpus  # noqa: E402
+from policy_nlp.learn.evaluation import score_pipeline  # noqa: E402
 from policy_nlp.learn.examples import corpus_examples  # noqa: E402
 from policy_nlp.learn.labelled_data import read_corpus  # noqa: E402
 from policy_nlp.pipeline import STRUCTURE, THEMES, create_pipeline  # noqa: E402
@@ -47,14 +47,13 @@ def rules_pipeline(version: int | None = None, path: Path | None = None):
 
 def heldout_scores(nlp, corpus, heldout, n_jobs: int | None = None) -> dict:
     """Fit the themes component of `nlp` on all of `corpus` (thresholds tuned inside it) and score `heldout`."""
-    from policy_nlp.api import annotate
-
     themes = nlp.get_pipe(THEMES)
     examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
                                themes_key=themes.themes_key)
     themes.initialize(lambda: examples.values(), labels=corpus.labels,
                       fit=EstimatorCache(n_jobs).fitter(themes.make_estimator(corpus.labels)))
-    overall, per_doc = score_corpus(heldout, lambda name, text: annotate(text, nlp=nlp), corpus.labels)
+    overall = score_pipeline(nlp, heldout, corpus.labels)
+    per_doc = overall["per_document"]
     return {**{k: overall[k] for k in KEEP}, "per_document": {d: {k: m[k] for k in KEEP} for d, m in per_doc.items()}}
 
 

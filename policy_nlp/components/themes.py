@@ -116,34 +116,58 @@ def align_spans(gold: Sequence[tuple[int, int]], predicted: Sequence[tuple[int, 
 
 
 def doc_unit_labels(doc: Doc, units_key: str, themes_key: str, labelled_only: bool = False
-                    ) -> list[tuple[int, int, list[str]]]:
-    """(start_char, end_char, themes) of each unit of `doc`; with `labelled_only`, of the units its group's
-    `labelled` attr marks (all, if absent: a reference doc's context units carry no labels to score)."""
+                    ) -> list[tuple[int, int, list[str], dict[str, float]]]:
+    """(start_char, end_char, themes, scores) of each unit of `doc` (scores: label → probability, {} when the
+    doc carries none); with `labelled_only`, of the units its group's `labelled` attr marks (all, if absent: a
+    reference doc's context units carry no labels to score)."""
     themes: dict[tuple[int, int], list[str]] = {}
     for span in doc.spans.get(themes_key, []):
         themes.setdefault((span.start, span.end), []).append(span.label_)
     group = doc.spans.get(units_key, [])
-    flags = (group.attrs.get("labelled") if labelled_only and len(group) else None) or [True] * len(group)
-    return [(u.start_char, u.end_char, themes.get((u.start, u.end), [])) for u, flag in zip(group, flags) if flag]
+    attrs = group.attrs if len(group) else {}
+    flags = (attrs.get("labelled") if labelled_only else None) or [True] * len(group)
+    scores = attrs.get("scores") or [()] * len(group)
+    names = attrs.get("labels", [])
+    return [(u.start_char, u.end_char, themes.get((u.start, u.end), []), dict(zip(names, row)))
+            for u, flag, row in zip(group, flags, scores) if flag]
+
+
+def paired_units(eg, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY) -> list[dict]:
+    """Per labelled reference unit of Example `eg`: its document (the reference's `doc_id`), start, end, gold
+    themes, and the themes and scores of the predicted unit `align_spans` pairs it with ([] and {} if none)."""
+    doc = eg.reference.user_data.get(("policy_nlp", "doc_id"), "")
+    gold = doc_unit_labels(eg.reference, units_key, themes_key, labelled_only=True)
+    pred = doc_unit_labels(eg.predicted, units_key, themes_key)
+    paired = align_spans([g[:2] for g in gold], [p[:2] for p in pred])
+    return [{"doc": doc, "start": g[0], "end": g[1], "gold": g[2], "predicted": pred[i][2] if i is not None else [],
+             "scores": pred[i][3] if i is not None else {}} for g, i in zip(gold, paired)]
 
 
 def themes_metrics(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None) -> dict:
     """`model.metrics.compute_metrics` of the labelled reference units' themes against those of the predicted
-    unit `align_spans` pairs each with."""
-    gold_all, pred_all = [], []
-    for eg in examples:
-        gold = doc_unit_labels(eg.reference, units_key, themes_key, labelled_only=True)
-        pred = doc_unit_labels(eg.predicted, units_key, themes_key)
-        gold_all += [g[2] for g in gold]
-        pred_all += [pred[i][2] if i is not None else [] for i in align_spans([g[:2] for g in gold],
-                                                                              [p[:2] for p in pred])]
-    labels = list(labels) if labels else sorted({x for g in gold_all + pred_all for x in g})
-    return compute_metrics(gold_all, pred_all, labels)
+    unit `align_spans` pairs each with, with `predictions` (`paired_units` of every Example) and
+    `per_document` (each reference `doc_id`'s own metrics, in Example order)."""
+    per_doc = {}
+    for k, eg in enumerate(examples):
+        per_doc.setdefault(eg.reference.user_data.get(("policy_nlp", "doc_id"), str(k)), []).append(
+            paired_units(eg, units_key, themes_key))
+    rows = [r for parts in per_doc.values() for part in parts for r in part]
+    labels = list(labels) if labels else sorted({x for r in rows for x in r["gold"] + r["predicted"]})
+
+    def metrics(rs: list[dict]) -> dict:
+        return compute_metrics([r["gold"] for r in rs], [r["predicted"] for r in rs], labels)
+
+    return {**metrics(rows), "predictions": rows,
+            "per_document": {doc: metrics([r for part in parts for r in part]) for doc, parts in per_doc.items()}}
 
 
 def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_KEY, labels=None, **kwargs) -> dict:
     """spaCy's view of `themes_metrics`: `themes_p`, `themes_r`, `themes_macro_f`, `themes_micro_f` and
-    `themes_per_type` (per label p, r, f)."""
+    `themes_per_type` (per label p, r, f); for the evaluation report also `themes_per_label` (per label
+    precision, recall, f1 — None for a label neither gold nor predicted —, support, tp, fp, fn),
+    `themes_exact_set`, `themes_units`, `themes_confused`, `themes_per_document` and `themes_predictions`
+    (`themes_metrics`). `labels`: the labels scored (default: those seen; `nlp.evaluate(...,
+    scorer_cfg={"labels": [...]})`)."""
     m = themes_metrics(examples, units_key, themes_key, labels)
     micro_tp = sum(v["tp"] for v in m["per_label"].values())
     micro_fp = sum(v["fp"] for v in m["per_label"].values())
@@ -154,6 +178,9 @@ def score_themes(examples, units_key: str = UNITS_KEY, themes_key: str = THEMES_
         "themes_micro_f": m["micro_f1"], "themes_macro_f": m["macro_f1"],
         "themes_per_type": {label: {"p": v["precision"], "r": v["recall"], "f": v["f1"] or 0.0}
                             for label, v in m["per_label"].items()},
+        "themes_per_label": m["per_label"], "themes_exact_set": m["exact_set_accuracy"], "themes_units": m["units"],
+        "themes_confused": m["confused_pairs"], "themes_per_document": m["per_document"],
+        "themes_predictions": m["predictions"],
     }
 
 

@@ -17,8 +17,7 @@ from joblib import Memory
 
 from ..errors import DataError
 from ..model.thresholds import KFOLDS, LODO_MAX_DOCUMENTS, folds, kfold_folds, lodo_folds
-from .evaluation import score_corpus
-from .examples import corpus_examples
+from .evaluation import report_examples, score_examples
 from .labelled_data import LabelledCorpus, read_corpus
 
 
@@ -51,9 +50,11 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     `scheme`: the outer folds: "auto" (leave-one-document-out up to `LODO_MAX_DOCUMENTS` documents, grouped
     k-fold above), "lodo" (always leave-one-document-out) or "kfold" (always grouped k-fold). Thresholds inside
     each training fold are tuned by the automatic scheme.
-    Returns the metrics of `evaluation.score_corpus` with `mode` and per-document scores."""
-    from ..corpus.annotation import annotate_text
-    from ..pipeline import STRUCTURE, THEMES, create_pipeline
+    Returns the figures of `evaluation.score_examples` (the themes scorer of `nlp.evaluate`) with `mode`
+    and per-document scores."""
+    from spacy.training import Example
+
+    from ..pipeline import THEMES, create_pipeline
 
     corpus = corpus or read_corpus(data, seeds_dir)
     if progress and data is not None:
@@ -65,8 +66,7 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
     always = [d for d in corpus.documents if d not in docs]
     nlp = nlp or create_pipeline("char")
     themes = nlp.get_pipe(THEMES)
-    examples = corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
-                               themes_key=themes.themes_key)
+    examples = report_examples(nlp, corpus)
     cache = cache or EstimatorCache()
     groups = np.asarray(docs)
     fold_of: dict[str, list[str]] = {}
@@ -78,7 +78,7 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
             fold_of[str(d)] = always + [str(x) for x in groups[train]]
     trained: dict[tuple[str, ...], object] = {}
 
-    def predict(name: str, text: str):
+    def predict(name: str) -> Example:
         train_docs = tuple(fold_of[name])
         if train_docs not in trained:
             if progress:
@@ -88,9 +88,10 @@ def cross_validate(data: Sequence[str | Path] | None = None, seeds_dir: str | Pa
                               **cache.fit_params())
             trained[train_docs] = themes.model
         themes.set_model(trained[train_docs])
-        return annotate_text(text, nlp)
+        return Example(nlp(nlp.make_doc(corpus.documents[name])), examples[name].reference)
 
-    overall, per_doc = score_corpus(corpus.subset(docs), predict, corpus.labels)
+    overall = score_examples(nlp, [predict(d) for d in docs], corpus.labels)
+    per_doc = overall.pop("per_document")
     lodo = scheme == "lodo" or (scheme == "auto" and len(docs) <= LODO_MAX_DOCUMENTS)
     name = "leave-one-document-out" if lodo else f"grouped {min(KFOLDS, len(docs))}-fold"
     return {"mode": "lodo" if lodo else "grouped-kfold", "cv": name, **overall,

@@ -1,30 +1,59 @@
 """Scoring: per-label precision/recall/F1, macro/micro F1, exact-set accuracy, confused label pairs.
 
-Gold units are aligned to predicted units by character overlap (the predicted unit overlapping a gold
-unit most lends it its labels), so a different sentence split costs what it costs instead of being
-hidden. `evaluate` scores a saved model (`crossval.cross_validate` scores the training recipe).
+The labelled documents become spaCy `Example`s (`report_examples`) and the themes component's scorer
+(`components.themes.score_themes`, what `nlp.evaluate` calls) scores them: gold units are aligned to predicted
+units by character overlap (the predicted unit overlapping a gold unit most lends it its labels), so a
+different sentence split costs what it costs instead of being hidden. `evaluate` scores a saved model with
+`nlp.evaluate` (`crossval.cross_validate` scores the training recipe through the same scorer).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Iterable, Sequence
 
-from ..components.themes import align_spans
-from ..corpus.document import AnnotatedDocument, AnnotatedUnit
-from ..model.metrics import compute_metrics
+from spacy.language import Language
+from spacy.training import Example
+
+from .examples import corpus_examples
 from .labelled_data import LabelledCorpus, read_corpus
 
-def align(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list:
-    """For each gold unit, the predicted unit that overlaps it most in characters, None if none (the themes
-    scorer's `align_spans`, so that `nlp.evaluate` pairs the units the same way)."""
-    units = sorted(predicted.units, key=lambda u: (u.start, u.end))
-    paired = align_spans([(g.start, g.end) for g in gold], [(u.start, u.end) for u in units])
-    return [units[i] if i is not None else None for i in paired]
+
+def report_examples(nlp: Language, corpus: LabelledCorpus) -> dict[str, Example]:
+    """The Examples `nlp.evaluate` scores, by document: predicted `nlp.make_doc(text)`, reference the labelled
+    units in the themes scorer's reference format (`examples.corpus_examples`, as for training). E102 first
+    for a report longer than `annotation.MAX_CHARS`."""
+    from ..corpus.annotation import MAX_CHARS, check_length
+    from ..pipeline import STRUCTURE, THEMES
+
+    for text in corpus.documents.values():
+        check_length(text, MAX_CHARS, getattr(nlp.tokenizer, "segmenter", None))
+    themes = nlp.get_pipe(THEMES)
+    return corpus_examples(nlp, corpus, nlp.get_pipe(STRUCTURE).rules, units_key=themes.units_key,
+                           themes_key=themes.themes_key)
 
 
-def align_predictions(gold: Sequence[AnnotatedUnit], predicted: AnnotatedDocument) -> list[list[str]]:
-    """For each gold unit, the labels of the predicted unit `align` pairs it with ([] if none)."""
-    return [list(u.labels) if u is not None else [] for u in align(gold, predicted)]
+def report_figures(scores: dict) -> dict:
+    """The evaluation report's figures from the themes scorer's keys of a scores dict (`nlp.evaluate`,
+    `components.themes.score_themes`): labels, units, per-label figures, macro and micro F1, exact-set
+    accuracy, confused pairs, per gold unit its prediction, and per-document figures."""
+    return {"labels": list(scores["themes_per_label"]), "units": scores["themes_units"],
+            "per_label": scores["themes_per_label"], "macro_f1": scores["themes_macro_f"],
+            "micro_f1": scores["themes_micro_f"], "exact_set_accuracy": scores["themes_exact_set"],
+            "confused_pairs": scores["themes_confused"], "predictions": scores["themes_predictions"],
+            "per_document": scores["themes_per_document"]}
+
+
+def score_pipeline(nlp: Language, corpus: LabelledCorpus, labels: Sequence[str]) -> dict:
+    """`report_figures` of `nlp.evaluate` on the corpus' Examples (`report_examples`), `labels` scored."""
+    return report_figures(nlp.evaluate(report_examples(nlp, corpus).values(), scorer_cfg={"labels": list(labels)}))
+
+
+def score_examples(nlp: Language, examples: Iterable[Example], labels: Sequence[str]) -> dict:
+    """`report_figures` of Examples whose predicted docs `nlp` has already processed (each fold's model its
+    own, `crossval`): the themes component's scorer, as `nlp.evaluate` calls it."""
+    from ..pipeline import THEMES
+
+    return report_figures(nlp.get_pipe(THEMES).score(list(examples), labels=list(labels)))
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:
@@ -57,37 +86,19 @@ def format_per_document(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def score_corpus(corpus: LabelledCorpus, predict: Callable[[str, str], AnnotatedDocument],
-                 labels: Sequence[str]) -> tuple[dict, dict]:
-    """Annotate each document with `predict(doc_name, text)` and score it; also per-document metrics. The
-    overall metrics carry `predictions`: per gold unit its doc, start, end, gold labels, the aligned unit's
-    labels and scores (for error analysis and calibration)."""
-    gold_all, pred_all, per_doc, predictions = [], [], {}, []
-    for doc, text in corpus.documents.items():
-        gold = corpus.units_of(doc)
-        paired = align(gold, predict(doc, text))
-        pred = [list(u.labels) if u is not None else [] for u in paired]
-        gold_sets = [u.labels for u in gold]
-        per_doc[doc] = compute_metrics(gold_sets, pred, labels)
-        gold_all += gold_sets
-        pred_all += pred
-        predictions += [{"doc": doc, "start": g.start, "end": g.end, "gold": list(g.labels), "predicted": p,
-                         "scores": dict(u.scores) if u is not None else {}} for g, p, u in zip(gold, pred, paired)]
-    return {**compute_metrics(gold_all, pred_all, labels), "predictions": predictions}, per_doc
-
-
 def evaluate(model: str | Path, data: Sequence[str | Path] | None = None, seeds_dir: str | Path | None = None,
              segmenter: str = "char") -> dict:
-    """Score a saved pipeline on labelled documents. The segmenter does not change the units or the
-    features (both work on characters), so 'char' gives the same labels without the pkuseg weights."""
-    from ..corpus.annotation import annotate_text
-    from ..pipeline import load
+    """Score a saved pipeline on labelled documents with `nlp.evaluate` (the themes component's scorer). The
+    segmenter does not change the units or the features (both work on characters), so 'char' gives the same
+    labels without the pkuseg weights."""
+    from ..pipeline import THEMES, load
 
     nlp = load(model, segmenter=segmenter)
-    model_labels = list(nlp.get_pipe("policy_nlp_themes").labels)
+    model_labels = list(nlp.get_pipe(THEMES).labels)
     corpus = read_corpus(data, seeds_dir, known_labels=model_labels)
     # Gold labels the model does not know are scored too (all missed), not dropped.
     extra = [label for label in corpus.labels if label not in model_labels]
-    overall, per_doc = score_corpus(corpus, lambda name, text: annotate_text(text, nlp), model_labels + extra)
-    return {"mode": "model", "model": str(model), **overall, "labels_not_in_model": extra,
+    figures = score_pipeline(nlp, corpus, model_labels + extra)
+    per_doc = figures.pop("per_document")
+    return {"mode": "model", "model": str(model), **figures, "labels_not_in_model": extra,
             "documents": sorted(corpus.documents), "data_files": corpus.file_hashes, "per_document": per_doc}

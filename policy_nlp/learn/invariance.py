@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..components.themes import align_spans
 from ..components.units import LINE_BREAKS
 from ..corpus.document import AnnotatedDocument
 from ..model.estimator import PART_LABELS  # a report's problems passage and plans part, as their units' labels
-from .evaluation import align_predictions
 
 # Page furniture of a government site as a crawler flattens it: breadcrumb, date, font-size and share bars
 # before the report; source, attachment and print/close links after it (synthetic, written for the tests).
@@ -74,6 +74,14 @@ def flatten(text: str, joiner: str = "", chrome: str = "none") -> Flattened:
     if after:
         spans.append((pos, pos + len(after)))
     return Flattened("".join(out), to_copy, spans)
+
+
+def align_predictions(spans, predicted: AnnotatedDocument) -> list[list[str]]:
+    """For each (start, end) span, the labels of the unit of `predicted` overlapping it most ([] if none; the
+    themes scorer's `align_spans`, as in evaluation)."""
+    units = sorted(predicted.units, key=lambda u: (u.start, u.end))
+    paired = align_spans([(s.start, s.end) for s in spans], [(u.start, u.end) for u in units])
+    return [list(units[i].labels) if i is not None else [] for i in paired]
 
 
 def compare(original: AnnotatedDocument, copy: AnnotatedDocument, flat: Flattened) -> dict:
