@@ -115,111 +115,52 @@ def annotate(
                                                         "into -o DIR."),
 ):
     """Annotate reports and write reviewer JSON (or a readable table)."""
+    from .corpus import annotate_modes as modes
     from .pipeline import explain_config, load
 
-    if update:
-        _annotate_update(inputs, output, model, segmenter)
-        return
-    kind, ray = _output_plan(output, fmt, summary, metadata, refresh, n_process, engine, ray_address, workers)
+    if fmt not in ("json", "table"):
+        raise typer.BadParameter("use json or table", param_hint="--format")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("use local or ray", param_hint="--engine")
+    given = {"--format table": fmt == "table", "--summary": summary is not None, "--refresh": refresh,
+             "--n-process": n_process > 1, "--batch-size": batch_size != 8, "--no-progress": not progress,
+             "--engine ray": engine == "ray", "--ray-address": ray_address is not None,
+             "--workers": workers is not None, "--metadata": metadata is not None,
+             "--text-column": text_column != "text", "--id-column": id_column is not None,
+             "--max-chars": max_chars != MAX_CHARS, "--explain": explain, "--explain-top": explain_top != 8,
+             "--overwrite": overwrite, "--overwrite-reviewed": overwrite_reviewed}
     try:
+        mode = modes.annotate_mode(output, update)
+        modes.refuse_options(mode, given)
+        ray = modes.ray_engine(engine == "ray", ray_address, workers, n_process, mode)
+        if mode != modes.UPDATE:
+            check_writable(output if mode != modes.STDOUT else None, directory=mode == modes.DIR)
+            check_writable(summary)
         nlp = load(model, segmenter=segmenter)
         top = explain_top if explain else 0
         explain_config(nlp, top)  # E160 before any work when the pipeline cannot explain
-        if kind == "batch":
-            run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars,
-                      show_progress=progress, refresh=refresh, metadata=metadata, engine=ray, explain_top=top)
+    except PolicyNLPError as exc:
+        _fail(exc)
+    try:
+        if mode == modes.UPDATE:
+            if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
+                raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
+            _print_updates(modes.update_reports(inputs, output, nlp))
+        elif mode == modes.BATCH:
+            _print_batch(lambda bar: modes.annotate_corpus_file(
+                inputs, output, nlp, n_process=n_process, batch_size=batch_size, text_column=text_column,
+                id_column=id_column, summary=summary, metadata=metadata, max_chars=max_chars, refresh=refresh,
+                explain_top=top, engine=ray, progress=bar), progress, summary)
         else:
-            annotate_files(inputs, output, nlp, fmt, text_column=text_column, id_column=id_column,
-                           max_chars=max_chars, single_file=kind == "file", overwrite=overwrite,
-                           overwrite_reviewed=overwrite_reviewed, explain_top=top)
+            _print_reports(modes.annotate_reports(inputs, output, nlp, single_file=mode == modes.FILE,
+                                                  text_column=text_column, id_column=id_column,
+                                                  max_chars=max_chars, overwrite=overwrite,
+                                                  overwrite_reviewed=overwrite_reviewed, explain_top=top),
+                           fmt, output, single_file=mode == modes.FILE)
     except PolicyNLPError as exc:
         _fail(exc)
     except OSError as exc:
         _fail_write(exc, output or "stdout")
-
-
-def _annotate_update(inputs: List[Path], output: Optional[Path], model: Optional[Path], segmenter: str) -> None:
-    """`annotate --update`: reviewer JSON files annotated again, their reviewed units kept."""
-    from .pipeline import load
-
-    try:
-        nlp = load(model, segmenter=segmenter)
-    except PolicyNLPError as exc:
-        _fail(exc)
-    if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
-        raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
-    try:
-        update_files(inputs, output, nlp)
-    except PolicyNLPError as exc:
-        _fail(exc)
-
-
-def _output_plan(output: Optional[Path], fmt: str, summary: Optional[Path], metadata: Optional[Path], refresh: bool,
-                 n_process: int, engine: str, ray_address: Optional[str], workers: Optional[int]) -> tuple:
-    """The output kind of `annotate` (`output_kind`) and its Ray engine (or None), once the options fit together
-    and the outputs can be written; exit code 2 otherwise."""
-    try:
-        kind = output_kind(output, fmt, summary, refresh, n_process)
-        if metadata is not None and summary is None:
-            raise DataError("E110", option="--metadata", context="without --summary",
-                            fix="Add --summary FILE (the table the metadata goes into), or leave --metadata out.")
-        ray = ray_engine(engine, ray_address, workers, n_process, kind)
-        check_writable(output if kind != "stdout" else None, directory=kind == "dir")
-        check_writable(summary)
-    except PolicyNLPError as exc:
-        _fail(exc)
-    return kind, ray
-
-
-def output_kind(output: Optional[Path], fmt: str, summary: Optional[Path], refresh: bool, n_process: int) -> str:
-    """Which output `annotate` writes: 'batch' (-o FILE.jsonl/.parquet), 'file' (-o FILE.json, one report),
-    'dir' (-o DIR) or 'stdout'; options that would be ignored for it are refused (E110, E053)."""
-    if fmt not in ("json", "table"):
-        raise typer.BadParameter("use json or table", param_hint="--format")
-    suffix = output.suffix.lower() if output is not None else ""
-    if output is None:
-        kind = "stdout"
-    elif suffix in (".jsonl", ".parquet"):
-        kind = "batch"
-    elif suffix == ".json" and not output.is_dir():
-        kind = "file"
-    elif output.is_dir() or not suffix:
-        kind = "dir"
-    else:
-        raise DataError("E053", path=output)
-    if kind != "stdout" and fmt == "table":
-        raise DataError("E110", option="--format table", context="with -o (it prints to the terminal)",
-                        fix="Leave out -o to see the table, or leave out --format table to write JSON to -o.")
-    if kind != "batch":
-        for option, used in (("--summary", summary is not None), ("--refresh", refresh),
-                             ("--n-process", n_process > 1)):
-            if used:
-                raise DataError("E110", option=option, context="without -o FILE.jsonl or -o FILE.parquet",
-                                fix=f"Write the corpus to -o FILE.jsonl (or .parquet) to use {option}.")
-    return kind
-
-
-def ray_engine(engine: str, address: Optional[str], workers: Optional[int], n_process: int, kind: str):
-    """--engine: None for this machine, or the `RayEngine` to run `annotate_corpus` on (E190 without Ray),
-    which ships the loaded pipeline to its actors; options of the other engine are refused (E110)."""
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter("use local or ray", param_hint="--engine")
-    if engine == "local":
-        for option, used in (("--ray-address", address is not None), ("--workers", workers is not None)):
-            if used:
-                raise DataError("E110", option=option, context="without --engine ray",
-                                fix=f"Add --engine ray to use {option}, or leave it out.")
-        return None
-    if kind != "batch":
-        raise DataError("E110", option="--engine ray", context="without -o FILE.jsonl or -o FILE.parquet",
-                        fix="Write the corpus to -o FILE.jsonl (or .parquet) to annotate it on Ray.")
-    if n_process > 1:
-        raise DataError("E110", option="--n-process", context="with --engine ray",
-                        fix="Use --workers N to set the number of Ray actors.")
-    from .corpus.distributed import RayEngine, check_ray
-
-    check_ray()
-    return RayEngine(address, workers or 2)
 
 
 def format_table(doc) -> str:
@@ -235,35 +176,26 @@ def format_table(doc) -> str:
     return "\n".join(lines)
 
 
-def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "json", *,
-                   text_column: str = "text", id_column: Optional[str] = None,
-                   max_chars: int = MAX_CHARS, single_file: bool = False, overwrite: bool = False,
-                   overwrite_reviewed: bool = False, explain_top: int = 0) -> None:
+def _exit_if_all_failed(failures: int, total: int) -> None:
+    if total and failures == total:
+        _say(f"Error {DataError('E052', count=total)}")
+        raise typer.Exit(code=1)
+
+
+def _print_reports(results, fmt: str, output: Optional[Path], single_file: bool) -> None:
     """Without -o: reviewer JSON (or a table) on stdout: pretty JSON for one document, JSONL (one document a
-    line) for several; with -o DIR: one .json per input; with -o FILE.json: the one report's JSON. Existing
-    files are kept unless --overwrite / --overwrite-reviewed (E131, E130). Errors go to stderr with the input's
-    name and the fix; exit code 1 only if every input failed."""
-    from .corpus.batch import annotate_to_directory, write_json_file
+    line) for several; with -o DIR or -o FILE.json: one line per file written on stderr. Errors go to stderr
+    with the input's name and the fix; exit code 1 only if every input failed."""
     from .errors import fix_for
 
     failures = total = 0
     first = None  # stdout JSON: the first document waits until we know whether a second one follows
-    results = annotate_to_directory(inputs, None if single_file else output, nlp=nlp, text_column=text_column,
-                                    id_column=id_column, max_chars=max_chars, overwrite=overwrite,
-                                    overwrite_reviewed=overwrite_reviewed, explain_top=explain_top)
     for doc_id, result, error, target in results:
         total += 1
         if result is None:
             failures += 1
             fix = fix_for(error)
             _say(f"{doc_id}: {error}" + (f" Fix: {fix}" if fix else ""))
-        elif single_file:
-            if first is not None:
-                _fail(DataError("E110", option="-o FILE.json", context="for more than one document",
-                                fix="Write several documents to -o FILE.jsonl or to a directory (-o DIR/)."))
-            first = result
-            write_json_file(result, output, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed)
-            _say(f"{doc_id} → {output} ({len(result.units)} units)")
         elif target is not None:
             _say(f"{doc_id} → {target} ({len(result.units)} units)")
         elif fmt == "table":
@@ -277,40 +209,27 @@ def annotate_files(inputs: List[Path], output: Optional[Path], nlp, fmt: str = "
             typer.echo(result.to_json(indent=None))
     if fmt == "json" and output is None and first not in (None, True):
         typer.echo(first.to_json())
-    if total and failures == total:
-        _say(f"Error {DataError('E052', count=total)}")
-        raise typer.Exit(code=1)
+    _exit_if_all_failed(failures, total)
 
 
-def update_files(inputs: List[Path], output: Optional[Path], nlp) -> None:
-    """--update: re-annotate reviewer JSON files keeping their reviewed units; exit 1 if every file failed."""
-    from .corpus.batch import update_reviewed
-
+def _print_updates(results) -> None:
+    """--update: one line per reviewer file on stderr; exit 1 if every file failed."""
     failures = total = 0
-    try:
-        for source, target, counts, error in update_reviewed(inputs, output, nlp=nlp):
-            total += 1
-            if error is not None:
-                failures += 1
-                _say(f"{source}: {error}")
-            else:
-                _say(f"{source} → {target}: {counts['kept']} reviewed unit(s) kept, {counts['refreshed']} refreshed"
-                     + (f", {counts['dropped']} new unit(s) gave way to reviewed spans" if counts["dropped"] else ""))
-    except PolicyNLPError as exc:
-        _fail(exc)
-    if total and failures == total:
-        _say(f"Error {DataError('E052', count=total)}")
-        raise typer.Exit(code=1)
+    for source, target, counts, error in results:
+        total += 1
+        if error is not None:
+            failures += 1
+            _say(f"{source}: {error}")
+        else:
+            _say(f"{source} → {target}: {counts['kept']} reviewed unit(s) kept, {counts['refreshed']} refreshed"
+                 + (f", {counts['dropped']} new unit(s) gave way to reviewed spans" if counts["dropped"] else ""))
+    _exit_if_all_failed(failures, total)
 
 
-def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column, summary, max_chars, *,
-              show_progress: bool = True, refresh: bool = False, metadata: Optional[Path] = None,
-              engine=None, explain_top: int = 0) -> None:
-    """-o FILE.jsonl/.parquet: `annotate_corpus` with a progress bar (documents, characters per second and,
-    when the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
+def _print_batch(run, show_progress: bool, summary: Optional[Path]) -> None:
+    """-o FILE.jsonl/.parquet: `run(progress)` with a progress bar (documents, characters per second and, when
+    the inputs can be counted, ETA); prints the run's summary as JSON; exit 1 if every document failed."""
     from tqdm import tqdm
-
-    from .corpus.batch import annotate_corpus
 
     bar = None
 
@@ -326,10 +245,7 @@ def run_batch(inputs, output, nlp, n_process, batch_size, text_column, id_column
         bar.update(p.done - bar.n)
 
     try:
-        result = annotate_corpus(inputs, output, nlp=nlp, n_process=n_process, batch_size=batch_size,
-                                 text_column=text_column, id_column=id_column, summary_csv=summary,
-                                 max_chars=max_chars, refresh=refresh, progress=on_progress, metadata=metadata,
-                                 explain_top=explain_top, **({"engine": engine} if engine else {}))
+        result = run(on_progress)
     finally:
         if bar is not None:
             bar.close()
