@@ -98,7 +98,7 @@ def align_spans(gold: Sequence[tuple[int, int]], predicted: Sequence[tuple[int, 
     """For each gold (start, end), the index of the predicted (start, end) — sorted, not overlapping — that
     overlaps it most in characters (None if none; a tie goes to the earlier). A predicted unit spanning two
     gold units is aligned to both; a gold unit split in two gets its larger part. The one alignment of
-    `score_themes` (`nlp.evaluate`) and `learn.evaluation` (`policy-nlp evaluate`)."""
+    `score_themes` (`nlp.evaluate`, which `policy-nlp evaluate` calls) and `learn.invariance`."""
     import bisect
 
     starts = [p[0] for p in predicted]
