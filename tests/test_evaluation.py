@@ -287,6 +287,7 @@ def test_evaluate_calls_nlp_evaluate_once_and_reports_its_scores(monkeypatch, mo
     monkeypatch.setattr(Language, "evaluate", spy)
     metrics = policy_nlp.evaluate(model, [train])
     ((docs, kw, scores),) = calls
-    assert docs == {DOC_A, DOC_E} and kw["scorer_cfg"]["labels"] == metrics["labels"]
+    assert docs == {DOC_A, DOC_E} and kw["scorer"].cfg["labels"] == metrics["labels"]
     assert {k: metrics[k] for k in report_figures(scores)} == report_figures(scores)
+    assert not any(key.startswith(("units_", "indicators_")) for key in scores)  # the themes scorer only
     assert metrics["units"] == 149 and metrics["macro_f1"] == scores["themes_macro_f"]
