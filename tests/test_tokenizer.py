@@ -81,6 +81,13 @@ def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
     assert unchanged_input(doc) is None
 
 
+def _work_reports() -> list[str]:
+    """The distinct reports the throughput benchmark streams (no text repeats across them)."""
+    from conftest import ROOT
+
+    return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "training/corpus/work_reports").glob("*.txt"))[:20]]
+
+
 def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
     import random
 
@@ -89,10 +96,14 @@ def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
 
     tok = _char_tokenizer()
     rng = random.Random(7)
-    alphabet = list(" \n\t\u3000ab1.%，Ａ１．％國们") + ["  ", " \n "]
-    texts = ["", " ", "  a", "a  b", "中 \n 文 "] + list(seeds.values())
-    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
+    alphabet = list(" \n\t\u3000ab1.%_，Ａｚ１９＿．％－國们\U00020000\xa0") + ["  ", " \n ", "ＡＢ", "1．5％"]
+    texts = ["", " ", "  a", "a  b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%",
+             "增长１２．５％，ａｂｃ_ｄ" * 3000] + list(seeds.values()) + _work_reports()
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
     for text in texts:
-        norm = normalize(text).text
-        words, spaces = char_words_and_spaces(text, norm)
-        assert (words, spaces) == words_and_spaces(text, tok.token_spans(norm)), text
+        normalized = normalize(text)
+        got = char_words_and_spaces(text, normalized.text, normalized.script == "simplified")
+        assert got == words_and_spaces(text, tok.token_spans(normalized.text)), text
+        assert char_words_and_spaces(text, normalized.text) == got, text  # the path that cuts the words
+        folded = fold_width(text)  # whatever the script, a text given with only its widths folded
+        assert char_words_and_spaces(text, folded, True) == words_and_spaces(text, tok.token_spans(folded)), text

@@ -35,6 +35,10 @@ _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 # One group each, so `findall` returns plain strings (no tuple per token for the garbage collector to track).
 _CHAR_WORD_RE = re.compile(r"([A-Za-z0-9_.%]+|\S|\s+) ?")
 _CHAR_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%]+|\S|\s+)( ?)")
+# The same two in the input itself when normalisation only folded full-width forms (`fold_width`): a
+# full-width letter, digit, '_', '.' or '%' folds into a run; no full-width form folds to or from white space.
+_WIDE_WORD_RE = re.compile(r"([A-Za-z0-9_.%Ａ-Ｚａ-ｚ０-９＿．％]+|\S|\s+) ?")
+_WIDE_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%Ａ-Ｚａ-ｚ０-９＿．％]+|\S|\s+)( ?)")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -111,8 +115,8 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        if self.segmenter == "char":
-            words, spaces = char_words_and_spaces(text, norm)
+        if self.segmenter == "char":  # a simplified-script norm is the input with full-width forms folded
+            words, spaces = char_words_and_spaces(text, norm, folded_only=normalized.script == "simplified")
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
         doc = Doc(self.vocab, words=words, spaces=spaces)
@@ -194,18 +198,26 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
     return words, spaces
 
 
-def char_words_and_spaces(text: str, norm: str) -> tuple[list[str], list[bool]]:
+def char_words_and_spaces(text: str, norm: str, folded_only: bool = False) -> tuple[list[str], list[bool]]:
     """`words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)` without a Python loop per token: the words
     and their trailing spaces found by regex in the normalised text, the words cut from `text` at the same
-    offsets (normalisation keeps the length). Equal words share one string object."""
-    words = _CHAR_WORD_RE.findall(norm)
-    trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else [""] * len(words)  # most reports have no space
-    if norm != text:
+    offsets (normalisation keeps the length). `folded_only`: `norm` is `fold_width(text)`, so the words are
+    found in `text` itself, which saves cutting them (nearly every report has full-width commas).
+    Equal words share one string object."""
+    if norm == text or folded_only:
+        word_re, space_re = (_WIDE_WORD_RE, _WIDE_SPACE_RE) if folded_only else (_CHAR_WORD_RE, _CHAR_SPACE_RE)
+        words = word_re.findall(text)
+        trailing = space_re.findall(text) if " " in text else None  # most reports have no space
+    else:
+        words = _CHAR_WORD_RE.findall(norm)
+        trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else None
         lengths = list(map(len, words))
-        starts = list(itertools.accumulate(map(operator.add, lengths, map(len, trailing)), initial=0))
+        gaps = map(len, trailing) if trailing else itertools.repeat(0)
+        starts = list(itertools.accumulate(map(operator.add, lengths, gaps), initial=0))
         words = list(map(text.__getitem__, map(slice, starts, map(operator.add, starts, lengths))))
     shared: dict[str, str] = {}
-    return list(map(shared.setdefault, words, words)), list(map(bool, trailing))
+    spaces = list(map(bool, trailing)) if trailing else [False] * len(words)
+    return list(map(shared.setdefault, words, words)), spaces
 
 
 def set_norms(doc: Doc, text: str, norm: str) -> None:
