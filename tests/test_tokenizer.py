@@ -98,7 +98,8 @@ def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
     rng = random.Random(7)
     alphabet = list(" \n\t\u3000ab1.%_，Ａｚ１９＿．％－國们\U00020000\xa0") + ["  ", " \n ", "ＡＢ", "1．5％"]
     texts = ["", " ", "  a", "a  b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%",
-             "增长１２．５％，ａｂｃ_ｄ" * 3000] + list(seeds.values()) + _work_reports()
+             "增长１２．５％，ａｂｃ_ｄ" * 3000,
+             "ａ ｂ  c \u3000 d 國 " * 500 + " "] + list(seeds.values()) + _work_reports()
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
     for text in texts:
         normalized = normalize(text)

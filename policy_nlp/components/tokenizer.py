@@ -31,14 +31,15 @@ USER_DATA_KEY = "policy_nlp"
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 # A char-segmenter token or a run of white space, then the single space that trails it (a run of white space
-# is maximal, so it never has one): the same words and spaces as `words_and_spaces` over `_CHAR_TOKEN_RE`.
-# One group each, so `findall` returns plain strings (no tuple per token for the garbage collector to track).
+# is maximal, so it never has one): the same words as `words_and_spaces` over `_CHAR_TOKEN_RE`. One group, so
+# `findall` returns plain strings (no tuple per token for the garbage collector to track).
 _CHAR_WORD_RE = re.compile(r"([A-Za-z0-9_.%]+|\S|\s+) ?")
-_CHAR_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%]+|\S|\s+)( ?)")
-# The same two in the input itself when normalisation only folded full-width forms (`fold_width`): a
-# full-width letter, digit, '_', '.' or '%' folds into a run; no full-width form folds to or from white space.
+# The same in the input itself when normalisation only folded full-width forms (`fold_width`): a full-width
+# letter, digit, '_', '.' or '%' folds into a run; no full-width form folds to or from white space.
 _WIDE_WORD_RE = re.compile(r"([A-Za-z0-9_.%Ａ-Ｚａ-ｚ０-９＿．％]+|\S|\s+) ?")
-_WIDE_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%Ａ-Ｚａ-ｚ０-９＿．％]+|\S|\s+)( ?)")
+# A space that trails a token: one right after a character that is not white space (every such character
+# ends a token, and a space ends any run).
+_TRAILING_SPACE_RE = re.compile(r"(?<=\S) ")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -200,24 +201,33 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
 
 def char_words_and_spaces(text: str, norm: str, folded_only: bool = False) -> tuple[list[str], list[bool]]:
     """`words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)` without a Python loop per token: the words
-    and their trailing spaces found by regex in the normalised text, the words cut from `text` at the same
-    offsets (normalisation keeps the length). `folded_only`: `norm` is `fold_width(text)`, so the words are
-    found in `text` itself, which saves cutting them (nearly every report has full-width commas).
-    Equal words share one string object."""
-    if norm == text or folded_only:
-        word_re, space_re = (_WIDE_WORD_RE, _WIDE_SPACE_RE) if folded_only else (_CHAR_WORD_RE, _CHAR_SPACE_RE)
-        words = word_re.findall(text)
-        trailing = space_re.findall(text) if " " in text else None  # most reports have no space
+    found by regex in the normalised text and cut from `text` at the same offsets (normalisation keeps the
+    length). `folded_only`: `norm` is `fold_width(text)`, so the words are found in `text` itself, which saves
+    cutting them (nearly every report has full-width commas). Equal words share one string object."""
+    if folded_only or norm == text:
+        words = _WIDE_WORD_RE.findall(text)
+        spaces = _trailing_spaces(text, words)
     else:
         words = _CHAR_WORD_RE.findall(norm)
-        trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else None
+        spaces = _trailing_spaces(norm, words)
         lengths = list(map(len, words))
-        gaps = map(len, trailing) if trailing else itertools.repeat(0)
-        starts = list(itertools.accumulate(map(operator.add, lengths, gaps), initial=0))
+        starts = list(itertools.accumulate(map(operator.add, lengths, spaces), initial=0))
         words = list(map(text.__getitem__, map(slice, starts, map(operator.add, starts, lengths))))
     shared: dict[str, str] = {}
-    spaces = list(map(bool, trailing)) if trailing else [False] * len(words)
     return list(map(shared.setdefault, words, words)), spaces
+
+
+def _trailing_spaces(text: str, words: list[str]) -> list[bool]:
+    """Which of the words `_CHAR_WORD_RE` found in `text` a space trails. Most reports have a few such spaces
+    or none: each is placed by a binary search in the words' ends, counted without the trailing spaces before
+    it, instead of a second regex pass over the whole text."""
+    spaces = [False] * len(words)
+    at = [m.start() for m in _TRAILING_SPACE_RE.finditer(text)] if " " in text else []
+    if at:
+        ends = np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
+        for i in np.searchsorted(ends, np.array(at) - np.arange(len(at))).tolist():
+            spaces[i] = True
+    return spaces
 
 
 def set_norms(doc: Doc, text: str, norm: str) -> None:
