@@ -108,3 +108,24 @@ def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
         assert char_words_and_spaces(text, normalized.text) == got, text  # the path that cuts the words
         folded = fold_width(text)  # whatever the script, a text given with only its widths folded
         assert char_words_and_spaces(text, folded, True) == words_and_spaces(text, tok.token_spans(folded)), text
+
+
+def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):
+    import random
+
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.tokenizer import char_words_and_spaces, orth_ids
+
+    tok = _char_tokenizer()
+    rng = random.Random(11)
+    alphabet = list(" \n\u3000a1.%，Ａ．國们\U00020000\U0001F600") + ["新词" + str(rng.random())]
+    texts = ["", " ", "國", "\U0001F600", "ａ ｂ  c \u3000 d 國 " * 500] + list(seeds.values()) + _work_reports()
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(500)]
+    for text in texts:
+        normalized = normalize(text)
+        words, spaces = char_words_and_spaces(text, normalized.text, normalized.script == "simplified")
+        by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
+        assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), text
+        assert [t.text for t in tok(text)] == [t.text for t in by_ids] and tok(text).text == text
