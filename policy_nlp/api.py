@@ -8,7 +8,7 @@ from spacy.language import Language
 
 from .components.unit_table import LABELS  # noqa: F401  (policy_nlp.LABELS)
 from .corpus.annotation import (BYTES_PER_CHAR, MAX_CHARS, annotate_text, check_length,  # noqa: F401
-                                model_info)
+                                model_info, relaxed_gc)
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
 from .pipeline import default_pipeline, explain_config
@@ -87,6 +87,7 @@ def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
     component_cfg = explain_config(nlp, explain_top if explain else 0)
-    for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True,
-                              component_cfg=component_cfg):
-        yield AnnotatedDocument.from_doc(doc, info, text=text)
+    with relaxed_gc():  # until the stream ends or is closed (a `for` loop left early closes it)
+        for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True,
+                                  component_cfg=component_cfg):
+            yield AnnotatedDocument.from_doc(doc, info, text=text)

@@ -123,3 +123,48 @@ def test_threads_asking_for_the_default_pipeline_load_it_once(monkeypatch):
     for t in threads:
         t.join()
     assert calls == ["char"] and len(got) == 8 and len({id(g) for g in got}) == 1
+
+
+def test_the_collector_runs_less_often_during_a_stream_and_is_restored_however_it_ends(char_nlp):
+    import gc
+
+    from policy_nlp.corpus.annotation import GC_THRESHOLD
+
+    before = gc.get_threshold()
+    assert before[0] < GC_THRESHOLD
+    seen = [gc.get_threshold()[0] for _ in policy_nlp.annotate(["一、执法", "二、复议"], nlp=char_nlp)]
+    assert seen == [GC_THRESHOLD, GC_THRESHOLD] and gc.get_threshold() == before
+    for _ in policy_nlp.annotate(["一、执法", "二、复议"], nlp=char_nlp):
+        break  # leaving the loop early closes the stream
+    assert gc.get_threshold() == before
+    with pytest.raises(TypeError):
+        list(policy_nlp.annotate(["一、执法", None], nlp=char_nlp))
+    assert gc.get_threshold() == before
+    a, b = (policy_nlp.annotate(["一、执法", "二、复议"], nlp=char_nlp) for _ in range(2))
+    next(a), next(b)  # two interleaved streams: the first to end leaves the other's setting alone
+    a.close()
+    assert gc.get_threshold()[0] == GC_THRESHOLD
+    b.close()
+    assert gc.get_threshold() == before
+    policy_nlp.annotate("一、执法", nlp=char_nlp)
+    assert gc.get_threshold() == before
+
+
+def test_relaxed_gc_leaves_a_threshold_it_did_not_set_alone():
+    import gc
+
+    from policy_nlp.corpus.annotation import GC_THRESHOLD, relaxed_gc
+
+    before = gc.get_threshold()
+    try:
+        for mine in (0, GC_THRESHOLD * 2):  # 0: automatic collection off; higher: already relaxed
+            gc.set_threshold(mine, *before[1:])
+            with relaxed_gc():
+                assert gc.get_threshold()[0] == mine
+            assert gc.get_threshold()[0] == mine
+        gc.set_threshold(*before)
+        with relaxed_gc():
+            gc.set_threshold(123, *before[1:])  # changed inside the block: kept
+        assert gc.get_threshold()[0] == 123
+    finally:
+        gc.set_threshold(*before)

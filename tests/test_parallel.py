@@ -156,3 +156,18 @@ def test_annotating_to_a_directory_reads_no_json_back(char_nlp, seeds, tmp_path,
     monkeypatch.setattr(batch.json, "loads", no_parsing)
     [(doc_id, doc, error, _)] = list(batch.annotate_to_directory([tmp_path / name], None, nlp=char_nlp))
     assert error is None and doc.text == text and doc.units
+
+
+def test_a_batch_runs_with_the_collector_relaxed_and_puts_it_back(char_nlp, seeds, monkeypatch):
+    import gc
+
+    from policy_nlp.corpus import parallel
+    from policy_nlp.corpus.annotation import GC_THRESHOLD
+
+    before, seen = gc.get_threshold(), []
+    real = parallel.AnnotatedDocument.from_doc
+    monkeypatch.setattr(parallel.AnnotatedDocument, "from_doc",
+                        lambda *args, **kwargs: (seen.append(gc.get_threshold()[0]), real(*args, **kwargs))[1])
+    out = parallel.annotate_batch(char_nlp, parallel.model_info(char_nlp), _items(seeds, 4))
+    assert [a.error is None for a in out] == [True, True, True, False]
+    assert seen == [GC_THRESHOLD] * 3 and gc.get_threshold() == before

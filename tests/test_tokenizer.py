@@ -81,18 +81,60 @@ def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
     assert unchanged_input(doc) is None
 
 
-def test_char_words_and_spaces_are_those_of_the_token_spans(seeds):
+def _work_reports() -> list[str]:
+    """The distinct reports the throughput benchmark streams (no text repeats across them)."""
+    from conftest import ROOT
+
+    return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "training/corpus/work_reports").glob("*.txt"))[:20]]
+
+
+def _hard_texts(seeds, seed: int, n: int) -> list[str]:
+    """Edge cases, the seeds, the distinct reports, and random texts of white space, runs, full-width forms,
+    Traditional and astral-plane characters."""
     import random
 
+    import opencc
+
+    rng = random.Random(seed)
+    alphabet = list(" \n\t\u3000\u2028\x1c\xa0ab1.%_，Ａｚ１９＿．％－國们\U00020000\U0001F600") + [
+        "  ", " \n ", "ＡＢ", "1．5％", "新词" + str(rng.random())]
+    texts = ["", " ", "  ", "\n", "  a", "a  b", "a \u3000 b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%",
+             "增长１２．５％，ａｂｃ_ｄ" * 3000, "ａ ｂ  c \u3000 d 國 " * 500 + " ", "一" * 100_000]
+    texts += list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()] + _work_reports()
+    return texts + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(n)]
+
+
+def test_char_orths_and_spaces_give_the_doc_of_the_token_spans(seeds):
+    from spacy.tokens import Doc
+
     from policy_nlp.components.normalize import normalize
-    from policy_nlp.components.tokenizer import char_words_and_spaces, words_and_spaces
+    from policy_nlp.components.tokenizer import char_orths_and_spaces, words_and_spaces
 
     tok = _char_tokenizer()
-    rng = random.Random(7)
-    alphabet = list(" \n\t\u3000ab1.%，Ａ１．％國们") + ["  ", " \n "]
-    texts = ["", " ", "  a", "a  b", "中 \n 文 "] + list(seeds.values())
-    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
-    for text in texts:
+    for text in _hard_texts(seeds, 7, 3000):
         norm = normalize(text).text
-        words, spaces = char_words_and_spaces(text, norm)
-        assert (words, spaces) == words_and_spaces(text, tok.token_spans(norm)), text
+        words, spaces = words_and_spaces(text, tok.token_spans(norm))
+        orths, got_spaces = char_orths_and_spaces(tok.vocab, text, norm)
+        assert got_spaces == spaces and orths == [tok.vocab[w].orth for w in words], text
+        doc = tok(text)
+        assert doc.to_bytes(exclude=["user_data"]) == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(
+            exclude=["user_data"]) or norm != text, text
+        assert doc.text == text and [t.text for t in doc] == words, text
+
+
+def test_white_space_ends_at_u3000():
+    from policy_nlp.components.tokenizer import _SPACE_TABLE
+
+    assert all(not chr(c).isspace() for c in range(len(_SPACE_TABLE) - 1, 0x110000))
+
+
+def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.tokenizer import orth_ids
+
+    tok = _char_tokenizer()
+    for text in _hard_texts(seeds, 11, 300):
+        words, spaces = list(text), [False] * len(text)
+        by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
+        assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), text

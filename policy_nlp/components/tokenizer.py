@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import operator
 import re
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -30,11 +29,11 @@ SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
-# A char-segmenter token or a run of white space, then the single space that trails it (a run of white space
-# is maximal, so it never has one): the same words and spaces as `words_and_spaces` over `_CHAR_TOKEN_RE`.
-# One group each, so `findall` returns plain strings (no tuple per token for the garbage collector to track).
-_CHAR_WORD_RE = re.compile(r"([A-Za-z0-9_.%]+|\S|\s+) ?")
-_CHAR_SPACE_RE = re.compile(r"(?:[A-Za-z0-9_.%]+|\S|\s+)( ?)")
+# Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run) and whether
+# it is white space (`\s`; none above U+3000); the last entry of each stands for every code point above.
+_RUN_CHARS = re.compile(r"[A-Za-z0-9_.%]")
+_RUN_TABLE = np.array([bool(_RUN_CHARS.match(chr(c))) for c in range(0x80)] + [False])
+_SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -112,10 +111,11 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
         if self.segmenter == "char":
-            words, spaces = char_words_and_spaces(text, norm)
+            orths, spaces = char_orths_and_spaces(self.vocab, text, norm)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
-        doc = Doc(self.vocab, words=words, spaces=spaces)
+            orths = orth_ids(self.vocab, words)
+        doc = Doc(self.vocab, words=orths, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
         if norm != text:
             set_norms(doc, text, norm)
@@ -194,18 +194,52 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
     return words, spaces
 
 
-def char_words_and_spaces(text: str, norm: str) -> tuple[list[str], list[bool]]:
-    """`words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)` without a Python loop per token: the words
-    and their trailing spaces found by regex in the normalised text, the words cut from `text` at the same
-    offsets (normalisation keeps the length). Equal words share one string object."""
-    words = _CHAR_WORD_RE.findall(norm)
-    trailing = _CHAR_SPACE_RE.findall(norm) if " " in norm else [""] * len(words)  # most reports have no space
-    if norm != text:
-        lengths = list(map(len, words))
-        starts = list(itertools.accumulate(map(operator.add, lengths, map(len, trailing)), initial=0))
-        words = list(map(text.__getitem__, map(slice, starts, map(operator.add, starts, lengths))))
-    shared: dict[str, str] = {}
-    return list(map(shared.setdefault, words, words)), list(map(bool, trailing))
+def char_orths_and_spaces(vocab: Vocab, text: str, norm: str) -> tuple[list[int], list[bool]]:
+    """The orth ids and trailing-space flags of `words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)`,
+    for `Doc(vocab, words=..., spaces=...)`, without a string per token: the token boundaries come from the
+    normalised text's code points at once (numpy), each distinct character is looked up once, and only the
+    few tokens longer than a character (runs of ASCII letters and digits, of white space) are cut from `text`
+    (normalisation keeps the length, so the offsets are the input's)."""
+    n = len(norm)
+    if not n:
+        return [], []
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    run = _RUN_TABLE[np.minimum(codes, len(_RUN_TABLE) - 1)]
+    space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
+    # A space right after a character that is not white space trails that character's token.
+    trailing = np.zeros(n + 1, dtype=bool)
+    trailing[1:n] = (codes[1:] == 0x20) & ~space[:-1]
+    joins = np.zeros(n, dtype=bool)  # the character continues the token before it
+    joins[1:] = (run[1:] & run[:-1]) | (space[1:] & space[:-1] & ~trailing[:-2])
+    bounds = np.flatnonzero(~joins)  # where a token or a trailing space starts
+    ends = np.append(bounds[1:], n)
+    kept = ~trailing[bounds]
+    starts, ends = bounds[kept], ends[kept]
+    return _token_orths(vocab, text, starts, ends), trailing[ends].tolist()
+
+
+def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray) -> list[int]:
+    """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the distinct
+    characters, the others one by one."""
+    orths = np.empty(len(starts), dtype=np.uint64)
+    single = ends - starts == 1
+    chars, where = np.unique(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]],
+                             return_inverse=True)
+    orths[single] = np.array([vocab[c].orth for c in map(chr, chars.tolist())], dtype=np.uint64)[where]
+    longer = np.flatnonzero(~single)
+    if len(longer):
+        orths[longer] = [vocab[text[a:b]].orth for a, b in zip(starts[longer].tolist(), ends[longer].tolist())]
+    return orths.tolist()
+
+
+def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
+    """The words' orth ids, each distinct word looked up once (its lexeme made if new, as `Doc` would make
+    it): a `Doc` built from the ids is the same as one built from the words, without hashing the text of
+    every token again (a third of the tokenizer's time on a report of single-character tokens)."""
+    ids = dict.fromkeys(words)
+    for word in ids:
+        ids[word] = vocab[word].orth
+    return list(map(ids.__getitem__, words))
 
 
 def set_norms(doc: Doc, text: str, norm: str) -> None:

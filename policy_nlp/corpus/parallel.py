@@ -29,7 +29,7 @@ from typing import Iterable, Iterator
 from spacy.language import Language
 from spacy.util import minibatch
 
-from .annotation import model_info
+from .annotation import model_info, relaxed_gc
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
@@ -61,6 +61,11 @@ def annotate_batch(nlp: Language, info: dict, items: list[Item], explain_top: in
     """Annotate a batch with one `nlp.pipe` call (the themes component scores it at once); if the pipeline
     raises, each document is done alone so that only the one that breaks it fails. `explain_top` > 0: with
     explanations (passed to the themes component as `component_cfg`)."""
+    with relaxed_gc():  # the collector's full passes over the models' objects: see GC_THRESHOLD
+        return _annotate_batch(nlp, info, items, explain_top)
+
+
+def _annotate_batch(nlp: Language, info: dict, items: list[Item], explain_top: int) -> list[Annotated]:
     from ..pipeline import explain_config
 
     todo = [(k, item[1]) for k, item in enumerate(items) if item[2] is None]
