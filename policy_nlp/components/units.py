@@ -143,18 +143,16 @@ def _strip(text: str, s: int, e: int) -> tuple[int, int] | None:
 
 def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int, int, bool]]:
     """A line cut into its in-line page chrome (True) and the text between (False), white space stripped."""
-    chrome_re = rules.inline_chrome_re
-    if chrome_re is None:
+    scan = rules.inline_chrome_scan
+    if scan is None:
         return [(s, e, False)]
     out, pos = [], s
-    for m in chrome_re.finditer(text, s, e):
-        if m.end() == m.start():
-            continue
-        for a, b, is_chrome in ((pos, m.start(), False), (m.start(), m.end(), True)):
+    for start, end in scan.spans(text, s, e):
+        for a, b, is_chrome in ((pos, start, False), (start, end, True)):
             piece = _strip(text, a, b)
             if piece:
                 out.append((*piece, is_chrome))
-        pos = m.end()
+        pos = end
     piece = _strip(text, pos, e)
     if piece:
         out.append((*piece, False))

@@ -20,6 +20,7 @@ from typing import Any, List, Mapping
 from spacy.util import registry
 
 from ..errors import ModelError
+from .regex_prefix import PrefixScan
 from .regex_safety import backtracking_risk
 
 RULES_DIR = Path(__file__).resolve().parent
@@ -67,7 +68,7 @@ class ReportRules:
             rules.future_re  # noqa: B018
             rules.signoff_re  # noqa: B018
             rules.date_line_re  # noqa: B018
-            rules.inline_chrome_re  # noqa: B018
+            rules.inline_chrome_scan  # noqa: B018
             for key in _OPTIONAL_PATTERNS:
                 rules.optional_re(key)
             for label, terms in rules.lexicon.items():
@@ -174,6 +175,13 @@ class ReportRules:
         patterns = self.data.get("inline_chrome_patterns") or []
         return self._memo("inline_chrome", lambda: re.compile("|".join(f"(?:{p})" for p in patterns))
                           if patterns else None)
+
+    @property
+    def inline_chrome_scan(self) -> PrefixScan | None:
+        """The in-line chrome matches found by a scan that skips, in C, the characters no chrome pattern
+        starts with (`regex_prefix.PrefixScan`: the same matches as `inline_chrome_re.finditer`), or None."""
+        return self._memo("inline_chrome_scan", lambda: PrefixScan(self.inline_chrome_re)
+                          if self.inline_chrome_re is not None else None)
 
     def optional_re(self, key: str) -> re.Pattern | None:
         """One of the optional patterns (`_OPTIONAL_PATTERNS`), compiled, or None where the rules lack it."""
