@@ -12,11 +12,13 @@ inside running text on lines of their own) and the problems passage and the plan
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from ..rules import ReportRules
+from ..rules.regex_prefix import first_char_class
 
 KINDS = ("heading", "sentence", "boilerplate")
 
@@ -27,6 +29,7 @@ _CLOSERS = "”’」』)》\"'】"
 # A unit ends after a run of terminators and any closing quotes/brackets that follow them.
 _SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
 _SENTENCE_END_RE = re.compile(f"[{SENTENCE_END}]")
+_SENTENCE_SPAN_RE = re.compile(r"\s*(" + _SENTENCE_RE.pattern + ")")  # a piece; group 1 without leading space
 
 _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
@@ -35,6 +38,9 @@ _MAX_PART_HEADING_LEN = 40
 _PROBLEMS_WINDOW = 5  # paragraph lines before the plans part searched for the problems passage
 _MIN_RUN_IN_TITLE = 4  # characters of a heading's own title before a run-in sentence may start
 _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
+# What `\\s`, `str.isspace` and `str.strip` take as white space (the test checks it against every code point).
+WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 
 
@@ -72,7 +78,8 @@ def section_path(units: Sequence[Unit], i: int) -> list[int]:
 
 
 def _compact(s: str) -> str:
-    return re.sub(r"\s+", "", s)
+    """`s` without white space (`str.split` splits at the characters `\\s` matches)."""
+    return "".join(s.split())
 
 
 def is_chrome_line(line: str, rules: ReportRules) -> bool:
@@ -99,18 +106,16 @@ def _is_key_only(line: str, rules: ReportRules) -> bool:
 
 
 def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
-    """Character ranges of the sentences in one stripped line, surrounding white space removed."""
+    """Character ranges of the sentences in one stripped line, surrounding white space removed: the pieces
+    `_SENTENCE_RE` cuts, each from its first character that is not white space (`\\s` is `str.isspace`)."""
     out = []
-    for m in _SENTENCE_RE.finditer(text):
-        s, e = m.span()
+    for m in _SENTENCE_SPAN_RE.finditer(text):
+        s, e = m.span(1)
         if s == e:
             continue
-        piece = text[s:e]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        if lead + trail >= len(piece):
-            continue
-        out.append((offset + s + lead, offset + e - trail))
+        if text[e - 1].isspace():  # only a piece at the end of the text, without a sentence end, can end so
+            e = s + len(text[s:e].rstrip())
+        out.append((offset + s, offset + e))
     return out
 
 
@@ -159,10 +164,11 @@ def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int
     return out
 
 
-def _opens_line(sentence: str, rules: ReportRules) -> bool:
-    """True when a sentence inside running text starts a heading line: a heading marker or a part title."""
-    part_title = rules.optional_re("part_title_pattern")
-    return rules.heading_level(sentence) is not None or bool(part_title and part_title.match(sentence))
+def _opens_line(text: str, start: int, end: int, rules: ReportRules) -> bool:
+    """True when the sentence `text[start:end]` inside running text starts a heading line: a heading marker
+    or a part title."""
+    return rules.heading_level(text, start, end) is not None or bool(
+        rules.optional_match_at("part_title_pattern", text, start, end))
 
 
 def _opens_sentence(next_start, line: str, at: int) -> bool:
@@ -203,25 +209,74 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
         for end in range(limit, 1, -1):
             if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
-    marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
-    if marker is None:
+    found = rules.heading_marker(line)
+    if found is None:
         return 0
+    marker = found[1]
     stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
     has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
-    for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
+    for end in _cut_candidates(line, marker.end() + _MIN_RUN_IN_TITLE, stop, rules, has_end):
         if line[end - 1] in _CLOSERS + ",;:、()（）" or line[end - 1].isascii():  # not after punctuation, digits
             continue  # or inside ASCII words (PM2.5、PM10 is no heading)
-        if rules.heading_level(line[end:].lstrip()) is not None or (has_end and _opens_sentence(next_start, line, end)):
+        if _heading_follows(line, end, rules) or (has_end and _opens_sentence(next_start, line, end)):
             return end
     return 0
+
+
+def _cut_candidates(line: str, lo: int, stop: int, rules: ReportRules, opening: bool) -> Iterable[int]:
+    """The positions in [lo, stop) where, white space skipped, a heading marker (or with `opening` a
+    sentence opening) can start (`rules.run_in_cut_re`, scanned in C); every position without that pattern.
+    The scan runs on past `stop` so that the look-ahead sees the whole line, as the checks do."""
+    cut_re = rules.run_in_cut_re(opening)
+    if cut_re is None:
+        return range(lo, stop)
+    return itertools.takewhile(stop.__gt__, (m.start() for m in cut_re.finditer(line, lo)))
+
+
+def _heading_follows(line: str, at: int, rules: ReportRules) -> bool:
+    """True when a heading marker starts at `at`, white space skipped (`line[at:].lstrip()`)."""
+    while at < len(line) and line[at].isspace():
+        at += 1
+    return rules.heading_level(line, at) is not None
+
+
+def _later_sentence_starts(text: str, s: int, e: int, rules: ReportRules) -> Iterable[int]:
+    """The starts of the sentences of `text[s:e]` after its first (as `_split_sentences` cuts them: after a
+    run of sentence ends and closers, white space skipped), only those at a character a heading marker or
+    a part title can start with when the rules give that class (`_line_opening_re`)."""
+    return (m.end() for m in _line_opening_re(rules).finditer(text, s, e))
+
+
+def _line_opening_re(rules: ReportRules) -> re.Pattern:
+    """`_sentence_run_re` before the characters `_opens_line`'s patterns (heading markers, part title) can
+    start with, built once per rules object."""
+    def build() -> re.Pattern:
+        patterns = [p.pattern for _, p in rules.heading_patterns]
+        part_title = rules.optional_re("part_title_pattern")
+        patterns += [part_title.pattern] if part_title is not None else []
+        return _sentence_run_re(first_char_class("|".join(f"(?:{p})" for p in patterns)))
+
+    return rules.derived("units.line_opening", build)
+
+
+def _sentence_run_re(first: str | None) -> re.Pattern:
+    """A sentence end (`[。!?]+` and closers) and the white space after it, followed by a character of the
+    class `first`; by any character that starts a sentence where `first` is None or holds a character of
+    the run (backtracking into the run would then stop inside it). Its matches end where the sentences
+    after the first start."""
+    run = f"[{SENTENCE_END}]+[{re.escape(_CLOSERS)}]*\\s*"
+    in_run = SENTENCE_END + _CLOSERS + WHITE_SPACE
+    if first is None or re.search(first, in_run):
+        return re.compile(f"{run}(?=[^{re.escape(in_run)}])")
+    return re.compile(f"{run}(?={first})")
 
 
 def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bool) -> list[tuple[int, int]]:
     """A line of running text split before every sentence, or text after a colon, that starts a heading, and
     after a title run into its first sentence: the lines it would have had with its line breaks."""
-    starts = [a for k, (a, _) in enumerate(_split_sentences(text[s:e], s)) if k and _opens_line(text[a:e], rules)]
+    starts = [a for a in _later_sentence_starts(text, s, e, rules) if _opens_line(text, a, e, rules)]
     starts += [m.end() for m in _COLON_RE.finditer(text, s, e)  # 现将情况报告如下:一、主要举措…
-               if m.end() < e and rules.heading_level(text[m.end():e]) is not None]
+               if m.end() < e and rules.heading_level(text, m.end(), e) is not None]
     starts = sorted(set(starts))
     out = []
     for a, b in zip([s] + starts, starts + [e]):
@@ -276,8 +331,10 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     back_matter = rules.optional_re("back_matter_pattern")
     units: list[Unit] = []
     sections = _Sections()
-    seen_title = False
+    seen_title = started = False
+    checked = 0
     value_expected = False
+    signoff = rules.signoff_re
     for li, (ls, le, in_line_chrome) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
@@ -297,7 +354,8 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
         ):
             units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))  # sign-off
             continue
-        started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
+        started = started or any(u.kind == "sentence" or u.level > 0 for u in units[checked:])  # text has begun
+        checked = len(units)  # (not the title): the units before `checked` have been looked at
         part_heading = False
         if is_back_matter and started:
             level, part_heading = 0, True  # a glossary or appendix: a part of its own, after the report's parts
@@ -320,7 +378,7 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 units.append(Unit(s, e, "heading", level=level, line=li,
                                   parent=sections.open(level, len(units))))
                 continue
-            kind = "boilerplate" if rules.signoff_re.match(norm_text[s:e]) else "sentence"
+            kind = "boilerplate" if signoff.match(norm_text[s:e]) else "sentence"
             units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
     return mark_parts(norm_text, units, rules)
 
