@@ -406,3 +406,11 @@ def test_run_in_cut_candidates_hold_every_position_the_checks_accept(seeds):
                                 if rules.heading_level(line[end:].lstrip()) is not None
                                 or (opening and _opens_sentence(next_start, line, end))]
                     assert set(accepted) <= set(got)
+
+
+def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(seeds):
+    from policy_nlp.components.unit_table import unit_rows
+
+    for text in _reference_texts(seeds):
+        units = segment(text, RULES)
+        assert unit_rows(units, None) == unit_rows(units, {i: i for i in range(len(units))})

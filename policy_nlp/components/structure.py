@@ -110,24 +110,29 @@ def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, heading
     """Write a unit table into `doc`: unit and heading span groups, the table attrs and sentence starts."""
     unit_spans: list[Span] = []
     heading_spans: list[Span] = []
-    kept: list[Unit] = []
+    starts: list[int] = []
     index: dict[int, int] = {}  # unit table index → kept index (a unit lost to tokenisation is skipped)
+    last_end = 0
     for i, unit in enumerate(units):
         span = doc.char_span(unit.start, unit.end, label=unit.kind)
         if span is None:  # a custom tokenizer cut across the unit: widen to whole tokens
             span = doc.char_span(unit.start, unit.end, label=unit.kind, alignment_mode="expand")
-        if span is None or (unit_spans and span.start < unit_spans[-1].end):
+        if span is None:
             continue
-        index[i] = len(kept)
-        kept.append(unit)
+        start, end = span.start, span.end
+        if starts and start < last_end:
+            continue
+        index[i] = len(starts)
+        starts.append(start)
+        last_end = end
         unit_spans.append(span)
         if unit.kind == "heading":
-            heading_spans.append(Span(doc, span.start, span.end, label=f"level_{unit.level}"))
-    set_sentence_starts(doc, [span.start for span in unit_spans])
+            heading_spans.append(Span(doc, start, end, label=f"level_{unit.level}"))
+    set_sentence_starts(doc, starts)
     doc.spans[units_key] = unit_spans
     doc.spans[headings_key] = heading_spans
     group = doc.spans[units_key]
-    levels, lines, parents, parts = unit_rows(units, index)
+    levels, lines, parents, parts = unit_rows(units, index if len(index) < len(units) else None)
     group.attrs["levels"] = levels
     group.attrs["lines"] = lines
     group.attrs["parents"] = parents
