@@ -414,3 +414,22 @@ def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(
     for text in _reference_texts(seeds):
         units = segment(text, RULES)
         assert unit_rows(units, None) == unit_rows(units, {i: i for i in range(len(units))})
+
+
+def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_their_first_character(seeds):
+    """`_report_lines` hands `segment` the `is_chrome_line` answer of each whole line; the sign-off pattern
+    is tried only on sentences that start with a character it can start with."""
+    from policy_nlp.components.units import _report_lines, _start_re, report_lines
+
+    texts = _reference_texts(seeds) + ["特此报告。", "专此汇报", "以上报告。", "一、总体情况。特此报告。"]
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
+        start = _start_re(rules, "signoff_pattern", rules.signoff_re)
+        assert start is not None
+        for text in texts:
+            lines = _report_lines(text, rules)
+            assert [line[:3] for line in lines] == report_lines(text, rules)
+            for s, e, _, chrome_line in lines:
+                assert chrome_line is None or chrome_line == is_chrome_line(text[s:e], rules)
+            for s, e in _plain_split_sentences(text, 0):
+                if rules.signoff_re.match(text[s:e]):
+                    assert start.match(text, s, e)

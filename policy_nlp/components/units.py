@@ -289,19 +289,37 @@ def report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, boo
     """The report's lines as (start, end, is_chrome): its non-blank lines, the chrome cut out of those that
     are not chrome through and through (rules with `inline_chrome_patterns`, v3 on), and with rules that
     split running text their run-in headings on lines of their own."""
-    out: list[tuple[int, int, bool]] = []
+    return [(s, e, is_chrome) for s, e, is_chrome, _ in _report_lines(norm_text, rules)]
+
+
+def _report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bool, bool | None]]:
+    """`report_lines`, each with `is_chrome_line` of its text where it is a whole line of the report (None
+    for the pieces of a cut line): `segment` asks that again of every line."""
+    out: list[tuple[int, int, bool, bool | None]] = []
     for ls, le in _lines(norm_text):
         line = norm_text[ls:le]
-        if is_chrome_line(line, rules) and not any(c in SENTENCE_END for c in line):
-            out.append((ls, le, True))  # a line of chrome stays one unit
+        chrome_line = is_chrome_line(line, rules)
+        if chrome_line and not any(c in SENTENCE_END for c in line):
+            out.append((ls, le, True, True))  # a line of chrome stays one unit
             continue
         for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
             if is_chrome or not rules.splits_run_in_headings:
-                out.append((s, e, is_chrome))
+                out.append((s, e, is_chrome, chrome_line if (s, e) == (ls, le) else None))
                 continue
-            first = not any(not c for _, _, c in out)
-            out += [(a, b, False) for a, b in _split_running_text(norm_text, s, e, rules, first)]
+            first = not any(not c for _, _, c, _ in out)
+            out += [(a, b, False, chrome_line if (a, b) == (ls, le) else None)
+                    for a, b in _split_running_text(norm_text, s, e, rules, first)]
     return out
+
+
+def _start_re(rules: ReportRules, key: str, pattern: re.Pattern) -> re.Pattern | None:
+    """The class of characters a match of one of the rules' patterns can start with
+    (`regex_prefix.first_char_class`), built once per rules object; None when it has none."""
+    def build() -> re.Pattern | None:
+        first = first_char_class(pattern.pattern, pattern.flags)
+        return re.compile(first) if first else None
+
+    return rules.derived(f"units.start.{key}", build)
 
 
 class _Sections:
@@ -324,8 +342,8 @@ class _Sections:
 
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
-    lines = report_lines(norm_text, rules)
-    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _ in lines]
+    lines = _report_lines(norm_text, rules)
+    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
     not_part_heading = rules.optional_re("not_part_heading_pattern")
     back_matter = rules.optional_re("back_matter_pattern")
@@ -334,11 +352,11 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     seen_title = started = False
     checked = 0
     value_expected = False
-    signoff = rules.signoff_re
-    for li, (ls, le, in_line_chrome) in enumerate(lines):
+    signoff, signoff_start = rules.signoff_re, _start_re(rules, "signoff_pattern", rules.signoff_re)
+    for li, (ls, le, in_line_chrome, chrome_line) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
-        whole_chrome = is_chrome_line(line, rules) and not (
+        whole_chrome = (chrome_line if chrome_line is not None else is_chrome_line(line, rules)) and not (
             rules.splits_run_in_headings and has_end[li] and len(line) > _MAX_CHROME_LINE)  # report text after a key
         if in_line_chrome or whole_chrome or (
             value_expected and not has_end[li] and len(line) <= _MAX_VALUE_LEN and rules.heading_level(line) is None
@@ -378,7 +396,9 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 units.append(Unit(s, e, "heading", level=level, line=li,
                                   parent=sections.open(level, len(units))))
                 continue
-            kind = "boilerplate" if signoff.match(norm_text[s:e]) else "sentence"
+            is_signoff = (signoff_start is None or signoff_start.match(norm_text, s, e)) \
+                and signoff.match(norm_text[s:e])  # the slice cut only for the few that can match
+            kind = "boilerplate" if is_signoff else "sentence"
             units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
     return mark_parts(norm_text, units, rules)
 
