@@ -29,7 +29,7 @@ from spacy.util import registry
 
 from ..errors import ModelError
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
-from .units import Unit, segment
+from .units import KINDS, Unit, segment
 from .unit_table import (HEADINGS_KEY, UNITS_KEY, register_keys, unit_rows)
 
 RULES_FILE = "rules.json"
@@ -113,10 +113,12 @@ def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, heading
     starts: list[int] = []
     index: dict[int, int] = {}  # unit table index → kept index (a unit lost to tokenisation is skipped)
     last_end = 0
+    labels = {kind: doc.vocab.strings.add(kind) for kind in KINDS}  # the ids `Span` would look up per unit
     for i, unit in enumerate(units):
-        span = doc.char_span(unit.start, unit.end, label=unit.kind)
+        label = labels.get(unit.kind, unit.kind)
+        span = doc.char_span(unit.start, unit.end, label=label)
         if span is None:  # a custom tokenizer cut across the unit: widen to whole tokens
-            span = doc.char_span(unit.start, unit.end, label=unit.kind, alignment_mode="expand")
+            span = doc.char_span(unit.start, unit.end, label=label, alignment_mode="expand")
         if span is None:
             continue
         start, end = span.start, span.end
