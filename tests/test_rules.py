@@ -224,3 +224,16 @@ def test_the_v4_study_law_terms_are_the_guides():
     guide = (Path(__file__).resolve().parent.parent / "training" / "LABELS.md").read_text(encoding="utf-8")
     rule = next(block for block in guide.split("\n- ") if block.startswith("**学法 about a topic's law**"))
     assert [t for t in packaged_rules(4).lexicon["study_law"] if t not in rule] == []
+
+
+def test_rules_whose_patterns_can_start_anywhere_check_headings_without_the_class():
+    """A heading pattern that can start with any character (`^.`) leaves no first-character class: the
+    patterns are tried on every line, as without the shortcut."""
+    data = dict(PACKAGED)
+    data["heading_patterns"] = list(PACKAGED["heading_patterns"]) + [{"level": 1, "pattern": "^.{0,3}部分"}]
+    rules = ReportRules.from_dict(data)
+    assert rules.heading_start_re is None and packaged_rules(LATEST_VERSION).heading_start_re is not None
+    assert rules.heading_level("总体部分") == 1 and rules.heading_level("一、主要举措") == 1
+    assert rules.heading_level("xx一、主要举措", 2) == 1 and rules.heading_level("完善机制") is None
+    assert rules.run_in_cut_re(True) is None
+    assert segment(normalize("标题\n总体部分\n一、主要举措。").text, rules)[1].level == 1

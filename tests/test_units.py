@@ -303,3 +303,133 @@ def test_prefix_closed_patterns_rule_out_every_shorter_full_match(seeds):
     for spelled in ("ab$", "ab(?=c)", "ab(?!c)", r"ab\b", "(?>a+)b", "a++b"):
         assert not prefix_closed(re.compile(spelled))
     assert re.compile("ab$").fullmatch("abc", 0, 2) and not re.compile("ab$").match("abc", 0, 3)
+
+
+# -- the fast paths of `report_lines` and `segment`, each against the plain computation it replaces ---------
+def _reference_texts(seeds) -> list[str]:
+    """Normalised seeds and work reports (no text repeats), flattened cuts, random strings of their characters
+    and edge cases (empty, white space, one character, astral-plane characters, Traditional script, a very
+    long line)."""
+    import random
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [normalize(t).text for t in seeds.values()]
+    texts += [normalize(p.read_text(encoding="utf-8")).text
+              for p in sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]]
+    rng = random.Random(17)
+    alphabet = "".join(sorted(set("".join(texts[:5])))) + "𠀀𠀁 \u3000\u2028”。!?"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 200))) for _ in range(200)]
+    texts += [t[:3000].replace("\n", "") for t in texts[:5]]
+    texts += ["", " ", "\u3000", "中", "𠀀", "。", "一、", "一、总体情况。 \n", "。”一、标题 (二)", "當前位置:首頁>政務公開 一、總體情況。",
+              "𠀀𠀁。一、𠀂\n(一)𠀃𠀄。", "".join(texts[:5]).replace("\n", "")]
+    return texts
+
+
+def _plain_split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
+    """`_split_sentences` as it was: each `_SENTENCE_RE` piece stripped by `str.strip`."""
+    from policy_nlp.components.units import _SENTENCE_RE
+
+    out = []
+    for m in _SENTENCE_RE.finditer(text):
+        piece = text[m.start():m.end()]
+        lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+        if piece and lead + trail < len(piece):
+            out.append((offset + m.start() + lead, offset + m.end() - trail))
+    return out
+
+
+def test_white_space_is_what_the_regex_and_str_strip_take():
+    import re
+
+    from policy_nlp.components.units import WHITE_SPACE, _compact
+
+    assert WHITE_SPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert WHITE_SPACE == "".join(chr(c) for c in range(0x110000) if re.match(r"\s", chr(c)))
+    assert _compact(" a\u3000b\u2028c\x1cd ") == re.sub(r"\s+", "", " a\u3000b\u2028c\x1cd ") == "abcd"
+
+
+def test_sentences_and_later_sentence_starts_equal_the_plain_split(seeds):
+    """`_split_sentences` equals the piece-by-piece strip; `_later_sentence_starts` keeps exactly the starts
+    after the first that can open a line (the class look-ahead, and the fallback without a class)."""
+    import re
+
+    from policy_nlp.components.units import _later_sentence_starts, _opens_line, _sentence_run_re, _split_sentences
+
+    rules_all = [packaged_rules(v) for v in (1, 3, 4)]
+    every_start = [_sentence_run_re(None), _sentence_run_re("[”a]"), _sentence_run_re(r"[\s一]")]  # no look-ahead
+    for text in _reference_texts(seeds):
+        for s, e in [(0, len(text))] + [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]:
+            plain = _plain_split_sentences(text[s:e], s)
+            assert _split_sentences(text[s:e], s) == plain
+            later = [a for a, _ in plain[1:]]
+            assert all([m.end() for m in pattern.finditer(text, s, e)] == later for pattern in every_start)
+            for rules in rules_all:
+                expected = [a for a in later if _opens_line(text, a, e, rules)]
+                assert [a for a in _later_sentence_starts(text, s, e, rules) if _opens_line(text, a, e, rules)] \
+                    == expected
+
+
+def test_heading_and_part_title_checks_at_an_offset_equal_matching_the_slice(seeds):
+    """`heading_level(text, a, e)` and `optional_match_at` (the first-character class first) answer as the
+    patterns on `text[a:e]` do, at every sentence start and at random offsets."""
+    import random
+
+    rng = random.Random(2)
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
+        part_title = rules.optional_re("part_title_pattern")
+        for text in _reference_texts(seeds)[:60] + _reference_texts(seeds)[-12:]:
+            offsets = [a for a, _ in _plain_split_sentences(text, 0)] + [rng.randrange(len(text) + 1)
+                                                                        for _ in range(20)]
+            for a in offsets:
+                for e in (len(text), min(len(text), a + rng.randrange(1, 8))):
+                    plain = next((lv for lv, p in rules.heading_patterns if p.match(text[a:e])), None)
+                    assert rules.heading_level(text, a, e) == plain
+                    got = rules.optional_match_at("part_title_pattern", text, a, e)
+                    want = part_title.match(text[a:e]) if part_title is not None else None
+                    assert (got and got.span()) == (want and want.span())
+
+
+def test_run_in_cut_candidates_hold_every_position_the_checks_accept(seeds):
+    """`_cut_candidates` may leave out only positions where, white space skipped, neither a heading marker
+    nor (with a sentence end in the line) a sentence opening starts."""
+    from policy_nlp.components.units import _cut_candidates, _opens_sentence
+
+    for rules in (packaged_rules(3), packaged_rules(4)):
+        next_start = rules.optional_re("run_in_next_pattern")
+        for text in _reference_texts(seeds):
+            for line in text.split("\n")[:80]:
+                for opening in (False, True):
+                    got = list(_cut_candidates(line, 1, min(len(line), 60), rules, opening))
+                    assert got == sorted(set(got))
+                    accepted = [end for end in range(1, min(len(line), 60))
+                                if rules.heading_level(line[end:].lstrip()) is not None
+                                or (opening and _opens_sentence(next_start, line, end))]
+                    assert set(accepted) <= set(got)
+
+
+def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(seeds):
+    from policy_nlp.components.unit_table import unit_rows
+
+    for text in _reference_texts(seeds):
+        units = segment(text, RULES)
+        assert unit_rows(units, None) == unit_rows(units, {i: i for i in range(len(units))})
+
+
+def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_their_first_character(seeds):
+    """`_report_lines` hands `segment` the `is_chrome_line` answer of each whole line; the sign-off pattern
+    is tried only on sentences that start with a character it can start with."""
+    from policy_nlp.components.units import _report_lines, _start_re, report_lines
+
+    texts = _reference_texts(seeds) + ["特此报告。", "专此汇报", "以上报告。", "一、总体情况。特此报告。"]
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
+        start = _start_re(rules, "signoff_pattern", rules.signoff_re)
+        assert start is not None
+        for text in texts:
+            lines = _report_lines(text, rules)
+            assert [line[:3] for line in lines] == report_lines(text, rules)
+            for s, e, _, chrome_line in lines:
+                assert chrome_line is None or chrome_line == is_chrome_line(text[s:e], rules)
+            for s, e in _plain_split_sentences(text, 0):
+                if rules.signoff_re.match(text[s:e]):
+                    assert start.match(text, s, e)

@@ -29,7 +29,7 @@ from spacy.util import registry
 
 from ..errors import ModelError
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
-from .units import Unit, segment
+from .units import KINDS, Unit, segment
 from .unit_table import (HEADINGS_KEY, UNITS_KEY, register_keys, unit_rows)
 
 RULES_FILE = "rules.json"
@@ -110,24 +110,31 @@ def write_units(doc: Doc, units: list[Unit], units_key: str = UNITS_KEY, heading
     """Write a unit table into `doc`: unit and heading span groups, the table attrs and sentence starts."""
     unit_spans: list[Span] = []
     heading_spans: list[Span] = []
-    kept: list[Unit] = []
+    starts: list[int] = []
     index: dict[int, int] = {}  # unit table index → kept index (a unit lost to tokenisation is skipped)
+    last_end = 0
+    labels = {kind: doc.vocab.strings.add(kind) for kind in KINDS}  # the ids `Span` would look up per unit
     for i, unit in enumerate(units):
-        span = doc.char_span(unit.start, unit.end, label=unit.kind)
+        label = labels.get(unit.kind, unit.kind)
+        span = doc.char_span(unit.start, unit.end, label=label)
         if span is None:  # a custom tokenizer cut across the unit: widen to whole tokens
-            span = doc.char_span(unit.start, unit.end, label=unit.kind, alignment_mode="expand")
-        if span is None or (unit_spans and span.start < unit_spans[-1].end):
+            span = doc.char_span(unit.start, unit.end, label=label, alignment_mode="expand")
+        if span is None:
             continue
-        index[i] = len(kept)
-        kept.append(unit)
+        start, end = span.start, span.end
+        if starts and start < last_end:
+            continue
+        index[i] = len(starts)
+        starts.append(start)
+        last_end = end
         unit_spans.append(span)
         if unit.kind == "heading":
-            heading_spans.append(Span(doc, span.start, span.end, label=f"level_{unit.level}"))
-    set_sentence_starts(doc, [span.start for span in unit_spans])
+            heading_spans.append(Span(doc, start, end, label=f"level_{unit.level}"))
+    set_sentence_starts(doc, starts)
     doc.spans[units_key] = unit_spans
     doc.spans[headings_key] = heading_spans
     group = doc.spans[units_key]
-    levels, lines, parents, parts = unit_rows(units, index)
+    levels, lines, parents, parts = unit_rows(units, index if len(index) < len(units) else None)
     group.attrs["levels"] = levels
     group.attrs["lines"] = lines
     group.attrs["parents"] = parents

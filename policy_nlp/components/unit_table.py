@@ -44,8 +44,11 @@ def span_key(doc: Doc, role: str) -> str:
 def unit_rows(units: Sequence, index: dict[int, int] | None = None) -> tuple[list[int], list[int], list[int],
                                                                            list[str]]:
     """`levels`, `lines`, `parents` and `parts` lists of a unit table (`index` maps table positions to kept
-    positions when some units were dropped)."""
-    index = index if index is not None else {i: i for i in range(len(units))}
+    positions when some units were dropped; None when every unit was kept: then each list is read off the
+    rows in one pass)."""
+    if index is None:
+        return ([u.level for u in units], [u.line for u in units], [u.parent if u.parent >= 0 else -1 for u in units],
+                [u.part for u in units])
     kept = sorted(index, key=index.get)
     levels = [units[i].level for i in kept]
     lines = [units[i].line for i in kept]

@@ -12,11 +12,13 @@ inside running text on lines of their own) and the problems passage and the plan
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from ..rules import ReportRules
+from ..rules.regex_prefix import first_char_class
 
 KINDS = ("heading", "sentence", "boilerplate")
 
@@ -27,6 +29,7 @@ _CLOSERS = "”’」』)》\"'】"
 # A unit ends after a run of terminators and any closing quotes/brackets that follow them.
 _SENTENCE_RE = re.compile(r"[^。!?]*(?:[。!?]+[" + re.escape(_CLOSERS) + r"]*|$)")
 _SENTENCE_END_RE = re.compile(f"[{SENTENCE_END}]")
+_SENTENCE_SPAN_RE = re.compile(r"\s*(" + _SENTENCE_RE.pattern + ")")  # a piece; group 1 without leading space
 
 _MAX_VALUE_LEN = 40
 _MAX_SIGNATURE_LEN = 30
@@ -35,6 +38,9 @@ _MAX_PART_HEADING_LEN = 40
 _PROBLEMS_WINDOW = 5  # paragraph lines before the plans part searched for the problems passage
 _MIN_RUN_IN_TITLE = 4  # characters of a heading's own title before a run-in sentence may start
 _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with a sentence end is never all chrome
+# What `\\s`, `str.isspace` and `str.strip` take as white space (the test checks it against every code point).
+WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
 
 
@@ -72,7 +78,8 @@ def section_path(units: Sequence[Unit], i: int) -> list[int]:
 
 
 def _compact(s: str) -> str:
-    return re.sub(r"\s+", "", s)
+    """`s` without white space (`str.split` splits at the characters `\\s` matches)."""
+    return "".join(s.split())
 
 
 def is_chrome_line(line: str, rules: ReportRules) -> bool:
@@ -99,18 +106,16 @@ def _is_key_only(line: str, rules: ReportRules) -> bool:
 
 
 def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
-    """Character ranges of the sentences in one stripped line, surrounding white space removed."""
+    """Character ranges of the sentences in one stripped line, surrounding white space removed: the pieces
+    `_SENTENCE_RE` cuts, each from its first character that is not white space (`\\s` is `str.isspace`)."""
     out = []
-    for m in _SENTENCE_RE.finditer(text):
-        s, e = m.span()
+    for m in _SENTENCE_SPAN_RE.finditer(text):
+        s, e = m.span(1)
         if s == e:
             continue
-        piece = text[s:e]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        if lead + trail >= len(piece):
-            continue
-        out.append((offset + s + lead, offset + e - trail))
+        if text[e - 1].isspace():  # only a piece at the end of the text, without a sentence end, can end so
+            e = s + len(text[s:e].rstrip())
+        out.append((offset + s, offset + e))
     return out
 
 
@@ -143,28 +148,27 @@ def _strip(text: str, s: int, e: int) -> tuple[int, int] | None:
 
 def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int, int, bool]]:
     """A line cut into its in-line page chrome (True) and the text between (False), white space stripped."""
-    chrome_re = rules.inline_chrome_re
-    if chrome_re is None:
+    scan = rules.inline_chrome_scan
+    if scan is None:
         return [(s, e, False)]
     out, pos = [], s
-    for m in chrome_re.finditer(text, s, e):
-        if m.end() == m.start():
-            continue
-        for a, b, is_chrome in ((pos, m.start(), False), (m.start(), m.end(), True)):
+    for start, end in scan.spans(text, s, e):
+        for a, b, is_chrome in ((pos, start, False), (start, end, True)):
             piece = _strip(text, a, b)
             if piece:
                 out.append((*piece, is_chrome))
-        pos = m.end()
+        pos = end
     piece = _strip(text, pos, e)
     if piece:
         out.append((*piece, False))
     return out
 
 
-def _opens_line(sentence: str, rules: ReportRules) -> bool:
-    """True when a sentence inside running text starts a heading line: a heading marker or a part title."""
-    part_title = rules.optional_re("part_title_pattern")
-    return rules.heading_level(sentence) is not None or bool(part_title and part_title.match(sentence))
+def _opens_line(text: str, start: int, end: int, rules: ReportRules) -> bool:
+    """True when the sentence `text[start:end]` inside running text starts a heading line: a heading marker
+    or a part title."""
+    return rules.heading_level(text, start, end) is not None or bool(
+        rules.optional_match_at("part_title_pattern", text, start, end))
 
 
 def _opens_sentence(next_start, line: str, at: int) -> bool:
@@ -205,25 +209,74 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
         for end in range(limit, 1, -1):
             if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
-    marker = next((m for _, p in rules.heading_patterns for m in [p.match(line)] if m), None)
-    if marker is None:
+    found = rules.heading_marker(line)
+    if found is None:
         return 0
+    marker = found[1]
     stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
     has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
-    for end in range(marker.end() + _MIN_RUN_IN_TITLE, stop):
+    for end in _cut_candidates(line, marker.end() + _MIN_RUN_IN_TITLE, stop, rules, has_end):
         if line[end - 1] in _CLOSERS + ",;:、()（）" or line[end - 1].isascii():  # not after punctuation, digits
             continue  # or inside ASCII words (PM2.5、PM10 is no heading)
-        if rules.heading_level(line[end:].lstrip()) is not None or (has_end and _opens_sentence(next_start, line, end)):
+        if _heading_follows(line, end, rules) or (has_end and _opens_sentence(next_start, line, end)):
             return end
     return 0
+
+
+def _cut_candidates(line: str, lo: int, stop: int, rules: ReportRules, opening: bool) -> Iterable[int]:
+    """The positions in [lo, stop) where, white space skipped, a heading marker (or with `opening` a
+    sentence opening) can start (`rules.run_in_cut_re`, scanned in C); every position without that pattern.
+    The scan runs on past `stop` so that the look-ahead sees the whole line, as the checks do."""
+    cut_re = rules.run_in_cut_re(opening)
+    if cut_re is None:
+        return range(lo, stop)
+    return itertools.takewhile(stop.__gt__, (m.start() for m in cut_re.finditer(line, lo)))
+
+
+def _heading_follows(line: str, at: int, rules: ReportRules) -> bool:
+    """True when a heading marker starts at `at`, white space skipped (`line[at:].lstrip()`)."""
+    while at < len(line) and line[at].isspace():
+        at += 1
+    return rules.heading_level(line, at) is not None
+
+
+def _later_sentence_starts(text: str, s: int, e: int, rules: ReportRules) -> Iterable[int]:
+    """The starts of the sentences of `text[s:e]` after its first (as `_split_sentences` cuts them: after a
+    run of sentence ends and closers, white space skipped), only those at a character a heading marker or
+    a part title can start with when the rules give that class (`_line_opening_re`)."""
+    return (m.end() for m in _line_opening_re(rules).finditer(text, s, e))
+
+
+def _line_opening_re(rules: ReportRules) -> re.Pattern:
+    """`_sentence_run_re` before the characters `_opens_line`'s patterns (heading markers, part title) can
+    start with, built once per rules object."""
+    def build() -> re.Pattern:
+        patterns = [p.pattern for _, p in rules.heading_patterns]
+        part_title = rules.optional_re("part_title_pattern")
+        patterns += [part_title.pattern] if part_title is not None else []
+        return _sentence_run_re(first_char_class("|".join(f"(?:{p})" for p in patterns)))
+
+    return rules.derived("units.line_opening", build)
+
+
+def _sentence_run_re(first: str | None) -> re.Pattern:
+    """A sentence end (`[。!?]+` and closers) and the white space after it, followed by a character of the
+    class `first`; by any character that starts a sentence where `first` is None or holds a character of
+    the run (backtracking into the run would then stop inside it). Its matches end where the sentences
+    after the first start."""
+    run = f"[{SENTENCE_END}]+[{re.escape(_CLOSERS)}]*\\s*"
+    in_run = SENTENCE_END + _CLOSERS + WHITE_SPACE
+    if first is None or re.search(first, in_run):
+        return re.compile(f"{run}(?=[^{re.escape(in_run)}])")
+    return re.compile(f"{run}(?={first})")
 
 
 def _split_running_text(text: str, s: int, e: int, rules: ReportRules, first: bool) -> list[tuple[int, int]]:
     """A line of running text split before every sentence, or text after a colon, that starts a heading, and
     after a title run into its first sentence: the lines it would have had with its line breaks."""
-    starts = [a for k, (a, _) in enumerate(_split_sentences(text[s:e], s)) if k and _opens_line(text[a:e], rules)]
+    starts = [a for a in _later_sentence_starts(text, s, e, rules) if _opens_line(text, a, e, rules)]
     starts += [m.end() for m in _COLON_RE.finditer(text, s, e)  # 现将情况报告如下:一、主要举措…
-               if m.end() < e and rules.heading_level(text[m.end():e]) is not None]
+               if m.end() < e and rules.heading_level(text, m.end(), e) is not None]
     starts = sorted(set(starts))
     out = []
     for a, b in zip([s] + starts, starts + [e]):
@@ -236,19 +289,37 @@ def report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, boo
     """The report's lines as (start, end, is_chrome): its non-blank lines, the chrome cut out of those that
     are not chrome through and through (rules with `inline_chrome_patterns`, v3 on), and with rules that
     split running text their run-in headings on lines of their own."""
-    out: list[tuple[int, int, bool]] = []
+    return [(s, e, is_chrome) for s, e, is_chrome, _ in _report_lines(norm_text, rules)]
+
+
+def _report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bool, bool | None]]:
+    """`report_lines`, each with `is_chrome_line` of its text where it is a whole line of the report (None
+    for the pieces of a cut line): `segment` asks that again of every line."""
+    out: list[tuple[int, int, bool, bool | None]] = []
     for ls, le in _lines(norm_text):
         line = norm_text[ls:le]
-        if is_chrome_line(line, rules) and not any(c in SENTENCE_END for c in line):
-            out.append((ls, le, True))  # a line of chrome stays one unit
+        chrome_line = is_chrome_line(line, rules)
+        if chrome_line and not any(c in SENTENCE_END for c in line):
+            out.append((ls, le, True, True))  # a line of chrome stays one unit
             continue
         for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
             if is_chrome or not rules.splits_run_in_headings:
-                out.append((s, e, is_chrome))
+                out.append((s, e, is_chrome, chrome_line if (s, e) == (ls, le) else None))
                 continue
-            first = not any(not c for _, _, c in out)
-            out += [(a, b, False) for a, b in _split_running_text(norm_text, s, e, rules, first)]
+            first = not any(not c for _, _, c, _ in out)
+            out += [(a, b, False, chrome_line if (a, b) == (ls, le) else None)
+                    for a, b in _split_running_text(norm_text, s, e, rules, first)]
     return out
+
+
+def _start_re(rules: ReportRules, key: str, pattern: re.Pattern) -> re.Pattern | None:
+    """The class of characters a match of one of the rules' patterns can start with
+    (`regex_prefix.first_char_class`), built once per rules object; None when it has none."""
+    def build() -> re.Pattern | None:
+        first = first_char_class(pattern.pattern, pattern.flags)
+        return re.compile(first) if first else None
+
+    return rules.derived(f"units.start.{key}", build)
 
 
 class _Sections:
@@ -271,19 +342,21 @@ class _Sections:
 
 def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     """Split normalised report text into the unit table: kinds, heading levels, lines and parents."""
-    lines = report_lines(norm_text, rules)
-    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _ in lines]
+    lines = _report_lines(norm_text, rules)
+    has_end = [_SENTENCE_END_RE.search(norm_text, s, e) is not None for s, e, _, _ in lines]
     last_content = max((i for i, h in enumerate(has_end) if h), default=len(lines))
     not_part_heading = rules.optional_re("not_part_heading_pattern")
     back_matter = rules.optional_re("back_matter_pattern")
     units: list[Unit] = []
     sections = _Sections()
-    seen_title = False
+    seen_title = started = False
+    checked = 0
     value_expected = False
-    for li, (ls, le, in_line_chrome) in enumerate(lines):
+    signoff, signoff_start = rules.signoff_re, _start_re(rules, "signoff_pattern", rules.signoff_re)
+    for li, (ls, le, in_line_chrome, chrome_line) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
-        whole_chrome = is_chrome_line(line, rules) and not (
+        whole_chrome = (chrome_line if chrome_line is not None else is_chrome_line(line, rules)) and not (
             rules.splits_run_in_headings and has_end[li] and len(line) > _MAX_CHROME_LINE)  # report text after a key
         if in_line_chrome or whole_chrome or (
             value_expected and not has_end[li] and len(line) <= _MAX_VALUE_LEN and rules.heading_level(line) is None
@@ -299,7 +372,8 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
         ):
             units.append(Unit(ls, le, "boilerplate", line=li, parent=sections.parent()))  # sign-off
             continue
-        started = any(u.kind == "sentence" or u.level > 0 for u in units)  # text has begun (not the title)
+        started = started or any(u.kind == "sentence" or u.level > 0 for u in units[checked:])  # text has begun
+        checked = len(units)  # (not the title): the units before `checked` have been looked at
         part_heading = False
         if is_back_matter and started:
             level, part_heading = 0, True  # a glossary or appendix: a part of its own, after the report's parts
@@ -322,7 +396,9 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 units.append(Unit(s, e, "heading", level=level, line=li,
                                   parent=sections.open(level, len(units))))
                 continue
-            kind = "boilerplate" if rules.signoff_re.match(norm_text[s:e]) else "sentence"
+            is_signoff = (signoff_start is None or signoff_start.match(norm_text, s, e)) \
+                and signoff.match(norm_text[s:e])  # the slice cut only for the few that can match
+            kind = "boilerplate" if is_signoff else "sentence"
             units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
     return mark_parts(norm_text, units, rules)
 

@@ -20,6 +20,7 @@ from typing import Any, List, Mapping
 from spacy.util import registry
 
 from ..errors import ModelError
+from .regex_prefix import PrefixScan, first_char_class
 from .regex_safety import backtracking_risk
 
 RULES_DIR = Path(__file__).resolve().parent
@@ -63,11 +64,12 @@ class ReportRules:
         rules = cls(json.loads(json.dumps(dict(data), ensure_ascii=False)), source)
         try:
             rules.heading_patterns  # noqa: B018  (compiles every pattern once, here)
+            rules.heading_start_re  # noqa: B018
             rules.part_cues  # noqa: B018
             rules.future_re  # noqa: B018
             rules.signoff_re  # noqa: B018
             rules.date_line_re  # noqa: B018
-            rules.inline_chrome_re  # noqa: B018
+            rules.inline_chrome_scan  # noqa: B018
             for key in _OPTIONAL_PATTERNS:
                 rules.optional_re(key)
             for label, terms in rules.lexicon.items():
@@ -121,10 +123,17 @@ class ReportRules:
         return (_rules_from_data, (self.to_dict(), self.source))
 
     # -- compiled views -----------------------------------------------------------------------------------
-    def _memo(self, key: str, build):
-        if key not in self._compiled:
-            self._compiled[key] = build()
-        return self._compiled[key]
+    def _memo(self, key, build):
+        try:
+            return self._compiled[key]
+        except KeyError:
+            value = self._compiled[key] = build()
+            return value
+
+    def derived(self, key: str, build):
+        """A value another module derives from these rules (a compiled pattern), built once per rules object:
+        `build()` the first time `key` is asked for."""
+        return self._memo(("derived", key), build)
 
     @property
     def heading_patterns(self) -> tuple[tuple[int, re.Pattern], ...]:
@@ -175,6 +184,13 @@ class ReportRules:
         return self._memo("inline_chrome", lambda: re.compile("|".join(f"(?:{p})" for p in patterns))
                           if patterns else None)
 
+    @property
+    def inline_chrome_scan(self) -> PrefixScan | None:
+        """The in-line chrome matches found by a scan that skips, in C, the characters no chrome pattern
+        starts with (`regex_prefix.PrefixScan`: the same matches as `inline_chrome_re.finditer`), or None."""
+        return self._memo("inline_chrome_scan", lambda: PrefixScan(self.inline_chrome_re)
+                          if self.inline_chrome_re is not None else None)
+
     def optional_re(self, key: str) -> re.Pattern | None:
         """One of the optional patterns (`_OPTIONAL_PATTERNS`), compiled, or None where the rules lack it."""
         return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
@@ -189,12 +205,68 @@ class ReportRules:
         """True when headings and part titles inside running text start units of their own."""
         return bool(self.data.get("split_run_in_headings", False))
 
-    def heading_level(self, line: str) -> int | None:
-        """Level of a heading marker at the start of `line` (stripped, normalised), else None."""
+    @property
+    def heading_start_re(self) -> re.Pattern | None:
+        """The class of characters a heading marker can start with (`regex_prefix.first_char_class` of the
+        heading patterns together), or None when the patterns allow no such class."""
+        return self._memo("heading_start", lambda: _class_re(
+            "|".join(f"(?:{p.pattern})" for _, p in self.heading_patterns)))
+
+    def optional_start_re(self, key: str) -> re.Pattern | None:
+        """The class of characters a match of an optional pattern (`optional_re(key)`) can start with, or
+        None (kept by the key's name: hashing a compiled pattern hashes its whole code)."""
+        return self._memo(key + ":start", lambda: _class_re(self.optional_re(key).pattern)
+                          if self.optional_re(key) is not None else None)
+
+    def optional_match_at(self, key: str, text: str, start: int, end: int) -> re.Match | None:
+        """`optional_re(key).match(text[start:end])` (a slice: `^` and look-behinds see its start), or None
+        without the pattern; the slice is cut only when the character at `start` can start a match (most
+        sentences start with one that cannot)."""
+        pattern = self.optional_re(key)
+        if pattern is None:
+            return None
+        first = self.optional_start_re(key)
+        if first is not None and not first.match(text, start, end):
+            return None
+        return pattern.match(text[start:end])
+
+    def run_in_cut_re(self, opening: bool) -> re.Pattern | None:
+        """A look-ahead that holds where, white space skipped, a heading marker (or, with `opening`, also a
+        run-in sentence opening, `run_in_next_pattern`) can start, from the patterns' first-character
+        classes; None when a pattern has no such class."""
+        def build():
+            keys = [first_char_class("|".join(f"(?:{p.pattern})" for _, p in self.heading_patterns))]
+            if opening:
+                next_start = self.optional_re("run_in_next_pattern")
+                keys.append(first_char_class(next_start.pattern) if next_start is not None else None)
+            return re.compile(r"(?=\s*(?:" + "|".join(keys) + "))") if all(keys) else None
+
+        return self._memo(("run_in_cut", opening), build)
+
+    def heading_marker(self, text: str, start: int = 0, end: int | None = None) -> tuple[int, re.Match] | None:
+        """The level and match of the first heading pattern that matches at the start of `text[start:end]`,
+        else None. Most lines start with a character no marker starts with: one class match rules them out
+        (and the slice is cut only for the others)."""
+        end = len(text) if end is None else end
+        first = self.heading_start_re
+        if first is not None and not first.match(text, start, end):
+            return None
+        line = text if start == 0 and end == len(text) else text[start:end]
         for level, pattern in self.heading_patterns:
-            if pattern.match(line):
-                return level
+            m = pattern.match(line)
+            if m:
+                return level, m
         return None
+
+    def heading_level(self, text: str, start: int = 0, end: int | None = None) -> int | None:
+        """Level of a heading marker at the start of `text[start:end]` (stripped, normalised), else None."""
+        marker = self.heading_marker(text, start, end)
+        return marker[0] if marker else None
+
+
+def _class_re(pattern: str, flags: int = 0) -> re.Pattern | None:
+    first = first_char_class(pattern, flags)
+    return re.compile(first) if first else None
 
 
 def _patterns(data: Mapping[str, Any]) -> list[str]:
