@@ -658,3 +658,38 @@ def test_counts_of_people_without_a_measure_word(text, value, written):
 def test_every_prefix_opens_a_quantity(prefix):
     r = one(f"全区共建成{prefix}35个调解室。")
     assert r["text"] == f"{prefix}35个" and r["qualifier"] == ind._QUALIFIER_PRE[prefix]
+
+
+# -- the input's characters -------------------------------------------------------------------------------
+def _input_texts() -> list[str]:
+    """The seeds, the distinct work reports, and synthetic edge cases (width, script, spaces, astral-plane
+    characters, a very long line, one character, nothing)."""
+    from conftest import ROOT
+
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]
+    texts = [seed_text(name) for name in SEED_NAMES] + [p.read_text(encoding="utf-8") for p in reports]
+    rng = random.Random(13)
+    alphabet = "辦理複議案件３１９件，（一）　 \t\nＡＢab12.％、；：𠀋𝟘😀萬億"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(60)]
+    texts += ["", " ", "\n", "件", "，", "𠀋", "　", "ＡＢＣ", "全年辦理行政複議案件３１９件，" * 400]
+    return texts
+
+
+def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
+    rng = random.Random(17)
+    for text in _input_texts():
+        doc = nlp.make_doc(text)
+        raw, full = ind._InputText(doc), doc.text
+        assert ind._tokenizer_norm(doc) is not None  # the path that reads the changed tokens only
+        n = len(full)
+        cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        for s, e in cuts + [(0, n), (n, n)]:
+            assert raw[s:e] == full[s:e], (text[:40], s, e)
+
+
+def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
+    from spacy.tokens import Doc
+
+    doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
+    raw = ind._InputText(doc)
+    assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]

@@ -26,9 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
+import numpy as np
 import srsly
 from spacy import util
 from spacy.language import Language
+from spacy.attrs import IDX, NORM, ORTH
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, registry
@@ -1073,7 +1075,6 @@ class IndicatorExtractor:
                 continue
             themes = ([label for label, d in zip(labels, decided[i]) if d]
                       if labels is not None and decided is not None else [])
-            raw.unit = unit
             for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
                                           plans=plans[i] or "plans" in themes):
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
@@ -1142,30 +1143,63 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
 
 
 class _InputText:
-    """The input's characters at given offsets: the normalised text when normalisation changed nothing, else
-    read from the current unit's tokens (building `doc.text` walks every token of the document); offsets
-    outside the unit fall back to the whole text, built once."""
+    """The input's characters at given offsets. The normalised text has the input's length and differs from
+    it only inside the tokens whose characters normalisation changed (the tokenizer sets their `norm_`, so
+    their NORM differs from their ORTH): one array comparison per document finds those tokens, and a slice
+    that overlaps none of them (nearly every record's text and phrase) is the normalised text's own; one that
+    does is patched from those tokens' text. Building `doc.text` walks every token of the document: only a
+    `Doc` the tokenizer did not make reads it."""
 
     def __init__(self, doc: Doc):
         from .tokenizer import unchanged_input
 
         self.doc = doc
-        self.unit = None
-        self._unit_text: tuple | None = None
         self._text: str | None = unchanged_input(doc)
+        self._norm: str | None = None
+        if self._text is None:
+            self._norm = _tokenizer_norm(doc)
+            if self._norm is None:
+                self._text = doc.text
+            else:
+                self._changed_tokens(doc, len(self._norm))
+
+    def _changed_tokens(self, doc: Doc, length: int) -> None:
+        """The changed tokens' indices and character bounds (a token ends where the next one starts)."""
+        arr = doc.to_array([ORTH, NORM, IDX]).reshape(len(doc), 3)
+        bounds = np.append(arr[:, 2].astype(np.int64), length)
+        rows = np.flatnonzero(arr[:, 0] != arr[:, 1])
+        self._tokens = rows.tolist()
+        self._starts = bounds[rows].tolist()
+        self._ends = bounds[rows + 1].tolist()
 
     def __getitem__(self, key: slice) -> str:
         if self._text is not None:
             return self._text[key]
-        unit = self.unit
-        if unit is not None and unit.start_char <= key.start and key.stop <= unit.end_char:
-            if self._unit_text is None or self._unit_text[0] is not unit:
-                self._unit_text = (unit, unit.text)
-            base = unit.start_char
-            return self._unit_text[1][key.start - base:key.stop - base]
-        if self._text is None:
-            self._text = self.doc.text
-        return self._text[key]
+        s, e = key.start, key.stop
+        k = bisect.bisect_right(self._ends, s)  # the first changed token that ends after s
+        if k == len(self._ends) or self._starts[k] >= e:
+            return self._norm[s:e]
+        pieces, pos = [], s
+        while k < len(self._ends) and self._starts[k] < e:
+            a = self._starts[k]
+            t = self.doc[self._tokens[k]].text_with_ws
+            pieces.append(self._norm[pos:a])
+            pieces.append(t[max(s, a) - a:min(e, a + len(t)) - a])
+            pos = a + len(t)
+            k += 1
+        pieces.append(self._norm[pos:e])
+        return "".join(pieces)
+
+
+def _tokenizer_norm(doc: Doc) -> str | None:
+    """The normalised text the tokenizer recorded, when it made this `Doc` (and set the norms of the tokens
+    whose characters normalisation changed); else None."""
+    from .tokenizer import USER_DATA_KEY, doc_length
+
+    data = doc.user_data.get(USER_DATA_KEY)
+    if not data or "unchanged" not in data or len(data.get("norm_text", "")) != doc_length(doc):
+        return None
+    return data["norm_text"]
 
 
 def with_input_text(rec: dict, raw: str) -> dict:
