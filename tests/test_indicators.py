@@ -173,6 +173,19 @@ def test_overlapping_phrases_keep_the_longest_first_as_filter_spans_does():
     assert [h[2] for h in chain.match("复议案件", 0, 4)] == ["议案件"]
 
 
+def test_longest_first_keeps_what_spacys_filter_spans_keeps():
+    from collections import namedtuple
+
+    from spacy.util import filter_spans
+
+    hit = namedtuple("hit", "start end")
+    rng = random.Random(21)
+    for _ in range(3000):  # one hit per start, in start order, as the phrase search finds them
+        starts = sorted(rng.sample(range(40), rng.randint(0, 12)))
+        hits = [(s, s + rng.randint(1, 8)) for s in starts]
+        assert ind._longest_first(hits) == [(h.start, h.end) for h in filter_spans([hit(*h) for h in hits])]
+
+
 def test_vocabulary_round_trip_and_validation(tmp_path, vocab):
     again = IndicatorVocabulary.from_dict(vocab.to_dict())
     assert again == vocab
@@ -601,6 +614,14 @@ def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
                     lo, hi = max(0, pos - 5), min(len(text), pos + 9)
                     assert ind._clause_bounds(text, pos, lo, hi, delims) == \
                         _clause_bounds_by_scanning(text, pos, lo, hi, delims)
+
+
+def test_delimiter_offsets_are_those_a_regular_expression_finds():
+    texts = _input_texts() + ["\ud800，", "，" * 5000, "\U0010ffff；\uffff。"]
+    for text in texts:
+        for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
+            assert ind._delimiter_offsets(text, delims) == \
+                [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
 
 
 def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(vocab2):

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 import numpy as np
 import srsly
@@ -33,7 +33,7 @@ from spacy.language import Language
 from spacy.attrs import IDX, NORM, ORTH
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans, registry
+from spacy.util import registry
 
 from ..errors import ModelError
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
@@ -111,18 +111,25 @@ class IndicatorRules:
             raise ModelError("E180", source=source, detail="'count_units' must be a list of strings")
         return cls(patterns, frozenset(units))
 
-    def __getattr__(self, key: str) -> re.Pattern:
-        try:
-            return self.patterns[key]
-        except KeyError:
-            raise AttributeError(key) from None
+    def __post_init__(self) -> None:
+        """Each pattern an attribute of its own (`rules.per_capita`): the records of a document read them
+        thousands of times, and a plain attribute is read without a `__getattr__` call."""
+        for key, pattern in self.patterns.items():
+            object.__setattr__(self, key, pattern)
 
 
-class _Hit(NamedTuple):
-    """A phrase's character offsets, in the two attributes `spacy.util.filter_spans` reads."""
-
-    start: int
-    end: int
+def _longest_first(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spaCy's `filter_spans` over (start, end) character offsets given in start order, one per start: where
+    two overlap the longer wins, the first of equal length. Nearly always none overlap: they are kept as
+    they are, without sorting."""
+    if all(a[1] <= b[0] for a, b in zip(hits, hits[1:])):
+        return hits
+    kept, seen = [], set()
+    for s, e in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        if s not in seen and e - 1 not in seen:
+            kept.append((s, e))
+            seen.update(range(s, e))
+    return sorted(kept)
 
 
 @dataclass(eq=False)
@@ -237,13 +244,14 @@ class IndicatorVocabulary:
             self._cache["index"] = {e.name: e for e in self.entries}
         return self._cache["index"]
 
-    def _pattern(self) -> tuple[re.Pattern | None, dict[str, list[str]]]:
+    def _pattern(self) -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
         if "pattern" not in self._cache:
             owners: dict[str, list[str]] = {}
             for e in self.entries:
                 for p in e.phrases:
                     owners.setdefault(_simplify(p), []).append(e.name)
-            self._cache["pattern"] = (re.compile(phrase_trie_pattern(owners)) if owners else None, owners)
+            self._cache["pattern"] = (re.compile(phrase_trie_pattern(owners)) if owners else None,
+                                      {p: tuple(names) for p, names in owners.items()})
         return self._cache["pattern"]
 
     def match(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str, tuple[str, ...]]]:
@@ -262,10 +270,9 @@ class IndicatorVocabulary:
             hits = []
             m = pattern.search(text, start, end)
             while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
-                hits.append(_Hit(m.start(), m.end()))
+                hits.append((m.start(), m.end()))
                 m = pattern.search(text, m.start() + 1, end)
-            found = memo[1][start, end] = [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]]))
-                                           for h in filter_spans(hits)]
+            found = memo[1][start, end] = [(s, e, text[s:e], owners[text[s:e]]) for s, e in _longest_first(hits)]
         return list(found)
 
     def canonical(self, phrase: str) -> str | None:
@@ -476,8 +483,24 @@ _PHRASE_STRIP_TAIL = re.compile(
 @functools.lru_cache(maxsize=8)
 def _delimiter_offsets(text: str, delims: str) -> list[int]:
     """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
-    the units of a document share its text)."""
-    return [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+    the units of a document share its text), found over the text's code points as an array."""
+    table = _delimiter_table(delims)
+    return np.flatnonzero(table[np.minimum(_code_points(text), len(table) - 1)]).tolist()
+
+
+@functools.lru_cache(maxsize=8)
+def _delimiter_table(delims: str) -> np.ndarray:
+    """True at the code points of `delims`, and False in one more place past the largest, where any code
+    point beyond it is looked up."""
+    table = np.zeros(max(map(ord, delims)) + 2, dtype=bool)
+    table[[ord(c) for c in delims]] = True
+    return table
+
+
+@functools.lru_cache(maxsize=2)
+def _code_points(text: str) -> np.ndarray:
+    """The code points of `text` (the three sets of delimiters of a document read the same array)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1070,13 +1093,16 @@ class IndicatorExtractor:
         plans = plans_part(group, norm, self.vocabulary.rules, units)
         spans: list[Span] = []
         records: list[dict] = []
+        if labels is None or decided is None:
+            labels, decided = [], [()] * len(units)
+        plans_at = labels.index("plans") if "plans" in labels else None
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
-            themes = ([label for label, d in zip(labels, decided[i]) if d]
-                      if labels is not None and decided is not None else [])
-            for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                          plans=plans[i] or "plans" in themes):
+            found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
+                                       plans=plans[i] or (plans_at is not None and bool(decided[i][plans_at])))
+            themes = [label for label, d in zip(labels, decided[i]) if d] if found else []  # only where read
+            for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
                 if span is None:
