@@ -516,6 +516,11 @@ def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_
     return s, offsets[k] if k < len(offsets) and offsets[k] < hi else hi
 
 
+_KIND_AFTER_RE = re.compile(r"(企业|项目|单位|工业|规模|的)")
+_YEAR_RE = re.compile(r"(19|20)\d\d")
+_BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
+
+
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans."""
     chinese = not m.group("num")[0].isdigit()
@@ -562,10 +567,10 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
-    if not m.group("num")[0].isdigit() and re.match(r"\d", text[e:e + 1]):
+    if not m.group("num")[0].isdigit() and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
     t = _TRAIL_RE.match(text, e, hi)
-    if t and re.match(r"(企业|项目|单位|工业|规模|的)", text[t.end():t.end() + 2]):
+    if t and _KIND_AFTER_RE.match(text[t.end():t.end() + 2]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
     if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
         return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
@@ -625,7 +630,7 @@ def _arabic_number_verdict(text: str, m: re.Match, lo: int, hi: int) -> bool | N
     inside a programme name, None when undecided."""
     s, e = m.start(), m.end()
     unit = m.group("unit")
-    if re.fullmatch(r"(19|20)\d\d", m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
+    if _YEAR_RE.fullmatch(m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
             and not m.group("pre"):
         return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
     if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大") \
@@ -691,15 +696,18 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if vocab is None:
         return None, None
     s, e = rec["start"], rec["end"]
+    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
+    hits = vocab.match(text, ss, se)
+    if not hits:  # most sentences name no indicator: nothing else to look up
+        return None, None
     rules = vocab.rules
     cs, ce = _clause_bounds(text, s, lo, hi)
-    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
     counted = _counted_object(text, rec, hi, rules)
     item_end = _item_end(text, rec, lo, hi) if rules is not None else se
 
     best, best_key = None, None
     previous = (None, ())
-    for ms, me, phrase, names in vocab.match(text, ss, se):
+    for ms, me, phrase, names in hits:
         qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
         previous = (me, names)
         if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
@@ -862,7 +870,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             direction = "flat" if verb == "持平" else ("decrease" if verb in _DOWN_SET else "increase")
             basis = _BASIS_NAMES.get(cm.group("basis")) if cm.group("basis") else None
             if basis is None:
-                bm = re.search(rf"({_BASIS_RE})[^，,；;。]*$", text[cs:s])
+                bm = _BASIS_BEFORE_RE.search(text[cs:s])
                 basis = _BASIS_NAMES.get(bm.group(1)) if bm else None
         elif prev is not None and text[prev["end"]:s] == "、" and prev.get("_direction"):
             direction, basis = prev["_direction"], prev["_basis"]  # 分别增长4%、6%
@@ -893,7 +901,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
     if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
-    return [{k: rec.get(k) for k in FIELDS} for rec in out]
+    return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in out]
 
 
 def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
