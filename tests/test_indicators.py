@@ -624,6 +624,19 @@ def test_delimiter_offsets_are_those_a_regular_expression_finds():
                 [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
 
 
+def test_a_clause_not_ending_in_a_words_last_character_skips_only_patterns_that_cannot_match():
+    rng = random.Random(23)
+    alphabet = "".join(sorted(ind._TAIL_LAST | ind._CHANGE_LAST | set("同比较上年案件个百分点率3.%𠀋 ")))
+    clauses = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    texts = [normalize(t).text for t in _input_texts()]
+    clauses += [t[a:a + n] for t in texts for a in range(0, len(t), 5) for n in (4, 12) if "\n" not in t[a:a + n]]
+    for clause in clauses:
+        if clause[-1:] not in ind._TAIL_LAST:
+            assert ind._PHRASE_STRIP_TAIL.search(clause) is None
+        if clause[-1:] not in ind._CHANGE_LAST:
+            assert ind._CHANGE_BEFORE_RE.search(clause) is None
+
+
 def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(vocab2):
     rng = random.Random(11)
     texts = [normalize(seed_text(name)).text for name in SEED_NAMES]

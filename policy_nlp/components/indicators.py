@@ -463,8 +463,9 @@ _CN_OK_UNITS = {"个", "次", "场", "家", "名", "项", "市", "县", "乡", "
 _BASIS_RE = r"同比|较上年同期|比上年同期|较去年同期|比去年同期|较上年|比上年|较去年|比去年|环比|同口径对比"
 _UP = r"增长|增加|提高|提升|上升|增幅|上涨|扩大|增"
 _DOWN = r"下降|减少|降低|压缩|缩短|精简|压减|下滑|降价|回落|缩减|减|降"
+_CHANGE_AFTER = r"了|均|分别|约|达|幅度为|幅度"
 _CHANGE_BEFORE_RE = re.compile(
-    rf"(?P<basis>{_BASIS_RE})?(?:分别|均|平均|再)?(?P<verb>{_UP}|{_DOWN}|持平)(?:了|均|分别|约|达|幅度为|幅度)*$")
+    rf"(?P<basis>{_BASIS_RE})?(?:分别|均|平均|再)?(?P<verb>{_UP}|{_DOWN}|持平)(?:{_CHANGE_AFTER})*$")
 _DOWN_SET = set(_DOWN.split("|"))
 _BASIS_NAMES = {"同比": "同比", "较上年": "较上年", "比上年": "较上年", "较去年": "较上年", "比去年": "较上年",
                 "环比": "环比", "较上年同期": "同比", "比上年同期": "同比", "较去年同期": "同比", "比去年同期": "同比"}
@@ -474,10 +475,22 @@ _PHRASE_STRIP_HEAD = re.compile(
     r"推动|推进|实施|落实|清理|制定|出台|召开|培训|帮助|帮扶|服务|惠及|带动|设立|建立|编制|发布|印发|参加|"
     r"协调|处理|调处|化解|查处|立案|审结|办结|整改|排查|检查|抽查|评查|聘请|选派|支持|改造|新改建|建设|"
     r"对|向|为|与|和|及|在|从|将|把|由|被|给|的)+")
-_PHRASE_STRIP_TAIL = re.compile(
-    r"(?:达到|达|为|是|共计|共|计|约|超过|超|近|逾|突破|保持|稳定在|控制在|提升至|提高至|提高到|增加至|增至|"
+_TAIL_WORDS = (
+    r"达到|达|为|是|共计|共|计|约|超过|超|近|逾|突破|保持|稳定在|控制在|提升至|提高至|提高到|增加至|增至|"
     r"扩大到|扩大至|下降至|降至|压缩至|缩短至|减少至|增长|下降|增加|减少|提高|提升|降低|压缩|精简|压减|分别|均|"
-    r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
+    r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右")
+_PHRASE_STRIP_TAIL = re.compile(rf"(?:{_TAIL_WORDS})+$")
+
+
+def _last_chars(*alternations: str) -> frozenset:
+    """The last characters of the words of `|`-separated alternations. A pattern that ends in one of these
+    words and `$` matches a clause (which holds no line break) only if the clause ends with one of them: the
+    clauses that do not are not searched."""
+    return frozenset(w[-1] for alternation in alternations for w in alternation.split("|"))
+
+
+_TAIL_LAST = _last_chars(_TAIL_WORDS)
+_CHANGE_LAST = _last_chars(_UP, _DOWN, "持平", _CHANGE_AFTER)
 
 
 @functools.lru_cache(maxsize=8)
@@ -669,7 +682,8 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
     """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
     cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
     before = text[cs:s]
-    before = _PHRASE_STRIP_TAIL.sub("", before)
+    if before[-1:] in _TAIL_LAST:
+        before = _PHRASE_STRIP_TAIL.sub("", before)
     head = _PHRASE_STRIP_HEAD.match(before)
     b0 = cs + (head.end() if head else 0)
     b1 = cs + len(before)
@@ -861,7 +875,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
         s = rec["start"]
         cs, _ = _clause_bounds(text, s, lo, hi)
         before = text[max(cs, s - 12):s]
-        cm = _CHANGE_BEFORE_RE.search(before)
+        cm = _CHANGE_BEFORE_RE.search(before) if before[-1:] in _CHANGE_LAST else None
         if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
             cm = None
         direction = basis = None
@@ -1115,7 +1129,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is None:
                     continue
-                rec = with_input_text(rec, raw)
+                rec = _take_input_text(rec, raw)
                 rec.update({"unit_index": i, "theme": self.vocabulary.theme(rec["canonical"]),
                             "themes": themes, "year": year})
                 spans.append(span)
@@ -1239,12 +1253,18 @@ def _tokenizer_norm(doc: Doc) -> str | None:
 def with_input_text(rec: dict, raw: str) -> dict:
     """A copy of a record with `text` and `phrase` taken from the input at the same offsets."""
     out = dict(rec)
-    out["text"] = raw[rec["start"]:rec["end"]]
-    if rec.get("phrase_start") is not None:
-        out["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
     if isinstance(rec.get("change"), dict):
         out["change"] = dict(rec["change"])
-    return out
+    return _take_input_text(out, raw)
+
+
+def _take_input_text(rec: dict, raw: str) -> dict:
+    """`with_input_text` in place: for the records `extract_quantities` has just made, which nothing else
+    holds (no copy per record)."""
+    rec["text"] = raw[rec["start"]:rec["end"]]
+    if rec.get("phrase_start") is not None:
+        rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+    return rec
 
 
 __all__ = ["IndicatorVocabulary", "IndicatorEntry", "IndicatorExtractor", "extract_quantities", "make_indicators",
