@@ -727,3 +727,18 @@ def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
     raw = ind._InputText(doc)
     assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
+
+
+def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):
+    doc = run(nlp, TEXT)
+    group = doc.spans["units"]
+    extractor = nlp.get_pipe("policy_nlp_indicators")
+    unit = next(i for i, u in enumerate(group) if "319件" in u.text)
+    for labels, row, themes, status in ((["plans", "enforcement"], [True, False], ["plans"], "target"),
+                                        (["enforcement", "plans"], [True, False], ["enforcement"], "result"),
+                                        (["enforcement"], [True], ["enforcement"], "result")):
+        group.attrs["labels"] = labels
+        group.attrs["decided"] = [row if i == unit else [False] * len(labels) for i in range(len(group))]
+        records = extractor(doc).spans["indicators"].attrs["records"]
+        first = next(r for r in records if r["text"] == "319件")
+        assert (first["themes"], first["status"]) == (themes, status)

@@ -29,8 +29,8 @@ from typing import Any, Mapping
 import numpy as np
 import srsly
 from spacy import util
-from spacy.language import Language
 from spacy.attrs import IDX, NORM, ORTH
+from spacy.language import Language
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
 from spacy.util import registry
@@ -1117,12 +1117,13 @@ class IndicatorExtractor:
         records: list[dict] = []
         if labels is None or decided is None:
             labels, decided = [], [()] * len(units)
-        plans_at = labels.index("plans") if "plans" in labels else None
+        at = labels.index("plans") if "plans" in labels else len(labels)
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
+            plans_theme = at < len(decided[i]) and bool(decided[i][at])  # "plans" among the unit's themes
             found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                       plans=plans[i] or (plans_at is not None and bool(decided[i][plans_at])))
+                                       plans=plans[i] or plans_theme)
             themes = [label for label, d in zip(labels, decided[i]) if d] if found else []  # only where read
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
