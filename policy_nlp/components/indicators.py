@@ -927,15 +927,17 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
         while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
             j += 1
         run = records[k:j + 1]
+        k = j + 1
+        if len(run) == 1:  # most quantities stand alone: no wordings to pair
+            continue
         cs, _ = _clause_bounds(text, run[0]["start"], lo, hi)
         items = text[cs:run[0]["start"]].split("、")
-        if len(run) > 1 and len(items) == len(run) and vocab.canonical(items[0]):
+        if len(items) == len(run) and vocab.canonical(items[0]):
             for rec, item in zip(run, items):
                 name = vocab.canonical(item)
                 entry = vocab.entry(name) if name else None
                 fits = entry is not None and (rec["role"] == "change" or not entry.units or rec["unit"] in entry.units)
                 rec["canonical"] = name if fits else None
-        k = j + 1
 
 
 def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> None:
