@@ -180,9 +180,20 @@ def test_longest_first_keeps_what_spacys_filter_spans_keeps():
 
     hit = namedtuple("hit", "start end")
     rng = random.Random(21)
+    cases = []
     for _ in range(3000):  # one hit per start, in start order, as the phrase search finds them
         starts = sorted(rng.sample(range(40), rng.randint(0, 12)))
-        hits = [(s, s + rng.randint(1, 8)) for s in starts]
+        cases.append([(s, s + rng.randint(1, 8)) for s in starts])
+    pattern = ind.packaged_vocabulary(2)._pattern()[0]
+    for text in (normalize(t).text for t in _input_texts()):  # the phrases of the seeds' and reports' sentences
+        for sentence in re.finditer(r"[^。!?;；\n]+", text):
+            hits, m = [], pattern.search(text, sentence.start(), sentence.end())
+            while m:
+                hits.append(m.span())
+                m = pattern.search(text, m.start() + 1, sentence.end())
+            cases.append(hits)
+    assert sum(any(a[1] > b[0] for a, b in zip(c, c[1:])) for c in cases) > 100  # overlaps, not only the fast path
+    for hits in cases:
         assert ind._longest_first(hits) == [(h.start, h.end) for h in filter_spans([hit(*h) for h in hits])]
 
 
