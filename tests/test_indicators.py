@@ -753,3 +753,16 @@ def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp)
         records = extractor(doc).spans["indicators"].attrs["records"]
         first = next(r for r in records if r["text"] == "319件")
         assert (first["themes"], first["status"]) == (themes, status)
+
+
+def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
+    lookahead = f"(?=[\\d{ind._PRE_FIRST}])"
+    assert ind._PEOPLE_RE.pattern.startswith(lookahead)
+    plain = re.compile(ind._PEOPLE_RE.pattern[len(lookahead):])
+    rng = random.Random(29)
+    texts = [normalize(t).text for t in _input_texts()]
+    texts += ["".join(rng.choice(ind._PRE + "0123.5万亿余多群众居民学生人口，") for _ in range(60)) for _ in range(300)]
+    texts += [f"带动{p}3.78万农牧民、{p}12亿人口" for p in ind._PRE.split("|")]
+    for text in texts:
+        assert [m.groupdict() | {"span": m.span()} for m in ind._PEOPLE_RE.finditer(text)] == \
+            [m.groupdict() | {"span": m.span()} for m in plain.finditer(text)]

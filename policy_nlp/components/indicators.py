@@ -429,7 +429,8 @@ _CN = rf"[{_CN_CHARS}]+"
 _PRE = r"不少于|不低于|不超过|不高于|不足|至少|超过|将近|接近|大约|约|近|超|逾|多达"
 _SEP = r"至|到|-|—|~|～|－|–"
 # Every quantity starts with a prefix's first character or a numeral: the look-ahead lets `search` skip to one.
-_QTY_FIRST = rf"(?=[\d{''.join(sorted({alt[0] for alt in _PRE.split('|')}))}{_CN_CHARS}])"
+_PRE_FIRST = "".join(sorted({alt[0] for alt in _PRE.split("|")}))
+_QTY_FIRST = rf"(?=[\d{_PRE_FIRST}{_CN_CHARS}])"
 _QTY_RE = re.compile(
     rf"{_QTY_FIRST}(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
@@ -971,8 +972,8 @@ def _status(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules, plans
     return "target" if about_change else "result"
 
 
-_PEOPLE_RE = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
+_PEOPLE_RE = re.compile(  # opens with a look-ahead on its first characters, as `_QTY_RE` does
+    rf"(?=[\d{_PRE_FIRST}])(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
     r"(?=农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口)")
 
 
