@@ -1120,14 +1120,15 @@ class IndicatorExtractor:
         records: list[dict] = []
         if labels is None or decided is None:
             labels, decided = [], [()] * len(units)
-        at = labels.index("plans") if "plans" in labels else len(labels)
+        plans_at = [k for k, label in enumerate(labels) if label == "plans"]
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
-            plans_theme = at < len(decided[i]) and bool(decided[i][at])  # "plans" among the unit's themes
+            row = decided[i]
+            plans_theme = any(k < len(row) and row[k] for k in plans_at)  # "plans" among the unit's themes
             found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
                                        plans=plans[i] or plans_theme)
-            themes = [label for label, d in zip(labels, decided[i]) if d] if found else []  # only where read
+            themes = [label for label, d in zip(labels, row) if d] if found else []  # only where read
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
