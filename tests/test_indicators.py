@@ -173,6 +173,30 @@ def test_overlapping_phrases_keep_the_longest_first_as_filter_spans_does():
     assert [h[2] for h in chain.match("复议案件", 0, 4)] == ["议案件"]
 
 
+def test_longest_first_keeps_what_spacys_filter_spans_keeps():
+    from collections import namedtuple
+
+    from spacy.util import filter_spans
+
+    hit = namedtuple("hit", "start end")
+    rng = random.Random(21)
+    cases = []
+    for _ in range(3000):  # one hit per start, in start order, as the phrase search finds them
+        starts = sorted(rng.sample(range(40), rng.randint(0, 12)))
+        cases.append([(s, s + rng.randint(1, 8)) for s in starts])
+    pattern = ind.packaged_vocabulary(2)._pattern()[0]
+    for text in (normalize(t).text for t in _input_texts()):  # the phrases of the seeds' and reports' sentences
+        for sentence in re.finditer(r"[^。!?;；\n]+", text):
+            hits, m = [], pattern.search(text, sentence.start(), sentence.end())
+            while m:
+                hits.append(m.span())
+                m = pattern.search(text, m.start() + 1, sentence.end())
+            cases.append(hits)
+    assert sum(any(a[1] > b[0] for a, b in zip(c, c[1:])) for c in cases) > 100  # overlaps, not only the fast path
+    for hits in cases:
+        assert ind._longest_first(hits) == [(h.start, h.end) for h in filter_spans([hit(*h) for h in hits])]
+
+
 def test_vocabulary_round_trip_and_validation(tmp_path, vocab):
     again = IndicatorVocabulary.from_dict(vocab.to_dict())
     assert again == vocab
@@ -603,6 +627,27 @@ def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
                         _clause_bounds_by_scanning(text, pos, lo, hi, delims)
 
 
+def test_delimiter_offsets_are_those_a_regular_expression_finds():
+    texts = _input_texts() + ["\ud800，", "，" * 5000, "\U0010ffff；\uffff。"]
+    for text in texts:
+        for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
+            assert ind._delimiter_offsets(text, delims) == \
+                [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+
+
+def test_a_clause_not_ending_in_a_words_last_character_skips_only_patterns_that_cannot_match():
+    rng = random.Random(23)
+    alphabet = "".join(sorted(ind._TAIL_LAST | ind._CHANGE_LAST | set("同比较上年案件个百分点率3.%𠀋 ")))
+    clauses = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    texts = [normalize(t).text for t in _input_texts()]
+    clauses += [t[a:a + n] for t in texts for a in range(0, len(t), 5) for n in (4, 12) if "\n" not in t[a:a + n]]
+    for clause in clauses:
+        if clause[-1:] not in ind._TAIL_LAST:
+            assert ind._PHRASE_STRIP_TAIL.search(clause) is None
+        if clause[-1:] not in ind._CHANGE_LAST:
+            assert ind._CHANGE_BEFORE_RE.search(clause) is None
+
+
 def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(vocab2):
     rng = random.Random(11)
     texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
@@ -658,3 +703,66 @@ def test_counts_of_people_without_a_measure_word(text, value, written):
 def test_every_prefix_opens_a_quantity(prefix):
     r = one(f"全区共建成{prefix}35个调解室。")
     assert r["text"] == f"{prefix}35个" and r["qualifier"] == ind._QUALIFIER_PRE[prefix]
+
+
+# -- the input's characters -------------------------------------------------------------------------------
+def _input_texts() -> list[str]:
+    """The seeds, the distinct work reports, and synthetic edge cases (width, script, spaces, astral-plane
+    characters, a very long line, one character, nothing)."""
+    from conftest import ROOT
+
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]
+    texts = [seed_text(name) for name in SEED_NAMES] + [p.read_text(encoding="utf-8") for p in reports]
+    rng = random.Random(13)
+    alphabet = "辦理複議案件３１９件，（一）　 \t\nＡＢab12.％、；：𠀋𝟘😀萬億"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(60)]
+    texts += ["", " ", "\n", "件", "，", "𠀋", "　", "ＡＢＣ", "全年辦理行政複議案件３１９件，" * 400]
+    return texts
+
+
+def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
+    rng = random.Random(17)
+    for text in _input_texts():
+        doc = nlp.make_doc(text)
+        raw, full = ind._InputText(doc), doc.text
+        assert ind._tokenizer_norm(doc) is not None  # the path that reads the changed tokens only
+        n = len(full)
+        cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        for s, e in cuts + [(0, n), (n, n)]:
+            assert raw[s:e] == full[s:e], (text[:40], s, e)
+
+
+def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
+    from spacy.tokens import Doc
+
+    doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
+    raw = ind._InputText(doc)
+    assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
+
+
+def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):
+    doc = run(nlp, TEXT)
+    group = doc.spans["units"]
+    extractor = nlp.get_pipe("policy_nlp_indicators")
+    unit = next(i for i, u in enumerate(group) if "319件" in u.text)
+    for labels, row, themes, status in ((["plans", "enforcement"], [True, False], ["plans"], "target"),
+                                        (["enforcement", "plans"], [True, False], ["enforcement"], "result"),
+                                        (["enforcement"], [True], ["enforcement"], "result")):
+        group.attrs["labels"] = labels
+        group.attrs["decided"] = [row if i == unit else [False] * len(labels) for i in range(len(group))]
+        records = extractor(doc).spans["indicators"].attrs["records"]
+        first = next(r for r in records if r["text"] == "319件")
+        assert (first["themes"], first["status"]) == (themes, status)
+
+
+def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
+    lookahead = f"(?=[\\d{ind._PRE_FIRST}])"
+    assert ind._PEOPLE_RE.pattern.startswith(lookahead)
+    plain = re.compile(ind._PEOPLE_RE.pattern[len(lookahead):])
+    rng = random.Random(29)
+    texts = [normalize(t).text for t in _input_texts()]
+    texts += ["".join(rng.choice(ind._PRE + "0123.5万亿余多群众居民学生人口，") for _ in range(60)) for _ in range(300)]
+    texts += [f"带动{p}3.78万农牧民、{p}12亿人口" for p in ind._PRE.split("|")]
+    for text in texts:
+        assert [m.groupdict() | {"span": m.span()} for m in ind._PEOPLE_RE.finditer(text)] == \
+            [m.groupdict() | {"span": m.span()} for m in plain.finditer(text)]

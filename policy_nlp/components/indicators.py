@@ -24,14 +24,16 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
+import numpy as np
 import srsly
 from spacy import util
+from spacy.attrs import IDX, NORM, ORTH
 from spacy.language import Language
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans, registry
+from spacy.util import registry
 
 from ..errors import ModelError
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
@@ -109,18 +111,25 @@ class IndicatorRules:
             raise ModelError("E180", source=source, detail="'count_units' must be a list of strings")
         return cls(patterns, frozenset(units))
 
-    def __getattr__(self, key: str) -> re.Pattern:
-        try:
-            return self.patterns[key]
-        except KeyError:
-            raise AttributeError(key) from None
+    def __post_init__(self) -> None:
+        """Each pattern an attribute of its own (`rules.per_capita`): the records of a document read them
+        thousands of times, and a plain attribute is read without a `__getattr__` call."""
+        for key, pattern in self.patterns.items():
+            object.__setattr__(self, key, pattern)
 
 
-class _Hit(NamedTuple):
-    """A phrase's character offsets, in the two attributes `spacy.util.filter_spans` reads."""
-
-    start: int
-    end: int
+def _longest_first(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spaCy's `filter_spans` over (start, end) character offsets given in start order, one per start: where
+    two overlap the longer wins, the first of equal length. Nearly always none overlap: they are kept as
+    they are, without sorting."""
+    if all(a[1] <= b[0] for a, b in zip(hits, hits[1:])):
+        return hits
+    kept, seen = [], set()
+    for s, e in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        if s not in seen and e - 1 not in seen:
+            kept.append((s, e))
+            seen.update(range(s, e))
+    return sorted(kept)
 
 
 @dataclass(eq=False)
@@ -235,13 +244,14 @@ class IndicatorVocabulary:
             self._cache["index"] = {e.name: e for e in self.entries}
         return self._cache["index"]
 
-    def _pattern(self) -> tuple[re.Pattern | None, dict[str, list[str]]]:
+    def _pattern(self) -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
         if "pattern" not in self._cache:
             owners: dict[str, list[str]] = {}
             for e in self.entries:
                 for p in e.phrases:
                     owners.setdefault(_simplify(p), []).append(e.name)
-            self._cache["pattern"] = (re.compile(phrase_trie_pattern(owners)) if owners else None, owners)
+            self._cache["pattern"] = (re.compile(phrase_trie_pattern(owners)) if owners else None,
+                                      {p: tuple(names) for p, names in owners.items()})
         return self._cache["pattern"]
 
     def match(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str, tuple[str, ...]]]:
@@ -260,10 +270,9 @@ class IndicatorVocabulary:
             hits = []
             m = pattern.search(text, start, end)
             while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
-                hits.append(_Hit(m.start(), m.end()))
+                hits.append((m.start(), m.end()))
                 m = pattern.search(text, m.start() + 1, end)
-            found = memo[1][start, end] = [(h.start, h.end, text[h.start:h.end], tuple(owners[text[h.start:h.end]]))
-                                           for h in filter_spans(hits)]
+            found = memo[1][start, end] = [(s, e, text[s:e], owners[text[s:e]]) for s, e in _longest_first(hits)]
         return list(found)
 
     def canonical(self, phrase: str) -> str | None:
@@ -420,7 +429,8 @@ _CN = rf"[{_CN_CHARS}]+"
 _PRE = r"不少于|不低于|不超过|不高于|不足|至少|超过|将近|接近|大约|约|近|超|逾|多达"
 _SEP = r"至|到|-|—|~|～|－|–"
 # Every quantity starts with a prefix's first character or a numeral: the look-ahead lets `search` skip to one.
-_QTY_FIRST = rf"(?=[\d{''.join(sorted({alt[0] for alt in _PRE.split('|')}))}{_CN_CHARS}])"
+_PRE_FIRST = "".join(sorted({alt[0] for alt in _PRE.split("|")}))
+_QTY_FIRST = rf"(?=[\d{_PRE_FIRST}{_CN_CHARS}])"
 _QTY_RE = re.compile(
     rf"{_QTY_FIRST}(?P<pre>{_PRE})?(?P<num>{_AR}|{_CN})"
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
@@ -454,8 +464,9 @@ _CN_OK_UNITS = {"个", "次", "场", "家", "名", "项", "市", "县", "乡", "
 _BASIS_RE = r"同比|较上年同期|比上年同期|较去年同期|比去年同期|较上年|比上年|较去年|比去年|环比|同口径对比"
 _UP = r"增长|增加|提高|提升|上升|增幅|上涨|扩大|增"
 _DOWN = r"下降|减少|降低|压缩|缩短|精简|压减|下滑|降价|回落|缩减|减|降"
+_CHANGE_AFTER = r"了|均|分别|约|达|幅度为|幅度"
 _CHANGE_BEFORE_RE = re.compile(
-    rf"(?P<basis>{_BASIS_RE})?(?:分别|均|平均|再)?(?P<verb>{_UP}|{_DOWN}|持平)(?:了|均|分别|约|达|幅度为|幅度)*$")
+    rf"(?P<basis>{_BASIS_RE})?(?:分别|均|平均|再)?(?P<verb>{_UP}|{_DOWN}|持平)(?:{_CHANGE_AFTER})*$")
 _DOWN_SET = set(_DOWN.split("|"))
 _BASIS_NAMES = {"同比": "同比", "较上年": "较上年", "比上年": "较上年", "较去年": "较上年", "比去年": "较上年",
                 "环比": "环比", "较上年同期": "同比", "比上年同期": "同比", "较去年同期": "同比", "比去年同期": "同比"}
@@ -465,17 +476,45 @@ _PHRASE_STRIP_HEAD = re.compile(
     r"推动|推进|实施|落实|清理|制定|出台|召开|培训|帮助|帮扶|服务|惠及|带动|设立|建立|编制|发布|印发|参加|"
     r"协调|处理|调处|化解|查处|立案|审结|办结|整改|排查|检查|抽查|评查|聘请|选派|支持|改造|新改建|建设|"
     r"对|向|为|与|和|及|在|从|将|把|由|被|给|的)+")
-_PHRASE_STRIP_TAIL = re.compile(
-    r"(?:达到|达|为|是|共计|共|计|约|超过|超|近|逾|突破|保持|稳定在|控制在|提升至|提高至|提高到|增加至|增至|"
+_TAIL_WORDS = (
+    r"达到|达|为|是|共计|共|计|约|超过|超|近|逾|突破|保持|稳定在|控制在|提升至|提高至|提高到|增加至|增至|"
     r"扩大到|扩大至|下降至|降至|压缩至|缩短至|减少至|增长|下降|增加|减少|提高|提升|降低|压缩|精简|压减|分别|均|"
-    r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右)+$")
+    r"已|累计|总计|合计|全年|年均|的|了|有|在|以上|左右")
+_PHRASE_STRIP_TAIL = re.compile(rf"(?:{_TAIL_WORDS})+$")
+
+
+def _last_chars(*alternations: str) -> frozenset:
+    """The last characters of the words of `|`-separated alternations. A pattern that ends in one of these
+    words and `$` matches a clause (which holds no line break) only if the clause ends with one of them: the
+    clauses that do not are not searched."""
+    return frozenset(w[-1] for alternation in alternations for w in alternation.split("|"))
+
+
+_TAIL_LAST = _last_chars(_TAIL_WORDS)
+_CHANGE_LAST = _last_chars(_UP, _DOWN, "持平", _CHANGE_AFTER)
 
 
 @functools.lru_cache(maxsize=8)
 def _delimiter_offsets(text: str, delims: str) -> list[int]:
     """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
-    the units of a document share its text)."""
-    return [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+    the units of a document share its text), found over the text's code points as an array."""
+    table = _delimiter_table(delims)
+    return np.flatnonzero(table[np.minimum(_code_points(text), len(table) - 1)]).tolist()
+
+
+@functools.lru_cache(maxsize=8)
+def _delimiter_table(delims: str) -> np.ndarray:
+    """True at the code points of `delims`, and False in one more place past the largest, where any code
+    point beyond it is looked up."""
+    table = np.zeros(max(map(ord, delims)) + 2, dtype=bool)
+    table[[ord(c) for c in delims]] = True
+    return table
+
+
+@functools.lru_cache(maxsize=2)
+def _code_points(text: str) -> np.ndarray:
+    """The code points of `text` (the three sets of delimiters of a document read the same array)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -489,6 +528,11 @@ def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_
     if pos >= hi:
         return s, pos
     return s, offsets[k] if k < len(offsets) and offsets[k] < hi else hi
+
+
+_KIND_AFTER_RE = re.compile(r"(企业|项目|单位|工业|规模|的)")
+_YEAR_RE = re.compile(r"(19|20)\d\d")
+_BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
@@ -537,10 +581,10 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
-    if not m.group("num")[0].isdigit() and re.match(r"\d", text[e:e + 1]):
+    if not m.group("num")[0].isdigit() and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
     t = _TRAIL_RE.match(text, e, hi)
-    if t and re.match(r"(企业|项目|单位|工业|规模|的)", text[t.end():t.end() + 2]):
+    if t and _KIND_AFTER_RE.match(text[t.end():t.end() + 2]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
     if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
         return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
@@ -600,7 +644,7 @@ def _arabic_number_verdict(text: str, m: re.Match, lo: int, hi: int) -> bool | N
     inside a programme name, None when undecided."""
     s, e = m.start(), m.end()
     unit = m.group("unit")
-    if re.fullmatch(r"(19|20)\d\d", m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
+    if _YEAR_RE.fullmatch(m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
             and not m.group("pre"):
         return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
     if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大") \
@@ -639,7 +683,8 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
     """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
     cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
     before = text[cs:s]
-    before = _PHRASE_STRIP_TAIL.sub("", before)
+    if before[-1:] in _TAIL_LAST:
+        before = _PHRASE_STRIP_TAIL.sub("", before)
     head = _PHRASE_STRIP_HEAD.match(before)
     b0 = cs + (head.end() if head else 0)
     b1 = cs + len(before)
@@ -666,15 +711,18 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if vocab is None:
         return None, None
     s, e = rec["start"], rec["end"]
+    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
+    hits = vocab.match(text, ss, se)
+    if not hits:  # most sentences name no indicator: nothing else to look up
+        return None, None
     rules = vocab.rules
     cs, ce = _clause_bounds(text, s, lo, hi)
-    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
     counted = _counted_object(text, rec, hi, rules)
     item_end = _item_end(text, rec, lo, hi) if rules is not None else se
 
     best, best_key = None, None
     previous = (None, ())
-    for ms, me, phrase, names in vocab.match(text, ss, se):
+    for ms, me, phrase, names in hits:
         qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
         previous = (me, names)
         if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
@@ -828,7 +876,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
         s = rec["start"]
         cs, _ = _clause_bounds(text, s, lo, hi)
         before = text[max(cs, s - 12):s]
-        cm = _CHANGE_BEFORE_RE.search(before)
+        cm = _CHANGE_BEFORE_RE.search(before) if before[-1:] in _CHANGE_LAST else None
         if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
             cm = None
         direction = basis = None
@@ -837,7 +885,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             direction = "flat" if verb == "持平" else ("decrease" if verb in _DOWN_SET else "increase")
             basis = _BASIS_NAMES.get(cm.group("basis")) if cm.group("basis") else None
             if basis is None:
-                bm = re.search(rf"({_BASIS_RE})[^，,；;。]*$", text[cs:s])
+                bm = _BASIS_BEFORE_RE.search(text[cs:s])
                 basis = _BASIS_NAMES.get(bm.group(1)) if bm else None
         elif prev is not None and text[prev["end"]:s] == "、" and prev.get("_direction"):
             direction, basis = prev["_direction"], prev["_basis"]  # 分别增长4%、6%
@@ -868,7 +916,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
     if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
-    return [{k: rec.get(k) for k in FIELDS} for rec in out]
+    return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in out]
 
 
 def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
@@ -880,15 +928,17 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
         while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
             j += 1
         run = records[k:j + 1]
+        k = j + 1
+        if len(run) == 1:  # most quantities stand alone: no wordings to pair
+            continue
         cs, _ = _clause_bounds(text, run[0]["start"], lo, hi)
         items = text[cs:run[0]["start"]].split("、")
-        if len(run) > 1 and len(items) == len(run) and vocab.canonical(items[0]):
+        if len(items) == len(run) and vocab.canonical(items[0]):
             for rec, item in zip(run, items):
                 name = vocab.canonical(item)
                 entry = vocab.entry(name) if name else None
                 fits = entry is not None and (rec["role"] == "change" or not entry.units or rec["unit"] in entry.units)
                 rec["canonical"] = name if fits else None
-        k = j + 1
 
 
 def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> None:
@@ -922,8 +972,8 @@ def _status(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules, plans
     return "target" if about_change else "result"
 
 
-_PEOPLE_RE = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
+_PEOPLE_RE = re.compile(  # opens with a look-ahead on its first characters, as `_QTY_RE` does
+    rf"(?=[\d{_PRE_FIRST}])(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
     r"(?=农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口)")
 
 
@@ -1068,19 +1118,23 @@ class IndicatorExtractor:
         plans = plans_part(group, norm, self.vocabulary.rules, units)
         spans: list[Span] = []
         records: list[dict] = []
+        if labels is None or decided is None:
+            labels, decided = [], [()] * len(units)
+        plans_at = [k for k, label in enumerate(labels) if label == "plans"]
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
-            themes = ([label for label, d in zip(labels, decided[i]) if d]
-                      if labels is not None and decided is not None else [])
-            raw.unit = unit
-            for rec in extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                          plans=plans[i] or "plans" in themes):
+            row = decided[i]
+            plans_theme = any(k < len(row) and row[k] for k in plans_at)  # "plans" among the unit's themes
+            found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
+                                       plans=plans[i] or plans_theme)
+            themes = [label for label, d in zip(labels, row) if d] if found else []  # only where read
+            for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
                 if span is None:
                     continue
-                rec = with_input_text(rec, raw)
+                rec = _take_input_text(rec, raw)
                 rec.update({"unit_index": i, "theme": self.vocabulary.theme(rec["canonical"]),
                             "themes": themes, "year": year})
                 spans.append(span)
@@ -1142,41 +1196,80 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
 
 
 class _InputText:
-    """The input's characters at given offsets: the normalised text when normalisation changed nothing, else
-    read from the current unit's tokens (building `doc.text` walks every token of the document); offsets
-    outside the unit fall back to the whole text, built once."""
+    """The input's characters at given offsets. The normalised text has the input's length and differs from
+    it only inside the tokens whose characters normalisation changed (the tokenizer sets their `norm_`, so
+    their NORM differs from their ORTH): one array comparison per document finds those tokens, and a slice
+    that overlaps none of them (nearly every record's text and phrase) is the normalised text's own; one that
+    does is patched from those tokens' text. Building `doc.text` walks every token of the document: only a
+    `Doc` the tokenizer did not make reads it."""
 
     def __init__(self, doc: Doc):
         from .tokenizer import unchanged_input
 
         self.doc = doc
-        self.unit = None
-        self._unit_text: tuple | None = None
         self._text: str | None = unchanged_input(doc)
+        self._norm: str | None = None
+        if self._text is None:
+            self._norm = _tokenizer_norm(doc)
+            if self._norm is None:
+                self._text = doc.text
+            else:
+                self._changed_tokens(doc, len(self._norm))
+
+    def _changed_tokens(self, doc: Doc, length: int) -> None:
+        """The changed tokens' indices and character bounds (a token ends where the next one starts)."""
+        arr = doc.to_array([ORTH, NORM, IDX]).reshape(len(doc), 3)
+        bounds = np.append(arr[:, 2].astype(np.int64), length)
+        rows = np.flatnonzero(arr[:, 0] != arr[:, 1])
+        self._tokens = rows.tolist()
+        self._starts = bounds[rows].tolist()
+        self._ends = bounds[rows + 1].tolist()
 
     def __getitem__(self, key: slice) -> str:
         if self._text is not None:
             return self._text[key]
-        unit = self.unit
-        if unit is not None and unit.start_char <= key.start and key.stop <= unit.end_char:
-            if self._unit_text is None or self._unit_text[0] is not unit:
-                self._unit_text = (unit, unit.text)
-            base = unit.start_char
-            return self._unit_text[1][key.start - base:key.stop - base]
-        if self._text is None:
-            self._text = self.doc.text
-        return self._text[key]
+        s, e = key.start, key.stop
+        k = bisect.bisect_right(self._ends, s)  # the first changed token that ends after s
+        if k == len(self._ends) or self._starts[k] >= e:
+            return self._norm[s:e]
+        pieces, pos = [], s
+        while k < len(self._ends) and self._starts[k] < e:
+            a = self._starts[k]
+            t = self.doc[self._tokens[k]].text_with_ws
+            pieces.append(self._norm[pos:a])
+            pieces.append(t[max(s, a) - a:min(e, a + len(t)) - a])
+            pos = a + len(t)
+            k += 1
+        pieces.append(self._norm[pos:e])
+        return "".join(pieces)
+
+
+def _tokenizer_norm(doc: Doc) -> str | None:
+    """The normalised text the tokenizer recorded, when it made this `Doc` (and set the norms of the tokens
+    whose characters normalisation changed); else None."""
+    from .tokenizer import USER_DATA_KEY, doc_length
+
+    data = doc.user_data.get(USER_DATA_KEY)
+    if not data or "unchanged" not in data or len(data.get("norm_text", "")) != doc_length(doc):
+        return None
+    return data["norm_text"]
 
 
 def with_input_text(rec: dict, raw: str) -> dict:
     """A copy of a record with `text` and `phrase` taken from the input at the same offsets."""
     out = dict(rec)
-    out["text"] = raw[rec["start"]:rec["end"]]
-    if rec.get("phrase_start") is not None:
-        out["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
     if isinstance(rec.get("change"), dict):
         out["change"] = dict(rec["change"])
-    return out
+    return _take_input_text(out, raw)
+
+
+def _take_input_text(rec: dict, raw: str) -> dict:
+    """`with_input_text` in place: for the records `extract_quantities` has just made, which nothing else
+    holds (no copy per record)."""
+    rec["text"] = raw[rec["start"]:rec["end"]]
+    if rec.get("phrase_start") is not None:
+        rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+    return rec
 
 
 __all__ = ["IndicatorVocabulary", "IndicatorEntry", "IndicatorExtractor", "extract_quantities", "make_indicators",
