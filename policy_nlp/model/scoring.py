@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from . import calibration
+from . import calibration, char_ngrams
 
 
 def _same_vectorizer(a, b) -> bool:
@@ -48,11 +48,14 @@ def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def _transform_block(transformer, X: np.ndarray, columns):
-    """A block's output for the rows `X`; a text column is transformed once per distinct value."""
+    """A block's output for the rows `X`; a text column is transformed once per distinct value, by
+    `char_ngrams.transform` (the vectorizer's own transform, on arrays)."""
     data = X[:, columns]
     if isinstance(transformer, TfidfVectorizer):
-        values, inverse = np.unique(data.astype(str), return_inverse=True)
-        return transformer.transform(values)[inverse.ravel()]
+        index: dict[str, int] = {}
+        inverse = np.fromiter((index.setdefault(v, len(index)) for v in map(str, data)), dtype=np.intp,
+                              count=len(data))
+        return char_ngrams.transform(transformer, list(index))[inverse]
     return transformer.transform(data)
 
 
