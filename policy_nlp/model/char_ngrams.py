@@ -55,7 +55,7 @@ def transform(vectorizer, documents) -> sp.csr_matrix:
     return X
 
 
-def _codes(text: str) -> np.ndarray:
+def codes_of(text: str) -> np.ndarray:
     """Code point + 1 of each character of `text` (a lone surrogate is one character, as in `str`)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64) + 1
 
@@ -114,7 +114,7 @@ def _table(vectorizer) -> _Table:
     keys, columns = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
     for n in range(low, high + 1):
         terms = [t for t in vocabulary if len(t) == n]
-        codes = _codes("".join(terms)).reshape(len(terms), n)
+        codes = codes_of("".join(terms)).reshape(len(terms), n)
         keys.append(np.bitwise_or.reduce(codes << (np.arange(n, dtype=np.uint64) * np.uint64(_BITS)), axis=1))
         columns.append(np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms)))
     table = _Table(np.concatenate(keys), np.concatenate(columns))
@@ -136,7 +136,7 @@ def counts(vectorizer, documents) -> sp.csr_matrix:
     table = _table(vectorizer)
     n_docs, n_features = len(texts), len(vectorizer.vocabulary_)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_docs)
-    codes = _codes("".join(texts))
+    codes = codes_of("".join(texts))
     total = len(codes)
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
     room = np.repeat(np.cumsum(lengths), lengths) - np.arange(total)  # characters from each one to its doc's end

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
+from .term_counts import TermCounter
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
                    "report_year", "part_state")
@@ -88,6 +91,22 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
     return rows
 
 
+# Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed for them.
+_SHARED: ContextVar[dict | None] = ContextVar("policy_nlp_shared_cues", default=None)
+
+
+@contextmanager
+def shared_cues():
+    """Within the block, cue transformers of equal rules compute the term counts and pattern matches of a
+    list of strings once: the topic and the part group's content blocks read the same texts. Nothing
+    outlives the block (no memo across batches)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 class _RuleCues(BaseEstimator, TransformerMixin):
     """Shared parts of the cue transformers: the rules (a JSON dict) and term counting."""
 
@@ -100,27 +119,40 @@ class _RuleCues(BaseEstimator, TransformerMixin):
             from ..rules import default_rules
 
             compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
-            by_char: dict[str, list[tuple[int, str]]] = {}
-            for j, terms in enumerate(compiled.lexicon.values()):
-                for term in terms:
-                    by_char.setdefault(term[0], []).append((j, term))
-            cached = (self.rules, compiled, by_char, {})
+            cached = (self.rules, compiled, TermCounter(compiled.lexicon), compiled.fingerprint)
             self.__dict__["_compiled_rules"] = cached
         return cached[1]
 
     def _lexicon_counts(self, text: str) -> tuple[float, ...]:
-        """log1p of the occurrences of each label's terms in `text` (memoised per text)."""
-        rules = self._rules()
-        _, _, by_char, memo = self.__dict__["_compiled_rules"]
-        got = memo.get(text)
+        """log1p of the occurrences of each label's terms in `text`: the definition `_term_counts` computes
+        for a batch."""
+        return tuple(float(np.log1p(sum(text.count(term) for term in terms)))
+                     for terms in self._rules().lexicon.values())
+
+    def _term_counts(self, strings: Sequence[str]) -> np.ndarray:
+        """`_lexicon_counts` of each of `strings` (strings × labels), counted for the batch at once
+        (`term_counts.TermCounter`); each count's log1p is the same scalar call as there."""
+        self._rules()
+        counts = self.__dict__["_compiled_rules"][2].counts(strings)
+        log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
+        return log1p[counts]
+
+    def _matches(self, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """strings × patterns: whether each pattern is found in each string."""
+        found = np.array([[p.search(s) is not None for p in patterns] for s in strings], dtype=bool)
+        return found.reshape(len(strings), len(patterns))
+
+    def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
+        """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
+        (the caller must not change it)."""
+        memo = _SHARED.get()
+        if memo is None:
+            return compute(strings)
+        self._rules()
+        key = (self.__dict__["_compiled_rules"][3], what, tuple(strings))
+        got = memo.get(key)
         if got is None:
-            counts = [0] * len(rules.lexicon)
-            for ch in set(text):
-                for j, term in by_char.get(ch, ()):
-                    counts[j] += text.count(term)
-            got = tuple(float(np.log1p(c)) for c in counts)
-            if len(memo) < 65536:
-                memo[text] = got
+            got = memo[key] = compute(strings)
         return got
 
     def __getstate__(self):
@@ -169,11 +201,9 @@ class ContentCues(_RuleCues):
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
         own, ld = _indices(index, text), _indices(index, lead)
-        terms = np.array([self._lexicon_counts(s) for s in strings], dtype=float)
-        terms = terms.reshape(len(strings), len(rules.lexicon))
+        terms = self._shared("terms", strings, self._term_counts)
         patterns = [*rules.part_cues.values(), rules.future_re]
-        found = np.array([[p.search(s) is not None for p in patterns] for s in strings], dtype=bool)
-        found = found.reshape(len(strings), len(patterns))
+        found = self._shared("content patterns", strings, lambda s: self._matches(s, patterns))
         heading = kind == "heading"
         w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
@@ -217,13 +247,11 @@ class PositionCues(_RuleCues):
         X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
         inner, outer, path, position, year, state = X.T
         names = list(dict.fromkeys(inner))
-        terms = np.array([self._lexicon_counts(s) for s in names], dtype=float)
-        terms = terms.reshape(len(names), len(rules.lexicon))
+        terms = self._shared("terms", names, self._term_counts)
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = np.array([[c.search(s) is not None for c in cues] for s in headings], dtype=bool)
-        found = found.reshape(len(headings), len(cues))
+        found = self._shared("part cues", headings, lambda s: self._matches(s, cues))
         later = {key: names_later_year(*key) for key in zip(outer, year)}
         n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from . import calibration, char_ngrams
+from .features import shared_cues
 
 
 def _same_vectorizer(a, b) -> bool:
@@ -65,20 +66,27 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
     shared = _shared_blocks(estimator)
     done: dict[tuple[str, str], object] = {}
     out = {}
-    for group, _, _ in estimator.groups():
-        ct = estimator.pipelines_[group].named_steps["features"]
-        weights = ct.transformer_weights or {}
-        parts = []
-        for block, transformer, columns in ct.transformers_:
-            if transformer == "drop":
-                continue
-            key = shared[(group, block)]
-            if key not in done:
-                done[key] = _transform_block(transformer, X, columns)
-            res = done[key]
-            parts.append(res * weights[block] if weights.get(block) is not None else res)
-        out[group] = sp.hstack([p if sp.issparse(p) else np.asarray(p) for p in parts]).tocsr()
+    with shared_cues():
+        for group, _, _ in estimator.groups():
+            out[group] = _group_matrix(estimator, group, X, shared, done)
     return out
+
+
+def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict) -> sp.csr_matrix:
+    """One group's matrix: its `ColumnTransformer`'s blocks, weights and order; a block `done` already
+    (fitted alike in another group) is not computed again."""
+    ct = estimator.pipelines_[group].named_steps["features"]
+    weights = ct.transformer_weights or {}
+    parts = []
+    for block, transformer, columns in ct.transformers_:
+        if transformer == "drop":
+            continue
+        key = shared[(group, block)]
+        if key not in done:
+            done[key] = _transform_block(transformer, X, columns)
+        res = done[key]
+        parts.append(res * weights[block] if weights.get(block) is not None else res)
+    return sp.hstack([p if sp.issparse(p) else np.asarray(p) for p in parts]).tocsr()
 
 
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
