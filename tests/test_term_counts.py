@@ -1,5 +1,5 @@
-"""model.term_counts and the cue transformers' shared batch work: the counts are `str.count`'s, the cues those
-of computing each transformer alone."""
+"""model.term_counts and the cue transformers' shared batch work: the counts are `str.count`'s, the cues
+those of computing each transformer alone."""
 import numpy as np
 import pytest
 
@@ -41,7 +41,7 @@ def test_the_default_term_lists_on_the_seeds_the_reports_and_edge_cases():
     {"a": ["aba", "ab", "ba", "b"], "b": ["aaa", "aa"], "c": []},  # a label without terms
     {"a": ["法治", "法治"], "b": ["𠀀", "𠀀𠀀"]},  # a term listed twice counts twice
     {"a": ["法", ""]},  # the empty term: counted by str.count itself
-    {"a": ["".join(chr(0x4E00 + 7 * i + k) for k in range(40)) for i in range(600)]},  # too long for a key
+    {"a": ["".join(chr(0x4E00 + 7 * i + k) for k in range(40)) for i in range(600)]},  # keys too long
     {},
 ])
 def test_term_lists_on_random_and_edge_case_texts(lexicon):
@@ -57,8 +57,8 @@ def _cue_transformers(rules):
 
 def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypatch, seeds):
     from policy_nlp.components.normalize import normalize
-    from policy_nlp.model.features import CONTENT_COLUMNS, POSITION_COLUMNS, build_contexts
     from policy_nlp.components.units import segment
+    from policy_nlp.model.features import CONTENT_COLUMNS, POSITION_COLUMNS, build_contexts
 
     rules = default_rules()
     norm = normalize(seeds[sorted(seeds)[0]]).text
@@ -67,7 +67,8 @@ def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypat
     alone = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
     calls = []
     counts = TermCounter.counts
-    monkeypatch.setattr(TermCounter, "counts", lambda self, strings: calls.append(len(strings)) or counts(self, strings))
+    monkeypatch.setattr(TermCounter, "counts",
+                        lambda self, strings: calls.append(len(strings)) or counts(self, strings))
     with features.shared_cues():
         together = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
     assert len(calls) == 2  # the content blocks' texts once, the section names once

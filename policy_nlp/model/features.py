@@ -66,29 +66,39 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
     rows = np.empty((len(units), len(CONTEXT_COLUMNS)), dtype=object)
     lead_text, state, line = "", "", None
     n = max(len(units), 1)
+    sections: dict[int, tuple[str, str, str]] = {-1: ("", "", "")}
     for i, unit in enumerate(units):
         text = norm_text[unit.start:unit.end]
         new_line = unit.line != line
         line = unit.line
         if unit.kind == "heading" and unit.level in (0, 1):
             state = ""
-        path, j = [], unit.parent
-        while j >= 0:
-            path.append(norm_text[units[j].start:units[j].end])
-            j = units[j].parent
-        path.reverse()
+        inner, outer, path = _section_of(unit.parent, norm_text, units, sections)
         if new_line:
             lead_text, lead = text, ""
         else:
             lead = lead_text
-        rows[i] = (text, lead, unit.kind, unit.level, path[-1] if path else "", path[0] if path else "",
-                   "".join(path), i / n, report_year, PART_STATES.get(unit.part, state))
+        rows[i] = (text, lead, unit.kind, unit.level, inner, outer, path, i / n, report_year,
+                   PART_STATES.get(unit.part, state))
         if new_line and unit.kind == "sentence":
             if future.search(text):
                 state = "future"
             elif problem is not None and problem.search(text):
                 state = "problem"
     return rows
+
+
+def _section_of(j: int, norm_text: str, units: Sequence, sections: dict) -> tuple[str, str, str]:
+    """(inner, outer, joined path) of the headings above a unit whose parent is `j`: the parent's text, its
+    outermost heading's and all of them from the outermost down, memoised in `sections` per parent (the
+    units of a section share them)."""
+    got = sections.get(j)
+    if got is None:
+        unit = units[j]
+        text = norm_text[unit.start:unit.end]
+        _, outer, path = _section_of(unit.parent, norm_text, units, sections) if unit.parent >= 0 else ("", text, "")
+        got = sections[j] = (text, outer, path + text)
+    return got
 
 
 # Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed for them.
@@ -252,7 +262,7 @@ class PositionCues(_RuleCues):
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
         found = self._shared("part cues", headings, lambda s: self._matches(s, cues))
-        later = {key: names_later_year(*key) for key in zip(outer, year)}
+        later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
         n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]

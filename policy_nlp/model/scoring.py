@@ -53,10 +53,10 @@ def _transform_block(transformer, X: np.ndarray, columns):
     `char_ngrams.transform` (the vectorizer's own transform, on arrays)."""
     data = X[:, columns]
     if isinstance(transformer, TfidfVectorizer):
-        index: dict[str, int] = {}
-        inverse = np.fromiter((index.setdefault(v, len(index)) for v in map(str, data)), dtype=np.intp,
-                              count=len(data))
-        return char_ngrams.transform(transformer, list(index))[inverse]
+        values = list(dict.fromkeys(data))
+        index = {v: i for i, v in enumerate(values)}
+        inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
+        return char_ngrams.transform(transformer, values)[inverse]
     return transformer.transform(data)
 
 
