@@ -12,7 +12,8 @@ from conftest import ROOT, SEEDS
 
 EDGE_CASES = ["", " ", "\t\n  \u3000 ", "a", "年", "𠀀", "😀😀😀", "a\x00b\x00", "\ud800孤\udfff",
               "一 二  三\t\t四\n\n五", "依法行政，建設法治政府。", "2024年12月31日，3.5%的增長",
-              "法" * 5000, "法治政府建设" * 3000 + "𠮷" * 7, "ABC abc ÀÉ", "\u00a0\u2003x\u2003\u2003y"]
+              "法" * 5000, "法治政府建设" * 3000 + "𠮷" * 7, "ABC abc ÀÉ", "\u00a0\u2003x\u2003\u2003y",
+              "1.\x1c.5 2 .3\x1f\x1f4", "12.", ".5"]
 
 
 def _lines(paths) -> list[str]:
@@ -50,6 +51,7 @@ def test_the_shipped_vectorizers_on_the_seeds_the_reports_and_edge_cases(char_nl
     assert vectorizers and all(char_ngrams.covers(v) for v in vectorizers)
     for vectorizer in vectorizers:
         _assert_same(vectorizer, documents)
+        _assert_same(vectorizer, [d for d in documents if "\x00" not in d])  # preprocessed as one batch
         for one in EDGE_CASES:
             _assert_same(vectorizer, [one])
         for transform in (vectorizer.transform, lambda docs: char_ngrams.transform(vectorizer, docs)):
@@ -102,3 +104,9 @@ def test_a_new_vocabulary_gets_a_new_table():
     _assert_same(vectorizer, ["法治政府"])
     vectorizer.fit(["政府"])
     _assert_same(vectorizer, ["法治政府"])
+
+
+@pytest.mark.parametrize("texts", [[], ["a"], ["1 2", "3.4\t5"], ["a\x00b", "c"], ["", "", ""], EDGE_CASES])
+def test_per_text_equals_calling_the_function_on_each_text(texts):
+    assert char_ngrams.per_text(canonical, texts) == [canonical(t) for t in texts]
+    assert canonical.batch(texts) == [canonical(t) for t in texts]

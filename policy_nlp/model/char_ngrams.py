@@ -122,11 +122,25 @@ def _table(vectorizer) -> _Table:
     return table
 
 
+def per_text(function, texts: list[str]) -> list[str]:
+    """`function` of each text, from one call on the texts joined by NULs, for a `function` that treats the
+    parts between NULs alone (regular-expression substitutions whose patterns match no NUL); text by text
+    when a text holds a NUL itself."""
+    joined = "\x00".join(texts)
+    if len(texts) < 2 or joined.count("\x00") != len(texts) - 1:
+        return [function(t) for t in texts]
+    return function(joined).split("\x00")
+
+
 def _analysed(vectorizer, documents) -> list[str]:
     """Each document as the char analyser sees it before cutting n-grams: decoded, preprocessed (the
-    vectorizer's own preprocessor) and its runs of white space made one space."""
+    vectorizer's own preprocessor) and its runs of white space made one space. A preprocessor with a `batch`
+    attribute (texts → each one preprocessed, as `features.canonical` has) does a batch of strings at once."""
     decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
-    return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
+    batch = getattr(preprocess, "batch", None)
+    if batch is None or not all(isinstance(doc, str) for doc in documents):
+        return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
+    return per_text(lambda text: _WHITE_SPACES.sub(" ", text), batch(list(documents)))
 
 
 def counts(vectorizer, documents) -> sp.csr_matrix:
