@@ -66,12 +66,14 @@ def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypat
     columns = [CONTENT_COLUMNS, CONTENT_COLUMNS, POSITION_COLUMNS]
     alone = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
     calls = []
-    counts = TermCounter.counts
-    monkeypatch.setattr(TermCounter, "counts",
-                        lambda self, strings: calls.append(len(strings)) or counts(self, strings))
+    for name in ("_term_counts", "_matches"):
+        method = getattr(features._RuleCues, name)
+        monkeypatch.setattr(features._RuleCues, name,
+                            lambda self, *a, _m=method, _n=name: calls.append(_n) or _m(self, *a))
     with features.shared_cues():
         together = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
-    assert len(calls) == 2  # the content blocks' texts once, the section names once
+    # the content blocks' texts once, the section names once, the headings' part cues once
+    assert sorted(calls) == ["_matches", "_matches", "_term_counts", "_term_counts"]
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
     assert features._SHARED.get() is None

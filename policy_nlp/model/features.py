@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
 from .char_ngrams import per_text
+from .pattern_search import BatchSearch
 from .term_counts import TermCounter
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
@@ -135,7 +136,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
             from ..rules import default_rules
 
             compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
-            cached = (self.rules, compiled, TermCounter(compiled.lexicon), compiled.fingerprint)
+            cached = (self.rules, compiled, TermCounter(compiled.lexicon), compiled.fingerprint, {})
             self.__dict__["_compiled_rules"] = cached
         return cached[1]
 
@@ -153,10 +154,14 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
         return log1p[counts]
 
-    def _matches(self, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
-        """strings × patterns: whether each pattern is found in each string."""
-        found = np.array([[p.search(s) is not None for p in patterns] for s in strings], dtype=bool)
-        return found.reshape(len(strings), len(patterns))
+    def _matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """strings × patterns: whether each pattern is found in each string (`pattern_search.BatchSearch`,
+        one per list of patterns, `what`)."""
+        self._rules()
+        searches = self.__dict__["_compiled_rules"][4]
+        if what not in searches:
+            searches[what] = BatchSearch(patterns)
+        return searches[what].found(strings)
 
     def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
         """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
@@ -219,7 +224,7 @@ class ContentCues(_RuleCues):
         own, ld = _indices(index, text), _indices(index, lead)
         terms = self._shared("terms", strings, self._term_counts)
         patterns = [*rules.part_cues.values(), rules.future_re]
-        found = self._shared("content patterns", strings, lambda s: self._matches(s, patterns))
+        found = self._shared("content patterns", strings, lambda s: self._matches("content patterns", s, patterns))
         heading = kind == "heading"
         w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
@@ -267,7 +272,7 @@ class PositionCues(_RuleCues):
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = self._shared("part cues", headings, lambda s: self._matches(s, cues))
+        found = self._shared("part cues", headings, lambda s: self._matches("part cues", s, cues))
         later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
         n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)
