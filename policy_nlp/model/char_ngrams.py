@@ -61,17 +61,17 @@ def codes_of(text: str) -> np.ndarray:
 
 
 class _Table:
-    """The vocabulary as an open-addressing hash table of n-gram keys (linear probing, at most a quarter
+    """The vocabulary as an open-addressing hash table of n-gram keys (linear probing, at most half
     full, 0 = empty): a batch of keys is looked up with a few array gathers, where a binary search over the
     sorted keys costs ten times as much on a vocabulary of 10⁵ terms."""
 
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the key times 2⁶⁴/φ, its top bits
 
     def __init__(self, keys: np.ndarray, columns: np.ndarray):
-        bits = max(int(4 * len(keys)).bit_length(), 3)
+        bits = max(int(2 * len(keys)).bit_length(), 3)
         self.shift, self.mask = np.uint64(64 - bits), (1 << bits) - 1
         self.keys = np.zeros(1 << bits, dtype=np.uint64)
-        self.columns = np.full(1 << bits, -1, dtype=np.int64)
+        self.columns = np.full(1 << bits, -1, dtype=np.int32)
         slot, todo = self._slots(keys), np.arange(len(keys))
         while len(todo):  # each round, the first key to claim each empty slot takes it; the rest probe on
             free = self.keys[slot] == 0
