@@ -13,7 +13,7 @@ from conftest import ROOT, SEEDS
 PATTERNS = [r"下一步|今后|明年", r"^(?!.*整改).*?(?:不足|(?<!补)短板|存在.{0,6}问题|问题(?:和|与|及))",
             r"(?:^|[,，])(?:我区|全市)?将(?![^,，]{0,40}?纳入)|力争", r"a+b*c", r"(?i)abc", r"(?i:ab)c|d",
             r"x?y", r"[^a]b|c", r"\d+年", r"(?:ab){2,}", r"(?>ab|cd)e", r"^$", r"", r"(a)\1", r"[a-c]d",
-            r"哈哈|哈", r"(?x) a  b  # comment", r"𠀀+|\U0001F600"]
+            r"哈哈|哈", r"(?x) a  b  # comment", r"𠀀+|\U0001F600", r"abcdeab|xyabcdexy"]
 
 
 def _strings(seed: int, n: int = 500) -> list[str]:
@@ -53,6 +53,7 @@ def test_what_each_pattern_requires():
     assert required_strings(re.compile(r"下一步|今后")) == {"下一步", "今后"}
     assert required_strings(re.compile(r"存在.{0,6}问题")) == {"存在"}  # one run suffices
     assert required_strings(re.compile(r"x?yz+")) == {"y"}
+    assert required_strings(re.compile(r"依法全面履行政府职能|明年")) == {"依法全面", "明年"}  # a run's first four
     assert required_strings(re.compile(r"(?i)abc")) is None  # case-insensitive: not read
     assert required_strings(re.compile(r"a|\d")) is None  # a path without a literal
     assert required_strings(re.compile(r"")) is None

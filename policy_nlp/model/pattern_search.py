@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 _REPEATS = tuple(op for op in (getattr(_C, name, None) for name in ("MAX_REPEAT", "MIN_REPEAT",
                                                                     "POSSESSIVE_REPEAT")) if op is not None)
 _ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
+_LONGEST = 4  # a literal run's first characters are required as well: short keys for `TermCounter`
 
 
 def required_strings(pattern: re.Pattern) -> frozenset[str] | None:
@@ -36,13 +37,15 @@ def required_strings(pattern: re.Pattern) -> frozenset[str] | None:
 
 
 def _in_sequence(items) -> frozenset[str] | None:
-    """The most telling requirement of a sequence: its longest run of literal characters, else the first
-    item that has one (assertions and anchors consume nothing, so they tell nothing)."""
+    """The most telling requirement of a sequence: its longest run of literal characters (at most `_LONGEST`
+    of them), else the first item that has one (assertions and anchors consume nothing, so they tell
+    nothing)."""
     best, run = None, ""
     for op, av in [*items, (None, None)]:
         if op is _C.LITERAL:
             run += chr(av)
             continue
+        run = run[:_LONGEST]
         if run and (best is None or min(map(len, best)) < len(run)):
             best = frozenset([run])
         run = ""
