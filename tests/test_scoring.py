@@ -24,6 +24,18 @@ def test_probabilities_equal_predict_proba_of_a_calibrated_model(tiny_nlp):
     np.testing.assert_array_equal(got, model.predict_proba(ctx))
 
 
+def test_feature_matrices_equal_each_groups_column_transformer(char_nlp):
+    import scipy.sparse as sp
+
+    model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[2]))
+    for group, got in feature_matrices(model, ctx).items():
+        want = sp.csr_matrix(model.pipelines_[group].named_steps["features"].transform(ctx))
+        assert got.shape == want.shape and got.dtype == want.dtype and got.has_sorted_indices
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        assert got.data.tobytes() == want.data.tobytes()
+
+
 def test_probabilities_equal_predict_proba_of_the_shipped_model(char_nlp):
     model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[3]))
     got = probabilities(model, feature_matrices(model, ctx), len(ctx))
