@@ -159,11 +159,10 @@ def counts(vectorizer, documents) -> sp.csr_matrix:
     found = []
     for n in range(1, high + 1):  # the key of the n-gram at each position: that of its (n-1)-gram + one code
         key[:total - n + 1] |= codes[n - 1:] << np.uint64((n - 1) * _BITS)
-        if n >= low:
-            at = np.flatnonzero(room >= n)
-            column = table.lookup(key[at])
-            hit = column >= 0
-            found.append(doc[at[hit]] * n_features + column[hit])
+        if n >= low:  # looked up at every position; those too near their doc's end do not count
+            column = table.lookup(key)
+            at = np.flatnonzero((column >= 0) & (room >= n))
+            found.append(doc[at] * n_features + column[at])
     cells, n = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int64), return_counts=True)
     rows, cols = np.divmod(cells, n_features) if n_features else (cells, cells)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
