@@ -15,7 +15,7 @@ import itertools
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -103,12 +103,15 @@ def _section_of(j: int, norm_text: str, units: Sequence, sections: dict) -> tupl
     if got is None:
         unit = units[j]
         text = norm_text[unit.start:unit.end]
-        _, outer, path = _section_of(unit.parent, norm_text, units, sections) if unit.parent >= 0 else ("", text, "")
+        if unit.parent >= 0:
+            _, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        else:
+            outer, path = text, ""
         got = sections[j] = (text, outer, path + text)
     return got
 
 
-# Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed for them.
+# Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed.
 _SHARED: ContextVar[dict | None] = ContextVar("policy_nlp_shared_cues", default=None)
 
 
@@ -124,21 +127,34 @@ def shared_cues():
         _SHARED.reset(token)
 
 
+class _Compiled(NamedTuple):
+    """What a cue transformer derives from its rules dict (`source`), once; kept out of its pickled state."""
+
+    source: dict | None
+    rules: ReportRules
+    terms: TermCounter
+    fingerprint: str
+    searches: dict  # name → `BatchSearch` of a list of the rules' patterns
+
+
 class _RuleCues(BaseEstimator, TransformerMixin):
     """Shared parts of the cue transformers: the rules (a JSON dict) and term counting."""
 
     def __init__(self, rules: dict | None = None):
         self.rules = rules
 
-    def _rules(self) -> ReportRules:
+    def _compiled(self) -> _Compiled:
         cached = self.__dict__.get("_compiled_rules")
-        if cached is None or cached[0] is not self.rules:
+        if cached is None or cached.source is not self.rules:
             from ..rules import default_rules
 
-            compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
-            cached = (self.rules, compiled, TermCounter(compiled.lexicon), compiled.fingerprint, {})
+            rules = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
+            cached = _Compiled(self.rules, rules, TermCounter(rules.lexicon), rules.fingerprint, {})
             self.__dict__["_compiled_rules"] = cached
-        return cached[1]
+        return cached
+
+    def _rules(self) -> ReportRules:
+        return self._compiled().rules
 
     def _lexicon_counts(self, text: str) -> tuple[float, ...]:
         """log1p of the occurrences of each label's terms in `text`: the definition `_term_counts` computes
@@ -149,19 +165,21 @@ class _RuleCues(BaseEstimator, TransformerMixin):
     def _term_counts(self, strings: Sequence[str]) -> np.ndarray:
         """`_lexicon_counts` of each of `strings` (strings × labels), counted for the batch at once
         (`term_counts.TermCounter`); each count's log1p is the same scalar call as there."""
-        self._rules()
-        counts = self.__dict__["_compiled_rules"][2].counts(strings)
+        counts = self._compiled().terms.counts(strings)
         log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
         return log1p[counts]
 
     def _matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
         """strings × patterns: whether each pattern is found in each string (`pattern_search.BatchSearch`,
-        one per list of patterns, `what`)."""
-        self._rules()
-        searches = self.__dict__["_compiled_rules"][4]
+        one per list of patterns, named `what`)."""
+        searches = self._compiled().searches
         if what not in searches:
             searches[what] = BatchSearch(patterns)
         return searches[what].found(strings)
+
+    def _found(self, what: str, strings: list[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """`_matches`, shared as `_shared` says."""
+        return self._shared(what, strings, lambda batch: self._matches(what, batch, patterns))
 
     def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
         """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
@@ -169,8 +187,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         memo = _SHARED.get()
         if memo is None:
             return compute(strings)
-        self._rules()
-        key = (self.__dict__["_compiled_rules"][3], what, tuple(strings))
+        key = (self._compiled().fingerprint, what, tuple(strings))
         got = memo.get(key)
         if got is None:
             got = memo[key] = compute(strings)
@@ -224,7 +241,7 @@ class ContentCues(_RuleCues):
         own, ld = _indices(index, text), _indices(index, lead)
         terms = self._shared("terms", strings, self._term_counts)
         patterns = [*rules.part_cues.values(), rules.future_re]
-        found = self._shared("content patterns", strings, lambda s: self._matches("content patterns", s, patterns))
+        found = self._found("content patterns", strings, patterns)
         heading = kind == "heading"
         w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
@@ -272,7 +289,7 @@ class PositionCues(_RuleCues):
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = self._shared("part cues", headings, lambda s: self._matches("part cues", s, cues))
+        found = self._found("part cues", headings, cues)
         later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
         n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)

@@ -7,6 +7,8 @@ headings, whose TF-IDF is the same row again and again. `feature_matrices` build
 `ColumnTransformer` does (same blocks, weights and order, so the numbers are the same to the bit), computing a
 block that two groups fitted alike once and a text column once per distinct value; `probabilities` applies
 the groups' classifiers to them. `model.explain.explain_rows` reads the same matrices.
+The text TF-IDF blocks are counted for the whole batch on arrays (`char_ngrams`); within one call the cue
+blocks of equal rules share their texts' term counts and pattern matches (`features.shared_cues`).
 """
 from __future__ import annotations
 
