@@ -24,7 +24,51 @@ def test_probabilities_equal_predict_proba_of_a_calibrated_model(tiny_nlp):
     np.testing.assert_array_equal(got, model.predict_proba(ctx))
 
 
+def test_feature_matrices_equal_each_groups_column_transformer(char_nlp):
+    import scipy.sparse as sp
+
+    model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[2]))
+    for group, got in feature_matrices(model, ctx).items():
+        want = sp.csr_matrix(model.pipelines_[group].named_steps["features"].transform(ctx))
+        assert got.shape == want.shape and got.dtype == want.dtype and got.has_sorted_indices
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        assert got.data.tobytes() == want.data.tobytes()
+
+
 def test_probabilities_equal_predict_proba_of_the_shipped_model(char_nlp):
     model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[3]))
     got = probabilities(model, feature_matrices(model, ctx), len(ctx))
     np.testing.assert_array_equal(got, model.predict_proba(ctx))
+
+
+def _walked_sections(norm_text, units, i):
+    """The section columns of unit `i` by walking its parents, as their definition reads."""
+    path, j = [], units[i].parent
+    while j >= 0:
+        path.append(norm_text[units[j].start:units[j].end])
+        j = units[j].parent
+    path.reverse()
+    return (path[-1] if path else "", path[0] if path else "", "".join(path))
+
+
+def test_context_sections_equal_walking_the_parents(seeds):
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+    from policy_nlp.model.features import COL, build_contexts
+    from policy_nlp.rules import default_rules
+
+    from conftest import ROOT
+
+    rules = default_rules()
+    paths = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:5]
+    reports = [p.read_text(encoding="utf-8") for p in paths]
+    nested = 0
+    for text in [*seeds.values(), *reports]:
+        norm = normalize(text).text
+        units = segment(norm, rules)
+        ctx = build_contexts(norm, units, rules)
+        nested += sum(u.parent >= 0 and units[u.parent].parent >= 0 for u in units)
+        columns = [COL["section"], COL["section_outer"], COL["section_path"]]
+        assert [tuple(row) for row in ctx[:, columns]] == [_walked_sections(norm, units, i) for i in range(len(units))]
+    assert nested > 100

@@ -80,13 +80,20 @@ def estimator_config(hyperparameters: dict | None = None) -> dict:
 
 class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
-    their context rows (`features.build_contexts`), their probabilities (rows × labels) and each label group's
-    feature matrix of those rows (`model.scoring.feature_matrices`), which the explanations read."""
+    their context rows (`features.build_contexts`), their probabilities (rows × labels), each label group's
+    feature matrix of the whole batch (`model.scoring.feature_matrices`) and the doc's `rows` of it."""
 
     content: list[int]
     contexts: np.ndarray
     proba: np.ndarray
-    features: dict
+    batch_features: dict
+    rows: slice
+
+    @property
+    def features(self) -> dict:
+        """Each label group's feature matrix of this doc's rows, which the explanations read (cut on demand:
+        most docs are scored without explanations)."""
+        return {g: m[self.rows] for g, m in self.batch_features.items()}
 
 
 @registry.scorers("policy_nlp.themes_scorer.v1")
@@ -366,7 +373,7 @@ class ThemeClassifier(Pipe):
         out, k = [], 0
         for content, ctx in ((c, x) for _, c, x in parts):
             rows_k = slice(k, k + len(ctx))
-            out.append(DocScores(content, ctx, proba[rows_k], {g: m[rows_k] for g, m in matrices.items()}))
+            out.append(DocScores(content, ctx, proba[rows_k], matrices, rows_k))
             k += len(ctx)
         return out
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
+from .char_ngrams import per_text
+from .pattern_search import BatchSearch
+from .term_counts import TermCounter
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
                    "report_year", "part_state")
@@ -37,6 +42,11 @@ _WS = re.compile(r"\s+")
 def canonical(text: str) -> str:
     """Normalised text for n-grams: numbers folded to 0, white space removed."""
     return _WS.sub("", _DIGITS.sub("0", text))
+
+
+# The text TF-IDF's preprocessor does a batch in two regex passes (`char_ngrams` calls it so): neither
+# pattern matches a NUL, so the texts joined by NULs are done as each alone.
+canonical.batch = lambda texts: per_text(canonical, texts)
 
 
 def section_text(text: str) -> str:
@@ -63,23 +73,20 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
     rows = np.empty((len(units), len(CONTEXT_COLUMNS)), dtype=object)
     lead_text, state, line = "", "", None
     n = max(len(units), 1)
+    sections: dict[int, tuple[str, str, str]] = {-1: ("", "", "")}
     for i, unit in enumerate(units):
         text = norm_text[unit.start:unit.end]
         new_line = unit.line != line
         line = unit.line
         if unit.kind == "heading" and unit.level in (0, 1):
             state = ""
-        path, j = [], unit.parent
-        while j >= 0:
-            path.append(norm_text[units[j].start:units[j].end])
-            j = units[j].parent
-        path.reverse()
+        inner, outer, path = _section_of(unit.parent, norm_text, units, sections)
         if new_line:
             lead_text, lead = text, ""
         else:
             lead = lead_text
-        rows[i] = (text, lead, unit.kind, unit.level, path[-1] if path else "", path[0] if path else "",
-                   "".join(path), i / n, report_year, PART_STATES.get(unit.part, state))
+        rows[i] = (text, lead, unit.kind, unit.level, inner, outer, path, i / n, report_year,
+                   PART_STATES.get(unit.part, state))
         if new_line and unit.kind == "sentence":
             if future.search(text):
                 state = "future"
@@ -88,39 +95,102 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
     return rows
 
 
+def _section_of(j: int, norm_text: str, units: Sequence, sections: dict) -> tuple[str, str, str]:
+    """(inner, outer, joined path) of the headings above a unit whose parent is `j`: the parent's text, its
+    outermost heading's and all of them from the outermost down, memoised in `sections` per parent (the
+    units of a section share them)."""
+    got = sections.get(j)
+    if got is None:
+        unit = units[j]
+        text = norm_text[unit.start:unit.end]
+        if unit.parent >= 0:
+            _, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        else:
+            outer, path = text, ""
+        got = sections[j] = (text, outer, path + text)
+    return got
+
+
+# Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed.
+_SHARED: ContextVar[dict | None] = ContextVar("policy_nlp_shared_cues", default=None)
+
+
+@contextmanager
+def shared_cues():
+    """Within the block, cue transformers of equal rules compute the term counts and pattern matches of a
+    list of strings once: the topic and the part group's content blocks read the same texts. Nothing
+    outlives the block (no memo across batches)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+class _Compiled(NamedTuple):
+    """What a cue transformer derives from its rules dict (`source`), once; kept out of its pickled state."""
+
+    source: dict | None
+    rules: ReportRules
+    terms: TermCounter
+    fingerprint: str
+    searches: dict  # name → `BatchSearch` of a list of the rules' patterns
+
+
 class _RuleCues(BaseEstimator, TransformerMixin):
     """Shared parts of the cue transformers: the rules (a JSON dict) and term counting."""
 
     def __init__(self, rules: dict | None = None):
         self.rules = rules
 
-    def _rules(self) -> ReportRules:
+    def _compiled(self) -> _Compiled:
         cached = self.__dict__.get("_compiled_rules")
-        if cached is None or cached[0] is not self.rules:
+        if cached is None or cached.source is not self.rules:
             from ..rules import default_rules
 
-            compiled = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
-            by_char: dict[str, list[tuple[int, str]]] = {}
-            for j, terms in enumerate(compiled.lexicon.values()):
-                for term in terms:
-                    by_char.setdefault(term[0], []).append((j, term))
-            cached = (self.rules, compiled, by_char, {})
+            rules = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
+            cached = _Compiled(self.rules, rules, TermCounter(rules.lexicon), rules.fingerprint, {})
             self.__dict__["_compiled_rules"] = cached
-        return cached[1]
+        return cached
+
+    def _rules(self) -> ReportRules:
+        return self._compiled().rules
 
     def _lexicon_counts(self, text: str) -> tuple[float, ...]:
-        """log1p of the occurrences of each label's terms in `text` (memoised per text)."""
-        rules = self._rules()
-        _, _, by_char, memo = self.__dict__["_compiled_rules"]
-        got = memo.get(text)
+        """log1p of the occurrences of each label's terms in `text`: the definition `_term_counts` computes
+        for a batch."""
+        return tuple(float(np.log1p(sum(text.count(term) for term in terms)))
+                     for terms in self._rules().lexicon.values())
+
+    def _term_counts(self, strings: Sequence[str]) -> np.ndarray:
+        """`_lexicon_counts` of each of `strings` (strings × labels), counted for the batch at once
+        (`term_counts.TermCounter`); each count's log1p is the same scalar call as there."""
+        counts = self._compiled().terms.counts(strings)
+        log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
+        return log1p[counts]
+
+    def _matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """strings × patterns: whether each pattern is found in each string (`pattern_search.BatchSearch`,
+        one per list of patterns, named `what`)."""
+        searches = self._compiled().searches
+        if what not in searches:
+            searches[what] = BatchSearch(patterns)
+        return searches[what].found(strings)
+
+    def _found(self, what: str, strings: list[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """`_matches`, shared as `_shared` says."""
+        return self._shared(what, strings, lambda batch: self._matches(what, batch, patterns))
+
+    def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
+        """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
+        (the caller must not change it)."""
+        memo = _SHARED.get()
+        if memo is None:
+            return compute(strings)
+        key = (self._compiled().fingerprint, what, tuple(strings))
+        got = memo.get(key)
         if got is None:
-            counts = [0] * len(rules.lexicon)
-            for ch in set(text):
-                for j, term in by_char.get(ch, ()):
-                    counts[j] += text.count(term)
-            got = tuple(float(np.log1p(c)) for c in counts)
-            if len(memo) < 65536:
-                memo[text] = got
+            got = memo[key] = compute(strings)
         return got
 
     def __getstate__(self):
@@ -169,11 +239,9 @@ class ContentCues(_RuleCues):
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
         own, ld = _indices(index, text), _indices(index, lead)
-        terms = np.array([self._lexicon_counts(s) for s in strings], dtype=float)
-        terms = terms.reshape(len(strings), len(rules.lexicon))
+        terms = self._shared("terms", strings, self._term_counts)
         patterns = [*rules.part_cues.values(), rules.future_re]
-        found = np.array([[p.search(s) is not None for p in patterns] for s in strings], dtype=bool)
-        found = found.reshape(len(strings), len(patterns))
+        found = self._found("content patterns", strings, patterns)
         heading = kind == "heading"
         w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
@@ -217,14 +285,12 @@ class PositionCues(_RuleCues):
         X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
         inner, outer, path, position, year, state = X.T
         names = list(dict.fromkeys(inner))
-        terms = np.array([self._lexicon_counts(s) for s in names], dtype=float)
-        terms = terms.reshape(len(names), len(rules.lexicon))
+        terms = self._shared("terms", names, self._term_counts)
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = np.array([[c.search(s) is not None for c in cues] for s in headings], dtype=bool)
-        found = found.reshape(len(headings), len(cues))
-        later = {key: names_later_year(*key) for key in zip(outer, year)}
+        found = self._found("part cues", headings, cues)
+        later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
         n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]

@@ -7,6 +7,8 @@ headings, whose TF-IDF is the same row again and again. `feature_matrices` build
 `ColumnTransformer` does (same blocks, weights and order, so the numbers are the same to the bit), computing a
 block that two groups fitted alike once and a text column once per distinct value; `probabilities` applies
 the groups' classifiers to them. `model.explain.explain_rows` reads the same matrices.
+The text TF-IDF blocks are counted for the whole batch on arrays (`char_ngrams`); within one call the cue
+blocks of equal rules share their texts' term counts and pattern matches (`features.shared_cues`).
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from . import calibration
+from . import calibration, char_ngrams
+from .features import shared_cues
 
 
 def _same_vectorizer(a, b) -> bool:
@@ -48,11 +51,14 @@ def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def _transform_block(transformer, X: np.ndarray, columns):
-    """A block's output for the rows `X`; a text column is transformed once per distinct value."""
+    """A block's output for the rows `X`; a text column is transformed once per distinct value, by
+    `char_ngrams.transform` (the vectorizer's own transform, on arrays)."""
     data = X[:, columns]
     if isinstance(transformer, TfidfVectorizer):
-        values, inverse = np.unique(data.astype(str), return_inverse=True)
-        return transformer.transform(values)[inverse.ravel()]
+        values = list(dict.fromkeys(data))
+        index = {v: i for i, v in enumerate(values)}
+        inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
+        return char_ngrams.transform(transformer, values)[inverse]
     return transformer.transform(data)
 
 
@@ -62,20 +68,28 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
     shared = _shared_blocks(estimator)
     done: dict[tuple[str, str], object] = {}
     out = {}
-    for group, _, _ in estimator.groups():
-        ct = estimator.pipelines_[group].named_steps["features"]
-        weights = ct.transformer_weights or {}
-        parts = []
-        for block, transformer, columns in ct.transformers_:
-            if transformer == "drop":
-                continue
-            key = shared[(group, block)]
-            if key not in done:
-                done[key] = _transform_block(transformer, X, columns)
-            res = done[key]
-            parts.append(res * weights[block] if weights.get(block) is not None else res)
-        out[group] = sp.hstack([p if sp.issparse(p) else np.asarray(p) for p in parts]).tocsr()
+    with shared_cues():
+        for group, _, _ in estimator.groups():
+            out[group] = _group_matrix(estimator, group, X, shared, done)
     return out
+
+
+def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict) -> sp.csr_matrix:
+    """One group's matrix: its `ColumnTransformer`'s blocks, weights and order; a block `done` already
+    (fitted alike in another group) is not computed again."""
+    ct = estimator.pipelines_[group].named_steps["features"]
+    weights = ct.transformer_weights or {}
+    parts = []
+    for block, transformer, columns in ct.transformers_:
+        if transformer == "drop":
+            continue
+        key = shared[(group, block)]
+        if key not in done:
+            done[key] = _transform_block(transformer, X, columns)
+        res = done[key]
+        parts.append(res * weights[block] if weights.get(block) is not None else res)
+    # all blocks CSR, so that scipy joins their rows directly instead of going through one COO matrix
+    return sp.hstack([p if sp.issparse(p) else sp.csr_matrix(np.asarray(p)) for p in parts], format="csr")
 
 
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:

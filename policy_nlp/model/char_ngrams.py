@@ -1,0 +1,172 @@
+"""A fitted character n-gram `TfidfVectorizer`'s `transform`, computed for a whole batch with numpy.
+
+scikit-learn's char analyser builds one Python string per n-gram and looks each up in the vocabulary dict:
+most of the themes component's time. Here the n-grams of all the documents are numbers instead: each
+character is its code point + 1 (21 bits, never 0), an n-gram of up to three characters the code points
+side by side in one 64-bit integer. The vocabulary becomes a hash table of those numbers (`_Table`, built once per
+fitted vectorizer, outside its pickled state); all the documents' n-grams are looked up in it at once and
+counted with `unique`. The count matrix is the one the vectorizer's `CountVectorizer` part builds
+(same rows, sorted columns, counts and dtype); the TF-IDF steps after it are `TfidfTransformer.transform`'s
+(sublinear tf, idf, norm), so the output is the same to the bit. `transform` takes this path only for the
+settings it reproduces (`covers`) and calls the vectorizer's own `transform` for any other.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+MAX_N = 3  # three 21-bit code points fill a 64-bit key
+_BITS = 21
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space normalisation of the char analysers
+
+# Per fitted vectorizer (weakly, so that nothing is added to what is pickled): (its vocabulary_ object,
+# its `_Table`).
+_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def covers(vectorizer) -> bool:
+    """True when `transform` reproduces `vectorizer.transform` itself: a fitted `TfidfVectorizer` (not a
+    subclass) with the char analyser on strings, n-grams of 1 to `MAX_N` characters, counts not binarised."""
+    if type(vectorizer) is not TfidfVectorizer or not hasattr(vectorizer, "vocabulary_"):
+        return False
+    low, high = vectorizer.ngram_range
+    return (vectorizer.analyzer == "char" and vectorizer.input == "content" and not vectorizer.binary
+            and 1 <= low <= high <= MAX_N and np.dtype(vectorizer.dtype) in (np.float32, np.float64))
+
+
+def transform(vectorizer, documents) -> sp.csr_matrix:
+    """`vectorizer.transform(documents)`, computed on arrays when `covers(vectorizer)`."""
+    if not covers(vectorizer):
+        return vectorizer.transform(documents)
+    X = counts(vectorizer, documents)
+    # TfidfTransformer.transform's steps on its count matrix, in its order and dtypes
+    if vectorizer.sublinear_tf:
+        np.log(X.data, X.data)
+        X.data += 1.0
+    if hasattr(vectorizer, "idf_"):
+        X.data *= vectorizer.idf_[X.indices]
+    if vectorizer.norm is not None:
+        X = normalize(X, norm=vectorizer.norm, copy=False)
+    return X
+
+
+def codes_of(text: str) -> np.ndarray:
+    """Code point + 1 of each character of `text` (a lone surrogate is one character, as in `str`)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64) + 1
+
+
+class _Table:
+    """The vocabulary as an open-addressing hash table of n-gram keys (linear probing, at most half
+    full, 0 = empty): a batch of keys is looked up with a few array gathers, where a binary search over the
+    sorted keys costs ten times as much on a vocabulary of 10⁵ terms."""
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the key times 2⁶⁴/φ, its top bits
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray):
+        bits = max(int(2 * len(keys)).bit_length(), 3)
+        self.shift, self.mask = np.uint64(64 - bits), (1 << bits) - 1
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)
+        self.columns = np.full(1 << bits, -1, dtype=np.int32)
+        slot, todo = self._slots(keys), np.arange(len(keys))
+        while len(todo):  # each round, the first key to claim each empty slot takes it; the rest probe on
+            free = self.keys[slot] == 0
+            first = np.unique(slot[free], return_index=True)[1]
+            placed = np.flatnonzero(free)[first]
+            self.keys[slot[placed]], self.columns[slot[placed]] = keys[todo[placed]], columns[todo[placed]]
+            rest = np.ones(len(todo), dtype=bool)
+            rest[placed] = False
+            todo, slot = todo[rest], (slot[rest] + 1) & self.mask
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys * self._MULTIPLIER) >> self.shift).astype(np.int64)
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The column of each key, -1 where the vocabulary lacks it (most keys are settled by their first
+        slot, on whole arrays; the few that collided probe on)."""
+        slot = self._slots(keys)
+        found = self.keys[slot]
+        out = np.where(found == keys, self.columns[slot], -1)
+        todo = np.flatnonzero((found != keys) & (found != 0))
+        slot = slot[todo]
+        while len(todo):
+            slot = (slot + 1) & self.mask
+            found = self.keys[slot]
+            hit = found == keys[todo]
+            out[todo[hit]] = self.columns[slot[hit]]
+            more = (found != 0) & ~hit
+            todo, slot = todo[more], slot[more]
+        return out
+
+
+def _table(vectorizer) -> _Table:
+    """The vocabulary's `_Table` (memoised per fitted vectorizer); terms of a length the analyser never
+    makes are left out (they never match there either)."""
+    vocabulary = vectorizer.vocabulary_
+    cached = _TABLES.get(vectorizer)
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
+    low, high = vectorizer.ngram_range
+    keys, columns = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
+    for n in range(low, high + 1):
+        terms = [t for t in vocabulary if len(t) == n]
+        codes = codes_of("".join(terms)).reshape(len(terms), n)
+        keys.append(np.bitwise_or.reduce(codes << (np.arange(n, dtype=np.uint64) * np.uint64(_BITS)), axis=1))
+        columns.append(np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms)))
+    table = _Table(np.concatenate(keys), np.concatenate(columns))
+    _TABLES[vectorizer] = (vocabulary, table)
+    return table
+
+
+def per_text(function, texts: list[str]) -> list[str]:
+    """`function` of each text, from one call on the texts joined by NULs, for a `function` that treats the
+    parts between NULs alone (regular-expression substitutions whose patterns match no NUL); text by text
+    when a text holds a NUL itself."""
+    joined = "\x00".join(texts)
+    if len(texts) < 2 or joined.count("\x00") != len(texts) - 1:
+        return [function(t) for t in texts]
+    return function(joined).split("\x00")
+
+
+def _analysed(vectorizer, documents) -> list[str]:
+    """Each document as the char analyser sees it before cutting n-grams: decoded, preprocessed (the
+    vectorizer's own preprocessor) and its runs of white space made one space. A preprocessor with a `batch`
+    attribute (texts → each one preprocessed, as `features.canonical` has) does a batch of strings at once."""
+    decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
+    batch = getattr(preprocess, "batch", None)
+    if batch is None or not all(isinstance(doc, str) for doc in documents):
+        return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
+    return per_text(lambda text: _WHITE_SPACES.sub(" ", text), batch(list(documents)))
+
+
+def counts(vectorizer, documents) -> sp.csr_matrix:
+    """The count matrix `CountVectorizer.transform` builds for a `covers`ed vectorizer: documents × vocabulary,
+    sorted column indices, the vectorizer's dtype."""
+    texts = _analysed(vectorizer, documents)
+    table = _table(vectorizer)
+    n_docs, n_features = len(texts), len(vectorizer.vocabulary_)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_docs)
+    codes = codes_of("".join(texts))
+    total = len(codes)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(total)  # characters from each one to its doc's end
+    low, high = vectorizer.ngram_range
+    key = np.zeros(total, dtype=np.uint64)
+    found = []
+    for n in range(1, high + 1):  # the key of the n-gram at each position: that of its (n-1)-gram + one code
+        key[:total - n + 1] |= codes[n - 1:] << np.uint64((n - 1) * _BITS)
+        if n >= low:  # looked up at every position; those too near their doc's end do not count
+            column = table.lookup(key)
+            at = np.flatnonzero((column >= 0) & (room >= n))
+            found.append(doc[at] * n_features + column[at])
+    cells, n = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int64), return_counts=True)
+    rows, cols = np.divmod(cells, n_features) if n_features else (cells, cells)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+    index_dtype = np.int32 if len(cells) <= np.iinfo(np.int32).max else np.int64
+    return sp.csr_matrix((n.astype(vectorizer.dtype), cols.astype(index_dtype), indptr.astype(index_dtype)),
+                         shape=(n_docs, n_features))

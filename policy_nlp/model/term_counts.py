@@ -1,0 +1,95 @@
+"""How often each label's terms occur in each of a batch of strings, on arrays.
+
+The cue features count, per label, the occurrences of the label's terms (`str.count`, summed over its
+terms). Term by term and string by string that is most of their time. Here the strings are one array of
+character ids (each character of a term gets a small id, any other character 0), the n-grams of each term
+length are 64-bit keys of those ids, and one `searchsorted` per length finds every occurrence of every term
+in the batch. `str.count` counts non-overlapping occurrences: for a term that can overlap itself (`哈哈` in
+`哈哈哈`) the strings it occurs in are counted by `str.count` itself, so the counts are `str.count`'s.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .char_ngrams import codes_of
+
+
+def _overlaps_itself(term: str) -> bool:
+    return any(term[:k] == term[-k:] for k in range(1, len(term)))
+
+
+class TermCounter:
+    """Per string and label, the summed `str.count` of the label's terms (a term listed twice counts twice)."""
+
+    def __init__(self, lexicon: Mapping[str, Sequence[str]]):
+        self.n_labels = len(lexicon)
+        self.terms = list(dict.fromkeys(term for terms in lexicon.values() for term in terms))
+        index = {term: u for u, term in enumerate(self.terms)}
+        self.label_terms = [[index[term] for term in terms] for terms in lexicon.values()]  # with repeats
+        chars = sorted({ch for term in self.terms for ch in term})
+        self.bits = max(len(chars).bit_length(), 1)
+        self.exact = all(self.terms) and max(map(len, self.terms), default=0) * self.bits <= 64
+        codes = codes_of("".join(chars)).astype(np.int64)
+        self.id_of = np.zeros(int(codes.max(initial=0)) + 1, dtype=np.uint64)  # code → id, 0: in no term
+        self.id_of[codes] = np.arange(1, len(chars) + 1, dtype=np.uint64)
+        self.width = len(chars) + 1
+        self.starts_term = np.zeros(self.width ** 2, dtype=bool)  # (id, next id) → some term starts so
+        self.by_length = {}  # term length → (sorted keys, term index of each)
+        for length in sorted({len(t) for t in self.terms}) if self.exact else ():
+            self._index(length)
+        self.self_overlapping = [u for u, t in enumerate(self.terms) if _overlaps_itself(t)]
+
+    def _index(self, length: int) -> None:
+        """The keys of the terms of `length` characters, and the character pairs they start with."""
+        units = [u for u, t in enumerate(self.terms) if len(t) == length]
+        ids = self._ids("".join(self.terms[u] for u in units)).reshape(len(units), length)
+        keys = np.bitwise_or.reduce(ids << (np.arange(length, dtype=np.uint64) * np.uint64(self.bits)), axis=1)
+        order = np.argsort(keys)
+        self.by_length[length] = (keys[order], np.asarray(units, dtype=np.int64)[order])
+        ids = ids.astype(np.int64)
+        following = ids[:, 1:2] if length > 1 else np.arange(self.width)[None, :]  # one character: any next
+        self.starts_term[(ids[:, :1] * self.width + following).ravel()] = True
+
+    def _ids(self, text: str) -> np.ndarray:
+        """The id of each character of `text` (0: in no term)."""
+        codes = codes_of(text)
+        known = codes < len(self.id_of)
+        return np.where(known, self.id_of[np.where(known, codes, 0).astype(np.int64)], np.uint64(0))
+
+    def occurrences(self, strings: Sequence[str]) -> np.ndarray:
+        """strings × terms: how many times each term occurs in each string (`str.count`)."""
+        if not self.exact:
+            return np.array([[s.count(t) for t in self.terms] for s in strings],
+                            dtype=np.int64).reshape(len(strings), len(self.terms))
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        ids = self._ids("".join(strings))
+        string_of = np.repeat(np.arange(len(strings), dtype=np.int64), lengths)
+        room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(ids))  # characters to the string's end
+        following = np.append(ids[1:], np.uint64(0))
+        following[np.cumsum(lengths)[lengths > 0] - 1] = 0  # a string's last character has none
+        starts = np.flatnonzero(self.starts_term[(ids * np.uint64(self.width) + following).astype(np.int64)])
+        cells = []
+        for length, (keys, units) in self.by_length.items():
+            at = starts[room[starts] >= length]
+            key = np.zeros(len(at), dtype=np.uint64)
+            for k in range(length):
+                key |= ids[at + k] << np.uint64(k * self.bits)
+            pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+            hit = keys[pos] == key
+            cells.append(string_of[at[hit]] * len(self.terms) + units[pos[hit]])
+        flat = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+        out = np.bincount(flat, minlength=len(strings) * len(self.terms)).reshape(len(strings), len(self.terms))
+        for u in self.self_overlapping:
+            for i in np.flatnonzero(out[:, u]):
+                out[i, u] = strings[i].count(self.terms[u])
+        return out
+
+    def counts(self, strings: Sequence[str]) -> np.ndarray:
+        """strings × labels: the summed counts of each label's terms."""
+        occurrences = self.occurrences(strings)
+        out = np.zeros((len(strings), self.n_labels), dtype=np.int64)
+        for j, terms in enumerate(self.label_terms):
+            out[:, j] = occurrences[:, terms].sum(axis=1)
+        return out

@@ -1,0 +1,112 @@
+"""model.char_ngrams: the array path equals the fitted TfidfVectorizer's own transform, to the bit."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from policy_nlp.model import char_ngrams
+from policy_nlp.model.features import canonical
+
+from conftest import ROOT, SEEDS
+
+EDGE_CASES = ["", " ", "\t\n  \u3000 ", "a", "年", "𠀀", "😀😀😀", "a\x00b\x00", "\ud800孤\udfff",
+              "一 二  三\t\t四\n\n五", "依法行政，建設法治政府。", "2024年12月31日，3.5%的增長",
+              "法" * 5000, "法治政府建设" * 3000 + "𠮷" * 7, "ABC abc ÀÉ", "\u00a0\u2003x\u2003\u2003y",
+              "1.\x1c.5 2 .3\x1f\x1f4", "12.", ".5"]
+
+
+def _lines(paths) -> list[str]:
+    return [line for p in paths for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def _assert_same(vectorizer, documents):
+    want = vectorizer.transform(documents)
+    got = char_ngrams.transform(vectorizer, documents)
+    assert type(got) is type(want) and got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    assert got.data.tobytes() == want.data.tobytes()
+
+
+def _shipped_vectorizers(model):
+    for pipe in model.pipelines_.values():
+        for _, transformer, _ in pipe.named_steps["features"].transformers_:
+            if isinstance(transformer, TfidfVectorizer):
+                yield transformer
+
+
+def _random_texts(seed: int, n: int = 300) -> list[str]:
+    """Texts over a small alphabet (so that many n-grams are in the vocabulary), with white space runs,
+    digits, astral-plane and upper-case characters."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("法治政府建设依法行政年0123 \t\n\u3000AaBb𠀀😀")
+    return ["".join(rng.choice(alphabet, size=rng.integers(0, 60))) for _ in range(n)]
+
+
+def test_the_shipped_vectorizers_on_the_seeds_the_reports_and_edge_cases(char_nlp):
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))
+    documents = _lines(sorted(SEEDS.glob("*.txt"))) + _lines(reports) + EDGE_CASES + _random_texts(0)
+    vectorizers = list(_shipped_vectorizers(char_nlp.get_pipe("policy_nlp_themes").model))
+    assert vectorizers and all(char_ngrams.covers(v) for v in vectorizers)
+    for vectorizer in vectorizers:
+        _assert_same(vectorizer, documents)
+        _assert_same(vectorizer, [d for d in documents if "\x00" not in d])  # preprocessed as one batch
+        for one in EDGE_CASES:
+            _assert_same(vectorizer, [one])
+        for transform in (vectorizer.transform, lambda docs: char_ngrams.transform(vectorizer, docs)):
+            with pytest.raises(ValueError):  # no documents: scikit-learn's error, either way
+                transform([])
+
+
+@pytest.mark.parametrize("params", [
+    {"ngram_range": (1, 1)}, {"ngram_range": (1, 2)}, {"ngram_range": (2, 3)}, {"ngram_range": (3, 3)},
+    {"ngram_range": (1, 3), "preprocessor": canonical, "sublinear_tf": True, "dtype": np.float32},
+    {"ngram_range": (1, 3), "lowercase": False, "norm": "l1", "use_idf": False},
+    {"ngram_range": (2, 2), "norm": None, "smooth_idf": False, "sublinear_tf": True},
+    {"ngram_range": (1, 3), "min_df": 2, "max_df": 0.5}, {"ngram_range": (1, 2), "max_features": 40},
+    {"ngram_range": (1, 3), "strip_accents": "unicode", "dtype": np.float64},
+])
+def test_fitted_settings_on_random_and_edge_case_texts(params):
+    vectorizer = TfidfVectorizer(analyzer="char", **params).fit(_random_texts(1) + EDGE_CASES)
+    assert char_ngrams.covers(vectorizer)
+    _assert_same(vectorizer, _random_texts(2) + EDGE_CASES)
+
+
+class _Subclass(TfidfVectorizer):
+    pass
+
+
+@pytest.mark.parametrize("vectorizer", [
+    TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3)), TfidfVectorizer(analyzer="word"),
+    TfidfVectorizer(analyzer="char", ngram_range=(1, 4)), TfidfVectorizer(analyzer="char", binary=True),
+    _Subclass(analyzer="char"),
+])
+def test_other_settings_take_the_vectorizers_own_transform(vectorizer):
+    vectorizer.fit(_random_texts(3))
+    assert not char_ngrams.covers(vectorizer)
+    _assert_same(vectorizer, _random_texts(4))
+
+
+def test_an_unfitted_vectorizer_is_not_covered():
+    assert not char_ngrams.covers(TfidfVectorizer(analyzer="char"))
+
+
+def test_the_lookup_table_stays_out_of_the_pickled_vectorizer():
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(_random_texts(5))
+    before = pickle.dumps(vectorizer)
+    char_ngrams.transform(vectorizer, _random_texts(6))
+    assert pickle.dumps(vectorizer) == before
+
+
+def test_a_new_vocabulary_gets_a_new_table():
+    vectorizer = TfidfVectorizer(analyzer="char").fit(["法治"])
+    _assert_same(vectorizer, ["法治政府"])
+    vectorizer.fit(["政府"])
+    _assert_same(vectorizer, ["法治政府"])
+
+
+@pytest.mark.parametrize("texts", [[], ["a"], ["1 2", "3.4\t5"], ["a\x00b", "c"], ["", "", ""], EDGE_CASES])
+def test_per_text_equals_calling_the_function_on_each_text(texts):
+    assert char_ngrams.per_text(canonical, texts) == [canonical(t) for t in texts]
+    assert canonical.batch(texts) == [canonical(t) for t in texts]

@@ -1,0 +1,79 @@
+"""model.term_counts and the cue transformers' shared batch work: the counts are `str.count`'s, the cues
+those of computing each transformer alone."""
+import numpy as np
+import pytest
+
+from policy_nlp.model import features
+from policy_nlp.model.term_counts import TermCounter
+from policy_nlp.rules import default_rules
+
+from conftest import ROOT, SEEDS
+
+EDGE_CASES = ["", " ", "\t\n", "法", "𠀀", "執法檢查", "法" * 20000, "哈哈哈哈哈", "𠀀𠀀𠀀", "\ud800法治",
+              "行政执法行政执法", "依法行政，建设法治政府"]
+
+
+def _definition(lexicon, strings) -> np.ndarray:
+    return np.array([[sum(s.count(t) for t in terms) for terms in lexicon.values()] for s in strings],
+                    dtype=np.int64).reshape(len(strings), len(lexicon))
+
+
+def _lines(paths) -> list[str]:
+    return [line for p in paths for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def _random_texts(seed: int, alphabet: str, n: int = 400) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list(alphabet), size=rng.integers(0, 40))) for _ in range(n)]
+
+
+def test_the_default_term_lists_on_the_seeds_the_reports_and_edge_cases():
+    lexicon = default_rules().lexicon
+    strings = (_lines(sorted(SEEDS.glob("*.txt"))) + EDGE_CASES
+               + _lines(sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))))
+    got = TermCounter(lexicon).counts(strings)
+    assert got.sum() > 1000
+    np.testing.assert_array_equal(got, _definition(lexicon, strings))
+
+
+@pytest.mark.parametrize("lexicon", [
+    {"a": ["哈哈", "法治", "法"], "b": ["哈哈", "𠀀法", "治"]},  # self-overlapping, shared and one-character terms
+    {"a": ["aba", "ab", "ba", "b"], "b": ["aaa", "aa"], "c": []},  # a label without terms
+    {"a": ["法治", "法治"], "b": ["𠀀", "𠀀𠀀"]},  # a term listed twice counts twice
+    {"a": ["法", ""]},  # the empty term: counted by str.count itself
+    {"a": ["".join(chr(0x4E00 + 7 * i + k) for k in range(40)) for i in range(600)]},  # keys too long
+    {},
+])
+def test_term_lists_on_random_and_edge_case_texts(lexicon):
+    alphabet = "".join(sorted({ch for terms in lexicon.values() for t in terms for ch in t})) + " 政府"
+    strings = _random_texts(0, alphabet) + EDGE_CASES + ["".join(t for terms in lexicon.values() for t in terms)]
+    np.testing.assert_array_equal(TermCounter(lexicon).counts(strings), _definition(lexicon, strings))
+    assert TermCounter(lexicon).counts([]).shape == (0, len(lexicon))
+
+
+def _cue_transformers(rules):
+    return [features.ContentCues(rules, 0.0), features.ContentCues(rules, 1.0), features.PositionCues(rules)]
+
+
+def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypatch, seeds):
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+    from policy_nlp.model.features import CONTENT_COLUMNS, POSITION_COLUMNS, build_contexts
+
+    rules = default_rules()
+    norm = normalize(seeds[sorted(seeds)[0]]).text
+    ctx = build_contexts(norm, segment(norm, rules), rules)
+    columns = [CONTENT_COLUMNS, CONTENT_COLUMNS, POSITION_COLUMNS]
+    alone = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
+    calls = []
+    for name in ("_term_counts", "_matches"):
+        method = getattr(features._RuleCues, name)
+        monkeypatch.setattr(features._RuleCues, name,
+                            lambda self, *a, _m=method, _n=name: calls.append(_n) or _m(self, *a))
+    with features.shared_cues():
+        together = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
+    # the content blocks' texts once, the section names once, the headings' part cues once
+    assert sorted(calls) == ["_matches", "_matches", "_term_counts", "_term_counts"]
+    for a, b in zip(alone, together):
+        assert a.tobytes() == b.tobytes()
+    assert features._SHARED.get() is None
