@@ -732,6 +732,22 @@ def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
             assert raw[s:e] == full[s:e], (text[:40], s, e)
 
 
+def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens(nlp):
+    from policy_nlp.components.tokenizer import CHANGED_KEY
+
+    rng = random.Random(19)
+    for text in _input_texts():
+        doc = nlp.make_doc(text)
+        kept = ind._InputText(doc)
+        assert (kept._chars is not None) == (text != doc._.norm_text)  # the path of the kept characters
+        doc.user_data.pop(CHANGED_KEY, None)
+        tokens, full, n = ind._InputText(doc), doc.text, len(doc.text)
+        assert tokens._chars is None
+        cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        for s, e in cuts + [(0, n), (n, n)]:
+            assert tokens[s:e] == kept[s:e] == full[s:e], (text[:40], s, e)
+
+
 def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     from spacy.tokens import Doc
 

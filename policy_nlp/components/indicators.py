@@ -1197,22 +1197,28 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
 
 class _InputText:
     """The input's characters at given offsets. The normalised text has the input's length and differs from
-    it only inside the tokens whose characters normalisation changed (the tokenizer sets their `norm_`, so
-    their NORM differs from their ORTH): one array comparison per document finds those tokens, and a slice
-    that overlaps none of them (nearly every record's text and phrase) is the normalised text's own; one that
-    does is patched from those tokens' text. Building `doc.text` walks every token of the document: only a
-    `Doc` the tokenizer did not make reads it."""
+    it only at the characters normalisation changed, whose offsets and input characters the tokenizer keeps
+    (`changed_characters`): a slice that covers none of them (nearly every record's text and phrase) is the
+    normalised text's own, one that does is patched at them. Without that record (a `Doc` made before the
+    tokenizer kept it, or whose `user_data` lost it), the changed tokens (the tokenizer set their `norm_`, so
+    their NORM differs from their ORTH) are found by one array comparison per document and a slice is patched
+    from their text. Building `doc.text` walks every token of the document: only a `Doc` the tokenizer did not
+    make reads it."""
 
     def __init__(self, doc: Doc):
-        from .tokenizer import unchanged_input
+        from .tokenizer import changed_characters, unchanged_input
 
         self.doc = doc
         self._text: str | None = unchanged_input(doc)
         self._norm: str | None = None
+        self._chars: str | None = None
         if self._text is None:
             self._norm = _tokenizer_norm(doc)
+            changed = changed_characters(doc) if self._norm is not None else None
             if self._norm is None:
                 self._text = doc.text
+            elif changed is not None:  # the tokenizer kept the changed characters: no token array to read
+                self._offsets, self._chars = changed
             else:
                 self._changed_tokens(doc, len(self._norm))
 
@@ -1229,6 +1235,8 @@ class _InputText:
         if self._text is not None:
             return self._text[key]
         s, e = key.start, key.stop
+        if self._chars is not None:
+            return self._patched(s, e)
         k = bisect.bisect_right(self._ends, s)  # the first changed token that ends after s
         if k == len(self._ends) or self._starts[k] >= e:
             return self._norm[s:e]
@@ -1242,6 +1250,18 @@ class _InputText:
             k += 1
         pieces.append(self._norm[pos:e])
         return "".join(pieces)
+
+    def _patched(self, s: int, e: int) -> str:
+        """text[s:e] from the normalised text and the changed characters the tokenizer kept."""
+        offsets = self._offsets
+        k = bisect.bisect_left(offsets, s)  # the first changed character at or after s
+        if k == len(offsets) or offsets[k] >= e:
+            return self._norm[s:e]
+        chars = list(self._norm[s:e])
+        while k < len(offsets) and offsets[k] < e:
+            chars[offsets[k] - s] = self._chars[k]
+            k += 1
+        return "".join(chars)
 
 
 def _tokenizer_norm(doc: Doc) -> str | None:
