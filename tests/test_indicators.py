@@ -771,6 +771,15 @@ def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp)
         assert (first["themes"], first["status"]) == (themes, status)
 
 
+def test_themed_units_are_those_whose_row_decides_a_theme_at_a_position():
+    rng = random.Random(23)
+    rows = [[rng.random() < 0.3 for _ in range(rng.randint(0, 6))] for _ in range(300)]
+    rows += [(), [True], [False, True], [1, 0, 1]]
+    for positions in ([], [0], [1], [4], [9], [0, 2], [1, 3, 5]):
+        expected = [any(k < len(row) and row[k] for k in positions) for row in rows]
+        assert ind._themed(rows, positions) == expected
+
+
 def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
     lookahead = f"(?=[\\d{ind._PRE_FIRST}])"
     assert ind._PEOPLE_RE.pattern.startswith(lookahead)

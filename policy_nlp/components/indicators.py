@@ -1120,14 +1120,13 @@ class IndicatorExtractor:
         records: list[dict] = []
         if labels is None or decided is None:
             labels, decided = [], [()] * len(units)
-        plans_at = [k for k, label in enumerate(labels) if label == "plans"]
+        themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
             row = decided[i]
-            plans_theme = any(k < len(row) and row[k] for k in plans_at)  # "plans" among the unit's themes
             found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                       plans=plans[i] or plans_theme)
+                                       plans=plans[i] or themed[i])
             themes = [label for label, d in zip(labels, row) if d] if found else []  # only where read
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
@@ -1177,6 +1176,15 @@ class IndicatorExtractor:
         if not vocab_path.is_file():
             raise ModelError("E091", name=self.name, path=str(vocab_path))
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
+
+
+def _themed(decided: list, positions: list[int]) -> list[bool]:
+    """Per unit: is a theme at one of `positions` (the label "plans") among its decided themes? One pass over
+    the rows for the one position a label list has (no generator per unit)."""
+    if len(positions) != 1:
+        return [any(k < len(row) and bool(row[k]) for k in positions) for row in decided]
+    k = positions[0]
+    return [k < len(row) and bool(row[k]) for row in decided]
 
 
 def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[Span] | None = None) -> list[bool]:
