@@ -732,6 +732,22 @@ def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
             assert raw[s:e] == full[s:e], (text[:40], s, e)
 
 
+def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens(nlp):
+    from policy_nlp.components.tokenizer import CHANGED_KEY
+
+    rng = random.Random(19)
+    for text in _input_texts():
+        doc = nlp.make_doc(text)
+        kept = ind._InputText(doc)
+        assert (kept._chars is not None) == (text != doc._.norm_text)  # the path of the kept characters
+        doc.user_data.pop(CHANGED_KEY, None)
+        tokens, full, n = ind._InputText(doc), doc.text, len(doc.text)
+        assert tokens._chars is None
+        cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        for s, e in cuts + [(0, n), (n, n)]:
+            assert tokens[s:e] == kept[s:e] == full[s:e], (text[:40], s, e)
+
+
 def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     from spacy.tokens import Doc
 
@@ -753,6 +769,15 @@ def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp)
         records = extractor(doc).spans["indicators"].attrs["records"]
         first = next(r for r in records if r["text"] == "319件")
         assert (first["themes"], first["status"]) == (themes, status)
+
+
+def test_themed_units_are_those_whose_row_decides_a_theme_at_a_position():
+    rng = random.Random(23)
+    rows = [[rng.random() < 0.3 for _ in range(rng.randint(0, 6))] for _ in range(300)]
+    rows += [(), [True], [False, True], [1, 0, 1]]
+    for positions in ([], [0], [1], [4], [9], [0, 2], [1, 3, 5]):
+        expected = [any(k < len(row) and row[k] for k in positions) for row in rows]
+        assert ind._themed(rows, positions) == expected
 
 
 def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():

@@ -81,6 +81,24 @@ def test_unchanged_input_is_the_text_only_when_normalisation_changed_nothing():
     assert unchanged_input(doc) is None
 
 
+def test_the_changed_characters_are_where_the_input_and_its_normalised_text_differ(seeds):
+    from policy_nlp.components.tokenizer import CHANGED_KEY, changed_characters
+
+    nlp = create_pipeline("char")
+    texts = list(seeds.values())[:3] + _work_reports()[:3]
+    texts += ["一、總體情況\n我們加強行政執法３１９件。", "𠀋萬億😀　，", "萬", "", "一、总体情况"]
+    for text in texts:
+        doc = nlp.make_doc(text)
+        norm = doc._.norm_text
+        differ = [i for i, (a, b) in enumerate(zip(text, norm)) if a != b]
+        if not differ:
+            assert changed_characters(doc) is None
+            continue
+        assert changed_characters(doc) == (differ, "".join(text[i] for i in differ))
+        doc.user_data[CHANGED_KEY] = {"offsets": differ, "chars": text[differ[0]] * (len(differ) + 1)}  # damaged
+        assert changed_characters(doc) is None
+
+
 def _work_reports() -> list[str]:
     """The distinct reports the throughput benchmark streams (no text repeats across them)."""
     from conftest import ROOT

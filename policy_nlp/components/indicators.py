@@ -1120,14 +1120,13 @@ class IndicatorExtractor:
         records: list[dict] = []
         if labels is None or decided is None:
             labels, decided = [], [()] * len(units)
-        plans_at = [k for k, label in enumerate(labels) if label == "plans"]
+        themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
             row = decided[i]
-            plans_theme = any(k < len(row) and row[k] for k in plans_at)  # "plans" among the unit's themes
             found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                       plans=plans[i] or plans_theme)
+                                       plans=plans[i] or themed[i])
             themes = [label for label, d in zip(labels, row) if d] if found else []  # only where read
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
@@ -1179,6 +1178,15 @@ class IndicatorExtractor:
         self.vocabulary = IndicatorVocabulary.from_file(vocab_path)
 
 
+def _themed(decided: list, positions: list[int]) -> list[bool]:
+    """Per unit: is a theme at one of `positions` (the label "plans") among its decided themes? One pass over
+    the rows for the one position a label list has (no generator per unit)."""
+    if len(positions) != 1:
+        return [any(k < len(row) and bool(row[k]) for k in positions) for row in decided]
+    k = positions[0]
+    return [k < len(row) and bool(row[k]) for row in decided]
+
+
 def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[Span] | None = None) -> list[bool]:
     """Per unit of the unit group: does it lie under a heading of the plans part (`二、2023年重点工作安排`,
     `下一步工作打算`: the rules' `plans_heading`)? All False without rules. `units`: the group's spans, when
@@ -1197,22 +1205,28 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
 
 class _InputText:
     """The input's characters at given offsets. The normalised text has the input's length and differs from
-    it only inside the tokens whose characters normalisation changed (the tokenizer sets their `norm_`, so
-    their NORM differs from their ORTH): one array comparison per document finds those tokens, and a slice
-    that overlaps none of them (nearly every record's text and phrase) is the normalised text's own; one that
-    does is patched from those tokens' text. Building `doc.text` walks every token of the document: only a
-    `Doc` the tokenizer did not make reads it."""
+    it only at the characters normalisation changed, whose offsets and input characters the tokenizer keeps
+    (`changed_characters`): a slice that covers none of them (nearly every record's text and phrase) is the
+    normalised text's own, one that does is patched at them. Without that record (a `Doc` made before the
+    tokenizer kept it, or whose `user_data` lost it), the changed tokens (the tokenizer set their `norm_`, so
+    their NORM differs from their ORTH) are found by one array comparison per document and a slice is patched
+    from their text. Building `doc.text` walks every token of the document: only a `Doc` the tokenizer did not
+    make reads it."""
 
     def __init__(self, doc: Doc):
-        from .tokenizer import unchanged_input
+        from .tokenizer import changed_characters, unchanged_input
 
         self.doc = doc
         self._text: str | None = unchanged_input(doc)
         self._norm: str | None = None
+        self._chars: str | None = None
         if self._text is None:
             self._norm = _tokenizer_norm(doc)
+            changed = changed_characters(doc) if self._norm is not None else None
             if self._norm is None:
                 self._text = doc.text
+            elif changed is not None:  # the tokenizer kept the changed characters: no token array to read
+                self._offsets, self._chars = changed
             else:
                 self._changed_tokens(doc, len(self._norm))
 
@@ -1229,6 +1243,8 @@ class _InputText:
         if self._text is not None:
             return self._text[key]
         s, e = key.start, key.stop
+        if self._chars is not None:
+            return self._patched(s, e)
         k = bisect.bisect_right(self._ends, s)  # the first changed token that ends after s
         if k == len(self._ends) or self._starts[k] >= e:
             return self._norm[s:e]
@@ -1242,6 +1258,18 @@ class _InputText:
             k += 1
         pieces.append(self._norm[pos:e])
         return "".join(pieces)
+
+    def _patched(self, s: int, e: int) -> str:
+        """text[s:e] from the normalised text and the changed characters the tokenizer kept."""
+        offsets = self._offsets
+        k = bisect.bisect_left(offsets, s)  # the first changed character at or after s
+        if k == len(offsets) or offsets[k] >= e:
+            return self._norm[s:e]
+        chars = list(self._norm[s:e])
+        while k < len(offsets) and offsets[k] < e:
+            chars[offsets[k] - s] = self._chars[k]
+            k += 1
+        return "".join(chars)
 
 
 def _tokenizer_norm(doc: Doc) -> str | None:

@@ -27,6 +27,8 @@ from .units import _SENTENCE_RE, LINE_RE
 
 SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
+# The offsets and input characters of the characters normalisation changed, as the tokenizer found them.
+CHANGED_KEY = (USER_DATA_KEY, "changed_chars")
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 # Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run) and whether
@@ -118,7 +120,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         doc = Doc(self.vocab, words=orths, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
         if norm != text:
-            set_norms(doc, text, norm)
+            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -242,17 +244,34 @@ def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
     return list(map(ids.__getitem__, words))
 
 
-def set_norms(doc: Doc, text: str, norm: str) -> None:
-    """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed."""
+def set_norms(doc: Doc, text: str, norm: str) -> dict:
+    """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed. Returns
+    the offsets of the changed characters and the input's characters there (`changed_characters`): what
+    a reader of the input's characters at given offsets needs besides the normalised text."""
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     b = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     changed = np.flatnonzero(a != b)
+    found = {"offsets": changed.tolist(), "chars": a[changed].tobytes().decode("utf-32-le")}
     if not len(changed):
-        return
+        return found
     starts = doc.to_array([IDX]).astype(np.int64).ravel()
     for i in np.unique(np.searchsorted(starts, changed, side="right") - 1).tolist():
         token = doc[i]
         token.norm_ = norm[token.idx: token.idx + len(token)]
+    return found
+
+
+def changed_characters(doc: Doc) -> tuple[list[int], str] | None:
+    """The offsets (ascending) of the characters normalisation changed and the input's characters there,
+    when the tokenizer made this `Doc` and recorded them; else None. Elsewhere the input and the normalised
+    text are the same: the input's characters at any offsets are the normalised text's, patched at these."""
+    data, changed = doc.user_data.get(USER_DATA_KEY), doc.user_data.get(CHANGED_KEY)
+    if not data or not changed or len(data.get("norm_text", "")) != doc_length(doc):
+        return None
+    offsets, chars = changed.get("offsets"), changed.get("chars")
+    if not isinstance(offsets, list) or not isinstance(chars, str) or len(offsets) != len(chars):
+        return None
+    return offsets, chars
 
 
 def doc_length(doc: Doc) -> int:
