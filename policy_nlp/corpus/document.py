@@ -147,6 +147,19 @@ def _section(memo: dict[int, tuple[str, ...]], units: list[AnnotatedUnit], paren
     return got
 
 
+class _KindNames(dict):
+    """A unit's kind name by its label id: `Span.label_` looks the id up in the StringStore on every call;
+    this looks each id up once per document."""
+
+    def __init__(self, strings):
+        super().__init__()
+        self.strings = strings
+
+    def __missing__(self, label: int) -> str:
+        name = self[label] = self.strings[label]
+        return name
+
+
 @dataclass
 class AnnotatedDocument:
     text: str
@@ -185,15 +198,16 @@ class AnnotatedDocument:
             text = doc.text
         units: list[AnnotatedUnit] = []
         sections: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
-        for i, span in enumerate(group):
+        kinds = _KindNames(doc.vocab.strings)
+        for i, span in enumerate(group):  # positional fields: AnnotatedUnit's own order
             start, end = span.start_char, span.end_char
+            j = parents[i]
             units.append(AnnotatedUnit(
-                start=start, end=end, text=text[start:end], kind=span.label_,
-                section=list(_section(sections, units, parents, parents[i])),
-                labels=list(compress(labels, decided[i])) if decided is not None else [],
-                scores=dict(zip(labels, scores[i])) if scores is not None else {},
-                explanations=explanations[i] if explanations else None,
-            ))
+                start, end, text[start:end], kinds[span.label],
+                list(_section(sections, units, parents, j)) if j >= 0 else [],
+                list(compress(labels, decided[i])) if decided is not None else [],
+                dict(zip(labels, scores[i])) if scores is not None else {},
+                False, [], explanations[i] if explanations else None))
         indicator_group = doc.spans.get(span_key(doc, "indicators"))
         if indicator_group is not None and units:  # records with the input's own characters at their offsets
             for rec in indicator_group.attrs.get("records", []):
