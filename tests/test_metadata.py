@@ -135,3 +135,34 @@ def test_page_header_lines_without_a_key_are_skipped_as_before(seeds):
         assert s.startswith(_ANY_HEADER_KEY) == any(s.startswith(k) for keys in _HEADER_KEYS.values() for k in keys)
     got = _page_header(["导航", "发文机构", "深圳市某区人民政府", "名称：  2021年某区政府工作报告"])
     assert got["issuer"].value == "深圳市某区人民政府" and got["title"].value == "2021年某区政府工作报告"
+
+
+def _report_heads() -> list[str]:
+    """The project's reports (seeds, training corpus) and synthetic texts, as `_opening` sees them: the first
+    1,500 characters in Simplified script; the synthetic ones are random strings of the pieces the review
+    heading is made of (years, 年, 工作, 以来, 关于, prefix characters, line ends)."""
+    import random
+
+    from policy_nlp.corpus.metadata import _simplified
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    heads = [_simplified(p.read_text(encoding="utf-8")[:1500]) for p in files]
+    rng = random.Random(5)
+    pieces = ["2023", "1998", "2105", "年", "工作", "回顾", "主要", "以来", "关于", "和", "一", "、", "(", "（", "）",
+              " ", "\n", "x", "我区", "。"]
+    heads += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60))) for _ in range(3000)]
+    return heads + ["", "\n", "年", "𠀀2023年工作", "2023年工作", "\n关于2023年以来主要工作\n", "（2023年工作和"]
+
+
+def test_review_heading_searched_from_its_anchor_finds_what_the_whole_search_finds():
+    """`_review_heading` starts the search `_REVIEW_REACH` characters before the first 年 of an anchor (none:
+    no search): same match, same offsets, as `_REVIEW_RES[0].search` over the whole head."""
+    from policy_nlp.corpus.metadata import _REVIEW_RES, _review_heading
+
+    found = 0
+    for head in _report_heads():
+        got, want = _review_heading(head), _REVIEW_RES[0].search(head)
+        assert (got and (got.span(), got.group(0), got.group(1))) == (want and (want.span(), want.group(0),
+                                                                               want.group(1)))
+        found += want is not None
+    assert found > 50

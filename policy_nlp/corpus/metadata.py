@@ -42,6 +42,10 @@ _REVIEW_RES = (  # the year under review: a review heading first, else a lead na
                re.M),
     re.compile(r"(?:^\s*|刚刚过去的)" + _YEAR + r"年[，,]", re.M),
 )
+# Every match of the review heading (`_REVIEW_RES[0]`) holds one of these after its year, and starts at most
+# `_REVIEW_REACH` characters before that 年 (a prefix character, 关于, four digits): its search starts there.
+_REVIEW_ANCHORS = ("年工作", "年主要工作", "年以来工作", "年以来主要工作")
+_REVIEW_REACH = 7
 _FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
 _DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
 _HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
@@ -181,11 +185,20 @@ def _page_header(lines: list[str]) -> dict[str, MetadataField]:
     return out
 
 
+def _review_heading(head: str) -> re.Match | None:
+    """`_REVIEW_RES[0].search(head)`, started where a match can first start: the regex tries every position
+    (its first character is `^` or a class), and most heads name no year's work."""
+    found = [k for k in (head.find(anchor) for anchor in _REVIEW_ANCHORS) if k >= 0]
+    if not found:
+        return None
+    return _REVIEW_RES[0].search(head, max(0, min(found) - _REVIEW_REACH))  # `^` still only at line starts
+
+
 def _opening(text: str) -> dict[str, MetadataField]:
     """What the first sentences say: the year under review, the issuing body, the region, the kind."""
     head = _simplified(text[:1500])
     out: dict[str, MetadataField] = {}
-    m = next((m for m in (r.search(head) for r in _REVIEW_RES) if m), None)
+    m = _review_heading(head) or _REVIEW_RES[1].search(head)
     if m:
         out["year"] = MetadataField(int(m.group(1)), "opening", m.group(0).strip())
     m = _ISSUER_RE.search(head)
