@@ -166,3 +166,22 @@ def test_review_heading_searched_from_its_anchor_finds_what_the_whole_search_fin
                                                                                want.group(1)))
         found += want is not None
     assert found > 50
+
+
+def test_region_names_found_from_the_suffixes_are_what_the_region_regex_finds():
+    """`_region_names` equals `_REGION_RE.finditer` on the project's reports (Simplified, whole) and on random
+    strings of suffixes, their first characters alone, other CJK characters, punctuation, Latin letters,
+    line ends and astral-plane characters; also on the empty text and texts of one character."""
+    import random
+
+    from policy_nlp.corpus.metadata import _REGION_RE, _region_names, _simplified
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    texts = [_simplified(p.read_text(encoding="utf-8")) for p in files]
+    rng = random.Random(7)
+    pieces = ["自治县", "自治州", "自治区", "自治", "自", "新区", "新", "区", "县", "市", "省", "旗", "盟", "州", "南山",
+              "深圳", "福", "我", "，", "。", " ", "\n", "x", "𠀀", "\u9fff", "\u4e00", "\u9fa5乡"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(5000)]
+    texts += ["", "区", "自", "县县", "一二三四五六七八区", "一二三四五六七区"]
+    for text in texts:
+        assert _region_names(text) == [m.group(0) for m in _REGION_RE.finditer(text)]

@@ -30,6 +30,11 @@ NATIONAL = "全国"
 
 _ADMIN = r"[\u4e00-\u9fff]{1,7}?(?:自治县|自治州|自治区|新区|区|县|市|省|旗|盟|州)"
 _REGION_RE = re.compile(_ADMIN)
+# `_region_names`: the characters an admin suffix of `_ADMIN` starts with, and the suffixes of more than one
+# character by their first character (at any position at most one suffix starts)
+_SUFFIX_START = re.compile("[自新区县市省旗盟州]")
+_LONG_SUFFIXES = {"自": ("自治县", "自治州", "自治区"), "新": ("新区",)}
+_CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"
 _NOT_REGION = re.compile(r"^(?:我|本|全|该|各|辖|城|地|社|园|片|景|小|街|校|市|省|区|县|新区|主城|新城|老城|城区|"
                          r"中心城|示范区|先行区|自贸区|开发区|试验区|功能区|保护区|核心区|服务区|综合区|集聚区|合作区)")
 _NOT_IN_REGION = re.compile(r"政府|人民|代表|会议|管委|委员|工作|报告|建设|法治")
@@ -217,9 +222,35 @@ def _opening(text: str) -> dict[str, MetadataField]:
     return out
 
 
+def _region_names(text: str) -> list[str]:
+    """What `_REGION_RE.finditer(text)` matches, found from the suffixes: the regex tries 1-7 characters and
+    eleven suffixes at every position (4x slower on a report). From the match end `p`, the next match ends
+    at the first suffix starting at `q` > `p` with a CJK character before it, and starts at the first of the
+    (at most 7) CJK characters before `q`, not before `p`."""
+    out, p = [], 0
+    for m in _SUFFIX_START.finditer(text):
+        q = m.start()
+        if q <= p:
+            continue
+        long = _LONG_SUFFIXES.get(text[q])
+        if long is None:
+            end = q + 1
+        elif text.startswith(long, q):
+            end = q + len(long[0])
+        else:
+            continue
+        start, low = q, max(p, q - 7)
+        while start > low and _CJK_FIRST <= text[start - 1] <= _CJK_LAST:
+            start -= 1
+        if start < q:
+            out.append(text[start:end])
+            p = end
+    return out
+
+
 def _body_region(text: str) -> dict[str, MetadataField]:
     """The district (区/县) the report names most often, when it names one at least three times."""
-    counts = Counter(n for n in (m.group(0) for m in _REGION_RE.finditer(_simplified(text[:20000])))
+    counts = Counter(n for n in _region_names(_simplified(text[:20000]))
                      if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4))
     if counts:
         name, n = counts.most_common(1)[0]
