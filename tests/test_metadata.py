@@ -185,3 +185,45 @@ def test_region_names_found_from_the_suffixes_are_what_the_region_regex_finds():
     texts += ["", "区", "自", "县县", "一二三四五六七八区", "一二三四五六七区"]
     for text in texts:
         assert _region_names(text) == [m.group(0) for m in _REGION_RE.finditer(text)]
+
+
+def test_the_body_converted_after_the_head_equals_the_body_converted_whole(monkeypatch):
+    """`_simplified_after` (the head's conversion reused up to its last line end) equals `_simplified` of the
+    whole body: on the project's reports, their Traditional conversions and random texts of line ends,
+    Traditional phrases cut anywhere, full-width forms and astral-plane characters; and with a converter
+    that changes the length in the head or in the rest, where it falls back to the whole conversion."""
+    import random
+
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.corpus import metadata as meta_mod
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    reports = [p.read_text(encoding="utf-8") for p in files]
+    rng = random.Random(3)
+    pieces = ["\n", "\r\n", "乾燥", "著書立說", "頭髮", "發展", "區", "縣", "，", "Ａ", "𠀀", "了", "x", " ", "\n\n"]
+    texts = reports + [norm_mod._converter("s2t").convert(t) for t in reports[:20]]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(3000)]
+    texts += ["", "\n", "乾\n燥", "一" * 9 + "\n" + "乾燥" * 3]
+
+    def check(head_chars: int) -> None:
+        for text in texts:
+            body = text[:meta_mod._BODY_CHARS]
+            head = meta_mod._converted(text[:head_chars])
+            assert meta_mod._simplified_after(body, head, head_chars) == meta_mod._simplified(body)
+
+    check(meta_mod._HEAD_CHARS)
+    check(7)  # a line end, or none, anywhere in the head of the short texts
+    whole = []  # the reports convert only their rest: no fallback to the whole conversion
+    monkeypatch.setattr(meta_mod, "_simplified", lambda text: whole.append(text))
+    for text in reports:
+        meta_mod._simplified_after(text[:meta_mod._BODY_CHARS], meta_mod._converted(text[:1500]), 1500)
+    assert whole == []
+    monkeypatch.undo()
+
+    class Stretching:  # converts character by character, and changes the length where 著 stands
+        def convert(self, s):
+            return s.replace("著", "着着").replace("書", "书")
+
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    texts = ["".join(rng.choice(["\n", "著", "書", "x"]) for _ in range(rng.randrange(0, 20))) for _ in range(2000)]
+    check(7)

@@ -59,6 +59,7 @@ _ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人�
 _TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
 _TITLE_LINE_MAX = 60
+_HEAD_CHARS, _BODY_CHARS = 1500, 20000  # what the opening sentences and the body region are read from
 
 
 @dataclass
@@ -97,6 +98,29 @@ class Metadata:
 
 def _simplified(text: str) -> str:
     return to_simplified(fold_width(text))[0]
+
+
+def _converted(text: str) -> tuple[str, bool]:
+    """`to_simplified(fold_width(text))`: the Simplified text and whether OpenCC's output changed the length
+    (then it is the character-wise conversion)."""
+    return to_simplified(fold_width(text))
+
+
+def _simplified_after(text: str, head: tuple[str, bool], head_chars: int) -> str:
+    """`_simplified(text)`, given `head` = `_converted(text[:head_chars])`: the head's conversion up to its
+    last line end is reused and only the rest is converted. OpenCC converts by longest dictionary match and
+    its dictionaries hold one entry per line, so no key or value holds a line end: a text cut after a line
+    end converts as its two parts do, and the head's last line end is that of its part before the cut. Falls
+    back to converting the whole text when the head has no line end or a conversion changed the length."""
+    if len(text) <= head_chars:
+        return head[0]
+    done, charwise = head
+    cut = text.rfind("\n", 0, head_chars) + 1
+    if charwise or not cut:
+        return _simplified(text)
+    rest, rest_charwise = _converted(text[cut:])
+    joined = done[:done.rfind("\n") + 1] + rest
+    return _simplified(text) if rest_charwise or len(joined) != len(text) else joined
 
 
 def _kind_of(text: str) -> str | None:
@@ -199,9 +223,9 @@ def _review_heading(head: str) -> re.Match | None:
     return _REVIEW_RES[0].search(head, max(0, min(found) - _REVIEW_REACH))  # `^` still only at line starts
 
 
-def _opening(text: str) -> dict[str, MetadataField]:
-    """What the first sentences say: the year under review, the issuing body, the region, the kind."""
-    head = _simplified(text[:1500])
+def _opening(head: str) -> dict[str, MetadataField]:
+    """What the first sentences say (`head`: the first `_HEAD_CHARS` in Simplified script): the year under
+    review, the issuing body, the region, the kind."""
     out: dict[str, MetadataField] = {}
     m = _review_heading(head) or _REVIEW_RES[1].search(head)
     if m:
@@ -248,9 +272,10 @@ def _region_names(text: str) -> list[str]:
     return out
 
 
-def _body_region(text: str) -> dict[str, MetadataField]:
-    """The district (区/县) the report names most often, when it names one at least three times."""
-    counts = Counter(n for n in _region_names(_simplified(text[:20000]))
+def _body_region(body: str) -> dict[str, MetadataField]:
+    """The district (区/县) the report names most often in `body` (the first `_BODY_CHARS` in Simplified
+    script), when it names one at least three times."""
+    counts = Counter(n for n in _region_names(body)
                      if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4))
     if counts:
         name, n = counts.most_common(1)[0]
@@ -296,7 +321,8 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
     title = _title_line(lines)
     if title:
         found.append(_from_title(title[0], "title_line", title[1]))
-    found.append(_opening(text))
+    head = _converted(text[:_HEAD_CHARS])
+    found.append(_opening(head[0]))
     if name:
         found.append(_from_file_name(name))
     meta = Metadata()
@@ -304,7 +330,7 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
         for key, f in candidates.items():
             meta.fields.setdefault(key, f)
     if "region" not in meta.fields:
-        meta.fields.update(_body_region(text))
+        meta.fields.update(_body_region(_simplified_after(text[:_BODY_CHARS], head, _HEAD_CHARS)))
     if "kind" not in meta.fields and text.strip():
         meta.fields["kind"] = MetadataField("other", "opening", "")
     return meta
