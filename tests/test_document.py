@@ -61,10 +61,42 @@ def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated)
         n = rng.randrange(1, 30)
         tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
     for texts, parents in tables:
-        units = [AnnotatedUnit(0, 1, text, "heading") for text in texts]
         memo: dict = {}
-        got = [list(_section(memo, units, parents, parents[i])) for i in range(len(units))]
-        assert got == [[texts[j] for j in headings_above(parents.__getitem__, i)] for i in range(len(units))]
+        got = [list(_section(memo, texts, parents, parents[i])) for i in range(len(texts))]
+        assert got == [[texts[j] for j in headings_above(parents.__getitem__, i)] for i in range(len(texts))]
+
+
+def test_units_read_off_the_doc_equal_the_spans_read_one_by_one(char_nlp, seeds):
+    """`from_doc` (kinds by label id, looked up once per document; fields built over all units) gives what the
+    spans say one by one: offsets, `label_`, sections, labels, scores and explanations, each unit with lists
+    and dicts of its own; also for a unit group set by hand (no scores) with a kind the pipeline never
+    writes, and for empty and one-character texts."""
+    from policy_nlp.components.units import headings_above
+    from policy_nlp.pipeline import explain_config
+
+    texts = [*seeds.values(), *(t[:2000] for t in seeds.values()), "", "一", "\n", "𠀀年。"]
+    for text in texts:
+        doc = char_nlp(text, component_cfg=explain_config(char_nlp, 2))
+        if len(doc) > 1:
+            doc.spans["hand"] = [doc.char_span(0, 1, label="paragraph", alignment_mode="expand"), doc[1:len(doc)]]
+        for key in ("units", "hand"):
+            if key not in doc.spans:
+                continue
+            doc.user_data[("policy_nlp", "span_keys")] = {"units": key}
+            got = AnnotatedDocument.from_doc(doc, text=text).units
+            group = doc.spans[key]
+            attrs = group.attrs
+            parents = attrs.get("parents") or [-1] * len(group)
+            assert [(u.start, u.end, u.text, u.kind) for u in got] == [
+                (s.start_char, s.end_char, s.text, s.label_) for s in group]
+            assert [u.section for u in got] == [[group[j].text for j in headings_above(parents.__getitem__, i)]
+                                                for i in range(len(group))]
+            labels = attrs.get("labels", [])
+            assert [u.labels for u in got] == [[lab for lab, d in zip(labels, row) if d]
+                                               for row in attrs.get("decided", [[]] * len(group))]
+            assert [u.scores for u in got] == [dict(zip(labels, row)) for row in attrs.get("scores", [[]] * len(group))]
+            assert [u.explanations for u in got] == list(attrs.get("explanations") or [None] * len(group))
+            assert len({id(x) for u in got for x in (u.section, u.labels, u.scores, u.indicators)}) == 4 * len(got)
 
 
 def test_from_dict_refuses_other_schemas():

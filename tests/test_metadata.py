@@ -135,3 +135,95 @@ def test_page_header_lines_without_a_key_are_skipped_as_before(seeds):
         assert s.startswith(_ANY_HEADER_KEY) == any(s.startswith(k) for keys in _HEADER_KEYS.values() for k in keys)
     got = _page_header(["导航", "发文机构", "深圳市某区人民政府", "名称：  2021年某区政府工作报告"])
     assert got["issuer"].value == "深圳市某区人民政府" and got["title"].value == "2021年某区政府工作报告"
+
+
+def _report_heads() -> list[str]:
+    """The project's reports (seeds, training corpus) and synthetic texts, as `_opening` sees them: the first
+    1,500 characters in Simplified script; the synthetic ones are random strings of the pieces the review
+    heading is made of (years, 年, 工作, 以来, 关于, prefix characters, line ends)."""
+    import random
+
+    from policy_nlp.corpus.metadata import _simplified
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    heads = [_simplified(p.read_text(encoding="utf-8")[:1500]) for p in files]
+    rng = random.Random(5)
+    pieces = ["2023", "1998", "2105", "年", "工作", "回顾", "主要", "以来", "关于", "和", "一", "、", "(", "（", "）",
+              " ", "\n", "x", "我区", "。"]
+    heads += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60))) for _ in range(3000)]
+    return heads + ["", "\n", "年", "𠀀2023年工作", "2023年工作", "\n关于2023年以来主要工作\n", "（2023年工作和"]
+
+
+def test_review_heading_searched_from_its_anchor_finds_what_the_whole_search_finds():
+    """`_review_heading` starts the search `_REVIEW_REACH` characters before the first 年 of an anchor (none:
+    no search): same match, same offsets, as `_REVIEW_RES[0].search` over the whole head."""
+    from policy_nlp.corpus.metadata import _REVIEW_RES, _review_heading
+
+    found = 0
+    for head in _report_heads():
+        got, want = _review_heading(head), _REVIEW_RES[0].search(head)
+        assert (got and (got.span(), got.group(0), got.group(1))) == (want and (want.span(), want.group(0),
+                                                                               want.group(1)))
+        found += want is not None
+    assert found > 50
+
+
+def test_region_names_found_from_the_suffixes_are_what_the_region_regex_finds():
+    """`_region_names` equals `_REGION_RE.finditer` on the project's reports (Simplified, whole) and on random
+    strings of suffixes, their first characters alone, other CJK characters, punctuation, Latin letters,
+    line ends and astral-plane characters; also on the empty text and texts of one character."""
+    import random
+
+    from policy_nlp.corpus.metadata import _REGION_RE, _region_names, _simplified
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    texts = [_simplified(p.read_text(encoding="utf-8")) for p in files]
+    rng = random.Random(7)
+    pieces = ["自治县", "自治州", "自治区", "自治", "自", "新区", "新", "区", "县", "市", "省", "旗", "盟", "州", "南山",
+              "深圳", "福", "我", "，", "。", " ", "\n", "x", "𠀀", "\u9fff", "\u4e00", "\u9fa5乡"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(5000)]
+    texts += ["", "区", "自", "县县", "一二三四五六七八区", "一二三四五六七区"]
+    for text in texts:
+        assert _region_names(text) == [m.group(0) for m in _REGION_RE.finditer(text)]
+
+
+def test_the_body_converted_after_the_head_equals_the_body_converted_whole(monkeypatch):
+    """`_simplified_after` (the head's conversion reused up to its last line end) equals `_simplified` of the
+    whole body: on the project's reports, their Traditional conversions and random texts of line ends,
+    Traditional phrases cut anywhere, full-width forms and astral-plane characters; and with a converter
+    that changes the length in the head or in the rest, where it falls back to the whole conversion."""
+    import random
+
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.corpus import metadata as meta_mod
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    reports = [p.read_text(encoding="utf-8") for p in files]
+    rng = random.Random(3)
+    pieces = ["\n", "\r\n", "乾燥", "著書立說", "頭髮", "發展", "區", "縣", "，", "Ａ", "𠀀", "了", "x", " ", "\n\n"]
+    texts = reports + [norm_mod._converter("s2t").convert(t) for t in reports[:20]]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(3000)]
+    texts += ["", "\n", "乾\n燥", "一" * 9 + "\n" + "乾燥" * 3]
+
+    def check(head_chars: int) -> None:
+        for text in texts:
+            body = text[:meta_mod._BODY_CHARS]
+            head = meta_mod._converted(text[:head_chars])
+            assert meta_mod._simplified_after(body, head, head_chars) == meta_mod._simplified(body)
+
+    check(meta_mod._HEAD_CHARS)
+    check(7)  # a line end, or none, anywhere in the head of the short texts
+    whole = []  # the reports convert only their rest: no fallback to the whole conversion
+    monkeypatch.setattr(meta_mod, "_simplified", lambda text: whole.append(text))
+    for text in reports:
+        meta_mod._simplified_after(text[:meta_mod._BODY_CHARS], meta_mod._converted(text[:1500]), 1500)
+    assert whole == []
+    monkeypatch.undo()
+
+    class Stretching:  # converts character by character, and changes the length where 著 stands
+        def convert(self, s):
+            return s.replace("著", "着着").replace("書", "书")
+
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    texts = ["".join(rng.choice(["\n", "著", "書", "x"]) for _ in range(rng.randrange(0, 20))) for _ in range(2000)]
+    check(7)

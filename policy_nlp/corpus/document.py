@@ -136,15 +136,44 @@ class AnnotatedUnit:
                    explanations=data.get("explanations") or None)
 
 
-def _section(memo: dict[int, tuple[str, ...]], units: list[AnnotatedUnit], parents, j: int) -> tuple[str, ...]:
+def _section(memo: dict[int, tuple[str, ...]], texts: list[str], parents, j: int) -> tuple[str, ...]:
     """The texts of the headings above a unit whose parent is `j` (negative: none), outermost first, as
-    `headings_above` walks them: each parent's worked out once (`memo`)."""
+    `headings_above` walks them (`texts`: the units' texts): each parent's worked out once (`memo`)."""
     if j < 0:
         return ()
     got = memo.get(j)
     if got is None:
-        got = memo[j] = (*(units[k].text for k in headings_above(parents.__getitem__, j)), units[j].text)
+        got = memo[j] = (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j])
     return got
+
+
+def _units(group, text: str, labels: list[str], scores, decided, parents, explanations, strings) -> list:
+    """The `AnnotatedUnit`s of a unit group and its attrs (`scores`, `decided`: None when not scored), built
+    field by field over all units (list comprehensions; positional fields in AnnotatedUnit's order)."""
+    kinds = _KindNames(strings)
+    rows = [(span.start_char, span.end_char, kinds[span.label]) for span in group]
+    n = len(rows)
+    texts = [text[start:end] for start, end, _ in rows]
+    memo: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
+    sections = [list(_section(memo, texts, parents, parents[i])) if parents[i] >= 0 else [] for i in range(n)]
+    chosen = [list(compress(labels, decided[i])) for i in range(n)] if decided is not None else [[] for _ in rows]
+    probs = [dict(zip(labels, scores[i])) for i in range(n)] if scores is not None else [{} for _ in rows]
+    notes = [explanations[i] for i in range(n)] if explanations else [None] * n
+    return [AnnotatedUnit(start, end, t, kind, section, c, p, False, [], e)
+            for (start, end, kind), t, section, c, p, e in zip(rows, texts, sections, chosen, probs, notes)]
+
+
+class _KindNames(dict):
+    """A unit's kind name by its label id: `Span.label_` looks the id up in the StringStore on every call;
+    this looks each id up once per document."""
+
+    def __init__(self, strings):
+        super().__init__()
+        self.strings = strings
+
+    def __missing__(self, label: int) -> str:
+        name = self[label] = self.strings[label]
+        return name
 
 
 @dataclass
@@ -183,17 +212,7 @@ class AnnotatedDocument:
         explanations = attrs.get("explanations") if len(group) else None
         if text is None or len(text) != doc_length(doc):
             text = doc.text
-        units: list[AnnotatedUnit] = []
-        sections: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
-        for i, span in enumerate(group):
-            start, end = span.start_char, span.end_char
-            units.append(AnnotatedUnit(
-                start=start, end=end, text=text[start:end], kind=span.label_,
-                section=list(_section(sections, units, parents, parents[i])),
-                labels=list(compress(labels, decided[i])) if decided is not None else [],
-                scores=dict(zip(labels, scores[i])) if scores is not None else {},
-                explanations=explanations[i] if explanations else None,
-            ))
+        units = _units(group, text, labels, scores, decided, parents, explanations, doc.vocab.strings)
         indicator_group = doc.spans.get(span_key(doc, "indicators"))
         if indicator_group is not None and units:  # records with the input's own characters at their offsets
             for rec in indicator_group.attrs.get("records", []):

@@ -30,6 +30,11 @@ NATIONAL = "全国"
 
 _ADMIN = r"[\u4e00-\u9fff]{1,7}?(?:自治县|自治州|自治区|新区|区|县|市|省|旗|盟|州)"
 _REGION_RE = re.compile(_ADMIN)
+# `_region_names`: the characters an admin suffix of `_ADMIN` starts with, and the suffixes of more than one
+# character by their first character (at any position at most one suffix starts)
+_SUFFIX_START = re.compile("[自新区县市省旗盟州]")
+_LONG_SUFFIXES = {"自": ("自治县", "自治州", "自治区"), "新": ("新区",)}
+_CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"
 _NOT_REGION = re.compile(r"^(?:我|本|全|该|各|辖|城|地|社|园|片|景|小|街|校|市|省|区|县|新区|主城|新城|老城|城区|"
                          r"中心城|示范区|先行区|自贸区|开发区|试验区|功能区|保护区|核心区|服务区|综合区|集聚区|合作区)")
 _NOT_IN_REGION = re.compile(r"政府|人民|代表|会议|管委|委员|工作|报告|建设|法治")
@@ -42,6 +47,10 @@ _REVIEW_RES = (  # the year under review: a review heading first, else a lead na
                re.M),
     re.compile(r"(?:^\s*|刚刚过去的)" + _YEAR + r"年[，,]", re.M),
 )
+# Every match of the review heading (`_REVIEW_RES[0]`) holds one of these after its year, and starts at most
+# `_REVIEW_REACH` characters before that 年 (a prefix character, 关于, four digits): its search starts there.
+_REVIEW_ANCHORS = ("年工作", "年主要工作", "年以来工作", "年以来主要工作")
+_REVIEW_REACH = 7
 _FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
 _DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
 _HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
@@ -50,6 +59,7 @@ _ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人�
 _TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
 _TITLE_LINE_MAX = 60
+_HEAD_CHARS, _BODY_CHARS = 1500, 20000  # what the opening sentences and the body region are read from
 
 
 @dataclass
@@ -88,6 +98,29 @@ class Metadata:
 
 def _simplified(text: str) -> str:
     return to_simplified(fold_width(text))[0]
+
+
+def _converted(text: str) -> tuple[str, bool]:
+    """`to_simplified(fold_width(text))`: the Simplified text and whether OpenCC's output changed the length
+    (then it is the character-wise conversion)."""
+    return to_simplified(fold_width(text))
+
+
+def _simplified_after(text: str, head: tuple[str, bool], head_chars: int) -> str:
+    """`_simplified(text)`, given `head` = `_converted(text[:head_chars])`: the head's conversion up to its
+    last line end is reused and only the rest is converted. OpenCC converts by longest dictionary match and
+    its dictionaries hold one entry per line, so no key or value holds a line end: a text cut after a line
+    end converts as its two parts do, and the head's last line end is that of its part before the cut. Falls
+    back to converting the whole text when the head has no line end or a conversion changed the length."""
+    if len(text) <= head_chars:
+        return head[0]
+    done, charwise = head
+    cut = text.rfind("\n", 0, head_chars) + 1
+    if charwise or not cut:
+        return _simplified(text)
+    rest, rest_charwise = _converted(text[cut:])
+    joined = done[:done.rfind("\n") + 1] + rest
+    return _simplified(text) if rest_charwise or len(joined) != len(text) else joined
 
 
 def _kind_of(text: str) -> str | None:
@@ -181,11 +214,20 @@ def _page_header(lines: list[str]) -> dict[str, MetadataField]:
     return out
 
 
-def _opening(text: str) -> dict[str, MetadataField]:
-    """What the first sentences say: the year under review, the issuing body, the region, the kind."""
-    head = _simplified(text[:1500])
+def _review_heading(head: str) -> re.Match | None:
+    """`_REVIEW_RES[0].search(head)`, started where a match can first start: the regex tries every position
+    (its first character is `^` or a class), and most heads name no year's work."""
+    found = [k for k in (head.find(anchor) for anchor in _REVIEW_ANCHORS) if k >= 0]
+    if not found:
+        return None
+    return _REVIEW_RES[0].search(head, max(0, min(found) - _REVIEW_REACH))  # `^` still only at line starts
+
+
+def _opening(head: str) -> dict[str, MetadataField]:
+    """What the first sentences say (`head`: the first `_HEAD_CHARS` in Simplified script): the year under
+    review, the issuing body, the region, the kind."""
     out: dict[str, MetadataField] = {}
-    m = next((m for m in (r.search(head) for r in _REVIEW_RES) if m), None)
+    m = _review_heading(head) or _REVIEW_RES[1].search(head)
     if m:
         out["year"] = MetadataField(int(m.group(1)), "opening", m.group(0).strip())
     m = _ISSUER_RE.search(head)
@@ -204,9 +246,36 @@ def _opening(text: str) -> dict[str, MetadataField]:
     return out
 
 
-def _body_region(text: str) -> dict[str, MetadataField]:
-    """The district (区/县) the report names most often, when it names one at least three times."""
-    counts = Counter(n for n in (m.group(0) for m in _REGION_RE.finditer(_simplified(text[:20000])))
+def _region_names(text: str) -> list[str]:
+    """What `_REGION_RE.finditer(text)` matches, found from the suffixes: the regex tries 1-7 characters and
+    eleven suffixes at every position (4x slower on a report). From the match end `p`, the next match ends
+    at the first suffix starting at `q` > `p` with a CJK character before it, and starts at the first of the
+    (at most 7) CJK characters before `q`, not before `p`."""
+    out, p = [], 0
+    for m in _SUFFIX_START.finditer(text):
+        q = m.start()
+        if q <= p:
+            continue
+        long = _LONG_SUFFIXES.get(text[q])
+        if long is None:
+            end = q + 1
+        elif text.startswith(long, q):
+            end = q + len(long[0])
+        else:
+            continue
+        start, low = q, max(p, q - 7)
+        while start > low and _CJK_FIRST <= text[start - 1] <= _CJK_LAST:
+            start -= 1
+        if start < q:
+            out.append(text[start:end])
+            p = end
+    return out
+
+
+def _body_region(body: str) -> dict[str, MetadataField]:
+    """The district (区/县) the report names most often in `body` (the first `_BODY_CHARS` in Simplified
+    script), when it names one at least three times."""
+    counts = Counter(n for n in _region_names(body)
                      if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4))
     if counts:
         name, n = counts.most_common(1)[0]
@@ -252,7 +321,8 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
     title = _title_line(lines)
     if title:
         found.append(_from_title(title[0], "title_line", title[1]))
-    found.append(_opening(text))
+    head = _converted(text[:_HEAD_CHARS])
+    found.append(_opening(head[0]))
     if name:
         found.append(_from_file_name(name))
     meta = Metadata()
@@ -260,7 +330,7 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
         for key, f in candidates.items():
             meta.fields.setdefault(key, f)
     if "region" not in meta.fields:
-        meta.fields.update(_body_region(text))
+        meta.fields.update(_body_region(_simplified_after(text[:_BODY_CHARS], head, _HEAD_CHARS)))
     if "kind" not in meta.fields and text.strip():
         meta.fields["kind"] = MetadataField("other", "opening", "")
     return meta
