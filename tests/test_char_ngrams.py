@@ -109,4 +109,20 @@ def test_a_new_vocabulary_gets_a_new_table():
 @pytest.mark.parametrize("texts", [[], ["a"], ["1 2", "3.4\t5"], ["a\x00b", "c"], ["", "", ""], EDGE_CASES])
 def test_per_text_equals_calling_the_function_on_each_text(texts):
     assert char_ngrams.per_text(canonical, texts) == [canonical(t) for t in texts]
-    assert canonical.batch(texts) == [canonical(t) for t in texts]
+
+
+def test_only_a_preprocessor_marked_nul_safe_is_run_on_joined_texts(monkeypatch):
+    """A preprocessor not marked `nul_safe` sees each text alone, so one that would read across the joining
+    NUL (here: counts every character) still gives each text's own figure."""
+    calls = []
+
+    def spy(text):
+        calls.append(text)
+        return str(len(text))
+
+    vectorizer = TfidfVectorizer(analyzer="char", preprocessor=spy).fit(["12", "3"])
+    assert char_ngrams._analysed(vectorizer, ["ab", "cde"]) == ["2", "3"] and calls[-2:] == ["ab", "cde"]
+    assert canonical in char_ngrams._NUL_SAFE and spy not in char_ngrams._NUL_SAFE
+    monkeypatch.setattr(char_ngrams, "_NUL_SAFE", set())
+    char_ngrams.nul_safe(spy)  # marked: one call on the joined texts
+    assert char_ngrams._analysed(vectorizer, ["ab", "cde"]) == ["6"] and calls[-1] == "ab\x00cde"

@@ -122,6 +122,17 @@ def _table(vectorizer) -> _Table:
     return table
 
 
+_NUL_SAFE: set = set()
+
+
+def nul_safe(function):
+    """Mark a preprocessor that treats the parts of a string between NULs alone (regular-expression
+    substitutions whose patterns match no NUL, as `features.canonical`): `counts` then preprocesses a batch
+    of texts in one call on the texts joined by NULs (`per_text`)."""
+    _NUL_SAFE.add(function)
+    return function
+
+
 def per_text(function, texts: list[str]) -> list[str]:
     """`function` of each text, from one call on the texts joined by NULs, for a `function` that treats the
     parts between NULs alone (regular-expression substitutions whose patterns match no NUL); text by text
@@ -134,13 +145,12 @@ def per_text(function, texts: list[str]) -> list[str]:
 
 def _analysed(vectorizer, documents) -> list[str]:
     """Each document as the char analyser sees it before cutting n-grams: decoded, preprocessed (the
-    vectorizer's own preprocessor) and its runs of white space made one space. A preprocessor with a `batch`
-    attribute (texts → each one preprocessed, as `features.canonical` has) does a batch of strings at once."""
+    vectorizer's own preprocessor) and its runs of white space made one space; a batch of strings in one
+    call when the preprocessor is marked `nul_safe` (the white-space pattern matches no NUL either)."""
     decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
-    batch = getattr(preprocess, "batch", None)
-    if batch is None or not all(isinstance(doc, str) for doc in documents):
+    if preprocess not in _NUL_SAFE or not all(isinstance(doc, str) for doc in documents):
         return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
-    return per_text(lambda text: _WHITE_SPACES.sub(" ", text), batch(list(documents)))
+    return per_text(lambda text: _WHITE_SPACES.sub(" ", preprocess(text)), list(documents))
 
 
 def counts(vectorizer, documents) -> sp.csr_matrix:

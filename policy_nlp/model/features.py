@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
-from .char_ngrams import per_text
+from .char_ngrams import nul_safe
 from .pattern_search import BatchSearch
 from .term_counts import TermCounter
 
@@ -39,14 +39,10 @@ _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _WS = re.compile(r"\s+")
 
 
+@nul_safe
 def canonical(text: str) -> str:
     """Normalised text for n-grams: numbers folded to 0, white space removed."""
     return _WS.sub("", _DIGITS.sub("0", text))
-
-
-# The text TF-IDF's preprocessor does a batch in two regex passes (`char_ngrams` calls it so): neither
-# pattern matches a NUL, so the texts joined by NULs are done as each alone.
-canonical.batch = lambda texts: per_text(canonical, texts)
 
 
 def section_text(text: str) -> str:
