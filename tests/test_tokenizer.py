@@ -140,6 +140,38 @@ def test_char_orths_and_spaces_give_the_doc_of_the_token_spans(seeds):
         assert doc.text == text and [t.text for t in doc] == words, text
 
 
+def test_the_kept_character_table_gives_the_orths_of_a_fresh_look_up(seeds):
+    import numpy as np
+
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.tokenizer import CharOrths, _lookup_orths, char_orths_and_spaces
+
+    tok = _char_tokenizer()
+    known = CharOrths(tok.vocab)
+    for text in _hard_texts(seeds, 13, 3000):  # the table fills as the texts go by
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        assert known.orths(codes).tolist() == _lookup_orths(tok.vocab, codes).tolist(), text
+        norm = normalize(text).text
+        assert char_orths_and_spaces(tok.vocab, text, norm, known) == char_orths_and_spaces(tok.vocab, text, norm)
+    assert known.table[-1] == 0  # the astral characters, looked up every time, are never entered
+
+
+def test_characters_first_seen_in_a_memory_zone_are_not_kept():
+    import pickle
+
+    import numpy as np
+
+    tok = _char_tokenizer()
+    with tok.vocab.memory_zone():
+        assert [t.text for t in tok("鑫犇")] == ["鑫", "犇"]
+    assert tok._char_orths().table[ord("鑫")] == 0
+    assert [t.text for t in tok("鑫犇")] == ["鑫", "犇"]  # outside the zone: looked up again, kept
+    assert tok._char_orths().table[ord("鑫")] == tok.vocab["鑫"].orth
+    copy = pickle.loads(pickle.dumps(tok))
+    assert "_char_table" not in copy.__dict__ and [t.text for t in copy("鑫犇")] == ["鑫", "犇"]
+    assert np.count_nonzero(copy._char_orths().table) == 2
+
+
 def test_white_space_ends_at_u3000():
     from policy_nlp.components.tokenizer import _SPACE_TABLE
 

@@ -113,7 +113,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
         if self.segmenter == "char":
-            orths, spaces = char_orths_and_spaces(self.vocab, text, norm)
+            orths, spaces = char_orths_and_spaces(self.vocab, text, norm, self._char_orths())
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
@@ -126,6 +126,20 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
         for text in texts:
             yield self(text)
+
+    def _char_orths(self) -> "CharOrths":
+        """The table of single characters' orth ids of this tokenizer's vocab, made on first use."""
+        table = self.__dict__.get("_char_table")
+        if table is None or table.vocab is not self.vocab:
+            table = self._char_table = CharOrths(self.vocab)
+        return table
+
+    def __getstate__(self) -> dict:
+        # The table is derived from the vocab: a copy starts afresh (and stays small) rather than trust ids
+        # whose lexemes the copy's vocab may not hold.
+        state = dict(self.__dict__)
+        state.pop("_char_table", None)
+        return state
 
     # -- serialisation -------------------------------------------------------------------------------------
     def _cfg(self) -> dict:
@@ -196,12 +210,14 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
     return words, spaces
 
 
-def char_orths_and_spaces(vocab: Vocab, text: str, norm: str) -> tuple[list[int], list[bool]]:
+def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
+                          known: "CharOrths | None" = None) -> tuple[list[int], list[bool]]:
     """The orth ids and trailing-space flags of `words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)`,
     for `Doc(vocab, words=..., spaces=...)`, without a string per token: the token boundaries come from the
     normalised text's code points at once (numpy), each distinct character is looked up once, and only the
     few tokens longer than a character (runs of ASCII letters and digits, of white space) are cut from `text`
-    (normalisation keeps the length, so the offsets are the input's)."""
+    (normalisation keeps the length, so the offsets are the input's). `known`, a `CharOrths` of `vocab`, saves
+    looking up again the characters earlier documents held."""
     n = len(norm)
     if not n:
         return [], []
@@ -217,21 +233,54 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str) -> tuple[list[int]
     ends = np.append(bounds[1:], n)
     kept = ~trailing[bounds]
     starts, ends = bounds[kept], ends[kept]
-    return _token_orths(vocab, text, starts, ends), trailing[ends].tolist()
+    return _token_orths(vocab, text, starts, ends, known), trailing[ends].tolist()
 
 
-def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray) -> list[int]:
-    """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the distinct
-    characters, the others one by one."""
+def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
+                 known: "CharOrths | None" = None) -> list[int]:
+    """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the characters
+    (`known`, or one of this text's distinct characters), the others one by one."""
     orths = np.empty(len(starts), dtype=np.uint64)
     single = ends - starts == 1
-    chars, where = np.unique(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]],
-                             return_inverse=True)
-    orths[single] = np.array([vocab[c].orth for c in map(chr, chars.tolist())], dtype=np.uint64)[where]
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
+    orths[single] = known.orths(codes) if known is not None else _lookup_orths(vocab, codes)
     longer = np.flatnonzero(~single)
     if len(longer):
         orths[longer] = [vocab[text[a:b]].orth for a, b in zip(starts[longer].tolist(), ends[longer].tolist())]
     return orths.tolist()
+
+
+def _lookup_orths(vocab: Vocab, codes: np.ndarray) -> np.ndarray:
+    """The orth ids of the characters of code points `codes`, each distinct one looked up in `vocab` once."""
+    chars, where = np.unique(codes, return_inverse=True)
+    return np.array([vocab[c].orth for c in map(chr, chars.tolist())], dtype=np.uint64)[where]
+
+
+class CharOrths:
+    """The orth ids of single characters by code point, for one vocab, kept from document to document.
+
+    Looking up every distinct character of a document in the vocab costs the same however short the
+    document (a few hundred look-ups for 2,000 characters of Chinese); a table indexed by code point answers
+    the characters any earlier document held at once. A character is looked up the first time it is seen
+    (its lexeme made if new, as `Doc` would), and entered only outside a spaCy memory zone, whose lexemes do
+    not outlive it. Characters above the Basic Multilingual Plane are rare and looked up every time."""
+
+    def __init__(self, vocab: Vocab):
+        self.vocab = vocab
+        self.table = np.zeros(0x10001, dtype=np.uint64)  # 0: not known; the last entry stands for the astral
+
+    def orths(self, codes: np.ndarray) -> np.ndarray:
+        """The orth ids of the characters of code points `codes` (`_lookup_orths(self.vocab, codes)`)."""
+        orths = self.table[np.minimum(codes, len(self.table) - 1)]
+        missing = np.flatnonzero(orths == 0)
+        if len(missing):
+            new, where = np.unique(codes[missing], return_inverse=True)
+            found = np.array([self.vocab[c].orth for c in map(chr, new.tolist())], dtype=np.uint64)
+            orths[missing] = found[where]
+            if not self.vocab.in_memory_zone:
+                keep = new < len(self.table) - 1
+                self.table[new[keep]] = found[keep]
+        return orths
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
