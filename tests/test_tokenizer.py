@@ -132,7 +132,7 @@ def test_char_orths_and_spaces_give_the_doc_of_the_token_spans(seeds):
     for text in _hard_texts(seeds, 7, 3000):
         norm = normalize(text).text
         words, spaces = words_and_spaces(text, tok.token_spans(norm))
-        orths, got_spaces = char_orths_and_spaces(tok.vocab, text, norm)
+        orths, got_spaces, _ = char_orths_and_spaces(tok.vocab, text, norm)
         assert got_spaces == spaces and orths == [tok.vocab[w].orth for w in words], text
         doc = tok(text)
         assert doc.to_bytes(exclude=["user_data"]) == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(
@@ -152,7 +152,7 @@ def test_the_kept_character_table_gives_the_orths_of_a_fresh_look_up(seeds):
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         assert known.orths(codes).tolist() == _lookup_orths(tok.vocab, codes).tolist(), text
         norm = normalize(text).text
-        assert char_orths_and_spaces(tok.vocab, text, norm, known) == char_orths_and_spaces(tok.vocab, text, norm)
+        assert char_orths_and_spaces(tok.vocab, text, norm, known)[:2] == char_orths_and_spaces(tok.vocab, text, norm)[:2]
     assert known.table[-1] == 0  # the astral characters, looked up every time, are never entered
 
 
@@ -170,6 +170,31 @@ def test_characters_first_seen_in_a_memory_zone_are_not_kept():
     copy = pickle.loads(pickle.dumps(tok))
     assert "_char_table" not in copy.__dict__ and [t.text for t in copy("鑫犇")] == ["鑫", "犇"]
     assert np.count_nonzero(copy._char_orths().table) == 2
+
+
+def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
+    import numpy as np
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.tokenizer import char_orths_and_spaces, set_norms
+
+    tok = _char_tokenizer()
+    for text in _hard_texts(seeds, 17, 2000):
+        norm = normalize(text).text
+        doc = tok(text)
+        words, spaces = [t.text for t in doc], [bool(t.whitespace_) for t in doc]
+        by_token = Doc(tok.vocab, words=words, spaces=spaces)  # the norms set one token at a time
+        changed = np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), np.uint32)
+                                 != np.frombuffer(norm.encode("utf-32-le"), np.uint32)).tolist()
+        for i in sorted({by_token.char_span(c, c + 1, alignment_mode="expand").start for c in changed}):
+            by_token[i].norm_ = norm[by_token[i].idx: by_token[i].idx + len(by_token[i])]
+        expected = by_token.to_bytes(), [t.norm_ for t in by_token]
+        assert (doc.to_bytes(exclude=["user_data"]), [t.norm_ for t in doc]) == expected, text
+        for bounds in (None, char_orths_and_spaces(tok.vocab, text, norm)[2]):  # offsets read from the Doc, given
+            fresh = Doc(tok.vocab, words=words, spaces=spaces)
+            assert set_norms(fresh, text, norm, bounds)["offsets"] == changed
+            assert (fresh.to_bytes(), [t.norm_ for t in fresh]) == expected, text
 
 
 def test_white_space_ends_at_u3000():

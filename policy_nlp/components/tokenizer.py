@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 from spacy import util
-from spacy.attrs import IDX
+from spacy.attrs import IDX, LENGTH, NORM
 from spacy.tokens import Doc
 from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
@@ -112,15 +112,16 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
+        bounds = None
         if self.segmenter == "char":
-            orths, spaces = char_orths_and_spaces(self.vocab, text, norm, self._char_orths())
+            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, self._char_orths())
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
         doc = Doc(self.vocab, words=orths, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
         if norm != text:
-            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm)
+            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -211,8 +212,9 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
 
 
 def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
-                          known: "CharOrths | None" = None) -> tuple[list[int], list[bool]]:
+                          known: "CharOrths | None" = None) -> tuple[list[int], list[bool], tuple]:
     """The orth ids and trailing-space flags of `words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)`,
+    and the tokens' start and end offsets (two arrays, for `set_norms`),
     for `Doc(vocab, words=..., spaces=...)`, without a string per token: the token boundaries come from the
     normalised text's code points at once (numpy), each distinct character is looked up once, and only the
     few tokens longer than a character (runs of ASCII letters and digits, of white space) are cut from `text`
@@ -220,7 +222,7 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     looking up again the characters earlier documents held."""
     n = len(norm)
     if not n:
-        return [], []
+        return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     run = _RUN_TABLE[np.minimum(codes, len(_RUN_TABLE) - 1)]
     space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
@@ -233,7 +235,7 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     ends = np.append(bounds[1:], n)
     kept = ~trailing[bounds]
     starts, ends = bounds[kept], ends[kept]
-    return _token_orths(vocab, text, starts, ends, known), trailing[ends].tolist()
+    return _token_orths(vocab, text, starts, ends, known), trailing[ends].tolist(), (starts, ends)
 
 
 def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
@@ -293,8 +295,10 @@ def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
     return list(map(ids.__getitem__, words))
 
 
-def set_norms(doc: Doc, text: str, norm: str) -> dict:
-    """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed. Returns
+def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None) -> dict:
+    """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed, in a `Doc`
+    the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known).
+    Returns
     the offsets of the changed characters and the input's characters there (`changed_characters`): what
     a reader of the input's characters at given offsets needs besides the normalised text."""
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -303,11 +307,24 @@ def set_norms(doc: Doc, text: str, norm: str) -> dict:
     found = {"offsets": changed.tolist(), "chars": a[changed].tobytes().decode("utf-32-le")}
     if not len(changed):
         return found
-    starts = doc.to_array([IDX]).astype(np.int64).ravel()
-    for i in np.unique(np.searchsorted(starts, changed, side="right") - 1).tolist():
-        token = doc[i]
-        token.norm_ = norm[token.idx: token.idx + len(token)]
+    if bounds is None:
+        idx, length = doc.to_array([IDX, LENGTH]).astype(np.int64).T
+        bounds = idx, idx + length
+    starts, ends = bounds
+    at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
+    tokens = at[np.append(True, at[1:] != at[:-1])]
+    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens]))
     return found
+
+
+def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The NORM column for `Doc.from_array` that sets `token.norm_` to `norm[start:end]` for `tokens` (their
+    offsets `starts`, `ends`) and leaves the others unset (0, as `Doc` made them): one array write, not a
+    `Token` object and a setter call per changed token (most tokens of a Traditional-script report)."""
+    column = np.zeros(len(doc), dtype=np.uint64)
+    add = doc.vocab.strings.add
+    column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    return column
 
 
 def changed_characters(doc: Doc) -> tuple[list[int], str] | None:
