@@ -127,3 +127,26 @@ def test_one_label_tuple_and_one_line_pattern_for_the_package():
     assert estimator.PART_LABELS == ("shortcomings", "plans") == tuple(v for v in unit_table.PART_LABEL.values() if v)
     assert tokenizer.LINE_RE is units.LINE_RE
     assert [m.group() for m in units.LINE_RE.finditer("一\r\n二\u2028三\x85四\x0b五\x0c六")] == list("一二三四五六")
+
+
+def test_part_label_cells_are_the_units_in_part_of_each_label():
+    import itertools
+    import random
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from policy_nlp.components.unit_table import LABELS, PART_LABEL, part_label_cells, units_in_part
+
+    rng = random.Random(3)
+    kinds = ["", "problems", "plans", "rectification", "other"]
+    groups = [SimpleNamespace(attrs={}), SimpleNamespace(attrs={"parts": []})]
+    groups += [SimpleNamespace(attrs={"parts": [rng.choice(kinds) for _ in range(rng.randint(0, 30))]})
+               for _ in range(200)]
+    for group, labels in itertools.product(groups, (list(LABELS), ["plans", "enforcement"], [])):
+        want = np.zeros((len(group.attrs.get("parts") or ()), len(labels)), dtype=bool)
+        got = want.copy()
+        for j, label in enumerate(labels):
+            want[units_in_part(group, label), j] = True
+        got[part_label_cells(group, labels)] = True
+        assert (got == want).all() and set(PART_LABEL) < set(kinds)

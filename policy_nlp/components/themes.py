@@ -37,7 +37,7 @@ from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from ..version import library_versions
-from .unit_table import THEMES_KEY, UNITS_KEY, register_keys, units_in_part, units_of_doc
+from .unit_table import THEMES_KEY, UNITS_KEY, part_label_cells, register_keys, units_of_doc
 
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
@@ -394,22 +394,23 @@ class ThemeClassifier(Pipe):
         if content:
             full[content] = proba
         decided = model.decide(full)
-        for j, label in enumerate(labels):  # every unit of a part the structure found carries its label
-            decided[units_in_part(group, label), j] = True
+        decided[part_label_cells(group, labels)] = True  # every unit of a part the structure found: its label
         mask = np.zeros(len(group), dtype=bool)
         mask[content] = True
         decided &= mask[:, None]
+        rows = decided.astype(int).tolist()
         group.attrs["labels"] = labels
         group.attrs["scores"] = np.round(full, 6).tolist()
-        group.attrs["decided"] = decided.astype(int).tolist()
+        group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         spans = []
-        for i in np.flatnonzero(decided.any(axis=1)).tolist():  # each unit with a theme read once
-            unit = group[i]
-            spans += [Span(doc, unit.start, unit.end, label=label) for label, d in zip(labels, decided[i]) if d]
+        for i, row in enumerate(rows):
+            if any(row):  # each unit with a theme read once
+                unit = group[i]
+                spans += [Span(doc, unit.start, unit.end, label=label) for label, d in zip(labels, row) if d]
         doc.spans[self.themes_key] = spans
         n = max(len(content), 1)
-        doc.cats = {label: float(decided[:, j].sum()) / n for j, label in enumerate(labels)}
+        doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
     def _write_explanations(self, group, scores: DocScores, top: int) -> None:

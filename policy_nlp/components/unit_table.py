@@ -66,6 +66,15 @@ def units_in_part(group, label: str) -> list[int]:
     return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL.get(part) == label]
 
 
+def part_label_cells(group, labels: Sequence[str]) -> tuple[list[int], list[int]]:
+    """The (unit, label column) cells of `units_in_part(group, label)` for every label of `labels`, in one
+    pass over the group's `parts` rather than one per label."""
+    column = {label: j for j, label in enumerate(labels)}
+    cells = [(i, column[PART_LABEL.get(part)]) for i, part in enumerate(group.attrs.get("parts") or ())
+             if part and PART_LABEL.get(part) in column]
+    return [i for i, _ in cells], [j for _, j in cells]
+
+
 _INDEX: "weakref.WeakKeyDictionary[Doc, tuple]" = weakref.WeakKeyDictionary()
 
 
