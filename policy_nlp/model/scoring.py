@@ -20,7 +20,6 @@ from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
 
 from . import calibration, char_ngrams
@@ -64,19 +63,7 @@ def _transform_block(transformer, X: np.ndarray, columns):
         index = {v: i for i, v in enumerate(values)}
         inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
         return char_ngrams.transform(transformer, values)[inverse]
-    if type(transformer) is Pipeline:
-        return pipeline_transform(transformer, data)
     return transformer.transform(data)
-
-
-def pipeline_transform(pipeline: Pipeline, X):
-    """`pipeline.transform(X)` of a fitted `Pipeline`: its steps' `transform` in order, `None` and
-    'passthrough' skipped, without the fitted check and metadata routing it repeats on every call (no
-    parameters are routed here), which cost as much for a batch of short reports as for a long one."""
-    for _, step in pipeline.steps:
-        if step is not None and step != "passthrough":
-            X = step.transform(X)
-    return X
 
 
 def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
