@@ -81,21 +81,3 @@ def test_an_unknown_calibration_is_a_coded_error():
     with pytest.raises(ModelError) as info:
         ThemeEstimator(labels=LABELS, calibration="platt").fit(X, Y, groups)
     assert info.value.code == "E145" and "isotonic" in str(info.value)
-
-
-def test_the_isotonic_fast_path_equals_predict():
-    from sklearn.isotonic import IsotonicRegression
-
-    y, p = _skewed()
-    maps = calibration.fit_calibrators(["a", "b"], y, p)
-    constant = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit([0.2, 0.4], [1, 1])
-    no_clip = IsotonicRegression(out_of_bounds="nan").fit(p[:, 0], y[:, 0])
-    rng = np.random.default_rng(3)
-    inputs = [rng.random(500), rng.random(1), np.array([0.0, 1.0, -3.0, 7.0]), p[:, 0], p[:, 1],
-              np.linspace(-1, 2, 301), rng.random(50).astype(np.float32)]
-    for iso in (*maps.values(), constant, no_clip):
-        for x in inputs:
-            assert calibration.isotonic_predict(iso, x).tobytes() == iso.predict(x).tobytes()
-    for bad in (np.array([0.5, np.nan]), np.zeros(0)):  # not finite, empty: predict's own error
-        with pytest.raises(ValueError):
-            calibration.isotonic_predict(maps["a"], bad)

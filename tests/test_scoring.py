@@ -1,6 +1,5 @@
 """model.scoring: the shared-block feature matrices and probabilities equal the estimator's own predict_proba."""
 import numpy as np
-import pytest
 
 from policy_nlp.model.scoring import feature_matrices, probabilities
 
@@ -73,51 +72,3 @@ def test_context_sections_equal_walking_the_parents(seeds):
         columns = [COL["section"], COL["section_outer"], COL["section_path"]]
         assert [tuple(row) for row in ctx[:, columns]] == [_walked_sections(norm, units, i) for i in range(len(units))]
     assert nested > 100
-
-
-def _work_report_contexts(nlp, n=20):
-    from conftest import ROOT
-
-    paths = sorted((ROOT / "training/corpus/work_reports").glob("*.txt"))[:n]
-    return np.concatenate([_contexts(nlp, p.read_text(encoding="utf-8"))[1] for p in paths])
-
-
-def test_the_classifier_fast_path_equals_predict_proba(char_nlp, tiny_nlp, seeds):
-    import scipy.sparse as sp
-
-    from policy_nlp.model.scoring import _plain_one_vs_rest, classifier_proba
-
-    ctx = np.concatenate([_contexts(char_nlp, t)[1] for t in seeds.values()] + [_work_report_contexts(char_nlp)])
-    rng = np.random.default_rng(5)
-    for nlp in (char_nlp, tiny_nlp):
-        model = nlp.get_pipe("policy_nlp_themes").model
-        matrices = feature_matrices(model, ctx)
-        for group, pipe in model.pipelines_.items():
-            clf = pipe.named_steps["classifier"]
-            assert _plain_one_vs_rest(clf)
-            X = matrices[group]
-            random = sp.random(300, X.shape[1], density=0.02, format="csr", random_state=rng) * 50  # far-off logits
-            for rows in (X, X[:1], random, sp.csr_matrix(X.shape)):
-                assert classifier_proba(clf, rows).tobytes() == clf.predict_proba(rows).tobytes()
-            with pytest.raises(ValueError):  # no rows: scikit-learn's own error
-                classifier_proba(clf, X[:0])
-
-
-@pytest.mark.filterwarnings("ignore:Label 1 is present in all training examples")
-def test_other_classifiers_go_through_predict_proba():
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-
-    from policy_nlp.model.scoring import _plain_one_vs_rest, classifier_proba
-
-    rng = np.random.default_rng(0)
-    X = rng.random((40, 3))
-    Y = (rng.random((40, 2)) < 0.5).astype(int)
-    single = OneVsRestClassifier(LogisticRegression()).fit(X, Y[:, 0])  # one estimator: two columns out
-    constant = OneVsRestClassifier(LogisticRegression()).fit(X, np.c_[Y[:, 0], np.ones(40, int)])
-    others = (single, constant, OneVsRestClassifier(DummyClassifier()).fit(X, Y), LogisticRegression().fit(X, Y[:, 0]))
-    for clf in others:
-        assert not _plain_one_vs_rest(clf)
-        np.testing.assert_array_equal(classifier_proba(clf, X), clf.predict_proba(X))
-    assert _plain_one_vs_rest(OneVsRestClassifier(LogisticRegression()).fit(X, Y))

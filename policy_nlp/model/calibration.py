@@ -32,17 +32,7 @@ def fit_calibrators(labels: Sequence[str], Y: np.ndarray, proba: np.ndarray) -> 
 
 
 def _map(iso: IsotonicRegression, p: np.ndarray) -> np.ndarray:
-    return (1.0 - BLEND) * isotonic_predict(iso, p) + BLEND * p
-
-
-def isotonic_predict(iso: IsotonicRegression, p: np.ndarray) -> np.ndarray:
-    """`iso.predict(p)` for a fitted map that clips (as `fit_calibrators` makes them) and a 1-D float64 `p`:
-    its interpolation on the clipped values, without the input checks that cost as much for the units of one
-    short report as for a thousand; any other map or input goes through `predict`."""
-    if iso.out_of_bounds != "clip" or not isinstance(p, np.ndarray) or p.ndim != 1 or p.dtype != np.float64 \
-            or getattr(iso, "X_thresholds_", p).dtype != np.float64 or not len(p) or not np.isfinite(p).all():
-        return iso.predict(p)
-    return iso.f_(np.clip(p, iso.X_min_, iso.X_max_)).astype(np.float64)
+    return (1.0 - BLEND) * iso.predict(p) + BLEND * p
 
 
 def calibrate(calibrators: dict, labels: Sequence[str], proba: np.ndarray) -> np.ndarray:

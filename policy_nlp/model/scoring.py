@@ -16,11 +16,7 @@ import weakref
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.utils.extmath import safe_sparse_dot
 
 from . import calibration, char_ngrams
 from .features import shared_cues
@@ -99,29 +95,5 @@ def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
     """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them:
     calibrated where the estimator has a map)."""
-    out = estimator.per_group(n, lambda name, pipe: classifier_proba(pipe.named_steps["classifier"], matrices[name]))
+    out = estimator.per_group(n, lambda name, pipe: pipe.named_steps["classifier"].predict_proba(matrices[name]))
     return calibration.calibrate(estimator.calibrators_, estimator.labels, out)
-
-
-def classifier_proba(classifier, X: sp.csr_matrix) -> np.ndarray:
-    """`classifier.predict_proba(X)`. For the estimator's own classifier (multi-label one-vs-rest over binary
-    logistic regressions) the same operations without scikit-learn's input checks and dispatch, which cost
-    the same for a batch of one short report as for a thousand units (a tenth of the tokenizer's time on a
-    batch of short reports): per label `expit(X @ coef.T + intercept)`, as `LogisticRegression` computes it."""
-    if not _plain_one_vs_rest(classifier) or not X.shape[0]:  # (no rows: scikit-learn's error)
-        return classifier.predict_proba(X)
-    columns = []
-    for e in classifier.estimators_:
-        scores = safe_sparse_dot(X, e.coef_.T, dense_output=True) + e.intercept_
-        columns.append(expit(scores.reshape(-1), out=scores.reshape(-1)))
-    return np.array(columns).T
-
-
-def _plain_one_vs_rest(classifier) -> bool:
-    """A multi-label `OneVsRestClassifier` of two or more binary `LogisticRegression`s on classes 0 and 1
-    (whose `predict_proba` is then each one's positive-class probability, side by side)."""
-    estimators = getattr(classifier, "estimators_", None)
-    return type(classifier) is OneVsRestClassifier and bool(getattr(classifier, "multilabel_", False)) \
-        and estimators is not None and len(estimators) > 1 and all(
-            type(e) is LogisticRegression and e.coef_.shape[0] == 1 and list(e.classes_) == [0, 1]
-            for e in estimators)
