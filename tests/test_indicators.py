@@ -791,3 +791,8 @@ def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
     for text in texts:
         assert [m.groupdict() | {"span": m.span()} for m in ind._PEOPLE_RE.finditer(text)] == \
             [m.groupdict() | {"span": m.span()} for m in plain.finditer(text)]
+
+
+def test_letter_before_characters_are_those_of_the_pattern():
+    matched = {chr(c) for c in range(0x110000) if ind._LETTER_BEFORE.match(chr(c))}
+    assert ind._LETTER_BEFORE_CHARS == matched

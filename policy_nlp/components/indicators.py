@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import re
+import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -456,6 +457,7 @@ _NEXT_BLOCK = {  # a unit followed by these characters is part of a word, not a 
     "岁": "以", "户": "籍口外", "吨": "级", "座": "谈", "号": "", "亩": "产",
 }
 _LETTER_BEFORE = re.compile(r"[A-Za-z0-9_.·:/\-+#＋]")
+_LETTER_BEFORE_CHARS = frozenset(string.ascii_letters + string.digits + "_.·:/-+#＋")  # the class's characters
 _NAME_AFTER = re.compile(
     r"^(?:制度|机制|体系|工程|行动|计划|清单|服务|模式|方案|战略|理念|保障|联动|目标|任务|工作法|举措|办法|原则|"
     r"要求|标准|规定|同步|融合|合一|一体|统一|全覆盖|覆盖|齐抓|共治|联|大|级|线|网|化|型|同|为|是|结合)")
@@ -536,25 +538,30 @@ _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
-    """Years, dates, ordinals, document numbers, names and slogans."""
-    chinese = not m.group("num")[0].isdigit()
-    if _rejected_by_neighbours(text, m, lo, hi) or _rejected_by_unit(text, m, lo, hi):
+    """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
+    once here and handed on (each quantity the search finds passes through all of the checks)."""
+    pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
+    s, e = m.span()
+    chinese = not num[0].isdigit()
+    if _rejected_by_neighbours(text, m, lo, hi, s, e, pre, unit) \
+            or _rejected_by_unit(text, m, lo, hi, s, e, unit, scale, chinese):
         return True
     if chinese and _rejected_chinese_number(text, m, lo, hi):
         return True
     if not chinese:
-        verdict = _arabic_number_verdict(text, m, lo, hi)
+        verdict = _arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
         if verdict is not None:
             return verdict
     return _inside_short_quote(text, m, lo, hi, chinese)
 
 
-def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int) -> bool:
+def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, pre: str | None,
+                            unit: str) -> bool:
     """What stands right next to the number: a letter, 第, 以下, brackets, the next block of a date."""
-    s, e, num_start = m.start(), m.end(), m.start("num")
+    num_start = m.start("num") if pre else s
     before = text[max(lo, num_start - 1):num_start]
     after = text[e:min(hi, e + 1)]
-    if before and _LETTER_BEFORE.match(before) and not m.group("pre"):
+    if before in _LETTER_BEFORE_CHARS and not pre:
         return True  # PM2.5, 2026-01-31, 5G, v1.2
     if before == "第" or text[max(lo, s - 1):s] == "第":
         return True  # 第一, 第十四届
@@ -562,17 +569,15 @@ def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # 做好以下10个方面的工作: the speech's outline
     if before in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
         return True
-    unit = m.group("unit")
     if after and unit in _NEXT_BLOCK and after in _NEXT_BLOCK[unit]:
         return True
     return False
 
 
-def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
+def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str, scale: str | None,
+                      chinese: bool) -> bool:
     """Units that name a time, an age, a year, a title, a threshold, a capacity or a place rather than an
     amount achieved."""
-    s, e = m.start(), m.end()
-    unit, scale = m.group("unit"), m.group("scale")
     if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
         return True
     if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
@@ -581,7 +586,7 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int) -> bool:
         return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
-    if not m.group("num")[0].isdigit() and _DIGIT_RE.match(text, e, e + 1):
+    if chinese and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
     t = _TRAIL_RE.match(text, e, hi)
     if t and _KIND_AFTER_RE.match(text[t.end():t.end() + 2]):
@@ -639,15 +644,14 @@ def _rejected_chinese_number(text: str, m: re.Match, lo: int, hi: int) -> bool:
     return unit == "次" and rest[:1] in ("会", "全", "党", "集", "常")
 
 
-def _arabic_number_verdict(text: str, m: re.Match, lo: int, hi: int) -> bool | None:
+def _arabic_number_verdict(text: str, lo: int, hi: int, s: int, e: int, pre: str | None, num: str,
+                          unit: str) -> bool | None:
     """A number in digits: False when it is a year-like count that stands (skipping the quote check), True
-    inside a programme name, None when undecided."""
-    s, e = m.start(), m.end()
-    unit = m.group("unit")
-    if _YEAR_RE.fullmatch(m.group("num").replace(",", "")) and unit in ("个", "件", "年", "天", "日") \
-            and not m.group("pre"):
+    inside a programme name, None when undecided. The unit is asked about first: most quantities have none
+    of these units and need no pattern run."""
+    if unit in ("个", "件", "年", "天", "日") and not pre and _YEAR_RE.fullmatch(num.replace(",", "")):
         return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
-    if _NAME_AFTER.match(text[e:min(hi, e + 4)]) and unit in ("个", "项", "类", "张", "条", "级", "大") \
+    if unit in ("个", "项", "类", "张", "条", "级", "大") and _NAME_AFTER.match(text[e:min(hi, e + 4)]) \
             and _inside_open_quote(text, s, lo):
         return True  # “1+3+N”, 3个全覆盖: a number inside a programme name
     return None
@@ -655,7 +659,8 @@ def _arabic_number_verdict(text: str, m: re.Match, lo: int, hi: int) -> bool | N
 
 def _inside_short_quote(text: str, m: re.Match, lo: int, hi: int, chinese: bool) -> bool:
     """Inside a short quoted programme title such as “百村三年行”."""
-    if m.group("more1") is not None or m.group("more2") is not None or not _inside_open_quote(text, m.start(), lo):
+    more1, more2 = m.group("more1", "more2")
+    if more1 is not None or more2 is not None or not _inside_open_quote(text, m.start(), lo):
         return False
     q_open = text.rfind("“", lo, m.start())
     close = text.find("”", m.end(), hi)
