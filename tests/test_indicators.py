@@ -604,6 +604,38 @@ def test_phrase_trie_pattern_matches_what_the_longest_first_alternation_matches(
                 assert (a and a.span()) == (b and b.span())
 
 
+def _all_hits(pattern, text):
+    """What `IndicatorVocabulary.match` collects: the match at each start, searching on from the last start + 1."""
+    hits, m = [], pattern.search(text)
+    while m:
+        hits.append(m.span())
+        m = pattern.search(text, m.start() + 1)
+    return hits
+
+
+def test_first_char_groups_match_what_the_longest_first_alternation_matches(vocab2):
+    """The look-ahead groups of the first characters (`_first_char_groups`) change only how `re` gets to
+    a match, not which: the same hits as the plain alternation on the seeds, the distinct reports, their
+    Traditional conversions, edge cases, and phrase sets of many first characters (several groups)."""
+    from policy_nlp.components.normalize import _converter
+
+    rng = random.Random(21)
+    phrase_sets = [list(vocab2._pattern()[1])]
+    alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 150)] + ["𠀋", "😀", ".", "+", "1"]
+    phrase_sets += [list({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(300)})
+                    for _ in range(3)]
+    to_traditional = _converter("s2t").convert
+    texts = [text[:20000] for text in _input_texts()]
+    texts += [to_traditional(text) for text in texts[:30]]
+    texts += ["".join(rng.choice(alphabet + ["，"]) for _ in range(3000)) for _ in range(3)]
+    for phrases in phrase_sets:
+        plain = re.compile("|".join(map(re.escape, sorted(phrases, key=lambda p: (-len(p), p)))))
+        grouped = re.compile(ind.phrase_trie_pattern(phrases))
+        assert len({p[0] for p in phrases}) > ind._FIRST_CHAR_GROUP  # the grouped form is the one tested
+        for text in texts + ["".join(rng.choice(phrases) for _ in range(200))]:
+            assert _all_hits(grouped, text) == _all_hits(plain, text)
+
+
 def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
     s = pos
     if pos > lo:

@@ -289,14 +289,38 @@ class IndicatorVocabulary:
 def phrase_trie_pattern(phrases) -> str:
     """A regular expression of the phrases as a trie (`审(?:结(?:行政复议案件|…)|查…)`): at each position it
     matches what `"|".join(phrases sorted longest first)` matches, the longest phrase starting there, but
-    tries only the phrases that go on with the next character instead of every phrase in turn."""
+    tries only the phrases that go on with the next character instead of every phrase in turn. The first
+    characters are dispatched in two steps (`_first_char_groups`)."""
     trie: dict = {}
     for phrase in phrases:
         node = trie
         for ch in phrase:
             node = node.setdefault(ch, {})
         node[""] = {}  # a phrase ends here
-    return _trie_regex(trie, root=True)
+    return _first_char_groups(trie)
+
+
+_FIRST_CHAR_GROUP = 32  # first characters per look-ahead group: about √(160 first characters × 6)
+
+
+def _first_char_groups(trie: dict) -> str:
+    """The trie's root as `(?=[all first chars])(?:(?=[group 1])(?:a…|b…)|(?=[group 2])(?:…)|…)`. `re`
+    skips to a possible first character by itself, but there it tries the root's alternatives one after
+    another (one per first character, ~160); the look-ahead over each group of `_FIRST_CHAR_GROUP` first
+    characters lets it pass a whole group at once (the phrase search takes ~0.6× the time on the work
+    reports). The outer look-ahead over all first characters turns away every other position with one set
+    test (`re` no longer skips them by itself, as the pattern no longer opens with a literal per branch)."""
+    firsts = sorted(ch for ch in trie if ch)
+    if len(firsts) <= _FIRST_CHAR_GROUP:
+        return _trie_regex(trie, root=True)
+    groups = [firsts[i:i + _FIRST_CHAR_GROUP] for i in range(0, len(firsts), _FIRST_CHAR_GROUP)]
+    alternatives = ["(?=" + _char_set(g) + ")(?:" + "|".join(re.escape(ch) + _trie_regex(trie[ch]) for ch in g) + ")"
+                    for g in groups]
+    return "(?=" + _char_set(firsts) + ")(?:" + "|".join(alternatives) + ")"
+
+
+def _char_set(chars: list[str]) -> str:
+    return "[" + "".join(re.escape(ch) for ch in chars) + "]"
 
 
 def _trie_regex(node: dict, root: bool = False) -> str:
