@@ -408,6 +408,23 @@ def test_run_in_cut_candidates_hold_every_position_the_checks_accept(seeds):
                     assert set(accepted) <= set(got)
 
 
+def test_run_in_cut_candidates_equal_the_look_ahead_scan(seeds):
+    """`_cut_candidates` (each class character and the white space before it) gives the positions the
+    zero-width look-ahead `(?=\\s*(?:class))` finds in [lo, stop), on every line, lo and stop."""
+    import re
+
+    from policy_nlp.components.units import _cut_candidates
+
+    for rules in (packaged_rules(3), packaged_rules(4)):
+        for opening in (False, True):
+            ahead = re.compile(r"(?=\s*(?:" + rules.run_in_cut_re(opening).pattern + "))")
+            for text in _reference_texts(seeds):
+                for line in (text.split("\n")[:40] + ["一 \u3000 二", "  (三)", "第 一", " \t一"]):
+                    for lo, stop in ((0, len(line)), (1, min(len(line), 60)), (2, 51), (5, 7), (3, 2)):
+                        want = [m.start() for m in ahead.finditer(line, lo) if m.start() < stop]
+                        assert list(_cut_candidates(line, lo, stop, rules, opening)) == want
+
+
 def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(seeds):
     from policy_nlp.components.unit_table import unit_rows
 
