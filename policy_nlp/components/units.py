@@ -166,9 +166,31 @@ def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int
 
 def _opens_line(text: str, start: int, end: int, rules: ReportRules) -> bool:
     """True when the sentence `text[start:end]` inside running text starts a heading line: a heading marker
-    or a part title."""
+    or a part title. One `match` of their alternation (`_opening_alternation`) where the rules allow it,
+    not a Python loop over the heading patterns and a second look-up of the part title."""
+    either = _opening_alternation(rules)
+    if either is not None:
+        return either.match(text[start:end]) is not None  # a slice: `^` and look-behinds see its start
     return rules.heading_level(text, start, end) is not None or bool(
         rules.optional_match_at("part_title_pattern", text, start, end))
+
+
+def _opening_alternation(rules: ReportRules) -> re.Pattern | None:
+    """The heading patterns and the part title as one alternation, built once per rules object: it matches
+    where one of them matches. None where a pattern has capture groups (a back reference by number would
+    point elsewhere in the alternation) or flags of its own, or the alternation does not compile."""
+    def build() -> re.Pattern | None:
+        patterns = [p for _, p in rules.heading_patterns]
+        part_title = rules.optional_re("part_title_pattern")
+        patterns += [part_title] if part_title is not None else []
+        if any(p.groups or p.flags != re.UNICODE for p in patterns):
+            return None
+        try:
+            return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+        except re.error:  # inline global flags in one pattern
+            return None
+
+    return rules.derived("units.opening_alternation", build)
 
 
 def _opens_sentence(next_start, line: str, at: int) -> bool:
