@@ -456,6 +456,31 @@ def test_line_openings_by_one_alternation_equal_the_patterns_one_by_one(seeds):
         assert _opens_line("一、总体情况", 0, 6, rules) and not _opens_line("完善机制", 0, 4, rules)
 
 
+def test_chrome_lines_with_the_phrase_and_separator_search_equal_the_plain_checks(seeds):
+    """`is_chrome_line` ruling lines out by one search for a chrome phrase or breadcrumb separator
+    (`_chrome_hint_re`) answers as the phrase and separator checks made one by one, also with a site's
+    extra phrases."""
+    from policy_nlp.components.units import SENTENCE_END, _BULLET_RE, _compact
+
+    def plain(line, rules):
+        bare = _BULLET_RE.sub("", line)
+        compact = _compact(bare)
+        if not compact:
+            return False
+        if rules.metadata_key_re.match(bare) or rules.metadata_key_re.match(compact):
+            return True
+        if len(compact) <= 60 and any(p in compact for p in rules.chrome_phrases):
+            return True
+        return len(compact) <= 80 and sum(compact.count(s) for s in rules.breadcrumb_separators) >= 2 \
+            and not any(c in compact for c in SENTENCE_END)
+
+    extra = ["", " ", "首页>政务公开>年报", "• 打印本页 ", "a>b", "a>b>c。", "站点地图" + "一" * 70, "扫一扫" * 30]
+    for rules in (packaged_rules(1), packaged_rules(4), packaged_rules(4).extended(chrome_phrases=["站点地图"])):
+        for text in _reference_texts(seeds):
+            for line in text.split("\n")[:60] + extra:
+                assert is_chrome_line(line, rules) == plain(line, rules)
+
+
 def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(seeds):
     from policy_nlp.components.unit_table import unit_rows
 

@@ -91,6 +91,8 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
     key_re = rules.metadata_key_re
     if key_re.match(bare) or key_re.match(compact):
         return True
+    if len(compact) > 80 or not _chrome_hint_re(rules).search(compact):
+        return False  # no chrome phrase and no breadcrumb separator: neither check below can hold
     if len(compact) <= 60 and any(p in compact for p in rules.chrome_phrases):
         return True
     # A breadcrumb trail: 首页 > 政务公开 > 法治政府建设 (no sentence end, short).
@@ -98,6 +100,13 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
             and not any(c in compact for c in SENTENCE_END):
         return True
     return False
+
+
+def _chrome_hint_re(rules: ReportRules) -> re.Pattern:
+    """Any chrome phrase or breadcrumb separator, built once per rules object: most lines hold none, and one
+    search rules out both of `is_chrome_line`'s checks for them (a Python step per phrase and separator)."""
+    return rules.derived("units.chrome_hint", lambda: re.compile(
+        "|".join(map(re.escape, rules.chrome_phrases + rules.breadcrumb_separators))))
 
 
 def _is_key_only(line: str, rules: ReportRules) -> bool:
