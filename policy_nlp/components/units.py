@@ -519,27 +519,31 @@ def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules,
             last = []
         elif u.kind == "sentence":
             last.append(j)
-    return next((j for j in last if _is_outlook(norm_text[units[j].start:units[j].end], rules, year)), None)
+    is_outlook = _outlook_test(rules, year)
+    return next((j for j in last if is_outlook(norm_text[units[j].start:units[j].end])), None)
 
 
-def _is_outlook(sentence: str, rules: ReportRules, year: int) -> bool:
-    """True for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`)."""
+def _outlook_test(rules: ReportRules, year: int) -> Callable[[str], bool]:
+    """A test for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`), with
+    the pattern and the year check looked up once per report, not per sentence."""
     from ..model.features import names_later_year
 
-    return bool(rules.optional_re("outlook_pattern").search(sentence)) and names_later_year(sentence, year)
+    outlook = rules.optional_re("outlook_pattern")
+    return lambda sentence: bool(outlook.search(sentence)) and names_later_year(sentence, year)
 
 
 def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules,
                        year: int) -> int | None:
     """The first unit of the heading's section that opens a paragraph with future wording, or any sentence
     that opens as an outlook on a later year (the paragraph may have lost its line break), or None."""
+    is_outlook = _outlook_test(rules, year)
     for j in range(heading + 1, len(units)):
         u = units[j]
         if u.kind == "heading" and u.level <= units[heading].level:
             return None
         text = norm_text[u.start:u.end]
         if u.kind == "sentence" and ((u.line != units[j - 1].line and rules.future_re.search(text))
-                                     or _is_outlook(text, rules, year)):
+                                     or is_outlook(text)):
             return j
     return None
 
