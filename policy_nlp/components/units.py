@@ -226,10 +226,10 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
     line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
     `三、2024年工作安排2024年,我局将…` → after 安排; tried only at the ends `_cut_candidates` gives, not
-    at every end up to `limit`: a part heading line paid ≈ 3 µs for twenty `fullmatch` calls); else, after a heading marker, the first heading
-    marker, or in a line with a sentence end the first sentence opening, at least `_MIN_RUN_IN_TITLE`
-    characters on, before the first sentence end and not after punctuation (`一、主要举措和成效(一)…` →
-    after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
+    at every end up to `limit`: a part heading line paid ≈ 3 µs for twenty `fullmatch` calls); else,
+    after a heading marker, the first heading marker, or in a line with a sentence end the first sentence
+    opening, at least `_MIN_RUN_IN_TITLE` characters on, before the first sentence end and not after
+    punctuation (`一、主要举措和成效(一)…` → after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
     next_start = rules.optional_re("run_in_next_pattern")
     if next_start is None:
         return 0
