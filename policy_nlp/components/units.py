@@ -12,7 +12,6 @@ inside running text on lines of their own) and the problems passage and the plan
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
