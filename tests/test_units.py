@@ -1,7 +1,9 @@
+import re
+
 import pytest
 
 from policy_nlp.components.normalize import normalize
-from policy_nlp.rules import default_rules, packaged_rules
+from policy_nlp.rules import ReportRules, default_rules, packaged_rules
 from policy_nlp.components.units import headings_above, is_chrome_line, section_path, segment
 
 RULES = default_rules()
@@ -406,6 +408,77 @@ def test_run_in_cut_candidates_hold_every_position_the_checks_accept(seeds):
                                 if rules.heading_level(line[end:].lstrip()) is not None
                                 or (opening and _opens_sentence(next_start, line, end))]
                     assert set(accepted) <= set(got)
+
+
+def test_run_in_cut_candidates_equal_the_look_ahead_scan(seeds):
+    """`_cut_candidates` (each class character and the white space before it) gives the positions the
+    zero-width look-ahead `(?=\\s*(?:class))` finds in [lo, stop), on every line, lo and stop."""
+    import re
+
+    from policy_nlp.components.units import _cut_candidates
+
+    for rules in (packaged_rules(3), packaged_rules(4)):
+        for opening in (False, True):
+            ahead = re.compile(r"(?=\s*(?:" + rules.run_in_cut_re(opening).pattern + "))")
+            for text in _reference_texts(seeds):
+                for line in (text.split("\n")[:40] + ["一 \u3000 二", "  (三)", "第 一", " \t一"]):
+                    for lo, stop in ((0, len(line)), (1, min(len(line), 60)), (2, 51), (5, 7), (3, 2)):
+                        want = [m.start() for m in ahead.finditer(line, lo) if m.start() < stop]
+                        assert list(_cut_candidates(line, lo, stop, rules, opening)) == want
+
+
+def test_line_openings_by_one_alternation_equal_the_patterns_one_by_one(seeds):
+    """`_opens_line` through `_opening_alternation` answers as the heading patterns and the part title
+    tried one by one, at every sentence start and at random offsets; rules whose patterns have capture
+    groups or flags of their own take the patterns one by one."""
+    import random
+
+    from policy_nlp.components.units import _opening_alternation, _opens_line
+
+    def plain(rules, text, a, e):
+        return rules.heading_level(text, a, e) is not None or bool(
+            rules.optional_match_at("part_title_pattern", text, a, e))
+
+    rng = random.Random(5)
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
+        assert _opening_alternation(rules) is not None
+        for text in _reference_texts(seeds):
+            offsets = [m.end() for m in re.finditer(r"[。!?\n]\s*", text)] + [0, len(text)]
+            offsets += [rng.randrange(len(text) + 1) for _ in range(20)]
+            for a in offsets:
+                for e in (len(text), min(len(text), a + rng.randrange(0, 30))):
+                    assert _opens_line(text, a, e, rules) == plain(rules, text, a, e)
+    data = dict(packaged_rules(4).to_dict())
+    for pattern in ("^(一)、", "(?s)^一、"):
+        data["heading_patterns"] = list(data["heading_patterns"]) + [{"level": 1, "pattern": pattern}]
+        rules = ReportRules.from_dict(data)
+        assert _opening_alternation(rules) is None
+        assert _opens_line("一、总体情况", 0, 6, rules) and not _opens_line("完善机制", 0, 4, rules)
+
+
+def test_chrome_lines_with_the_phrase_and_separator_search_equal_the_plain_checks(seeds):
+    """`is_chrome_line` ruling lines out by one search for a chrome phrase or breadcrumb separator
+    (`_chrome_hint_re`) answers as the phrase and separator checks made one by one, also with a site's
+    extra phrases."""
+    from policy_nlp.components.units import SENTENCE_END, _BULLET_RE, _compact
+
+    def plain(line, rules):
+        bare = _BULLET_RE.sub("", line)
+        compact = _compact(bare)
+        if not compact:
+            return False
+        if rules.metadata_key_re.match(bare) or rules.metadata_key_re.match(compact):
+            return True
+        if len(compact) <= 60 and any(p in compact for p in rules.chrome_phrases):
+            return True
+        return len(compact) <= 80 and sum(compact.count(s) for s in rules.breadcrumb_separators) >= 2 \
+            and not any(c in compact for c in SENTENCE_END)
+
+    extra = ["", " ", "首页>政务公开>年报", "• 打印本页 ", "a>b", "a>b>c。", "站点地图" + "一" * 70, "扫一扫" * 30]
+    for rules in (packaged_rules(1), packaged_rules(4), packaged_rules(4).extended(chrome_phrases=["站点地图"])):
+        for text in _reference_texts(seeds):
+            for line in text.split("\n")[:60] + extra:
+                assert is_chrome_line(line, rules) == plain(line, rules)
 
 
 def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(seeds):

@@ -12,7 +12,6 @@ inside running text on lines of their own) and the problems passage and the plan
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -91,6 +90,8 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
     key_re = rules.metadata_key_re
     if key_re.match(bare) or key_re.match(compact):
         return True
+    if len(compact) > 80 or not _chrome_hint_re(rules).search(compact):
+        return False  # no chrome phrase and no breadcrumb separator: neither check below can hold
     if len(compact) <= 60 and any(p in compact for p in rules.chrome_phrases):
         return True
     # A breadcrumb trail: 首页 > 政务公开 > 法治政府建设 (no sentence end, short).
@@ -98,6 +99,13 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
             and not any(c in compact for c in SENTENCE_END):
         return True
     return False
+
+
+def _chrome_hint_re(rules: ReportRules) -> re.Pattern:
+    """Any chrome phrase or breadcrumb separator, built once per rules object: most lines hold none, and one
+    search rules out both of `is_chrome_line`'s checks for them (a Python step per phrase and separator)."""
+    return rules.derived("units.chrome_hint", lambda: re.compile(
+        "|".join(map(re.escape, rules.chrome_phrases + rules.breadcrumb_separators))))
 
 
 def _is_key_only(line: str, rules: ReportRules) -> bool:
@@ -166,9 +174,31 @@ def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int
 
 def _opens_line(text: str, start: int, end: int, rules: ReportRules) -> bool:
     """True when the sentence `text[start:end]` inside running text starts a heading line: a heading marker
-    or a part title."""
+    or a part title. One `match` of their alternation (`_opening_alternation`) where the rules allow it,
+    not a Python loop over the heading patterns and a second look-up of the part title."""
+    either = _opening_alternation(rules)
+    if either is not None:
+        return either.match(text[start:end]) is not None  # a slice: `^` and look-behinds see its start
     return rules.heading_level(text, start, end) is not None or bool(
         rules.optional_match_at("part_title_pattern", text, start, end))
+
+
+def _opening_alternation(rules: ReportRules) -> re.Pattern | None:
+    """The heading patterns and the part title as one alternation, built once per rules object: it matches
+    where one of them matches. None where a pattern has capture groups (a back reference by number would
+    point elsewhere in the alternation) or flags of its own, or the alternation does not compile."""
+    def build() -> re.Pattern | None:
+        patterns = [p for _, p in rules.heading_patterns]
+        part_title = rules.optional_re("part_title_pattern")
+        patterns += [part_title] if part_title is not None else []
+        if any(p.groups or p.flags != re.UNICODE for p in patterns):
+            return None
+        try:
+            return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+        except re.error:  # inline global flags in one pattern
+            return None
+
+    return rules.derived("units.opening_alternation", build)
 
 
 def _opens_sentence(next_start, line: str, at: int) -> bool:
@@ -194,27 +224,28 @@ def prefix_closed(pattern: re.Pattern) -> bool:
 def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     """Where a heading run into its first sentence ends, or 0: the longest part title (or, for the first
     line, the report's title) followed by a sentence opening (`run_in_next_pattern`:
-    `三、2024年工作安排2024年,我局将…` → after 安排); else, after a heading marker, the first heading
-    marker, or in a line with a sentence end the first sentence opening, at least `_MIN_RUN_IN_TITLE`
-    characters on, before the first sentence end and not after punctuation (`一、主要举措和成效(一)…` →
-    after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
+    `三、2024年工作安排2024年,我局将…` → after 安排; tried only at the ends `_cut_candidates` gives, not
+    at every end up to `limit`: a part heading line paid ≈ 3 µs for twenty `fullmatch` calls); else,
+    after a heading marker, the first heading marker, or in a line with a sentence end the first sentence
+    opening, at least `_MIN_RUN_IN_TITLE` characters on, before the first sentence end and not after
+    punctuation (`一、主要举措和成效(一)…` → after 成效; `一、主要指标持续向好2015年,…。` → after 向好)."""
     next_start = rules.optional_re("run_in_next_pattern")
     if next_start is None:
         return 0
     limit = min(len(line) - 1, _MAX_PART_HEADING_LEN + 10)
-    for key in ("part_title_pattern",) + (("title_pattern",) if first else ()):
-        pattern = rules.optional_re(key)
-        if pattern is None or (prefix_closed(pattern) and not pattern.match(line, 0, limit)):
+    for pattern, closed in _run_in_titles(rules, first):
+        if closed and not pattern.match(line, 0, limit):
             continue  # no prefix of the line up to `limit` matches
-        for end in range(limit, 1, -1):
+        for end in reversed(list(_cut_candidates(line, 2, limit + 1, rules, True))):  # longest first
             if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
     found = rules.heading_marker(line)
     if found is None:
         return 0
     marker = found[1]
-    stop = min([limit] + [line.find(c) for c in SENTENCE_END if c in line])
-    has_end = any(c in SENTENCE_END for c in line)  # else a heading line of its own: only a marker cuts it
+    sentence_end = _SENTENCE_END_RE.search(line)  # one scan in C, not a Python step per character
+    has_end = sentence_end is not None  # else a heading line of its own: only a marker cuts it
+    stop = min(limit, sentence_end.start()) if has_end else limit
     for end in _cut_candidates(line, marker.end() + _MIN_RUN_IN_TITLE, stop, rules, has_end):
         if line[end - 1] in _CLOSERS + ",;:、()（）" or line[end - 1].isascii():  # not after punctuation, digits
             continue  # or inside ASCII words (PM2.5、PM10 is no heading)
@@ -223,14 +254,38 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     return 0
 
 
+def _run_in_titles(rules: ReportRules, first: bool) -> tuple[tuple[re.Pattern, bool], ...]:
+    """The title patterns `_run_in_end` tries (the part title; for the first line the report's title too), each
+    with `prefix_closed`, built once per rules object: looking `prefix_closed` up by the compiled pattern
+    hashed the pattern's whole code on every line (≈ 0.8 µs, half of a short line's `_run_in_end`)."""
+    def build() -> tuple[tuple[re.Pattern, bool], ...]:
+        keys = ("part_title_pattern",) + (("title_pattern",) if first else ())
+        patterns = [rules.optional_re(key) for key in keys]
+        return tuple((p, prefix_closed(p)) for p in patterns if p is not None)
+
+    return rules.derived(f"units.run_in_titles.{first}", build)
+
+
 def _cut_candidates(line: str, lo: int, stop: int, rules: ReportRules, opening: bool) -> Iterable[int]:
     """The positions in [lo, stop) where, white space skipped, a heading marker (or with `opening` a
-    sentence opening) can start (`rules.run_in_cut_re`, scanned in C); every position without that pattern.
-    The scan runs on past `stop` so that the look-ahead sees the whole line, as the checks do."""
+    sentence opening) can start: each character of `rules.run_in_cut_re` found from `lo` (scanned in C, up
+    to the first at or past `stop - 1`) and the white space right before it; every position without that
+    pattern. The white space is walked back only to the character after the previous one found, which
+    already accounts for the positions before it."""
     cut_re = rules.run_in_cut_re(opening)
     if cut_re is None:
         return range(lo, stop)
-    return itertools.takewhile(stop.__gt__, (m.start() for m in cut_re.finditer(line, lo)))
+    out: list[int] = []
+    floor = lo
+    for m in cut_re.finditer(line, lo):
+        at = start = m.start()
+        while at > floor and line[at - 1].isspace():
+            at -= 1
+        out += range(at, min(start + 1, stop))
+        if start + 1 >= stop:
+            break
+        floor = start + 1
+    return out
 
 
 def _heading_follows(line: str, at: int, rules: ReportRules) -> bool:
@@ -463,27 +518,31 @@ def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules,
             last = []
         elif u.kind == "sentence":
             last.append(j)
-    return next((j for j in last if _is_outlook(norm_text[units[j].start:units[j].end], rules, year)), None)
+    is_outlook = _outlook_test(rules, year)
+    return next((j for j in last if is_outlook(norm_text[units[j].start:units[j].end])), None)
 
 
-def _is_outlook(sentence: str, rules: ReportRules, year: int) -> bool:
-    """True for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`)."""
+def _outlook_test(rules: ReportRules, year: int) -> Callable[[str], bool]:
+    """A test for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`), with
+    the pattern and the year check looked up once per report, not per sentence."""
     from ..model.features import names_later_year
 
-    return bool(rules.optional_re("outlook_pattern").search(sentence)) and names_later_year(sentence, year)
+    outlook = rules.optional_re("outlook_pattern")
+    return lambda sentence: bool(outlook.search(sentence)) and names_later_year(sentence, year)
 
 
 def _first_future_lead(norm_text: str, units: Sequence[Unit], heading: int, rules: ReportRules,
                        year: int) -> int | None:
     """The first unit of the heading's section that opens a paragraph with future wording, or any sentence
     that opens as an outlook on a later year (the paragraph may have lost its line break), or None."""
+    is_outlook = _outlook_test(rules, year)
     for j in range(heading + 1, len(units)):
         u = units[j]
         if u.kind == "heading" and u.level <= units[heading].level:
             return None
         text = norm_text[u.start:u.end]
         if u.kind == "sentence" and ((u.line != units[j - 1].line and rules.future_re.search(text))
-                                     or _is_outlook(text, rules, year)):
+                                     or is_outlook(text)):
             return j
     return None
 

@@ -231,15 +231,16 @@ class ReportRules:
         return pattern.match(text[start:end])
 
     def run_in_cut_re(self, opening: bool) -> re.Pattern | None:
-        """A look-ahead that holds where, white space skipped, a heading marker (or, with `opening`, also a
-        run-in sentence opening, `run_in_next_pattern`) can start, from the patterns' first-character
-        classes; None when a pattern has no such class."""
+        """One character a heading marker (or, with `opening`, a run-in sentence opening,
+        `run_in_next_pattern`) can start with, from the patterns' first-character classes; None when a
+        pattern has no such class. A class and not a look-ahead, so that `finditer` skips in C to the
+        next such character (a zero-width look-ahead is tried at every position of the line)."""
         def build():
             keys = [first_char_class("|".join(f"(?:{p.pattern})" for _, p in self.heading_patterns))]
             if opening:
                 next_start = self.optional_re("run_in_next_pattern")
                 keys.append(first_char_class(next_start.pattern) if next_start is not None else None)
-            return re.compile(r"(?=\s*(?:" + "|".join(keys) + "))") if all(keys) else None
+            return re.compile("|".join(keys)) if all(keys) else None
 
         return self._memo(("run_in_cut", opening), build)
 
