@@ -15,16 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ..rules.regex_prefix import OPCODES as _C, REPEATS as _REPEATS, parse
 from .term_counts import TermCounter
 
-try:  # the parser `re` compiles with (its module name since Python 3.11)
-    from re import _constants as _C, _parser
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _C
-    import sre_parse as _parser
-
-_REPEATS = tuple(op for op in (getattr(_C, name, None) for name in ("MAX_REPEAT", "MIN_REPEAT",
-                                                                    "POSSESSIVE_REPEAT")) if op is not None)
 _ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
 _LONGEST = 4  # a literal run's first characters are required as well: short keys for `TermCounter`
 
@@ -33,7 +26,7 @@ def required_strings(pattern: re.Pattern) -> frozenset[str] | None:
     """Strings one of which every match of `pattern` contains; None when the pattern does not tell."""
     if not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
         return None
-    return _in_sequence(_parser.parse(pattern.pattern, pattern.flags))
+    return _in_sequence(parse(pattern.pattern, pattern.flags))
 
 
 def _in_sequence(items) -> frozenset[str] | None:

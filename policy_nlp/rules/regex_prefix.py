@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import re
 
-try:  # Python ≥ 3.11
+try:  # the parser `re` compiles with (its module name since Python 3.11)
     from re import _constants as _c, _parser as _p
 except ImportError:  # Python 3.10
     import sre_constants as _c
     import sre_parse as _p
 
-_REPEATS = tuple(getattr(_c, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(_c, name))
+# The standard library's parse tree of a pattern and its opcodes, for the modules that read patterns
+# (`model.pattern_search` too): one place that knows where `re` keeps its parser.
+parse = _p.parse
+OPCODES = _c
+REPEATS = tuple(getattr(_c, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+                if hasattr(_c, name))
+
 _ZERO_WIDTH = (_c.ASSERT, _c.ASSERT_NOT, _c.AT)
 _CATEGORIES = {_c.CATEGORY_DIGIT: r"\d", _c.CATEGORY_NOT_DIGIT: r"\D", _c.CATEGORY_SPACE: r"\s",
                _c.CATEGORY_NOT_SPACE: r"\S", _c.CATEGORY_WORD: r"\w", _c.CATEGORY_NOT_WORD: r"\W"}
@@ -73,7 +79,7 @@ def _first_of(op, av) -> tuple[list[str], bool]:
             items += found
             nullable = nullable or empty
         return items, nullable
-    if op in _REPEATS:
+    if op in REPEATS:
         found, nullable = _first(av[2])
         return found, nullable or av[0] == 0
     if op == getattr(_c, "ATOMIC_GROUP", None):
