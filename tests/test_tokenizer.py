@@ -150,7 +150,9 @@ def test_the_kept_character_table_gives_the_orths_of_a_fresh_look_up(seeds):
     known = CharOrths(tok.vocab)
     for text in _hard_texts(seeds, 13, 3000):  # the table fills as the texts go by
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        assert known.orths(codes).tolist() == _lookup_orths(tok.vocab, codes).tolist(), text
+        got = known.orths(codes).tolist()
+        assert got == _lookup_orths(tok.vocab, codes).tolist() == [tok.vocab[chr(c)].orth for c in codes.tolist()]
+        assert all(type(orth) is int for orth in got), text  # the ints themselves, for `Doc(words=...)`
         norm = normalize(text).text
         assert char_orths_and_spaces(tok.vocab, text, norm, known)[:2] == char_orths_and_spaces(tok.vocab, text, norm)[:2]
     assert known.table[-1] == 0  # the astral characters, looked up every time, are never entered
