@@ -45,3 +45,40 @@ def test_fold_width_is_the_full_width_table_applied_char_by_char():
                                       for _ in range(500)]
     for text in texts:
         assert fold_width(text) == text.translate(table), ascii(text)
+
+
+def _plain_normalize(text: str) -> norm_mod.Normalized:
+    """`normalize` as it was: the CJK characters OpenCC changed counted whatever its output."""
+    import numpy as np
+
+    folded = fold_width(text)
+    simplified, charwise = to_simplified(folded)
+    before = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    after = np.frombuffer(simplified.encode("utf-32-le"), dtype=np.uint32)
+    cjk = ((before >= 0x4E00) & (before <= 0x9FFF)) | ((before >= 0x3400) & (before <= 0x4DBF))
+    changed = int((cjk & (before != after)).sum())
+    if cjk.sum() and changed / cjk.sum() >= norm_mod.TRADITIONAL_RATIO:
+        return norm_mod.Normalized(simplified, "traditional", charwise)
+    return norm_mod.Normalized(folded, "simplified", False)
+
+
+def test_a_text_opencc_leaves_as_it_is_is_simplified_without_counting(seeds):
+    """The shortcut for OpenCC's output equal to the folded text gives what counting the changed characters
+    gives: on the seeds, their Traditional conversions, the distinct work reports, texts near the 2 % share of
+    Traditional characters, and edge cases."""
+    import random
+    from pathlib import Path
+
+    import opencc
+
+    root = Path(__file__).resolve().parent.parent
+    texts = list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]]
+    rng = random.Random(5)
+    body = "法治政府建设推进依法行政工作情况报告" * 3
+    texts += [body[:k] + "國" * n + "，ＡＢ" for k in (0, 20, 50) for n in range(0, 4)]
+    texts += ["".join(rng.choice("國们中文，Ａ １\n\U00020000😀") for _ in range(rng.randint(0, 30))) for _ in range(300)]
+    texts += ["", " ", "\u3000", "中", "國", "😀", "\U00020000", "一" * 100_000]
+    assert any(_plain_normalize(t).script == "traditional" for t in texts)
+    for text in texts:
+        assert normalize(text) == _plain_normalize(text), ascii(text[:40])

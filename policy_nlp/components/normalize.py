@@ -35,13 +35,15 @@ def _converter(config: str):
 
 def fold_width(text: str) -> str:
     """Fold full-width ASCII forms (，（）：！？Ａ１, U+FF01-U+FF5E) to ASCII; length-preserving. All code points
-    at once (numpy): 20x faster on a report than `str.translate` with a table."""
+    at once (numpy): 20x faster on a report than `str.translate` with a table. One unsigned comparison finds
+    the range (the code points below it wrap round to large values) and only those are shifted in a copy."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    wide = (codes >= _FULLWIDTH_FIRST) & (codes <= _FULLWIDTH_LAST)
+    wide = codes - np.uint32(_FULLWIDTH_FIRST) <= np.uint32(_FULLWIDTH_LAST - _FULLWIDTH_FIRST)
     if not wide.any():
         return text
-    return np.where(wide, codes - _FULLWIDTH_SHIFT, codes).astype(np.uint32).tobytes().decode("utf-32-le",
-                                                                                             "surrogatepass")
+    folded = codes.copy()
+    folded[wide] -= np.uint32(_FULLWIDTH_SHIFT)
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _codepoints(text: str) -> np.ndarray:
@@ -68,6 +70,8 @@ def normalize(text: str, config: str = "t2s") -> Normalized:
     """Normalise `text` for segmentation and features without changing its length."""
     folded = fold_width(text)
     simplified, charwise = to_simplified(folded, config)
+    if simplified == folded:  # OpenCC changed nothing (most Simplified reports): no character to count
+        return Normalized(folded, "simplified", False)
     before = _codepoints(folded)
     cjk = ((before >= 0x4E00) & (before <= 0x9FFF)) | ((before >= 0x3400) & (before <= 0x4DBF))
     n_cjk = int(cjk.sum())
