@@ -237,3 +237,28 @@ def test_rules_whose_patterns_can_start_anywhere_check_headings_without_the_clas
     assert rules.heading_level("xx一、主要举措", 2) == 1 and rules.heading_level("完善机制") is None
     assert rules.run_in_cut_re(True) is None
     assert segment(normalize("标题\n总体部分\n一、主要举措。").text, rules)[1].level == 1
+
+
+def test_the_compiled_views_are_built_once_and_equal_a_fresh_compile():
+    """The views asked for on every line (cached properties, `optional_re`, `derived`) answer with the object
+    built the first time, equal to compiling the rules' patterns afresh; a pickled copy builds its own."""
+    import pickle
+    import re
+
+    from policy_nlp.rules import packaged_rules
+
+    rules = packaged_rules(4)
+    for name in ("heading_patterns", "metadata_key_re", "heading_start_re", "inline_chrome_scan", "signoff_re",
+                 "date_line_re", "future_re", "part_cues"):
+        assert getattr(rules, name) is getattr(rules, name), name
+    assert [(lv, p.pattern) for lv, p in rules.heading_patterns] == [
+        (int(h["level"]), re.compile(h["pattern"]).pattern) for h in rules.data["heading_patterns"]]
+    assert rules.signoff_re.pattern == rules.data["signoff_pattern"]
+    assert rules.optional_re("plans_part_pattern") is rules.optional_re("plans_part_pattern")
+    assert rules.optional_re("plans_part_pattern").pattern == rules.data["plans_part_pattern"]
+    built = []
+    assert rules.derived("test.view", lambda: built.append(1) or "view") == "view" == rules.derived("test.view", None)
+    assert built == [1]
+    copy = pickle.loads(pickle.dumps(rules))
+    assert copy._compiled is not rules._compiled and copy.inline_chrome_scan is not rules.inline_chrome_scan
+    assert copy.heading_start_re.pattern == rules.heading_start_re.pattern

@@ -123,6 +123,8 @@ class ReportRules:
         return (_rules_from_data, (self.to_dict(), self.source))
 
     # -- compiled views -----------------------------------------------------------------------------------
+    # Built once per rules object: the ones asked for on every line of a report are cached properties (then
+    # a plain attribute), the others kept in `_compiled` by name.
     def _memo(self, key, build):
         try:
             return self._compiled[key]
@@ -133,21 +135,23 @@ class ReportRules:
     def derived(self, key: str, build):
         """A value another module derives from these rules (a compiled pattern), built once per rules object:
         `build()` the first time `key` is asked for."""
-        return self._memo(("derived", key), build)
+        try:  # the look-up inline: asked for on every line of a report
+            return self._compiled["derived", key]
+        except KeyError:
+            return self._memo(("derived", key), build)
 
-    @property
+    @functools.cached_property
     def heading_patterns(self) -> tuple[tuple[int, re.Pattern], ...]:
-        return self._memo("headings", lambda: tuple(
-            (int(h["level"]), re.compile(h["pattern"])) for h in self.data["heading_patterns"]))
+        return tuple((int(h["level"]), re.compile(h["pattern"])) for h in self.data["heading_patterns"])
 
     @property
     def metadata_keys(self) -> tuple[str, ...]:
         return tuple(self.data["metadata_keys"])
 
-    @property
+    @functools.cached_property
     def metadata_key_re(self) -> re.Pattern:
-        return self._memo("keys", lambda: re.compile(
-            r"^(?:" + "|".join(sorted(map(re.escape, self.metadata_keys), key=len, reverse=True)) + r")(?:[:\s]|$)"))
+        return re.compile(
+            r"^(?:" + "|".join(sorted(map(re.escape, self.metadata_keys), key=len, reverse=True)) + r")(?:[:\s]|$)")
 
     @property
     def chrome_phrases(self) -> tuple[str, ...]:
@@ -157,25 +161,25 @@ class ReportRules:
     def breadcrumb_separators(self) -> tuple[str, ...]:
         return tuple(self.data["breadcrumb_separators"])
 
-    @property
+    @functools.cached_property
     def signoff_re(self) -> re.Pattern:
-        return self._memo("signoff", lambda: re.compile(self.data["signoff_pattern"]))
+        return re.compile(self.data["signoff_pattern"])
 
-    @property
+    @functools.cached_property
     def date_line_re(self) -> re.Pattern:
-        return self._memo("date", lambda: re.compile(self.data["date_line_pattern"]))
+        return re.compile(self.data["date_line_pattern"])
 
     @property
     def lexicon(self) -> dict[str, tuple[str, ...]]:
         return self._memo("lexicon", lambda: {k: tuple(v) for k, v in self.data["lexicon"].items()})
 
-    @property
+    @functools.cached_property
     def part_cues(self) -> dict[str, re.Pattern]:
-        return self._memo("cues", lambda: {k: re.compile(v) for k, v in self.data["part_cues"].items()})
+        return {k: re.compile(v) for k, v in self.data["part_cues"].items()}
 
-    @property
+    @functools.cached_property
     def future_re(self) -> re.Pattern:
-        return self._memo("future", lambda: re.compile(self.data["future_pattern"]))
+        return re.compile(self.data["future_pattern"])
 
     @property
     def inline_chrome_re(self) -> re.Pattern | None:
@@ -184,16 +188,18 @@ class ReportRules:
         return self._memo("inline_chrome", lambda: re.compile("|".join(f"(?:{p})" for p in patterns))
                           if patterns else None)
 
-    @property
+    @functools.cached_property
     def inline_chrome_scan(self) -> PrefixScan | None:
         """The in-line chrome matches found by a scan that skips, in C, the characters no chrome pattern
         starts with (`regex_prefix.PrefixScan`: the same matches as `inline_chrome_re.finditer`), or None."""
-        return self._memo("inline_chrome_scan", lambda: PrefixScan(self.inline_chrome_re)
-                          if self.inline_chrome_re is not None else None)
+        return PrefixScan(self.inline_chrome_re) if self.inline_chrome_re is not None else None
 
     def optional_re(self, key: str) -> re.Pattern | None:
         """One of the optional patterns (`_OPTIONAL_PATTERNS`), compiled, or None where the rules lack it."""
-        return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
+        try:  # the look-up inline: asked for on every line of a report
+            return self._compiled[key]
+        except KeyError:
+            return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
 
     @property
     def names_parts(self) -> bool:
@@ -205,12 +211,11 @@ class ReportRules:
         """True when headings and part titles inside running text start units of their own."""
         return bool(self.data.get("split_run_in_headings", False))
 
-    @property
+    @functools.cached_property
     def heading_start_re(self) -> re.Pattern | None:
         """The class of characters a heading marker can start with (`regex_prefix.first_char_class` of the
         heading patterns together), or None when the patterns allow no such class."""
-        return self._memo("heading_start", lambda: _class_re(
-            "|".join(f"(?:{p.pattern})" for _, p in self.heading_patterns)))
+        return _class_re("|".join(f"(?:{p.pattern})" for _, p in self.heading_patterns))
 
     def optional_start_re(self, key: str) -> re.Pattern | None:
         """The class of characters a match of an optional pattern (`optional_re(key)`) can start with, or
