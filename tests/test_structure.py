@@ -85,3 +85,25 @@ def test_the_rectification_part_is_a_part_kind_that_carries_no_label():
     parts = dict(zip((u.text for u in units), units.attrs["parts"]))
     assert parts["二、上年存在不足及整改情况"] == parts["完成整改。"] == "rectification"
     assert [units[i].text for i in units_in_part(units, "shortcomings")] == ["三、存在的问题", "执法不规范。"]
+
+
+def test_sentence_starts_in_one_array_write_equal_setting_them_token_by_token(seeds):
+    """`set_sentence_starts`: 1 at token 0 and each unit start, -1 (not unset) everywhere else, as setting
+    `is_sent_start` token by token gives; a one-token and an empty Doc too."""
+    from spacy.attrs import SENT_START
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.structure import set_sentence_starts
+
+    nlp = create_pipeline("char")
+    for text in list(seeds.values())[:2] + ["中", "一、总体情况。我们做了。", ""]:
+        doc = nlp.get_pipe("policy_nlp_report_structure")(nlp.make_doc(text))
+        starts = sorted({s.start for s in doc.spans["units"]} | ({0} if len(doc) else set()))
+        by_token = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+        for token in by_token:
+            token.is_sent_start = token.i in starts
+        fresh = nlp.make_doc(text)
+        set_sentence_starts(fresh, starts)
+        assert fresh.to_array([SENT_START]).tolist() == by_token.to_array([SENT_START]).tolist()
+        assert [t.is_sent_start for t in fresh] == [t.is_sent_start for t in by_token] == \
+            [t.is_sent_start for t in doc]

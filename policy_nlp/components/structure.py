@@ -148,10 +148,13 @@ def set_sentence_starts(doc: Doc, starts: list[int]) -> None:
     -1 elsewhere (assigning the attribute token by token rescans the doc each time: quadratic)."""
     if not len(doc):
         return
-    flags = numpy.full((len(doc), 1), -1, dtype="int64")
-    flags[0, 0] = 1
-    flags[starts, 0] = 1
-    doc.from_array([SENT_START], flags.astype("uint64"))  # spaCy's array type; -1 wraps and reads back as -1
+    flags = numpy.full(len(doc), _NOT_START, dtype=numpy.uint64)  # spaCy's array type, written as is
+    flags[0] = 1
+    flags[starts] = 1
+    doc.from_array([SENT_START], flags)
+
+
+_NOT_START = numpy.uint64(2 ** 64 - 1)  # -1 as spaCy's uint64 column holds it: it reads back as -1
 
 
 def rules_of(nlp: Language) -> ReportRules:
