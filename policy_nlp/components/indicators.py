@@ -876,7 +876,12 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
     vocabulary has rules (version 2), measure (total|per_capita|rate) and status (result|target; `plans`:
     the unit lies in the report's plans part); without rules both are None.
     """
-    text, lo, hi = norm_text, start, end
+    return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in _quantities(norm_text, start, end, vocabulary, plans)]
+
+
+def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[dict]:
+    """`extract_quantities`' records as they are made, with the working fields (`_tail`, `_direction`,
+    `_basis`) and, without rules, no measure and status: the component builds its own records from them."""
     found: list[dict] = []
     pos = lo
     while pos < hi:
@@ -945,7 +950,7 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
     if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
-    return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in out]
+    return out
 
 
 def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
@@ -1153,20 +1158,17 @@ class IndicatorExtractor:
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
-            row = decided[i]
-            found = extract_quantities(norm, unit.start_char, unit.end_char, self.vocabulary,
-                                       plans=plans[i] or themed[i])
-            themes = [label for label, d in zip(labels, row) if d] if found else []  # only where read
+            found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i])
+            if not found:
+                continue
+            themes = [label for label, d in zip(labels, decided[i]) if d]
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
-                if span is None:
-                    continue
-                rec = _take_input_text(rec, raw)
-                rec.update({"unit_index": i, "theme": self.vocabulary.theme(rec["canonical"]),
-                            "themes": themes, "year": year})
-                spans.append(span)
-                records.append(rec)
+                if span is not None:
+                    spans.append(span)
+                    records.append(_component_record(rec, raw, i, self.vocabulary.theme(rec["canonical"]),
+                                                     themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
@@ -1312,21 +1314,29 @@ def _tokenizer_norm(doc: Doc) -> str | None:
     return data["norm_text"]
 
 
+def _component_record(rec: dict, raw, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
+    """The component's record of one of `_quantities`' records, built once in its final shape: the fields of
+    `FIELDS` in their order (`text` and `phrase` the input's characters), then unit_index, theme, themes and
+    year (before, a dict of `FIELDS` was built, then patched and updated)."""
+    s, e, ps = rec["start"], rec["end"], rec["phrase_start"]
+    return {"start": s, "end": e, "text": raw[s:e], "value": rec["value"], "value_max": rec["value_max"],
+            "qualifier": rec["qualifier"], "unit": rec["unit"],
+            "phrase": rec["phrase"] if ps is None else raw[ps:rec["phrase_end"]], "phrase_start": ps,
+            "phrase_end": rec["phrase_end"], "role": rec["role"], "change": rec["change"],
+            "canonical": rec["canonical"], "value_written": rec["value_written"],
+            "unit_written": rec["unit_written"], "measure": rec.get("measure"), "status": rec.get("status"),
+            "unit_index": unit_index, "theme": theme, "themes": themes, "year": year}
+
+
 def with_input_text(rec: dict, raw: str) -> dict:
     """A copy of a record with `text` and `phrase` taken from the input at the same offsets."""
     out = dict(rec)
     if isinstance(rec.get("change"), dict):
         out["change"] = dict(rec["change"])
-    return _take_input_text(out, raw)
-
-
-def _take_input_text(rec: dict, raw: str) -> dict:
-    """`with_input_text` in place: for the records `extract_quantities` has just made, which nothing else
-    holds (no copy per record)."""
-    rec["text"] = raw[rec["start"]:rec["end"]]
+    out["text"] = raw[rec["start"]:rec["end"]]
     if rec.get("phrase_start") is not None:
-        rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
-    return rec
+        out["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+    return out
 
 
 __all__ = ["IndicatorVocabulary", "IndicatorEntry", "IndicatorExtractor", "extract_quantities", "make_indicators",
