@@ -119,16 +119,17 @@ class IndicatorRules:
             object.__setattr__(self, key, pattern)
 
 
-def _longest_first(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """spaCy's `filter_spans` over (start, end) character offsets given in start order, one per start: where
-    two overlap the longer wins, the first of equal length. Nearly always none overlap: they are kept as
-    they are, without sorting."""
+def _longest_first(hits: list[tuple]) -> list[tuple]:
+    """spaCy's `filter_spans` over hits that open with their (start, end) character offsets, given in start
+    order, one per start: where two overlap the longer wins, the first of equal length. Nearly always none
+    overlap: they are kept as they are, without sorting."""
     if all(a[1] <= b[0] for a, b in zip(hits, hits[1:])):
         return hits
     kept, seen = [], set()
-    for s, e in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+    for hit in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        s, e = hit[0], hit[1]
         if s not in seen and e - 1 not in seen:
-            kept.append((s, e))
+            kept.append(hit)
             seen.update(range(s, e))
     return sorted(kept)
 
@@ -259,22 +260,35 @@ class IndicatorVocabulary:
         """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
         right. Of the longest phrase starting at each position, where two overlap the longer wins, the first
         of equal length (spaCy's `filter_spans`, over character offsets)."""
-        pattern, owners = self._pattern()
-        if pattern is None:
-            return []
-        end = len(text) if end is None else end
+        return list(self._kept_matches(text, start, len(text) if end is None else end))
+
+    def _kept_matches(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """`match`'s list itself, kept for the document's text (the records of a sentence look it up once per
+        document text): the extractor only reads it, so it is not copied per look-up."""
         memo = self._cache.get("matches")
-        if memo is None or memo[0] is not text:  # the records of a sentence look it up once per document text
+        if memo is None or memo[0] is not text:
             memo = self._cache["matches"] = (text, {})
         found = memo[1].get((start, end))
         if found is None:
-            hits = []
-            m = pattern.search(text, start, end)
-            while m:  # the alternatives are sorted longest first: each match is the longest phrase at its start
-                hits.append((m.start(), m.end()))
-                m = pattern.search(text, m.start() + 1, end)
-            found = memo[1][start, end] = [(s, e, text[s:e], owners[text[s:e]]) for s, e in _longest_first(hits)]
-        return list(found)
+            found = memo[1][start, end] = self._search(text, start, end)
+        return found
+
+    def _search(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """The longest phrase at each start (the trie's alternatives are tried longest first), each hit made
+        once in its final shape; overlaps are resolved only when the search saw one (nearly never)."""
+        pattern, owners = self._pattern()
+        if pattern is None:
+            return []
+        hits, overlap, last_end = [], False, -1
+        m = pattern.search(text, start, end)
+        while m:
+            s, e = m.span()
+            phrase = m.group()
+            hits.append((s, e, phrase, owners[phrase]))
+            overlap = overlap or s < last_end
+            last_end = e
+            m = pattern.search(text, s + 1, end)
+        return _longest_first(hits) if overlap else hits
 
     def canonical(self, phrase: str) -> str | None:
         """The canonical name a wording maps to (the longest vocabulary phrase inside it), else None."""
@@ -741,7 +755,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
         return None, None
     s, e = rec["start"], rec["end"]
     ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
-    hits = vocab.match(text, ss, se)
+    hits = vocab._kept_matches(text, ss, se)
     if not hits:  # most sentences name no indicator: nothing else to look up
         return None, None
     rules = vocab.rules
