@@ -645,18 +645,22 @@ def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
     return s, next((i for i in range(pos, hi) if text[i] in delims), hi)
 
 
-def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
+def test_bounds_are_those_of_the_text_and_range_asked_for():
+    """`_around` (each delimiter set) and `_bounds_at` (the three at a record's start) against a scan."""
     rng = random.Random(7)
     alphabet = "案件办结率，；。、:\n12"
     texts = ["".join(rng.choice(alphabet) for _ in range(30)) for _ in range(40)]
     texts += [normalize(seed_text(name)[:3000]).text for name in SEED_NAMES]
-    for _ in range(3):  # the second and third rounds ask the same questions again
-        for text in texts:
-            for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
-                for pos in range(0, len(text), 7):
-                    lo, hi = max(0, pos - 5), min(len(text), pos + 9)
-                    assert ind._clause_bounds(text, pos, lo, hi, delims) == \
-                        _clause_bounds_by_scanning(text, pos, lo, hi, delims)
+    texts += ["", "5", "𠀀，𠀁。" * 5, "。" * 9]
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        for pos in range(0, len(text) + 1, 3):
+            lo, hi = max(0, pos - 5), min(len(text), pos + 9)
+            expected = [_clause_bounds_by_scanning(text, pos, lo, hi, delims)
+                        for delims in (ind._CLAUSE_DELIMS, ind._SENTENCE_DELIMS, ind._ITEM_DELIMS)]
+            assert [ind._around(offsets, pos, lo, hi) for offsets in delimiters] == expected
+            if pos < hi:  # a record's start lies inside its unit
+                assert ind._bounds_at(delimiters, pos, lo, hi) == sum(expected, ())
 
 
 def test_delimiter_offsets_are_those_a_regular_expression_finds():

@@ -483,6 +483,7 @@ _TRAIL = {"以上": "more_than", "左右": "about", "以内": "at_most", "以下
 _VERB_QUALIFIER_RE = re.compile(r"(突破|迈上|超过|超)$")
 
 _CLAUSE_DELIMS = "，,；;。!?：:\n"
+_SENTENCE_DELIMS = "。!?;；\n"
 _ITEM_DELIMS = _CLAUSE_DELIMS + "、"
 _NEXT_BLOCK = {  # a unit followed by these characters is part of a word, not a measure
     "个": "月人体性案字别", "次": "性日序级", "条": "例件款线目", "部": "门署分位长", "项": "目赛",
@@ -557,12 +558,23 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-@functools.lru_cache(maxsize=1024)
-def _clause_bounds(text: str, pos: int, lo: int, hi: int, delims: str = _CLAUSE_DELIMS) -> tuple[int, int]:
-    """The clause around `pos` within text[lo:hi]: from after the last of the `delims` characters before
-    `pos` to the first at or after it (kept for the last calls: the steps of a record ask for the same
-    clauses again and again)."""
-    offsets = _delimiter_offsets(text, delims)
+def _delimiters(text: str) -> tuple[list[int], list[int], list[int]]:
+    """The offsets of the clause, sentence and item delimiters of a document's text (`_delimiter_offsets`)."""
+    return (_delimiter_offsets(text, _CLAUSE_DELIMS), _delimiter_offsets(text, _SENTENCE_DELIMS),
+            _delimiter_offsets(text, _ITEM_DELIMS))
+
+
+def _bounds_at(delimiters: tuple, pos: int, lo: int, hi: int) -> tuple[int, int, int, int, int, int]:
+    """The clause, sentence and item around a record's start `pos` within text[lo:hi] (`_around` over each
+    of `_delimiters`), found once per record and read by each of its steps (before, each step asked for
+    its bounds again)."""
+    clauses, sentences, items = delimiters
+    return _around(clauses, pos, lo, hi) + _around(sentences, pos, lo, hi) + _around(items, pos, lo, hi)
+
+
+def _around(offsets: list[int], pos: int, lo: int, hi: int) -> tuple[int, int]:
+    """The span around `pos` within text[lo:hi] between the delimiters at `offsets` (ascending): from after
+    the last one before `pos` to the first at or after it."""
     k = bisect.bisect_left(offsets, pos)
     s = (max(lo, offsets[k - 1] + 1) if k else lo) if pos > lo else pos
     if pos >= hi:
@@ -722,9 +734,12 @@ _PHRASE_AFTER_RE = re.compile(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进�
                               r"分别|累计|共|均|的|等|和|中|$)")
 
 
-def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, int | None, int | None]:
-    """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same clause."""
-    cs, _ = _clause_bounds(text, s, lo, hi, _ITEM_DELIMS)
+def _phrase(text: str, s: int, e: int, lo: int, hi: int, at: tuple, items: list[int]) -> tuple[str | None,
+                                                                                               int | None,
+                                                                                               int | None]:
+    """A short noun phrase next to the quantity text[s:e] (before it, else after it), in the same item (`at`:
+    the record's `_bounds_at`; `items`: the offsets of the item delimiters)."""
+    cs = at[4]
     before = text[cs:s]
     if before[-1:] in _TAIL_LAST:
         before = _PHRASE_STRIP_TAIL.sub("", before)
@@ -735,7 +750,7 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int) -> tuple[str | None, in
         b0 = b1 - 14
     if b1 - b0 >= 2 and _WORD_CHAR_RE.search(text, b0, b1) and not _DIGIT_RE.search(text, b0, b1):
         return text[b0:b1], b0, b1
-    _, ce = _clause_bounds(text, e, lo, hi, _ITEM_DELIMS)
+    _, ce = _around(items, e, lo, hi)
     after = text[e:ce]
     m = _PHRASE_AFTER_RE.match(after)
     if m:
@@ -754,14 +769,15 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     if vocab is None:
         return None, None
     s, e = rec["start"], rec["end"]
-    ss, se = _clause_bounds(text, s, lo, hi, "。!?;；\n")
+    at = rec["_at"]
+    ss, se = at[2], at[3]
     hits = vocab._kept_matches(text, ss, se)
     if not hits:  # most sentences name no indicator: nothing else to look up
         return None, None
     rules = vocab.rules
-    cs, ce = _clause_bounds(text, s, lo, hi)
+    cs, ce = at[0], at[1]
     counted = _counted_object(text, rec, hi, rules)
-    item_end = _item_end(text, rec, lo, hi) if rules is not None else se
+    item_end = _item_end(text, at[5], hi) if rules is not None else se
 
     best, best_key = None, None
     previous = (None, ())
@@ -820,9 +836,9 @@ def _measured_units(entry: IndicatorEntry) -> frozenset[str]:
     return frozenset({_UNITS.get(u, u) for u in entry.units} | {u[1:] for u in entry.units if u.startswith("万")})
 
 
-def _item_end(text: str, rec: dict, lo: int, hi: int) -> int:
-    """A vocabulary phrase after a record is its own only up to the next 、 (`…企业2家、认定国家高新技术企业15家`)."""
-    _, item_end = _clause_bounds(text, rec["start"], lo, hi, _ITEM_DELIMS)
+def _item_end(text: str, item_end: int, hi: int) -> int:
+    """A vocabulary phrase after a record is its own only up to the next 、 (`…企业2家、认定国家高新技术企业15家`;
+    `item_end`: where the record's item ends)."""
     return item_end if text[item_end:item_end + 1] == "、" else hi
 
 
@@ -894,9 +910,11 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
 
 
 def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[dict]:
-    """`extract_quantities`' records as they are made, with the working fields (`_tail`, `_direction`,
-    `_basis`) and, without rules, no measure and status: the component builds its own records from them."""
+    """`extract_quantities`' records as they are made, with the working fields (`_tail`; `_at`, the record's
+    `_bounds_at`; `_direction`, `_basis`) and, without rules, no measure and status: the component builds
+    its own records from them."""
     found: list[dict] = []
+    delimiters = None  # read once a quantity is found (most units hold none)
     pos = lo
     while pos < hi:
         m = _QTY_RE.search(text, pos, hi)
@@ -907,13 +925,14 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
             pos = max(pos, m.start() + 1)
             continue
         pos = m.end()
-        found.append(_record(text, m, lo, hi))
+        delimiters = delimiters or _delimiters(text)
+        found.append(_record(text, m, lo, hi, delimiters))
     scaled = text.find("万", lo, hi) >= 0 or text.find("亿", lo, hi) >= 0  # a count of people needs 万 or 亿
     for m in _PEOPLE_RE.finditer(text, lo, hi) if scaled else ():
         before = text[max(lo, m.start() - 1):m.start()]
         if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
             continue
-        found.append(_people_record(text, m, lo, hi))
+        found.append(_people_record(text, m, lo, hi, delimiters or _delimiters(text)))
     if not found:
         return []
     found.sort(key=lambda r: r["start"])
@@ -922,7 +941,7 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
     prev = None
     for rec in found:
         s = rec["start"]
-        cs, _ = _clause_bounds(text, s, lo, hi)
+        cs = rec["_at"][0]
         before = text[max(cs, s - 12):s]
         cm = _CHANGE_BEFORE_RE.search(before) if before[-1:] in _CHANGE_LAST else None
         if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
@@ -954,8 +973,8 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
     if rules is not None:
         _mark_thresholds(text, out, rules)
         for rec in out:
-            rec["measure"] = _measure(text, rec, lo, hi, rules)
-            rec["status"] = _status(text, rec, lo, hi, rules, plans)
+            rec["measure"] = _measure(text, rec, rules)
+            rec["status"] = _status(text, rec, hi, rules, plans)
     claimed: set = set()
     for rec in out:
         canonical, hit = _canonical(vocabulary, text, rec, lo, hi, claimed)
@@ -979,7 +998,7 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
         k = j + 1
         if len(run) == 1:  # most quantities stand alone: no wordings to pair
             continue
-        cs, _ = _clause_bounds(text, run[0]["start"], lo, hi)
+        cs = run[0]["_at"][0]
         items = text[cs:run[0]["start"]].split("、")
         if len(items) == len(run) and vocab.canonical(items[0]):
             for rec, item in zip(run, items):
@@ -999,18 +1018,18 @@ def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> N
             a["role"] = "threshold"
 
 
-def _measure(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules) -> str:
+def _measure(text: str, rec: dict, rules: IndicatorRules) -> str:
     """`rate` (%, ‰, 个百分点), `per_capita` (人均… before it in its clause), else `total`."""
     if rec["unit"] in ("%", "‰", "个百分点"):
         return "rate"
-    cs, _ = _clause_bounds(text, rec["start"], lo, hi)
+    cs = rec["_at"][0]
     return "per_capita" if rules.per_capita.search(text, cs, rec["start"]) else "total"
 
 
-def _status(text: str, rec: dict, lo: int, hi: int, rules: IndicatorRules, plans: bool) -> str:
+def _status(text: str, rec: dict, hi: int, rules: IndicatorRules, plans: bool) -> str:
     """`target` in the plans part or after target wording in its sentence (目标, 力争, 确保 …), or a change
     stated as `…左右`; `result` otherwise, and wherever its sentence says it looks back (去年, 已完成 …)."""
-    ss, _ = _clause_bounds(text, rec["start"], lo, hi, "。!?;；\n")
+    ss = rec["_at"][2]
     before = text[ss:rec["start"]]
     if rules.result_cue.search(before):
         return "result"
@@ -1025,7 +1044,7 @@ _PEOPLE_RE = re.compile(  # opens with a look-ahead on its first characters, as 
     r"(?=农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口)")
 
 
-def _people_record(text: str, m: re.Match, lo: int, hi: int) -> dict:
+def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
     """带动3.78万农牧民: a count of people without a measure word (unit 人, implied)."""
     value = exact_value(m.group("num"), m.group("scale"))
     pre = m.group("pre")
@@ -1039,11 +1058,11 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int) -> dict:
     phrase = text[e:ce] if ce > e else None
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
             "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
-            "role": "level", "change": None, "canonical": None, "_tail": e,
+            "role": "level", "change": None, "canonical": None, "_tail": e, "_at": _bounds_at(delimiters, s, lo, hi),
             "value_written": exact_value(m.group("num")), "unit_written": m.group("scale") + "人"}
 
 
-def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
+def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
     pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
@@ -1063,10 +1082,11 @@ def _record(text: str, m: re.Match, lo: int, hi: int) -> dict:
         vq = _VERB_QUALIFIER_RE.search(text, max(lo, s - 2), s)
         if vq and vq.end() == s:
             qualifier = qualifier or "more_than"
-    phrase, ps, pe = _phrase(text, s, e, lo, hi)
+    at = _bounds_at(delimiters, s, lo, hi)
+    phrase, ps, pe = _phrase(text, s, e, lo, hi, at, delimiters[2])
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
-            "role": "level", "change": None, "canonical": None, "_tail": tail,
+            "role": "level", "change": None, "canonical": None, "_tail": tail, "_at": at,
             "value_written": exact_value(m.group("num")), "unit_written": (scale or "") + unit}
 
 
