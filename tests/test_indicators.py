@@ -832,3 +832,22 @@ def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
 def test_letter_before_characters_are_those_of_the_pattern():
     matched = {chr(c) for c in range(0x110000) if ind._LETTER_BEFORE.match(chr(c))}
     assert ind._LETTER_BEFORE_CHARS == matched
+
+
+def test_occurs_in_is_true_where_the_pattern_search_finds_a_match():
+    """The rules' `result_cue_in` (a first-character scan) against `result_cue.search`, over every cut of
+    the seeds' and reports' sentences a record's status reads, and other patterns: nullable, with groups
+    and back references, with global flags, opening with a look-behind, astral-plane characters."""
+    rules = ind.packaged_vocabulary(2).rules
+    texts = [normalize(t).text for t in _input_texts()]
+    strings = [s[:k] for t in texts for s in re.split(r"[。!?;；\n]", t)[:200] for k in range(0, len(s) + 1, 5)]
+    assert sum(1 for s in strings if rules.result_cue.search(s)) > 100
+    assert [bool(rules.result_cue_in(s)) for s in strings] == [bool(rules.result_cue.search(s)) for s in strings]
+    rng = random.Random(3)
+    others = ["a*", "(a)b\\1", "(?s)x.y", "(?<![比较])去年|𠀀b", "(?:^|，)力争", "(?i)abc", "目标$", "[^a]b"]
+    alphabet = "ab比较去年𠀀，力争目标xyA\n"
+    samples = ["", "a"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
+    for source in others:
+        pattern = re.compile(source)
+        found = ind._occurs_in(pattern)
+        assert [bool(found(s)) for s in samples] == [bool(pattern.search(s)) for s in samples], source

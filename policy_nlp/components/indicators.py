@@ -37,6 +37,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from ..errors import ModelError
+from ..rules.regex_prefix import first_char_class
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -114,9 +115,28 @@ class IndicatorRules:
 
     def __post_init__(self) -> None:
         """Each pattern an attribute of its own (`rules.per_capita`): the records of a document read them
-        thousands of times, and a plain attribute is read without a `__getattr__` call."""
+        thousands of times, and a plain attribute is read without a `__getattr__` call. `result_cue_in`:
+        whether `result_cue` occurs in a string (`_occurs_in`)."""
         for key, pattern in self.patterns.items():
             object.__setattr__(self, key, pattern)
+        object.__setattr__(self, "result_cue_in", _occurs_in(self.patterns["result_cue"]))
+
+
+def _occurs_in(pattern: re.Pattern):
+    """A function telling whether `pattern.search(text)` finds a match (its truth value, not the match).
+    A pattern that does not open with a literal or a class (`result_cue`: `(?<![比较])(?:去年|上年)…|过去一年|…`)
+    is tried at every position, alternative by alternative. The class of the characters a match can start
+    with (`first_char_class`, worked out when the rules load), then `pattern` in a look-ahead inside a
+    look-behind over that character, stops only where a match can start (`re`'s class prefix search, in C)
+    and matches `pattern` there: the same positions match, in half the time on the work reports' sentences.
+    Without a first-character class, `pattern.search` itself."""
+    first = first_char_class(pattern.pattern, pattern.flags)
+    if first is None:
+        return pattern.search
+    try:
+        return re.compile(first + r"(?<=(?=(?:" + pattern.pattern + r"))[\s\S])", pattern.flags).search
+    except re.error:  # e.g. global flags inside the pattern, which may stand only at its start
+        return pattern.search
 
 
 def _longest_first(hits: list[tuple]) -> list[tuple]:
@@ -1031,7 +1051,7 @@ def _status(text: str, rec: dict, hi: int, rules: IndicatorRules, plans: bool) -
     stated as `…左右`; `result` otherwise, and wherever its sentence says it looks back (去年, 已完成 …)."""
     ss = rec["_at"][2]
     before = text[ss:rec["start"]]
-    if rules.result_cue.search(before):
+    if rules.result_cue_in(before):
         return "result"
     if plans or rules.target_cue.search(before) or rules.target_after.match(text, rec["_tail"], hi):
         return "target"
@@ -1046,7 +1066,7 @@ _PEOPLE_RE = re.compile(  # opens with a look-ahead on its first characters, as 
 
 def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
     """带动3.78万农牧民: a count of people without a measure word (unit 人, implied)."""
-    value = exact_value(m.group("num"), m.group("scale"))
+    value = _exact_value(m.group("num"), m.group("scale"))
     pre = m.group("pre")
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
     if m.group("more1") or m.group("more2"):
@@ -1059,7 +1079,7 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) 
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
             "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
             "role": "level", "change": None, "canonical": None, "_tail": e, "_at": _bounds_at(delimiters, s, lo, hi),
-            "value_written": exact_value(m.group("num")), "unit_written": m.group("scale") + "人"}
+            "value_written": _exact_value(m.group("num"), None), "unit_written": m.group("scale") + "人"}
 
 
 def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
@@ -1067,8 +1087,8 @@ def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
         scale = None
-    value = exact_value(m.group("num"), scale)
-    value_max = exact_value(m.group("num2"), scale) if m.group("num2") else None
+    value = _exact_value(m.group("num"), scale)
+    value_max = _exact_value(m.group("num2"), scale) if m.group("num2") else None
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
     s, e = m.start(), m.end()
     if m.group("more1") or m.group("more2"):
@@ -1087,7 +1107,7 @@ def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
             "role": "level", "change": None, "canonical": None, "_tail": tail, "_at": at,
-            "value_written": exact_value(m.group("num")), "unit_written": (scale or "") + unit}
+            "value_written": _exact_value(m.group("num"), None), "unit_written": (scale or "") + unit}
 
 
 # ---------------------------------------------------------------------------------------------------------
