@@ -851,3 +851,21 @@ def test_occurs_in_is_true_where_the_pattern_search_finds_a_match():
         pattern = re.compile(source)
         found = ind._occurs_in(pattern)
         assert [bool(found(s)) for s in samples] == [bool(pattern.search(s)) for s in samples], source
+
+
+def test_people_tail_is_found_wherever_the_people_pattern_matches():
+    """`_PEOPLE_TAIL_RE` is what lets a unit skip the people pattern: in every range of the seeds' and
+    reports' sentences (Traditional too) and of synthetic strings where the people pattern matches, it is
+    found; the seeds hold such counts."""
+    rng = random.Random(5)
+    texts = [normalize(t).text for t in _input_texts()]
+    pieces = ["带动", "3.78", "12", "万", "亿", "余", "多", "农牧民", "群众", "人口", "约", "超过", "，", "𠀀", "5"]
+    texts += ["".join(rng.choice(pieces) for _ in range(30)) for _ in range(500)]
+    matched = 0
+    for text in texts:
+        for lo in range(0, len(text), 97):
+            hi = min(len(text), lo + rng.randint(1, 300))
+            if any(True for _ in ind._PEOPLE_RE.finditer(text, lo, hi)):
+                matched += 1
+                assert ind._PEOPLE_TAIL_RE.search(text, lo, hi)
+    assert matched > 50

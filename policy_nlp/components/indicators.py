@@ -947,8 +947,7 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
         pos = m.end()
         delimiters = delimiters or _delimiters(text)
         found.append(_record(text, m, lo, hi, delimiters))
-    scaled = text.find("万", lo, hi) >= 0 or text.find("亿", lo, hi) >= 0  # a count of people needs 万 or 亿
-    for m in _PEOPLE_RE.finditer(text, lo, hi) if scaled else ():
+    for m in _PEOPLE_RE.finditer(text, lo, hi) if _PEOPLE_TAIL_RE.search(text, lo, hi) else ():
         before = text[max(lo, m.start() - 1):m.start()]
         if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
             continue
@@ -1059,9 +1058,13 @@ def _status(text: str, rec: dict, hi: int, rules: IndicatorRules, plans: bool) -
     return "target" if about_change else "result"
 
 
+_PEOPLE = r"农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口"
 _PEOPLE_RE = re.compile(  # opens with a look-ahead on its first characters, as `_QTY_RE` does
-    rf"(?=[\d{_PRE_FIRST}])(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?"
-    r"(?=农牧民|农民工|农民|群众|婴幼儿|儿童|学生|居民|职工|劳动者|老人|人口|家庭|困难群众|脱贫人口)")
+    rf"(?=[\d{_PRE_FIRST}])(?P<pre>{_PRE})?(?P<num>{_AR})(?P<more1>余|多)?(?P<scale>万|亿)(?P<more2>余|多)?(?={_PEOPLE})")
+# What every match of `_PEOPLE_RE` holds (its scale, 余/多, the people named): a unit without it has no count
+# of people. This pattern opens with a class, so `re` looks for it in C; the people pattern tries each number
+# of the unit.
+_PEOPLE_TAIL_RE = re.compile(rf"[万亿][余多]?(?:{_PEOPLE})")
 
 
 def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
