@@ -700,19 +700,32 @@ def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(voc
                     tuple(ind._compatible_names(vocab2, names, rec, counted))
 
 
-def test_derived_phrases_kept_for_the_last_calls_are_those_computed_afresh(vocab2):
+def test_derived_phrases_kept_for_a_text_are_those_computed_afresh(vocab2):
     rng = random.Random(5)
     other = IndicatorVocabulary.from_dict(vocab2.to_dict()).rules  # the same patterns, another rules object
     texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
     texts.append("万元GDP能耗、单位地区生产总值能耗下降3%，工业增加值占比30%。" * 3)
-    for _ in range(2):  # the second round is answered from the cache
-        for text in texts:
+    derived = 0
+    for text in texts:
+        memos = {id(vocab2.rules): {}, id(other): {}}
+        for _ in range(2):  # the second round is answered from the memo
             hits = [(ms, me) for ms, me, _, _ in vocab2.match(text)]
             for ms, me in rng.sample(hits, min(60, len(hits))):
                 lo, hi = max(0, ms - rng.randint(0, 4)), min(len(text), me + rng.randint(0, 8))
                 for rules in (vocab2.rules, other):
-                    assert ind._derived(text, ms, me, lo, hi, rules) == \
-                        ind._derived.__wrapped__(text, ms, me, lo, hi, rules)
+                    fresh = ind._derived(text, ms, me, lo, hi, rules)
+                    assert ind._derived_in(memos[id(rules)], text, ms, me, lo, hi, rules) == fresh
+                    derived += fresh
+    assert derived
+
+
+def test_the_vocabulary_memo_is_kept_for_one_text_object(vocab2):
+    a = "地区生产总值增长5%。"
+    b = "".join(list(a))  # equal, another object
+    assert b == a and b is not a
+    memo = vocab2._text_memo(a)
+    assert vocab2._text_memo(a) is memo
+    assert vocab2._text_memo(b) is not memo
 
 
 def test_exact_values_kept_for_the_last_calls_are_those_computed_afresh():

@@ -285,13 +285,20 @@ class IndicatorVocabulary:
     def _kept_matches(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """`match`'s list itself, kept for the document's text (the records of a sentence look it up once per
         document text): the extractor only reads it, so it is not copied per look-up."""
+        memo = self._text_memo(text)
+        found = memo.get((start, end))
+        if found is None:
+            found = memo[start, end] = self._search(text, start, end)
+        return found
+
+    def _text_memo(self, text: str) -> dict:
+        """What the extractor keeps about one document's text (its sentences' phrases, which of them are part
+        of a derived measure): kept for that text object only, the next text replaces it (an equal text of
+        another document is looked at afresh)."""
         memo = self._cache.get("matches")
         if memo is None or memo[0] is not text:
             memo = self._cache["matches"] = (text, {})
-        found = memo[1].get((start, end))
-        if found is None:
-            found = memo[1][start, end] = self._search(text, start, end)
-        return found
+        return memo[1]
 
     def _search(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """The longest phrase at each start (the trie's alternatives are tried longest first), each hit made
@@ -792,6 +799,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     at = rec["_at"]
     ss, se = at[2], at[3]
     hits = vocab._kept_matches(text, ss, se)
+    memo = vocab._text_memo(text)
     if not hits:  # most sentences name no indicator: nothing else to look up
         return None, None
     rules = vocab.rules
@@ -804,7 +812,7 @@ def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> t
     for ms, me, phrase, names in hits:
         qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
         previous = (me, names)
-        if rules is not None and (qualified or _derived(text, ms, me, lo, hi, rules)):
+        if rules is not None and (qualified or _derived_in(memo, text, ms, me, lo, hi, rules)):
             continue  # 企业诉求办结率: a rate of another theme's object
         names = _compatible(vocab, names, rec, counted)
         if not names:
@@ -867,10 +875,19 @@ def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tup
     return not {vocab.theme(n) for n in before} & {vocab.theme(n) for n in names}
 
 
-@functools.lru_cache(maxsize=1024)
+def _derived_in(memo: dict, text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
+    """`_derived`, kept in the vocabulary's memo of the document's text (`_text_memo`): each record of a
+    sentence asks about each of its phrases. (An `lru_cache` keyed on the text also answered an equal text
+    of another document from its last answers.)"""
+    key = ("derived", ms, me, lo, hi)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _derived(text, ms, me, lo, hi, rules)
+    return found
+
+
 def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
-    """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比.
-    Kept for the last calls: each record of a sentence asks about each of its phrases."""
+    """The phrase text[ms:me] is part of a derived measure: 万元GDP水耗, 单位地区生产总值能耗, 工业增加值占比."""
     return bool(rules.derived_before.search(text[max(lo, ms - 3):ms])
                 or rules.derived_after.search(text[me:min(hi, me + 6)]))
 
