@@ -639,7 +639,7 @@ def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
         verdict = _arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
         if verdict is not None:
             return verdict
-    return _inside_short_quote(text, m, lo, hi, chinese)
+    return _inside_short_quote(text, m, lo, hi, chinese, unit)
 
 
 def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, pre: str | None,
@@ -744,14 +744,20 @@ def _arabic_number_verdict(text: str, lo: int, hi: int, s: int, e: int, pre: str
     return None
 
 
-def _inside_short_quote(text: str, m: re.Match, lo: int, hi: int, chinese: bool) -> bool:
-    """Inside a short quoted programme title such as “百村三年行”."""
-    more1, more2 = m.group("more1", "more2")
-    if more1 is not None or more2 is not None or not _inside_open_quote(text, m.start(), lo):
+def _inside_short_quote(text: str, m: re.Match, lo: int, hi: int, chinese: bool, unit: str) -> bool:
+    """Inside a short quoted programme title such as “百村三年行”: a closing ” at most 6 characters after the
+    quantity, at most 12 after the opening “. The checks that need no search come first, then the one
+    bounded search for the closing mark (most quantities have none near them)."""
+    if chinese or unit == "%":
         return False
-    q_open = text.rfind("“", lo, m.start())
-    close = text.find("”", m.end(), hi)
-    return close >= 0 and close - q_open <= 12 and close - m.end() <= 6 and not chinese and m.group("unit") != "%"
+    s, e = m.span()
+    close = text.find("”", e, min(hi, e + 7))
+    if close < 0:
+        return False
+    more1, more2 = m.group("more1", "more2")
+    if more1 is not None or more2 is not None or not _inside_open_quote(text, s, lo):
+        return False
+    return close - text.rfind("“", lo, s) <= 12
 
 
 def _inside_open_quote(text: str, s: int, lo: int) -> bool:
