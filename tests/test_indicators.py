@@ -910,3 +910,32 @@ def test_short_quote_check_answers_as_the_unordered_checks_did():
             quoted += expected
             assert ind._inside_short_quote(text, m, lo, hi, chinese, m.group("unit")) == expected
     assert quoted > 20
+
+
+def test_component_records_are_those_extract_quantities_gives_with_the_input_text(nlp):
+    """The component builds its records once in their final shape (`_component_record`): the same dicts,
+    keys in the same order, as `extract_quantities`' records per unit with `with_input_text` and the unit's
+    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases."""
+    from policy_nlp.model.features import report_year_of
+
+    component = nlp.get_pipe("policy_nlp_indicators")
+    compared = 0
+    texts = _input_texts()
+    for text in texts[:len(SEED_NAMES) + 8] + texts[len(SEED_NAMES) + 20:]:
+        doc = run(nlp, text)
+        norm, group = doc._.norm_text, doc.spans["units"]
+        plans = ind.plans_part(group, norm, component.vocabulary.rules)  # no themes decided: the part only
+        expected = []
+        for i, unit in enumerate(group):
+            if unit.label_ == "boilerplate":
+                continue
+            for rec in extract_quantities(norm, unit.start_char, unit.end_char, component.vocabulary,
+                                          plans=plans[i]):
+                rec = ind.with_input_text(rec, doc.text)
+                rec.update({"unit_index": i, "theme": component.vocabulary.theme(rec["canonical"]), "themes": [],
+                            "year": report_year_of(norm) or None})
+                expected.append(rec)
+        records = doc.spans["indicators"].attrs["records"]
+        assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
+        compared += len(records)
+    assert compared > 1000
