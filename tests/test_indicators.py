@@ -645,18 +645,22 @@ def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
     return s, next((i for i in range(pos, hi) if text[i] in delims), hi)
 
 
-def test_clause_bounds_are_those_of_the_text_and_range_asked_for():
+def test_bounds_are_those_of_the_text_and_range_asked_for():
+    """`_around` (each delimiter set) and `_bounds_at` (the three at a record's start) against a scan."""
     rng = random.Random(7)
     alphabet = "案件办结率，；。、:\n12"
     texts = ["".join(rng.choice(alphabet) for _ in range(30)) for _ in range(40)]
     texts += [normalize(seed_text(name)[:3000]).text for name in SEED_NAMES]
-    for _ in range(3):  # the second and third rounds ask the same questions again
-        for text in texts:
-            for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
-                for pos in range(0, len(text), 7):
-                    lo, hi = max(0, pos - 5), min(len(text), pos + 9)
-                    assert ind._clause_bounds(text, pos, lo, hi, delims) == \
-                        _clause_bounds_by_scanning(text, pos, lo, hi, delims)
+    texts += ["", "5", "𠀀，𠀁。" * 5, "。" * 9]
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        for pos in range(0, len(text) + 1, 3):
+            lo, hi = max(0, pos - 5), min(len(text), pos + 9)
+            expected = [_clause_bounds_by_scanning(text, pos, lo, hi, delims)
+                        for delims in (ind._CLAUSE_DELIMS, ind._SENTENCE_DELIMS, ind._ITEM_DELIMS)]
+            assert [ind._around(offsets, pos, lo, hi) for offsets in delimiters] == expected
+            if pos < hi:  # a record's start lies inside its unit
+                assert ind._bounds_at(delimiters, pos, lo, hi) == sum(expected, ())
 
 
 def test_delimiter_offsets_are_those_a_regular_expression_finds():
@@ -696,19 +700,32 @@ def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(voc
                     tuple(ind._compatible_names(vocab2, names, rec, counted))
 
 
-def test_derived_phrases_kept_for_the_last_calls_are_those_computed_afresh(vocab2):
+def test_derived_phrases_kept_for_a_text_are_those_computed_afresh(vocab2):
     rng = random.Random(5)
     other = IndicatorVocabulary.from_dict(vocab2.to_dict()).rules  # the same patterns, another rules object
     texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
     texts.append("万元GDP能耗、单位地区生产总值能耗下降3%，工业增加值占比30%。" * 3)
-    for _ in range(2):  # the second round is answered from the cache
-        for text in texts:
+    derived = 0
+    for text in texts:
+        memos = {id(vocab2.rules): {}, id(other): {}}
+        for _ in range(2):  # the second round is answered from the memo
             hits = [(ms, me) for ms, me, _, _ in vocab2.match(text)]
             for ms, me in rng.sample(hits, min(60, len(hits))):
                 lo, hi = max(0, ms - rng.randint(0, 4)), min(len(text), me + rng.randint(0, 8))
                 for rules in (vocab2.rules, other):
-                    assert ind._derived(text, ms, me, lo, hi, rules) == \
-                        ind._derived.__wrapped__(text, ms, me, lo, hi, rules)
+                    fresh = ind._derived(text, ms, me, lo, hi, rules)
+                    assert ind._derived_in(memos[id(rules)], text, ms, me, lo, hi, rules) == fresh
+                    derived += fresh
+    assert derived
+
+
+def test_the_vocabulary_memo_is_kept_for_one_text_object(vocab2):
+    a = "地区生产总值增长5%。"
+    b = "".join(list(a))  # equal, another object
+    assert b == a and b is not a
+    memo = vocab2._text_memo(a)
+    assert vocab2._text_memo(a) is memo
+    assert vocab2._text_memo(b) is not memo
 
 
 def test_exact_values_kept_for_the_last_calls_are_those_computed_afresh():
@@ -828,3 +845,97 @@ def test_the_people_patterns_look_ahead_skips_only_what_cannot_match():
 def test_letter_before_characters_are_those_of_the_pattern():
     matched = {chr(c) for c in range(0x110000) if ind._LETTER_BEFORE.match(chr(c))}
     assert ind._LETTER_BEFORE_CHARS == matched
+
+
+def test_occurs_in_is_true_where_the_pattern_search_finds_a_match():
+    """The rules' `result_cue_in` (a first-character scan) against `result_cue.search`, over every cut of
+    the seeds' and reports' sentences a record's status reads, and other patterns: nullable, with groups
+    and back references, with global flags, opening with a look-behind, astral-plane characters."""
+    rules = ind.packaged_vocabulary(2).rules
+    texts = [normalize(t).text for t in _input_texts()]
+    strings = [s[:k] for t in texts for s in re.split(r"[。!?;；\n]", t)[:200] for k in range(0, len(s) + 1, 5)]
+    assert sum(1 for s in strings if rules.result_cue.search(s)) > 100
+    assert [bool(rules.result_cue_in(s)) for s in strings] == [bool(rules.result_cue.search(s)) for s in strings]
+    rng = random.Random(3)
+    others = ["a*", "(a)b\\1", "(?s)x.y", "(?<![比较])去年|𠀀b", "(?:^|，)力争", "(?i)abc", "目标$", "[^a]b"]
+    alphabet = "ab比较去年𠀀，力争目标xyA\n"
+    samples = ["", "a"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
+    for source in others:
+        pattern = re.compile(source)
+        found = ind._occurs_in(pattern)
+        assert [bool(found(s)) for s in samples] == [bool(pattern.search(s)) for s in samples], source
+
+
+def test_people_tail_is_found_wherever_the_people_pattern_matches():
+    """`_PEOPLE_TAIL_RE` is what lets a unit skip the people pattern: in every range of the seeds' and
+    reports' sentences (Traditional too) and of synthetic strings where the people pattern matches, it is
+    found; the seeds hold such counts."""
+    rng = random.Random(5)
+    texts = [normalize(t).text for t in _input_texts()]
+    pieces = ["带动", "3.78", "12", "万", "亿", "余", "多", "农牧民", "群众", "人口", "约", "超过", "，", "𠀀", "5"]
+    texts += ["".join(rng.choice(pieces) for _ in range(30)) for _ in range(500)]
+    matched = 0
+    for text in texts:
+        for lo in range(0, len(text), 97):
+            hi = min(len(text), lo + rng.randint(1, 300))
+            if any(True for _ in ind._PEOPLE_RE.finditer(text, lo, hi)):
+                matched += 1
+                assert ind._PEOPLE_TAIL_RE.search(text, lo, hi)
+    assert matched > 50
+
+
+def _inside_short_quote_as_before(text, m, lo, hi, chinese):
+    more1, more2 = m.group("more1", "more2")
+    if more1 is not None or more2 is not None or not ind._inside_open_quote(text, m.start(), lo):
+        return False
+    q_open = text.rfind("“", lo, m.start())
+    close = text.find("”", m.end(), hi)
+    return close >= 0 and close - q_open <= 12 and close - m.end() <= 6 and not chinese and m.group("unit") != "%"
+
+
+def test_short_quote_check_answers_as_the_unordered_checks_did():
+    """`_inside_short_quote` runs its cheap checks first and bounds the search for the closing mark: the same
+    answer as all its checks in their first order, for every quantity the pattern finds in the seeds and
+    reports (Traditional too) and in synthetic quoted texts."""
+    rng = random.Random(11)
+    texts = [normalize(t).text for t in _input_texts()]
+    pieces = ["“", "”", "百村", "三年行", "5个", "12%", "余", "多", "三百家", "行动", "，", "𠀀", "1,200件"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 20))) for _ in range(3000)]
+    quoted = 0
+    for text in texts:
+        for m in ind._QTY_RE.finditer(text):
+            lo, hi = max(0, m.start() - rng.randint(0, 30)), min(len(text), m.end() + rng.randint(0, 30))
+            chinese = not m.group("num")[0].isdigit()
+            expected = _inside_short_quote_as_before(text, m, lo, hi, chinese)
+            quoted += expected
+            assert ind._inside_short_quote(text, m, lo, hi, chinese, m.group("unit")) == expected
+    assert quoted > 20
+
+
+def test_component_records_are_those_extract_quantities_gives_with_the_input_text(nlp):
+    """The component builds its records once in their final shape (`_component_record`): the same dicts,
+    keys in the same order, as `extract_quantities`' records per unit with `with_input_text` and the unit's
+    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases."""
+    from policy_nlp.model.features import report_year_of
+
+    component = nlp.get_pipe("policy_nlp_indicators")
+    compared = 0
+    texts = _input_texts()
+    for text in texts[:len(SEED_NAMES) + 8] + texts[len(SEED_NAMES) + 20:]:
+        doc = run(nlp, text)
+        norm, group = doc._.norm_text, doc.spans["units"]
+        plans = ind.plans_part(group, norm, component.vocabulary.rules)  # no themes decided: the part only
+        expected = []
+        for i, unit in enumerate(group):
+            if unit.label_ == "boilerplate":
+                continue
+            for rec in extract_quantities(norm, unit.start_char, unit.end_char, component.vocabulary,
+                                          plans=plans[i]):
+                rec = ind.with_input_text(rec, doc.text)
+                rec.update({"unit_index": i, "theme": component.vocabulary.theme(rec["canonical"]), "themes": [],
+                            "year": report_year_of(norm) or None})
+                expected.append(rec)
+        records = doc.spans["indicators"].attrs["records"]
+        assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
+        compared += len(records)
+    assert compared > 1000
