@@ -145,16 +145,25 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
     """The unit table of `doc` as `units.Unit` rows (character offsets). Read from the group's attrs when
     the structure component wrote them; computed from the spans and `rules` when the spans came from
     elsewhere (hand-labelled units)."""
+    return unit_spans_and_table(doc, units_key, rules)[1]
+
+
+def unit_spans_and_table(doc: Doc, units_key: str | None = None, rules=None) -> tuple[list[Span], list]:
+    """The unit group's spans and `units_of_doc`'s table of them: spaCy makes a `Span` object each time a
+    group item is read, so a reader that needs the spans too (the themes component writes a theme span
+    over a unit) reads each unit once."""
     key = units_key or span_key(doc, "units")
     group = doc.spans.get(key, [])
-    attrs = group.attrs if len(group) else {}
+    spans = list(group)
+    attrs = group.attrs if spans else {}
     levels, lines, parents = attrs.get("levels"), attrs.get("lines"), attrs.get("parents")
-    if levels is not None and lines is not None and parents is not None and len(levels) == len(group):
-        parts = attrs.get("parts") or [""] * len(group)  # written by the structure component since rules v3
-        return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i], parts[i])
-                for i, s in enumerate(group)]
+    parts = attrs.get("parts") or [""] * len(spans)  # written by the structure component since rules v3
+    if levels is not None and lines is not None and parents is not None and len(levels) == len(spans) \
+            and min(len(lines), len(parents), len(parts)) >= len(spans):
+        return spans, [Unit(s.start_char, s.end_char, s.label_, level, line, parent, part)
+                       for s, level, line, parent, part in zip(spans, levels, lines, parents, parts)]
     if rules is None:
         from ..rules import default_rules
 
         rules = default_rules()
-    return unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in group], rules)
+    return spans, unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in spans], rules)
