@@ -133,6 +133,17 @@ def nul_safe(function):
     return function
 
 
+_WHITE_SPACE_FREE: set = set()
+
+
+def white_space_free(function):
+    """Mark a preprocessor whose output holds no white space (as `features.canonical`, which removes it):
+    the char analyser's white-space normalisation (`\\s\\s+` → one space) is then left out, a regex pass
+    over every text that could find nothing."""
+    _WHITE_SPACE_FREE.add(function)
+    return function
+
+
 def per_text(function, texts: list[str]) -> list[str]:
     """`function` of each text, from one call on the texts joined by NULs, for a `function` that treats the
     parts between NULs alone (regular-expression substitutions whose patterns match no NUL); text by text
@@ -148,9 +159,14 @@ def _analysed(vectorizer, documents) -> list[str]:
     vectorizer's own preprocessor) and its runs of white space made one space; a batch of strings in one
     call when the preprocessor is marked `nul_safe` (the white-space pattern matches no NUL either)."""
     decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
+    if preprocess in _WHITE_SPACE_FREE:
+        analyse = preprocess
+    else:
+        def analyse(text: str) -> str:
+            return _WHITE_SPACES.sub(" ", preprocess(text))
     if preprocess not in _NUL_SAFE or not all(isinstance(doc, str) for doc in documents):
-        return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
-    return per_text(lambda text: _WHITE_SPACES.sub(" ", preprocess(text)), list(documents))
+        return [analyse(decode(doc)) for doc in documents]
+    return per_text(analyse, list(documents))
 
 
 def counts(vectorizer, documents) -> sp.csr_matrix:

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
-from .char_ngrams import nul_safe
+from .char_ngrams import nul_safe, white_space_free
 from .pattern_search import BatchSearch
 from .term_counts import TermCounter
 
@@ -36,15 +36,17 @@ PART_STATES = {"problems": "problem", "plans": "future"}
 _YEAR_RE = re.compile(r"(20\d\d)年")
 _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_WS = re.compile(r"\s+")
 
 
 @nul_safe
+@white_space_free
 def canonical(text: str) -> str:
-    """Normalised text for n-grams: numbers folded to 0, white space removed."""
-    return _WS.sub("", _DIGITS.sub("0", text))
+    """Normalised text for n-grams: numbers folded to 0, white space removed (what `\\s` matches is the white
+    space `str.split` splits on, so this is `re.sub(r"\\s+", "", ...)`, without a second regex pass)."""
+    return "".join(_DIGITS.sub("0", text).split())
 
 
+@white_space_free
 def section_text(text: str) -> str:
     """The section heading for n-grams; `无` ("none") for a unit outside any section."""
     return canonical(text) or "无"
