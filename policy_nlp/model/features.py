@@ -182,7 +182,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         """`_matches`, shared as `_shared` says."""
         return self._shared(what, strings, lambda batch: self._matches(what, batch, patterns))
 
-    def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
+    def _shared(self, what: str, strings: Sequence, compute):
         """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
         (the caller must not change it)."""
         memo = _SHARED.get()
@@ -233,9 +233,23 @@ class ContentCues(_RuleCues):
 
     def transform(self, X):
         """Column by column: the cues of each distinct text are looked up once (a unit's lead is the text of
-        another unit), the numbers those of computing row by row, to the bit."""
-        rules = self._rules()
+        another unit), the numbers those of computing row by row, to the bit. Within a `shared_cues` block
+        the columns that do not depend on `lead_weight` are worked out once for the rows (the topic and the
+        part group's blocks read the same rows with different lead weights)."""
         X = np.asarray(X, dtype=object).reshape(-1, len(CONTENT_COLUMNS))
+        unweighted, lead_terms, lead_found = self._shared("content rows", tuple(map(tuple, X.T)),
+                                                          lambda _: self._unweighted(X))
+        w, n_terms, n_cues = self.lead_weight, lead_terms.shape[1], lead_found.shape[1] - 1
+        out = unweighted.copy()
+        out[:, 1:2 * n_terms:2] = w * lead_terms
+        out[:, 2 * n_terms + 2 * np.arange(n_cues) + 1] = np.where(lead_found[:, :n_cues], w, 0.0)
+        out[:, 2 * n_terms + 2 * n_cues + 1] = np.where(lead_found[:, n_cues], w, 0.0)
+        return out.astype(np.float32)
+
+    def _unweighted(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`transform`'s columns with the lead's columns left 0, and the lead's term counts and pattern
+        matches (which `lead_weight` scales)."""
+        rules = self._rules()
         text, lead, kind, level, year = X.T
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
@@ -244,21 +258,17 @@ class ContentCues(_RuleCues):
         patterns = [*rules.part_cues.values(), rules.future_re]
         found = self._found("content patterns", strings, patterns)
         heading = kind == "heading"
-        w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
+        n_terms, n_cues = terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, 0:2 * n_terms:2] = terms[own]
-        out[:, 1:2 * n_terms:2] = w * terms[ld]
-        cue_cols = 2 * n_terms + 2 * np.arange(n_cues)
-        out[:, cue_cols] = heading[:, None] & found[own, :n_cues]
-        out[:, cue_cols + 1] = np.where(found[ld, :n_cues], w, 0.0)
+        out[:, 2 * n_terms + 2 * np.arange(n_cues)] = heading[:, None] & found[own, :n_cues]
         k = 2 * n_terms + 2 * n_cues
         out[:, k] = found[own, n_cues]
-        out[:, k + 1] = np.where(found[ld, n_cues], w, 0.0)
         out[:, k + 2] = [h and names_later_year(t, y) for h, t, y in zip(heading, text, year)]
         out[:, k + 3] = heading
         out[:, k + 4] = [lv in (0, 1) for lv in level]
         out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
-        return out.astype(np.float32)
+        return out, terms[ld], found[ld]
 
 
 def _indices(index: dict[str, int], values) -> np.ndarray:
