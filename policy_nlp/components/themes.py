@@ -405,11 +405,11 @@ class ThemeClassifier(Pipe):
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
-        spans = []
-        for unit, row in zip(scores.units, rows):
-            if any(row):
-                spans += [Span(doc, unit.start, unit.end, label=label) for label, d in zip(ids, row) if d]
-        doc.spans[self.themes_key] = spans
+        units = scores.units
+        # one theme span per decided cell, in unit order, then label order
+        unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
+        doc.spans[self.themes_key] = [Span(doc, units[i].start, units[i].end, label=ids[j])
+                                      for i, j in zip(unit_of.tolist(), label_of.tolist())]
         n = max(len(content), 1)
         doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
