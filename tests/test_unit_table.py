@@ -154,18 +154,24 @@ def test_part_label_cells_are_the_units_in_part_of_each_label():
         assert (got == want).all() and set(PART_LABEL) < set(kinds)
 
 
-def test_unit_spans_and_table_read_each_unit_once_and_give_the_table(seeds):
-    from policy_nlp.components.unit_table import unit_spans_and_table
+def test_unit_spans_and_columns_read_each_unit_once_and_give_the_table(seeds):
+    from policy_nlp.components.unit_table import unit_spans_and_columns
+    from policy_nlp.model.features import UnitColumns
 
     for text in [*seeds.values(), "", "  \n", "国", "𠀀一、工作\n𠮷。"]:
         doc = _structured(text)
         group = doc.spans["units"]
-        spans, table = unit_spans_and_table(doc)
+        spans, columns = unit_spans_and_columns(doc)
         assert [(s.start, s.end, s.label_) for s in spans] == [(s.start, s.end, s.label_) for s in group]
-        assert table == segment(doc._.norm_text, default_rules()) == units_of_doc(doc)
-    # attrs lists shorter than the group (written by hand): the table is worked out from the spans
+        table = segment(doc._.norm_text, default_rules())
+        assert columns == UnitColumns.of(table) and units_of_doc(doc) == table
+    # attrs lists shorter than the group (written by hand): the table is worked out from the spans; longer
+    # ones: the group's part of them
     doc = _structured(seed_text(SEED_NAMES[1]))
     group = doc.spans["units"]
     table = units_of_doc(doc)
-    group.attrs["parts"] = group.attrs["parts"][:-1]
-    assert unit_spans_and_table(doc)[1] == table
+    parts = group.attrs["parts"]
+    group.attrs["parts"] = parts[:-1]
+    assert units_of_doc(doc) == table
+    group.attrs["parts"], group.attrs["lines"] = parts + ["plans"], group.attrs["lines"] + [99]
+    assert units_of_doc(doc) == table and unit_spans_and_columns(doc)[1] == UnitColumns.of(table)

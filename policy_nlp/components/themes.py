@@ -37,7 +37,7 @@ from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from ..version import library_versions
-from .unit_table import THEMES_KEY, UNITS_KEY, part_label_cells, register_keys, unit_spans_and_table, units_of_doc
+from .unit_table import THEMES_KEY, UNITS_KEY, part_label_cells, register_keys, unit_spans_and_columns, units_of_doc
 
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
@@ -347,8 +347,8 @@ class ThemeClassifier(Pipe):
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
         rules = self._model_rules()
-        spans, table = unit_spans_and_table(doc, self.units_key, rules)
-        content = [i for i, u in enumerate(table) if u.kind != "boilerplate"]  # the table's kinds: the labels
+        spans, table = unit_spans_and_columns(doc, self.units_key, rules)
+        content = [i for i, kind in enumerate(table.kinds) if kind != "boilerplate"]  # the kinds: the labels
         ctx = build_contexts(doc._.norm_text, table, rules)
         return spans, content, ctx[content]
 

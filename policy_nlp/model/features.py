@@ -64,28 +64,51 @@ def names_later_year(text: str, report_year: int) -> bool:
     return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
 
 
-def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.ndarray:
-    """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table."""
+class UnitColumns(NamedTuple):
+    """A unit table as columns (each a sequence, one item per unit): what `build_contexts` reads of it.
+    The themes component builds it from the unit spans and the group's attrs without a row object per unit."""
+
+    starts: Sequence[int]
+    ends: Sequence[int]
+    kinds: Sequence[str]
+    levels: Sequence[int]
+    lines: Sequence[int]
+    parents: Sequence[int]
+    parts: Sequence[str]
+
+    @classmethod
+    def of(cls, units: Sequence) -> "UnitColumns":
+        """The columns of unit table rows (`components.units.Unit`: start, end, kind, level, line, parent,
+        part)."""
+        return cls([u.start for u in units], [u.end for u in units], [u.kind for u in units],
+                   [u.level for u in units], [u.line for u in units], [u.parent for u in units],
+                   [u.part for u in units])
+
+
+def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> np.ndarray:
+    """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table
+    (its rows, or its `UnitColumns`)."""
+    table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
     future, problem = rules.future_re, rules.part_cues.get("shortcomings")
+    texts = [norm_text[start:end] for start, end in zip(table.starts, table.ends)]
     rows = []
     lead_text, state, line = "", "", None
-    n = max(len(units), 1)
+    n = max(len(texts), 1)
     sections: dict[int, tuple[str, str, str]] = {-1: ("", "", "")}
-    for i, unit in enumerate(units):
-        text = norm_text[unit.start:unit.end]
-        new_line = unit.line != line
-        line = unit.line
-        if unit.kind == "heading" and unit.level in (0, 1):
+    for i, (text, kind, level, unit_line, parent, part) in enumerate(
+            zip(texts, table.kinds, table.levels, table.lines, table.parents, table.parts)):
+        new_line = unit_line != line
+        line = unit_line
+        if kind == "heading" and level in (0, 1):
             state = ""
-        inner, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        inner, outer, path = sections.get(parent) or _section_of(parent, texts, table.parents, sections)
         if new_line:
             lead_text, lead = text, ""
         else:
             lead = lead_text
-        rows.append((text, lead, unit.kind, unit.level, inner, outer, path, i / n, report_year,
-                     PART_STATES.get(unit.part, state)))
-        if new_line and unit.kind == "sentence":
+        rows.append((text, lead, kind, level, inner, outer, path, i / n, report_year, PART_STATES.get(part, state)))
+        if new_line and kind == "sentence":
             if future.search(text):
                 state = "future"
             elif problem is not None and problem.search(text):
@@ -96,16 +119,15 @@ def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.nd
     return out
 
 
-def _section_of(j: int, norm_text: str, units: Sequence, sections: dict) -> tuple[str, str, str]:
+def _section_of(j: int, texts: Sequence[str], parents: Sequence[int], sections: dict) -> tuple[str, str, str]:
     """(inner, outer, joined path) of the headings above a unit whose parent is `j`: the parent's text, its
     outermost heading's and all of them from the outermost down, memoised in `sections` per parent (the
     units of a section share them)."""
     got = sections.get(j)
     if got is None:
-        unit = units[j]
-        text = norm_text[unit.start:unit.end]
-        if unit.parent >= 0:
-            _, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        text = texts[j]
+        if parents[j] >= 0:
+            _, outer, path = _section_of(parents[j], texts, parents, sections)
         else:
             outer, path = text, ""
         got = sections[j] = (text, outer, path + text)
