@@ -104,3 +104,22 @@ def test_context_rows_are_one_object_array_of_the_columns_even_without_units():
         ctx = build_contexts(text, segment(text, rules), rules)
         assert ctx.dtype == object and ctx.shape == (len(segment(text, rules)), len(CONTEXT_COLUMNS))
         assert all(isinstance(row[0], str) and isinstance(row[7], float) for row in ctx)
+
+
+def test_scoring_leaves_out_scikit_learns_input_checks_only_while_it_runs(char_nlp, monkeypatch):
+    """The finiteness scan and the argument checks are off inside `feature_matrices` and `probabilities`
+    (the numbers are `predict_proba`'s: the tests above) and back as they were after."""
+    import sklearn
+
+    from policy_nlp.model import calibration, scoring
+
+    seen = []
+    real = calibration.calibrate
+    monkeypatch.setattr(calibration, "calibrate", lambda *a: seen.append(sklearn.get_config()) or real(*a))
+    model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[0]))
+    before = sklearn.get_config()
+    probabilities(model, feature_matrices(model, ctx), len(ctx))
+    assert seen and seen[0]["assume_finite"] and seen[0]["skip_parameter_validation"]
+    assert sklearn.get_config() == before and not before["assume_finite"]
+    with scoring.checks_left_out():
+        assert sklearn.get_config()["assume_finite"]
