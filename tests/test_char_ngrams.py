@@ -126,3 +126,50 @@ def test_only_a_preprocessor_marked_nul_safe_is_run_on_joined_texts(monkeypatch)
     monkeypatch.setattr(char_ngrams, "_NUL_SAFE", set())
     char_ngrams.nul_safe(spy)  # marked: one call on the joined texts
     assert char_ngrams._analysed(vectorizer, ["ab", "cde"]) == ["6"] and calls[-1] == "ab\x00cde"
+
+
+def test_canonical_removes_what_the_white_space_pattern_matches_on_every_code_point():
+    """`canonical` removes white space with `str.split`, which splits where `\\s` matches: the same as the
+    regex `\\s+` removed, on every code point and on texts of digits, runs of white space and NULs."""
+    import re
+    import sys
+
+    def by_regex(text):
+        return re.sub(r"\s+", "", re.sub(r"\d+(?:\.\d+)?", "0", text))
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    assert canonical(every) == by_regex(every)
+    for text in [*EDGE_CASES, " 1 2.5\u3000三\n\n4 ", "a\x00 b\x00\x85c\u2028", "\ud800 1"]:
+        assert canonical(text) == by_regex(text)
+
+
+def test_the_white_space_pass_is_left_out_only_for_a_preprocessor_marked_white_space_free(monkeypatch):
+    def keeps_spaces(text):
+        return text
+
+    vectorizer = TfidfVectorizer(analyzer="char", preprocessor=keeps_spaces).fit(["a  b"])
+    assert char_ngrams._analysed(vectorizer, ["a  b\t\tc"]) == ["a b c"]  # scikit-learn's `\s\s+` → " "
+    assert canonical in char_ngrams._WHITE_SPACE_FREE and keeps_spaces not in char_ngrams._WHITE_SPACE_FREE
+    monkeypatch.setattr(char_ngrams, "_WHITE_SPACE_FREE", set())
+    char_ngrams.white_space_free(keeps_spaces)  # marked (wrongly, here): the text is left as it is
+    assert char_ngrams._analysed(vectorizer, ["a  b\t\tc"]) == ["a  b\t\tc"]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 3), (2, 3)])
+def test_n_grams_looked_up_only_where_their_parts_are_terms_count_as_all_looked_up(ngram_range):
+    """A vocabulary of all the n-grams seen is closed (each term's two shorter parts are terms), so `counts`
+    looks an n-gram up only where both parts were found: on texts mostly of unseen characters most
+    positions are skipped, and the counts stay the vectorizer's."""
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=ngram_range).fit(["法治政府建设", "依法行政年报"])
+    assert char_ngrams._table(vectorizer).closed
+    rng = np.random.default_rng(7)
+    unseen = list("法治政府建设依法行政年报") + [chr(c) for c in range(0x4E00, 0x4E40)] + ["𠀀"]
+    texts = ["".join(rng.choice(unseen, size=rng.integers(0, 80))) for _ in range(200)]
+    _assert_same(vectorizer, texts + EDGE_CASES + ["法治政府建设依法行政年报"])
+
+
+def test_a_vocabulary_missing_a_terms_part_is_looked_up_everywhere():
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), vocabulary=["法", "治", "政府", "法治政"])
+    vectorizer.fit(["法治政府"])
+    assert not char_ngrams._table(vectorizer).closed  # 法治政: 法治 is no term
+    _assert_same(vectorizer, ["法治政府", "依法治政", "法治政" * 5, "𠀀法治政", "", "x法治政y"])

@@ -72,3 +72,54 @@ def test_context_sections_equal_walking_the_parents(seeds):
         columns = [COL["section"], COL["section_outer"], COL["section_path"]]
         assert [tuple(row) for row in ctx[:, columns]] == [_walked_sections(norm, units, i) for i in range(len(units))]
     assert nested > 100
+
+
+def test_dense_csr_equals_scipys_conversion():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from policy_nlp.model.scoring import dense_csr
+
+    rng = np.random.default_rng(0)
+    blocks = [np.zeros((0, 5), np.float32), np.zeros((3, 0), np.float32), np.zeros((4, 4)), np.ones((1, 1)),
+              np.array([[np.nan, 0.0, -0.0, 1.0, np.inf]]),
+              (rng.random((200, 24)) * (rng.random((200, 24)) > 0.5)).astype(np.float32)]
+    for block in blocks:
+        want, got = sp.csr_matrix(block), dense_csr(block)
+        assert got.shape == want.shape
+        for part in ("data", "indices", "indptr"):
+            assert getattr(got, part).dtype == getattr(want, part).dtype
+            assert np.array_equal(getattr(got, part), getattr(want, part), equal_nan=True)
+
+
+def test_context_rows_are_one_object_array_of_the_columns_even_without_units():
+    import numpy as np
+
+    from policy_nlp.components.units import segment
+    from policy_nlp.model.features import CONTEXT_COLUMNS, build_contexts
+    from policy_nlp.rules import default_rules
+
+    rules = default_rules()
+    for text in ["", "国", "一、工作回顾\n𠀀全年办理复议案件12件。"]:
+        ctx = build_contexts(text, segment(text, rules), rules)
+        assert ctx.dtype == object and ctx.shape == (len(segment(text, rules)), len(CONTEXT_COLUMNS))
+        assert all(isinstance(row[0], str) and isinstance(row[7], float) for row in ctx)
+
+
+def test_scoring_leaves_out_scikit_learns_input_checks_only_while_it_runs(char_nlp, monkeypatch):
+    """The finiteness scan and the argument checks are off inside `feature_matrices` and `probabilities`
+    (the numbers are `predict_proba`'s: the tests above) and back as they were after."""
+    import sklearn
+
+    from policy_nlp.model import calibration, scoring
+
+    seen = []
+    real = calibration.calibrate
+    monkeypatch.setattr(calibration, "calibrate", lambda *a: seen.append(sklearn.get_config()) or real(*a))
+    model, ctx = _contexts(char_nlp, seed_text(SEED_NAMES[0]))
+    before = sklearn.get_config()
+    probabilities(model, feature_matrices(model, ctx), len(ctx))
+    assert seen and seen[0]["assume_finite"] and seen[0]["skip_parameter_validation"]
+    assert sklearn.get_config() == before and not before["assume_finite"]
+    with scoring.checks_left_out():
+        assert sklearn.get_config()["assume_finite"]

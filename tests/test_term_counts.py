@@ -77,3 +77,24 @@ def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypat
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
     assert features._SHARED.get() is None
+
+
+def test_content_cues_of_different_lead_weights_share_their_unweighted_columns(monkeypatch, seeds):
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+    from policy_nlp.model.features import CONTENT_COLUMNS, build_contexts
+
+    rules = default_rules()
+    norm = normalize(seeds[sorted(seeds)[1]]).text
+    X = build_contexts(norm, segment(norm, rules), rules)[:, CONTENT_COLUMNS]
+    weights = (0.0, 1.0, 0.5, 2.0, -1.5)
+    alone = [features.ContentCues(rules.to_dict(), w).fit(X).transform(X) for w in weights]
+    calls = []
+    method = features.ContentCues._unweighted
+    monkeypatch.setattr(features.ContentCues, "_unweighted", lambda self, X: calls.append(1) or method(self, X))
+    with features.shared_cues():
+        together = [features.ContentCues(rules.to_dict(), w).fit(X).transform(X) for w in weights]
+        features.ContentCues(rules.to_dict(), 1.0).fit(X[:-1]).transform(X[:-1])  # other rows: worked out again
+    assert len(calls) == 2
+    for a, b in zip(alone, together):
+        assert a.tobytes() == b.tobytes()

@@ -8,6 +8,7 @@ import spacy
 
 import policy_nlp
 from policy_nlp.rules import default_rules
+from policy_nlp.components.themes import DocScores
 from policy_nlp.components.unit_table import section_indices, span_key, unit_index, units_of_doc
 from policy_nlp.components.units import segment, unit_table
 from policy_nlp.corpus.document import AnnotatedDocument
@@ -112,7 +113,8 @@ def test_every_unit_of_a_part_the_structure_found_carries_the_parts_label(char_n
     group.attrs["parts"] = ["", "problems", "", "plans", "plans"]
     themes = char_nlp.get_pipe(THEMES)
     content = list(range(len(group)))
-    themes._write(doc, group, content, numpy.zeros((len(group), len(themes.model.labels))))  # the model says no
+    says_no = numpy.zeros((len(group), len(themes.model.labels)))  # the model says no
+    themes._write(doc, group, DocScores(content, None, says_no, {}, slice(0, len(group)), list(group)))
     assert [s._.themes for s in group] == [[], ["shortcomings"], [], ["plans"], ["plans"]]
 
 
@@ -150,3 +152,26 @@ def test_part_label_cells_are_the_units_in_part_of_each_label():
             want[units_in_part(group, label), j] = True
         got[part_label_cells(group, labels)] = True
         assert (got == want).all() and set(PART_LABEL) < set(kinds)
+
+
+def test_unit_spans_and_columns_read_each_unit_once_and_give_the_table(seeds):
+    from policy_nlp.components.unit_table import unit_spans_and_columns
+    from policy_nlp.model.features import UnitColumns
+
+    for text in [*seeds.values(), "", "  \n", "国", "𠀀一、工作\n𠮷。"]:
+        doc = _structured(text)
+        group = doc.spans["units"]
+        spans, columns = unit_spans_and_columns(doc)
+        assert [(s.start, s.end, s.label_) for s in spans] == [(s.start, s.end, s.label_) for s in group]
+        table = segment(doc._.norm_text, default_rules())
+        assert columns == UnitColumns.of(table) and units_of_doc(doc) == table
+    # attrs lists shorter than the group (written by hand): the table is worked out from the spans; longer
+    # ones: the group's part of them
+    doc = _structured(seed_text(SEED_NAMES[1]))
+    group = doc.spans["units"]
+    table = units_of_doc(doc)
+    parts = group.attrs["parts"]
+    group.attrs["parts"] = parts[:-1]
+    assert units_of_doc(doc) == table
+    group.attrs["parts"], group.attrs["lines"] = parts + ["plans"], group.attrs["lines"] + [99]
+    assert units_of_doc(doc) == table and unit_spans_and_columns(doc)[1] == UnitColumns.of(table)

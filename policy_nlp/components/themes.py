@@ -37,7 +37,7 @@ from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
 from ..version import library_versions
-from .unit_table import THEMES_KEY, UNITS_KEY, part_label_cells, register_keys, units_of_doc
+from .unit_table import THEMES_KEY, UNITS_KEY, part_label_cells, register_keys, unit_spans_and_columns, units_of_doc
 
 MODEL_FILE = "model.pkl"
 CFG_FILE = "cfg.json"
@@ -81,13 +81,15 @@ def estimator_config(hyperparameters: dict | None = None) -> dict:
 class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
     their context rows (`features.build_contexts`), their probabilities (rows × labels), each label group's
-    feature matrix of the whole batch (`model.scoring.feature_matrices`) and the doc's `rows` of it."""
+    feature matrix of the whole batch (`model.scoring.feature_matrices`), the doc's `rows` of it and the
+    unit group's spans (read once, for the theme spans written over them)."""
 
     content: list[int]
     contexts: np.ndarray
     proba: np.ndarray
     batch_features: dict
     rows: slice
+    units: list
 
     @property
     def features(self) -> dict:
@@ -341,15 +343,14 @@ class ThemeClassifier(Pipe):
         return self.model
 
     def _contexts(self, doc: Doc):
-        """(unit group, indices of the content units, their context rows)."""
+        """(the unit group's spans, indices of the content units, their context rows)."""
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
-        group = doc.spans[self.units_key]
         rules = self._model_rules()
-        table = units_of_doc(doc, self.units_key, rules)
-        content = [i for i, u in enumerate(table) if u.kind != "boilerplate"]  # the table's kinds: the labels
+        spans, table = unit_spans_and_columns(doc, self.units_key, rules)
+        content = [i for i, kind in enumerate(table.kinds) if kind != "boilerplate"]  # the kinds: the labels
         ctx = build_contexts(doc._.norm_text, table, rules)
-        return group, content, ctx[content]
+        return spans, content, ctx[content]
 
     def _model_rules(self) -> ReportRules:
         """The rules the estimator was trained with (its own copy), compiled once."""
@@ -371,9 +372,9 @@ class ThemeClassifier(Pipe):
         matrices = feature_matrices(model, stacked) if len(stacked) else {}
         proba = probabilities(model, matrices, len(stacked))
         out, k = [], 0
-        for content, ctx in ((c, x) for _, c, x in parts):
+        for spans, content, ctx in parts:
             rows_k = slice(k, k + len(ctx))
-            out.append(DocScores(content, ctx, proba[rows_k], matrices, rows_k))
+            out.append(DocScores(content, ctx, proba[rows_k], matrices, rows_k, spans))
             k += len(ctx)
         return out
 
@@ -383,16 +384,16 @@ class ThemeClassifier(Pipe):
         top = self.explain_top if explain_top is None else explain_top
         for doc, got in zip(docs, scores):
             group = doc.spans[self.units_key]
-            self._write(doc, group, got.content, got.proba)
+            self._write(doc, group, got)
             if top > 0:
                 self._write_explanations(group, got, top)
 
-    def _write(self, doc: Doc, group, content: list[int], proba: np.ndarray) -> None:
-        model = self.model
+    def _write(self, doc: Doc, group, scores: DocScores) -> None:
+        model, content = self.model, scores.content
         labels = list(model.labels)
         full = np.zeros((len(group), len(labels)))
         if content:
-            full[content] = proba
+            full[content] = scores.proba
         decided = model.decide(full)
         decided[part_label_cells(group, labels)] = True  # every unit of a part the structure found: its label
         mask = np.zeros(len(group), dtype=bool)
@@ -403,12 +404,12 @@ class ThemeClassifier(Pipe):
         group.attrs["scores"] = np.round(full, 6).tolist()
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
-        spans = []
-        for i, row in enumerate(rows):
-            if any(row):  # each unit with a theme read once
-                unit = group[i]
-                spans += [Span(doc, unit.start, unit.end, label=label) for label, d in zip(labels, row) if d]
-        doc.spans[self.themes_key] = spans
+        ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
+        units = scores.units
+        # one theme span per decided cell, in unit order, then label order
+        unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
+        doc.spans[self.themes_key] = [Span(doc, units[i].start, units[i].end, label=ids[j])
+                                      for i, j in zip(unit_of.tolist(), label_of.tolist())]
         n = max(len(content), 1)
         doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
         register_keys(doc, units=self.units_key, themes=self.themes_key)

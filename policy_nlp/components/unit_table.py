@@ -14,6 +14,7 @@ from typing import Sequence
 from spacy.tokens import Doc, Span
 
 from ..model.estimator import LABELS as MODEL_LABELS
+from ..model.features import UnitColumns
 from .units import Unit, headings_above, unit_table
 
 UNITS_KEY = "units"
@@ -145,16 +146,28 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
     """The unit table of `doc` as `units.Unit` rows (character offsets). Read from the group's attrs when
     the structure component wrote them; computed from the spans and `rules` when the spans came from
     elsewhere (hand-labelled units)."""
+    return [Unit(*row) for row in zip(*unit_spans_and_columns(doc, units_key, rules)[1])]
+
+
+def unit_spans_and_columns(doc: Doc, units_key: str | None = None, rules=None) -> tuple[list[Span], UnitColumns]:
+    """The unit group's spans and `units_of_doc`'s table of them as columns. spaCy makes a `Span` object each
+    time a group item is read, so a reader that needs the spans too (the themes component writes a theme
+    span over a unit) reads each unit once, and the columns need no row object per unit."""
     key = units_key or span_key(doc, "units")
     group = doc.spans.get(key, [])
-    attrs = group.attrs if len(group) else {}
+    spans = list(group)
+    n = len(spans)
+    attrs = group.attrs if n else {}
     levels, lines, parents = attrs.get("levels"), attrs.get("lines"), attrs.get("parents")
-    if levels is not None and lines is not None and parents is not None and len(levels) == len(group):
-        parts = attrs.get("parts") or [""] * len(group)  # written by the structure component since rules v3
-        return [Unit(s.start_char, s.end_char, s.label_, levels[i], lines[i], parents[i], parts[i])
-                for i, s in enumerate(group)]
+    parts = attrs.get("parts") or [""] * n  # written by the structure component since rules v3
+    if levels is not None and lines is not None and parents is not None and len(levels) == n \
+            and min(len(lines), len(parents), len(parts)) >= n:
+        offsets = [(s.start_char, s.end_char, s.label_) for s in spans]
+        starts, ends, kinds = (list(column) for column in zip(*offsets)) if n else ([], [], [])
+        return spans, UnitColumns(starts, ends, kinds, list(levels), lines[:n], parents[:n], parts[:n])
     if rules is None:
         from ..rules import default_rules
 
         rules = default_rules()
-    return unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in group], rules)
+    table = unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in spans], rules)
+    return spans, UnitColumns.of(table)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -103,8 +104,25 @@ class _Table:
         return out
 
 
-def _table(vectorizer) -> _Table:
-    """The vocabulary's `_Table` (memoised per fitted vectorizer); terms of a length the analyser never
+class _Grams(NamedTuple):
+    """What `counts` looks a fitted vocabulary's n-grams up in, derived from it once: `table`, every term's
+    key; `unigrams`, the column of each one-character term by its code (-1 for a code of no term; the last
+    entry stands for every code beyond; None when the analyser makes no one-character n-grams); `closed`,
+    whether both (n-1)-character parts of every longer term are terms too (as in any vocabulary of all the
+    n-grams seen, `min_df` or not): then an n-gram is a term only where both its parts were found, and
+    only those positions are looked up."""
+
+    table: _Table
+    unigrams: np.ndarray | None
+    closed: bool
+
+
+def _closed(vocabulary: dict, low: int) -> bool:
+    return all(term[:-1] in vocabulary and term[1:] in vocabulary for term in vocabulary if len(term) > low)
+
+
+def _table(vectorizer) -> _Grams:
+    """The vocabulary's `_Grams` (memoised per fitted vectorizer); terms of a length the analyser never
     makes are left out (they never match there either)."""
     vocabulary = vectorizer.vocabulary_
     cached = _TABLES.get(vectorizer)
@@ -117,9 +135,32 @@ def _table(vectorizer) -> _Table:
         codes = codes_of("".join(terms)).reshape(len(terms), n)
         keys.append(np.bitwise_or.reduce(codes << (np.arange(n, dtype=np.uint64) * np.uint64(_BITS)), axis=1))
         columns.append(np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms)))
-    table = _Table(np.concatenate(keys), np.concatenate(columns))
-    _TABLES[vectorizer] = (vocabulary, table)
-    return table
+    unigrams = None
+    if low == 1:  # the first n-gram length's keys are the one-character terms' codes
+        unigrams = np.full(int(keys[1].max(initial=0)) + 2, -1, dtype=np.int32)
+        unigrams[keys[1].astype(np.int64)] = columns[1]
+    grams = _Grams(_Table(np.concatenate(keys), np.concatenate(columns)), unigrams, _closed(vocabulary, low))
+    _TABLES[vectorizer] = (vocabulary, grams)
+    return grams
+
+
+def _columns(grams: _Grams, key: np.ndarray, n: int, parts: np.ndarray | None) -> np.ndarray:
+    """The column of the n-gram key at each position (-1: not a term). `parts`: the columns of the
+    (n-1)-grams at each position, when the vocabulary is `closed` (an n-gram whose parts are not both terms
+    is not one either, so where that rules out a fifth of the positions or more only the rest is looked
+    up); a position too near its document's end may hold any answer (`counts` drops it)."""
+    if n == 1 and grams.unigrams is not None:
+        return grams.unigrams[np.minimum(key, np.uint64(len(grams.unigrams) - 1))]
+    if parts is not None and grams.closed:
+        both = parts >= 0
+        both[:-1] &= both[1:]
+        both[-1:] = False
+        at = np.flatnonzero(both)
+        if len(at) <= 0.8 * len(key):
+            out = np.full(len(key), -1, dtype=np.int32)
+            out[at] = grams.table.lookup(key[at])
+            return out
+    return grams.table.lookup(key)
 
 
 _NUL_SAFE: set = set()
@@ -130,6 +171,17 @@ def nul_safe(function):
     substitutions whose patterns match no NUL, as `features.canonical`): `counts` then preprocesses a batch
     of texts in one call on the texts joined by NULs (`per_text`)."""
     _NUL_SAFE.add(function)
+    return function
+
+
+_WHITE_SPACE_FREE: set = set()
+
+
+def white_space_free(function):
+    """Mark a preprocessor whose output holds no white space (as `features.canonical`, which removes it):
+    the char analyser's white-space normalisation (`\\s\\s+` → one space) is then left out, a regex pass
+    over every text that could find nothing."""
+    _WHITE_SPACE_FREE.add(function)
     return function
 
 
@@ -148,16 +200,21 @@ def _analysed(vectorizer, documents) -> list[str]:
     vectorizer's own preprocessor) and its runs of white space made one space; a batch of strings in one
     call when the preprocessor is marked `nul_safe` (the white-space pattern matches no NUL either)."""
     decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
+    if preprocess in _WHITE_SPACE_FREE:
+        analyse = preprocess
+    else:
+        def analyse(text: str) -> str:
+            return _WHITE_SPACES.sub(" ", preprocess(text))
     if preprocess not in _NUL_SAFE or not all(isinstance(doc, str) for doc in documents):
-        return [_WHITE_SPACES.sub(" ", preprocess(decode(doc))) for doc in documents]
-    return per_text(lambda text: _WHITE_SPACES.sub(" ", preprocess(text)), list(documents))
+        return [analyse(decode(doc)) for doc in documents]
+    return per_text(analyse, list(documents))
 
 
 def counts(vectorizer, documents) -> sp.csr_matrix:
     """The count matrix `CountVectorizer.transform` builds for a `covers`ed vectorizer: documents × vocabulary,
     sorted column indices, the vectorizer's dtype."""
     texts = _analysed(vectorizer, documents)
-    table = _table(vectorizer)
+    grams = _table(vectorizer)
     n_docs, n_features = len(texts), len(vectorizer.vocabulary_)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_docs)
     codes = codes_of("".join(texts))
@@ -166,11 +223,11 @@ def counts(vectorizer, documents) -> sp.csr_matrix:
     room = np.repeat(np.cumsum(lengths), lengths) - np.arange(total)  # characters from each one to its doc's end
     low, high = vectorizer.ngram_range
     key = np.zeros(total, dtype=np.uint64)
-    found = []
+    found, column = [], None
     for n in range(1, high + 1):  # the key of the n-gram at each position: that of its (n-1)-gram + one code
         key[:total - n + 1] |= codes[n - 1:] << np.uint64((n - 1) * _BITS)
         if n >= low:  # looked up at every position; those too near their doc's end do not count
-            column = table.lookup(key)
+            column = _columns(grams, key, n, column)
             at = np.flatnonzero((column >= 0) & (room >= n))
             found.append(doc[at] * n_features + column[at])
     cells, n = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int64), return_counts=True)

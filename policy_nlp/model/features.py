@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
-from .char_ngrams import nul_safe
+from .char_ngrams import nul_safe, white_space_free
 from .pattern_search import BatchSearch
 from .term_counts import TermCounter
 
@@ -36,15 +36,17 @@ PART_STATES = {"problems": "problem", "plans": "future"}
 _YEAR_RE = re.compile(r"(20\d\d)年")
 _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_WS = re.compile(r"\s+")
 
 
 @nul_safe
+@white_space_free
 def canonical(text: str) -> str:
-    """Normalised text for n-grams: numbers folded to 0, white space removed."""
-    return _WS.sub("", _DIGITS.sub("0", text))
+    """Normalised text for n-grams: numbers folded to 0, white space removed (what `\\s` matches is the white
+    space `str.split` splits on, so this is `re.sub(r"\\s+", "", ...)`, without a second regex pass)."""
+    return "".join(_DIGITS.sub("0", text).split())
 
 
+@white_space_free
 def section_text(text: str) -> str:
     """The section heading for n-grams; `无` ("none") for a unit outside any section."""
     return canonical(text) or "无"
@@ -62,45 +64,70 @@ def names_later_year(text: str, report_year: int) -> bool:
     return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
 
 
-def build_contexts(norm_text: str, units: Sequence, rules: ReportRules) -> np.ndarray:
-    """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table."""
+class UnitColumns(NamedTuple):
+    """A unit table as columns (each a sequence, one item per unit): what `build_contexts` reads of it.
+    The themes component builds it from the unit spans and the group's attrs without a row object per unit."""
+
+    starts: Sequence[int]
+    ends: Sequence[int]
+    kinds: Sequence[str]
+    levels: Sequence[int]
+    lines: Sequence[int]
+    parents: Sequence[int]
+    parts: Sequence[str]
+
+    @classmethod
+    def of(cls, units: Sequence) -> "UnitColumns":
+        """The columns of unit table rows (`components.units.Unit`: start, end, kind, level, line, parent,
+        part)."""
+        return cls([u.start for u in units], [u.end for u in units], [u.kind for u in units],
+                   [u.level for u in units], [u.line for u in units], [u.parent for u in units],
+                   [u.part for u in units])
+
+
+def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> np.ndarray:
+    """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table
+    (its rows, or its `UnitColumns`)."""
+    table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
     future, problem = rules.future_re, rules.part_cues.get("shortcomings")
-    rows = np.empty((len(units), len(CONTEXT_COLUMNS)), dtype=object)
+    texts = [norm_text[start:end] for start, end in zip(table.starts, table.ends)]
+    rows = []
     lead_text, state, line = "", "", None
-    n = max(len(units), 1)
+    n = max(len(texts), 1)
     sections: dict[int, tuple[str, str, str]] = {-1: ("", "", "")}
-    for i, unit in enumerate(units):
-        text = norm_text[unit.start:unit.end]
-        new_line = unit.line != line
-        line = unit.line
-        if unit.kind == "heading" and unit.level in (0, 1):
+    for i, (text, kind, level, unit_line, parent, part) in enumerate(
+            zip(texts, table.kinds, table.levels, table.lines, table.parents, table.parts)):
+        new_line = unit_line != line
+        line = unit_line
+        if kind == "heading" and level in (0, 1):
             state = ""
-        inner, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        inner, outer, path = sections.get(parent) or _section_of(parent, texts, table.parents, sections)
         if new_line:
             lead_text, lead = text, ""
         else:
             lead = lead_text
-        rows[i] = (text, lead, unit.kind, unit.level, inner, outer, path, i / n, report_year,
-                   PART_STATES.get(unit.part, state))
-        if new_line and unit.kind == "sentence":
+        rows.append((text, lead, kind, level, inner, outer, path, i / n, report_year, PART_STATES.get(part, state)))
+        if new_line and kind == "sentence":
             if future.search(text):
                 state = "future"
             elif problem is not None and problem.search(text):
                 state = "problem"
-    return rows
+    out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
+    if rows:
+        out[:] = rows  # all rows at once: a row assigned alone costs twice as much
+    return out
 
 
-def _section_of(j: int, norm_text: str, units: Sequence, sections: dict) -> tuple[str, str, str]:
+def _section_of(j: int, texts: Sequence[str], parents: Sequence[int], sections: dict) -> tuple[str, str, str]:
     """(inner, outer, joined path) of the headings above a unit whose parent is `j`: the parent's text, its
     outermost heading's and all of them from the outermost down, memoised in `sections` per parent (the
     units of a section share them)."""
     got = sections.get(j)
     if got is None:
-        unit = units[j]
-        text = norm_text[unit.start:unit.end]
-        if unit.parent >= 0:
-            _, outer, path = _section_of(unit.parent, norm_text, units, sections)
+        text = texts[j]
+        if parents[j] >= 0:
+            _, outer, path = _section_of(parents[j], texts, parents, sections)
         else:
             outer, path = text, ""
         got = sections[j] = (text, outer, path + text)
@@ -177,7 +204,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         """`_matches`, shared as `_shared` says."""
         return self._shared(what, strings, lambda batch: self._matches(what, batch, patterns))
 
-    def _shared(self, what: str, strings: list[str], compute) -> np.ndarray:
+    def _shared(self, what: str, strings: Sequence, compute):
         """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
         (the caller must not change it)."""
         memo = _SHARED.get()
@@ -228,9 +255,23 @@ class ContentCues(_RuleCues):
 
     def transform(self, X):
         """Column by column: the cues of each distinct text are looked up once (a unit's lead is the text of
-        another unit), the numbers those of computing row by row, to the bit."""
-        rules = self._rules()
+        another unit), the numbers those of computing row by row, to the bit. Within a `shared_cues` block
+        the columns that do not depend on `lead_weight` are worked out once for the rows (the topic and the
+        part group's blocks read the same rows with different lead weights)."""
         X = np.asarray(X, dtype=object).reshape(-1, len(CONTENT_COLUMNS))
+        unweighted, lead_terms, lead_found = self._shared("content rows", tuple(map(tuple, X.T)),
+                                                          lambda _: self._unweighted(X))
+        w, n_terms, n_cues = self.lead_weight, lead_terms.shape[1], lead_found.shape[1] - 1
+        out = unweighted.copy()
+        out[:, 1:2 * n_terms:2] = w * lead_terms
+        out[:, 2 * n_terms + 2 * np.arange(n_cues) + 1] = np.where(lead_found[:, :n_cues], w, 0.0)
+        out[:, 2 * n_terms + 2 * n_cues + 1] = np.where(lead_found[:, n_cues], w, 0.0)
+        return out.astype(np.float32)
+
+    def _unweighted(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`transform`'s columns with the lead's columns left 0, and the lead's term counts and pattern
+        matches (which `lead_weight` scales)."""
+        rules = self._rules()
         text, lead, kind, level, year = X.T
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
@@ -239,21 +280,17 @@ class ContentCues(_RuleCues):
         patterns = [*rules.part_cues.values(), rules.future_re]
         found = self._found("content patterns", strings, patterns)
         heading = kind == "heading"
-        w, n_terms, n_cues = self.lead_weight, terms.shape[1], len(patterns) - 1
+        n_terms, n_cues = terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, 0:2 * n_terms:2] = terms[own]
-        out[:, 1:2 * n_terms:2] = w * terms[ld]
-        cue_cols = 2 * n_terms + 2 * np.arange(n_cues)
-        out[:, cue_cols] = heading[:, None] & found[own, :n_cues]
-        out[:, cue_cols + 1] = np.where(found[ld, :n_cues], w, 0.0)
+        out[:, 2 * n_terms + 2 * np.arange(n_cues)] = heading[:, None] & found[own, :n_cues]
         k = 2 * n_terms + 2 * n_cues
         out[:, k] = found[own, n_cues]
-        out[:, k + 1] = np.where(found[ld, n_cues], w, 0.0)
         out[:, k + 2] = [h and names_later_year(t, y) for h, t, y in zip(heading, text, year)]
         out[:, k + 3] = heading
         out[:, k + 4] = [lv in (0, 1) for lv in level]
         out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
-        return out.astype(np.float32)
+        return out, terms[ld], found[ld]
 
 
 def _indices(index: dict[str, int], values) -> np.ndarray:

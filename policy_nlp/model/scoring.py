@@ -16,10 +16,20 @@ import weakref
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from . import calibration, char_ngrams
 from .features import shared_cues
+
+
+def checks_left_out():
+    """scikit-learn's settings while a batch is scored: the matrices are the feature blocks of context rows,
+    finite by construction, and the arguments the fitted estimator's own, so the library's scan of every
+    matrix for NaN and infinity (`assume_finite`) and its argument checks of public helpers such as
+    `normalize` (`skip_parameter_validation`) are left out: checks only, the estimators compute the same
+    numbers (≈ 0.4 ms of a 16-report batch's fixed cost)."""
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 def _same_vectorizer(a, b) -> bool:
@@ -68,7 +78,7 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
     shared = _shared_blocks(estimator)
     done: dict[tuple[str, str], object] = {}
     out = {}
-    with shared_cues():
+    with shared_cues(), checks_left_out():
         for group, _, _ in estimator.groups():
             out[group] = _group_matrix(estimator, group, X, shared, done)
     return out
@@ -89,11 +99,26 @@ def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict
         res = done[key]
         parts.append(res * weights[block] if weights.get(block) is not None else res)
     # all blocks CSR, so that scipy joins their rows directly instead of going through one COO matrix
-    return sp.hstack([p if sp.issparse(p) else sp.csr_matrix(np.asarray(p)) for p in parts], format="csr")
+    return sp.hstack([p if sp.issparse(p) else dense_csr(p) for p in parts], format="csr")
+
+
+def dense_csr(block) -> sp.csr_matrix:
+    """`scipy.sparse.csr_matrix(block)` of a dense 2-D block (the same data, indices, index dtype and row
+    pointers): its nonzero cells found on a boolean mask, where scipy's `np.nonzero` of the float array
+    costs four times as much on the cue blocks' few columns."""
+    block = np.asarray(block)
+    nonzero = block != 0  # NaN too, as `np.nonzero` counts it
+    at = np.flatnonzero(nonzero)
+    index_dtype = np.int32 if max(block.size, *block.shape) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(block.shape[0] + 1, dtype=index_dtype)
+    np.cumsum(nonzero.sum(axis=1, dtype=index_dtype), out=indptr[1:])
+    columns = (at % block.shape[1] if block.shape[1] else at).astype(index_dtype)
+    return sp.csr_matrix((block.ravel()[at], columns, indptr), shape=block.shape)
 
 
 def probabilities(estimator, matrices: dict[str, sp.csr_matrix], n: int) -> np.ndarray:
     """Probability per row and label from `feature_matrices` (as `ThemeEstimator.predict_proba` gives them:
     calibrated where the estimator has a map)."""
-    out = estimator.per_group(n, lambda name, pipe: pipe.named_steps["classifier"].predict_proba(matrices[name]))
-    return calibration.calibrate(estimator.calibrators_, estimator.labels, out)
+    with checks_left_out():
+        out = estimator.per_group(n, lambda name, pipe: pipe.named_steps["classifier"].predict_proba(matrices[name]))
+        return calibration.calibrate(estimator.calibrators_, estimator.labels, out)

@@ -31,9 +31,10 @@ class TermCounter:
         chars = sorted({ch for term in self.terms for ch in term})
         self.bits = max(len(chars).bit_length(), 1)
         self.exact = all(self.terms) and max(map(len, self.terms), default=0) * self.bits <= 64
-        codes = codes_of("".join(chars)).astype(np.int64)
-        self.id_of = np.zeros(int(codes.max(initial=0)) + 1, dtype=np.uint64)  # code → id, 0: in no term
-        self.id_of[codes] = np.arange(1, len(chars) + 1, dtype=np.uint64)
+        points = codes_of("".join(chars)).astype(np.int64) - 1
+        # code point → id, 0: in no term; the last entry stands for every code point beyond
+        self.id_of = np.zeros(int(points.max(initial=-1)) + 2, dtype=np.uint64)
+        self.id_of[points] = np.arange(1, len(chars) + 1, dtype=np.uint64)
         self.width = len(chars) + 1
         self.starts_term = np.zeros(self.width ** 2, dtype=bool)  # (id, next id) → some term starts so
         self.by_length = {}  # term length → (sorted keys, term index of each)
@@ -53,10 +54,9 @@ class TermCounter:
         self.starts_term[(ids[:, :1] * self.width + following).ravel()] = True
 
     def _ids(self, text: str) -> np.ndarray:
-        """The id of each character of `text` (0: in no term)."""
-        codes = codes_of(text)
-        known = codes < len(self.id_of)
-        return np.where(known, self.id_of[np.where(known, codes, 0).astype(np.int64)], np.uint64(0))
+        """The id of each character of `text` (0: in no term), one gather by code point."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        return self.id_of[np.minimum(points, len(self.id_of) - 1)]
 
     def occurrences(self, strings: Sequence[str]) -> np.ndarray:
         """strings × terms: how many times each term occurs in each string (`str.count`)."""
@@ -69,13 +69,19 @@ class TermCounter:
         room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(ids))  # characters to the string's end
         following = np.append(ids[1:], np.uint64(0))
         following[np.cumsum(lengths)[lengths > 0] - 1] = 0  # a string's last character has none
-        starts = np.flatnonzero(self.starts_term[(ids * np.uint64(self.width) + following).astype(np.int64)])
+        starts = np.flatnonzero(self.starts_term[ids * np.uint64(self.width) + following])
+        # the key of the longest term's length at each start, cut down to each length below (the characters
+        # past a string's end only reach the bits cut off where it has room for the term)
+        longest = max(self.by_length, default=0)
+        padded = np.append(ids, np.zeros(longest, dtype=np.uint64))
+        full = np.zeros(len(starts), dtype=np.uint64)
+        for k in range(longest):
+            full |= padded[starts + k] << np.uint64(k * self.bits)
+        room_at = room[starts]
         cells = []
         for length, (keys, units) in self.by_length.items():
-            at = starts[room[starts] >= length]
-            key = np.zeros(len(at), dtype=np.uint64)
-            for k in range(length):
-                key |= ids[at + k] << np.uint64(k * self.bits)
+            fits = room_at >= length
+            at, key = starts[fits], full[fits] & np.uint64((1 << (length * self.bits)) - 1)
             pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
             hit = keys[pos] == key
             cells.append(string_of[at[hit]] * len(self.terms) + units[pos[hit]])
