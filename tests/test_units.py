@@ -352,24 +352,46 @@ def test_white_space_is_what_the_regex_and_str_strip_take():
 
 
 def test_sentences_and_later_sentence_starts_equal_the_plain_split(seeds):
-    """`_split_sentences` equals the piece-by-piece strip; `_later_sentence_starts` keeps exactly the starts
-    after the first that can open a line (the class look-ahead, and the fallback without a class)."""
-    import re
+    """`_split_sentences` equals the piece-by-piece strip; `_later_sentence_starts`, from the whole text's
+    `_line_openings`, keeps exactly the starts after the first whose character can open a line, in every
+    line and in pieces at random offsets (a piece may begin inside a run of sentence ends)."""
+    import random
 
-    from policy_nlp.components.units import _later_sentence_starts, _opens_line, _sentence_run_re, _split_sentences
+    from policy_nlp.components.units import (_OPENS, _later_sentence_starts, _line_openings, _opening_table,
+                                             _opens_line, _split_sentences)
 
+    rng = random.Random(5)
     rules_all = [packaged_rules(v) for v in (1, 3, 4)]
-    every_start = [_sentence_run_re(None), _sentence_run_re("[”a]"), _sentence_run_re(r"[\s一]")]  # no look-ahead
     for text in _reference_texts(seeds):
-        for s, e in [(0, len(text))] + [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]:
+        openings = {rules.name: _line_openings(text, rules) for rules in rules_all}
+        pieces = [(0, len(text))] + [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+        pieces += [tuple(sorted(rng.randrange(len(text) + 1) for _ in range(2))) for _ in range(5)]
+        for s, e in pieces:
             plain = _plain_split_sentences(text[s:e], s)
-            assert _split_sentences(text[s:e], s) == plain
+            if text[s:e] == text[s:e].strip():
+                assert _split_sentences(text[s:e], s) == plain
             later = [a for a, _ in plain[1:]]
-            assert all([m.end() for m in pattern.finditer(text, s, e)] == later for pattern in every_start)
             for rules in rules_all:
-                expected = [a for a in later if _opens_line(text, a, e, rules)]
-                assert [a for a in _later_sentence_starts(text, s, e, rules) if _opens_line(text, a, e, rules)] \
-                    == expected
+                table = _opening_table(rules)
+                found = _later_sentence_starts(text, s, e, openings[rules.name])
+                assert found == [a for a in later if table[ord(text[a])] == _OPENS]
+                assert [a for a in found if _opens_line(text, a, e, rules)] \
+                    == [a for a in later if _opens_line(text, a, e, rules)]
+
+
+def test_the_opening_table_holds_the_patterns_first_characters():
+    """`_opening_table`: the run's characters, and the characters a heading marker or part title can start
+    with; every other character where a pattern allows no first-character class."""
+    from policy_nlp.components.units import _OPENS, _RUN, _opening_table
+
+    table = _opening_table(packaged_rules(4))
+    assert all(table[ord(c)] == _RUN for c in "。!?”)\u3000 \n")
+    assert all(table[ord(c)] == _OPENS for c in "一第(2二①过")
+    assert all(table[ord(c)] == 0 for c in "我a,𠀀")
+    data = packaged_rules(4).to_dict()
+    data["heading_patterns"] = data["heading_patterns"] + [{"level": 4, "pattern": "^.{1,3}节"}]
+    table = _opening_table(ReportRules.from_dict(data))
+    assert all(table[ord(c)] == _OPENS for c in "我a,𠀀") and table[ord("。")] == _RUN
 
 
 def test_heading_and_part_title_checks_at_an_offset_equal_matching_the_slice(seeds):
