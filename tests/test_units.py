@@ -528,3 +528,28 @@ def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_t
             for s, e in _plain_split_sentences(text, 0):
                 if rules.signoff_re.match(text[s:e]):
                     assert start.match(text, s, e)
+
+
+def test_lines_equal_stripping_each_line(seeds):
+    """`_lines` (one regex pass) gives the ranges stripping every line between line breaks gives: blank
+    lines, every kind of white space at a line's ends (some of it not a line break), one-character lines."""
+    import random
+
+    from policy_nlp.components.units import LINE_BREAKS, LINE_RE, WHITE_SPACE, _lines
+
+    def stripped_lines(text):
+        out = []
+        for m in LINE_RE.finditer(text):
+            seg = m.group()
+            if seg.strip():
+                lead = len(seg) - len(seg.lstrip())
+                out.append((m.start() + lead, m.start() + lead + len(seg.strip())))
+        return out
+
+    rng = random.Random(11)
+    alphabet = WHITE_SPACE + LINE_BREAKS + "中a。𠀀"
+    texts = _reference_texts(seeds) + ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+                                       for _ in range(2000)]
+    texts += ["\x1c中\x1c\n", " \u3000中 文\u3000 \r\n\r\n\u2028 a", "中\n\n\n文", "\n" * 5]
+    for text in texts:
+        assert _lines(text) == stripped_lines(text)
