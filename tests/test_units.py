@@ -514,12 +514,12 @@ def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(
 def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_their_first_character(seeds):
     """`_report_lines` hands `segment` the `is_chrome_line` answer of each whole line; the sign-off pattern
     is tried only on sentences that start with a character it can start with."""
-    from policy_nlp.components.units import _report_lines, _start_re, report_lines
+    from policy_nlp.components.units import _report_lines, _start_chars, report_lines
 
     texts = _reference_texts(seeds) + ["特此报告。", "专此汇报", "以上报告。", "一、总体情况。特此报告。"]
     for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
-        start = _start_re(rules, "signoff_pattern", rules.signoff_re)
-        assert start is not None
+        start = _start_chars(rules, "signoff_pattern", rules.signoff_re)
+        assert start is not None and "特" in start and "我" not in start
         for text in texts:
             lines = _report_lines(text, rules)
             assert [line[:3] for line in lines] == report_lines(text, rules)
@@ -527,7 +527,7 @@ def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_t
                 assert chrome_line is None or chrome_line == is_chrome_line(text[s:e], rules)
             for s, e in _plain_split_sentences(text, 0):
                 if rules.signoff_re.match(text[s:e]):
-                    assert start.match(text, s, e)
+                    assert text[s] in start
 
 
 def test_lines_equal_stripping_each_line(seeds):
@@ -553,3 +553,23 @@ def test_lines_equal_stripping_each_line(seeds):
     texts += ["\x1c中\x1c\n", " \u3000中 文\u3000 \r\n\r\n\u2028 a", "中\n\n\n文", "\n" * 5]
     for text in texts:
         assert _lines(text) == stripped_lines(text)
+
+
+def test_start_chars_are_the_first_character_class_or_none():
+    """`_start_chars`: every code point the class matches (surrogates and astral characters too); None for a
+    pattern without a class or with one too large to keep as a set, and then `segment` tries the pattern on
+    every unit."""
+    from policy_nlp.components.units import _start_chars
+
+    def chars_for(signoff):
+        data = packaged_rules(4).to_dict()
+        data["signoff_pattern"] = signoff
+        rules = ReportRules.from_dict(data)
+        return rules, _start_chars(rules, "signoff_pattern", rules.signoff_re)
+
+    _, digits = chars_for(r"^[\d𠀀\ud800]报告$")
+    assert digits == {chr(c) for c in range(0x110000) if re.match(r"[\d𠀀\ud800]", chr(c))}
+    assert chars_for(r"^.报告$")[1] is None and chars_for(r"^\w报告$")[1] is None
+    rules, _ = chars_for(r"^\w{2}报告$")
+    text = "一、总体情况。\n全年工作有总结。年度报告\n二、下一步打算。"
+    assert [(text[u.start:u.end], u.kind) for u in segment(text, rules)][2] == ("年度报告", "boilerplate")

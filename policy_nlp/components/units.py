@@ -343,8 +343,7 @@ def _opening_table(rules: ReportRules) -> numpy.ndarray:
         if first is None:
             table[:] = _OPENS
         else:
-            every = numpy.arange(0x110000, dtype=numpy.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-            table[[m.start() for m in re.finditer(first, every)]] = _OPENS
+            table[[m.start() for m in re.finditer(first, _every_character())]] = _OPENS
         table[[ord(c) for c in SENTENCE_END + _CLOSERS + WHITE_SPACE]] = _RUN
         return table
 
@@ -398,14 +397,27 @@ def _report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bo
     return out
 
 
-def _start_re(rules: ReportRules, key: str, pattern: re.Pattern) -> re.Pattern | None:
-    """The class of characters a match of one of the rules' patterns can start with
-    (`regex_prefix.first_char_class`), built once per rules object; None when it has none."""
-    def build() -> re.Pattern | None:
-        first = first_char_class(pattern.pattern, pattern.flags)
-        return re.compile(first) if first else None
+_MAX_START_CHARS = 1 << 16  # a larger first-character class is not kept as a set (the pattern is always tried)
 
-    return rules.derived(f"units.start.{key}", build)
+
+def _start_chars(rules: ReportRules, key: str, pattern: re.Pattern) -> frozenset[str] | None:
+    """The characters a match of one of the rules' patterns can start with (`regex_prefix.first_char_class`,
+    tried on every code point by the regex engine), built once per rules object: a set look-up of a unit's
+    first character costs a fraction of a regex call. None when the pattern has no such class or it holds
+    more than `_MAX_START_CHARS` characters."""
+    def build() -> frozenset[str] | None:
+        first = first_char_class(pattern.pattern, pattern.flags)
+        if first is None:
+            return None
+        chars = re.findall(first, _every_character())
+        return frozenset(chars) if len(chars) <= _MAX_START_CHARS else None
+
+    return rules.derived(f"units.start_chars.{key}", build)
+
+
+def _every_character() -> str:
+    """Every code point once, in order (surrogates included), for finding the members of a character class."""
+    return numpy.arange(0x110000, dtype=numpy.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 class _Sections:
@@ -438,7 +450,7 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
     seen_title = started = False
     checked = 0
     value_expected = False
-    signoff, signoff_start = rules.signoff_re, _start_re(rules, "signoff_pattern", rules.signoff_re)
+    signoff, signoff_start = rules.signoff_re, _start_chars(rules, "signoff_pattern", rules.signoff_re)
     for li, (ls, le, in_line_chrome, chrome_line) in enumerate(lines):
         line = norm_text[ls:le]
         # Page chrome, metadata keys and their values on the following line.
@@ -473,19 +485,19 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
             elif started and len(line) <= _MAX_PART_HEADING_LEN:
                 level, part_heading = 0, True  # a part heading without a marker (2015年工作回顾)
         spans = _split_sentences(line, ls) if has_end[li] else [(ls, le)]
+        parent = sections.parent()  # the same for the line's sentences, unless its first unit opens a section
         for k, (s, e) in enumerate(spans):
             if k == 0 and level is not None:
                 if level == 0 and not part_heading:
                     seen_title = True
-                    units.append(Unit(s, e, "heading", level=0, line=li, parent=sections.parent()))
+                    units.append(Unit(s, e, "heading", level=0, line=li, parent=parent))
                     continue
-                units.append(Unit(s, e, "heading", level=level, line=li,
-                                  parent=sections.open(level, len(units))))
+                units.append(Unit(s, e, "heading", level=level, line=li, parent=sections.open(level, len(units))))
+                parent = sections.parent()
                 continue
-            is_signoff = (signoff_start is None or signoff_start.match(norm_text, s, e)) \
+            is_signoff = (signoff_start is None or norm_text[s] in signoff_start) \
                 and signoff.match(norm_text[s:e])  # the slice cut only for the few that can match
-            kind = "boilerplate" if is_signoff else "sentence"
-            units.append(Unit(s, e, kind, line=li, parent=sections.parent()))
+            units.append(Unit(s, e, "boilerplate" if is_signoff else "sentence", line=li, parent=parent))
     return mark_parts(norm_text, units, rules)
 
 
