@@ -369,7 +369,7 @@ def test_sentences_and_later_sentence_starts_equal_the_plain_split(seeds):
         for s, e in pieces:
             plain = _plain_split_sentences(text[s:e], s)
             if text[s:e] == text[s:e].strip():
-                assert _split_sentences(text[s:e], s) == plain
+                assert _split_sentences(text, s, e) == plain
             later = [a for a, _ in plain[1:]]
             for rules in rules_all:
                 table = _opening_table(rules)
@@ -573,3 +573,22 @@ def test_start_chars_are_the_first_character_class_or_none():
     rules, _ = chars_for(r"^\w{2}报告$")
     text = "一、总体情况。\n全年工作有总结。年度报告\n二、下一步打算。"
     assert [(text[u.start:u.end], u.kind) for u in segment(text, rules)][2] == ("年度报告", "boilerplate")
+
+
+def test_split_sentences_by_find_equals_the_plain_split():
+    """`_split_sentences` (`str.find` of 。, the regex in lines with ! or ?) equals the piece-by-piece strip
+    on stripped lines of sentence ends, closers, white space and astral characters, with and without ! ?."""
+    import random
+
+    from policy_nlp.components.units import _split_sentences
+
+    rng = random.Random(23)
+    texts = ["a。”。b", "a。。。”’c", "。", "a。 ”b", "a”。b", "x。\u3000y", "𠀀。𠀁", "a。)\"'】 。 b", "a!。b", "a。b?"]
+    for alphabet in ("a。”’) \u3000𠀀\u2028", "a。”’) \u3000𠀀!?"):
+        texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))) for _ in range(3000)]
+    for text in texts:
+        s = len(text) - len(text.lstrip())
+        e = len(text.rstrip())
+        if s < e:
+            padded = "。" + text + "。"  # the line inside a longer text
+            assert _split_sentences(padded, s + 1, e + 1) == _plain_split_sentences(text[s:e], s + 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -116,18 +117,30 @@ def _is_key_only(line: str, rules: ReportRules) -> bool:
     return compact in rules.metadata_keys
 
 
-def _split_sentences(text: str, offset: int) -> list[tuple[int, int]]:
-    """Character ranges of the sentences in one stripped line, surrounding white space removed: the pieces
-    `_SENTENCE_RE` cuts, each from its first character that is not white space (`\\s` is `str.isspace`)."""
-    out = []
-    for m in _SENTENCE_SPAN_RE.finditer(text):
-        s, e = m.span(1)
-        if s == e:
-            continue
-        if text[e - 1].isspace():  # only a piece at the end of the text, without a sentence end, can end so
-            e = s + len(text[s:e].rstrip())
-        out.append((offset + s, offset + e))
+def _split_sentences(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """Character ranges of the sentences in the stripped line `text[s:e]`, surrounding white space removed:
+    the pieces `_SENTENCE_RE` cuts (text up to a run of sentence ends and the closers after it), each from
+    its first character that is not white space. Found by `str.find` of 。 (a regex scans a character class
+    at ≈ 5 ns a character, `find` a fraction of that), and by the regex in a line with ! or ?."""
+    if text.find("!", s, e) >= 0 or text.find("?", s, e) >= 0:
+        return [span for span in map(_GROUP_1, _SENTENCE_SPAN_RE.finditer(text, s, e)) if span[0] != span[1]]
+    out, a = [], s
+    while (end := text.find("。", a, e)) >= 0:
+        end += 1
+        while end < e and text[end] == "。":
+            end += 1
+        while end < e and text[end] in _CLOSERS:
+            end += 1
+        out.append((a, end))
+        a = end
+        while a < e and text[a].isspace():
+            a += 1
+    if a < e:  # the line's end is not white space: no piece needs stripping at its end
+        out.append((a, e))
     return out
+
+
+_GROUP_1 = operator.methodcaller("span", 1)
 
 
 _COLON_RE = re.compile(r":\s*")
@@ -484,7 +497,7 @@ def segment(norm_text: str, rules: ReportRules) -> list[Unit]:
                 continue
             elif started and len(line) <= _MAX_PART_HEADING_LEN:
                 level, part_heading = 0, True  # a part heading without a marker (2015年工作回顾)
-        spans = _split_sentences(line, ls) if has_end[li] else [(ls, le)]
+        spans = _split_sentences(norm_text, ls, le) if has_end[li] else [(ls, le)]
         parent = sections.parent()  # the same for the line's sentences, unless its first unit opens a section
         for k, (s, e) in enumerate(spans):
             if k == 0 and level is not None:
