@@ -532,7 +532,8 @@ def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_t
 
 def test_lines_equal_stripping_each_line(seeds):
     """`_lines` (one regex pass) gives the ranges stripping every line between line breaks gives: blank
-    lines, every kind of white space at a line's ends (some of it not a line break), one-character lines."""
+    lines, every kind of white space at a line's ends (some of it not a line break), one-character lines,
+    texts whose only line break is \\n and texts with the others."""
     import random
 
     from policy_nlp.components.units import LINE_BREAKS, LINE_RE, WHITE_SPACE, _lines
@@ -548,8 +549,9 @@ def test_lines_equal_stripping_each_line(seeds):
 
     rng = random.Random(11)
     alphabet = WHITE_SPACE + LINE_BREAKS + "中a。𠀀"
-    texts = _reference_texts(seeds) + ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
-                                       for _ in range(2000)]
+    newline_only = "".join(c for c in alphabet if c == "\n" or c not in LINE_BREAKS)  # the `[^\n]` path
+    texts = _reference_texts(seeds) + ["".join(rng.choice(chars) for _ in range(rng.randrange(0, 40)))
+                                       for chars in (alphabet, newline_only) for _ in range(2000)]
     texts += ["\x1c中\x1c\n", " \u3000中 文\u3000 \r\n\r\n\u2028 a", "中\n\n\n文", "\n" * 5]
     for text in texts:
         assert _lines(text) == stripped_lines(text)
