@@ -174,12 +174,14 @@ def _strip(text: str, s: int, e: int) -> tuple[int, int] | None:
 
 
 def _cut_chrome(text: str, s: int, e: int, rules: ReportRules) -> list[tuple[int, int, bool]]:
-    """A line cut into its in-line page chrome (True) and the text between (False), white space stripped."""
+    """A stripped line cut into its in-line page chrome (True) and the text between (False), white space
+    stripped; a line without chrome as it is."""
     scan = rules.inline_chrome_scan
-    if scan is None:
+    spans = scan.spans(text, s, e) if scan is not None else None
+    if not spans:
         return [(s, e, False)]
     out, pos = [], s
-    for start, end in scan.spans(text, s, e):
+    for start, end in spans:
         for a, b, is_chrome in ((pos, start, False), (start, end, True)):
             piece = _strip(text, a, b)
             if piece:
