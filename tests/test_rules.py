@@ -262,3 +262,41 @@ def test_the_compiled_views_are_built_once_and_equal_a_fresh_compile():
     copy = pickle.loads(pickle.dumps(rules))
     assert copy._compiled is not rules._compiled and copy.inline_chrome_scan is not rules.inline_chrome_scan
     assert copy.heading_start_re.pattern == rules.heading_start_re.pattern
+
+
+def _markers_one_by_one(rules, line):
+    """`heading_marker` as it was: each heading pattern tried in turn."""
+    for level, pattern in rules.heading_patterns:
+        m = pattern.match(line)
+        if m:
+            return level, m
+    return None
+
+
+def test_heading_marker_by_one_alternation_equals_the_patterns_in_turn():
+    """`heading_marker` through `heading_alternation` gives the level and the same match (span, pattern) as
+    trying the patterns one by one, on every line start and sentence start of the seeds, their Traditional
+    conversions and random marker-like strings; rules whose patterns have groups keep the loop."""
+    import random
+    import re
+
+    import opencc
+
+    rng = random.Random(31)
+    to_traditional = opencc.OpenCC("s2t").convert
+    seeds = [seed_text(name) for name in SEED_NAMES]
+    texts = [normalize(t).text for t in seeds] + [normalize(to_traditional(t)).text for t in seeds]
+    lines = [m.group() for t in texts for m in re.finditer(r"[^\n。]+", t)]
+    lines += ["".join(rng.choice("一二十第(（)）1234.、①⑳部分章是x ") for _ in range(rng.randrange(0, 8)))
+              for _ in range(3000)]
+    data = dict(PACKAGED)
+    data["heading_patterns"] = list(PACKAGED["heading_patterns"]) + [{"level": 2, "pattern": "^(甲|乙)、"}]
+    grouped = ReportRules.from_dict(data)
+    assert grouped.heading_alternation is None
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4), grouped):
+        assert rules is grouped or rules.heading_alternation is not None
+        for line in lines + ["甲、总体", "乙、"]:
+            got, expected = rules.heading_marker(line), _markers_one_by_one(rules, line)
+            assert (got is None) == (expected is None), line
+            if got:
+                assert got[0] == expected[0] and got[1].span() == expected[1].span() and got[1].re is expected[1].re

@@ -352,24 +352,46 @@ def test_white_space_is_what_the_regex_and_str_strip_take():
 
 
 def test_sentences_and_later_sentence_starts_equal_the_plain_split(seeds):
-    """`_split_sentences` equals the piece-by-piece strip; `_later_sentence_starts` keeps exactly the starts
-    after the first that can open a line (the class look-ahead, and the fallback without a class)."""
-    import re
+    """`_split_sentences` equals the piece-by-piece strip; `_later_sentence_starts`, from the whole text's
+    `_line_openings`, keeps exactly the starts after the first whose character can open a line, in every
+    line and in pieces at random offsets (a piece may begin inside a run of sentence ends)."""
+    import random
 
-    from policy_nlp.components.units import _later_sentence_starts, _opens_line, _sentence_run_re, _split_sentences
+    from policy_nlp.components.units import (_OPENS, _later_sentence_starts, _line_openings, _opening_table,
+                                             _opens_line, _split_sentences)
 
+    rng = random.Random(5)
     rules_all = [packaged_rules(v) for v in (1, 3, 4)]
-    every_start = [_sentence_run_re(None), _sentence_run_re("[”a]"), _sentence_run_re(r"[\s一]")]  # no look-ahead
     for text in _reference_texts(seeds):
-        for s, e in [(0, len(text))] + [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]:
+        openings = {rules.name: _line_openings(text, rules) for rules in rules_all}
+        pieces = [(0, len(text))] + [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+        pieces += [tuple(sorted(rng.randrange(len(text) + 1) for _ in range(2))) for _ in range(5)]
+        for s, e in pieces:
             plain = _plain_split_sentences(text[s:e], s)
-            assert _split_sentences(text[s:e], s) == plain
+            if text[s:e] == text[s:e].strip():
+                assert _split_sentences(text, s, e) == plain
             later = [a for a, _ in plain[1:]]
-            assert all([m.end() for m in pattern.finditer(text, s, e)] == later for pattern in every_start)
             for rules in rules_all:
-                expected = [a for a in later if _opens_line(text, a, e, rules)]
-                assert [a for a in _later_sentence_starts(text, s, e, rules) if _opens_line(text, a, e, rules)] \
-                    == expected
+                table = _opening_table(rules)
+                found = _later_sentence_starts(text, s, e, openings[rules.name])
+                assert found == [a for a in later if table[ord(text[a])] == _OPENS]
+                assert [a for a in found if _opens_line(text, a, e, rules)] \
+                    == [a for a in later if _opens_line(text, a, e, rules)]
+
+
+def test_the_opening_table_holds_the_patterns_first_characters():
+    """`_opening_table`: the run's characters, and the characters a heading marker or part title can start
+    with; every other character where a pattern allows no first-character class."""
+    from policy_nlp.components.units import _OPENS, _RUN, _opening_table
+
+    table = _opening_table(packaged_rules(4))
+    assert all(table[ord(c)] == _RUN for c in "。!?”)\u3000 \n")
+    assert all(table[ord(c)] == _OPENS for c in "一第(2二①过")
+    assert all(table[ord(c)] == 0 for c in "我a,𠀀")
+    data = packaged_rules(4).to_dict()
+    data["heading_patterns"] = data["heading_patterns"] + [{"level": 4, "pattern": "^.{1,3}节"}]
+    table = _opening_table(ReportRules.from_dict(data))
+    assert all(table[ord(c)] == _OPENS for c in "我a,𠀀") and table[ord("。")] == _RUN
 
 
 def test_heading_and_part_title_checks_at_an_offset_equal_matching_the_slice(seeds):
@@ -492,12 +514,12 @@ def test_unit_rows_of_a_table_kept_whole_equal_those_through_the_identity_index(
 def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_their_first_character(seeds):
     """`_report_lines` hands `segment` the `is_chrome_line` answer of each whole line; the sign-off pattern
     is tried only on sentences that start with a character it can start with."""
-    from policy_nlp.components.units import _report_lines, _start_re, report_lines
+    from policy_nlp.components.units import _report_lines, _start_chars, report_lines
 
     texts = _reference_texts(seeds) + ["特此报告。", "专此汇报", "以上报告。", "一、总体情况。特此报告。"]
     for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
-        start = _start_re(rules, "signoff_pattern", rules.signoff_re)
-        assert start is not None
+        start = _start_chars(rules, "signoff_pattern", rules.signoff_re)
+        assert start is not None and "特" in start and "我" not in start
         for text in texts:
             lines = _report_lines(text, rules)
             assert [line[:3] for line in lines] == report_lines(text, rules)
@@ -505,4 +527,70 @@ def test_report_lines_carry_the_chrome_check_of_whole_lines_and_sign_offs_need_t
                 assert chrome_line is None or chrome_line == is_chrome_line(text[s:e], rules)
             for s, e in _plain_split_sentences(text, 0):
                 if rules.signoff_re.match(text[s:e]):
-                    assert start.match(text, s, e)
+                    assert text[s] in start
+
+
+def test_lines_equal_stripping_each_line(seeds):
+    """`_lines` (one regex pass) gives the ranges stripping every line between line breaks gives: blank
+    lines, every kind of white space at a line's ends (some of it not a line break), one-character lines,
+    texts whose only line break is \\n and texts with the others."""
+    import random
+
+    from policy_nlp.components.units import LINE_BREAKS, LINE_RE, WHITE_SPACE, _lines
+
+    def stripped_lines(text):
+        out = []
+        for m in LINE_RE.finditer(text):
+            seg = m.group()
+            if seg.strip():
+                lead = len(seg) - len(seg.lstrip())
+                out.append((m.start() + lead, m.start() + lead + len(seg.strip())))
+        return out
+
+    rng = random.Random(11)
+    alphabet = WHITE_SPACE + LINE_BREAKS + "中a。𠀀"
+    newline_only = "".join(c for c in alphabet if c == "\n" or c not in LINE_BREAKS)  # the `[^\n]` path
+    texts = _reference_texts(seeds) + ["".join(rng.choice(chars) for _ in range(rng.randrange(0, 40)))
+                                       for chars in (alphabet, newline_only) for _ in range(2000)]
+    texts += ["\x1c中\x1c\n", " \u3000中 文\u3000 \r\n\r\n\u2028 a", "中\n\n\n文", "\n" * 5]
+    for text in texts:
+        assert _lines(text) == stripped_lines(text)
+
+
+def test_start_chars_are_the_first_character_class_or_none():
+    """`_start_chars`: every code point the class matches (surrogates and astral characters too); None for a
+    pattern without a class or with one too large to keep as a set, and then `segment` tries the pattern on
+    every unit."""
+    from policy_nlp.components.units import _start_chars
+
+    def chars_for(signoff):
+        data = packaged_rules(4).to_dict()
+        data["signoff_pattern"] = signoff
+        rules = ReportRules.from_dict(data)
+        return rules, _start_chars(rules, "signoff_pattern", rules.signoff_re)
+
+    _, digits = chars_for(r"^[\d𠀀\ud800]报告$")
+    assert digits == {chr(c) for c in range(0x110000) if re.match(r"[\d𠀀\ud800]", chr(c))}
+    assert chars_for(r"^.报告$")[1] is None and chars_for(r"^\w报告$")[1] is None
+    rules, _ = chars_for(r"^\w{2}报告$")
+    text = "一、总体情况。\n全年工作有总结。年度报告\n二、下一步打算。"
+    assert [(text[u.start:u.end], u.kind) for u in segment(text, rules)][2] == ("年度报告", "boilerplate")
+
+
+def test_split_sentences_by_find_equals_the_plain_split():
+    """`_split_sentences` (`str.find` of 。, the regex in lines with ! or ?) equals the piece-by-piece strip
+    on stripped lines of sentence ends, closers, white space and astral characters, with and without ! ?."""
+    import random
+
+    from policy_nlp.components.units import _split_sentences
+
+    rng = random.Random(23)
+    texts = ["a。”。b", "a。。。”’c", "。", "a。 ”b", "a”。b", "x。\u3000y", "𠀀。𠀁", "a。)\"'】 。 b", "a!。b", "a。b?"]
+    for alphabet in ("a。”’) \u3000𠀀\u2028", "a。”’) \u3000𠀀!?"):
+        texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))) for _ in range(3000)]
+    for text in texts:
+        s = len(text) - len(text.lstrip())
+        e = len(text.rstrip())
+        if s < e:
+            padded = "。" + text + "。"  # the line inside a longer text
+            assert _split_sentences(padded, s + 1, e + 1) == _plain_split_sentences(text[s:e], s + 1)

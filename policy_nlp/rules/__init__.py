@@ -249,6 +249,20 @@ class ReportRules:
 
         return self._memo(("run_in_cut", opening), build)
 
+    @functools.cached_property
+    def heading_alternation(self) -> re.Pattern | None:
+        """The heading patterns as one alternation, a group around each: the first that matches at a line's
+        start is the branch that matches (`lastindex`), so one call answers what trying them in turn did
+        (a line that opens with a marker's character, 2024年… too, was tried against every pattern). None
+        where a pattern has groups or flags of its own, or the alternation does not compile."""
+        patterns = [p for _, p in self.heading_patterns]
+        if any(p.groups or p.flags != re.UNICODE for p in patterns):
+            return None
+        try:
+            return re.compile("|".join(f"({p.pattern})" for p in patterns))
+        except re.error:  # inline global flags in one pattern
+            return None
+
     def heading_marker(self, text: str, start: int = 0, end: int | None = None) -> tuple[int, re.Match] | None:
         """The level and match of the first heading pattern that matches at the start of `text[start:end]`,
         else None. Most lines start with a character no marker starts with: one class match rules them out
@@ -258,6 +272,13 @@ class ReportRules:
         if first is not None and not first.match(text, start, end):
             return None
         line = text if start == 0 and end == len(text) else text[start:end]
+        either = self.heading_alternation
+        if either is not None:
+            m = either.match(line)
+            if m is None:
+                return None
+            level, pattern = self.heading_patterns[m.lastindex - 1]
+            return level, pattern.match(line)
         for level, pattern in self.heading_patterns:
             m = pattern.match(line)
             if m:
