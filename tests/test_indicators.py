@@ -1006,3 +1006,32 @@ def test_neighbour_checks_and_qualifiers_read_by_characters_are_those_the_patter
                 rec = ind._record(text, m, lo, hi, delimiters)
                 qualifier, tail = _qualifier_and_tail_by_patterns(text, m, lo, hi)
                 assert (rec["qualifier"], rec["_tail"]) == (qualifier, tail)
+
+
+def _is_rejected_by_every_check(text, m, lo, hi):
+    """`_is_rejected` as it was written before: every check called in turn."""
+    pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
+    s, e = m.span()
+    chinese = not num[0].isdigit()
+    if ind._rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
+            or ind._rejected_by_unit(text, m, lo, hi, s, e, unit, scale, chinese):
+        return True
+    if chinese and ind._rejected_chinese_number(text, m, lo, hi):
+        return True
+    if not chinese:
+        verdict = ind._arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
+        if verdict is not None:
+            return verdict
+    return ind._inside_short_quote(text, m, lo, hi, chinese, unit)
+
+
+def test_rejections_calling_only_the_checks_that_can_answer_are_those_of_every_check():
+    rng = random.Random(37)
+    alphabet = "“”“百村三年行个项类张条级大件年天日2024１2,5%余多一二十全覆盖机制，\n"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["“1+3+N”3个全覆盖", "“百村3年行”", "“3个100%”", "“三百家”企业", "2024个", "“5个清单”"]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    for text in texts:
+        for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
+            for m in _candidates(text, lo, hi):
+                assert ind._is_rejected(text, m, lo, hi) == _is_rejected_by_every_check(text, m, lo, hi)

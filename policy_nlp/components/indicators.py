@@ -632,19 +632,24 @@ _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
-    once here and handed on (each quantity the search finds passes through all of the checks)."""
+    once here and handed on (each quantity the search finds passes through all of the checks). The later
+    checks are called only where they can answer: a number in Chinese numerals is never inside a short
+    quote, a number in digits has a verdict only with one of `_VERDICT_UNITS`, and a short quote needs a ”
+    within 6 characters after it."""
     pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
     s, e = m.span()
     chinese = not num[0].isdigit()
     if _rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
             or _rejected_by_unit(text, m, lo, hi, s, e, unit, scale, chinese):
         return True
-    if chinese and _rejected_chinese_number(text, m, lo, hi):
-        return True
-    if not chinese:
+    if chinese:
+        return _rejected_chinese_number(text, m, lo, hi)
+    if unit in _VERDICT_UNITS:
         verdict = _arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
         if verdict is not None:
             return verdict
+    if unit == "%" or text.find("”", e, min(hi, e + 7)) < 0:
+        return False
     return _inside_short_quote(text, m, lo, hi, chinese, unit)
 
 
@@ -741,14 +746,19 @@ def _rejected_chinese_number(text: str, m: re.Match, lo: int, hi: int) -> bool:
     return unit == "次" and rest[:1] in ("会", "全", "党", "集", "常")
 
 
+_YEAR_LIKE_UNITS = ("个", "件", "年", "天", "日")
+_NAME_UNITS = ("个", "项", "类", "张", "条", "级", "大")
+_VERDICT_UNITS = frozenset(_YEAR_LIKE_UNITS + _NAME_UNITS)
+
+
 def _arabic_number_verdict(text: str, lo: int, hi: int, s: int, e: int, pre: str | None, num: str,
                           unit: str) -> bool | None:
     """A number in digits: False when it is a year-like count that stands (skipping the quote check), True
     inside a programme name, None when undecided. The unit is asked about first: most quantities have none
     of these units and need no pattern run."""
-    if unit in ("个", "件", "年", "天", "日") and not pre and _YEAR_RE.fullmatch(num.replace(",", "")):
+    if unit in _YEAR_LIKE_UNITS and not pre and _YEAR_RE.fullmatch(num.replace(",", "")):
         return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
-    if unit in ("个", "项", "类", "张", "条", "级", "大") and _NAME_AFTER.match(text[e:min(hi, e + 4)]) \
+    if unit in _NAME_UNITS and _NAME_AFTER.match(text[e:min(hi, e + 4)]) \
             and _inside_open_quote(text, s, lo):
         return True  # “1+3+N”, 3个全覆盖: a number inside a programme name
     return None
