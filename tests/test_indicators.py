@@ -939,3 +939,99 @@ def test_component_records_are_those_extract_quantities_gives_with_the_input_tex
         assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
         compared += len(records)
     assert compared > 1000
+
+
+def test_the_themes_by_name_answer_what_theme_answers(vocab2):
+    themes = vocab2.themes()
+    for name in [e.name for e in vocab2.entries] + [None, "", "unmapped", "no.such_indicator"]:
+        assert themes.get(name) == vocab2.theme(name)
+
+
+def _rejected_by_neighbours_by_slices(text, m, lo, hi, s, e, pre, unit):
+    """The neighbour checks as they were written before: slices compared, a pattern for the letters."""
+    num_start = m.start("num") if pre else s
+    before = text[max(lo, num_start - 1):num_start]
+    after = text[e:min(hi, e + 1)]
+    if before and re.match(r"[A-Za-z0-9_.·:/\-+#＋]", before) and not pre:
+        return True
+    if before == "第" or text[max(lo, s - 1):s] == "第":
+        return True
+    if text[max(lo, s - 2):s] == "以下":
+        return True
+    if before in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
+        return True
+    return bool(after and unit in ind._NEXT_BLOCK and after in ind._NEXT_BLOCK[unit])
+
+
+def _qualifier_and_tail_by_patterns(text, m, lo, hi):
+    """`_record`'s qualifier and tail as they were found before: `以上|左右|以内|以下` and `(突破|迈上|超过|超)$`
+    as patterns."""
+    pre = m.group("pre")
+    qualifier = ind._QUALIFIER_PRE.get(pre) if pre else None
+    if m.group("more1") or m.group("more2"):
+        qualifier = "more_than"
+    tail = m.end()
+    t = re.compile(r"(以上|左右|以内|以下)").match(text, m.end(), hi)
+    if t:
+        qualifier = qualifier or ind._TRAIL[t.group(1)]
+        tail = t.end()
+    if pre is None:
+        vq = re.compile(r"(突破|迈上|超过|超)$").search(text, max(lo, m.start() - 2), m.start())
+        if vq and vq.end() == m.start():
+            qualifier = qualifier or "more_than"
+    return qualifier, tail
+
+
+def _candidates(text: str, lo: int, hi: int):
+    """Every quantity the search tries in text[lo:hi], rejected or not (from each position)."""
+    for pos in range(lo, hi):
+        m = ind._QTY_RE.match(text, pos, hi)
+        if m:
+            yield m
+
+
+def test_neighbour_checks_and_qualifiers_read_by_characters_are_those_the_patterns_find():
+    rng = random.Random(31)
+    alphabet = "第以下上左右内超过突破迈上〔[(【(〕])个月人次日期元%3.5万余多约不少于\n，a𠀋"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1)), (3, len(text) // 2)):
+            for m in _candidates(text, lo, hi):
+                s, e = m.span()
+                pre, unit = m.group("pre", "unit")
+                assert ind._rejected_by_neighbours(text, lo, hi, s, e, pre, unit) == \
+                    _rejected_by_neighbours_by_slices(text, m, lo, hi, s, e, pre, unit)
+                rec = ind._record(text, m, lo, hi, delimiters)
+                qualifier, tail = _qualifier_and_tail_by_patterns(text, m, lo, hi)
+                assert (rec["qualifier"], rec["_tail"]) == (qualifier, tail)
+
+
+def _is_rejected_by_every_check(text, m, lo, hi):
+    """`_is_rejected` as it was written before: every check called in turn."""
+    pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
+    s, e = m.span()
+    chinese = not num[0].isdigit()
+    if ind._rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
+            or ind._rejected_by_unit(text, m, lo, hi, s, e, unit, scale, chinese):
+        return True
+    if chinese and ind._rejected_chinese_number(text, m, lo, hi):
+        return True
+    if not chinese:
+        verdict = ind._arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
+        if verdict is not None:
+            return verdict
+    return ind._inside_short_quote(text, m, lo, hi, chinese, unit)
+
+
+def test_rejections_calling_only_the_checks_that_can_answer_are_those_of_every_check():
+    rng = random.Random(37)
+    alphabet = "“”“百村三年行个项类张条级大件年天日2024１2,5%余多一二十全覆盖机制，\n"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["“1+3+N”3个全覆盖", "“百村3年行”", "“3个100%”", "“三百家”企业", "2024个", "“5个清单”"]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    for text in texts:
+        for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
+            for m in _candidates(text, lo, hi):
+                assert ind._is_rejected(text, m, lo, hi) == _is_rejected_by_every_check(text, m, lo, hi)

@@ -261,6 +261,13 @@ class IndicatorVocabulary:
         entry = self._index().get(name) if name else None
         return entry.theme if entry else None
 
+    def themes(self) -> dict[str, str]:
+        """Each indicator's theme by name (what `theme` answers for a name it knows; the component looks up
+        each record's in it without two method calls)."""
+        if "themes" not in self._cache:
+            self._cache["themes"] = {e.name: e.theme for e in self.entries}
+        return self._cache["themes"]
+
     def _index(self) -> dict[str, IndicatorEntry]:
         if "index" not in self._cache:
             self._cache["index"] = {e.name: e for e in self.entries}
@@ -505,9 +512,8 @@ _QTY_RE = re.compile(
 _QUALIFIER_PRE = {"不少于": "at_least", "不低于": "at_least", "至少": "at_least", "不超过": "at_most",
                   "不高于": "at_most", "不足": "at_most", "超过": "more_than", "超": "more_than", "逾": "more_than",
                   "多达": None, "将近": "nearly", "接近": "nearly", "近": "nearly", "大约": "about", "约": "about"}
-_TRAIL_RE = re.compile(r"(以上|左右|以内|以下)")
 _TRAIL = {"以上": "more_than", "左右": "about", "以内": "at_most", "以下": "at_most"}
-_VERB_QUALIFIER_RE = re.compile(r"(突破|迈上|超过|超)$")
+_VERB_QUALIFIER = ("突破", "迈上", "超过", "超")  # right before a number: more_than
 
 _CLAUSE_DELIMS = "，,；;。!?：:\n"
 _SENTENCE_DELIMS = "。!?;；\n"
@@ -626,38 +632,48 @@ _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
-    once here and handed on (each quantity the search finds passes through all of the checks)."""
+    once here and handed on (each quantity the search finds passes through all of the checks). The later
+    checks are called only where they can answer: a number in Chinese numerals is never inside a short
+    quote, a number in digits has a verdict only with one of `_VERDICT_UNITS`, and a short quote needs a ”
+    within 6 characters after it."""
     pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
     s, e = m.span()
     chinese = not num[0].isdigit()
-    if _rejected_by_neighbours(text, m, lo, hi, s, e, pre, unit) \
+    if _rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
             or _rejected_by_unit(text, m, lo, hi, s, e, unit, scale, chinese):
         return True
-    if chinese and _rejected_chinese_number(text, m, lo, hi):
-        return True
-    if not chinese:
+    if chinese:
+        return _rejected_chinese_number(text, m, lo, hi)
+    if unit in _VERDICT_UNITS:
         verdict = _arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
         if verdict is not None:
             return verdict
+    if unit == "%" or text.find("”", e, min(hi, e + 7)) < 0:
+        return False
     return _inside_short_quote(text, m, lo, hi, chinese, unit)
 
 
-def _rejected_by_neighbours(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, pre: str | None,
-                            unit: str) -> bool:
-    """What stands right next to the number: a letter, 第, 以下, brackets, the next block of a date."""
-    num_start = m.start("num") if pre else s
-    before = text[max(lo, num_start - 1):num_start]
-    after = text[e:min(hi, e + 1)]
-    if before in _LETTER_BEFORE_CHARS and not pre:
-        return True  # PM2.5, 2026-01-31, 5G, v1.2
-    if before == "第" or text[max(lo, s - 1):s] == "第":
-        return True  # 第一, 第十四届
-    if text[max(lo, s - 2):s] == "以下":
-        return True  # 做好以下10个方面的工作: the speech's outline
-    if before in ("〔", "[", "(", "【", "(") and text[e:e + 1] in ("〕", "]", ")"):
-        return True
-    if after and unit in _NEXT_BLOCK and after in _NEXT_BLOCK[unit]:
-        return True
+_REJECTED_BEFORE = _LETTER_BEFORE_CHARS | {"第"}
+_OPEN_MARKS = frozenset("〔[(【(")
+_CLOSE_MARKS = frozenset("〕])")
+
+
+def _rejected_by_neighbours(text: str, lo: int, hi: int, s: int, e: int, pre: str | None, unit: str) -> bool:
+    """What stands right next to the number: a letter (PM2.5, 2026-01-31, 5G, v1.2), 第 (第一, 第十四届), 以下
+    (做好以下10个方面的工作: the speech's outline), brackets around it, the next block of a date. Read as
+    single characters: with a prefix (不少于) the character before the number is the prefix's own, which is
+    none of these, so only the one before the prefix is looked at."""
+    if s > lo:
+        before = text[s - 1]
+        if before in _REJECTED_BEFORE if pre is None else before == "第":
+            return True
+        if before == "下" and s - 2 >= lo and text[s - 2] == "以":
+            return True
+        if pre is None and before in _OPEN_MARKS and text[e:e + 1] in _CLOSE_MARKS:
+            return True
+    if e < hi:
+        follows = _NEXT_BLOCK.get(unit)
+        return bool(follows) and text[e] in follows
     return False
 
 
@@ -675,8 +691,7 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, 
         return True  # 《关于…5个清单的通知》: a document title
     if chinese and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
-    t = _TRAIL_RE.match(text, e, hi)
-    if t and _KIND_AFTER_RE.match(text[t.end():t.end() + 2]):
+    if e + 2 <= hi and text[e:e + 2] in _TRAIL and _KIND_AFTER_RE.match(text[e + 2:e + 4]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
     if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
         return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
@@ -731,14 +746,19 @@ def _rejected_chinese_number(text: str, m: re.Match, lo: int, hi: int) -> bool:
     return unit == "次" and rest[:1] in ("会", "全", "党", "集", "常")
 
 
+_YEAR_LIKE_UNITS = ("个", "件", "年", "天", "日")
+_NAME_UNITS = ("个", "项", "类", "张", "条", "级", "大")
+_VERDICT_UNITS = frozenset(_YEAR_LIKE_UNITS + _NAME_UNITS)
+
+
 def _arabic_number_verdict(text: str, lo: int, hi: int, s: int, e: int, pre: str | None, num: str,
                           unit: str) -> bool | None:
     """A number in digits: False when it is a year-like count that stands (skipping the quote check), True
     inside a programme name, None when undecided. The unit is asked about first: most quantities have none
     of these units and need no pattern run."""
-    if unit in ("个", "件", "年", "天", "日") and not pre and _YEAR_RE.fullmatch(num.replace(",", "")):
+    if unit in _YEAR_LIKE_UNITS and not pre and _YEAR_RE.fullmatch(num.replace(",", "")):
         return False  # 2024个? only when it cannot be a year: a year is followed by 年 (never a unit here)
-    if unit in ("个", "项", "类", "张", "条", "级", "大") and _NAME_AFTER.match(text[e:min(hi, e + 4)]) \
+    if unit in _NAME_UNITS and _NAME_AFTER.match(text[e:min(hi, e + 4)]) \
             and _inside_open_quote(text, s, lo):
         return True  # “1+3+N”, 3个全覆盖: a number inside a programme name
     return None
@@ -1123,27 +1143,27 @@ def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
         scale = None
-    value = _exact_value(m.group("num"), scale)
-    value_max = _exact_value(m.group("num2"), scale) if m.group("num2") else None
+    num, num2 = m.group("num", "num2")
+    written = _exact_value(num, None)
+    value = written if scale is None else _exact_value(num, scale)  # most quantities have no scale
+    value_max = _exact_value(num2, scale) if num2 else None
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
     s, e = m.start(), m.end()
     if m.group("more1") or m.group("more2"):
         qualifier = "more_than"
     tail = e
-    t = _TRAIL_RE.match(text, e, hi)
-    if t:
-        qualifier = qualifier or _TRAIL[t.group(1)]
-        tail = t.end()
-    if pre is None:
-        vq = _VERB_QUALIFIER_RE.search(text, max(lo, s - 2), s)
-        if vq and vq.end() == s:
-            qualifier = qualifier or "more_than"
+    trail = _TRAIL.get(text[e:e + 2]) if e + 2 <= hi else None  # 以上, 左右, 以内, 以下
+    if trail:
+        qualifier = qualifier or trail
+        tail = e + 2
+    if pre is None and text[max(lo, s - 2):s].endswith(_VERB_QUALIFIER):
+        qualifier = qualifier or "more_than"
     at = _bounds_at(delimiters, s, lo, hi)
     phrase, ps, pe = _phrase(text, s, e, lo, hi, at, delimiters[2])
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
             "role": "level", "change": None, "canonical": None, "_tail": tail, "_at": at,
-            "value_written": _exact_value(m.group("num"), None), "unit_written": (scale or "") + unit}
+            "value_written": written, "unit_written": (scale or "") + unit}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1245,6 +1265,7 @@ class IndicatorExtractor:
         if labels is None or decided is None:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
+        theme_of = self.vocabulary.themes().get
         for i, unit in enumerate(units):
             if unit.label_ == "boilerplate":
                 continue
@@ -1257,8 +1278,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_component_record(rec, raw, i, self.vocabulary.theme(rec["canonical"]),
-                                                     themes, year))
+                    records.append(_component_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
