@@ -215,3 +215,42 @@ def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):
         words, spaces = list(text), [False] * len(text)
         by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
         assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), text
+
+
+def test_the_recorded_t2s_conversion_is_opencc_s_output_for_the_folded_input(seeds):
+    """`t2s_conversion` gives `to_simplified(fold_width(text))[0]` for the Docs the t2s tokenizer made (seeds,
+    their Traditional conversions, the distinct reports, edge and random texts, a text near the 2 % share whose
+    conversion is not its normalised text); None when the character-wise fallback ran, for another OpenCC
+    config and for a Doc the tokenizer did not make."""
+    from spacy.tokens import Doc
+
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.components.tokenizer import T2S_KEY, NormalizingChineseTokenizer, t2s_conversion
+
+    tok = _char_tokenizer()
+    near = "法治政府建设推进依法行政工作情况报告" * 5 + "國"
+    texts = _hard_texts(seeds, 9, 300) + [near]
+    kept_apart = 0
+    for text in texts:
+        doc = tok(text)
+        converted, charwise = norm_mod.to_simplified(fold_width(text))
+        assert t2s_conversion(doc) == (None if charwise else converted), ascii(text[:40])
+        kept_apart += isinstance(doc.user_data.get(T2S_KEY), str)
+        assert norm_mod.normalize(text).converted == (None if charwise else converted)
+    assert kept_apart and tok(near)._.script == "simplified" and t2s_conversion(tok(near)) != near
+    assert t2s_conversion(Doc(tok.vocab, words=["國"])) is None
+    assert t2s_conversion(NormalizingChineseTokenizer(tok.vocab, "char", "tw2s")("國")) is None
+
+
+def test_no_t2s_conversion_is_recorded_when_the_character_wise_fallback_ran(monkeypatch):
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.components.tokenizer import t2s_conversion
+
+    class Stretching:
+        def convert(self, s):
+            return s.replace("著", "着着")
+
+    tok = _char_tokenizer()
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    assert norm_mod.normalize("著書").converted is None and t2s_conversion(tok("著書")) is None
+    assert t2s_conversion(tok("書")) == "書"

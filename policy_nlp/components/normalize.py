@@ -8,7 +8,7 @@ the original input.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,10 @@ class Normalized:
     text: str
     script: str  # "traditional" or "simplified"
     converted_charwise: bool  # True when OpenCC changed the length and the char-wise fallback ran
+    # OpenCC's output for the folded text (`to_simplified(fold_width(text), config)[0]`) when it kept the length,
+    # whichever script was decided; None when the char-wise fallback ran. Not part of equality: it is what was
+    # computed on the way, kept so that a reader converting the same text again can take it.
+    converted: str | None = field(default=None, compare=False)
 
 
 @functools.lru_cache(maxsize=4)
@@ -70,12 +74,13 @@ def normalize(text: str, config: str = "t2s") -> Normalized:
     """Normalise `text` for segmentation and features without changing its length."""
     folded = fold_width(text)
     simplified, charwise = to_simplified(folded, config)
+    converted = None if charwise else simplified
     if simplified == folded:  # OpenCC changed nothing (most Simplified reports): no character to count
-        return Normalized(folded, "simplified", False)
+        return Normalized(folded, "simplified", False, converted)
     before = _codepoints(folded)
     cjk = ((before >= 0x4E00) & (before <= 0x9FFF)) | ((before >= 0x3400) & (before <= 0x4DBF))
     n_cjk = int(cjk.sum())
     changed = int((cjk & (before != _codepoints(simplified))).sum())
     if n_cjk and changed / n_cjk >= TRADITIONAL_RATIO:
-        return Normalized(simplified, "traditional", charwise)
-    return Normalized(folded, "simplified", False)
+        return Normalized(simplified, "traditional", charwise, converted)
+    return Normalized(folded, "simplified", False, converted)

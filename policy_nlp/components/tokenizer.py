@@ -29,6 +29,9 @@ SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 # The offsets and input characters of the characters normalisation changed, as the tokenizer found them.
 CHANGED_KEY = (USER_DATA_KEY, "changed_chars")
+# OpenCC's t2s output for the full-width-folded input, when it kept the length (`t2s_conversion`): True when it
+# is the normalised text itself (most reports), else the text. Readers converting the input again take it.
+T2S_KEY = (USER_DATA_KEY, "t2s")
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
 # Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run) and whether
@@ -120,6 +123,8 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             orths = orth_ids(self.vocab, words)
         doc = Doc(self.vocab, words=orths, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
+        if self.opencc_config == "t2s" and normalized.converted is not None:
+            doc.user_data[T2S_KEY] = True if normalized.converted == norm else normalized.converted
         if norm != text:
             doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds)
         return doc
@@ -353,6 +358,16 @@ def changed_characters(doc: Doc) -> tuple[list[int], str] | None:
     if not isinstance(offsets, list) or not isinstance(chars, str) or len(offsets) != len(chars):
         return None
     return offsets, chars
+
+
+def t2s_conversion(doc: Doc) -> str | None:
+    """`to_simplified(fold_width(doc.text), "t2s")[0]` as the tokenizer computed it, when it made this `Doc`
+    with the t2s config and OpenCC's output kept the length (no character-wise fallback); else None."""
+    data, converted = doc.user_data.get(USER_DATA_KEY), doc.user_data.get(T2S_KEY)
+    if not data or converted is None or len(data.get("norm_text", "")) != doc_length(doc):
+        return None
+    converted = data["norm_text"] if converted is True else converted
+    return converted if isinstance(converted, str) and len(converted) == len(data["norm_text"]) else None
 
 
 def doc_length(doc: Doc) -> int:
