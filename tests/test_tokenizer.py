@@ -179,7 +179,7 @@ def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
     from spacy.tokens import Doc
 
     from policy_nlp.components.normalize import normalize
-    from policy_nlp.components.tokenizer import char_orths_and_spaces, set_norms
+    from policy_nlp.components.tokenizer import CharOrths, char_orths_and_spaces, set_norms
 
     tok = _char_tokenizer()
     for text in _hard_texts(seeds, 17, 2000):
@@ -193,9 +193,11 @@ def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
             by_token[i].norm_ = norm[by_token[i].idx: by_token[i].idx + len(by_token[i])]
         expected = by_token.to_bytes(), [t.norm_ for t in by_token]
         assert (doc.to_bytes(exclude=["user_data"]), [t.norm_ for t in doc]) == expected, text
-        for bounds in (None, char_orths_and_spaces(tok.vocab, text, norm)[2]):  # offsets read from the Doc, given
+        bounds = char_orths_and_spaces(tok.vocab, text, norm)[2]
+        # offsets read from the Doc, given; the one-character norms by the table of a fresh or the tokenizer's
+        for bounds, known in ((None, None), (bounds, None), (bounds, CharOrths(tok.vocab)), (bounds, tok._char_orths())):
             fresh = Doc(tok.vocab, words=words, spaces=spaces)
-            assert set_norms(fresh, text, norm, bounds)["offsets"] == changed
+            assert set_norms(fresh, text, norm, bounds, known)["offsets"] == changed
             assert (fresh.to_bytes(), [t.norm_ for t in fresh]) == expected, text
 
 

@@ -115,9 +115,10 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        bounds = None
+        bounds = known = None
         if self.segmenter == "char":
-            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, self._char_orths())
+            known = self._char_orths()
+            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
@@ -126,7 +127,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         if self.opencc_config == "t2s" and normalized.converted is not None:
             doc.user_data[T2S_KEY] = True if normalized.converted == norm else normalized.converted
         if norm != text:
-            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds)
+            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds, known)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -315,10 +316,10 @@ def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
     return list(map(ids.__getitem__, words))
 
 
-def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None) -> dict:
+def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known: "CharOrths | None" = None) -> dict:
     """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed, in a `Doc`
-    the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known).
-    Returns
+    the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known;
+    `known`: a `CharOrths` of the doc's vocab, for the one-character norms). Returns
     the offsets of the changed characters and the input's characters there (`changed_characters`): what
     a reader of the input's characters at given offsets needs besides the normalised text."""
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -333,16 +334,24 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None) -> di
     starts, ends = bounds
     at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
     tokens = at[np.append(True, at[1:] != at[:-1])]
-    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens]))
+    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known))
     return found
 
 
-def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 known: "CharOrths | None" = None) -> np.ndarray:
     """The NORM column for `Doc.from_array` that sets `token.norm_` to `norm[start:end]` for `tokens` (their
     offsets `starts`, `ends`) and leaves the others unset (0, as `Doc` made them): one array write, not a
-    `Token` object and a setter call per changed token (most tokens of a Traditional-script report)."""
+    `Token` object and a setter call per changed token (most tokens of a Traditional-script report). With
+    `known`, the one-character norms (all a Traditional report's changed characters in the char segmenter)
+    are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each."""
     column = np.zeros(len(doc), dtype=np.uint64)
     add = doc.vocab.strings.add
+    if known is not None:
+        single = ends - starts == 1
+        codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
+        column[tokens[single]] = known.orths(codes).astype(np.uint64)
+        tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return column
 
