@@ -256,3 +256,31 @@ def test_no_t2s_conversion_is_recorded_when_the_character_wise_fallback_ran(monk
     monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
     assert norm_mod.normalize("著書").converted is None and t2s_conversion(tok("著書")) is None
     assert t2s_conversion(tok("書")) == "書"
+
+
+def test_a_text_is_refused_exactly_when_it_holds_a_surrogate_naming_the_first():
+    """The UTF-32 encoder's refusal stands for the surrogate regex: random texts of surrogates (lone, paired,
+    reversed), astral-plane characters, the code points around the surrogate range, and edge cases."""
+    import random
+
+    import pytest
+
+    from policy_nlp.components.tokenizer import _SURROGATE_RE, check_no_surrogate
+    from policy_nlp.errors import DataError
+
+    rng = random.Random(21)
+    alphabet = ["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d\ude00", "\ude00\ud83d", "\ud7ff", "\ue000", "😀",
+                "\U0010ffff", "中", "a", "\n", "\x00"]
+    texts = ["", "a", "中", "\ud800", "\udfff", "😀"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+                                                      for _ in range(3000)]
+    refused = 0
+    for text in texts:
+        lone = _SURROGATE_RE.search(text)
+        if lone is None:
+            check_no_surrogate(text)
+            continue
+        with pytest.raises(DataError) as info:
+            check_no_surrogate(text)
+        refused += 1
+        assert info.value.code == "E117" and f"at character {lone.start()}:" in str(info.value), ascii(text)
+    assert 0 < refused < len(texts)

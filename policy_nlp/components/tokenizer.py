@@ -110,9 +110,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
                     pos = start + len(word)
 
     def __call__(self, text: str) -> Doc:
-        lone = _SURROGATE_RE.search(text)
-        if lone:  # no encoder (OpenCC, pkuseg, any JSON writer) accepts half a UTF-16 pair
-            raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
+        check_no_surrogate(text)
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
         bounds = known = None
@@ -190,6 +188,17 @@ class NormalizingChineseTokenizer(DummyTokenizer):
             self.pkuseg_model = cfg.get("pkuseg_model", self.pkuseg_model)
         self.pkuseg_user_dict = cfg.get("pkuseg_user_dict", self.pkuseg_user_dict)
         self.pkuseg_seg = None
+
+
+def check_no_surrogate(text: str) -> None:
+    """E117 for a text holding a surrogate code point (half a UTF-16 pair): no encoder (OpenCC, pkuseg, any
+    JSON writer) accepts one. The strict UTF-32 encoder refuses exactly those code points, and in C at a fifth
+    of the cost of the regex scan, which is left to name the first one."""
+    try:
+        text.encode("utf-32-le")
+    except UnicodeEncodeError:
+        lone = _SURROGATE_RE.search(text)
+        raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}") from None
 
 
 def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[str], list[bool]]:
