@@ -284,3 +284,30 @@ def test_a_text_is_refused_exactly_when_it_holds_a_surrogate_naming_the_first():
         refused += 1
         assert info.value.code == "E117" and f"at character {lone.start()}:" in str(info.value), ascii(text)
     assert 0 < refused < len(texts)
+
+
+def test_ids_by_string_store_key_build_the_doc_of_the_words_in_and_out_of_a_memory_zone(seeds):
+    """Words of several characters, new and known (the seeds and random texts cut at random, runs of digits
+    and letters the char segmenter keeps together): the Doc of their ids (`orth_ids`, and the char segmenter's
+    `_token_orths`) is the Doc of the words; in a memory zone the new words stay transient, as `vocab[word]`
+    keeps them."""
+    import random
+
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.tokenizer import orth_ids
+
+    tok = _char_tokenizer()
+    rng = random.Random(8)
+    for text in _hard_texts(seeds, 12, 200):
+        cuts = sorted({0, len(text), *(rng.randrange(len(text) + 1) for _ in range(len(text) // 3))})
+        words = [text[a:b] for a, b in zip(cuts, cuts[1:])]
+        spaces = [False] * len(words)
+        by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
+        assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), ascii(text[:40])
+    new = ["zq%dxv" % rng.randrange(10**9) for _ in range(3)]
+    with tok.vocab.memory_zone():
+        doc = tok(" ".join(new) + " 12345 國")
+        assert [t.text for t in doc][:3] == new and doc[0].orth == tok.vocab[new[0]].orth
+        ids = orth_ids(tok.vocab, ["ab" + new[1]])
+    assert not any(word in tok.vocab.strings for word in new + ["ab" + new[1]]) and ids

@@ -256,16 +256,18 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
 def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
                  known: "CharOrths | None" = None) -> list[int]:
     """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the characters
-    (`known`, or one of this text's distinct characters), the others one by one. The ids are gathered in an
-    array of Python ints (dtype object): `tolist` then hands out the ints themselves, where a uint64 array
-    makes a new int of each 64-bit id (a third of this function's time)."""
+    (`known`, or one of this text's distinct characters), the others one by one, by their StringStore key
+    (as `orth_ids`). The ids are gathered in an array of Python ints (dtype object): `tolist` then hands out the ints
+    themselves, where a uint64 array makes a new int of each 64-bit id (a third of this function's time)."""
     orths = np.empty(len(starts), dtype=object)
     single = ends - starts == 1
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
     orths[single] = known.orths(codes) if known is not None else _lookup_orths(vocab, codes)
     longer = np.flatnonzero(~single)
     if len(longer):
-        orths[longer] = [vocab[text[a:b]].orth for a, b in zip(starts[longer].tolist(), ends[longer].tolist())]
+        add = vocab.strings.add
+        orths[longer] = [add(text[a:b], allow_transient=True) for a, b in zip(starts[longer].tolist(),
+                                                                              ends[longer].tolist())]
     return orths.tolist()
 
 
@@ -316,12 +318,15 @@ class CharOrths:
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
-    """The words' orth ids, each distinct word looked up once (its lexeme made if new, as `Doc` would make
-    it): a `Doc` built from the ids is the same as one built from the words, without hashing the text of
-    every token again (a third of the tokenizer's time on a report of single-character tokens)."""
+    """The words' orth ids, each distinct word looked up once: a `Doc` built from the ids is the same as one
+    built from the words, without hashing the text of every token again (a third of the tokenizer's time on
+    a report of single-character tokens). A word's id is its StringStore key, added as `vocab[word]` adds it
+    (transient in a memory zone); `Doc` makes the lexeme of an id it has not met, as `vocab[word]` would,
+    and the Python `Lexeme` that `vocab[word]` makes besides costs twice the key (≈ 0.2 µs a word)."""
     ids = dict.fromkeys(words)
+    add = vocab.strings.add
     for word in ids:
-        ids[word] = vocab[word].orth
+        ids[word] = add(word, allow_transient=True)
     return list(map(ids.__getitem__, words))
 
 
