@@ -202,9 +202,11 @@ def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
 
 
 def test_white_space_ends_at_u3000():
-    from policy_nlp.components.tokenizer import _SPACE_TABLE
+    from policy_nlp.components.tokenizer import _CHAR_FLAGS, _RUN_CHARS
 
-    assert all(not chr(c).isspace() for c in range(len(_SPACE_TABLE) - 1, 0x110000))
+    assert all(not chr(c).isspace() for c in range(len(_CHAR_FLAGS) - 1, 0x110000))
+    assert not any(_RUN_CHARS.match(chr(c)) for c in range(0x80, 0x110000))  # the runs are ASCII
+    assert _CHAR_FLAGS[ord(" ")] == 2 and _CHAR_FLAGS[ord("a")] == 1 and _CHAR_FLAGS[-1] == 0
 
 
 def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):

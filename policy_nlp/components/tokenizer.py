@@ -34,11 +34,13 @@ CHANGED_KEY = (USER_DATA_KEY, "changed_chars")
 T2S_KEY = (USER_DATA_KEY, "t2s")
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
-# Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run) and whether
-# it is white space (`\s`; none above U+3000); the last entry of each stands for every code point above.
+# Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run: bit 1) and
+# whether it is white space (`\s`, none above U+3000: bit 2); the last entry stands for every code point above.
+# One table, so that one gather gives both.
 _RUN_CHARS = re.compile(r"[A-Za-z0-9_.%]")
-_RUN_TABLE = np.array([bool(_RUN_CHARS.match(chr(c))) for c in range(0x80)] + [False])
-_SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
+_RUN, _SPACE = 1, 2
+_CHAR_FLAGS = np.array([_RUN * bool(_RUN_CHARS.match(chr(c))) | _SPACE * chr(c).isspace() for c in range(0x3001)]
+                       + [0], dtype=np.uint8)
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -239,8 +241,8 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    run = _RUN_TABLE[np.minimum(codes, len(_RUN_TABLE) - 1)]
-    space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
+    flags = _CHAR_FLAGS[np.minimum(codes, len(_CHAR_FLAGS) - 1)]
+    run, space = (flags & _RUN).view(bool), flags >= _SPACE
     # A space right after a character that is not white space trails that character's token.
     trailing = np.zeros(n + 1, dtype=bool)
     trailing[1:n] = (codes[1:] == 0x20) & ~space[:-1]
@@ -250,18 +252,22 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     ends = np.append(bounds[1:], n)
     kept = ~trailing[bounds]
     starts, ends = bounds[kept], ends[kept]
-    return _token_orths(vocab, text, starts, ends, known), trailing[ends].tolist(), (starts, ends)
+    text_codes = codes if text == norm else None  # most Simplified reports: the same code points
+    return _token_orths(vocab, text, starts, ends, known, text_codes), trailing[ends].tolist(), (starts, ends)
 
 
 def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
-                 known: "CharOrths | None" = None) -> list[int]:
+                 known: "CharOrths | None" = None, codes: np.ndarray | None = None) -> list[int]:
     """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the characters
     (`known`, or one of this text's distinct characters), the others one by one, by their StringStore key
     (as `orth_ids`). The ids are gathered in an array of Python ints (dtype object): `tolist` then hands out the ints
-    themselves, where a uint64 array makes a new int of each 64-bit id (a third of this function's time)."""
+    themselves, where a uint64 array makes a new int of each 64-bit id (a third of this function's time).
+    `codes`: `text`'s code points, when at hand."""
     orths = np.empty(len(starts), dtype=object)
     single = ends - starts == 1
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
+    if codes is None:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    codes = codes[starts[single]]
     orths[single] = known.orths(codes) if known is not None else _lookup_orths(vocab, codes)
     longer = np.flatnonzero(~single)
     if len(longer):
