@@ -313,3 +313,19 @@ def test_ids_by_string_store_key_build_the_doc_of_the_words_in_and_out_of_a_memo
         assert [t.text for t in doc][:3] == new and doc[0].orth == tok.vocab[new[0]].orth
         ids = orth_ids(tok.vocab, ["ab" + new[1]])
     assert not any(word in tok.vocab.strings for word in new + ["ab" + new[1]]) and ids
+
+
+def test_the_table_leaves_the_skipped_positions_unlooked_up():
+    """`CharOrths.orths(codes, skip=...)`: the other positions hold the ids of a fresh look-up, a character
+    met only at a skipped position is not entered (its position keeps 0), a known one keeps its id."""
+    import numpy as np
+
+    from policy_nlp.components.tokenizer import CharOrths
+
+    tok = _char_tokenizer()
+    known = CharOrths(tok.vocab)
+    known.orths(np.array([ord("中")], dtype=np.uint32))
+    codes = np.array([ord(c) for c in "鑫中犇中𠀀"], dtype=np.uint32)
+    got = known.orths(codes, skip=np.array([0, 1])).tolist()
+    assert got[2:] == [tok.vocab[c].orth for c in "犇中𠀀"] and got[:2] == [0, tok.vocab["中"].orth]
+    assert known.table[ord("鑫")] == 0 and known.table[ord("犇")] == tok.vocab["犇"].orth

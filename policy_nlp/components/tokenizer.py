@@ -262,14 +262,18 @@ def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
     (`known`, or one of this text's distinct characters), the others one by one, by their StringStore key
     (as `orth_ids`). The ids are gathered in an array of Python ints (dtype object): `tolist` then hands out the ints
     themselves, where a uint64 array makes a new int of each 64-bit id (a third of this function's time).
-    `codes`: `text`'s code points, when at hand."""
-    orths = np.empty(len(starts), dtype=object)
-    single = ends - starts == 1
+    `codes`: `text`'s code points, when at hand. With `known`, the table is read at every token's first
+    character in one gather (the longer tokens' entries then replaced), not for the one-character tokens
+    picked out first and copied into place."""
     if codes is None:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    codes = codes[starts[single]]
-    orths[single] = known.orths(codes) if known is not None else _lookup_orths(vocab, codes)
-    longer = np.flatnonzero(~single)
+    longer = np.flatnonzero(ends - starts > 1)
+    if known is not None:
+        orths = known.orths(codes[starts], skip=longer)
+    else:
+        orths = np.empty(len(starts), dtype=object)
+        single = ends - starts == 1
+        orths[single] = _lookup_orths(vocab, codes[starts[single]])
     if len(longer):
         add = vocab.strings.add
         orths[longer] = [add(text[a:b], allow_transient=True) for a, b in zip(starts[longer].tolist(),
@@ -306,11 +310,15 @@ class CharOrths:
         self.table = np.zeros(0x10001, dtype=np.uint64)  # 0: not known; the last entry stands for the astral
         self.ids = np.zeros(0x10001, dtype=object)
 
-    def orths(self, codes: np.ndarray) -> np.ndarray:
+    def orths(self, codes: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
         """The orth ids of the characters of code points `codes` (`_lookup_orths(self.vocab, codes)`), as
-        Python ints in an array of dtype object."""
+        Python ints in an array of dtype object. At the positions `skip` the caller puts other ids: what the
+        table holds there is left, and a character not in it is not looked up."""
         at = np.minimum(codes, len(self.table) - 1)
-        missing = np.flatnonzero(self.table[at] == 0)
+        missing = self.table[at] == 0
+        if skip is not None:
+            missing[skip] = False
+        missing = np.flatnonzero(missing)
         orths = self.ids[at]
         if len(missing):
             new, where = np.unique(codes[missing], return_inverse=True)
