@@ -6,6 +6,7 @@ import json
 import pytest
 
 from conftest import ROOT, seed_text
+from policy_nlp.components.normalize import fold_width
 from policy_nlp.corpus.metadata import (Metadata, apply_overrides, document_metadata, extract_metadata,
                                         read_overrides, score)
 from policy_nlp.errors import DataError
@@ -227,3 +228,52 @@ def test_the_body_converted_after_the_head_equals_the_body_converted_whole(monke
     monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
     texts = ["".join(rng.choice(["\n", "著", "書", "x"]) for _ in range(rng.randrange(0, 20))) for _ in range(2000)]
     check(7)
+
+
+def test_the_head_and_body_cut_from_the_whole_conversion_equal_their_own_conversion(monkeypatch):
+    """`_converted_prefix` (the tokenizer's conversion of the whole text cut at the last line end, the rest of
+    the line converted) equals `_converted` of the prefix, and `extract_metadata` given the conversion equals
+    it without: on the project's reports, their Traditional conversions and 2,000-character openings, random
+    texts of line ends, Traditional phrases cut anywhere, full-width forms and astral-plane characters, edge
+    cases; and with a converter that changes the length, where it falls back to the prefix's conversion."""
+    import random
+
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.corpus import metadata as meta_mod
+
+    files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "training" / "corpus").rglob("*.txt"))
+    reports = [p.read_text(encoding="utf-8") for p in files]
+    rng = random.Random(4)
+    pieces = ["\n", "\r\n", "乾燥", "著書立說", "頭髮", "發展", "區", "縣", "，", "Ａ", "𠀀", "了", "x", " ", "\n\n"]
+    texts = reports + [norm_mod._converter("s2t").convert(t) for t in reports[:20]] + [t[:2000] for t in reports]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(3000)]
+    texts += ["", "\n", "乾", "乾\n燥", "一" * 9 + "\n" + "乾燥" * 3, "乾燥" * 20_000, "區\n" * 12_000]
+
+    def check(texts, cuts) -> None:
+        for text in texts:
+            whole, charwise = meta_mod._converted(text)
+            if charwise:
+                continue
+            for n in cuts:
+                assert meta_mod._converted_prefix(text, n, whole) == meta_mod._converted(text[:n]), (ascii(text[:40]), n)
+
+    check(texts, (meta_mod._HEAD_CHARS, meta_mod._BODY_CHARS, 7, 1))
+    for text in texts[:60] + texts[-5:]:
+        whole, charwise = meta_mod._converted(text)
+        if not charwise:
+            assert extract_metadata(text, converted=whole) == extract_metadata(text)
+    converted = []  # the reports convert only the rest of the line the head ends in
+    monkeypatch.setattr(meta_mod, "_converted", lambda text: converted.append(text) or norm_mod.to_simplified(text))
+    for text in reports:
+        meta_mod._converted_prefix(text, 1500, norm_mod.to_simplified(fold_width(text))[0])
+    assert converted and all("\n" not in piece for piece in converted)
+    monkeypatch.undo()
+
+    class Stretching:  # 著 grows and 書書 shrinks: a whole of the input's length whose parts are not
+        def convert(self, s):
+            return s.replace("著", "着着").replace("書書", "书")
+
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    texts = ["".join(rng.choice(["\n", "著", "書書", "x"]) for _ in range(rng.randrange(0, 20))) for _ in range(4000)]
+    assert sum(not meta_mod._converted(t)[1] and "著" in t for t in texts) > 100
+    check(texts, (7, 3, 12))

@@ -43,6 +43,8 @@ def test_fold_width_is_the_full_width_table_applied_char_by_char():
     alphabet = ["\uff00", "\uff01", "\uff5e", "\uff5f", "，", "Ａ", "１", "a", "中", "\u3000", "\ud800", "😀", "\n"]
     texts = ["", "中文", "\ud800ｂ"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
                                       for _ in range(500)]
+    texts += ["".join(rng.choice(alphabet[4:]) for _ in range(n)) for n in (510, 511, 512, 513, 3000)]  # both paths
+    texts += ["中" * n + end for n in (510, 511, 512, 2000) for end in ("", "，")]
     for text in texts:
         assert fold_width(text) == text.translate(table), ascii(text)
 

@@ -179,7 +179,7 @@ def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
     from spacy.tokens import Doc
 
     from policy_nlp.components.normalize import normalize
-    from policy_nlp.components.tokenizer import char_orths_and_spaces, set_norms
+    from policy_nlp.components.tokenizer import CharOrths, char_orths_and_spaces, set_norms
 
     tok = _char_tokenizer()
     for text in _hard_texts(seeds, 17, 2000):
@@ -193,16 +193,20 @@ def test_the_norm_column_sets_the_norms_token_by_token_would(seeds):
             by_token[i].norm_ = norm[by_token[i].idx: by_token[i].idx + len(by_token[i])]
         expected = by_token.to_bytes(), [t.norm_ for t in by_token]
         assert (doc.to_bytes(exclude=["user_data"]), [t.norm_ for t in doc]) == expected, text
-        for bounds in (None, char_orths_and_spaces(tok.vocab, text, norm)[2]):  # offsets read from the Doc, given
+        bounds = char_orths_and_spaces(tok.vocab, text, norm)[2]
+        # offsets read from the Doc, given; the one-character norms by the table of a fresh or the tokenizer's
+        for bounds, known in ((None, None), (bounds, None), (bounds, CharOrths(tok.vocab)), (bounds, tok._char_orths())):
             fresh = Doc(tok.vocab, words=words, spaces=spaces)
-            assert set_norms(fresh, text, norm, bounds)["offsets"] == changed
+            assert set_norms(fresh, text, norm, bounds, known)["offsets"] == changed
             assert (fresh.to_bytes(), [t.norm_ for t in fresh]) == expected, text
 
 
 def test_white_space_ends_at_u3000():
-    from policy_nlp.components.tokenizer import _SPACE_TABLE
+    from policy_nlp.components.tokenizer import _CHAR_FLAGS, _RUN_CHARS
 
-    assert all(not chr(c).isspace() for c in range(len(_SPACE_TABLE) - 1, 0x110000))
+    assert all(not chr(c).isspace() for c in range(len(_CHAR_FLAGS) - 1, 0x110000))
+    assert not any(_RUN_CHARS.match(chr(c)) for c in range(0x80, 0x110000))  # the runs are ASCII
+    assert _CHAR_FLAGS[ord(" ")] == 2 and _CHAR_FLAGS[ord("a")] == 1 and _CHAR_FLAGS[-1] == 0
 
 
 def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):
@@ -215,3 +219,113 @@ def test_a_doc_built_from_orth_ids_is_the_doc_built_from_the_words(seeds):
         words, spaces = list(text), [False] * len(text)
         by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
         assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), text
+
+
+def test_the_recorded_t2s_conversion_is_opencc_s_output_for_the_folded_input(seeds):
+    """`t2s_conversion` gives `to_simplified(fold_width(text))[0]` for the Docs the t2s tokenizer made (seeds,
+    their Traditional conversions, the distinct reports, edge and random texts, a text near the 2 % share whose
+    conversion is not its normalised text); None when the character-wise fallback ran, for another OpenCC
+    config and for a Doc the tokenizer did not make."""
+    from spacy.tokens import Doc
+
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.components.tokenizer import T2S_KEY, NormalizingChineseTokenizer, t2s_conversion
+
+    tok = _char_tokenizer()
+    near = "法治政府建设推进依法行政工作情况报告" * 5 + "國"
+    texts = _hard_texts(seeds, 9, 300) + [near]
+    kept_apart = 0
+    for text in texts:
+        doc = tok(text)
+        converted, charwise = norm_mod.to_simplified(fold_width(text))
+        assert t2s_conversion(doc) == (None if charwise else converted), ascii(text[:40])
+        kept_apart += isinstance(doc.user_data.get(T2S_KEY), str)
+        assert norm_mod.normalize(text).converted == (None if charwise else converted)
+    assert kept_apart and tok(near)._.script == "simplified" and t2s_conversion(tok(near)) != near
+    assert t2s_conversion(Doc(tok.vocab, words=["國"])) is None
+    assert t2s_conversion(NormalizingChineseTokenizer(tok.vocab, "char", "tw2s")("國")) is None
+
+
+def test_no_t2s_conversion_is_recorded_when_the_character_wise_fallback_ran(monkeypatch):
+    from policy_nlp.components import normalize as norm_mod
+    from policy_nlp.components.tokenizer import t2s_conversion
+
+    class Stretching:
+        def convert(self, s):
+            return s.replace("著", "着着")
+
+    tok = _char_tokenizer()
+    monkeypatch.setattr(norm_mod, "_converter", lambda config: Stretching())
+    assert norm_mod.normalize("著書").converted is None and t2s_conversion(tok("著書")) is None
+    assert t2s_conversion(tok("書")) == "書"
+
+
+def test_a_text_is_refused_exactly_when_it_holds_a_surrogate_naming_the_first():
+    """The UTF-32 encoder's refusal stands for the surrogate regex: random texts of surrogates (lone, paired,
+    reversed), astral-plane characters, the code points around the surrogate range, and edge cases."""
+    import random
+
+    import pytest
+
+    from policy_nlp.components.tokenizer import _SURROGATE_RE, check_no_surrogate
+    from policy_nlp.errors import DataError
+
+    rng = random.Random(21)
+    alphabet = ["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d\ude00", "\ude00\ud83d", "\ud7ff", "\ue000", "😀",
+                "\U0010ffff", "中", "a", "\n", "\x00"]
+    texts = ["", "a", "中", "\ud800", "\udfff", "😀"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+                                                      for _ in range(3000)]
+    refused = 0
+    for text in texts:
+        lone = _SURROGATE_RE.search(text)
+        if lone is None:
+            check_no_surrogate(text)
+            continue
+        with pytest.raises(DataError) as info:
+            check_no_surrogate(text)
+        refused += 1
+        assert info.value.code == "E117" and f"at character {lone.start()}:" in str(info.value), ascii(text)
+    assert 0 < refused < len(texts)
+
+
+def test_ids_by_string_store_key_build_the_doc_of_the_words_in_and_out_of_a_memory_zone(seeds):
+    """Words of several characters, new and known (the seeds and random texts cut at random, runs of digits
+    and letters the char segmenter keeps together): the Doc of their ids (`orth_ids`, and the char segmenter's
+    `_token_orths`) is the Doc of the words; in a memory zone the new words stay transient, as `vocab[word]`
+    keeps them."""
+    import random
+
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.tokenizer import orth_ids
+
+    tok = _char_tokenizer()
+    rng = random.Random(8)
+    for text in _hard_texts(seeds, 12, 200):
+        cuts = sorted({0, len(text), *(rng.randrange(len(text) + 1) for _ in range(len(text) // 3))})
+        words = [text[a:b] for a, b in zip(cuts, cuts[1:])]
+        spaces = [False] * len(words)
+        by_ids = Doc(tok.vocab, words=orth_ids(tok.vocab, words), spaces=spaces)
+        assert by_ids.to_bytes() == Doc(tok.vocab, words=words, spaces=spaces).to_bytes(), ascii(text[:40])
+    new = ["zq%dxv" % rng.randrange(10**9) for _ in range(3)]
+    with tok.vocab.memory_zone():
+        doc = tok(" ".join(new) + " 12345 國")
+        assert [t.text for t in doc][:3] == new and doc[0].orth == tok.vocab[new[0]].orth
+        ids = orth_ids(tok.vocab, ["ab" + new[1]])
+    assert not any(word in tok.vocab.strings for word in new + ["ab" + new[1]]) and ids
+
+
+def test_the_table_leaves_the_skipped_positions_unlooked_up():
+    """`CharOrths.orths(codes, skip=...)`: the other positions hold the ids of a fresh look-up, a character
+    met only at a skipped position is not entered (its position keeps 0), a known one keeps its id."""
+    import numpy as np
+
+    from policy_nlp.components.tokenizer import CharOrths
+
+    tok = _char_tokenizer()
+    known = CharOrths(tok.vocab)
+    known.orths(np.array([ord("中")], dtype=np.uint32))
+    codes = np.array([ord(c) for c in "鑫中犇中𠀀"], dtype=np.uint32)
+    got = known.orths(codes, skip=np.array([0, 1])).tolist()
+    assert got[2:] == [tok.vocab[c].orth for c in "犇中𠀀"] and got[:2] == [0, tok.vocab["中"].orth]
+    assert known.table[ord("鑫")] == 0 and known.table[ord("犇")] == tok.vocab["犇"].orth

@@ -29,13 +29,18 @@ SEGMENTERS = ("pkuseg", "char")
 USER_DATA_KEY = "policy_nlp"
 # The offsets and input characters of the characters normalisation changed, as the tokenizer found them.
 CHANGED_KEY = (USER_DATA_KEY, "changed_chars")
+# OpenCC's t2s output for the full-width-folded input, when it kept the length (`t2s_conversion`): True when it
+# is the normalised text itself (most reports), else the text. Readers converting the input again take it.
+T2S_KEY = (USER_DATA_KEY, "t2s")
 CFG_FILE = "cfg.json"
 _CHAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_.%]+|\S")
-# Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run) and whether
-# it is white space (`\s`; none above U+3000); the last entry of each stands for every code point above.
+# Per code point, whether it can be part of a multi-character char token (`_CHAR_TOKEN_RE`'s run: bit 1) and
+# whether it is white space (`\s`, none above U+3000: bit 2); the last entry stands for every code point above.
+# One table, so that one gather gives both.
 _RUN_CHARS = re.compile(r"[A-Za-z0-9_.%]")
-_RUN_TABLE = np.array([bool(_RUN_CHARS.match(chr(c))) for c in range(0x80)] + [False])
-_SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
+_RUN, _SPACE = 1, 2
+_CHAR_FLAGS = np.array([_RUN * bool(_RUN_CHARS.match(chr(c))) | _SPACE * chr(c).isspace() for c in range(0x3001)]
+                       + [0], dtype=np.uint8)
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -107,21 +112,22 @@ class NormalizingChineseTokenizer(DummyTokenizer):
                     pos = start + len(word)
 
     def __call__(self, text: str) -> Doc:
-        lone = _SURROGATE_RE.search(text)
-        if lone:  # no encoder (OpenCC, pkuseg, any JSON writer) accepts half a UTF-16 pair
-            raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}")
+        check_no_surrogate(text)
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        bounds = None
+        bounds = known = None
         if self.segmenter == "char":
-            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, self._char_orths())
+            known = self._char_orths()
+            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
         doc = Doc(self.vocab, words=orths, spaces=spaces)
         doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
+        if self.opencc_config == "t2s" and normalized.converted is not None:
+            doc.user_data[T2S_KEY] = True if normalized.converted == norm else normalized.converted
         if norm != text:
-            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds)
+            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds, known)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -186,6 +192,17 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         self.pkuseg_seg = None
 
 
+def check_no_surrogate(text: str) -> None:
+    """E117 for a text holding a surrogate code point (half a UTF-16 pair): no encoder (OpenCC, pkuseg, any
+    JSON writer) accepts one. The strict UTF-32 encoder refuses exactly those code points, and in C at a fifth
+    of the cost of the regex scan, which is left to name the first one."""
+    try:
+        text.encode("utf-32-le")
+    except UnicodeEncodeError:
+        lone = _SURROGATE_RE.search(text)
+        raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}") from None
+
+
 def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[str], list[bool]]:
     """Words and trailing-space flags for `Doc` from sorted token spans; the white space between spans
     becomes a single trailing space or its own token, so the Doc text equals `text` (linear time).
@@ -224,8 +241,8 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    run = _RUN_TABLE[np.minimum(codes, len(_RUN_TABLE) - 1)]
-    space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
+    flags = _CHAR_FLAGS[np.minimum(codes, len(_CHAR_FLAGS) - 1)]
+    run, space = (flags & _RUN).view(bool), flags >= _SPACE
     # A space right after a character that is not white space trails that character's token.
     trailing = np.zeros(n + 1, dtype=bool)
     trailing[1:n] = (codes[1:] == 0x20) & ~space[:-1]
@@ -235,22 +252,32 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     ends = np.append(bounds[1:], n)
     kept = ~trailing[bounds]
     starts, ends = bounds[kept], ends[kept]
-    return _token_orths(vocab, text, starts, ends, known), trailing[ends].tolist(), (starts, ends)
+    text_codes = codes if text == norm else None  # most Simplified reports: the same code points
+    return _token_orths(vocab, text, starts, ends, known, text_codes), trailing[ends].tolist(), (starts, ends)
 
 
 def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
-                 known: "CharOrths | None" = None) -> list[int]:
+                 known: "CharOrths | None" = None, codes: np.ndarray | None = None) -> list[int]:
     """The orth ids of the tokens `text[start:end]`: the one-character ones by a table of the characters
-    (`known`, or one of this text's distinct characters), the others one by one. The ids are gathered in an
-    array of Python ints (dtype object): `tolist` then hands out the ints themselves, where a uint64 array
-    makes a new int of each 64-bit id (a third of this function's time)."""
-    orths = np.empty(len(starts), dtype=object)
-    single = ends - starts == 1
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
-    orths[single] = known.orths(codes) if known is not None else _lookup_orths(vocab, codes)
-    longer = np.flatnonzero(~single)
+    (`known`, or one of this text's distinct characters), the others one by one, by their StringStore key
+    (as `orth_ids`). The ids are gathered in an array of Python ints (dtype object): `tolist` then hands out the ints
+    themselves, where a uint64 array makes a new int of each 64-bit id (a third of this function's time).
+    `codes`: `text`'s code points, when at hand. With `known`, the table is read at every token's first
+    character in one gather (the longer tokens' entries then replaced), not for the one-character tokens
+    picked out first and copied into place."""
+    if codes is None:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    longer = np.flatnonzero(ends - starts > 1)
+    if known is not None:
+        orths = known.orths(codes[starts], skip=longer)
+    else:
+        orths = np.empty(len(starts), dtype=object)
+        single = ends - starts == 1
+        orths[single] = _lookup_orths(vocab, codes[starts[single]])
     if len(longer):
-        orths[longer] = [vocab[text[a:b]].orth for a, b in zip(starts[longer].tolist(), ends[longer].tolist())]
+        add = vocab.strings.add
+        orths[longer] = [add(text[a:b], allow_transient=True) for a, b in zip(starts[longer].tolist(),
+                                                                              ends[longer].tolist())]
     return orths.tolist()
 
 
@@ -283,11 +310,15 @@ class CharOrths:
         self.table = np.zeros(0x10001, dtype=np.uint64)  # 0: not known; the last entry stands for the astral
         self.ids = np.zeros(0x10001, dtype=object)
 
-    def orths(self, codes: np.ndarray) -> np.ndarray:
+    def orths(self, codes: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
         """The orth ids of the characters of code points `codes` (`_lookup_orths(self.vocab, codes)`), as
-        Python ints in an array of dtype object."""
+        Python ints in an array of dtype object. At the positions `skip` the caller puts other ids: what the
+        table holds there is left, and a character not in it is not looked up."""
         at = np.minimum(codes, len(self.table) - 1)
-        missing = np.flatnonzero(self.table[at] == 0)
+        missing = self.table[at] == 0
+        if skip is not None:
+            missing[skip] = False
+        missing = np.flatnonzero(missing)
         orths = self.ids[at]
         if len(missing):
             new, where = np.unique(codes[missing], return_inverse=True)
@@ -301,19 +332,22 @@ class CharOrths:
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
-    """The words' orth ids, each distinct word looked up once (its lexeme made if new, as `Doc` would make
-    it): a `Doc` built from the ids is the same as one built from the words, without hashing the text of
-    every token again (a third of the tokenizer's time on a report of single-character tokens)."""
+    """The words' orth ids, each distinct word looked up once: a `Doc` built from the ids is the same as one
+    built from the words, without hashing the text of every token again (a third of the tokenizer's time on
+    a report of single-character tokens). A word's id is its StringStore key, added as `vocab[word]` adds it
+    (transient in a memory zone); `Doc` makes the lexeme of an id it has not met, as `vocab[word]` would,
+    and the Python `Lexeme` that `vocab[word]` makes besides costs twice the key (≈ 0.2 µs a word)."""
     ids = dict.fromkeys(words)
+    add = vocab.strings.add
     for word in ids:
-        ids[word] = vocab[word].orth
+        ids[word] = add(word, allow_transient=True)
     return list(map(ids.__getitem__, words))
 
 
-def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None) -> dict:
+def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known: "CharOrths | None" = None) -> dict:
     """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed, in a `Doc`
-    the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known).
-    Returns
+    the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known;
+    `known`: a `CharOrths` of the doc's vocab, for the one-character norms). Returns
     the offsets of the changed characters and the input's characters there (`changed_characters`): what
     a reader of the input's characters at given offsets needs besides the normalised text."""
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -328,16 +362,24 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None) -> di
     starts, ends = bounds
     at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
     tokens = at[np.append(True, at[1:] != at[:-1])]
-    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens]))
+    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known))
     return found
 
 
-def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 known: "CharOrths | None" = None) -> np.ndarray:
     """The NORM column for `Doc.from_array` that sets `token.norm_` to `norm[start:end]` for `tokens` (their
     offsets `starts`, `ends`) and leaves the others unset (0, as `Doc` made them): one array write, not a
-    `Token` object and a setter call per changed token (most tokens of a Traditional-script report)."""
+    `Token` object and a setter call per changed token (most tokens of a Traditional-script report). With
+    `known`, the one-character norms (all a Traditional report's changed characters in the char segmenter)
+    are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each."""
     column = np.zeros(len(doc), dtype=np.uint64)
     add = doc.vocab.strings.add
+    if known is not None:
+        single = ends - starts == 1
+        codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
+        column[tokens[single]] = known.orths(codes).astype(np.uint64)
+        tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return column
 
@@ -353,6 +395,16 @@ def changed_characters(doc: Doc) -> tuple[list[int], str] | None:
     if not isinstance(offsets, list) or not isinstance(chars, str) or len(offsets) != len(chars):
         return None
     return offsets, chars
+
+
+def t2s_conversion(doc: Doc) -> str | None:
+    """`to_simplified(fold_width(doc.text), "t2s")[0]` as the tokenizer computed it, when it made this `Doc`
+    with the t2s config and OpenCC's output kept the length (no character-wise fallback); else None."""
+    data, converted = doc.user_data.get(USER_DATA_KEY), doc.user_data.get(T2S_KEY)
+    if not data or converted is None or len(data.get("norm_text", "")) != doc_length(doc):
+        return None
+    converted = data["norm_text"] if converted is True else converted
+    return converted if isinstance(converted, str) and len(converted) == len(data["norm_text"]) else None
 
 
 def doc_length(doc: Doc) -> int:

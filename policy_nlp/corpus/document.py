@@ -18,7 +18,7 @@ from typing import Any
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-from ..components.tokenizer import doc_length
+from ..components.tokenizer import doc_length, t2s_conversion
 from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
@@ -223,7 +223,7 @@ class AnnotatedDocument:
                         out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
                     units[rec["unit_index"]].indicators.append(out_rec)
         return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
-                   metadata=extract_metadata(text, name=id).to_dict(),
+                   metadata=extract_metadata(text, name=id, converted=t2s_conversion(doc)).to_dict(),
                    warnings=document_warnings(text, units, labels))
 
     def add_source(self, source: dict | None, warnings: list[dict] = ()) -> "AnnotatedDocument":
