@@ -774,15 +774,6 @@ def test_thresholds_marked_in_the_records_walk_are_those_of_all_pairs_marked_fir
     assert marked >= 3
 
 
-def test_the_vocabulary_memo_is_kept_for_one_text_object(vocab2):
-    a = "地区生产总值增长5%。"
-    b = "".join(list(a))  # equal, another object
-    assert b == a and b is not a
-    memo = vocab2._text_memo(a)
-    assert vocab2._text_memo(a) is memo
-    assert vocab2._text_memo(b) is not memo
-
-
 def test_exact_values_kept_for_the_last_calls_are_those_computed_afresh():
     rng = random.Random(3)
     numbers = [f"{rng.randint(0, 99_999)}" for _ in range(300)] + [f"{rng.random() * 1e4:.{rng.randint(1, 4)}f}"

@@ -287,25 +287,7 @@ class IndicatorVocabulary:
         """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
         right. Of the longest phrase starting at each position, where two overlap the longer wins, the first
         of equal length (spaCy's `filter_spans`, over character offsets)."""
-        return list(self._kept_matches(text, start, len(text) if end is None else end))
-
-    def _kept_matches(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
-        """`match`'s list itself, kept for the document's text (the records of a sentence look it up once per
-        document text): the extractor only reads it, so it is not copied per look-up."""
-        memo = self._text_memo(text)
-        found = memo.get((start, end))
-        if found is None:
-            found = memo[start, end] = self._search(text, start, end)
-        return found
-
-    def _text_memo(self, text: str) -> dict:
-        """What the extractor keeps about one document's text (its sentences' phrases, which of them are part
-        of a derived measure): kept for that text object only, the next text replaces it (an equal text of
-        another document is looked at afresh)."""
-        memo = self._cache.get("matches")
-        if memo is None or memo[0] is not text:
-            memo = self._cache["matches"] = (text, {})
-        return memo[1]
+        return self._search(text, start, len(text) if end is None else end)
 
     def _search(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """The longest phrase at each start (the trie's alternatives are tried longest first), each hit made
@@ -1049,8 +1031,9 @@ def _sentence_phrases(vocab: IndicatorVocabulary, text: str, ss: int, se: int, l
     """The vocabulary phrases of the sentence text[ss:se] that may name the indicator of one of its records,
     found once for the sentence's records (`_quantities` walks them in a row): with the rules, not those that
     are part of a derived measure (单位GDP水耗) nor a rate of another theme's object (企业诉求办结率), neither of
-    which depends on the record. Before, each record checked each phrase of its sentence again."""
-    hits = vocab._kept_matches(text, ss, se)
+    which depends on the record. Before, each record checked each phrase of its sentence again (and the
+    phrases were kept per document text for the sentence's next record; now each sentence is searched once)."""
+    hits = vocab._search(text, ss, se)
     return hits if rules is None or not hits else _candidates(vocab, text, hits, lo, hi, rules)
 
 
