@@ -700,32 +700,78 @@ def test_compatible_indicators_kept_per_vocabulary_are_those_computed_afresh(voc
                     tuple(ind._compatible_names(vocab2, names, rec, counted))
 
 
-def test_derived_phrases_kept_for_a_text_are_those_computed_afresh(vocab2):
-    rng = random.Random(5)
-    other = IndicatorVocabulary.from_dict(vocab2.to_dict()).rules  # the same patterns, another rules object
+def _per_record_canonical(vocab, text, rec, lo, hi):
+    """`_canonical` as each record ran it before `_Sentence`: its sentence's phrases, each checked for a
+    derived measure and a rate of another theme's object by every record."""
+    s, e, at = rec["start"], rec["end"], rec["_at"]
+    hits = vocab.match(text, at[2], at[3])
+    if not hits:
+        return None, None
+    rules = vocab.rules
+    counted = ind._counted_object(text, rec, hi, rules)
+    item_end = ind._item_end(text, at[5], hi) if rules is not None else at[3]
+    best, best_key, previous = None, None, (None, ())
+    for ms, me, phrase, names in hits:
+        qualified = ms == previous[0] and phrase.endswith("率") and ind._other_theme(vocab, previous[1], names)
+        previous = (me, names)
+        if rules is not None and (qualified or ind._derived(text, ms, me, lo, hi, rules)):
+            continue
+        names = ind._compatible(vocab, names, rec, counted)
+        if not names or s <= ms < e:
+            continue
+        in_clause = at[0] <= ms and me <= at[1]
+        if not in_clause and ms > e or ms >= item_end:
+            continue
+        if not in_clause and rules is not None and ind._names_its_own(text, rec, at[0], rules):
+            continue
+        key = (0 if in_clause else 1, s - me if me <= s else ms - e + 3)
+        if best_key is None or key < best_key:
+            best, best_key = (ms, me, phrase, names[0]), key
+    return (None, None) if best is None else (best[3], best)
+
+
+def _sentence_texts():
+    from conftest import ROOT
+
     texts = [normalize(seed_text(name)).text for name in SEED_NAMES]
-    texts.append("万元GDP能耗、单位地区生产总值能耗下降3%，工业增加值占比30%。" * 3)
-    derived = 0
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]
+    texts += [normalize(p.read_text(encoding="utf-8")).text for p in reports]
+    rng = random.Random(11)
+    pieces = ["去年", "上年同期", "力争", "确保", "人均", "每万人", "万元GDP能耗", "企业诉求办结率", "调解成功率",
+              "地区生产总值", "增长", "达", "，", "。", "、", "12%", "3.5亿元", "120件", "左右", "目标", "𠀀"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(300)]
+    return texts + ["", " ", "万", "人均收入1万元" * 400]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_sentences_phrases_found_once_name_each_record_as_its_own_search_did(version, vocab2):
+    vocab = vocab2 if version == 2 else indicator_vocabulary_v1()
+    rules, checked = vocab.rules, 0
+    for text in _sentence_texts():
+        lo, hi = 0, len(text)
+        for rec in ind._quantities(text, lo, hi, vocab, False):
+            at = rec["_at"]
+            candidates = ind._sentence_phrases(vocab, text, at[2], at[3], lo, hi, rules)
+            assert ind._canonical(vocab, text, rec, hi, candidates) == _per_record_canonical(vocab, text, rec, lo, hi)
+            checked += 1
+    assert checked > 3000
+
+
+def test_thresholds_marked_in_the_records_walk_are_those_of_all_pairs_marked_first(vocab2):
+    rules, marked = vocab2.rules, 0
+    texts = _sentence_texts() + ["突破4000亿元，达4601.5亿元，超过30%，达到35%、40%，迈上100万人，为120万人。" * 3]
     for text in texts:
-        memos = {id(vocab2.rules): {}, id(other): {}}
-        for _ in range(2):  # the second round is answered from the memo
-            hits = [(ms, me) for ms, me, _, _ in vocab2.match(text)]
-            for ms, me in rng.sample(hits, min(60, len(hits))):
-                lo, hi = max(0, ms - rng.randint(0, 4)), min(len(text), me + rng.randint(0, 8))
-                for rules in (vocab2.rules, other):
-                    fresh = ind._derived(text, ms, me, lo, hi, rules)
-                    assert ind._derived_in(memos[id(rules)], text, ms, me, lo, hi, rules) == fresh
-                    derived += fresh
-    assert derived
-
-
-def test_the_vocabulary_memo_is_kept_for_one_text_object(vocab2):
-    a = "地区生产总值增长5%。"
-    b = "".join(list(a))  # equal, another object
-    assert b == a and b is not a
-    memo = vocab2._text_memo(a)
-    assert vocab2._text_memo(a) is memo
-    assert vocab2._text_memo(b) is not memo
+        records = ind._quantities(text, 0, len(text), vocab2, False)
+        roles = [r["role"] for r in records]
+        marked += roles.count("threshold")
+        before = [dict(r, role="level" if r["role"] == "threshold" else r["role"]) for r in records]
+        for a, b in zip(before, before[1:]):  # the pairs marked before the walk, as the code did before
+            if (a["role"] == "level" and b["role"] == "level" and a["unit"] == b["unit"]
+                    and rules.threshold_verb.search(text[max(0, a["start"] - 4):a["start"]])
+                    and rules.settle_gap.search(text[a["_tail"]:b["start"]])):
+                a["role"] = "threshold"
+        assert [r["role"] for r in before] == roles
+    assert marked >= 3
 
 
 def test_exact_values_kept_for_the_last_calls_are_those_computed_afresh():

@@ -287,25 +287,7 @@ class IndicatorVocabulary:
         """Vocabulary phrases in text[start:end] (Simplified): (start, end, phrase, indicator names), left to
         right. Of the longest phrase starting at each position, where two overlap the longer wins, the first
         of equal length (spaCy's `filter_spans`, over character offsets)."""
-        return list(self._kept_matches(text, start, len(text) if end is None else end))
-
-    def _kept_matches(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
-        """`match`'s list itself, kept for the document's text (the records of a sentence look it up once per
-        document text): the extractor only reads it, so it is not copied per look-up."""
-        memo = self._text_memo(text)
-        found = memo.get((start, end))
-        if found is None:
-            found = memo[start, end] = self._search(text, start, end)
-        return found
-
-    def _text_memo(self, text: str) -> dict:
-        """What the extractor keeps about one document's text (its sentences' phrases, which of them are part
-        of a derived measure): kept for that text object only, the next text replaces it (an equal text of
-        another document is looked at afresh)."""
-        memo = self._cache.get("matches")
-        if memo is None or memo[0] is not text:
-            memo = self._cache["matches"] = (text, {})
-        return memo[1]
+        return self._search(text, start, len(text) if end is None else end)
 
     def _search(self, text: str, start: int, end: int) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """The longest phrase at each start (the trie's alternatives are tried longest first), each hit made
@@ -822,34 +804,25 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int, at: tuple, items: list[
     return None, None, None
 
 
-def _canonical(vocab, text: str, rec: dict, lo: int, hi: int, claimed: set) -> tuple[str | None, tuple | None]:
+def _canonical(vocab, text: str, rec: dict, hi: int, candidates: list) -> tuple[str | None, tuple | None]:
     """The canonical name of a record: the nearest vocabulary phrase of its clause (then of its sentence before
     it) whose indicator measures in the record's unit (any unit for a change). With the vocabulary's rules
     also: not a phrase that names a derived measure (单位GDP水耗) or a rate of another theme's object
     (企业诉求办结率), a per-capita value only for a per-capita indicator, a count only for an indicator naming
     what it counts (`135个无物业小区`), a phrase after the record only up to the next 、, and a phrase of an
-    earlier clause only when the record's own clause names no rate or amount of its own."""
-    if vocab is None:
+    earlier clause only when the record's own clause names no rate or amount of its own. `candidates`: the
+    phrases of the record's sentence that may name an indicator (`_sentence_phrases`)."""
+    if not candidates:  # most sentences name no indicator: nothing else to look up
         return None, None
     s, e = rec["start"], rec["end"]
     at = rec["_at"]
-    ss, se = at[2], at[3]
-    hits = vocab._kept_matches(text, ss, se)
-    memo = vocab._text_memo(text)
-    if not hits:  # most sentences name no indicator: nothing else to look up
-        return None, None
     rules = vocab.rules
     cs, ce = at[0], at[1]
     counted = _counted_object(text, rec, hi, rules)
-    item_end = _item_end(text, at[5], hi) if rules is not None else se
+    item_end = _item_end(text, at[5], hi) if rules is not None else at[3]
 
     best, best_key = None, None
-    previous = (None, ())
-    for ms, me, phrase, names in hits:
-        qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
-        previous = (me, names)
-        if rules is not None and (qualified or _derived_in(memo, text, ms, me, lo, hi, rules)):
-            continue  # 企业诉求办结率: a rate of another theme's object
+    for ms, me, phrase, names in candidates:
         names = _compatible(vocab, names, rec, counted)
         if not names:
             continue
@@ -909,17 +882,6 @@ def _item_end(text: str, item_end: int, hi: int) -> int:
 def _other_theme(vocab: IndicatorVocabulary, before: tuple[str, ...], names: tuple[str, ...]) -> bool:
     """No indicator of the phrase before shares a theme with the rate's (企业诉求 | 办结率, not 热线工单 | 办结率)."""
     return not {vocab.theme(n) for n in before} & {vocab.theme(n) for n in names}
-
-
-def _derived_in(memo: dict, text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
-    """`_derived`, kept in the vocabulary's memo of the document's text (`_text_memo`): each record of a
-    sentence asks about each of its phrases. (An `lru_cache` keyed on the text also answered an equal text
-    of another document from its last answers.)"""
-    key = ("derived", ms, me, lo, hi)
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = _derived(text, ms, me, lo, hi, rules)
-    return found
 
 
 def _derived(text: str, ms: int, me: int, lo: int, hi: int, rules: IndicatorRules) -> bool:
@@ -1041,21 +1003,53 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
             rec["_direction"], rec["_basis"] = direction, basis
         out.append(rec)
         prev = rec
-    rules = vocabulary.rules if vocabulary is not None else None
-    if rules is not None:
-        _mark_thresholds(text, out, rules)
-        for rec in out:
+    if vocabulary is None:
+        return out
+    rules = vocabulary.rules
+    candidates, sentence_start = [], None
+    for k, rec in enumerate(out):
+        at = rec["_at"]
+        if at[2] != sentence_start:  # the records are in text order: a sentence's records come in a row
+            sentence_start = at[2]
+            candidates = _sentence_phrases(vocabulary, text, at[2], at[3], lo, hi, rules)
+        if rules is not None:
+            if k + 1 < len(out):
+                _mark_threshold(text, rec, out[k + 1], rules)
             rec["measure"] = _measure(text, rec, rules)
             rec["status"] = _status(text, rec, hi, rules, plans)
-    claimed: set = set()
-    for rec in out:
-        canonical, hit = _canonical(vocabulary, text, rec, lo, hi, claimed)
+        canonical, hit = _canonical(vocabulary, text, rec, hi, candidates)
         rec["canonical"] = canonical
         if hit is not None and (rec["phrase"] is None or abs(hit[1] - rec["start"]) <= 1):
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
     if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
     return out
+
+
+def _sentence_phrases(vocab: IndicatorVocabulary, text: str, ss: int, se: int, lo: int, hi: int,
+                      rules: IndicatorRules | None) -> list:
+    """The vocabulary phrases of the sentence text[ss:se] that may name the indicator of one of its records,
+    found once for the sentence's records (`_quantities` walks them in a row): with the rules, not those that
+    are part of a derived measure (单位GDP水耗) nor a rate of another theme's object (企业诉求办结率), neither of
+    which depends on the record. Before, each record checked each phrase of its sentence again (and the
+    phrases were kept per document text for the sentence's next record; now each sentence is searched once)."""
+    hits = vocab._search(text, ss, se)
+    return hits if rules is None or not hits else _candidates(vocab, text, hits, lo, hi, rules)
+
+
+def _candidates(vocab: IndicatorVocabulary, text: str, hits: list, lo: int, hi: int, rules: IndicatorRules) -> list:
+    """The sentence's phrases less those that are part of a derived measure or a rate of another theme's
+    object (企业诉求 | 办结率: a rate right after a phrase of which no indicator shares its theme)."""
+    out, previous = [], (None, ())
+    for hit in hits:
+        ms, me, phrase, names = hit
+        qualified = ms == previous[0] and phrase.endswith("率") and _other_theme(vocab, previous[1], names)
+        previous = (me, names)
+        if not qualified and not _derived(text, ms, me, lo, hi, rules):
+            out.append(hit)
+    return out
+
+
 
 
 def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: IndicatorVocabulary) -> None:
@@ -1080,14 +1074,14 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
                 rec["canonical"] = name if fits else None
 
 
-def _mark_thresholds(text: str, records: list[dict], rules: IndicatorRules) -> None:
+def _mark_threshold(text: str, a: dict, b: dict, rules: IndicatorRules) -> None:
     """`突破4000亿元，达4601.5亿元`: a level passed on the way (after 突破/超过 …) to the value the sentence
-    settles on (the next level in the same unit, after 达/为 …) becomes a `threshold`."""
-    for a, b in zip(records, records[1:]):
-        if (a["role"] == "level" and b["role"] == "level" and a["unit"] == b["unit"]
-                and rules.threshold_verb.search(text[max(0, a["start"] - 4):a["start"]])
-                and rules.settle_gap.search(text[a["_tail"]:b["start"]])):
-            a["role"] = "threshold"
+    settles on (the next level `b` in the same unit, after 达/为 …) becomes a `threshold`. Asked in the
+    records' walk before `a`'s status and name are read (`b` is not yet changed then)."""
+    if (a["role"] == "level" and b["role"] == "level" and a["unit"] == b["unit"]
+            and rules.threshold_verb.search(text[max(0, a["start"] - 4):a["start"]])
+            and rules.settle_gap.search(text[a["_tail"]:b["start"]])):
+        a["role"] = "threshold"
 
 
 def _measure(text: str, rec: dict, rules: IndicatorRules) -> str:
