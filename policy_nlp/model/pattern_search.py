@@ -69,11 +69,15 @@ class BatchSearch:
         self.patterns = list(patterns)
         required = [required_strings(p) for p in self.patterns]
         self.filtered = [j for j, r in enumerate(required) if r is not None]
-        self.counter = TermCounter({j: sorted(required[j]) for j in self.filtered})
+        self.literals = {j: sorted(required[j]) for j in self.filtered}  # pattern → the strings it requires
+        self.counter = TermCounter(self.literals)
 
-    def found(self, strings: Sequence[str]) -> np.ndarray:
+    def found(self, strings: Sequence[str], holds: np.ndarray | None = None) -> np.ndarray:
+        """`holds`: strings × `filtered` patterns, whether each string holds one of the pattern's `literals`,
+        when the caller counted them already (in the same scan as other terms); else counted here."""
         out = np.zeros((len(strings), len(self.patterns)), dtype=bool)
-        holds = self.counter.counts(strings) > 0
+        if holds is None:
+            holds = self.counter.counts(strings) > 0
         for j, pattern in enumerate(self.patterns):
             rows = np.flatnonzero(holds[:, self.filtered.index(j)]) if j in self.filtered else range(len(strings))
             search = pattern.search
