@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
 from .char_ngrams import nul_safe, white_space_free
-from .pattern_search import BatchSearch
+from .pattern_search import BatchSearch, found_in
 from .term_counts import TermCounter
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
@@ -90,7 +90,8 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
     (its rows, or its `UnitColumns`)."""
     table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
-    future, problem = rules.future_re, rules.part_cues.get("shortcomings")
+    future, problem = found_in(rules.future_re), rules.part_cues.get("shortcomings")
+    problem = found_in(problem) if problem is not None else None
     texts = [norm_text[start:end] for start, end in zip(table.starts, table.ends)]
     rows = []
     lead_text, state, line = "", "", None
@@ -109,9 +110,9 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
             lead = lead_text
         rows.append((text, lead, kind, level, inner, outer, path, i / n, report_year, PART_STATES.get(part, state)))
         if new_line and kind == "sentence":
-            if future.search(text):
+            if future(text):
                 state = "future"
-            elif problem is not None and problem.search(text):
+            elif problem is not None and problem(text):
                 state = "problem"
     out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
     if rows:

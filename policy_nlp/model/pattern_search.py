@@ -11,7 +11,7 @@ case-insensitive matching) is searched in every text.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -60,6 +60,29 @@ def _in_item(op, av) -> frozenset[str] | None:
     if op is _ATOMIC and _ATOMIC is not None:
         return _in_sequence(av)
     return None
+
+
+_FOUND_IN: dict = {}  # pattern → `found_in(pattern)` (the rules' few patterns, compiled once)
+
+
+def found_in(pattern: re.Pattern) -> Callable[[str], bool]:
+    """`lambda text: pattern.search(text) is not None`, for one text at a time: a search of the alternation
+    of the literals every match contains (`required_strings`), a plain scan, goes first, and the pattern is
+    searched only in a text that holds one (most texts do not; a literal alternation costs a fifth of a
+    search of the rules' patterns)."""
+    got = _FOUND_IN.get(pattern)
+    if got is None:
+        search, literals = pattern.search, required_strings(pattern)
+        if literals is None or "" in literals:
+            def got(text: str) -> bool:
+                return search(text) is not None
+        else:
+            holds = re.compile("|".join(map(re.escape, sorted(literals)))).search
+
+            def got(text: str) -> bool:
+                return holds(text) is not None and search(text) is not None
+        _FOUND_IN[pattern] = got
+    return got
 
 
 class BatchSearch:
