@@ -173,3 +173,14 @@ def test_a_vocabulary_missing_a_terms_part_is_looked_up_everywhere():
     vectorizer.fit(["法治政府"])
     assert not char_ngrams._table(vectorizer).closed  # 法治政: 法治 is no term
     _assert_same(vectorizer, ["法治政府", "依法治政", "法治政" * 5, "𠀀法治政", "", "x法治政y"])
+
+
+@pytest.mark.parametrize("size", [1, 7, 2 ** 20, 2 ** 32, 2 ** 32 + 1, 2 ** 40])
+def test_cells_counted_on_narrow_keys_as_np_unique_counts_them(size):
+    rng = np.random.default_rng(size)
+    for n in (0, 1, 5000):
+        cells = np.sort(rng.integers(0, size, n, dtype=np.int64))
+        cells[n // 2:] = np.maximum(cells[n // 2:], size - 1 - rng.integers(0, 3, n - n // 2))  # the top keys
+        got, want = char_ngrams._unique_counts(cells, size), np.unique(cells, return_counts=True)
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and np.array_equal(a, b)

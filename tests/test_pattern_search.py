@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from policy_nlp.model.pattern_search import BatchSearch, required_strings
+from policy_nlp.model.pattern_search import BatchSearch, found_in, required_strings
 from policy_nlp.rules import default_rules
 
 from conftest import ROOT, SEEDS
@@ -47,6 +47,25 @@ def test_patterns_on_random_strings(pattern):
     compiled = re.compile(pattern)
     strings = _strings(0)
     np.testing.assert_array_equal(BatchSearch([compiled]).found(strings), _every([compiled], strings))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_found_in_one_text_at_a_time_is_the_search(pattern):
+    compiled = re.compile(pattern)
+    strings = _strings(1) + ["\ud800", "𠀀" * 3, "将" * 5000]
+    assert [found_in(compiled)(s) for s in strings] == [compiled.search(s) is not None for s in strings]
+
+
+def test_found_in_with_the_rules_patterns_on_the_seeds_the_reports_and_their_traditional_script():
+    import opencc
+
+    rules = default_rules()
+    lines = _lines(sorted(SEEDS.glob("*.txt"))) + _lines(sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt")))
+    lines += opencc.OpenCC("s2t").convert("\n".join(lines[:300])).split("\n")
+    sentences = [s for line in lines for s in re.split("(?<=[。；])", line) if s]
+    for pattern in [*rules.part_cues.values(), rules.future_re]:
+        got = [found_in(pattern)(s) for s in sentences]
+        assert got == [pattern.search(s) is not None for s in sentences] and any(got)
 
 
 def test_what_each_pattern_requires():

@@ -1,5 +1,7 @@
 """model.term_counts and the cue transformers' shared batch work: the counts are `str.count`'s, the cues
 those of computing each transformer alone."""
+import re
+
 import numpy as np
 import pytest
 
@@ -66,14 +68,15 @@ def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypat
     columns = [CONTENT_COLUMNS, CONTENT_COLUMNS, POSITION_COLUMNS]
     alone = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
     calls = []
-    for name in ("_term_counts", "_matches"):
+    for name in ("_term_counts", "_matches", "_terms_and_matches"):
         method = getattr(features._RuleCues, name)
         monkeypatch.setattr(features._RuleCues, name,
                             lambda self, *a, _m=method, _n=name: calls.append(_n) or _m(self, *a))
     with features.shared_cues():
         together = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
-    # the content blocks' texts once, the section names once, the headings' part cues once
-    assert sorted(calls) == ["_matches", "_matches", "_term_counts", "_term_counts"]
+    # the content blocks' texts once (terms and patterns in one scan), the section names once, the headings'
+    # part cues once
+    assert sorted(calls) == ["_matches", "_term_counts", "_terms_and_matches"]
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
     assert features._SHARED.get() is None
@@ -98,3 +101,36 @@ def test_content_cues_of_different_lead_weights_share_their_unweighted_columns(m
     assert len(calls) == 2
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
+
+
+def _terms_and_matches_alone(rules, strings, patterns):
+    cues = features.ContentCues(rules)
+    return cues._term_counts(strings), cues._matches("p", strings, patterns)
+
+
+@pytest.mark.parametrize("lexicon, joint", [
+    (None, True),  # the default term lists
+    ({"a": ["哈哈", "法治"], "b": ["下一步", "𠀀"]}, True),  # a term that is also a pattern's literal
+    # 248 characters: 8-bit ids, eight of them in a key; with the literals' characters, 9-bit ids
+    ({"a": ["".join(chr(0x5000 + 8 * i + k) for k in range(8)) for i in range(31)]}, False),
+    ({"a": ["".join(chr(0x5000 + 8 * i + k) for k in range(8)) for i in range(40)]}, True),  # neither fits
+])
+def test_terms_and_pattern_literals_counted_in_one_scan_equal_each_counted_alone(lexicon, joint):
+    rules = default_rules().to_dict()
+    if lexicon is not None:
+        rules["lexicon"] = lexicon
+    compiled = default_rules()
+    patterns = [*compiled.part_cues.values(), compiled.future_re, re.compile(r"(?i)abc")]  # one unfiltered
+    alphabet = "".join(sorted({ch for ts in (lexicon or compiled.lexicon).values() for t in ts for ch in t}))
+    strings = (_lines(sorted(SEEDS.glob("*.txt"))) + EDGE_CASES + _random_texts(1, alphabet + "下一步今后明年将力争ABC")
+               + _lines(sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:5])
+               + ["".join(ts) + "下一步" for ts in (lexicon or {}).values()])
+    cues = features.ContentCues(rules)
+    terms, found = cues._terms_and_matches("p", strings, patterns)
+    want_terms, want_found = _terms_and_matches_alone(rules, strings, patterns)
+    assert terms.tobytes() == want_terms.tobytes() and terms.dtype == want_terms.dtype
+    np.testing.assert_array_equal(found, want_found)
+    assert found.any() and terms.any()
+    assert (cues._joint("p", patterns) is not None) == joint
+    empty = cues._terms_and_matches("p", [], patterns)
+    assert empty[0].shape == (0, len(cues._rules().lexicon)) and empty[1].shape == (0, len(patterns))

@@ -162,9 +162,10 @@ def unit_spans_and_columns(doc: Doc, units_key: str | None = None, rules=None) -
     parts = attrs.get("parts") or [""] * n  # written by the structure component since rules v3
     if levels is not None and lines is not None and parents is not None and len(levels) == n \
             and min(len(lines), len(parents), len(parts)) >= n:
-        offsets = [(s.start_char, s.end_char, s.label_) for s in spans]
-        starts, ends, kinds = (list(column) for column in zip(*offsets)) if n else ([], [], [])
-        return spans, UnitColumns(starts, ends, kinds, list(levels), lines[:n], parents[:n], parts[:n])
+        # a list per column, no tuple per unit (fewer objects for the cyclic collector to count and scan)
+        starts, ends = [s.start_char for s in spans], [s.end_char for s in spans]
+        return spans, UnitColumns(starts, ends, [s.label_ for s in spans], list(levels), lines[:n], parents[:n],
+                                  parts[:n])
     if rules is None:
         from ..rules import default_rules
 

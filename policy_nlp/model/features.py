@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
 from .char_ngrams import nul_safe, white_space_free
-from .pattern_search import BatchSearch
+from .pattern_search import BatchSearch, found_in
 from .term_counts import TermCounter
 
 CONTEXT_COLUMNS = ("text", "lead", "kind", "level", "section", "section_outer", "section_path", "position",
@@ -90,7 +90,8 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
     (its rows, or its `UnitColumns`)."""
     table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
-    future, problem = rules.future_re, rules.part_cues.get("shortcomings")
+    future, problem = found_in(rules.future_re), rules.part_cues.get("shortcomings")
+    problem = found_in(problem) if problem is not None else None
     texts = [norm_text[start:end] for start, end in zip(table.starts, table.ends)]
     rows = []
     lead_text, state, line = "", "", None
@@ -109,9 +110,9 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
             lead = lead_text
         rows.append((text, lead, kind, level, inner, outer, path, i / n, report_year, PART_STATES.get(part, state)))
         if new_line and kind == "sentence":
-            if future.search(text):
+            if future(text):
                 state = "future"
-            elif problem is not None and problem.search(text):
+            elif problem is not None and problem(text):
                 state = "problem"
     out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
     if rows:
@@ -158,6 +159,7 @@ class _Compiled(NamedTuple):
     terms: TermCounter
     fingerprint: str
     searches: dict  # name → `BatchSearch` of a list of the rules' patterns
+    joint: dict  # name → `TermCounter` of the term lists and that search's literals, or None (see `_joint`)
 
 
 class _RuleCues(BaseEstimator, TransformerMixin):
@@ -172,7 +174,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
             from ..rules import default_rules
 
             rules = ReportRules.from_dict(self.rules, "estimator") if self.rules else default_rules()
-            cached = _Compiled(self.rules, rules, TermCounter(rules.lexicon), rules.fingerprint, {})
+            cached = _Compiled(self.rules, rules, TermCounter(rules.lexicon), rules.fingerprint, {}, {})
             self.__dict__["_compiled_rules"] = cached
         return cached
 
@@ -188,17 +190,42 @@ class _RuleCues(BaseEstimator, TransformerMixin):
     def _term_counts(self, strings: Sequence[str]) -> np.ndarray:
         """`_lexicon_counts` of each of `strings` (strings × labels), counted for the batch at once
         (`term_counts.TermCounter`); each count's log1p is the same scalar call as there."""
-        counts = self._compiled().terms.counts(strings)
-        log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
-        return log1p[counts]
+        return _log1p(self._compiled().terms.counts(strings))
 
-    def _matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
-        """strings × patterns: whether each pattern is found in each string (`pattern_search.BatchSearch`,
-        one per list of patterns, named `what`)."""
+    def _search(self, what: str, patterns: Sequence[re.Pattern]) -> BatchSearch:
+        """The `pattern_search.BatchSearch` of a list of patterns, named `what` (built once)."""
         searches = self._compiled().searches
         if what not in searches:
             searches[what] = BatchSearch(patterns)
-        return searches[what].found(strings)
+        return searches[what]
+
+    def _matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
+        """strings × patterns: whether each pattern is found in each string."""
+        return self._search(what, patterns).found(strings)
+
+    def _joint(self, what: str, patterns: Sequence[re.Pattern]) -> TermCounter | None:
+        """One `TermCounter` of the term lists (first columns) and the literals search `what` requires (one
+        column per pattern it filters), so that a list of strings is scanned once for both; None when the
+        joint counter would count by `str.count` where the two alone would not (too many distinct
+        characters for its keys)."""
+        joint = self._compiled().joint
+        if what not in joint:
+            search, terms = self._search(what, patterns), self._compiled().terms
+            counter = TermCounter({**{("terms", label): ts for label, ts in self._rules().lexicon.items()},
+                                   **{("search", j): lits for j, lits in search.literals.items()}})
+            joint[what] = counter if counter.exact or not (terms.exact and search.counter.exact) else None
+        return joint[what]
+
+    def _terms_and_matches(self, what: str, strings: Sequence[str], patterns: Sequence[re.Pattern]
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """(`_term_counts(strings)`, `_matches(what, strings, patterns)`), the term lists and the literals the
+        patterns require counted in one scan of the strings (`_joint`)."""
+        counter = self._joint(what, patterns)
+        if counter is None:
+            return self._term_counts(strings), self._matches(what, strings, patterns)
+        counts = counter.counts(strings)
+        n_labels = len(self._rules().lexicon)
+        return _log1p(counts[:, :n_labels]), self._search(what, patterns).found(strings, counts[:, n_labels:] > 0)
 
     def _found(self, what: str, strings: list[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
         """`_matches`, shared as `_shared` says."""
@@ -276,9 +303,9 @@ class ContentCues(_RuleCues):
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
         own, ld = _indices(index, text), _indices(index, lead)
-        terms = self._shared("terms", strings, self._term_counts)
         patterns = [*rules.part_cues.values(), rules.future_re]
-        found = self._found("content patterns", strings, patterns)
+        terms, found = self._shared("terms and content patterns", strings,
+                                    lambda batch: self._terms_and_matches("content patterns", batch, patterns))
         heading = kind == "heading"
         n_terms, n_cues = terms.shape[1], len(patterns) - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
@@ -291,6 +318,12 @@ class ContentCues(_RuleCues):
         out[:, k + 4] = [lv in (0, 1) for lv in level]
         out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
         return out, terms[ld], found[ld]
+
+
+def _log1p(counts: np.ndarray) -> np.ndarray:
+    """log1p of each count, each the same scalar `np.log1p` call as `_lexicon_counts` makes."""
+    log1p = np.array([float(np.log1p(c)) for c in range(int(counts.max(initial=0)) + 1)])
+    return log1p[counts]
 
 
 def _indices(index: dict[str, int], values) -> np.ndarray:
