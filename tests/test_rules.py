@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import pytest
 import spacy
@@ -11,7 +12,7 @@ import spacy
 import policy_nlp
 import policy_nlp.rules as rules_mod
 from policy_nlp.components.normalize import normalize
-from policy_nlp.rules import LATEST_VERSION, RULES_DIR, ReportRules, default_rules, packaged_rules
+from policy_nlp.rules import LATEST_VERSION, RULES_DIR, ReportRules, alternation, default_rules, packaged_rules
 from policy_nlp.components.units import is_chrome_line, segment
 from policy_nlp.errors import ModelError
 from policy_nlp.model_dir import record_files
@@ -300,3 +301,17 @@ def test_heading_marker_by_one_alternation_equals_the_patterns_in_turn():
             assert (got is None) == (expected is None), line
             if got:
                 assert got[0] == expected[0] and got[1].span() == expected[1].span() and got[1].re is expected[1].re
+
+
+def test_alternation_matches_where_one_of_its_patterns_matches_and_names_the_branch():
+    patterns = [re.compile(r"[一二三]、"), re.compile(r"\d+\."), re.compile(r"第[一二三]部分")]
+    for capture in (False, True):
+        joined = alternation(patterns, capture=capture)
+        for text in ("一、总体情况", "12.依法行政", "第二部分 问题", "（一）做法", "", "三"):
+            hits = [k for k, p in enumerate(patterns) if p.match(text)]
+            m = joined.match(text)
+            assert bool(m) == bool(hits)
+            if capture and m:
+                assert m.lastindex - 1 == hits[0]
+    assert alternation([re.compile(r"(a)\1"), re.compile("b")]) is None  # a back reference would move
+    assert alternation([re.compile("a", re.I)]) is None  # flags of its own

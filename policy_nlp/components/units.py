@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy
 
-from ..rules import ReportRules
+from ..rules import ReportRules, alternation
 from ..rules.regex_prefix import first_char_class
 
 KINDS = ("heading", "sentence", "boilerplate")
@@ -211,13 +211,7 @@ def _opening_alternation(rules: ReportRules) -> re.Pattern | None:
     def build() -> re.Pattern | None:
         patterns = [p for _, p in rules.heading_patterns]
         part_title = rules.optional_re("part_title_pattern")
-        patterns += [part_title] if part_title is not None else []
-        if any(p.groups or p.flags != re.UNICODE for p in patterns):
-            return None
-        try:
-            return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
-        except re.error:  # inline global flags in one pattern
-            return None
+        return alternation(patterns + [part_title] if part_title is not None else patterns)
 
     return rules.derived("units.opening_alternation", build)
 

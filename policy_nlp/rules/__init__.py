@@ -44,6 +44,20 @@ def read_json(path: str | Path, code: str):
         raise ModelError(code, source=str(path), detail=str(exc)) from None
 
 
+def alternation(patterns: list[re.Pattern], capture: bool = False) -> re.Pattern | None:
+    """The patterns as one alternation, a group around each when `capture` (`lastindex` then names the branch
+    that matched). None where a pattern has capture groups of its own (a back reference by number would point
+    elsewhere in the alternation) or flags of its own, or the alternation does not compile (inline global
+    flags in one pattern)."""
+    if any(p.groups or p.flags != re.UNICODE for p in patterns):
+        return None
+    wrap = "({})" if capture else "(?:{})"
+    try:
+        return re.compile("|".join(wrap.format(p.pattern) for p in patterns))
+    except re.error:
+        return None
+
+
 @dataclass(frozen=True, eq=False)
 class ReportRules:
     """The rules one pipeline uses. Build it with `ReportRules.from_dict`; compare by `fingerprint`."""
@@ -255,13 +269,7 @@ class ReportRules:
         start is the branch that matches (`lastindex`), so one call answers what trying them in turn did
         (a line that opens with a marker's character, 2024年… too, was tried against every pattern). None
         where a pattern has groups or flags of its own, or the alternation does not compile."""
-        patterns = [p for _, p in self.heading_patterns]
-        if any(p.groups or p.flags != re.UNICODE for p in patterns):
-            return None
-        try:
-            return re.compile("|".join(f"({p.pattern})" for p in patterns))
-        except re.error:  # inline global flags in one pattern
-            return None
+        return alternation([p for _, p in self.heading_patterns], capture=True)
 
     def heading_marker(self, text: str, start: int = 0, end: int | None = None) -> tuple[int, re.Match] | None:
         """The level and match of the first heading pattern that matches at the start of `text[start:end]`,
