@@ -1081,3 +1081,28 @@ def test_rejections_calling_only_the_checks_that_can_answer_are_those_of_every_c
         for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
             for m in _candidates(text, lo, hi):
                 assert ind._is_rejected(text, m, lo, hi) == _is_rejected_by_every_check(text, m, lo, hi)
+
+
+def _records_sorted_as_before(text, lo, hi, vocab):
+    """`_quantities`' records with each unit's records sorted by start as the code did before (every unit,
+    not only one holding a count of people), the delimiters read by the function itself."""
+    found = ind._quantities(text, lo, hi, vocab, False)
+    return sorted(found, key=lambda r: r["start"])
+
+
+def test_quantities_given_the_documents_delimiters_and_sorting_only_people_equal_the_old_walk(vocab2):
+    """The component reads the text's delimiters once and passes them to every unit, and `_quantities`
+    sorts its records only when a count of people was added (the quantity search makes them in text order):
+    the same records, in the same order, as reading the delimiters per unit and sorting every unit."""
+    texts = _sentence_texts() + ["带动1.2万农民增收，服务群众3万余人次，培训5.5万名职工、2万学生。" * 3,
+                                 "新增就业1万人，惠及群众12万余人，覆盖居民3万户，人口1.5万人。"]
+    people = 0
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        bounds = [0] + [k + 1 for k, c in enumerate(text) if c in "。\n"] + [len(text)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            given = ind._quantities(text, lo, hi, vocab2, False, delimiters)
+            people += sum(r["unit"] == "人" and r["unit_written"].startswith(("万", "亿")) for r in given)
+            assert given == _records_sorted_as_before(text, lo, hi, vocab2)
+            assert [r["start"] for r in given] == sorted(r["start"] for r in given)
+    assert people >= 3
