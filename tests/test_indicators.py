@@ -1106,3 +1106,24 @@ def test_quantities_given_the_documents_delimiters_and_sorting_only_people_equal
             assert given == _records_sorted_as_before(text, lo, hi, vocab2)
             assert [r["start"] for r in given] == sorted(r["start"] for r in given)
     assert people >= 3
+
+
+def test_boilerplate_units_are_told_by_their_labels_hash(nlp):
+    """The component skips boilerplate units by `Span.label` against `_BOILERPLATE` (no string look-up per
+    unit): the same units as by `label_`, on the seeds (which hold boilerplate units)."""
+    skipped = 0
+    for name in SEED_NAMES:
+        doc = run(nlp, seed_text(name))
+        units = list(doc.spans["units"])
+        by_hash = [u.label == ind._BOILERPLATE for u in units]
+        assert by_hash == [u.label_ == "boilerplate" for u in units]
+        skipped += sum(by_hash)
+    assert skipped > 0
+
+
+def test_longest_first_keeps_non_overlapping_hits_as_they_are():
+    """`_longest_first` no longer returns early when no two hits overlap (its caller knows they do): it
+    keeps every hit of a list without overlaps, in order."""
+    hits = [(0, 2, "ab", ("x",)), (2, 5, "cde", ("y",)), (7, 9, "fg", ("z",))]
+    assert ind._longest_first(hits) == hits
+    assert ind._longest_first([]) == []

@@ -33,6 +33,7 @@ from spacy import util
 from spacy.attrs import IDX, NORM, ORTH
 from spacy.language import Language
 from spacy.scorer import PRFScore
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
@@ -43,6 +44,9 @@ from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 VOCABULARY_FILE = "vocabulary.json"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 UNMAPPED = "unmapped"
+# A unit's label compared as its hash (`Span.label`): `Span.label_` looks the string up in the vocabulary's
+# store and decodes it, for every unit of every document.
+_BOILERPLATE = get_string_id("boilerplate")
 FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
           "phrase_end", "role", "change", "canonical", "value_written", "unit_written", "measure", "status")
 
@@ -141,12 +145,11 @@ def _occurs_in(pattern: re.Pattern):
 
 def _longest_first(hits: list[tuple]) -> list[tuple]:
     """spaCy's `filter_spans` over hits that open with their (start, end) character offsets, given in start
-    order, one per start: where two overlap the longer wins, the first of equal length. Nearly always none
-    overlap: they are kept as they are, without sorting."""
-    if all(a[1] <= b[0] for a, b in zip(hits, hits[1:])):
-        return hits
+    order, one per start: where two overlap the longer wins, the first of equal length. The caller
+    (`_search`) calls it only when two overlap, having seen it while searching. Sorting by length alone
+    keeps hits of equal length in start order (the sort is stable), as (-length, start) did."""
     kept, seen = [], set()
-    for hit in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+    for hit in sorted(hits, key=lambda h: h[0] - h[1]):
         s, e = hit[0], hit[1]
         if s not in seen and e - 1 not in seen:
             kept.append(hit)
@@ -1272,7 +1275,7 @@ class IndicatorExtractor:
         theme_of = self.vocabulary.themes().get
         delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
         for i, unit in enumerate(units):
-            if unit.label_ == "boilerplate":
+            if unit.label == _BOILERPLATE:
                 continue
             found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i],
                                 delimiters)
