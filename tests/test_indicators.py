@@ -1081,3 +1081,49 @@ def test_rejections_calling_only_the_checks_that_can_answer_are_those_of_every_c
         for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
             for m in _candidates(text, lo, hi):
                 assert ind._is_rejected(text, m, lo, hi) == _is_rejected_by_every_check(text, m, lo, hi)
+
+
+def _records_sorted_as_before(text, lo, hi, vocab):
+    """`_quantities`' records with each unit's records sorted by start as the code did before (every unit,
+    not only one holding a count of people), the delimiters read by the function itself."""
+    found = ind._quantities(text, lo, hi, vocab, False)
+    return sorted(found, key=lambda r: r["start"])
+
+
+def test_quantities_given_the_documents_delimiters_and_sorting_only_people_equal_the_old_walk(vocab2):
+    """The component reads the text's delimiters once and passes them to every unit, and `_quantities`
+    sorts its records only when a count of people was added (the quantity search makes them in text order):
+    the same records, in the same order, as reading the delimiters per unit and sorting every unit."""
+    texts = _sentence_texts() + ["带动1.2万农民增收，服务群众3万余人次，培训5.5万名职工、2万学生。" * 3,
+                                 "新增就业1万人，惠及群众12万余人，覆盖居民3万户，人口1.5万人。"]
+    people = 0
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        bounds = [0] + [k + 1 for k, c in enumerate(text) if c in "。\n"] + [len(text)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            given = ind._quantities(text, lo, hi, vocab2, False, delimiters)
+            people += sum(r["unit"] == "人" and r["unit_written"].startswith(("万", "亿")) for r in given)
+            assert given == _records_sorted_as_before(text, lo, hi, vocab2)
+            assert [r["start"] for r in given] == sorted(r["start"] for r in given)
+    assert people >= 3
+
+
+def test_boilerplate_units_are_told_by_their_labels_hash(nlp):
+    """The component skips boilerplate units by `Span.label` against `_BOILERPLATE` (no string look-up per
+    unit): the same units as by `label_`, on the seeds (which hold boilerplate units)."""
+    skipped = 0
+    for name in SEED_NAMES:
+        doc = run(nlp, seed_text(name))
+        units = list(doc.spans["units"])
+        by_hash = [u.label == ind._BOILERPLATE for u in units]
+        assert by_hash == [u.label_ == "boilerplate" for u in units]
+        skipped += sum(by_hash)
+    assert skipped > 0
+
+
+def test_longest_first_keeps_non_overlapping_hits_as_they_are():
+    """`_longest_first` no longer returns early when no two hits overlap (its caller knows they do): it
+    keeps every hit of a list without overlaps, in order."""
+    hits = [(0, 2, "ab", ("x",)), (2, 5, "cde", ("y",)), (7, 9, "fg", ("z",))]
+    assert ind._longest_first(hits) == hits
+    assert ind._longest_first([]) == []

@@ -33,6 +33,7 @@ from spacy import util
 from spacy.attrs import IDX, NORM, ORTH
 from spacy.language import Language
 from spacy.scorer import PRFScore
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
@@ -43,6 +44,9 @@ from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 VOCABULARY_FILE = "vocabulary.json"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 UNMAPPED = "unmapped"
+# A unit's label compared as its hash (`Span.label`): `Span.label_` looks the string up in the vocabulary's
+# store and decodes it, for every unit of every document.
+_BOILERPLATE = get_string_id("boilerplate")
 FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
           "phrase_end", "role", "change", "canonical", "value_written", "unit_written", "measure", "status")
 
@@ -141,12 +145,11 @@ def _occurs_in(pattern: re.Pattern):
 
 def _longest_first(hits: list[tuple]) -> list[tuple]:
     """spaCy's `filter_spans` over hits that open with their (start, end) character offsets, given in start
-    order, one per start: where two overlap the longer wins, the first of equal length. Nearly always none
-    overlap: they are kept as they are, without sorting."""
-    if all(a[1] <= b[0] for a, b in zip(hits, hits[1:])):
-        return hits
+    order, one per start: where two overlap the longer wins, the first of equal length. The caller
+    (`_search`) calls it only when two overlap, having seen it while searching. Sorting by length alone
+    keeps hits of equal length in start order (the sort is stable), as (-length, start) did."""
     kept, seen = [], set()
-    for hit in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+    for hit in sorted(hits, key=lambda h: h[0] - h[1]):
         s, e = hit[0], hit[1]
         if s not in seen and e - 1 not in seen:
             kept.append(hit)
@@ -944,12 +947,12 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
     return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in _quantities(norm_text, start, end, vocabulary, plans)]
 
 
-def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[dict]:
+def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None) -> list[dict]:
     """`extract_quantities`' records as they are made, with the working fields (`_tail`; `_at`, the record's
     `_bounds_at`; `_direction`, `_basis`) and, without rules, no measure and status: the component builds
-    its own records from them."""
+    its own records from them. `delimiters`: the text's `_delimiters`, when the caller read them once for all
+    its units (else read once a quantity is found: most units hold none)."""
     found: list[dict] = []
-    delimiters = None  # read once a quantity is found (most units hold none)
     pos = lo
     while pos < hi:
         m = _QTY_RE.search(text, pos, hi)
@@ -962,14 +965,10 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
         pos = m.end()
         delimiters = delimiters or _delimiters(text)
         found.append(_record(text, m, lo, hi, delimiters))
-    for m in _PEOPLE_RE.finditer(text, lo, hi) if _PEOPLE_TAIL_RE.search(text, lo, hi) else ():
-        before = text[max(lo, m.start() - 1):m.start()]
-        if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
-            continue
-        found.append(_people_record(text, m, lo, hi, delimiters or _delimiters(text)))
+    if _PEOPLE_TAIL_RE.search(text, lo, hi):
+        _add_people(text, lo, hi, found, delimiters)
     if not found:
         return []
-    found.sort(key=lambda r: r["start"])
     # roles and changes
     out: list[dict] = []
     prev = None
@@ -1024,6 +1023,20 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool) -> list[di
     if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
     return out
+
+
+def _add_people(text: str, lo: int, hi: int, found: list[dict], delimiters: tuple | None) -> None:
+    """The people counts (`_PEOPLE_RE`: 1.2万农民) of text[lo:hi] that no other quantity covers, added to
+    `found`, which is kept in text order (the quantity search makes its records in that order, so only a
+    unit holding a people count sorts them)."""
+    count = len(found)
+    for m in _PEOPLE_RE.finditer(text, lo, hi):
+        before = text[max(lo, m.start() - 1):m.start()]
+        if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
+            continue
+        found.append(_people_record(text, m, lo, hi, delimiters or _delimiters(text)))
+    if len(found) > count:
+        found.sort(key=lambda r: r["start"])
 
 
 def _sentence_phrases(vocab: IndicatorVocabulary, text: str, ss: int, se: int, lo: int, hi: int,
@@ -1260,10 +1273,12 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
+        delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
         for i, unit in enumerate(units):
-            if unit.label_ == "boilerplate":
+            if unit.label == _BOILERPLATE:
                 continue
-            found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i])
+            found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i],
+                                delimiters)
             if not found:
                 continue
             themes = [label for label, d in zip(labels, decided[i]) if d]
