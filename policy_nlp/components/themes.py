@@ -27,7 +27,7 @@ import numpy as np
 import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch, registry
 
 from ..errors import ModelError
@@ -82,7 +82,7 @@ class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
     their context rows (`features.build_contexts`), their probabilities (rows × labels), each label group's
     feature matrix of the whole batch (`model.scoring.feature_matrices`), the doc's `rows` of it and the
-    unit group's spans (read once, for the theme spans written over them)."""
+    unit group's spans (read once; copies, which `theme_spans` relabels into the theme spans)."""
 
     content: list[int]
     contexts: np.ndarray
@@ -234,6 +234,22 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def theme_spans(doc: Doc, name: str, units: list[Span], decided: np.ndarray, ids: list[int]) -> SpanGroup:
+    """The span group of one theme span per decided cell (unit order, then label order), labelled by string
+    id. `units` are the spans read from the unit group, copies of its entries: each is relabelled (its
+    knowledge-base and span ids cleared, as a new `Span` has them) and appended, which copies its fields
+    into the group. A new `Span` per cell costs five times as much: spaCy's constructor makes a `Token`
+    for each end to find the character offsets the unit's copy already holds."""
+    group = SpanGroup(doc, name=name)
+    append = group.append
+    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
+    for i, j in zip(unit_of.tolist(), label_of.tolist()):
+        span = units[i]
+        span.label, span.kb_id, span.id = ids[j], 0, 0
+        append(span)
+    return group
 
 
 class ThemeClassifier(Pipe):
@@ -405,11 +421,7 @@ class ThemeClassifier(Pipe):
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
-        units = scores.units
-        # one theme span per decided cell, in unit order, then label order
-        unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
-        doc.spans[self.themes_key] = [Span(doc, units[i].start, units[i].end, label=ids[j])
-                                      for i, j in zip(unit_of.tolist(), label_of.tolist())]
+        doc.spans[self.themes_key] = theme_spans(doc, self.themes_key, scores.units, decided, ids)
         n = max(len(content), 1)
         doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
         register_keys(doc, units=self.units_key, themes=self.themes_key)

@@ -9,8 +9,10 @@ once per Doc) and are registered only if no other package has taken their names.
 from __future__ import annotations
 
 import weakref
+from itertools import repeat
 from typing import Sequence
 
+import numpy as np
 from spacy.tokens import Doc, Span
 
 from ..model.estimator import LABELS as MODEL_LABELS
@@ -67,13 +69,16 @@ def units_in_part(group, label: str) -> list[int]:
     return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL.get(part) == label]
 
 
-def part_label_cells(group, labels: Sequence[str]) -> tuple[list[int], list[int]]:
+def part_label_cells(group, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The (unit, label column) cells of `units_in_part(group, label)` for every label of `labels`, in one
-    pass over the group's `parts` rather than one per label."""
+    pass over the group's `parts` rather than one per label: each unit's column (-1 for none) read by one
+    dict look-up, kept where it is one (two index arrays: numpy converts no list of indices)."""
     column = {label: j for j, label in enumerate(labels)}
-    cells = [(i, column[PART_LABEL.get(part)]) for i, part in enumerate(group.attrs.get("parts") or ())
-             if part and PART_LABEL.get(part) in column]
-    return [i for i, _ in cells], [j for _, j in cells]
+    of_part = {part: column[label] for part, label in PART_LABEL.items() if label in column}
+    parts = group.attrs.get("parts") or ()
+    columns = np.fromiter(map(of_part.get, parts, repeat(-1, len(parts))), dtype=np.intp, count=len(parts))
+    rows = np.flatnonzero(columns >= 0)
+    return rows, columns[rows]
 
 
 _INDEX: "weakref.WeakKeyDictionary[Doc, tuple]" = weakref.WeakKeyDictionary()
