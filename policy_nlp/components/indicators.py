@@ -38,7 +38,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from ..errors import ModelError
-from ..rules.regex_prefix import first_char_class
+from ..rules.regex_prefix import scan_pattern
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -133,14 +133,9 @@ def _occurs_in(pattern: re.Pattern):
     with (`first_char_class`, worked out when the rules load), then `pattern` in a look-ahead inside a
     look-behind over that character, stops only where a match can start (`re`'s class prefix search, in C)
     and matches `pattern` there: the same positions match, in half the time on the work reports' sentences.
-    Without a first-character class, `pattern.search` itself."""
-    first = first_char_class(pattern.pattern, pattern.flags)
-    if first is None:
-        return pattern.search
-    try:
-        return re.compile(first + r"(?<=(?=(?:" + pattern.pattern + r"))[\s\S])", pattern.flags).search
-    except re.error:  # e.g. global flags inside the pattern, which may stand only at its start
-        return pattern.search
+    Without a first-character class, `pattern.search` itself (`regex_prefix.scan_pattern`)."""
+    scan = scan_pattern(pattern)
+    return scan.search if scan is not None else pattern.search
 
 
 def _longest_first(hits: list[tuple]) -> list[tuple]:
@@ -513,8 +508,7 @@ _NEXT_BLOCK = {  # a unit followed by these characters is part of a word, not a 
     "片": "区", "段": "落", "届": "", "例": "如", "块": "", "床": "位", "头": "部", "只": "有是要", "倍": "增",
     "岁": "以", "户": "籍口外", "吨": "级", "座": "谈", "号": "", "亩": "产",
 }
-_LETTER_BEFORE = re.compile(r"[A-Za-z0-9_.·:/\-+#＋]")
-_LETTER_BEFORE_CHARS = frozenset(string.ascii_letters + string.digits + "_.·:/-+#＋")  # the class's characters
+_LETTER_BEFORE_CHARS = frozenset(string.ascii_letters + string.digits + "_.·:/-+#＋")  # [A-Za-z0-9_.·:/\-+#＋]
 _NAME_AFTER = re.compile(
     r"^(?:制度|机制|体系|工程|行动|计划|清单|服务|模式|方案|战略|理念|保障|联动|目标|任务|工作法|举措|办法|原则|"
     r"要求|标准|规定|同步|融合|合一|一体|统一|全覆盖|覆盖|齐抓|共治|联|大|级|线|网|化|型|同|为|是|结合)")
@@ -633,8 +627,6 @@ def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
         verdict = _arabic_number_verdict(text, lo, hi, s, e, pre, num, unit)
         if verdict is not None:
             return verdict
-    if unit == "%" or text.find("”", e, min(hi, e + 7)) < 0:
-        return False
     return _inside_short_quote(text, m, lo, hi, chinese, unit)
 
 
@@ -1032,7 +1024,7 @@ def _add_people(text: str, lo: int, hi: int, found: list[dict], delimiters: tupl
     count = len(found)
     for m in _PEOPLE_RE.finditer(text, lo, hi):
         before = text[max(lo, m.start() - 1):m.start()]
-        if before and _LETTER_BEFORE.match(before) or any(r["start"] <= m.start() < r["end"] for r in found):
+        if before in _LETTER_BEFORE_CHARS or any(r["start"] <= m.start() < r["end"] for r in found):
             continue
         found.append(_people_record(text, m, lo, hi, delimiters or _delimiters(text)))
     if len(found) > count:

@@ -114,9 +114,7 @@ class PrefixScan:
 
     def __init__(self, pattern: re.Pattern):
         self.pattern = pattern
-        first = first_char_class(pattern.pattern, pattern.flags) if not pattern.groups else None
-        self.scan = _compiled(first + r"(?<=(?=(" + pattern.pattern + r"))[\s\S])", pattern.flags) \
-            if first else None
+        self.scan = scan_pattern(pattern, capture=True) if not pattern.groups else None
 
     def spans(self, text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
         """(start, end) of each non-empty match of `pattern.finditer(text, pos, endpos)`, in order."""
@@ -131,9 +129,16 @@ class PrefixScan:
         return out
 
 
-def _compiled(source: str, flags: int) -> re.Pattern | None:
-    """The scan pattern, or None where `re` refuses it (then `finditer` itself serves)."""
+def scan_pattern(pattern: re.Pattern, capture: bool = False) -> re.Pattern | None:
+    """`[first](?<=(?=(?:pattern))[\\s\\S])`: stops only at a character of the class a match of `pattern` can start
+    with (`first_char_class`; the C engine's class prefix search) and matches `pattern` there, in a group of its
+    own when `capture`. None where the pattern has no such class or `re` refuses the scan (global flags inside
+    the pattern, which may stand only at its start): then the pattern itself serves."""
+    first = first_char_class(pattern.pattern, pattern.flags)
+    if first is None:
+        return None
     try:
-        return re.compile(source, flags)
+        return re.compile(first + r"(?<=(?=" + ("(" if capture else "(?:") + pattern.pattern + r"))[\s\S])",
+                          pattern.flags)
     except re.error:
         return None
