@@ -251,7 +251,7 @@ def _run_in_end(line: str, rules: ReportRules, first: bool) -> int:
     for pattern, closed in _run_in_titles(rules)[first]:
         if closed and not pattern.match(line, 0, limit):
             continue  # no prefix of the line up to `limit` matches
-        for end in reversed(list(_cut_candidates(line, 2, limit + 1, rules, True))):  # longest first
+        for end in reversed(_cut_candidates(line, 2, limit + 1, rules, True)):  # longest first
             if pattern.fullmatch(line, 0, end) and _opens_sentence(next_start, line, end):
                 return end
     found = rules.heading_marker(line)
@@ -284,7 +284,7 @@ def _run_in_titles(rules: ReportRules) -> tuple[tuple[tuple[re.Pattern, bool], .
     return rules.derived("units.run_in_titles", build)
 
 
-def _cut_candidates(line: str, lo: int, stop: int, rules: ReportRules, opening: bool) -> Iterable[int]:
+def _cut_candidates(line: str, lo: int, stop: int, rules: ReportRules, opening: bool) -> range | list[int]:
     """The positions in [lo, stop) where, white space skipped, a heading marker (or with `opening` a
     sentence opening) can start: each character of `rules.run_in_cut_re` found from `lo` (scanned in C, up
     to the first at or past `stop - 1`) and the white space right before it; every position without that

@@ -97,7 +97,7 @@ class Metadata:
 
 
 def _simplified(text: str) -> str:
-    return to_simplified(fold_width(text))[0]
+    return _converted(text)[0]
 
 
 def _converted(text: str) -> tuple[str, bool]:
