@@ -68,6 +68,7 @@ def download(
 
 @app.command()
 def annotate(
+    ctx: typer.Context,
     inputs: List[Path] = typer.Argument(..., help="Report files (.txt, .html/.htm, .docx, .pdf), directories "
                                                   "(their report files, recursively; other entries are listed "
                                                   "as not read), or .jsonl/.csv/.parquet tables."),
@@ -122,15 +123,19 @@ def annotate(
         raise typer.BadParameter("use json or table", param_hint="--format")
     if engine not in ("local", "ray"):
         raise typer.BadParameter("use local or ray", param_hint="--engine")
+    default = {param.name: param.default for param in ctx.command.params}  # as the options above declare them
     given = {"--format table": fmt == "table", "--summary": summary is not None, "--refresh": refresh,
-             "--n-process": n_process > 1, "--batch-size": batch_size != 8, "--no-progress": not progress,
-             "--engine ray": engine == "ray", "--ray-address": ray_address is not None,
+             "--n-process": n_process > 1, "--batch-size": batch_size != default["batch_size"],
+             "--no-progress": not progress, "--engine ray": engine == "ray", "--ray-address": ray_address is not None,
              "--workers": workers is not None, "--metadata": metadata is not None,
-             "--text-column": text_column != "text", "--id-column": id_column is not None,
-             "--max-chars": max_chars != MAX_CHARS, "--explain": explain, "--explain-top": explain_top != 8,
+             "--text-column": text_column != default["text_column"], "--id-column": id_column is not None,
+             "--max-chars": max_chars != default["max_chars"], "--explain": explain,
+             "--explain-top": explain_top != default["explain_top"],
              "--overwrite": overwrite, "--overwrite-reviewed": overwrite_reviewed}
     try:
         mode = modes.annotate_mode(output, update)
+        if mode == modes.UPDATE and output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
+            raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
         modes.refuse_options(mode, given)
         ray = modes.ray_engine(engine == "ray", ray_address, workers, n_process, mode)
         if mode != modes.UPDATE:
@@ -143,8 +148,6 @@ def annotate(
         _fail(exc)
     try:
         if mode == modes.UPDATE:
-            if output is not None and output.suffix.lower() in (".jsonl", ".parquet"):
-                raise typer.BadParameter("with --update, -o is a directory", param_hint="-o")
             _print_updates(modes.update_reports(inputs, output, nlp))
         elif mode == modes.BATCH:
             _print_batch(lambda bar: modes.annotate_corpus_file(

@@ -110,3 +110,14 @@ def test_the_command_refuses_an_option_of_another_mode_before_any_work(tmp_path,
     result = runner.invoke(app, ["annotate", str(path), "--segmenter", "char", *args])
     assert result.exit_code == 2 and "E110" in result.stderr and option in result.stderr
     assert not result.stdout
+
+
+def test_update_into_a_corpus_file_is_refused_before_the_model_loads(tmp_path):
+    """`--update` writes reviewer JSON files: `-o` naming a .jsonl/.parquet file is a usage error, reported
+    before the pipeline is loaded (a model folder that does not exist is never looked at)."""
+    (path,) = _reports(tmp_path, 1)
+    for suffix in (".jsonl", ".parquet"):
+        result = runner.invoke(app, ["annotate", str(path), "--update", "-o", str(tmp_path / f"out{suffix}"),
+                                     "--model", str(tmp_path / "no_such_model")])
+        assert result.exit_code == 2 and "-o is a directory" in result.stderr
+        assert "E0" not in result.stderr  # not a model error: the model was not read
