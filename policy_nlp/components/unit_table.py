@@ -151,29 +151,43 @@ def units_of_doc(doc: Doc, units_key: str | None = None, rules=None) -> list:
     """The unit table of `doc` as `units.Unit` rows (character offsets). Read from the group's attrs when
     the structure component wrote them; computed from the spans and `rules` when the spans came from
     elsewhere (hand-labelled units)."""
-    return [Unit(*row) for row in zip(*unit_spans_and_columns(doc, units_key, rules)[1])]
+    spans, attrs = _group_spans(doc, units_key)
+    columns = _written_columns(spans, attrs)
+    return [Unit(*row) for row in zip(*columns)] if columns is not None else _computed_table(doc, spans, rules)
 
 
 def unit_spans_and_columns(doc: Doc, units_key: str | None = None, rules=None) -> tuple[list[Span], UnitColumns]:
     """The unit group's spans and `units_of_doc`'s table of them as columns. spaCy makes a `Span` object each
     time a group item is read, so a reader that needs the spans too (the themes component writes a theme
     span over a unit) reads each unit once, and the columns need no row object per unit."""
-    key = units_key or span_key(doc, "units")
-    group = doc.spans.get(key, [])
+    spans, attrs = _group_spans(doc, units_key)
+    columns = _written_columns(spans, attrs)
+    return spans, columns if columns is not None else UnitColumns.of(_computed_table(doc, spans, rules))
+
+
+def _group_spans(doc: Doc, units_key: str | None) -> tuple[list[Span], dict]:
+    group = doc.spans.get(units_key or span_key(doc, "units"), [])
     spans = list(group)
+    return spans, group.attrs if spans else {}
+
+
+def _written_columns(spans: list[Span], attrs: dict) -> UnitColumns | None:
+    """The table as the structure component wrote it in the group's attrs, or None when it did not."""
     n = len(spans)
-    attrs = group.attrs if n else {}
     levels, lines, parents = attrs.get("levels"), attrs.get("lines"), attrs.get("parents")
     parts = attrs.get("parts") or [""] * n  # written by the structure component since rules v3
-    if levels is not None and lines is not None and parents is not None and len(levels) == n \
-            and min(len(lines), len(parents), len(parts)) >= n:
-        # a list per column, no tuple per unit (fewer objects for the cyclic collector to count and scan)
-        starts, ends = [s.start_char for s in spans], [s.end_char for s in spans]
-        return spans, UnitColumns(starts, ends, [s.label_ for s in spans], list(levels), lines[:n], parents[:n],
-                                  parts[:n])
+    if levels is None or lines is None or parents is None or len(levels) != n \
+            or min(len(lines), len(parents), len(parts)) < n:
+        return None
+    # a list per column, no tuple per unit (fewer objects for the cyclic collector to count and scan)
+    starts, ends = [s.start_char for s in spans], [s.end_char for s in spans]
+    return UnitColumns(starts, ends, [s.label_ for s in spans], list(levels), lines[:n], parents[:n], parts[:n])
+
+
+def _computed_table(doc: Doc, spans: list[Span], rules) -> list:
+    """The unit table computed from the spans (hand-labelled units: no table in the attrs)."""
     if rules is None:
         from ..rules import default_rules
 
         rules = default_rules()
-    table = unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in spans], rules)
-    return spans, UnitColumns.of(table)
+    return unit_table(doc._.norm_text, [(s.start_char, s.end_char, s.label_) for s in spans], rules)
