@@ -960,16 +960,21 @@ def test_short_quote_check_answers_as_the_unordered_checks_did():
 
 
 def test_component_records_are_those_extract_quantities_gives_with_the_input_text(nlp):
-    """The component builds its records once in their final shape (`_component_record`): the same dicts,
+    """The component finishes `_quantities`' records in place (`_finish_record`): the same dicts,
     keys in the same order, as `extract_quantities`' records per unit with `with_input_text` and the unit's
-    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases."""
+    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases:
+    inputs that normalisation left as they were (the records' slices are the input's) and inputs it changed
+    (their text and phrase read from the input) both."""
+    from policy_nlp.components.tokenizer import unchanged_input
     from policy_nlp.model.features import report_year_of
 
     component = nlp.get_pipe("policy_nlp_indicators")
-    compared = 0
+    compared, kinds = 0, set()
     texts = _input_texts()
     for text in texts[:len(SEED_NAMES) + 8] + texts[len(SEED_NAMES) + 20:]:
         doc = run(nlp, text)
+        if doc.spans["indicators"]:
+            kinds.add(unchanged_input(doc) is not None)
         norm, group = doc._.norm_text, doc.spans["units"]
         plans = ind.plans_part(group, norm, component.vocabulary.rules)  # no themes decided: the part only
         expected = []
@@ -985,7 +990,7 @@ def test_component_records_are_those_extract_quantities_gives_with_the_input_tex
         records = doc.spans["indicators"].attrs["records"]
         assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
         compared += len(records)
-    assert compared > 1000
+    assert compared > 1000 and kinds == {True, False}
 
 
 def test_the_themes_by_name_answer_what_theme_answers(vocab2):

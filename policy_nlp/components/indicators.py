@@ -940,10 +940,11 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
 
 
 def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None) -> list[dict]:
-    """`extract_quantities`' records as they are made, with the working fields (`_tail`; `_at`, the record's
-    `_bounds_at`; `_direction`, `_basis`) and, without rules, no measure and status: the component builds
-    its own records from them. `delimiters`: the text's `_delimiters`, when the caller read them once for all
-    its units (else read once a quantity is found: most units hold none)."""
+    """`extract_quantities`' records as they are made: the fields of `FIELDS` in order (without rules,
+    measure and status None), then the working fields (`_tail`; `_at`, the record's `_bounds_at`;
+    `_direction`, `_basis`), which the component removes (`_finish_record`). `delimiters`: the text's
+    `_delimiters`, when the caller read them once for all its units (else read once a quantity is found:
+    most units hold none)."""
     found: list[dict] = []
     pos = lo
     while pos < hi:
@@ -1133,11 +1134,14 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) 
     phrase = text[e:ce] if ce > e else None
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
             "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
-            "role": "level", "change": None, "canonical": None, "_tail": e, "_at": _bounds_at(delimiters, s, lo, hi),
-            "value_written": _exact_value(m.group("num"), None), "unit_written": m.group("scale") + "人"}
+            "role": "level", "change": None, "canonical": None, "value_written": _exact_value(m.group("num"), None),
+            "unit_written": m.group("scale") + "人", "measure": None, "status": None, "_tail": e,
+            "_at": _bounds_at(delimiters, s, lo, hi)}
 
 
 def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
+    """A quantity's record, its keys in their final order (those of `FIELDS`, measure and status None until
+    the rules set them), then the working fields `_tail` and `_at` (`_finish_record` removes them)."""
     pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
@@ -1161,8 +1165,8 @@ def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict
     phrase, ps, pe = _phrase(text, s, e, lo, hi, at, delimiters[2])
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
-            "role": "level", "change": None, "canonical": None, "_tail": tail, "_at": at,
-            "value_written": written, "unit_written": (scale or "") + unit}
+            "role": "level", "change": None, "canonical": None, "value_written": written,
+            "unit_written": (scale or "") + unit, "measure": None, "status": None, "_tail": tail, "_at": at}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1265,6 +1269,8 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
+        if raw._text is norm:  # the input is the normalised text: the records' slices are its own
+            raw = None
         delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
         for i, unit in enumerate(units):
             if unit.label == _BOILERPLATE:
@@ -1279,7 +1285,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_component_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
+                    records.append(_finish_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
@@ -1425,18 +1431,20 @@ def _tokenizer_norm(doc: Doc) -> str | None:
     return data["norm_text"]
 
 
-def _component_record(rec: dict, raw, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
-    """The component's record of one of `_quantities`' records, built once in its final shape: the fields of
-    `FIELDS` in their order (`text` and `phrase` the input's characters), then unit_index, theme, themes and
-    year (before, a dict of `FIELDS` was built, then patched and updated)."""
-    s, e, ps = rec["start"], rec["end"], rec["phrase_start"]
-    return {"start": s, "end": e, "text": raw[s:e], "value": rec["value"], "value_max": rec["value_max"],
-            "qualifier": rec["qualifier"], "unit": rec["unit"],
-            "phrase": rec["phrase"] if ps is None else raw[ps:rec["phrase_end"]], "phrase_start": ps,
-            "phrase_end": rec["phrase_end"], "role": rec["role"], "change": rec["change"],
-            "canonical": rec["canonical"], "value_written": rec["value_written"],
-            "unit_written": rec["unit_written"], "measure": rec.get("measure"), "status": rec.get("status"),
-            "unit_index": unit_index, "theme": theme, "themes": themes, "year": year}
+def _finish_record(rec: dict, raw, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
+    """The component's record, made from one of `_quantities`' records in place (its keys are in their final
+    order already): the working fields removed, `text` and `phrase` the input's characters (`raw`; None when
+    the input is the normalised text itself), then unit_index, theme, themes and year. Before, a second dict
+    of 21 fields was built per record from the first."""
+    del rec["_tail"], rec["_at"]
+    if "_direction" in rec:
+        del rec["_direction"], rec["_basis"]
+    if raw is not None:
+        rec["text"] = raw[rec["start"]:rec["end"]]
+        if rec["phrase_start"] is not None:
+            rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+    rec["unit_index"], rec["theme"], rec["themes"], rec["year"] = unit_index, theme, themes, year
+    return rec
 
 
 def with_input_text(rec: dict, raw: str) -> dict:
