@@ -1133,3 +1133,88 @@ def test_longest_first_keeps_non_overlapping_hits_as_they_are():
     hits = [(0, 2, "ab", ("x",)), (2, 5, "cde", ("y",)), (7, 9, "fg", ("z",))]
     assert ind._longest_first(hits) == hits
     assert ind._longest_first([]) == []
+
+
+def _rejected_by_unit_every_check(text, m, lo, hi, s, e, unit, scale, chinese):
+    """`_rejected_by_unit` as it was written before: every check in turn, whatever the unit."""
+    if unit in ("天", "日", "小时", "分钟", "工作日") and ind._is_date_or_deadline(text, m, lo, hi):
+        return True
+    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
+        return True
+    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+        return True
+    if ind._inside_title(text, s, lo, hi):
+        return True
+    if chinese and re.match(r"\d", text[e:e + 1]):
+        return True
+    if e + 2 <= hi and text[e:e + 2] in ind._TRAIL and ind._KIND_AFTER_RE.match(text[e + 2:e + 4]):
+        return True
+    if unit in ("吨", "千瓦", "立方米", "千瓦时") and ind._is_project_capacity(text, s, e, lo):
+        return True
+    if unit in ("度", "米") and not scale:
+        return True
+    return unit in ("县", "乡", "市") and ind._is_place_name(text, s, e, lo)
+
+
+def test_unit_checks_run_only_for_units_that_have_them_and_answer_as_every_check():
+    """`_rejected_by_unit` runs the unit's own checks only for `_UNIT_CHECKED`: the same answer as every
+    check in turn, on random strings of those units, titles, thresholds and places, and on real reports."""
+    rng = random.Random(41)
+    alphabet = "《》天日小时分钟工作岁寿命年限吨千瓦立方米度县乡市件个%以上企业项目3５.万三两、西宁，月内"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    units, compared = set(), 0
+    for text in texts:
+        for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
+            for m in _candidates(text, lo, hi):
+                s, e = m.span()
+                unit, scale, num = m.group("unit", "scale", "num")
+                chinese = not num[0].isdigit()
+                args = (text, m, lo, hi, s, e, unit, scale, chinese)
+                assert ind._rejected_by_unit(*args) == _rejected_by_unit_every_check(*args)
+                units.add(unit)
+                compared += 1
+    assert units >= ind._UNIT_CHECKED and compared > 10_000
+
+
+def test_one_fullmatch_tells_a_word_and_no_digit_as_two_searches():
+    """`_phrase`'s test of the words before a quantity: `_WORDS_NO_DIGIT_RE.fullmatch` where it searched for
+    a word character and for a digit."""
+    rng = random.Random(43)
+    alphabet = "案件aZ3５٣〇一 ，、%𠀋\n·"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
+    for text in texts + ["", "a", "3", "案", "𠀋", "٣案"]:
+        expected = bool(re.search(r"[\u4e00-\u9fffA-Za-z]", text)) and not re.search(r"\d", text)
+        assert bool(ind._WORDS_NO_DIGIT_RE.fullmatch(text)) == expected, text
+        for b0, b1 in ((1, len(text)), (0, len(text) - 1)):
+            expected = bool(re.compile(r"[\u4e00-\u9fffA-Za-z]").search(text, b0, b1)) \
+                and not re.compile(r"\d").search(text, b0, b1)
+            assert bool(ind._WORDS_NO_DIGIT_RE.fullmatch(text, b0, b1)) == expected, (text, b0, b1)
+
+
+def test_plans_part_telling_headings_by_label_hash_is_that_of_the_label_string(nlp, vocab2):
+    for text in [PLANS_TEXT] + [seed_text(name) for name in SEED_NAMES]:
+        doc = run(nlp, text)
+        group, norm = doc.spans["units"], doc._.norm_text
+        heading = [u.label_ == "heading" and bool(vocab2.rules.plans_heading.search(norm, u.start_char, u.end_char))
+                   for u in group]
+        parents, expected = group.attrs["parents"], []
+        for i in range(len(group)):
+            expected.append(parents[i] >= 0 and (heading[parents[i]] or expected[parents[i]]))
+        assert ind.plans_part(group, norm, vocab2.rules) == expected
+
+
+def test_a_text_without_a_count_of_people_gives_the_same_records_unsearched_for_them(vocab2):
+    """The component looks for `_PEOPLE_TAIL_RE` once per document and, where there is none, tells
+    `_quantities` not to search its units for a count of people: the same records."""
+    texts = [normalize(t).text for t in _input_texts()] + _sentence_texts()
+    without = 0
+    for text in texts:
+        if ind._PEOPLE_TAIL_RE.search(text):
+            continue
+        without += 1
+        delimiters = ind._delimiters(text)
+        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1))):
+            assert ind._quantities(text, lo, hi, vocab2, False, delimiters, False) == \
+                ind._quantities(text, lo, hi, vocab2, False, delimiters)
+    assert without > 50

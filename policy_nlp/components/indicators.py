@@ -47,6 +47,7 @@ UNMAPPED = "unmapped"
 # A unit's label compared as its hash (`Span.label`): `Span.label_` looks the string up in the vocabulary's
 # store and decodes it, for every unit of every document.
 _BOILERPLATE = get_string_id("boilerplate")
+_HEADING = get_string_id("heading")
 FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
           "phrase_end", "role", "change", "canonical", "value_written", "unit_written", "measure", "status")
 
@@ -656,20 +657,34 @@ def _rejected_by_neighbours(text: str, lo: int, hi: int, s: int, e: int, pre: st
 
 def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str, scale: str | None,
                       chinese: bool) -> bool:
-    """Units that name a time, an age, a year, a title, a threshold, a capacity or a place rather than an
-    amount achieved."""
-    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
+    """Units that name a time, an age, a year, a capacity or a place rather than an amount achieved, a
+    document title, a threshold that defines a kind. The checks are pure and their results or-ed: the
+    unit's own run only for the few units that have one (`_UNIT_CHECKED`), so that most quantities (件, %,
+    元, 个 …) pass them at one set test."""
+    if unit in _UNIT_CHECKED and _rejected_for_its_unit(text, m, lo, hi, s, e, unit, scale):
         return True
-    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
-        return True
-    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
-        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
     if chinese and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
     if e + 2 <= hi and text[e:e + 2] in _TRAIL and _KIND_AFTER_RE.match(text[e + 2:e + 4]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
+    return False
+
+
+_UNIT_CHECKED = frozenset(("天", "日", "小时", "分钟", "工作日", "岁", "年", "吨", "千瓦", "立方米", "千瓦时", "度", "米",
+                           "县", "乡", "市"))
+
+
+def _rejected_for_its_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str,
+                           scale: str | None) -> bool:
+    """The checks of `_rejected_by_unit` that only units of `_UNIT_CHECKED` can fail."""
+    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
+        return True
+    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
+        return True
+    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
         return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
     if unit in ("度", "米") and not scale:
@@ -768,8 +783,9 @@ def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:
     return o >= 0 and text.rfind("》", lo, s) < o and text.find("》", s, hi) >= 0
 
 
-_WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _DIGIT_RE = re.compile(r"\d")
+# A text holding a word character (CJK or Latin letter) and no digit, in one call (no word character is a digit).
+_WORDS_NO_DIGIT_RE = re.compile(r"\D*?[\u4e00-\u9fffA-Za-z]\D*")
 _PHRASE_AFTER_RE = re.compile(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|"
                               r"分别|累计|共|均|的|等|和|中|$)")
 
@@ -788,7 +804,7 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int, at: tuple, items: list[
     b1 = cs + len(before)
     if b1 - b0 > 14:
         b0 = b1 - 14
-    if b1 - b0 >= 2 and _WORD_CHAR_RE.search(text, b0, b1) and not _DIGIT_RE.search(text, b0, b1):
+    if b1 - b0 >= 2 and _WORDS_NO_DIGIT_RE.fullmatch(text, b0, b1):
         return text[b0:b1], b0, b1
     _, ce = _around(items, e, lo, hi)
     after = text[e:ce]
@@ -939,12 +955,14 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
     return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in _quantities(norm_text, start, end, vocabulary, plans)]
 
 
-def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None) -> list[dict]:
+def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None,
+                people: bool = True) -> list[dict]:
     """`extract_quantities`' records as they are made: the fields of `FIELDS` in order (without rules,
     measure and status None), then the working fields (`_tail`; `_at`, the record's `_bounds_at`;
     `_direction`, `_basis`), which the component removes (`_finish_record`). `delimiters`: the text's
     `_delimiters`, when the caller read them once for all its units (else read once a quantity is found:
-    most units hold none)."""
+    most units hold none). `people`: False when the caller found no `_PEOPLE_TAIL_RE` in the whole text,
+    so that no unit of it is searched for a count of people."""
     found: list[dict] = []
     pos = lo
     while pos < hi:
@@ -958,7 +976,7 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
         pos = m.end()
         delimiters = delimiters or _delimiters(text)
         found.append(_record(text, m, lo, hi, delimiters))
-    if _PEOPLE_TAIL_RE.search(text, lo, hi):
+    if people and _PEOPLE_TAIL_RE.search(text, lo, hi):
         _add_people(text, lo, hi, found, delimiters)
     if not found:
         return []
@@ -968,8 +986,9 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
     for rec in found:
         s = rec["start"]
         cs = rec["_at"][0]
-        before = text[max(cs, s - 12):s]
-        cm = _CHANGE_BEFORE_RE.search(before) if before[-1:] in _CHANGE_LAST else None
+        cm = None
+        if s > cs and text[s - 1] in _CHANGE_LAST:  # the change pattern ends with one of these characters
+            cm = _CHANGE_BEFORE_RE.search(text[max(cs, s - 12):s])
         if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
             cm = None
         direction = basis = None
@@ -1272,11 +1291,12 @@ class IndicatorExtractor:
         if raw._text is norm:  # the input is the normalised text: the records' slices are its own
             raw = None
         delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
+        people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
             if unit.label == _BOILERPLATE:
                 continue
             found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i],
-                                delimiters)
+                                delimiters, people)
             if not found:
                 continue
             themes = [label for label, d in zip(labels, decided[i]) if d]
@@ -1342,7 +1362,7 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
     parents = group.attrs.get("parents") if len(group) else None
     if rules is None or parents is None:
         return [False] * len(group)
-    heading = [u.label_ == "heading" and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
+    heading = [u.label == _HEADING and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
                for u in (group if units is None else units)]
     out: list[bool] = []
     for i in range(len(group)):
