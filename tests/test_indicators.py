@@ -664,11 +664,15 @@ def test_bounds_are_those_of_the_text_and_range_asked_for():
 
 
 def test_delimiter_offsets_are_those_a_regular_expression_finds():
+    """The three lists from one look-up of each code point (`_find_delimiters`), against a scan per set."""
+    rng = random.Random(47)
+    alphabet = ind._ITEM_DELIMS + "案件、 \t\u3000𠀋\U0010ffff\uffff" + chr(max(map(ord, ind._ITEM_DELIMS)) + 1)
     texts = _input_texts() + ["\ud800，", "，" * 5000, "\U0010ffff；\uffff。"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(500)]
     for text in texts:
-        for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
-            assert ind._delimiter_offsets(text, delims) == \
-                [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+        expected = tuple([m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+                         for delims in (ind._CLAUSE_DELIMS, ind._SENTENCE_DELIMS, ind._ITEM_DELIMS))
+        assert ind._find_delimiters(text) == expected == ind._delimiters(text)
 
 
 def test_a_clause_not_ending_in_a_words_last_character_skips_only_patterns_that_cannot_match():

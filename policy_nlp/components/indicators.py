@@ -548,33 +548,36 @@ _TAIL_LAST = _last_chars(_TAIL_WORDS)
 _CHANGE_LAST = _last_chars(_UP, _DOWN, "持平", _CHANGE_AFTER)
 
 
-@functools.lru_cache(maxsize=8)
-def _delimiter_offsets(text: str, delims: str) -> list[int]:
-    """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
-    the units of a document share its text), found over the text's code points as an array."""
-    table = _delimiter_table(delims)
-    return np.flatnonzero(table[np.minimum(_code_points(text), len(table) - 1)]).tolist()
+def _delimiter_codes() -> np.ndarray:
+    """Per code point, which delimiter sets hold it: 3 a sentence delimiter (also a clause and an item
+    delimiter), 2 a clause delimiter only (also an item one), 1 an item delimiter only (、), 0 none; one more
+    place past the largest, where any code point beyond it is looked up. The sets nest (sentence within
+    clause within item), which one code per character relies on."""
+    assert set(_SENTENCE_DELIMS) <= set(_CLAUSE_DELIMS) <= set(_ITEM_DELIMS)
+    codes = np.zeros(max(map(ord, _ITEM_DELIMS)) + 2, dtype=np.uint8)
+    for delims, code in ((_ITEM_DELIMS, 1), (_CLAUSE_DELIMS, 2), (_SENTENCE_DELIMS, 3)):
+        codes[[ord(c) for c in delims]] = code
+    return codes
 
 
-@functools.lru_cache(maxsize=8)
-def _delimiter_table(delims: str) -> np.ndarray:
-    """True at the code points of `delims`, and False in one more place past the largest, where any code
-    point beyond it is looked up."""
-    table = np.zeros(max(map(ord, delims)) + 2, dtype=bool)
-    table[[ord(c) for c in delims]] = True
-    return table
+_DELIMITER_CODES = _delimiter_codes()
 
 
-@functools.lru_cache(maxsize=2)
-def _code_points(text: str) -> np.ndarray:
-    """The code points of `text` (the three sets of delimiters of a document read the same array)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+def _find_delimiters(text: str) -> tuple[list[int], list[int], list[int]]:
+    """The offsets (ascending) of the clause, sentence and item delimiters of a document's text, from one
+    look-up of each code point's `_DELIMITER_CODES` (clipped: a code point past the table reads its last
+    place): the item delimiters are every nonzero place, the clause and sentence ones those of code 2-3 and
+    3. Before, a table and a pass over the code points per set (twice the numpy calls)."""
+    codes = _DELIMITER_CODES.take(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                                  mode="clip")
+    items = codes.nonzero()[0]
+    kinds = codes[items]
+    return items[kinds >= 2].tolist(), items[kinds == 3].tolist(), items.tolist()
 
 
-def _delimiters(text: str) -> tuple[list[int], list[int], list[int]]:
-    """The offsets of the clause, sentence and item delimiters of a document's text (`_delimiter_offsets`)."""
-    return (_delimiter_offsets(text, _CLAUSE_DELIMS), _delimiter_offsets(text, _SENTENCE_DELIMS),
-            _delimiter_offsets(text, _ITEM_DELIMS))
+# `_quantities` called per unit without the document's lists (`extract_quantities`) reads them here: the
+# units of one text ask in a row.
+_delimiters = functools.lru_cache(maxsize=8)(_find_delimiters)
 
 
 def _bounds_at(delimiters: tuple, pos: int, lo: int, hi: int) -> tuple[int, int, int, int, int, int]:
@@ -1290,7 +1293,7 @@ class IndicatorExtractor:
         theme_of = self.vocabulary.themes().get
         if raw._text is norm:  # the input is the normalised text: the records' slices are its own
             raw = None
-        delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
+        delimiters = _find_delimiters(norm)  # once for all units, fresh for each document
         people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
             if unit.label == _BOILERPLATE:
