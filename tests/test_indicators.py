@@ -1222,3 +1222,9 @@ def test_a_text_without_a_count_of_people_gives_the_same_records_unsearched_for_
             assert ind._quantities(text, lo, hi, vocab2, False, delimiters, False) == \
                 ind._quantities(text, lo, hi, vocab2, False, delimiters)
     assert without > 50
+
+
+def test_the_quantity_groups_read_at_once_are_those_named():
+    """`_is_rejected` and `_record` unpack `m.groups()` in the order of `_QTY_GROUPS`."""
+    assert tuple(ind._QTY_RE.groupindex) == ind._QTY_GROUPS
+    assert [ind._QTY_RE.groupindex[name] for name in ind._QTY_GROUPS] == list(range(1, len(ind._QTY_GROUPS) + 1))

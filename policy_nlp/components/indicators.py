@@ -490,6 +490,8 @@ _QTY_RE = re.compile(
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
     rf"(?P<more1>余|多)?(?P<scale>万亿|亿|万|千(?![米瓦克伏])|百)?(?P<more2>余|多)?(?P<ge>个(?=工作日|批次|轮次|百分点|场次))?"
     rf"(?P<unit>{_UNIT_RE})")
+# The groups of `_QTY_RE` in order, as `m.groups()` gives them (the record and its checks read them at once).
+_QTY_GROUPS = ("pre", "num", "sep", "num2", "more1", "scale", "more2", "ge", "unit")
 _QUALIFIER_PRE = {"不少于": "at_least", "不低于": "at_least", "至少": "at_least", "不超过": "at_most",
                   "不高于": "at_most", "不足": "at_most", "超过": "more_than", "超": "more_than", "逾": "more_than",
                   "多达": None, "将近": "nearly", "接近": "nearly", "近": "nearly", "大约": "about", "约": "about"}
@@ -613,13 +615,13 @@ _YEAR_RE = re.compile(r"(19|20)\d\d")
 _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 
-def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
+def _is_rejected(text: str, m: re.Match, lo: int, hi: int, groups: tuple | None = None) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
     once here and handed on (each quantity the search finds passes through all of the checks). The later
     checks are called only where they can answer: a number in Chinese numerals is never inside a short
     quote, a number in digits has a verdict only with one of `_VERDICT_UNITS`, and a short quote needs a ”
-    within 6 characters after it."""
-    pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
+    within 6 characters after it. `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
+    pre, num, _, _, _, scale, _, _, unit = groups or m.groups()
     s, e = m.span()
     chinese = not num[0].isdigit()
     if _rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
@@ -972,13 +974,14 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
         m = _QTY_RE.search(text, pos, hi)
         if not m:
             break
-        if _is_rejected(text, m, lo, hi):
+        groups = m.groups()  # read once for the checks and the record
+        if _is_rejected(text, m, lo, hi, groups):
             pos = m.start("num") + len(m.group("num")) if m.group("pre") is None else m.end("pre")
             pos = max(pos, m.start() + 1)
             continue
         pos = m.end()
         delimiters = delimiters or _delimiters(text)
-        found.append(_record(text, m, lo, hi, delimiters))
+        found.append(_record(text, m, lo, hi, delimiters, groups))
     if people and _PEOPLE_TAIL_RE.search(text, lo, hi):
         _add_people(text, lo, hi, found, delimiters)
     if not found:
@@ -1161,20 +1164,20 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) 
             "_at": _bounds_at(delimiters, s, lo, hi)}
 
 
-def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
+def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple, groups: tuple | None = None) -> dict:
     """A quantity's record, its keys in their final order (those of `FIELDS`, measure and status None until
-    the rules set them), then the working fields `_tail` and `_at` (`_finish_record` removes them)."""
-    pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
+    the rules set them), then the working fields `_tail` and `_at` (`_finish_record` removes them).
+    `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
+    pre, num, _, num2, more1, scale, more2, _, unit_s = groups or m.groups()
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
         scale = None
-    num, num2 = m.group("num", "num2")
     written = _exact_value(num, None)
     value = written if scale is None else _exact_value(num, scale)  # most quantities have no scale
     value_max = _exact_value(num2, scale) if num2 else None
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
-    s, e = m.start(), m.end()
-    if m.group("more1") or m.group("more2"):
+    s, e = m.span()
+    if more1 or more2:
         qualifier = "more_than"
     tail = e
     trail = _TRAIL.get(text[e:e + 2]) if e + 2 <= hi else None  # 以上, 左右, 以内, 以下
