@@ -827,8 +827,9 @@ def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
         assert ind._tokenizer_norm(doc) is not None  # the path that reads the changed tokens only
         n = len(full)
         cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        at = raw.slicer()  # the same slices without `__getitem__`
         for s, e in cuts + [(0, n), (n, n)]:
-            assert raw[s:e] == full[s:e], (text[:40], s, e)
+            assert raw[s:e] == full[s:e] == at(s, e), (text[:40], s, e)
 
 
 def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens(nlp):
@@ -843,8 +844,9 @@ def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens
         tokens, full, n = ind._InputText(doc), doc.text, len(doc.text)
         assert tokens._chars is None
         cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        tokens_at, kept_at = tokens.slicer(), kept.slicer()
         for s, e in cuts + [(0, n), (n, n)]:
-            assert tokens[s:e] == kept[s:e] == full[s:e], (text[:40], s, e)
+            assert tokens[s:e] == kept[s:e] == full[s:e] == tokens_at(s, e) == kept_at(s, e), (text[:40], s, e)
 
 
 def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
@@ -853,6 +855,7 @@ def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
     raw = ind._InputText(doc)
     assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
+    assert [raw.slicer()(s, e) for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
 
 
 def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):

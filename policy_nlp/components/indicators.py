@@ -976,7 +976,7 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
             break
         groups = m.groups()  # read once for the checks and the record
         if _is_rejected(text, m, lo, hi, groups):
-            pos = m.start("num") + len(m.group("num")) if m.group("pre") is None else m.end("pre")
+            pos = m.start(2) + len(groups[1]) if groups[0] is None else m.end(1)  # past the number (or prefix)
             pos = max(pos, m.start() + 1)
             continue
         pos = m.end()
@@ -1089,7 +1089,8 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
     k = 0
     while k < len(records):
         j = k
-        while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
+        while j + 1 < len(records) and records[j + 1]["start"] == records[j]["_tail"] + 1 \
+                and text[records[j]["_tail"]] == "、":  # the next record right after a 、
             j += 1
         run = records[k:j + 1]
         k = j + 1
@@ -1294,8 +1295,7 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
-        if raw._text is norm:  # the input is the normalised text: the records' slices are its own
-            raw = None
+        input_at = None if raw._text is norm else raw.slicer()  # None: the records' slices are the input's
         delimiters = _find_delimiters(norm)  # once for all units, fresh for each document
         people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
@@ -1311,7 +1311,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_finish_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
+                    records.append(_finish_record(rec, input_at, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
@@ -1413,6 +1413,15 @@ class _InputText:
         self._starts = bounds[rows].tolist()
         self._ends = bounds[rows + 1].tolist()
 
+    def slicer(self):
+        """A function (s, e) -> the input's text[s:e], the path `__getitem__` takes for this document without
+        its dispatch and slice object (a record asks for two slices)."""
+        if self._text is not None:
+            return lambda s, e, text=self._text: text[s:e]
+        if self._chars is not None:
+            return self._patched
+        return lambda s, e: self[s:e]
+
     def __getitem__(self, key: slice) -> str:
         if self._text is not None:
             return self._text[key]
@@ -1457,18 +1466,18 @@ def _tokenizer_norm(doc: Doc) -> str | None:
     return data["norm_text"]
 
 
-def _finish_record(rec: dict, raw, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
+def _finish_record(rec: dict, input_at, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
     """The component's record, made from one of `_quantities`' records in place (its keys are in their final
-    order already): the working fields removed, `text` and `phrase` the input's characters (`raw`; None when
-    the input is the normalised text itself), then unit_index, theme, themes and year. Before, a second dict
-    of 21 fields was built per record from the first."""
+    order already): the working fields removed, `text` and `phrase` the input's characters (`input_at(s, e)`,
+    `_InputText.slicer`; None when the input is the normalised text itself), then unit_index, theme, themes
+    and year. Before, a second dict of 21 fields was built per record from the first."""
     del rec["_tail"], rec["_at"]
     if "_direction" in rec:
         del rec["_direction"], rec["_basis"]
-    if raw is not None:
-        rec["text"] = raw[rec["start"]:rec["end"]]
+    if input_at is not None:
+        rec["text"] = input_at(rec["start"], rec["end"])
         if rec["phrase_start"] is not None:
-            rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
+            rec["phrase"] = input_at(rec["phrase_start"], rec["phrase_end"])
     rec["unit_index"], rec["theme"], rec["themes"], rec["year"] = unit_index, theme, themes, year
     return rec
 
