@@ -1231,3 +1231,27 @@ def test_the_quantity_groups_read_at_once_are_those_named():
     """`_is_rejected` and `_record` unpack `m.groups()` in the order of `_QTY_GROUPS`."""
     assert tuple(ind._QTY_RE.groupindex) == ind._QTY_GROUPS
     assert [ind._QTY_RE.groupindex[name] for name in ind._QTY_GROUPS] == list(range(1, len(ind._QTY_GROUPS) + 1))
+
+
+def test_the_item_after_a_quantity_is_its_own_item_unless_the_number_holds_a_delimiter():
+    """`_phrase` reads the end of the item after the quantity from the record's own item (`_bounds_at`)
+    where no item delimiter lies inside the quantity, else asks `_around` (1,200: the comma is one)."""
+    rng = random.Random(59)
+    alphabet = "案件1,2.3万元个、，;；。\n以上𠀋"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    texts += ["".join(rng.choice(["办结1,200件", "、", "，", "3,456,789元", "以上", "。"]) for _ in range(12))
+              for _ in range(200)]
+    inside = 0
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1))):
+            for m in _candidates(text, lo, hi):
+                s, e = m.span()
+                at = ind._bounds_at(delimiters, s, lo, hi)
+                expected = ind._around(delimiters[2], e, lo, hi)[1]
+                if at[5] >= e:
+                    assert at[5] == expected
+                else:
+                    inside += 1
+    assert inside > 100  # quantities holding a comma

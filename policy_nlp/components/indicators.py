@@ -497,6 +497,7 @@ _QUALIFIER_PRE = {"不少于": "at_least", "不低于": "at_least", "至少": "a
                   "多达": None, "将近": "nearly", "接近": "nearly", "近": "nearly", "大约": "about", "约": "about"}
 _TRAIL = {"以上": "more_than", "左右": "about", "以内": "at_most", "以下": "at_most"}
 _VERB_QUALIFIER = ("突破", "迈上", "超过", "超")  # right before a number: more_than
+_VERB_LAST = frozenset(v[-1] for v in _VERB_QUALIFIER)  # the character right before the number, if any is
 
 _CLAUSE_DELIMS = "，,；;。!?：:\n"
 _SENTENCE_DELIMS = "。!?;；\n"
@@ -811,7 +812,7 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int, at: tuple, items: list[
         b0 = b1 - 14
     if b1 - b0 >= 2 and _WORDS_NO_DIGIT_RE.fullmatch(text, b0, b1):
         return text[b0:b1], b0, b1
-    _, ce = _around(items, e, lo, hi)
+    ce = at[5] if at[5] >= e else _around(items, e, lo, hi)[1]  # the item goes on past the number (1,200)
     after = text[e:ce]
     m = _PHRASE_AFTER_RE.match(after)
     if m:
@@ -1185,7 +1186,7 @@ def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple, groups:
     if trail:
         qualifier = qualifier or trail
         tail = e + 2
-    if pre is None and text[max(lo, s - 2):s].endswith(_VERB_QUALIFIER):
+    if pre is None and s > lo and text[s - 1] in _VERB_LAST and text[max(lo, s - 2):s].endswith(_VERB_QUALIFIER):
         qualifier = qualifier or "more_than"
     at = _bounds_at(delimiters, s, lo, hi)
     phrase, ps, pe = _phrase(text, s, e, lo, hi, at, delimiters[2])
