@@ -664,11 +664,15 @@ def test_bounds_are_those_of_the_text_and_range_asked_for():
 
 
 def test_delimiter_offsets_are_those_a_regular_expression_finds():
+    """The three lists from one look-up of each code point (`_find_delimiters`), against a scan per set."""
+    rng = random.Random(47)
+    alphabet = ind._ITEM_DELIMS + "案件、 \t\u3000𠀋\U0010ffff\uffff" + chr(max(map(ord, ind._ITEM_DELIMS)) + 1)
     texts = _input_texts() + ["\ud800，", "，" * 5000, "\U0010ffff；\uffff。"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(500)]
     for text in texts:
-        for delims in (ind._CLAUSE_DELIMS, ind._ITEM_DELIMS, "。!?;；\n"):
-            assert ind._delimiter_offsets(text, delims) == \
-                [m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+        expected = tuple([m.start() for m in re.finditer("[" + re.escape(delims) + "]", text)]
+                         for delims in (ind._CLAUSE_DELIMS, ind._SENTENCE_DELIMS, ind._ITEM_DELIMS))
+        assert ind._find_delimiters(text) == expected == ind._delimiters(text)
 
 
 def test_a_clause_not_ending_in_a_words_last_character_skips_only_patterns_that_cannot_match():
@@ -823,8 +827,9 @@ def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
         assert ind._tokenizer_norm(doc) is not None  # the path that reads the changed tokens only
         n = len(full)
         cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        at = raw.slicer()  # the same slices without `__getitem__`
         for s, e in cuts + [(0, n), (n, n)]:
-            assert raw[s:e] == full[s:e], (text[:40], s, e)
+            assert raw[s:e] == full[s:e] == at(s, e), (text[:40], s, e)
 
 
 def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens(nlp):
@@ -839,8 +844,9 @@ def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens
         tokens, full, n = ind._InputText(doc), doc.text, len(doc.text)
         assert tokens._chars is None
         cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
+        tokens_at, kept_at = tokens.slicer(), kept.slicer()
         for s, e in cuts + [(0, n), (n, n)]:
-            assert tokens[s:e] == kept[s:e] == full[s:e], (text[:40], s, e)
+            assert tokens[s:e] == kept[s:e] == full[s:e] == tokens_at(s, e) == kept_at(s, e), (text[:40], s, e)
 
 
 def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
@@ -849,6 +855,7 @@ def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
     raw = ind._InputText(doc)
     assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
+    assert [raw.slicer()(s, e) for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
 
 
 def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):
@@ -960,16 +967,21 @@ def test_short_quote_check_answers_as_the_unordered_checks_did():
 
 
 def test_component_records_are_those_extract_quantities_gives_with_the_input_text(nlp):
-    """The component builds its records once in their final shape (`_component_record`): the same dicts,
+    """The component finishes `_quantities`' records in place (`_finish_record`): the same dicts,
     keys in the same order, as `extract_quantities`' records per unit with `with_input_text` and the unit's
-    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases."""
+    index, theme, themes and year added, over the seeds, eight of the distinct reports and the edge cases:
+    inputs that normalisation left as they were (the records' slices are the input's) and inputs it changed
+    (their text and phrase read from the input) both."""
+    from policy_nlp.components.tokenizer import unchanged_input
     from policy_nlp.model.features import report_year_of
 
     component = nlp.get_pipe("policy_nlp_indicators")
-    compared = 0
+    compared, kinds = 0, set()
     texts = _input_texts()
     for text in texts[:len(SEED_NAMES) + 8] + texts[len(SEED_NAMES) + 20:]:
         doc = run(nlp, text)
+        if doc.spans["indicators"]:
+            kinds.add(unchanged_input(doc) is not None)
         norm, group = doc._.norm_text, doc.spans["units"]
         plans = ind.plans_part(group, norm, component.vocabulary.rules)  # no themes decided: the part only
         expected = []
@@ -985,7 +997,7 @@ def test_component_records_are_those_extract_quantities_gives_with_the_input_tex
         records = doc.spans["indicators"].attrs["records"]
         assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
         compared += len(records)
-    assert compared > 1000
+    assert compared > 1000 and kinds == {True, False}
 
 
 def test_the_themes_by_name_answer_what_theme_answers(vocab2):
@@ -1128,3 +1140,118 @@ def test_longest_first_keeps_non_overlapping_hits_as_they_are():
     hits = [(0, 2, "ab", ("x",)), (2, 5, "cde", ("y",)), (7, 9, "fg", ("z",))]
     assert ind._longest_first(hits) == hits
     assert ind._longest_first([]) == []
+
+
+def _rejected_by_unit_every_check(text, m, lo, hi, s, e, unit, scale, chinese):
+    """`_rejected_by_unit` as it was written before: every check in turn, whatever the unit."""
+    if unit in ("天", "日", "小时", "分钟", "工作日") and ind._is_date_or_deadline(text, m, lo, hi):
+        return True
+    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
+        return True
+    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+        return True
+    if ind._inside_title(text, s, lo, hi):
+        return True
+    if chinese and re.match(r"\d", text[e:e + 1]):
+        return True
+    if e + 2 <= hi and text[e:e + 2] in ind._TRAIL and ind._KIND_AFTER_RE.match(text[e + 2:e + 4]):
+        return True
+    if unit in ("吨", "千瓦", "立方米", "千瓦时") and ind._is_project_capacity(text, s, e, lo):
+        return True
+    if unit in ("度", "米") and not scale:
+        return True
+    return unit in ("县", "乡", "市") and ind._is_place_name(text, s, e, lo)
+
+
+def test_unit_checks_run_only_for_units_that_have_them_and_answer_as_every_check():
+    """`_rejected_by_unit` runs the unit's own checks only for `_UNIT_CHECKED`: the same answer as every
+    check in turn, on random strings of those units, titles, thresholds and places, and on real reports."""
+    rng = random.Random(41)
+    alphabet = "《》天日小时分钟工作岁寿命年限吨千瓦立方米度县乡市件个%以上企业项目3５.万三两、西宁，月内"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    units, compared = set(), 0
+    for text in texts:
+        for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
+            for m in _candidates(text, lo, hi):
+                s, e = m.span()
+                unit, scale, num = m.group("unit", "scale", "num")
+                chinese = not num[0].isdigit()
+                args = (text, m, lo, hi, s, e, unit, scale, chinese)
+                assert ind._rejected_by_unit(*args) == _rejected_by_unit_every_check(*args)
+                units.add(unit)
+                compared += 1
+    assert units >= ind._UNIT_CHECKED and compared > 10_000
+
+
+def test_one_fullmatch_tells_a_word_and_no_digit_as_two_searches():
+    """`_phrase`'s test of the words before a quantity: `_WORDS_NO_DIGIT_RE.fullmatch` where it searched for
+    a word character and for a digit."""
+    rng = random.Random(43)
+    alphabet = "案件aZ3５٣〇一 ，、%𠀋\n·"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
+    for text in texts + ["", "a", "3", "案", "𠀋", "٣案"]:
+        expected = bool(re.search(r"[\u4e00-\u9fffA-Za-z]", text)) and not re.search(r"\d", text)
+        assert bool(ind._WORDS_NO_DIGIT_RE.fullmatch(text)) == expected, text
+        for b0, b1 in ((1, len(text)), (0, len(text) - 1)):
+            expected = bool(re.compile(r"[\u4e00-\u9fffA-Za-z]").search(text, b0, b1)) \
+                and not re.compile(r"\d").search(text, b0, b1)
+            assert bool(ind._WORDS_NO_DIGIT_RE.fullmatch(text, b0, b1)) == expected, (text, b0, b1)
+
+
+def test_plans_part_telling_headings_by_label_hash_is_that_of_the_label_string(nlp, vocab2):
+    for text in [PLANS_TEXT] + [seed_text(name) for name in SEED_NAMES]:
+        doc = run(nlp, text)
+        group, norm = doc.spans["units"], doc._.norm_text
+        heading = [u.label_ == "heading" and bool(vocab2.rules.plans_heading.search(norm, u.start_char, u.end_char))
+                   for u in group]
+        parents, expected = group.attrs["parents"], []
+        for i in range(len(group)):
+            expected.append(parents[i] >= 0 and (heading[parents[i]] or expected[parents[i]]))
+        assert ind.plans_part(group, norm, vocab2.rules) == expected
+
+
+def test_a_text_without_a_count_of_people_gives_the_same_records_unsearched_for_them(vocab2):
+    """The component looks for `_PEOPLE_TAIL_RE` once per document and, where there is none, tells
+    `_quantities` not to search its units for a count of people: the same records."""
+    texts = [normalize(t).text for t in _input_texts()] + _sentence_texts()
+    without = 0
+    for text in texts:
+        if ind._PEOPLE_TAIL_RE.search(text):
+            continue
+        without += 1
+        delimiters = ind._delimiters(text)
+        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1))):
+            assert ind._quantities(text, lo, hi, vocab2, False, delimiters, False) == \
+                ind._quantities(text, lo, hi, vocab2, False, delimiters)
+    assert without > 50
+
+
+def test_the_quantity_groups_read_at_once_are_those_named():
+    """`_is_rejected` and `_record` unpack `m.groups()` in the order of `_QTY_GROUPS`."""
+    assert tuple(ind._QTY_RE.groupindex) == ind._QTY_GROUPS
+    assert [ind._QTY_RE.groupindex[name] for name in ind._QTY_GROUPS] == list(range(1, len(ind._QTY_GROUPS) + 1))
+
+
+def test_the_item_after_a_quantity_is_its_own_item_unless_the_number_holds_a_delimiter():
+    """`_phrase` reads the end of the item after the quantity from the record's own item (`_bounds_at`)
+    where no item delimiter lies inside the quantity, else asks `_around` (1,200: the comma is one)."""
+    rng = random.Random(59)
+    alphabet = "案件1,2.3万元个、，;；。\n以上𠀋"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += [normalize(t).text for t in _input_texts()[:12]]
+    texts += ["".join(rng.choice(["办结1,200件", "、", "，", "3,456,789元", "以上", "。"]) for _ in range(12))
+              for _ in range(200)]
+    inside = 0
+    for text in texts:
+        delimiters = ind._delimiters(text)
+        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1))):
+            for m in _candidates(text, lo, hi):
+                s, e = m.span()
+                at = ind._bounds_at(delimiters, s, lo, hi)
+                expected = ind._around(delimiters[2], e, lo, hi)[1]
+                if at[5] >= e:
+                    assert at[5] == expected
+                else:
+                    inside += 1
+    assert inside > 100  # quantities holding a comma

@@ -47,6 +47,7 @@ UNMAPPED = "unmapped"
 # A unit's label compared as its hash (`Span.label`): `Span.label_` looks the string up in the vocabulary's
 # store and decodes it, for every unit of every document.
 _BOILERPLATE = get_string_id("boilerplate")
+_HEADING = get_string_id("heading")
 FIELDS = ("start", "end", "text", "value", "value_max", "qualifier", "unit", "phrase", "phrase_start",
           "phrase_end", "role", "change", "canonical", "value_written", "unit_written", "measure", "status")
 
@@ -489,11 +490,14 @@ _QTY_RE = re.compile(
     rf"(?:(?P<sep>{_SEP})(?P<num2>{_AR}|{_CN}))?"
     rf"(?P<more1>余|多)?(?P<scale>万亿|亿|万|千(?![米瓦克伏])|百)?(?P<more2>余|多)?(?P<ge>个(?=工作日|批次|轮次|百分点|场次))?"
     rf"(?P<unit>{_UNIT_RE})")
+# The groups of `_QTY_RE` in order, as `m.groups()` gives them (the record and its checks read them at once).
+_QTY_GROUPS = ("pre", "num", "sep", "num2", "more1", "scale", "more2", "ge", "unit")
 _QUALIFIER_PRE = {"不少于": "at_least", "不低于": "at_least", "至少": "at_least", "不超过": "at_most",
                   "不高于": "at_most", "不足": "at_most", "超过": "more_than", "超": "more_than", "逾": "more_than",
                   "多达": None, "将近": "nearly", "接近": "nearly", "近": "nearly", "大约": "about", "约": "about"}
 _TRAIL = {"以上": "more_than", "左右": "about", "以内": "at_most", "以下": "at_most"}
 _VERB_QUALIFIER = ("突破", "迈上", "超过", "超")  # right before a number: more_than
+_VERB_LAST = frozenset(v[-1] for v in _VERB_QUALIFIER)  # the character right before the number, if any is
 
 _CLAUSE_DELIMS = "，,；;。!?：:\n"
 _SENTENCE_DELIMS = "。!?;；\n"
@@ -547,33 +551,36 @@ _TAIL_LAST = _last_chars(_TAIL_WORDS)
 _CHANGE_LAST = _last_chars(_UP, _DOWN, "持平", _CHANGE_AFTER)
 
 
-@functools.lru_cache(maxsize=8)
-def _delimiter_offsets(text: str, delims: str) -> list[int]:
-    """The offsets of the `delims` characters in `text`, ascending (one pass per text and set of delimiters:
-    the units of a document share its text), found over the text's code points as an array."""
-    table = _delimiter_table(delims)
-    return np.flatnonzero(table[np.minimum(_code_points(text), len(table) - 1)]).tolist()
+def _delimiter_codes() -> np.ndarray:
+    """Per code point, which delimiter sets hold it: 3 a sentence delimiter (also a clause and an item
+    delimiter), 2 a clause delimiter only (also an item one), 1 an item delimiter only (、), 0 none; one more
+    place past the largest, where any code point beyond it is looked up. The sets nest (sentence within
+    clause within item), which one code per character relies on."""
+    assert set(_SENTENCE_DELIMS) <= set(_CLAUSE_DELIMS) <= set(_ITEM_DELIMS)
+    codes = np.zeros(max(map(ord, _ITEM_DELIMS)) + 2, dtype=np.uint8)
+    for delims, code in ((_ITEM_DELIMS, 1), (_CLAUSE_DELIMS, 2), (_SENTENCE_DELIMS, 3)):
+        codes[[ord(c) for c in delims]] = code
+    return codes
 
 
-@functools.lru_cache(maxsize=8)
-def _delimiter_table(delims: str) -> np.ndarray:
-    """True at the code points of `delims`, and False in one more place past the largest, where any code
-    point beyond it is looked up."""
-    table = np.zeros(max(map(ord, delims)) + 2, dtype=bool)
-    table[[ord(c) for c in delims]] = True
-    return table
+_DELIMITER_CODES = _delimiter_codes()
 
 
-@functools.lru_cache(maxsize=2)
-def _code_points(text: str) -> np.ndarray:
-    """The code points of `text` (the three sets of delimiters of a document read the same array)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+def _find_delimiters(text: str) -> tuple[list[int], list[int], list[int]]:
+    """The offsets (ascending) of the clause, sentence and item delimiters of a document's text, from one
+    look-up of each code point's `_DELIMITER_CODES` (clipped: a code point past the table reads its last
+    place): the item delimiters are every nonzero place, the clause and sentence ones those of code 2-3 and
+    3. Before, a table and a pass over the code points per set (twice the numpy calls)."""
+    codes = _DELIMITER_CODES.take(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                                  mode="clip")
+    items = codes.nonzero()[0]
+    kinds = codes[items]
+    return items[kinds >= 2].tolist(), items[kinds == 3].tolist(), items.tolist()
 
 
-def _delimiters(text: str) -> tuple[list[int], list[int], list[int]]:
-    """The offsets of the clause, sentence and item delimiters of a document's text (`_delimiter_offsets`)."""
-    return (_delimiter_offsets(text, _CLAUSE_DELIMS), _delimiter_offsets(text, _SENTENCE_DELIMS),
-            _delimiter_offsets(text, _ITEM_DELIMS))
+# `_quantities` called per unit without the document's lists (`extract_quantities`) reads them here: the
+# units of one text ask in a row.
+_delimiters = functools.lru_cache(maxsize=8)(_find_delimiters)
 
 
 def _bounds_at(delimiters: tuple, pos: int, lo: int, hi: int) -> tuple[int, int, int, int, int, int]:
@@ -609,13 +616,13 @@ _YEAR_RE = re.compile(r"(19|20)\d\d")
 _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 
-def _is_rejected(text: str, m: re.Match, lo: int, hi: int) -> bool:
+def _is_rejected(text: str, m: re.Match, lo: int, hi: int, groups: tuple | None = None) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
     once here and handed on (each quantity the search finds passes through all of the checks). The later
     checks are called only where they can answer: a number in Chinese numerals is never inside a short
     quote, a number in digits has a verdict only with one of `_VERDICT_UNITS`, and a short quote needs a ”
-    within 6 characters after it."""
-    pre, num, unit, scale = m.group("pre", "num", "unit", "scale")
+    within 6 characters after it. `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
+    pre, num, _, _, _, scale, _, _, unit = groups or m.groups()
     s, e = m.span()
     chinese = not num[0].isdigit()
     if _rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
@@ -656,20 +663,34 @@ def _rejected_by_neighbours(text: str, lo: int, hi: int, s: int, e: int, pre: st
 
 def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str, scale: str | None,
                       chinese: bool) -> bool:
-    """Units that name a time, an age, a year, a title, a threshold, a capacity or a place rather than an
-    amount achieved."""
-    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
+    """Units that name a time, an age, a year, a capacity or a place rather than an amount achieved, a
+    document title, a threshold that defines a kind. The checks are pure and their results or-ed: the
+    unit's own run only for the few units that have one (`_UNIT_CHECKED`), so that most quantities (件, %,
+    元, 个 …) pass them at one set test."""
+    if unit in _UNIT_CHECKED and _rejected_for_its_unit(text, m, lo, hi, s, e, unit, scale):
         return True
-    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
-        return True
-    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
-        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
     if chinese and _DIGIT_RE.match(text, e, e + 1):
         return True  # 三个100%
     if e + 2 <= hi and text[e:e + 2] in _TRAIL and _KIND_AFTER_RE.match(text[e + 2:e + 4]):
         return True  # 产值10亿元以上企业: a threshold that defines a kind
+    return False
+
+
+_UNIT_CHECKED = frozenset(("天", "日", "小时", "分钟", "工作日", "岁", "年", "吨", "千瓦", "立方米", "千瓦时", "度", "米",
+                           "县", "乡", "市"))
+
+
+def _rejected_for_its_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str,
+                           scale: str | None) -> bool:
+    """The checks of `_rejected_by_unit` that only units of `_UNIT_CHECKED` can fail."""
+    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
+        return True
+    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
+        return True
+    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
     if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
         return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
     if unit in ("度", "米") and not scale:
@@ -768,8 +789,9 @@ def _inside_title(text: str, s: int, lo: int, hi: int) -> bool:
     return o >= 0 and text.rfind("》", lo, s) < o and text.find("》", s, hi) >= 0
 
 
-_WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _DIGIT_RE = re.compile(r"\d")
+# A text holding a word character (CJK or Latin letter) and no digit, in one call (no word character is a digit).
+_WORDS_NO_DIGIT_RE = re.compile(r"\D*?[\u4e00-\u9fffA-Za-z]\D*")
 _PHRASE_AFTER_RE = re.compile(r"^(?:的)?([^\d，,、；;。:：]{2,14}?)(?:进行|开展|实施|获|入选|参加|参与|通过|实现|达|被|已|全部|"
                               r"分别|累计|共|均|的|等|和|中|$)")
 
@@ -788,9 +810,9 @@ def _phrase(text: str, s: int, e: int, lo: int, hi: int, at: tuple, items: list[
     b1 = cs + len(before)
     if b1 - b0 > 14:
         b0 = b1 - 14
-    if b1 - b0 >= 2 and _WORD_CHAR_RE.search(text, b0, b1) and not _DIGIT_RE.search(text, b0, b1):
+    if b1 - b0 >= 2 and _WORDS_NO_DIGIT_RE.fullmatch(text, b0, b1):
         return text[b0:b1], b0, b1
-    _, ce = _around(items, e, lo, hi)
+    ce = at[5] if at[5] >= e else _around(items, e, lo, hi)[1]  # the item goes on past the number (1,200)
     after = text[e:ce]
     m = _PHRASE_AFTER_RE.match(after)
     if m:
@@ -939,25 +961,29 @@ def extract_quantities(norm_text: str, start: int, end: int, vocabulary=None, *,
     return [dict(zip(FIELDS, map(rec.get, FIELDS))) for rec in _quantities(norm_text, start, end, vocabulary, plans)]
 
 
-def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None) -> list[dict]:
-    """`extract_quantities`' records as they are made, with the working fields (`_tail`; `_at`, the record's
-    `_bounds_at`; `_direction`, `_basis`) and, without rules, no measure and status: the component builds
-    its own records from them. `delimiters`: the text's `_delimiters`, when the caller read them once for all
-    its units (else read once a quantity is found: most units hold none)."""
+def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters: tuple | None = None,
+                people: bool = True) -> list[dict]:
+    """`extract_quantities`' records as they are made: the fields of `FIELDS` in order (without rules,
+    measure and status None), then the working fields (`_tail`; `_at`, the record's `_bounds_at`;
+    `_direction`, `_basis`), which the component removes (`_finish_record`). `delimiters`: the text's
+    `_delimiters`, when the caller read them once for all its units (else read once a quantity is found:
+    most units hold none). `people`: False when the caller found no `_PEOPLE_TAIL_RE` in the whole text,
+    so that no unit of it is searched for a count of people."""
     found: list[dict] = []
     pos = lo
     while pos < hi:
         m = _QTY_RE.search(text, pos, hi)
         if not m:
             break
-        if _is_rejected(text, m, lo, hi):
-            pos = m.start("num") + len(m.group("num")) if m.group("pre") is None else m.end("pre")
+        groups = m.groups()  # read once for the checks and the record
+        if _is_rejected(text, m, lo, hi, groups):
+            pos = m.start(2) + len(groups[1]) if groups[0] is None else m.end(1)  # past the number (or prefix)
             pos = max(pos, m.start() + 1)
             continue
         pos = m.end()
         delimiters = delimiters or _delimiters(text)
-        found.append(_record(text, m, lo, hi, delimiters))
-    if _PEOPLE_TAIL_RE.search(text, lo, hi):
+        found.append(_record(text, m, lo, hi, delimiters, groups))
+    if people and _PEOPLE_TAIL_RE.search(text, lo, hi):
         _add_people(text, lo, hi, found, delimiters)
     if not found:
         return []
@@ -967,8 +993,9 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
     for rec in found:
         s = rec["start"]
         cs = rec["_at"][0]
-        before = text[max(cs, s - 12):s]
-        cm = _CHANGE_BEFORE_RE.search(before) if before[-1:] in _CHANGE_LAST else None
+        cm = None
+        if s > cs and text[s - 1] in _CHANGE_LAST:  # the change pattern ends with one of these characters
+            cm = _CHANGE_BEFORE_RE.search(text[max(cs, s - 12):s])
         if cm and text[max(lo, s - len(cm.group()) - 1):s - len(cm.group())] == "新" and cm.group("verb") == "增":
             cm = None
         direction = basis = None
@@ -1063,7 +1090,8 @@ def _pair_lists(text: str, records: list[dict], lo: int, hi: int, vocab: Indicat
     k = 0
     while k < len(records):
         j = k
-        while j + 1 < len(records) and text[records[j]["_tail"]:records[j + 1]["start"]] == "、":
+        while j + 1 < len(records) and records[j + 1]["start"] == records[j]["_tail"] + 1 \
+                and text[records[j]["_tail"]] == "、":  # the next record right after a 、
             j += 1
         run = records[k:j + 1]
         k = j + 1
@@ -1133,36 +1161,39 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) 
     phrase = text[e:ce] if ce > e else None
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": None, "qualifier": qualifier,
             "unit": "人", "phrase": phrase, "phrase_start": e if phrase else None, "phrase_end": ce if phrase else None,
-            "role": "level", "change": None, "canonical": None, "_tail": e, "_at": _bounds_at(delimiters, s, lo, hi),
-            "value_written": _exact_value(m.group("num"), None), "unit_written": m.group("scale") + "人"}
+            "role": "level", "change": None, "canonical": None, "value_written": _exact_value(m.group("num"), None),
+            "unit_written": m.group("scale") + "人", "measure": None, "status": None, "_tail": e,
+            "_at": _bounds_at(delimiters, s, lo, hi)}
 
 
-def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) -> dict:
-    pre, unit_s, scale = m.group("pre"), m.group("unit"), m.group("scale")
+def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple, groups: tuple | None = None) -> dict:
+    """A quantity's record, its keys in their final order (those of `FIELDS`, measure and status None until
+    the rules set them), then the working fields `_tail` and `_at` (`_finish_record` removes them).
+    `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
+    pre, num, _, num2, more1, scale, more2, _, unit_s = groups or m.groups()
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
         scale = None
-    num, num2 = m.group("num", "num2")
     written = _exact_value(num, None)
     value = written if scale is None else _exact_value(num, scale)  # most quantities have no scale
     value_max = _exact_value(num2, scale) if num2 else None
     qualifier = _QUALIFIER_PRE.get(pre) if pre else None
-    s, e = m.start(), m.end()
-    if m.group("more1") or m.group("more2"):
+    s, e = m.span()
+    if more1 or more2:
         qualifier = "more_than"
     tail = e
     trail = _TRAIL.get(text[e:e + 2]) if e + 2 <= hi else None  # 以上, 左右, 以内, 以下
     if trail:
         qualifier = qualifier or trail
         tail = e + 2
-    if pre is None and text[max(lo, s - 2):s].endswith(_VERB_QUALIFIER):
+    if pre is None and s > lo and text[s - 1] in _VERB_LAST and text[max(lo, s - 2):s].endswith(_VERB_QUALIFIER):
         qualifier = qualifier or "more_than"
     at = _bounds_at(delimiters, s, lo, hi)
     phrase, ps, pe = _phrase(text, s, e, lo, hi, at, delimiters[2])
     return {"start": s, "end": e, "text": text[s:e], "value": value, "value_max": value_max,
             "qualifier": qualifier, "unit": unit, "phrase": phrase, "phrase_start": ps, "phrase_end": pe,
-            "role": "level", "change": None, "canonical": None, "_tail": tail, "_at": at,
-            "value_written": written, "unit_written": (scale or "") + unit}
+            "role": "level", "change": None, "canonical": None, "value_written": written,
+            "unit_written": (scale or "") + unit, "measure": None, "status": None, "_tail": tail, "_at": at}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1265,12 +1296,14 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
-        delimiters = _delimiters(norm)  # read once for all units (before, once per unit holding a quantity)
+        input_at = None if raw._text is norm else raw.slicer()  # None: the records' slices are the input's
+        delimiters = _find_delimiters(norm)  # once for all units, fresh for each document
+        people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
             if unit.label == _BOILERPLATE:
                 continue
             found = _quantities(norm, unit.start_char, unit.end_char, self.vocabulary, plans[i] or themed[i],
-                                delimiters)
+                                delimiters, people)
             if not found:
                 continue
             themes = [label for label, d in zip(labels, decided[i]) if d]
@@ -1279,7 +1312,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_component_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
+                    records.append(_finish_record(rec, input_at, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
@@ -1336,7 +1369,7 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
     parents = group.attrs.get("parents") if len(group) else None
     if rules is None or parents is None:
         return [False] * len(group)
-    heading = [u.label_ == "heading" and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
+    heading = [u.label == _HEADING and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
                for u in (group if units is None else units)]
     out: list[bool] = []
     for i in range(len(group)):
@@ -1380,6 +1413,15 @@ class _InputText:
         self._tokens = rows.tolist()
         self._starts = bounds[rows].tolist()
         self._ends = bounds[rows + 1].tolist()
+
+    def slicer(self):
+        """A function (s, e) -> the input's text[s:e], the path `__getitem__` takes for this document without
+        its dispatch and slice object (a record asks for two slices)."""
+        if self._text is not None:
+            return lambda s, e, text=self._text: text[s:e]
+        if self._chars is not None:
+            return self._patched
+        return lambda s, e: self[s:e]
 
     def __getitem__(self, key: slice) -> str:
         if self._text is not None:
@@ -1425,18 +1467,20 @@ def _tokenizer_norm(doc: Doc) -> str | None:
     return data["norm_text"]
 
 
-def _component_record(rec: dict, raw, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
-    """The component's record of one of `_quantities`' records, built once in its final shape: the fields of
-    `FIELDS` in their order (`text` and `phrase` the input's characters), then unit_index, theme, themes and
-    year (before, a dict of `FIELDS` was built, then patched and updated)."""
-    s, e, ps = rec["start"], rec["end"], rec["phrase_start"]
-    return {"start": s, "end": e, "text": raw[s:e], "value": rec["value"], "value_max": rec["value_max"],
-            "qualifier": rec["qualifier"], "unit": rec["unit"],
-            "phrase": rec["phrase"] if ps is None else raw[ps:rec["phrase_end"]], "phrase_start": ps,
-            "phrase_end": rec["phrase_end"], "role": rec["role"], "change": rec["change"],
-            "canonical": rec["canonical"], "value_written": rec["value_written"],
-            "unit_written": rec["unit_written"], "measure": rec.get("measure"), "status": rec.get("status"),
-            "unit_index": unit_index, "theme": theme, "themes": themes, "year": year}
+def _finish_record(rec: dict, input_at, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
+    """The component's record, made from one of `_quantities`' records in place (its keys are in their final
+    order already): the working fields removed, `text` and `phrase` the input's characters (`input_at(s, e)`,
+    `_InputText.slicer`; None when the input is the normalised text itself), then unit_index, theme, themes
+    and year. Before, a second dict of 21 fields was built per record from the first."""
+    del rec["_tail"], rec["_at"]
+    if "_direction" in rec:
+        del rec["_direction"], rec["_basis"]
+    if input_at is not None:
+        rec["text"] = input_at(rec["start"], rec["end"])
+        if rec["phrase_start"] is not None:
+            rec["phrase"] = input_at(rec["phrase_start"], rec["phrase_end"])
+    rec["unit_index"], rec["theme"], rec["themes"], rec["year"] = unit_index, theme, themes, year
+    return rec
 
 
 def with_input_text(rec: dict, raw: str) -> dict:
