@@ -544,8 +544,7 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
     whose title looks forward (`plans_part_pattern`, or a year after the report's) and does not review; when
     it names problems too, the part opens at the first paragraph of its section with future wording. Without
     such a heading, a closing outlook paragraph opens it (`_headless_outlook`)."""
-    from ..model.features import names_later_year, report_year_of
-
+    names_later_year, report_year_of = _year_checks()
     plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
     problems = rules.optional_re("problems_part_pattern")
     year = report_year_of(norm_text)
@@ -561,6 +560,16 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
             return i
         return _first_future_lead(norm_text, units, i, rules, year)  # 存在的不足及2025年工作打算: plans follow
     return _headless_outlook(norm_text, units, rules, year)
+
+
+@functools.cache
+def _year_checks() -> tuple[Callable[[str, int], bool], Callable[[str], int]]:
+    """`model.features`' `names_later_year` and `report_year_of`, imported on first use (the model layer
+    brings scikit-learn, which the tokenizer alone does not need) and kept: an import statement in a
+    function goes through the import machinery on every call (≈ 1 µs, twice a report)."""
+    from ..model.features import names_later_year, report_year_of
+
+    return names_later_year, report_year_of
 
 
 def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules, year: int) -> int | None:
@@ -582,8 +591,7 @@ def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules,
 def _outlook_test(rules: ReportRules, year: int) -> Callable[[str], bool]:
     """A test for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`), with
     the pattern and the year check looked up once per report, not per sentence."""
-    from ..model.features import names_later_year
-
+    names_later_year = _year_checks()[0]
     outlook = rules.optional_re("outlook_pattern")
     return lambda sentence: bool(outlook.search(sentence)) and names_later_year(sentence, year)
 
