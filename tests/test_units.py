@@ -594,3 +594,20 @@ def test_split_sentences_by_find_equals_the_plain_split():
         if s < e:
             padded = "。" + text + "。"  # the line inside a longer text
             assert _split_sentences(padded, s + 1, e + 1) == _plain_split_sentences(text[s:e], s + 1)
+
+
+def test_unbulleted_equals_the_bullet_substitution(seeds):
+    """`_unbulleted` (the substitution only for a line opening with a bullet or white space) strips what
+    `_BULLET_RE.sub` strips: every bullet and white-space character first, lines of the reports, random
+    strings of bullets, white space and text."""
+    import random
+
+    from policy_nlp.components.units import _BULLET_RE, WHITE_SPACE, _unbulleted
+
+    rng = random.Random(11)
+    alphabet = list("•·●▪■◆>-" + WHITE_SPACE + "一、a。(") + ["\U00020000"]
+    lines = ["", "-", "一、总体情况", "• 打印本页", "\u3000\u3000各位代表", ">>首页"] + [c + "正文" for c in alphabet]
+    lines += [line for text in seeds.values() for line in text.splitlines()]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(8))) for _ in range(2000)]
+    for line in lines:
+        assert _unbulleted(line) == _BULLET_RE.sub("", line), repr(line)
