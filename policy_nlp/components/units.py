@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Sequence
 import numpy
 
 from ..rules import ReportRules, alternation
-from ..rules.regex_prefix import first_char_class
+from ..rules.regex_prefix import anchored_at_start, first_char_class
 
 KINDS = ("heading", "sentence", "boilerplate")
 
@@ -597,7 +597,20 @@ def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules,
         elif u.kind == "sentence":
             last.append(j)
     is_outlook = _outlook_test(rules, year)
-    return next((j for j in last if is_outlook(norm_text[units[j].start:units[j].end])), None)
+    opens = _anchored_start_chars(rules, "outlook_pattern")  # most sentences cannot open an outlook
+    return next((j for j in last if (opens is None or norm_text[units[j].start] in opens)
+                 and is_outlook(norm_text[units[j].start:units[j].end])), None)
+
+
+def _anchored_start_chars(rules: ReportRules, key: str) -> frozenset[str] | None:
+    """`_start_chars` of the rules' optional pattern `key` when the pattern matches only at the start of what
+    it searches (`anchored_at_start`): a unit whose first character is not among them cannot match, and its
+    text need not be cut for the search. None when that does not hold or the class is unbounded."""
+    def build() -> frozenset[str] | None:
+        pattern = rules.optional_re(key)
+        return _start_chars(rules, key, pattern) if pattern is not None and anchored_at_start(pattern) else None
+
+    return rules.derived(f"units.anchored_start_chars.{key}", build)
 
 
 def _outlook_test(rules: ReportRules, year: int) -> Callable[[str], bool]:
