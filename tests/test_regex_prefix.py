@@ -117,3 +117,30 @@ def test_the_scan_equals_finditer_on_random_patterns_and_texts():
             b = rng.randrange(a, len(text) + 1)
             assert scan.spans(text, a, b) == _finditer_spans(pattern, text, a, b), (source, text, a, b)
     assert scanned > 300  # most random patterns got the fast scan
+
+
+@pytest.mark.parametrize("pattern, flags, expected", [
+    ("^a", 0, True), (r"\Aa", 0, True), ("(?:^a)", 0, True), ("^(?:a|b)c", 0, True), ("^a|b", 0, False),
+    ("(?:^a|b)", 0, False), ("(^a)", 0, False), ("a^", 0, False), ("a", 0, False), ("", 0, False),
+    ("(?m)^a", 0, False), ("^a", re.MULTILINE, False)])
+def test_anchored_at_start(pattern, flags, expected):
+    from policy_nlp.rules.regex_prefix import anchored_at_start
+
+    assert anchored_at_start(re.compile(pattern, flags)) is expected
+
+
+def test_an_anchored_pattern_matches_only_strings_opening_with_its_first_class():
+    """What `anchored_at_start` promises: on random strings, an anchored pattern's `search` finds a match
+    only where the string's first character is in `first_char_class`, and at 0."""
+    from policy_nlp.rules.regex_prefix import anchored_at_start
+
+    rng = random.Random(3)
+    patterns = [p for p in ("^(?:20\\d\\d年|今后|下一步)[^。]{0,5}?将", "^a|^b", "\\A[ab]+c", "^(?:x|y)?z")
+                if anchored_at_start(re.compile(p))]
+    assert len(patterns) == 4
+    for p in patterns:
+        pattern, first = re.compile(p), re.compile(first_char_class(p))
+        for _ in range(500):
+            text = "".join(rng.choice("2024年今后下一步将abcxyz。\n ") for _ in range(rng.randrange(12)))
+            m = pattern.search(text)
+            assert m is None or (m.start() == 0 and first.match(text)), (p, text)

@@ -329,3 +329,18 @@ def test_the_table_leaves_the_skipped_positions_unlooked_up():
     got = known.orths(codes, skip=np.array([0, 1])).tolist()
     assert got[2:] == [tok.vocab[c].orth for c in "犇中𠀀"] and got[:2] == [0, tok.vocab["中"].orth]
     assert known.table[ord("鑫")] == 0 and known.table[ord("犇")] == tok.vocab["犇"].orth
+
+
+def test_char_orths_column_is_the_ids_as_uint64(seeds):
+    import numpy as np
+
+    from policy_nlp.components.tokenizer import CharOrths
+
+    tok = _char_tokenizer()
+    for text in _hard_texts(seeds, 23, 40)[:60]:
+        codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+        for known in (CharOrths(tok.vocab), tok._char_orths()):  # nothing known yet, and filled as it goes
+            expected = known.orths(codes).astype(np.uint64)
+            for table in (CharOrths(tok.vocab), known):
+                column = table.column(codes)
+                assert column.dtype == np.uint64 and column.tolist() == expected.tolist(), text[:40]

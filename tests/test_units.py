@@ -594,3 +594,50 @@ def test_split_sentences_by_find_equals_the_plain_split():
         if s < e:
             padded = "。" + text + "。"  # the line inside a longer text
             assert _split_sentences(padded, s + 1, e + 1) == _plain_split_sentences(text[s:e], s + 1)
+
+
+def test_unbulleted_equals_the_bullet_substitution(seeds):
+    """`_unbulleted` (the substitution only for a line opening with a bullet or white space) strips what
+    `_BULLET_RE.sub` strips: every bullet and white-space character first, lines of the reports, random
+    strings of bullets, white space and text."""
+    import random
+
+    from policy_nlp.components.units import _BULLET_RE, WHITE_SPACE, _unbulleted
+
+    rng = random.Random(11)
+    alphabet = list("•·●▪■◆>-" + WHITE_SPACE + "一、a。(") + ["\U00020000"]
+    lines = ["", "-", "一、总体情况", "• 打印本页", "\u3000\u3000各位代表", ">>首页"] + [c + "正文" for c in alphabet]
+    lines += [line for text in seeds.values() for line in text.splitlines()]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(8))) for _ in range(2000)]
+    for line in lines:
+        assert _unbulleted(line) == _BULLET_RE.sub("", line), repr(line)
+
+
+def test_the_headless_outlook_with_the_first_character_check_equals_the_search(seeds):
+    """`_headless_outlook` skips the sentences whose first character cannot open the (anchored) outlook
+    pattern: the same unit as searching every sentence of the last section, on the seeds, their openings,
+    and texts whose last section holds outlooks and near misses."""
+    from policy_nlp.components import units as U
+    from policy_nlp.model.features import report_year_of
+
+    rules_all = [packaged_rules(v) for v in (1, 3, 4)]
+    tails = ["2025年,我区将继续推进。", "明年要加强。", "下一步,我们将坚持。", "今年将完成。", "2023年我区将", "其他句子。"]
+    texts = list(seeds.values()) + [t[:2000] for t in seeds.values()]
+    texts += ["一、2024年工作情况\n完成了任务。\n二、其他\n" + "".join(tails[k:] + tails[:k]) for k in range(len(tails))]
+    for text in texts:
+        norm = normalize(text).text
+        for rules in rules_all:
+            if not rules.names_parts:
+                continue
+            units = U.segment(norm, rules)
+            year = report_year_of(norm)
+            last, is_outlook = [], U._outlook_test(rules, year)
+            for j, u in enumerate(units):  # the plain search, as before the check
+                if u.kind == "heading" and u.parent < 0:
+                    if rules.optional_re("back_matter_pattern").search(norm[u.start:u.end]):
+                        break
+                    last = []
+                elif u.kind == "sentence":
+                    last.append(j)
+            plain = next((j for j in last if is_outlook(norm[units[j].start:units[j].end])), None)
+            assert U._headless_outlook(norm, units, rules, year) == plain

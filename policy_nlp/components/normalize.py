@@ -43,7 +43,8 @@ def _converter(config: str):
 def fold_width(text: str) -> str:
     """Fold full-width ASCII forms (，（）：！？Ａ１, U+FF01-U+FF5E) to ASCII; length-preserving. All code points
     at once (numpy): 20x faster on a report than `str.translate` with a table. One unsigned comparison finds
-    the range (the code points below it wrap round to large values) and only those are shifted in a copy.
+    the range (the code points below it wrap round to large values), and the shift times that mask is taken
+    off every code point in one subtraction (a copy shifted through the mask as an index cost a quarter more).
     A short text (a title, the rest of a line) without such a form is returned after one regex scan: the
     arrays' fixed cost (≈ 3 µs) is ten times that scan's there."""
     if len(text) < _SHORT_TEXT and not _FULLWIDTH_RE.search(text):
@@ -52,8 +53,7 @@ def fold_width(text: str) -> str:
     wide = codes - np.uint32(_FULLWIDTH_FIRST) <= np.uint32(_FULLWIDTH_LAST - _FULLWIDTH_FIRST)
     if not wide.any():
         return text
-    folded = codes.copy()
-    folded[wide] -= np.uint32(_FULLWIDTH_SHIFT)
+    folded = codes - wide * np.uint32(_FULLWIDTH_SHIFT)
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 

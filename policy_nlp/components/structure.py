@@ -148,7 +148,8 @@ def set_sentence_starts(doc: Doc, starts: list[int]) -> None:
     -1 elsewhere (assigning the attribute token by token rescans the doc each time: quadratic)."""
     if not len(doc):
         return
-    flags = numpy.full(len(doc), _NOT_START, dtype=numpy.uint64)  # spaCy's array type, written as is
+    flags = numpy.empty(len(doc), dtype=numpy.uint64)  # spaCy's array type, written as is
+    flags.fill(_NOT_START)  # (`numpy.full` is these two steps behind a Python call)
     flags[0] = 1
     flags[starts] = 1
     doc.from_array([SENT_START], flags)

@@ -241,15 +241,18 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    flags = _CHAR_FLAGS[np.minimum(codes, len(_CHAR_FLAGS) - 1)]
-    run, space = (flags & _RUN).view(bool), flags >= _SPACE
+    flags = _CHAR_FLAGS.take(codes, mode="clip")  # clipped: the last entry stands for every code point above
     # A space right after a character that is not white space trails that character's token.
     trailing = np.zeros(n + 1, dtype=bool)
-    trailing[1:n] = (codes[1:] == 0x20) & ~space[:-1]
-    joins = np.zeros(n, dtype=bool)  # the character continues the token before it
-    joins[1:] = (run[1:] & run[:-1]) | (space[1:] & space[:-1] & ~trailing[:-2])
-    bounds = np.flatnonzero(~joins)  # where a token or a trailing space starts
-    ends = np.append(bounds[1:], n)
+    trailing[1:n] = (codes[1:] == 0x20) & (flags[:-1] < _SPACE)
+    # Where a token or a trailing space starts: not where a character continues the token before it, i.e.
+    # both are run characters or both white space (a character has at most one of the two flags), the one
+    # before not a trailing space.
+    breaks = np.ones(n, dtype=bool)
+    breaks[1:] = ((flags[1:] & flags[:-1]) == 0) | trailing[:-2]
+    bounds = breaks.nonzero()[0]
+    ends = np.empty_like(bounds)
+    ends[:-1], ends[-1] = bounds[1:], n
     kept = ~trailing[bounds]
     starts, ends = bounds[kept], ends[kept]
     text_codes = codes if text == norm else None  # most Simplified reports: the same code points
@@ -267,7 +270,7 @@ def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
     picked out first and copied into place."""
     if codes is None:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    longer = np.flatnonzero(ends - starts > 1)
+    longer = (ends - starts > 1).nonzero()[0]
     if known is not None:
         orths = known.orths(codes[starts], skip=longer)
     else:
@@ -318,7 +321,7 @@ class CharOrths:
         missing = self.table[at] == 0
         if skip is not None:
             missing[skip] = False
-        missing = np.flatnonzero(missing)
+        missing = missing.nonzero()[0]
         orths = self.ids[at]
         if len(missing):
             new, where = np.unique(codes[missing], return_inverse=True)
@@ -329,6 +332,12 @@ class CharOrths:
                 self.table[new[keep]] = found[keep].astype(np.uint64)
                 self.ids[new[keep]] = found[keep]
         return orths
+
+    def column(self, codes: np.ndarray) -> np.ndarray:
+        """`orths(codes)` as uint64, spaCy's attribute type: read from `table` at once when it holds every
+        character (no Python int per character, no conversion back), else through `orths`."""
+        found = self.table.take(codes, mode="clip")  # the last entry, for the astral characters, stays 0
+        return found if found.all() else self.orths(codes).astype(np.uint64)
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
@@ -352,7 +361,7 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
     a reader of the input's characters at given offsets needs besides the normalised text."""
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     b = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    changed = np.flatnonzero(a != b)
+    changed = (a != b).nonzero()[0]
     found = {"offsets": changed.tolist(), "chars": a[changed].tobytes().decode("utf-32-le")}
     if not len(changed):
         return found
@@ -361,24 +370,28 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
         bounds = idx, idx + length
     starts, ends = bounds
     at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
-    tokens = at[np.append(True, at[1:] != at[:-1])]
-    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known))
+    first = np.ones(len(at), dtype=bool)  # the first changed character of each token
+    first[1:] = at[1:] != at[:-1]
+    tokens = at[first]
+    doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known, b))
     return found
 
 
 def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                 known: "CharOrths | None" = None) -> np.ndarray:
+                 known: "CharOrths | None" = None, codes: np.ndarray | None = None) -> np.ndarray:
     """The NORM column for `Doc.from_array` that sets `token.norm_` to `norm[start:end]` for `tokens` (their
     offsets `starts`, `ends`) and leaves the others unset (0, as `Doc` made them): one array write, not a
     `Token` object and a setter call per changed token (most tokens of a Traditional-script report). With
     `known`, the one-character norms (all a Traditional report's changed characters in the char segmenter)
-    are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each."""
+    are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each.
+    `codes`: `norm`'s code points, when at hand."""
     column = np.zeros(len(doc), dtype=np.uint64)
     add = doc.vocab.strings.add
     if known is not None:
         single = ends - starts == 1
-        codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)[starts[single]]
-        column[tokens[single]] = known.orths(codes).astype(np.uint64)
+        if codes is None:
+            codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+        column[tokens[single]] = known.column(codes[starts[single]])
         tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return column

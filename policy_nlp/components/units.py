@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Sequence
 import numpy
 
 from ..rules import ReportRules, alternation
-from ..rules.regex_prefix import first_char_class
+from ..rules.regex_prefix import anchored_at_start, first_char_class
 
 KINDS = ("heading", "sentence", "boilerplate")
 
@@ -45,6 +45,7 @@ _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with
 WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
               "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
+_BULLETS = frozenset("•·●▪■◆>-")  # `_BULLET_RE`'s characters besides white space
 
 
 @dataclass
@@ -87,12 +88,12 @@ def _compact(s: str) -> str:
 
 def is_chrome_line(line: str, rules: ReportRules) -> bool:
     """True for page chrome and metadata lines of government web pages."""
-    bare = _BULLET_RE.sub("", line)
+    bare = _unbulleted(line)
     compact = _compact(bare)
     if not compact:
         return False
     key_re = rules.metadata_key_re
-    if key_re.match(bare) or key_re.match(compact):
+    if key_re.match(bare) or (compact != bare and key_re.match(compact)):  # most lines hold no white space
         return True
     if len(compact) > 80 or not _chrome_hint_re(rules).search(compact):
         return False  # no chrome phrase and no breadcrumb separator: neither check below can hold
@@ -105,6 +106,14 @@ def is_chrome_line(line: str, rules: ReportRules) -> bool:
     return False
 
 
+def _unbulleted(line: str) -> str:
+    """`line` without the bullets and white space it opens with (`_BULLET_RE.sub`); most lines open with
+    neither, and a look-up of the first character spares them the substitution call."""
+    if not line or (line[0] not in _BULLETS and not line[0].isspace()):
+        return line
+    return _BULLET_RE.sub("", line)
+
+
 def _chrome_hint_re(rules: ReportRules) -> re.Pattern:
     """Any chrome phrase or breadcrumb separator, built once per rules object: most lines hold none, and one
     search rules out both of `is_chrome_line`'s checks for them (a Python step per phrase and separator)."""
@@ -113,7 +122,7 @@ def _chrome_hint_re(rules: ReportRules) -> re.Pattern:
 
 
 def _is_key_only(line: str, rules: ReportRules) -> bool:
-    compact = _compact(_BULLET_RE.sub("", line)).rstrip(":")
+    compact = _compact(_unbulleted(line)).rstrip(":")
     return compact in rules.metadata_keys
 
 
@@ -330,7 +339,10 @@ def _later_sentence_starts(text: str, s: int, e: int, openings: Sequence[int]) -
     return out
 
 
-_RUN, _OPENS = 1, 2  # the values of `_opening_table`
+# The values of `_opening_table`: in uint8 arithmetic `next - previous` is `_OPENS - _RUN` (3) for the pair
+# (run, opening) only (0, 1 and 4 differ by 1, 4, -1 = 255, -3 = 253, -4 = 252 otherwise): one subtraction
+# and one comparison find the pairs.
+_RUN, _OPENS = 1, 4
 
 
 def _line_openings(text: str, rules: ReportRules) -> list[int]:
@@ -340,7 +352,7 @@ def _line_openings(text: str, rules: ReportRules) -> list[int]:
     if len(text) < 2:
         return []
     classes = _opening_table(rules)[numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), numpy.uint32)]
-    return (numpy.flatnonzero((classes[1:] == _OPENS) & (classes[:-1] == _RUN)) + 1).tolist()
+    return ((classes[1:] - classes[:-1] == _OPENS - _RUN).nonzero()[0] + 1).tolist()
 
 
 def _opening_table(rules: ReportRules) -> numpy.ndarray:
@@ -544,8 +556,7 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
     whose title looks forward (`plans_part_pattern`, or a year after the report's) and does not review; when
     it names problems too, the part opens at the first paragraph of its section with future wording. Without
     such a heading, a closing outlook paragraph opens it (`_headless_outlook`)."""
-    from ..model.features import names_later_year, report_year_of
-
+    names_later_year, report_year_of = _year_checks()
     plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
     problems = rules.optional_re("problems_part_pattern")
     year = report_year_of(norm_text)
@@ -563,6 +574,16 @@ def _plans_start(norm_text: str, units: Sequence[Unit], rules: ReportRules) -> i
     return _headless_outlook(norm_text, units, rules, year)
 
 
+@functools.cache
+def _year_checks() -> tuple[Callable[[str, int], bool], Callable[[str], int]]:
+    """`model.features`' `names_later_year` and `report_year_of`, imported on first use (the model layer
+    brings scikit-learn, which the tokenizer alone does not need) and kept: an import statement in a
+    function goes through the import machinery on every call (≈ 1 µs, twice a report)."""
+    from ..model.features import names_later_year, report_year_of
+
+    return names_later_year, report_year_of
+
+
 def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules, year: int) -> int | None:
     """A plans part without a heading: the first sentence of the last top-level section (before any back
     matter) that opens as an outlook (`outlook_pattern`) on a later year (`2026年,我区将…`), or None."""
@@ -576,14 +597,26 @@ def _headless_outlook(norm_text: str, units: Sequence[Unit], rules: ReportRules,
         elif u.kind == "sentence":
             last.append(j)
     is_outlook = _outlook_test(rules, year)
-    return next((j for j in last if is_outlook(norm_text[units[j].start:units[j].end])), None)
+    opens = _anchored_start_chars(rules, "outlook_pattern")  # most sentences cannot open an outlook
+    return next((j for j in last if (opens is None or norm_text[units[j].start] in opens)
+                 and is_outlook(norm_text[units[j].start:units[j].end])), None)
+
+
+def _anchored_start_chars(rules: ReportRules, key: str) -> frozenset[str] | None:
+    """`_start_chars` of the rules' optional pattern `key` when the pattern matches only at the start of what
+    it searches (`anchored_at_start`): a unit whose first character is not among them cannot match, and its
+    text need not be cut for the search. None when that does not hold or the class is unbounded."""
+    def build() -> frozenset[str] | None:
+        pattern = rules.optional_re(key)
+        return _start_chars(rules, key, pattern) if pattern is not None and anchored_at_start(pattern) else None
+
+    return rules.derived(f"units.anchored_start_chars.{key}", build)
 
 
 def _outlook_test(rules: ReportRules, year: int) -> Callable[[str], bool]:
     """A test for a sentence that opens as an outlook on a year after the report's (`2026年,我区将…`), with
     the pattern and the year check looked up once per report, not per sentence."""
-    from ..model.features import names_later_year
-
+    names_later_year = _year_checks()[0]
     outlook = rules.optional_re("outlook_pattern")
     return lambda sentence: bool(outlook.search(sentence)) and names_later_year(sentence, year)
 

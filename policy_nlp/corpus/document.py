@@ -215,13 +215,16 @@ class AnnotatedDocument:
         units = _units(group, text, labels, scores, decided, parents, explanations, doc.vocab.strings)
         indicator_group = doc.spans.get(span_key(doc, "indicators"))
         if indicator_group is not None and units:  # records with the input's own characters at their offsets
+            n = len(units)
             for rec in indicator_group.attrs.get("records", []):
-                if 0 <= rec.get("unit_index", -1) < len(units):
+                k = rec.get("unit_index", -1)  # each field read once: ≈ 40 records a short report
+                if 0 <= k < n:
                     out_rec = dict(rec)
                     out_rec["text"] = text[rec["start"]:rec["end"]]
-                    if rec.get("phrase_start") is not None:
-                        out_rec["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
-                    units[rec["unit_index"]].indicators.append(out_rec)
+                    phrase_start = rec.get("phrase_start")
+                    if phrase_start is not None:
+                        out_rec["phrase"] = text[phrase_start:rec["phrase_end"]]
+                    units[k].indicators.append(out_rec)
         return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
                    metadata=extract_metadata(text, name=id, converted=t2s_conversion(doc)).to_dict(),
                    warnings=document_warnings(text, units, labels))

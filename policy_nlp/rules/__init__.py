@@ -215,14 +215,16 @@ class ReportRules:
         except KeyError:
             return self._memo(key, lambda: re.compile(self.data[key]) if self.data.get(key) else None)
 
-    @property
+    @functools.cached_property
     def names_parts(self) -> bool:
-        """True when the rules find the problems passage and the plans part (`PART_PATTERNS`, v3 on)."""
+        """True when the rules find the problems passage and the plans part (`PART_PATTERNS`, v3 on). Worked
+        out once per rules object (six pattern look-ups, asked for by every report)."""
         return all(self.optional_re(key) is not None for key in PART_PATTERNS)
 
-    @property
+    @functools.cached_property
     def splits_run_in_headings(self) -> bool:
-        """True when headings and part titles inside running text start units of their own."""
+        """True when headings and part titles inside running text start units of their own (asked for on
+        every line: a plain attribute after the first time)."""
         return bool(self.data.get("split_run_in_headings", False))
 
     @functools.cached_property

@@ -52,6 +52,19 @@ def first_char_class(pattern: str, flags: int = 0) -> str | None:
     return "[" + "".join(dict.fromkeys(items)) + "]"
 
 
+def anchored_at_start(pattern: re.Pattern) -> bool:
+    """True when a match of `pattern` can start only where the searched string (or slice) starts: the pattern
+    opens, outside any alternation, with `^` (without MULTILINE) or `\\A`. Then `pattern.search(s)` is
+    `pattern.match(s)`, and a string whose first character is not in `first_char_class` cannot match."""
+    try:
+        parsed = _p.parse(pattern.pattern, pattern.flags)
+    except re.error:
+        return False
+    if not len(parsed) or (pattern.flags | parsed.state.flags) & re.MULTILINE:
+        return False
+    return parsed[0] in ((_c.AT, _c.AT_BEGINNING), (_c.AT, _c.AT_BEGINNING_STRING))
+
+
 def _first(sequence) -> tuple[list[str], bool]:
     """The class items a match of `sequence` can start with, and whether it can match the empty string."""
     items: list[str] = []
