@@ -114,7 +114,7 @@ def test_every_unit_of_a_part_the_structure_found_carries_the_parts_label(char_n
     themes = char_nlp.get_pipe(THEMES)
     content = list(range(len(group)))
     says_no = numpy.zeros((len(group), len(themes.model.labels)))  # the model says no
-    themes._write(doc, group, DocScores(content, None, says_no, {}, slice(0, len(group)), list(group)))
+    themes.set_annotations([doc], [DocScores(content, None, says_no, {}, slice(0, len(group)), list(group))])
     assert [s._.themes for s in group] == [[], ["shortcomings"], [], ["plans"], ["plans"]]
 
 

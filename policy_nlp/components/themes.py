@@ -398,32 +398,51 @@ class ThemeClassifier(Pipe):
         """Write the scores `predict` returned; with `explain_top` > 0 (None: the component's setting) also the
         explanations of the same rows."""
         top = self.explain_top if explain_top is None else explain_top
-        for doc, got in zip(docs, scores):
-            group = doc.spans[self.units_key]
-            self._write(doc, group, got)
+        docs = list(docs)
+        groups = [doc.spans[self.units_key] for doc in docs]
+        for doc, group, got, cells in zip(docs, groups, scores, self._decisions(groups, scores)):
+            self._write(doc, group, got, *cells)
             if top > 0:
                 self._write_explanations(group, got, top)
 
-    def _write(self, doc: Doc, group, scores: DocScores) -> None:
-        model, content = self.model, scores.content
-        labels = list(model.labels)
-        full = np.zeros((len(group), len(labels)))
-        if content:
-            full[content] = scores.proba
+    def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, np.ndarray, list]]:
+        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), the decisions as booleans and
+        how many content units carry each label: worked out on the batch's units stacked, doc after doc, so that each numpy step is
+        one call per batch, not one per doc. A boilerplate unit scores 0.0 and carries no label; every unit of
+        a part the structure found carries its label."""
+        model, labels = self.model, list(self.model.labels)
+        starts = np.cumsum([0] + [len(group) for group in groups])
+        content = np.concatenate([np.zeros(0, dtype=np.intp)] + [
+            np.asarray(got.content, dtype=np.intp) + start for got, start in zip(scores, starts.tolist())])
+        full = np.zeros((starts[-1], len(labels)))
+        if len(content):
+            full[content] = np.concatenate([got.proba for got in scores])
         decided = model.decide(full)
-        decided[part_label_cells(group, labels)] = True  # every unit of a part the structure found: its label
-        mask = np.zeros(len(group), dtype=bool)
+        parts = [part_label_cells(group, labels) for group in groups]
+        none = [np.zeros(0, dtype=np.intp)]
+        decided[np.concatenate(none + [rows + start for (rows, _), start in zip(parts, starts.tolist())]),
+                np.concatenate(none + [columns for _, columns in parts])] = True
+        mask = np.zeros(len(full), dtype=bool)
         mask[content] = True
         decided &= mask[:, None]
-        rows = decided.astype(int).tolist()
+        running = np.zeros((len(full) + 1, len(labels)), dtype=np.int64)
+        np.cumsum(decided, axis=0, out=running[1:])
+        counts = (running[starts[1:]] - running[starts[:-1]]).tolist()
+        rounded, rows = np.round(full, 6), decided.astype(int)
+        for a, b, n in zip(starts.tolist(), starts[1:].tolist(), counts):
+            yield rounded[a:b].tolist(), rows[a:b].tolist(), decided[a:b], n  # a doc's lists as it is written
+
+    def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list, decided: np.ndarray,
+               counts: list[int]) -> None:
+        labels = list(self.model.labels)
         group.attrs["labels"] = labels
-        group.attrs["scores"] = np.round(full, 6).tolist()
+        group.attrs["scores"] = rounded
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
         doc.spans[self.themes_key] = theme_spans(doc, self.themes_key, scores.units, decided, ids)
-        n = max(len(content), 1)
-        doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
+        n = max(len(scores.content), 1)
+        doc.cats = {label: float(count) / n for label, count in zip(labels, counts)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
     def _write_explanations(self, group, scores: DocScores, top: int) -> None:
