@@ -32,7 +32,7 @@ from spacy.util import minibatch, registry
 
 from ..errors import ModelError
 from ..model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
-from ..model.features import CONTEXT_COLUMNS, build_contexts
+from ..model.features import build_contexts, context_array, context_rows
 from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
@@ -358,15 +358,14 @@ class ThemeClassifier(Pipe):
             raise ModelError("E001", name=self.name)
         return self.model
 
-    def _contexts(self, doc: Doc):
-        """(the unit group's spans, indices of the content units, their context rows)."""
+    def _contexts(self, doc: Doc, rules: ReportRules):
+        """(the unit group's spans, indices of the content units, their context rows as tuples)."""
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
-        rules = self._model_rules()
         spans, table = unit_spans_and_columns(doc, self.units_key, rules)
         content = [i for i, kind in enumerate(table.kinds) if kind != "boilerplate"]  # the kinds: the labels
-        ctx = build_contexts(doc._.norm_text, table, rules)
-        return spans, content, ctx[content]
+        rows = context_rows(doc._.norm_text, table, rules)
+        return spans, content, [rows[i] for i in content]
 
     def _model_rules(self) -> ReportRules:
         """The rules the estimator was trained with (its own copy), compiled once."""
@@ -381,17 +380,16 @@ class ThemeClassifier(Pipe):
     def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
         """Per doc, its content units' context rows, feature matrices and probabilities: the rows of all docs are
         stacked and scored at once (`model.scoring`: each feature block computed once for the batch)."""
-        model = self._require_model()
-        parts = [self._contexts(doc) for doc in docs]
-        rows = [ctx for _, _, ctx in parts]
-        stacked = np.concatenate(rows) if rows else np.zeros((0, len(CONTEXT_COLUMNS)), dtype=object)
+        model, rules = self._require_model(), self._model_rules()
+        parts = [self._contexts(doc, rules) for doc in docs]
+        stacked = context_array([row for _, _, rows in parts for row in rows])  # one array for the batch
         matrices = feature_matrices(model, stacked) if len(stacked) else {}
         proba = probabilities(model, matrices, len(stacked))
         out, k = [], 0
-        for spans, content, ctx in parts:
-            rows_k = slice(k, k + len(ctx))
-            out.append(DocScores(content, ctx, proba[rows_k], matrices, rows_k, spans))
-            k += len(ctx)
+        for spans, content, rows in parts:
+            rows_k = slice(k, k + len(rows))
+            out.append(DocScores(content, stacked[rows_k], proba[rows_k], matrices, rows_k, spans))
+            k += len(rows)
         return out
 
     def set_annotations(self, docs: Iterable[Doc], scores: list[DocScores], explain_top: int | None = None) -> None:

@@ -88,6 +88,19 @@ class UnitColumns(NamedTuple):
 def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> np.ndarray:
     """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table
     (its rows, or its `UnitColumns`)."""
+    return context_array(context_rows(norm_text, units, rules))
+
+
+def context_array(rows: Sequence[tuple]) -> np.ndarray:
+    """Context rows (tuples, `context_rows`) as one object array, columns `CONTEXT_COLUMNS`."""
+    out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
+    if rows:
+        out[:] = rows  # all rows at once: a row assigned alone costs twice as much
+    return out
+
+
+def context_rows(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> list[tuple]:
+    """`build_contexts`' rows as tuples, so that the rows of several reports make one array."""
     table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
     future, problem = found_in(rules.future_re), rules.part_cues.get("shortcomings")
@@ -114,10 +127,7 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
                 state = "future"
             elif problem is not None and problem(text):
                 state = "problem"
-    out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
-    if rows:
-        out[:] = rows  # all rows at once: a row assigned alone costs twice as much
-    return out
+    return rows
 
 
 def _section_of(j: int, texts: Sequence[str], parents: Sequence[int], sections: dict) -> tuple[str, str, str]:
