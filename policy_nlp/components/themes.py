@@ -416,10 +416,7 @@ class ThemeClassifier(Pipe):
         if len(content):
             full[content] = np.concatenate([got.proba for got in scores])
         decided = model.decide(full)
-        parts = [part_label_cells(group, labels) for group in groups]
-        none = [np.zeros(0, dtype=np.intp)]
-        decided[np.concatenate(none + [rows + start for (rows, _), start in zip(parts, starts.tolist())]),
-                np.concatenate(none + [columns for _, columns in parts])] = True
+        decided[part_label_cells(groups, labels, [len(group) for group in groups])] = True
         mask = np.zeros(len(full), dtype=bool)
         mask[content] = True
         decided &= mask[:, None]
