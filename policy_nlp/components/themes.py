@@ -242,10 +242,16 @@ def theme_spans(doc: Doc, name: str, units: list[Span], decided: np.ndarray, ids
     knowledge-base and span ids cleared, as a new `Span` has them) and appended, which copies its fields
     into the group. A new `Span` per cell costs five times as much: spaCy's constructor makes a `Token`
     for each end to find the character offsets the unit's copy already holds."""
+    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
+    return _theme_group(doc, name, units, unit_of.tolist(), label_of.tolist(), ids)
+
+
+def _theme_group(doc: Doc, name: str, units: list[Span], unit_of: list[int], label_of: list[int],
+                 ids: list[int]) -> SpanGroup:
+    """`theme_spans` of the decided cells (`unit_of`[k], `label_of`[k])."""
     group = SpanGroup(doc, name=name)
     append = group.append
-    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
-    for i, j in zip(unit_of.tolist(), label_of.tolist()):
+    for i, j in zip(unit_of, label_of):
         span = units[i]
         span.label, span.kb_id, span.id = ids[j], 0, 0
         append(span)
@@ -403,9 +409,9 @@ class ThemeClassifier(Pipe):
             if top > 0:
                 self._write_explanations(group, got, top)
 
-    def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, np.ndarray, list]]:
-        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), the decisions as booleans and
-        how many content units carry each label: worked out on the batch's units stacked, doc after doc, so that each numpy step is
+    def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, tuple, list]]:
+        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), its decided cells (unit and
+        label lists, unit order then label order) and how many content units carry each label: worked out on the batch's units stacked, doc after doc, so that each numpy step is
         one call per batch, not one per doc. A boilerplate unit scores 0.0 and carries no label; every unit of
         a part the structure found carries its label."""
         model, labels = self.model, list(self.model.labels)
@@ -424,18 +430,22 @@ class ThemeClassifier(Pipe):
         np.cumsum(decided, axis=0, out=running[1:])
         counts = (running[starts[1:]] - running[starts[:-1]]).tolist()
         rounded, rows = np.round(full, 6), decided.astype(int)
-        for a, b, n in zip(starts.tolist(), starts[1:].tolist(), counts):
-            yield rounded[a:b].tolist(), rows[a:b].tolist(), decided[a:b], n  # a doc's lists as it is written
+        unit_of, label_of = np.divmod(np.flatnonzero(decided), len(labels))  # the theme spans' cells
+        cut = np.searchsorted(unit_of, starts).tolist()
+        unit_of, label_of = (unit_of - np.repeat(starts[:-1], np.diff(cut))).tolist(), label_of.tolist()
+        for k, (a, b, n) in enumerate(zip(starts.tolist(), starts[1:].tolist(), counts)):
+            yield (rounded[a:b].tolist(), rows[a:b].tolist(),  # a doc's lists as it is written
+                   (unit_of[cut[k]:cut[k + 1]], label_of[cut[k]:cut[k + 1]]), n)
 
-    def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list, decided: np.ndarray,
-               counts: list[int]) -> None:
+    def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list,
+               cells: tuple[list[int], list[int]], counts: list[int]) -> None:
         labels = list(self.model.labels)
         group.attrs["labels"] = labels
         group.attrs["scores"] = rounded
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
-        doc.spans[self.themes_key] = theme_spans(doc, self.themes_key, scores.units, decided, ids)
+        doc.spans[self.themes_key] = _theme_group(doc, self.themes_key, scores.units, *cells, ids)
         n = max(len(scores.content), 1)
         doc.cats = {label: float(count) / n for label, count in zip(labels, counts)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
