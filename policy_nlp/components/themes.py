@@ -258,6 +258,16 @@ def _theme_group(doc: Doc, name: str, units: list[Span], unit_of: list[int], lab
     return group
 
 
+def _cells_per_doc(decided: np.ndarray, starts: np.ndarray) -> list[tuple[list[int], list[int]]]:
+    """Per doc (its units `starts[k]` to `starts[k + 1]` of the stacked `decided`), the (unit, label) cells it
+    decided, as a unit list (the doc's own indices) and a label list, unit order then label order: one
+    `flatnonzero` for the batch."""
+    unit_of, label_of = np.divmod(np.flatnonzero(decided), decided.shape[1])
+    cut = np.searchsorted(unit_of, starts).tolist()
+    unit_of, label_of = (unit_of - np.repeat(starts[:-1], np.diff(cut))).tolist(), label_of.tolist()
+    return [(unit_of[a:b], label_of[a:b]) for a, b in zip(cut, cut[1:])]
+
+
 class ThemeClassifier(Pipe):
     """The `policy_nlp_themes` component: see the module docstring for what it reads and writes.
 
@@ -410,10 +420,11 @@ class ThemeClassifier(Pipe):
                 self._write_explanations(group, got, top)
 
     def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, tuple, list]]:
-        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), its decided cells (unit and
-        label lists, unit order then label order) and how many content units carry each label: worked out on the batch's units stacked, doc after doc, so that each numpy step is
-        one call per batch, not one per doc. A boilerplate unit scores 0.0 and carries no label; every unit of
-        a part the structure found carries its label."""
+        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), its decided cells
+        (`_cells_per_doc`) and how many units carry each label: worked out on the batch's units stacked, doc
+        after doc, so that each numpy step is one call per batch, not one per doc; each doc's lists are made
+        as it is written. A boilerplate unit scores 0.0 and carries no label; every unit of a part the
+        structure found carries its label."""
         model, labels = self.model, list(self.model.labels)
         starts = np.cumsum([0] + [len(group) for group in groups])
         content = np.concatenate([np.zeros(0, dtype=np.intp)] + [
@@ -430,12 +441,9 @@ class ThemeClassifier(Pipe):
         np.cumsum(decided, axis=0, out=running[1:])
         counts = (running[starts[1:]] - running[starts[:-1]]).tolist()
         rounded, rows = np.round(full, 6), decided.astype(int)
-        unit_of, label_of = np.divmod(np.flatnonzero(decided), len(labels))  # the theme spans' cells
-        cut = np.searchsorted(unit_of, starts).tolist()
-        unit_of, label_of = (unit_of - np.repeat(starts[:-1], np.diff(cut))).tolist(), label_of.tolist()
-        for k, (a, b, n) in enumerate(zip(starts.tolist(), starts[1:].tolist(), counts)):
-            yield (rounded[a:b].tolist(), rows[a:b].tolist(),  # a doc's lists as it is written
-                   (unit_of[cut[k]:cut[k + 1]], label_of[cut[k]:cut[k + 1]]), n)
+        cells = _cells_per_doc(decided, starts)
+        for a, b, n, doc_cells in zip(starts.tolist(), starts[1:].tolist(), counts, cells):
+            yield rounded[a:b].tolist(), rows[a:b].tolist(), doc_cells, n
 
     def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list,
                cells: tuple[list[int], list[int]], counts: list[int]) -> None:
