@@ -59,6 +59,27 @@ def test_the_shipped_vectorizers_on_the_seeds_the_reports_and_edge_cases(char_nl
                 transform([])
 
 
+def test_transform_many_normalises_the_rows_together_as_each_alone(char_nlp):
+    shipped = list(_shipped_vectorizers(char_nlp.get_pipe("policy_nlp_themes").model))
+    fitted = [TfidfVectorizer(analyzer="char", **params).fit(_random_texts(9)) for params in (
+        {"ngram_range": (1, 2), "norm": "l1"}, {"ngram_range": (1, 3), "dtype": np.float32},
+        {"ngram_range": (2, 3), "norm": None}, {"ngram_range": (1, 3), "norm": "l1", "sublinear_tf": True},
+        {"ngram_range": (1, 4)}, {"ngram_range": (1, 3), "norm": "l1", "dtype": np.float32})]
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))[:3]
+    batches = [_lines(sorted(SEEDS.glob("*.txt"))), _random_texts(1), EDGE_CASES, ["法"], _lines(reports), [" "]]
+    rng = np.random.default_rng(2)
+    for _ in range(6):
+        jobs = [(v, batches[rng.integers(len(batches))]) for v in rng.permutation(shipped + fitted)]
+        for (vectorizer, documents), got in zip(jobs, char_ngrams.transform_many(jobs)):
+            want = vectorizer.transform(documents)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_array_equal(got.indptr, want.indptr)
+            np.testing.assert_array_equal(got.indices, want.indices)
+            assert got.data.tobytes() == want.data.tobytes()
+    with pytest.raises(ValueError):  # no documents: scikit-learn's error, as alone
+        char_ngrams.transform_many([(shipped[0], ["法"]), (shipped[-1], [])])
+
+
 @pytest.mark.parametrize("params", [
     {"ngram_range": (1, 1)}, {"ngram_range": (1, 2)}, {"ngram_range": (2, 3)}, {"ngram_range": (3, 3)},
     {"ngram_range": (1, 3), "preprocessor": canonical, "sublinear_tf": True, "dtype": np.float32},

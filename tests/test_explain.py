@@ -30,7 +30,8 @@ def test_contributions_add_up_to_the_models_logit(char_nlp, explained):
     text, doc = explained
     themes = char_nlp.get_pipe("policy_nlp_themes")
     spacy_doc = char_nlp(text)
-    _, content, ctx = themes._contexts(spacy_doc)
+    scored = themes.predict([spacy_doc])[0]
+    content, ctx = scored.content, scored.contexts
     logits = themes.model.decision_function(ctx)
     labels = list(themes.labels)
     assert content and len(content) == sum(u.kind != "boilerplate" for u in doc.units)
@@ -143,8 +144,8 @@ def test_annotate_explain_builds_the_context_rows_once(char_nlp, monkeypatch):
     import policy_nlp.components.themes as themes_module
 
     calls = []
-    real = themes_module.build_contexts
-    monkeypatch.setattr(themes_module, "build_contexts", lambda *a: calls.append(1) or real(*a))
+    real = themes_module.context_rows
+    monkeypatch.setattr(themes_module, "context_rows", lambda *a: calls.append(1) or real(*a))
     policy_nlp.annotate(seed_text(SEED_NAMES[0])[:600], nlp=char_nlp, explain=True)
     assert len(calls) == 1
     list(policy_nlp.annotate([seed_text(SEED_NAMES[0])[:600]] * 2, nlp=char_nlp, explain=True))

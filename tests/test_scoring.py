@@ -13,8 +13,7 @@ def _contexts(nlp, text):
         if name == "policy_nlp_themes":
             break
         doc = proc(doc)
-    _, _, ctx = themes._contexts(doc)
-    return themes.model, ctx
+    return themes.model, themes.predict([doc])[0].contexts
 
 
 def test_probabilities_equal_predict_proba_of_a_calibrated_model(tiny_nlp):

@@ -67,19 +67,40 @@ def test_shared_cues_compute_each_strings_work_once_and_change_nothing(monkeypat
     ctx = build_contexts(norm, segment(norm, rules), rules)
     columns = [CONTENT_COLUMNS, CONTENT_COLUMNS, POSITION_COLUMNS]
     alone = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
-    calls = []
-    for name in ("_term_counts", "_matches", "_terms_and_matches"):
+    calls = {"_term_counts": [], "_matches": [], "_terms_and_matches": []}
+    for name, at in (("_term_counts", 0), ("_matches", 1), ("_terms_and_matches", 1)):
         method = getattr(features._RuleCues, name)
-        monkeypatch.setattr(features._RuleCues, name,
-                            lambda self, *a, _m=method, _n=name: calls.append(_n) or _m(self, *a))
+        monkeypatch.setattr(features._RuleCues, name, lambda self, *a, _m=method, _n=name, _at=at: calls[_n].append(
+            list(a[_at])) or _m(self, *a))
     with features.shared_cues():
         together = [t.fit(ctx[:, c]).transform(ctx[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
-    # the content blocks' texts once (terms and patterns in one scan), the section names once, the headings'
-    # part cues once
-    assert sorted(calls) == ["_matches", "_term_counts", "_terms_and_matches"]
+    # the content blocks' texts, terms and patterns in one scan; the position block's section names are units'
+    # texts, counted already; of its headings and their paths only the paths (joined headings) are searched
+    assert len(calls["_terms_and_matches"]) == 1 and calls["_term_counts"] == [] and len(calls["_matches"]) == 1
+    texts = calls["_terms_and_matches"][0]
+    assert len(texts) == len(set(texts)) and set(calls["_matches"][0]).isdisjoint(texts)
+    assert set(ctx[:, features.COL["section_path"]]) <= set(texts) | set(calls["_matches"][0])
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
     assert features._SHARED.get() is None
+
+
+def test_position_cues_read_from_the_content_blocks_equal_their_own_on_edge_cases():
+    from policy_nlp.model.features import CONTENT_COLUMNS, POSITION_COLUMNS, build_contexts
+    from policy_nlp.components.normalize import normalize
+    from policy_nlp.components.units import segment
+
+    rules = default_rules()
+    for text in ["", " ", "法", "一、存在的问题\n𠀀下一步将继续推进。\n（一）不足\n短板明显。", "二、" + "依法行政" * 3000]:
+        norm = normalize(text).text
+        ctx = build_contexts(norm, segment(norm, rules), rules)
+        for rows in (ctx, ctx[:1], ctx[1:]):  # headings that are no row's text too
+            columns = [CONTENT_COLUMNS, CONTENT_COLUMNS, POSITION_COLUMNS]
+            alone = [t.fit(rows[:, c]).transform(rows[:, c]) for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
+            with features.shared_cues():
+                together = [t.fit(rows[:, c]).transform(rows[:, c])
+                            for t, c in zip(_cue_transformers(rules.to_dict()), columns)]
+            assert [a.tobytes() for a in alone] == [b.tobytes() for b in together]
 
 
 def test_content_cues_of_different_lead_weights_share_their_unweighted_columns(monkeypatch, seeds):

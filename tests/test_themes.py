@@ -245,3 +245,23 @@ def test_theme_spans_equal_a_new_span_per_decided_cell(char_nlp, seeds):
             got = theme_spans(doc, "t", units, decided, ids)
             assert got.name == "t" and got.to_bytes() == SpanGroup(doc, name="t", spans=want).to_bytes()
             assert group.to_bytes() == before
+
+
+def test_a_batch_written_at_once_equals_its_docs_written_one_by_one(char_nlp, seeds):
+    """The scores, decisions, theme spans and cats that `set_annotations` works out for a batch's units
+    stacked are each doc's own: docs without units, boilerplate only, with parts the structure found, long
+    and short, in one batch."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    reports = [p.read_text(encoding="utf-8") for p in sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:3]]
+    texts = ["", seeds[sorted(seeds)[0]], " \n", "法"] + [s[:700] for s in seeds.values()] + reports + ["第1页 共2页"]
+
+    def written(doc):
+        group = doc.spans["units"]
+        return (group.attrs["labels"], group.attrs["scores"], group.attrs["decided"], doc.cats,
+                doc.spans["themes"].to_bytes())
+
+    alone = [written(char_nlp(t)) for t in texts]
+    assert [written(d) for d in char_nlp.pipe(texts, batch_size=len(texts))] == alone
+    assert any(any(map(any, a[2])) for a in alone) and any(not a[1] for a in alone)

@@ -114,7 +114,7 @@ def test_every_unit_of_a_part_the_structure_found_carries_the_parts_label(char_n
     themes = char_nlp.get_pipe(THEMES)
     content = list(range(len(group)))
     says_no = numpy.zeros((len(group), len(themes.model.labels)))  # the model says no
-    themes._write(doc, group, DocScores(content, None, says_no, {}, slice(0, len(group)), list(group)))
+    themes.set_annotations([doc], [DocScores(content, None, says_no, {}, slice(0, len(group)), list(group))])
     assert [s._.themes for s in group] == [[], ["shortcomings"], [], ["plans"], ["plans"]]
 
 
@@ -132,7 +132,6 @@ def test_one_label_tuple_and_one_line_pattern_for_the_package():
 
 
 def test_part_label_cells_are_the_units_in_part_of_each_label():
-    import itertools
     import random
     from types import SimpleNamespace
 
@@ -145,13 +144,22 @@ def test_part_label_cells_are_the_units_in_part_of_each_label():
     groups = [SimpleNamespace(attrs={}), SimpleNamespace(attrs={"parts": []})]
     groups += [SimpleNamespace(attrs={"parts": [rng.choice(kinds) for _ in range(rng.randint(0, 30))]})
                for _ in range(200)]
-    for group, labels in itertools.product(groups, (list(LABELS), ["plans", "enforcement"], [])):
-        want = np.zeros((len(group.attrs.get("parts") or ()), len(labels)), dtype=bool)
-        got = want.copy()
-        for j, label in enumerate(labels):
-            want[units_in_part(group, label), j] = True
-        got[part_label_cells(group, labels)] = True
-        assert (got == want).all() and set(PART_LABEL) < set(kinds)
+    for labels in (list(LABELS), ["plans", "enforcement"], []):
+        wants = []
+        for group in groups:
+            want = np.zeros((len(group.attrs.get("parts") or ()), len(labels)), dtype=bool)
+            for j, label in enumerate(labels):
+                want[units_in_part(group, label), j] = True
+            got = np.zeros_like(want)
+            got[part_label_cells([group], labels, [len(want)])] = True
+            assert (got == want).all() and set(PART_LABEL) < set(kinds)
+            wants.append(want)
+        # stacked, one group after another; a group without parts (or fewer than its units) has none in a part
+        sizes = [len(w) + rng.choice([0, 0, 3]) for w in wants]
+        got = np.zeros((sum(sizes), len(labels)), dtype=bool)
+        got[part_label_cells(groups, labels, sizes)] = True
+        want = np.concatenate([np.pad(w, ((0, n - len(w)), (0, 0))) for w, n in zip(wants, sizes)])
+        assert (got == want).all()
 
 
 def test_unit_spans_and_columns_read_each_unit_once_and_give_the_table(seeds):

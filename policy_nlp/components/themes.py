@@ -32,7 +32,7 @@ from spacy.util import minibatch, registry
 
 from ..errors import ModelError
 from ..model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
-from ..model.features import CONTEXT_COLUMNS, build_contexts
+from ..model.features import build_contexts, context_array, context_rows
 from ..model.metrics import compute_metrics
 from ..model.scoring import feature_matrices, probabilities
 from ..rules import DEFAULT_RULES_CONFIG, ReportRules
@@ -242,14 +242,30 @@ def theme_spans(doc: Doc, name: str, units: list[Span], decided: np.ndarray, ids
     knowledge-base and span ids cleared, as a new `Span` has them) and appended, which copies its fields
     into the group. A new `Span` per cell costs five times as much: spaCy's constructor makes a `Token`
     for each end to find the character offsets the unit's copy already holds."""
+    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
+    return _theme_group(doc, name, units, unit_of.tolist(), label_of.tolist(), ids)
+
+
+def _theme_group(doc: Doc, name: str, units: list[Span], unit_of: list[int], label_of: list[int],
+                 ids: list[int]) -> SpanGroup:
+    """`theme_spans` of the decided cells (`unit_of`[k], `label_of`[k])."""
     group = SpanGroup(doc, name=name)
     append = group.append
-    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
-    for i, j in zip(unit_of.tolist(), label_of.tolist()):
+    for i, j in zip(unit_of, label_of):
         span = units[i]
         span.label, span.kb_id, span.id = ids[j], 0, 0
         append(span)
     return group
+
+
+def _cells_per_doc(decided: np.ndarray, starts: np.ndarray) -> list[tuple[list[int], list[int]]]:
+    """Per doc (its units `starts[k]` to `starts[k + 1]` of the stacked `decided`), the (unit, label) cells it
+    decided, as a unit list (the doc's own indices) and a label list, unit order then label order: one
+    `flatnonzero` for the batch."""
+    unit_of, label_of = np.divmod(np.flatnonzero(decided), decided.shape[1])
+    cut = np.searchsorted(unit_of, starts).tolist()
+    unit_of, label_of = (unit_of - np.repeat(starts[:-1], np.diff(cut))).tolist(), label_of.tolist()
+    return [(unit_of[a:b], label_of[a:b]) for a, b in zip(cut, cut[1:])]
 
 
 class ThemeClassifier(Pipe):
@@ -358,15 +374,14 @@ class ThemeClassifier(Pipe):
             raise ModelError("E001", name=self.name)
         return self.model
 
-    def _contexts(self, doc: Doc):
-        """(the unit group's spans, indices of the content units, their context rows)."""
+    def _contexts(self, doc: Doc, rules: ReportRules):
+        """(the unit group's spans, indices of the content units, their context rows as tuples)."""
         if self.units_key not in doc.spans:
             raise ModelError("E002", name=self.name)
-        rules = self._model_rules()
         spans, table = unit_spans_and_columns(doc, self.units_key, rules)
         content = [i for i, kind in enumerate(table.kinds) if kind != "boilerplate"]  # the kinds: the labels
-        ctx = build_contexts(doc._.norm_text, table, rules)
-        return spans, content, ctx[content]
+        rows = context_rows(doc._.norm_text, table, rules)
+        return spans, content, [rows[i] for i in content]
 
     def _model_rules(self) -> ReportRules:
         """The rules the estimator was trained with (its own copy), compiled once."""
@@ -381,49 +396,66 @@ class ThemeClassifier(Pipe):
     def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
         """Per doc, its content units' context rows, feature matrices and probabilities: the rows of all docs are
         stacked and scored at once (`model.scoring`: each feature block computed once for the batch)."""
-        model = self._require_model()
-        parts = [self._contexts(doc) for doc in docs]
-        rows = [ctx for _, _, ctx in parts]
-        stacked = np.concatenate(rows) if rows else np.zeros((0, len(CONTEXT_COLUMNS)), dtype=object)
+        model, rules = self._require_model(), self._model_rules()
+        parts = [self._contexts(doc, rules) for doc in docs]
+        stacked = context_array([row for _, _, rows in parts for row in rows])  # one array for the batch
         matrices = feature_matrices(model, stacked) if len(stacked) else {}
         proba = probabilities(model, matrices, len(stacked))
         out, k = [], 0
-        for spans, content, ctx in parts:
-            rows_k = slice(k, k + len(ctx))
-            out.append(DocScores(content, ctx, proba[rows_k], matrices, rows_k, spans))
-            k += len(ctx)
+        for spans, content, rows in parts:
+            rows_k = slice(k, k + len(rows))
+            out.append(DocScores(content, stacked[rows_k], proba[rows_k], matrices, rows_k, spans))
+            k += len(rows)
         return out
 
     def set_annotations(self, docs: Iterable[Doc], scores: list[DocScores], explain_top: int | None = None) -> None:
         """Write the scores `predict` returned; with `explain_top` > 0 (None: the component's setting) also the
         explanations of the same rows."""
         top = self.explain_top if explain_top is None else explain_top
-        for doc, got in zip(docs, scores):
-            group = doc.spans[self.units_key]
-            self._write(doc, group, got)
+        docs = list(docs)
+        groups = [doc.spans[self.units_key] for doc in docs]
+        for doc, group, got, cells in zip(docs, groups, scores, self._decisions(groups, scores)):
+            self._write(doc, group, got, *cells)
             if top > 0:
                 self._write_explanations(group, got, top)
 
-    def _write(self, doc: Doc, group, scores: DocScores) -> None:
-        model, content = self.model, scores.content
-        labels = list(model.labels)
-        full = np.zeros((len(group), len(labels)))
-        if content:
-            full[content] = scores.proba
+    def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, tuple, list]]:
+        """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), its decided cells
+        (`_cells_per_doc`) and how many units carry each label: worked out on the batch's units stacked, doc
+        after doc, so that each numpy step is one call per batch, not one per doc; each doc's lists are made
+        as it is written. A boilerplate unit scores 0.0 and carries no label; every unit of a part the
+        structure found carries its label."""
+        model, labels = self.model, list(self.model.labels)
+        starts = np.cumsum([0] + [len(group) for group in groups])
+        content = np.concatenate([np.zeros(0, dtype=np.intp)] + [
+            np.asarray(got.content, dtype=np.intp) + start for got, start in zip(scores, starts.tolist())])
+        full = np.zeros((starts[-1], len(labels)))
+        if len(content):
+            full[content] = np.concatenate([got.proba for got in scores])
         decided = model.decide(full)
-        decided[part_label_cells(group, labels)] = True  # every unit of a part the structure found: its label
-        mask = np.zeros(len(group), dtype=bool)
+        decided[part_label_cells(groups, labels, [len(group) for group in groups])] = True
+        mask = np.zeros(len(full), dtype=bool)
         mask[content] = True
         decided &= mask[:, None]
-        rows = decided.astype(int).tolist()
+        running = np.zeros((len(full) + 1, len(labels)), dtype=np.int64)
+        np.cumsum(decided, axis=0, out=running[1:])
+        counts = (running[starts[1:]] - running[starts[:-1]]).tolist()
+        rounded, rows = np.round(full, 6), decided.astype(int)
+        cells = _cells_per_doc(decided, starts)
+        for a, b, n, doc_cells in zip(starts.tolist(), starts[1:].tolist(), counts, cells):
+            yield rounded[a:b].tolist(), rows[a:b].tolist(), doc_cells, n
+
+    def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list,
+               cells: tuple[list[int], list[int]], counts: list[int]) -> None:
+        labels = list(self.model.labels)
         group.attrs["labels"] = labels
-        group.attrs["scores"] = np.round(full, 6).tolist()
+        group.attrs["scores"] = rounded
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
         ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
-        doc.spans[self.themes_key] = theme_spans(doc, self.themes_key, scores.units, decided, ids)
-        n = max(len(content), 1)
-        doc.cats = {label: float(count) / n for label, count in zip(labels, decided.sum(axis=0).tolist())}
+        doc.spans[self.themes_key] = _theme_group(doc, self.themes_key, scores.units, *cells, ids)
+        n = max(len(scores.content), 1)
+        doc.cats = {label: float(count) / n for label, count in zip(labels, counts)}
         register_keys(doc, units=self.units_key, themes=self.themes_key)
 
     def _write_explanations(self, group, scores: DocScores, top: int) -> None:

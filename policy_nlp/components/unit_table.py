@@ -69,13 +69,18 @@ def units_in_part(group, label: str) -> list[int]:
     return [i for i, part in enumerate(group.attrs.get("parts") or ()) if part and PART_LABEL.get(part) == label]
 
 
-def part_label_cells(group, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The (unit, label column) cells of `units_in_part(group, label)` for every label of `labels`, in one
-    pass over the group's `parts` rather than one per label: each unit's column (-1 for none) read by one
-    dict look-up, kept where it is one (two index arrays: numpy converts no list of indices)."""
+def part_label_cells(groups: Sequence, labels: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The (unit, label column) cells of `units_in_part(group, label)` for every label of `labels`, of the
+    units of `groups` stacked one group after another (`sizes`: each group's units; a group without
+    `parts` has none in a part), in one pass over their `parts` rather than one per label and group: each
+    unit's column (-1 for none) read by one dict look-up, kept where it is one (two index arrays: numpy
+    converts no list of indices)."""
     column = {label: j for j, label in enumerate(labels)}
     of_part = {part: column[label] for part, label in PART_LABEL.items() if label in column}
-    parts = group.attrs.get("parts") or ()
+    parts = []
+    for group, size in zip(groups, sizes):
+        own = group.attrs.get("parts") or ()
+        parts += own if len(own) == size else (list(own) + [""] * size)[:size]
     columns = np.fromiter(map(of_part.get, parts, repeat(-1, len(parts))), dtype=np.intp, count=len(parts))
     rows = np.flatnonzero(columns >= 0)
     return rows, columns[rows]

@@ -43,18 +43,53 @@ def covers(vectorizer) -> bool:
 
 def transform(vectorizer, documents) -> sp.csr_matrix:
     """`vectorizer.transform(documents)`, computed on arrays when `covers(vectorizer)`."""
-    if not covers(vectorizer):
-        return vectorizer.transform(documents)
+    return transform_many([(vectorizer, documents)])[0]
+
+
+def transform_many(jobs: list[tuple]) -> list[sp.csr_matrix]:
+    """`[transform(vectorizer, documents) for vectorizer, documents in jobs]`, the rows of the covered
+    vectorizers that normalise alike (same `norm` and dtype) normalised by one `normalize` call over them
+    all: each norm is a row's own (its cells alone, in their order), so the numbers are the same, and a batch
+    makes one scikit-learn call where each block made one (≈ 60 µs of input checks each)."""
+    out, alike = [], {}
+    for vectorizer, documents in jobs:
+        if not covers(vectorizer):
+            out.append(vectorizer.transform(documents))
+            continue
+        out.append(_weighted(vectorizer, documents))
+        if vectorizer.norm is not None:
+            alike.setdefault((vectorizer.norm, out[-1].dtype), []).append(len(out) - 1)
+    for (norm, _), which in alike.items():
+        for k, X in zip(which, _normalized([out[k] for k in which], norm)):
+            out[k] = X
+    return out
+
+
+def _weighted(vectorizer, documents) -> sp.csr_matrix:
+    """`TfidfTransformer.transform`'s steps before the norm, on `counts`, in its order and dtypes."""
     X = counts(vectorizer, documents)
-    # TfidfTransformer.transform's steps on its count matrix, in its order and dtypes
     if vectorizer.sublinear_tf:
         np.log(X.data, X.data)
         X.data += 1.0
     if hasattr(vectorizer, "idf_"):
         X.data *= vectorizer.idf_[X.indices]
-    if vectorizer.norm is not None:
-        X = normalize(X, norm=vectorizer.norm, copy=False)
     return X
+
+
+def _normalized(matrices: list[sp.csr_matrix], norm: str) -> list[sp.csr_matrix]:
+    """`[normalize(X, norm=norm, copy=False) for X in matrices]` (CSR matrices of one dtype) from one
+    `normalize` call over their rows stacked, as wide as the widest; each one's normalised cells are written
+    back into its own data."""
+    if len(matrices) == 1 or not all(X.shape[0] for X in matrices):  # no rows: scikit-learn's error, as alone
+        return [normalize(X, norm=norm, copy=False) for X in matrices]
+    ends = np.cumsum([X.nnz for X in matrices])
+    indptr = np.concatenate([[0]] + [X.indptr[1:] + end - X.nnz for X, end in zip(matrices, ends)])
+    stacked = sp.csr_matrix((np.concatenate([X.data for X in matrices]), np.concatenate([X.indices for X in matrices]),
+                             indptr), shape=(sum(X.shape[0] for X in matrices), max(X.shape[1] for X in matrices)))
+    data = normalize(stacked, norm=norm, copy=False).data
+    for X, end in zip(matrices, ends):
+        X.data[:] = data[end - X.nnz:end]
+    return matrices
 
 
 def codes_of(text: str) -> np.ndarray:

@@ -88,6 +88,19 @@ class UnitColumns(NamedTuple):
 def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> np.ndarray:
     """Context rows (object array, columns `CONTEXT_COLUMNS`) for the units of one report's unit table
     (its rows, or its `UnitColumns`)."""
+    return context_array(context_rows(norm_text, units, rules))
+
+
+def context_array(rows: Sequence[tuple]) -> np.ndarray:
+    """Context rows (tuples, `context_rows`) as one object array, columns `CONTEXT_COLUMNS`."""
+    out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
+    if rows:
+        out[:] = rows  # all rows at once: a row assigned alone costs twice as much
+    return out
+
+
+def context_rows(norm_text: str, units: Sequence | UnitColumns, rules: ReportRules) -> list[tuple]:
+    """`build_contexts`' rows as tuples, so that the rows of several reports make one array."""
     table = units if isinstance(units, UnitColumns) else UnitColumns.of(units)
     report_year = report_year_of(norm_text)
     future, problem = found_in(rules.future_re), rules.part_cues.get("shortcomings")
@@ -114,10 +127,7 @@ def build_contexts(norm_text: str, units: Sequence | UnitColumns, rules: ReportR
                 state = "future"
             elif problem is not None and problem(text):
                 state = "problem"
-    out = np.empty((len(rows), len(CONTEXT_COLUMNS)), dtype=object)
-    if rows:
-        out[:] = rows  # all rows at once: a row assigned alone costs twice as much
-    return out
+    return rows
 
 
 def _section_of(j: int, texts: Sequence[str], parents: Sequence[int], sections: dict) -> tuple[str, str, str]:
@@ -227,9 +237,35 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         n_labels = len(self._rules().lexicon)
         return _log1p(counts[:, :n_labels]), self._search(what, patterns).found(strings, counts[:, n_labels:] > 0)
 
-    def _found(self, what: str, strings: list[str], patterns: Sequence[re.Pattern]) -> np.ndarray:
-        """`_matches`, shared as `_shared` says."""
-        return self._shared(what, strings, lambda batch: self._matches(what, batch, patterns))
+    def _patterns(self) -> list[re.Pattern]:
+        """The patterns of the cues: the part cues in order, then the future wording."""
+        rules = self._rules()
+        return [*rules.part_cues.values(), rules.future_re]
+
+    def _cues(self, strings: list[str], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(`_term_counts`, `_matches` of `_patterns`) of the distinct `strings` (`index`: each one's row), in
+        one scan; within a `shared_cues` block kept for the position block (`_from_content`), whose section
+        headings are units' texts too."""
+        got = self._terms_and_matches("cues", strings, self._patterns())
+        memo = _SHARED.get()
+        if memo is not None:
+            memo[(self._compiled().fingerprint, "cues of strings")] = (index, *got)
+        return got
+
+    def _from_content(self, strings: list[str], item: int, columns: int, compute) -> np.ndarray:
+        """`compute(strings)` (strings × `columns`): within a `shared_cues` block the rows of the strings the
+        content blocks worked out already (`_cues`: `item` 1, the term counts, or 2, the patterns found, of
+        which the first `columns`) are read from there, and only the rest are computed."""
+        known = (_SHARED.get() or {}).get((self._compiled().fingerprint, "cues of strings"))
+        if known is None or not len(known[item]):
+            return compute(strings)
+        index, values = known[0], known[item]
+        at = np.fromiter((index.get(s, -1) for s in strings), dtype=np.intp, count=len(strings))
+        out = values[at, :columns]
+        new = np.flatnonzero(at < 0)
+        if len(new):
+            out[new] = compute([strings[i] for i in new])
+        return out
 
     def _shared(self, what: str, strings: Sequence, compute):
         """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
@@ -298,16 +334,13 @@ class ContentCues(_RuleCues):
     def _unweighted(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`transform`'s columns with the lead's columns left 0, and the lead's term counts and pattern
         matches (which `lead_weight` scales)."""
-        rules = self._rules()
         text, lead, kind, level, year = X.T
         strings = list(dict.fromkeys(itertools.chain(text, lead)))
         index = {s: i for i, s in enumerate(strings)}
         own, ld = _indices(index, text), _indices(index, lead)
-        patterns = [*rules.part_cues.values(), rules.future_re]
-        terms, found = self._shared("terms and content patterns", strings,
-                                    lambda batch: self._terms_and_matches("content patterns", batch, patterns))
+        terms, found = self._cues(strings, index)
         heading = kind == "heading"
-        n_terms, n_cues = terms.shape[1], len(patterns) - 1
+        n_terms, n_cues = terms.shape[1], found.shape[1] - 1
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, 0:2 * n_terms:2] = terms[own]
         out[:, 2 * n_terms + 2 * np.arange(n_cues)] = heading[:, None] & found[own, :n_cues]
@@ -351,19 +384,19 @@ class PositionCues(_RuleCues):
         X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
         inner, outer, path, position, year, state = X.T
         names = list(dict.fromkeys(inner))
-        terms = self._shared("terms", names, self._term_counts)
+        terms = self._from_content(names, 1, len(rules.lexicon), self._term_counts)
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = self._found("part cues", headings, cues)
+        found = self._from_content(headings, 2, len(cues), lambda strings: self._matches("part cues", strings, cues))
+        n_terms, n_cues = terms.shape[1], len(cues)
         later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
-        n_terms = terms.shape[1]
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
-        cue_cols = n_terms + 2 * np.arange(len(cues))
+        cue_cols = n_terms + 2 * np.arange(n_cues)
         out[:, cue_cols] = found[_indices(index, outer)]
         out[:, cue_cols + 1] = found[_indices(index, path)]
-        k = n_terms + 2 * len(cues)
+        k = n_terms + 2 * n_cues
         out[:, k] = [later[key] for key in zip(outer, year)]
         out[:, k + 1] = [not p for p in path]
         out[:, k + 2] = state == "problem"

@@ -60,28 +60,34 @@ def _shared_blocks(estimator) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def _transform_block(transformer, X: np.ndarray, columns):
-    """A block's output for the rows `X`; a text column is transformed once per distinct value, by
-    `char_ngrams.transform` (the vectorizer's own transform, on arrays)."""
-    data = X[:, columns]
-    if isinstance(transformer, TfidfVectorizer):
-        values = list(dict.fromkeys(data))
-        index = {v: i for i, v in enumerate(values)}
-        inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
-        return char_ngrams.transform(transformer, values)[inverse]
-    return transformer.transform(data)
-
-
 def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
     """Each label group's feature matrix for the context rows `X`, equal to its `ColumnTransformer`'s output."""
     X = np.asarray(X, dtype=object)
     shared = _shared_blocks(estimator)
-    done: dict[tuple[str, str], object] = {}
     out = {}
     with shared_cues(), checks_left_out():
+        done = _text_blocks(estimator, X, shared)
         for group, _, _ in estimator.groups():
             out[group] = _group_matrix(estimator, group, X, shared, done)
     return out
+
+
+def _text_blocks(estimator, X: np.ndarray, shared: dict) -> dict[tuple[str, str], sp.csr_matrix]:
+    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) and all by one
+    `char_ngrams.transform_many` call (their rows normalised together), a text column once per distinct
+    value, its rows repeated where values repeat."""
+    keys, jobs, inverses = [], [], []
+    for group, _, _ in estimator.groups():
+        for block, transformer, columns in estimator.pipelines_[group].named_steps["features"].transformers_:
+            if isinstance(transformer, TfidfVectorizer) and shared[(group, block)] == (group, block):
+                data = X[:, columns]
+                values = list(dict.fromkeys(data))
+                index = {v: i for i, v in enumerate(values)}
+                keys.append((group, block))
+                jobs.append((transformer, values))
+                inverses.append(np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data)))
+    return {key: matrix[inverse]
+            for key, matrix, inverse in zip(keys, char_ngrams.transform_many(jobs), inverses)}
 
 
 def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict) -> sp.csr_matrix:
@@ -94,8 +100,8 @@ def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict
         if transformer == "drop":
             continue
         key = shared[(group, block)]
-        if key not in done:
-            done[key] = _transform_block(transformer, X, columns)
+        if key not in done:  # (the TF-IDF blocks are done: `_text_blocks`)
+            done[key] = transformer.transform(X[:, columns])
         res = done[key]
         parts.append(res * weights[block] if weights.get(block) is not None else res)
     # all blocks CSR, so that scipy joins their rows directly instead of going through one COO matrix
