@@ -1143,34 +1143,33 @@ def test_longest_first_keeps_non_overlapping_hits_as_they_are():
 
 
 def _rejected_by_unit_every_check(text, m, lo, hi, s, e, unit, scale, chinese):
-    """`_rejected_by_unit` as it was written before: every check in turn, whatever the unit."""
-    if unit in ("天", "日", "小时", "分钟", "工作日") and ind._is_date_or_deadline(text, m, lo, hi):
-        return True
-    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
-        return True
-    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
+    """`_rejected_by_unit` as it was written before: every check in turn, whatever the unit (each unit check
+    of the table `_UNIT_CHECKS`, which the component reads through `_CHECK_OF_UNIT`, where its units hold)."""
+    if any(unit in c.units and c.check(text, m, lo, hi, s, e, scale) for c in ind._UNIT_CHECKS):
         return True
     if ind._inside_title(text, s, lo, hi):
         return True
     if chinese and re.match(r"\d", text[e:e + 1]):
         return True
-    if e + 2 <= hi and text[e:e + 2] in ind._TRAIL and ind._KIND_AFTER_RE.match(text[e + 2:e + 4]):
-        return True
-    if unit in ("吨", "千瓦", "立方米", "千瓦时") and ind._is_project_capacity(text, s, e, lo):
-        return True
-    if unit in ("度", "米") and not scale:
-        return True
-    return unit in ("县", "乡", "市") and ind._is_place_name(text, s, e, lo)
+    return e + 2 <= hi and text[e:e + 2] in ind._TRAIL and bool(ind._KIND_AFTER_RE.match(text[e + 2:e + 4]))
+
+
+def test_each_unit_has_one_check_of_the_table():
+    """`_CHECK_OF_UNIT` is `_UNIT_CHECKS` by unit: no unit in two rows (the dict would keep one check)."""
+    units = [unit for c in ind._UNIT_CHECKS for unit in c.units]
+    assert len(units) == len(set(units)) == len(ind._CHECK_OF_UNIT)
+    assert all(ind._CHECK_OF_UNIT[unit] is c.check for c in ind._UNIT_CHECKS for unit in c.units)
 
 
 def test_unit_checks_run_only_for_units_that_have_them_and_answer_as_every_check():
-    """`_rejected_by_unit` runs the unit's own checks only for `_UNIT_CHECKED`: the same answer as every
-    check in turn, on random strings of those units, titles, thresholds and places, and on real reports."""
+    """`_rejected_by_unit` runs a unit's own check only for the units of `_CHECK_OF_UNIT`: the same answer
+    as every check in turn, on random strings of those units, titles, thresholds and places, and on real
+    reports; and each unit check rejects some quantity of these."""
     rng = random.Random(41)
     alphabet = "《》天日小时分钟工作岁寿命年限吨千瓦立方米度县乡市件个%以上企业项目3５.万三两、西宁，月内"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
-    texts += [normalize(t).text for t in _input_texts()[:12]]
-    units, compared = set(), 0
+    texts += [normalize(t).text for t in _input_texts()[:12]] + ["亚太轻合金10万吨铝项目投产"]
+    units, rejected_by, compared = set(), set(), 0
     for text in texts:
         for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
             for m in _candidates(text, lo, hi):
@@ -1180,8 +1179,11 @@ def test_unit_checks_run_only_for_units_that_have_them_and_answer_as_every_check
                 args = (text, m, lo, hi, s, e, unit, scale, chinese)
                 assert ind._rejected_by_unit(*args) == _rejected_by_unit_every_check(*args)
                 units.add(unit)
+                rejected_by.update(c.check for c in ind._UNIT_CHECKS
+                                   if unit in c.units and c.check(text, m, lo, hi, s, e, scale))
                 compared += 1
-    assert units >= ind._UNIT_CHECKED and compared > 10_000
+    assert units >= set(ind._CHECK_OF_UNIT) and compared > 10_000
+    assert rejected_by == {c.check for c in ind._UNIT_CHECKS}
 
 
 def test_one_fullmatch_tells_a_word_and_no_digit_as_two_searches():

@@ -25,7 +25,7 @@ import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import srsly
@@ -665,9 +665,10 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, 
                       chinese: bool) -> bool:
     """Units that name a time, an age, a year, a capacity or a place rather than an amount achieved, a
     document title, a threshold that defines a kind. The checks are pure and their results or-ed: the
-    unit's own run only for the few units that have one (`_UNIT_CHECKED`), so that most quantities (件, %,
-    元, 个 …) pass them at one set test."""
-    if unit in _UNIT_CHECKED and _rejected_for_its_unit(text, m, lo, hi, s, e, unit, scale):
+    unit's own check (`_CHECK_OF_UNIT`) only for the few units that have one, so that most quantities (件,
+    %, 元, 个 …) pass them at one dict look-up."""
+    check = _CHECK_OF_UNIT.get(unit)
+    if check is not None and check(text, m, lo, hi, s, e, scale):
         return True
     if _inside_title(text, s, lo, hi):
         return True  # 《关于…5个清单的通知》: a document title
@@ -678,24 +679,49 @@ def _rejected_by_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, 
     return False
 
 
-_UNIT_CHECKED = frozenset(("天", "日", "小时", "分钟", "工作日", "岁", "年", "吨", "千瓦", "立方米", "千瓦时", "度", "米",
-                           "县", "乡", "市"))
+def _is_a_time(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    return _is_date_or_deadline(text, m, lo, hi)
 
 
-def _rejected_for_its_unit(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, unit: str,
-                           scale: str | None) -> bool:
-    """The checks of `_rejected_by_unit` that only units of `_UNIT_CHECKED` can fail."""
-    if unit in ("天", "日", "小时", "分钟", "工作日") and _is_date_or_deadline(text, m, lo, hi):
-        return True
-    if unit == "岁" and "寿命" not in text[max(lo, s - 12):s]:
-        return True
-    if unit == "年" and "年限" not in text[max(lo, s - 10):s]:
-        return True  # years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure
-    if unit in ("吨", "千瓦", "立方米", "千瓦时") and _is_project_capacity(text, s, e, lo):
-        return True  # a capacity inside a project's designation (亚太轻合金10万吨…项目)
-    if unit in ("度", "米") and not scale:
-        return True
-    return unit in ("县", "乡", "市") and _is_place_name(text, s, e, lo)
+def _is_an_age(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    return "寿命" not in text[max(lo, s - 12):s]
+
+
+def _is_a_year(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    """Years and periods (2024年, 连续3年); 受教育年限14.2年 is a measure."""
+    return "年限" not in text[max(lo, s - 10):s]
+
+
+def _is_a_capacity(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    """A capacity inside a project's designation (亚太轻合金10万吨…项目)."""
+    return _is_project_capacity(text, s, e, lo)
+
+
+def _is_unscaled(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    return not scale
+
+
+def _is_a_place(text: str, m: re.Match, lo: int, hi: int, s: int, e: int, scale: str | None) -> bool:
+    return _is_place_name(text, s, e, lo)
+
+
+class _UnitCheck(NamedTuple):
+    """A check of `_rejected_by_unit` that only quantities of `units` can fail: `check(text, m, lo, hi, s,
+    e, scale)` is True where the quantity is no amount achieved."""
+
+    units: tuple[str, ...]
+    check: Callable[..., bool]
+
+
+_UNIT_CHECKS = (
+    _UnitCheck(("天", "日", "小时", "分钟", "工作日"), _is_a_time),
+    _UnitCheck(("岁",), _is_an_age),
+    _UnitCheck(("年",), _is_a_year),
+    _UnitCheck(("吨", "千瓦", "立方米", "千瓦时"), _is_a_capacity),
+    _UnitCheck(("度", "米"), _is_unscaled),
+    _UnitCheck(("县", "乡", "市"), _is_a_place),
+)
+_CHECK_OF_UNIT = {unit: c.check for c in _UNIT_CHECKS for unit in c.units}  # one check per unit (a test says so)
 
 
 def _is_date_or_deadline(text: str, m: re.Match, lo: int, hi: int) -> bool:
