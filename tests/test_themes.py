@@ -216,33 +216,40 @@ def test_pipe_scores_each_minibatch_with_one_predict_call(char_nlp, seeds, monke
 
 
 def test_theme_spans_equal_a_new_span_per_decided_cell(char_nlp, seeds):
-    """The relabelled unit copies give the group a `Span` per cell would: on the seeds, work reports, edge
-    cases, random decision matrices, units carrying span and knowledge-base ids; the unit group itself is
-    left as it was."""
+    """The theme spans the component writes (`_cells_per_doc` of a batch's stacked decisions, then
+    `_theme_group` per doc) are the group a `Span` per decided cell would make: on the seeds, work reports,
+    edge cases, random decision matrices, units carrying span and knowledge-base ids; the unit group itself
+    is left as it was."""
     from pathlib import Path
 
     import numpy as np
     from spacy.tokens import Span, SpanGroup
 
-    from policy_nlp.components.themes import theme_spans
+    from policy_nlp.components.themes import _cells_per_doc, _theme_group
 
     root = Path(__file__).resolve().parents[1]
     texts = list(seeds.values()) + [p.read_text(encoding="utf-8") for p in
                                     sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:6]]
     texts += ["", " \n", "法", "𠀀𠀁 一、加强执法。\n𠀂", "推进依法行政。" * 200]
+    docs = [char_nlp(text) for text in texts]
+    groups = [doc.spans["units"] for doc in docs]
+    labels = list(char_nlp.get_pipe("policy_nlp_themes").model.labels)
     rng = np.random.default_rng(5)
-    for text in texts:
-        doc = char_nlp(text)
-        group = doc.spans["units"]
-        before = group.to_bytes()
-        ids = [doc.vocab.strings.add(label) for label in group.attrs.get("labels") or ["a", "b", "c"]]
-        for decided in (np.asarray(group.attrs.get("decided") or np.zeros((len(group), len(ids))), dtype=bool),
-                        rng.random((len(group), len(ids))) < 0.4):
+    recorded = [np.asarray(g.attrs.get("decided") or np.zeros((len(g), len(labels))), dtype=bool).reshape(
+        len(g), len(labels)) for g in groups]
+    drawn = [rng.random((len(g), len(labels))) < 0.4 for g in groups]
+    starts = np.cumsum([0] + [len(g) for g in groups])
+    for batch in (recorded, drawn):
+        cells = _cells_per_doc(np.concatenate(batch), starts)
+        assert sum(len(c[0]) for c in cells) == sum(int(d.sum()) for d in batch) > 0
+        for doc, group, decided, doc_cells in zip(docs, groups, batch, cells):
+            before = group.to_bytes()
+            ids = [doc.vocab.strings.add(label) for label in labels]
             want = [Span(doc, group[i].start, group[i].end, label=ids[j]) for i, j in zip(*np.nonzero(decided))]
             units = list(group)
             for k, span in enumerate(units[::3]):
                 span.id, span.kb_id = ids[0], k + 1  # ids a unit may carry: a theme span has none
-            got = theme_spans(doc, "t", units, decided, ids)
+            got = _theme_group(doc, "t", units, *doc_cells, ids)
             assert got.name == "t" and got.to_bytes() == SpanGroup(doc, name="t", spans=want).to_bytes()
             assert group.to_bytes() == before
 

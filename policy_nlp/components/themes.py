@@ -80,9 +80,10 @@ def estimator_config(hyperparameters: dict | None = None) -> dict:
 
 class DocScores(NamedTuple):
     """What `ThemeClassifier.predict` returns per doc: the indices of its content units in the unit group,
-    their context rows (`features.build_contexts`), their probabilities (rows × labels), each label group's
-    feature matrix of the whole batch (`model.scoring.feature_matrices`), the doc's `rows` of it and the
-    unit group's spans (read once; copies, which `theme_spans` relabels into the theme spans)."""
+    their context rows (`features.context_rows`, the batch's stacked by `context_array`), their probabilities
+    (rows × labels), each label group's feature matrix of the whole batch (`model.scoring.feature_matrices`),
+    the doc's `rows` of it and the unit group's spans (read once; copies, which `_theme_group` relabels into
+    the theme spans)."""
 
     content: list[int]
     contexts: np.ndarray
@@ -236,19 +237,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def theme_spans(doc: Doc, name: str, units: list[Span], decided: np.ndarray, ids: list[int]) -> SpanGroup:
-    """The span group of one theme span per decided cell (unit order, then label order), labelled by string
-    id. `units` are the spans read from the unit group, copies of its entries: each is relabelled (its
-    knowledge-base and span ids cleared, as a new `Span` has them) and appended, which copies its fields
-    into the group. A new `Span` per cell costs five times as much: spaCy's constructor makes a `Token`
-    for each end to find the character offsets the unit's copy already holds."""
-    unit_of, label_of = np.divmod(np.flatnonzero(decided), len(ids))
-    return _theme_group(doc, name, units, unit_of.tolist(), label_of.tolist(), ids)
-
-
 def _theme_group(doc: Doc, name: str, units: list[Span], unit_of: list[int], label_of: list[int],
                  ids: list[int]) -> SpanGroup:
-    """`theme_spans` of the decided cells (`unit_of`[k], `label_of`[k])."""
+    """The span group of one theme span per decided cell (`unit_of`[k], `label_of`[k]: unit order, then label
+    order), labelled by string id (`ids`). `units` are the spans read from the unit group, copies of its
+    entries: each is relabelled (its knowledge-base and span ids cleared, as a new `Span` has them) and
+    appended, which copies its fields into the group. A new `Span` per cell costs five times as much:
+    spaCy's constructor makes a `Token` for each end to find the character offsets the unit's copy already
+    holds."""
     group = SpanGroup(doc, name=name)
     append = group.append
     for i, j in zip(unit_of, label_of):
