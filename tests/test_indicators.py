@@ -966,6 +966,25 @@ def test_short_quote_check_answers_as_the_unordered_checks_did():
     assert quoted > 20
 
 
+def _records_unit_by_unit(doc, component) -> list[dict]:
+    """The component's records as `extract_quantities` gives them per unit (themes not run: the plans part
+    only), with `with_input_text` and the unit's index, theme, themes and year added."""
+    from policy_nlp.model.features import report_year_of
+
+    norm, group = doc._.norm_text, doc.spans["units"]
+    plans = ind.plans_part(group, norm, component.vocabulary.rules)
+    expected = []
+    for i, unit in enumerate(group):
+        if unit.label_ == "boilerplate":
+            continue
+        for rec in extract_quantities(norm, unit.start_char, unit.end_char, component.vocabulary, plans=plans[i]):
+            rec = ind.with_input_text(rec, doc.text)
+            rec.update({"unit_index": i, "theme": component.vocabulary.theme(rec["canonical"]), "themes": [],
+                        "year": report_year_of(norm) or None})
+            expected.append(rec)
+    return expected
+
+
 def test_component_records_are_those_extract_quantities_gives_with_the_input_text(nlp):
     """The component finishes `_quantities`' records in place (`_finish_record`): the same dicts,
     keys in the same order, as `extract_quantities`' records per unit with `with_input_text` and the unit's
@@ -973,7 +992,6 @@ def test_component_records_are_those_extract_quantities_gives_with_the_input_tex
     inputs that normalisation left as they were (the records' slices are the input's) and inputs it changed
     (their text and phrase read from the input) both."""
     from policy_nlp.components.tokenizer import unchanged_input
-    from policy_nlp.model.features import report_year_of
 
     component = nlp.get_pipe("policy_nlp_indicators")
     compared, kinds = 0, set()
@@ -982,18 +1000,7 @@ def test_component_records_are_those_extract_quantities_gives_with_the_input_tex
         doc = run(nlp, text)
         if doc.spans["indicators"]:
             kinds.add(unchanged_input(doc) is not None)
-        norm, group = doc._.norm_text, doc.spans["units"]
-        plans = ind.plans_part(group, norm, component.vocabulary.rules)  # no themes decided: the part only
-        expected = []
-        for i, unit in enumerate(group):
-            if unit.label_ == "boilerplate":
-                continue
-            for rec in extract_quantities(norm, unit.start_char, unit.end_char, component.vocabulary,
-                                          plans=plans[i]):
-                rec = ind.with_input_text(rec, doc.text)
-                rec.update({"unit_index": i, "theme": component.vocabulary.theme(rec["canonical"]), "themes": [],
-                            "year": report_year_of(norm) or None})
-                expected.append(rec)
+        expected = _records_unit_by_unit(doc, component)
         records = doc.spans["indicators"].attrs["records"]
         assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
         compared += len(records)
@@ -1213,20 +1220,58 @@ def test_plans_part_telling_headings_by_label_hash_is_that_of_the_label_string(n
         assert ind.plans_part(group, norm, vocab2.rules) == expected
 
 
-def test_a_text_without_a_count_of_people_gives_the_same_records_unsearched_for_them(vocab2):
-    """The component looks for `_PEOPLE_TAIL_RE` once per document and, where there is none, tells
-    `_quantities` not to search its units for a count of people: the same records."""
-    texts = [normalize(t).text for t in _input_texts()] + _sentence_texts()
-    without = 0
-    for text in texts:
-        if ind._PEOPLE_TAIL_RE.search(text):
-            continue
-        without += 1
-        delimiters = ind._delimiters(text)
-        for lo, hi in ((0, len(text)), (1, max(1, len(text) - 1))):
-            assert ind._quantities(text, lo, hi, vocab2, False, delimiters, False) == \
-                ind._quantities(text, lo, hi, vocab2, False, delimiters)
-    assert without > 50
+PEOPLE_IN_ONE_UNIT = [
+    "一、加强执法\n全年办理行政复议案件120件，同比增长12%。\n二、改善民生\n带动3.78万农牧民增收，新增就业1200人。\n"
+    "三、推进改革\n完成投资3.5亿元。",
+    "一、加強執法\n辦理行政複議案件３１９件。\n二、改善民生\n帶動３.７８萬農牧民增收。\n三、下一步\n力爭完成投資３億元。",
+    "惠及2万余学生。\n\n办理案件56件。",
+]
+
+
+def test_a_count_of_people_in_one_unit_gives_the_records_extract_quantities_gives_unit_by_unit(nlp):
+    """The component looks for `_PEOPLE_TAIL_RE` once in the whole normalised text and searches no unit for
+    a count of people where there is none: a document whose count of people sits in one unit (written in
+    Simplified or Traditional characters, full or half width) gives the records `extract_quantities` gives
+    unit by unit, the count of people among them; so do the seeds and reports, with and without one."""
+    component = nlp.get_pipe("policy_nlp_indicators")
+    texts = _input_texts()
+    with_people, without = 0, 0
+    for text in PEOPLE_IN_ONE_UNIT + texts[:len(SEED_NAMES) + 8]:
+        doc = run(nlp, text)
+        records = doc.spans["indicators"].attrs["records"]
+        expected = _records_unit_by_unit(doc, component)
+        assert [list(r.items()) for r in records] == [list(r.items()) for r in expected]
+        people = [r for r in records if ind._PEOPLE_TAIL_RE.search(doc._.norm_text, r["start"], r["end"] + 8)
+                  and r["unit"] == "人"]
+        if text in PEOPLE_IN_ONE_UNIT:
+            assert len({r["unit_index"] for r in people}) == 1, text
+        with_people += bool(people)
+        without += ind._PEOPLE_TAIL_RE.search(doc._.norm_text) is None
+    assert with_people >= len(PEOPLE_IN_ONE_UNIT) and without > 0
+
+
+def test_the_people_tail_pattern_has_no_anchor_or_look_around():
+    """The whole-text pre-check relies on `_PEOPLE_TAIL_RE` matching in a unit only where it matches in the
+    whole text: no anchor (^, $, \\b …) and no look-ahead or look-behind, which could read past a unit's ends."""
+    import re._parser as sre_parse
+
+    def opcodes(parsed):
+        for op, av in parsed:
+            yield op
+            for item in (av if isinstance(av, (list, tuple)) else [av]):
+                if isinstance(item, sre_parse.SubPattern):
+                    yield from opcodes(item)
+                elif isinstance(item, (list, tuple)):
+                    for sub in item:
+                        if isinstance(sub, sre_parse.SubPattern):
+                            yield from opcodes(sub)
+
+    found = set(opcodes(sre_parse.parse(ind._PEOPLE_TAIL_RE.pattern)))
+    names = {str(op) for op in found}
+    assert "IN" in names and "BRANCH" in names  # the walk reaches the class and the alternation
+    assert not names & {"AT", "ASSERT", "ASSERT_NOT", "GROUPREF", "GROUPREF_EXISTS"}, names
+    for pattern in (r"^万人口", r"万(?=人口)", r"(?<!亿)万人口", r"\b万人口"):
+        assert {str(op) for op in opcodes(sre_parse.parse(pattern))} & {"AT", "ASSERT", "ASSERT_NOT"}
 
 
 def test_the_quantity_groups_read_at_once_are_those_named():
