@@ -602,10 +602,10 @@ def test_unbulleted_equals_the_bullet_substitution(seeds):
     strings of bullets, white space and text."""
     import random
 
-    from policy_nlp.components.units import _BULLET_RE, WHITE_SPACE, _unbulleted
+    from policy_nlp.components.units import _BULLET_RE, _BULLETS, WHITE_SPACE, _unbulleted
 
     rng = random.Random(11)
-    alphabet = list("•·●▪■◆>-" + WHITE_SPACE + "一、a。(") + ["\U00020000"]
+    alphabet = list(_BULLETS + WHITE_SPACE + "一、a。(") + ["\U00020000"]
     lines = ["", "-", "一、总体情况", "• 打印本页", "\u3000\u3000各位代表", ">>首页"] + [c + "正文" for c in alphabet]
     lines += [line for text in seeds.values() for line in text.splitlines()]
     lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(8))) for _ in range(2000)]

@@ -44,8 +44,8 @@ _MAX_CHROME_LINE = 100  # with rules that split running text, a longer line with
 # What `\\s`, `str.isspace` and `str.strip` take as white space (the test checks it against every code point).
 WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
               "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-_BULLET_RE = re.compile(r"^[•·●▪■◆>\-\s]+")
-_BULLETS = frozenset("•·●▪■◆>-")  # `_BULLET_RE`'s characters besides white space
+_BULLETS = "•·●▪■◆>-"  # what a line may open with, stripped with white space (`_BULLET_RE`)
+_BULLET_RE = re.compile(rf"^[{re.escape(_BULLETS)}\s]+")
 
 
 @dataclass
