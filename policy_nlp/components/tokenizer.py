@@ -378,19 +378,17 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
 
 
 def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                 known: "CharOrths | None" = None, codes: np.ndarray | None = None) -> np.ndarray:
+                 known: "CharOrths | None", codes: np.ndarray) -> np.ndarray:
     """The NORM column for `Doc.from_array` that sets `token.norm_` to `norm[start:end]` for `tokens` (their
     offsets `starts`, `ends`) and leaves the others unset (0, as `Doc` made them): one array write, not a
     `Token` object and a setter call per changed token (most tokens of a Traditional-script report). With
     `known`, the one-character norms (all a Traditional report's changed characters in the char segmenter)
     are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each.
-    `codes`: `norm`'s code points, when at hand."""
+    `codes`: `norm`'s code points (uint32)."""
     column = np.zeros(len(doc), dtype=np.uint64)
     add = doc.vocab.strings.add
     if known is not None:
         single = ends - starts == 1
-        if codes is None:
-            codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
         column[tokens[single]] = known.column(codes[starts[single]])
         tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
