@@ -254,6 +254,21 @@ def test_theme_spans_equal_a_new_span_per_decided_cell(char_nlp, seeds):
             assert group.to_bytes() == before
 
 
+def test_the_label_ids_of_a_batch_are_in_each_of_its_vocabs_string_stores():
+    """`_label_ids` adds the labels once per distinct vocab of the batch: a doc of another vocab than the
+    first reads its theme spans' labels too."""
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    from policy_nlp.components.themes import _label_ids
+
+    a, b = Vocab(), Vocab()
+    labels = ["enforcement", "一个新标签"]
+    ids = _label_ids([Doc(a, words=["x"]), Doc(a, words=["y"]), Doc(b, words=["z"])], labels)
+    assert [a.strings[i] for i in ids] == [b.strings[i] for i in ids] == labels
+    assert _label_ids([], labels) == []
+
+
 def test_a_batch_written_at_once_equals_its_docs_written_one_by_one(char_nlp, seeds):
     """The scores, decisions, theme spans and cats that `set_annotations` works out for a batch's units
     stacked are each doc's own: docs without units, boilerplate only, with parts the structure found, long

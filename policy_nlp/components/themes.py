@@ -254,6 +254,15 @@ def _theme_group(doc: Doc, name: str, units: list[Span], unit_of: list[int], lab
     return group
 
 
+def _label_ids(docs: list[Doc], labels: list[str]) -> list[int]:
+    """The labels' string ids, added to the string store of each distinct vocab of `docs` (a batch's docs
+    share the pipeline's: one `strings.add` per label and batch, not per doc)."""
+    ids: list[int] = []
+    for vocab in {id(doc.vocab): doc.vocab for doc in docs}.values():
+        ids = [vocab.strings.add(label) for label in labels]
+    return ids
+
+
 def _cells_per_doc(decided: np.ndarray, starts: np.ndarray) -> list[tuple[list[int], list[int]]]:
     """Per doc (its units `starts[k]` to `starts[k + 1]` of the stacked `decided`), the (unit, label) cells it
     decided, as a unit list (the doc's own indices) and a label list, unit order then label order: one
@@ -410,25 +419,27 @@ class ThemeClassifier(Pipe):
         top = self.explain_top if explain_top is None else explain_top
         docs = list(docs)
         groups = [doc.spans[self.units_key] for doc in docs]
-        for doc, group, got, cells in zip(docs, groups, scores, self._decisions(groups, scores)):
-            self._write(doc, group, got, *cells)
+        labels = list(self.model.labels)
+        ids = _label_ids(docs, labels)
+        for doc, group, got, cells in zip(docs, groups, scores, self._decisions(groups, scores, labels)):
+            self._write(doc, group, got, labels, ids, *cells)
             if top > 0:
                 self._write_explanations(group, got, top)
 
-    def _decisions(self, groups: list, scores: list[DocScores]) -> Iterator[tuple[list, list, tuple, list]]:
+    def _decisions(self, groups: list, scores: list[DocScores], labels: list[str]
+                   ) -> Iterator[tuple[list, list, tuple, list]]:
         """Per doc, its units' rounded scores and 0/1 decisions (lists of rows), its decided cells
         (`_cells_per_doc`) and how many units carry each label: worked out on the batch's units stacked, doc
         after doc, so that each numpy step is one call per batch, not one per doc; each doc's lists are made
         as it is written. A boilerplate unit scores 0.0 and carries no label; every unit of a part the
-        structure found carries its label."""
-        model, labels = self.model, list(self.model.labels)
+        structure found carries its label. `labels`: the model's."""
         starts = np.cumsum([0] + [len(group) for group in groups])
         content = np.concatenate([np.zeros(0, dtype=np.intp)] + [
             np.asarray(got.content, dtype=np.intp) + start for got, start in zip(scores, starts.tolist())])
         full = np.zeros((starts[-1], len(labels)))
         if len(content):
             full[content] = np.concatenate([got.proba for got in scores])
-        decided = model.decide(full)
+        decided = self.model.decide(full)
         decided[part_label_cells(groups, labels, [len(group) for group in groups])] = True
         mask = np.zeros(len(full), dtype=bool)
         mask[content] = True
@@ -441,14 +452,14 @@ class ThemeClassifier(Pipe):
         for a, b, n, doc_cells in zip(starts.tolist(), starts[1:].tolist(), counts, cells):
             yield rounded[a:b].tolist(), rows[a:b].tolist(), doc_cells, n
 
-    def _write(self, doc: Doc, group, scores: DocScores, rounded: list, rows: list,
-               cells: tuple[list[int], list[int]], counts: list[int]) -> None:
-        labels = list(self.model.labels)
-        group.attrs["labels"] = labels
+    def _write(self, doc: Doc, group, scores: DocScores, labels: list[str], ids: list[int], rounded: list,
+               rows: list, cells: tuple[list[int], list[int]], counts: list[int]) -> None:
+        """One doc's scores, decisions and theme spans (labelled by string id, `ids`: no string look-up) and
+        its cats; `labels` (the model's) and `ids` are the batch's, worked out once."""
+        group.attrs["labels"] = list(labels)
         group.attrs["scores"] = rounded
         group.attrs["decided"] = rows
         group.attrs.pop("explanations", None)  # those of earlier scores, if any
-        ids = [doc.vocab.strings.add(label) for label in labels]  # a Span labelled by id: no string look-up
         doc.spans[self.themes_key] = _theme_group(doc, self.themes_key, scores.units, *cells, ids)
         n = max(len(scores.content), 1)
         doc.cats = {label: float(count) / n for label, count in zip(labels, counts)}

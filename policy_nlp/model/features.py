@@ -172,6 +172,15 @@ class _Compiled(NamedTuple):
     joint: dict  # name → `TermCounter` of the term lists and that search's literals, or None (see `_joint`)
 
 
+class _CuesOfStrings(NamedTuple):
+    """What `_cues` worked out for distinct strings, kept within a `shared_cues` block for `_from_content`:
+    each string's row (`index`), the term counts and the patterns found (strings × columns each)."""
+
+    index: dict[str, int]
+    term_counts: np.ndarray
+    found: np.ndarray
+
+
 class _RuleCues(BaseEstimator, TransformerMixin):
     """Shared parts of the cue transformers: the rules (a JSON dict) and term counting."""
 
@@ -249,17 +258,18 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         got = self._terms_and_matches("cues", strings, self._patterns())
         memo = _SHARED.get()
         if memo is not None:
-            memo[(self._compiled().fingerprint, "cues of strings")] = (index, *got)
+            memo[(self._compiled().fingerprint, "cues of strings")] = _CuesOfStrings(index, *got)
         return got
 
-    def _from_content(self, strings: list[str], item: int, columns: int, compute) -> np.ndarray:
+    def _from_content(self, strings: list[str], field: str, columns: int, compute) -> np.ndarray:
         """`compute(strings)` (strings × `columns`): within a `shared_cues` block the rows of the strings the
-        content blocks worked out already (`_cues`: `item` 1, the term counts, or 2, the patterns found, of
+        content blocks worked out already (`_cues`: the `_CuesOfStrings` `field`, "term_counts" or "found", of
         which the first `columns`) are read from there, and only the rest are computed."""
         known = (_SHARED.get() or {}).get((self._compiled().fingerprint, "cues of strings"))
-        if known is None or not len(known[item]):
+        values = None if known is None else getattr(known, field)
+        if values is None or not len(values):
             return compute(strings)
-        index, values = known[0], known[item]
+        index = known.index
         at = np.fromiter((index.get(s, -1) for s in strings), dtype=np.intp, count=len(strings))
         out = values[at, :columns]
         new = np.flatnonzero(at < 0)
@@ -384,11 +394,12 @@ class PositionCues(_RuleCues):
         X = np.asarray(X, dtype=object).reshape(-1, len(POSITION_COLUMNS))
         inner, outer, path, position, year, state = X.T
         names = list(dict.fromkeys(inner))
-        terms = self._from_content(names, 1, len(rules.lexicon), self._term_counts)
+        terms = self._from_content(names, "term_counts", len(rules.lexicon), self._term_counts)
         headings = list(dict.fromkeys(itertools.chain(outer, path)))
         index = {s: i for i, s in enumerate(headings)}
         cues = list(rules.part_cues.values())
-        found = self._from_content(headings, 2, len(cues), lambda strings: self._matches("part cues", strings, cues))
+        found = self._from_content(headings, "found", len(cues),
+                                   lambda strings: self._matches("part cues", strings, cues))
         n_terms, n_cues = terms.shape[1], len(cues)
         later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
         out = np.zeros((len(X), len(self._names())), dtype=float)
