@@ -205,3 +205,49 @@ def test_cells_counted_on_narrow_keys_as_np_unique_counts_them(size):
         got, want = char_ngrams._unique_counts(cells, size), np.unique(cells, return_counts=True)
         for a, b in zip(got, want):
             assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def _dotted_numbers(seed: int, n: int = 400) -> list[str]:
+    """Texts of digits (several scripts), dots, white space, NULs' neighbours and letters, where matches
+    of `\\d+(?:\\.\\d+)?` chain (`1.2.3.4`), stop (`1..2`, `5.`, `.5`) and meet white space."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("0123456789....  \t\n\u3000\x1c\x85\u00a0法治１２٣۴𝟘．a") + ["\ud800", "𠀀"]
+    return ["".join(rng.choice(alphabet, size=rng.integers(0, 40))) for _ in range(n)]
+
+
+def test_canonical_on_codes_equals_canonical_text_by_text():
+    """`canonical`'s code form on a batch joined by NULs gives the codes of each text's `canonical`, joined
+    alike: on the seeds' and reports' lines, the edge cases, chains of dotted numbers and every code point."""
+    from policy_nlp.model.features import _canonical_codes
+
+    def assert_same(texts):
+        want = char_ngrams.codes_of("\x00".join(canonical(t) for t in texts))
+        np.testing.assert_array_equal(_canonical_codes(char_ngrams.codes_of("\x00".join(texts))), want)
+
+    reports = sorted((ROOT / "training" / "corpus" / "work_reports").glob("*.txt"))
+    assert_same(_lines(sorted(SEEDS.glob("*.txt"))) + _lines(reports))
+    assert_same(EDGE_CASES + ["1.2.3.4.5", "1..2", "5.", ".5", "1.2 .3", "٣.٤.5", "0.\n5"])
+    for seed in range(5):
+        assert_same(_dotted_numbers(seed))
+    for one in EDGE_CASES:
+        assert_same([one])
+    assert_same(["".join(map(chr, range(0x110000)))])
+
+
+def test_the_code_form_is_taken_only_for_a_marked_preprocessor_and_texts_without_nuls(monkeypatch):
+    """`_analysed_codes` gives the codes and lengths of `_analysed` whichever way it takes: the code form
+    for `canonical` on texts without NULs, the strings otherwise (a text holding a NUL, an unmarked
+    preprocessor)."""
+    calls = []
+    form = char_ngrams._CODE_FORMS[canonical]
+    monkeypatch.setitem(char_ngrams._CODE_FORMS, canonical, lambda codes: calls.append(1) or form(codes))
+    vectorizer = TfidfVectorizer(analyzer="char", preprocessor=canonical).fit(_random_texts(7))
+    for texts, by_codes in [(_dotted_numbers(8), True), (["a\x001.5", "2 3"], False), (["", "1"], True)]:
+        calls.clear()
+        codes, lengths = char_ngrams._analysed_codes(vectorizer, texts)
+        analysed = char_ngrams._analysed(vectorizer, texts)
+        np.testing.assert_array_equal(codes, char_ngrams.codes_of("".join(analysed)))
+        assert lengths.tolist() == [len(t) for t in analysed] and bool(calls) is by_codes
+    plain = TfidfVectorizer(analyzer="char").fit(["ab"])
+    codes, lengths = char_ngrams._analysed_codes(plain, ["A  b", "c"])
+    assert lengths.tolist() == [3, 1] and char_ngrams._CODE_FORMS.get(plain.build_preprocessor()) is None

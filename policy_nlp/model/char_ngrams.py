@@ -221,6 +221,20 @@ def white_space_free(function):
     return function
 
 
+_CODE_FORMS: dict = {}
+
+
+def code_form(codes_function):
+    """Mark a `white_space_free` preprocessor that has a form on code points: `codes_function(codes)` takes
+    the codes (`codes_of`) of a batch's texts joined by NULs and returns the codes of the preprocessed texts,
+    still joined by those NULs (it treats the parts between NULs alone and keeps them). `counts` then cuts
+    the n-grams from them without a Python string per text and without encoding the texts twice."""
+    def mark(function):
+        _CODE_FORMS[function] = codes_function
+        return function
+    return mark
+
+
 def per_text(function, texts: list[str]) -> list[str]:
     """`function` of each text, from one call on the texts joined by NULs, for a `function` that treats the
     parts between NULs alone (regular-expression substitutions whose patterns match no NUL); text by text
@@ -246,6 +260,22 @@ def _analysed(vectorizer, documents) -> list[str]:
     return per_text(analyse, list(documents))
 
 
+def _analysed_codes(vectorizer, documents) -> tuple[np.ndarray, np.ndarray]:
+    """`codes_of` the `_analysed` documents joined, and each one's length; from the preprocessor's
+    `code_form` on the batch joined by NULs where it has one (and no text holds a NUL itself)."""
+    preprocess = vectorizer.build_preprocessor()
+    form = _CODE_FORMS.get(preprocess) if preprocess in _WHITE_SPACE_FREE else None
+    if form is not None and len(documents) and all(isinstance(doc, str) for doc in documents):
+        joined = "\x00".join(documents)
+        if joined.count("\x00") == len(documents) - 1:
+            codes = form(codes_of(joined))
+            nul = codes == 1
+            ends = np.concatenate(([-1], np.flatnonzero(nul), [len(codes)]))
+            return codes[~nul], np.diff(ends) - 1
+    texts = _analysed(vectorizer, documents)
+    return codes_of("".join(texts)), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+
+
 def _unique_counts(cells: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """`np.unique(cells, return_counts=True)` of cell numbers in [0, `size`): sorted as 32-bit keys when they
     fit (numpy sorts those more than twice as fast as 64-bit ones), handed back as int64."""
@@ -258,11 +288,9 @@ def _unique_counts(cells: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray
 def counts(vectorizer, documents) -> sp.csr_matrix:
     """The count matrix `CountVectorizer.transform` builds for a `covers`ed vectorizer: documents × vocabulary,
     sorted column indices, the vectorizer's dtype."""
-    texts = _analysed(vectorizer, documents)
+    codes, lengths = _analysed_codes(vectorizer, documents)
     grams = _table(vectorizer)
-    n_docs, n_features = len(texts), len(vectorizer.vocabulary_)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_docs)
-    codes = codes_of("".join(texts))
+    n_docs, n_features = len(lengths), len(vectorizer.vocabulary_)
     total = len(codes)
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
     room = np.repeat(np.cumsum(lengths), lengths) - np.arange(total)  # characters from each one to its doc's end

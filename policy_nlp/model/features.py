@@ -11,6 +11,7 @@ and part cues come from the `ReportRules` the estimator was trained with.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..rules import ReportRules
-from .char_ngrams import nul_safe, white_space_free
+from .char_ngrams import code_form, codes_of, nul_safe, white_space_free
 from .pattern_search import BatchSearch, found_in
 from .term_counts import TermCounter
 
@@ -38,6 +39,41 @@ _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
+@functools.cache
+def _char_classes() -> tuple[np.ndarray, np.ndarray]:
+    """By code (code point + 1, as `codes_of` gives them): whether `_DIGITS`' `\\d` matches the character,
+    and whether `str.split` splits on it; worked out once, by the regex and `str.split` themselves on
+    every code point."""
+    every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    digit = np.zeros(0x110001, dtype=bool)
+    digit[codes_of("".join(re.findall(r"\d", every)))] = True
+    space = np.ones(0x110001, dtype=bool)
+    space[codes_of("".join(every.split()))] = False
+    space[0] = False
+    return digit, space
+
+
+def _canonical_codes(codes: np.ndarray) -> np.ndarray:
+    """`canonical` on codes: each match of `_DIGITS` becomes one `0`, then white space goes. A match starts
+    at a run of digits and takes the next run too when a `.` alone joins them, so in a chain of runs joined
+    by single dots the 1st, 3rd, ... runs open matches (and become `0`) and the 2nd, 4th, ... go with the
+    dot before them."""
+    digit, space = _char_classes()
+    d = digit[codes]
+    starts = np.flatnonzero(d & ~np.concatenate(([False], d[:-1])))
+    before = np.maximum(starts - 1, 0)
+    linked = (starts >= 2) & (codes[before] == ord(".") + 1) & d[np.maximum(starts - 2, 0)]
+    runs = np.arange(len(starts))
+    second = (runs - np.maximum.accumulate(np.where(linked, 0, runs))) % 2 == 1
+    out = codes.copy()
+    drop = d | space[codes]
+    out[starts[~second]] = ord("0") + 1
+    drop[starts[~second]] = False
+    drop[before[second]] = True
+    return out[~drop]
+
+
+@code_form(_canonical_codes)
 @nul_safe
 @white_space_free
 def canonical(text: str) -> str:
