@@ -9,7 +9,8 @@ counted with `unique` (on 32-bit keys where the batch's cells fit). The count ma
 vectorizer's `CountVectorizer` part builds (same rows, sorted columns, counts and dtype); the TF-IDF steps
 after it are `TfidfTransformer.transform`'s (sublinear tf, idf, norm), so the output is the same to the bit.
 `transform` takes this path only for the settings it reproduces (`covers`) and calls the vectorizer's own
-`transform` for any other.
+`transform` for any other. A preprocessor with a `code_form` (`features.canonical`) is applied to the
+batch's codes directly, without a string per text.
 """
 from __future__ import annotations
 
