@@ -636,6 +636,29 @@ def test_first_char_groups_match_what_the_longest_first_alternation_matches(voca
             assert _all_hits(grouped, text) == _all_hits(plain, text)
 
 
+def test_quantity_pattern_with_the_unit_trie_matches_what_the_longest_first_units_matched():
+    """`_QTY_RE`'s units as a trie (`phrase_trie_pattern`) give the same match and groups as the units'
+    longest-first alternation it replaces, at every start of the seeds, the distinct reports, their
+    Traditional conversions (normalised), edge cases and synthetic strings of numbers and units, searched to
+    the text's end and to a near end (a unit cut short)."""
+    longest_first = "|".join(map(re.escape, sorted(ind._UNITS, key=len, reverse=True)))
+    before = re.compile(ind._QTY_RE.pattern.replace(f"(?P<unit>{ind._UNIT_RE})", f"(?P<unit>{longest_first})"))
+    assert before.pattern != ind._QTY_RE.pattern
+    rng = random.Random(31)
+    texts = [normalize(t).text[:20000] for t in _input_texts()]
+    pieces = ["1", "2.5", "1,200", "三百", "两", "万", "亿", "千", "余", "多", "至", "-", "个", "约", "不少于", "，",
+              "𠀋"] + sorted(ind._UNITS) + [u[:-1] for u in ind._UNITS if len(u) > 1]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(2000)]
+    matched = 0
+    for text in texts:
+        for pos in range(len(text)):
+            for end in (len(text), min(len(text), pos + rng.randint(1, 8))):
+                a, b = before.search(text, pos, end), ind._QTY_RE.search(text, pos, end)
+                assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups()))
+                matched += a is not None
+    assert matched > 10000
+
+
 def _clause_bounds_by_scanning(text, pos, lo, hi, delims):
     s = pos
     if pos > lo:

