@@ -191,3 +191,21 @@ def test_one_unit_type_for_annotated_reviewed_and_labelled_units(seeds):
     assert labelled.source and labelled.to_dict() == plain.to_dict()
     assert labelled.to_row() == {"doc": labelled.doc, "start": labelled.start, "end": labelled.end,
                                  "text": labelled.text, "kind": labelled.kind, "labels": labelled.labels}
+
+
+def test_the_metadata_read_with_the_tokenizers_folded_text_equals_it_read_alone(char_nlp, seeds):
+    """`from_doc` hands the metadata a Simplified report's normalised text as its full-width-folded input:
+    it is `fold_width(text)` there, and the metadata equal those of the text alone (seeds, their first 2,000
+    characters, a Traditional conversion, full-width forms and astral-plane characters, edge cases)."""
+    from policy_nlp.components.normalize import _converter, fold_width
+    from policy_nlp.corpus.metadata import extract_metadata
+
+    texts = list(seeds.values())
+    texts += [t[:2000] for t in texts] + [_converter("s2t").convert(texts[0])]
+    texts += ["", " ", "法", "一、总体情况\n" + "全面推进依法行政，（ＡＢ１）𠀀" * 120, "ＡＢＣ\n" * 700]
+    for text in texts:
+        doc = char_nlp.make_doc(text)
+        if doc._.script == "simplified":
+            assert doc._.norm_text == fold_width(text)
+        got = AnnotatedDocument.from_doc(char_nlp(text), text=text)
+        assert got.metadata == extract_metadata(text).to_dict(), text[:30]

@@ -225,8 +225,11 @@ class AnnotatedDocument:
                     if phrase_start is not None:
                         out_rec["phrase"] = text[phrase_start:rec["phrase_end"]]
                     units[k].indicators.append(out_rec)
-        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
-                   metadata=extract_metadata(text, name=id, converted=t2s_conversion(doc)).to_dict(),
+        script, converted = doc._.script, t2s_conversion(doc)
+        # a Simplified report's normalised text is its full-width-folded input (`normalize.normalize`)
+        folded = doc._.norm_text if converted is not None and script == "simplified" else None
+        return cls(text=text, units=units, model=dict(model or {}), script=script, id=id,
+                   metadata=extract_metadata(text, name=id, converted=converted, folded=folded).to_dict(),
                    warnings=document_warnings(text, units, labels))
 
     def add_source(self, source: dict | None, warnings: list[dict] = ()) -> "AnnotatedDocument":
