@@ -45,12 +45,13 @@ def test_units_carry_sections_and_model_info(annotated):
 
 
 def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated):
-    """`_section` (each parent's headings once) equals `headings_above` per unit: on the seeds' unit tables
-    and on random parent lists (each parent before its unit; negative: none)."""
+    """`_sections` (each distinct parent's headings once) equals `headings_above` per unit, each unit with a
+    list of its own: on the seeds' unit tables and on random parent lists (each parent before its unit;
+    negative: none)."""
     import random
 
     from policy_nlp.components.units import headings_above
-    from policy_nlp.corpus.document import _section
+    from policy_nlp.corpus.document import _sections
 
     rng = random.Random(11)
     tables = [([u.text for u in doc.units], [-1] + [i for i, u in enumerate(doc.units[:-1]) if u.kind == "heading"])
@@ -61,8 +62,8 @@ def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated)
         n = rng.randrange(1, 30)
         tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
     for texts, parents in tables:
-        memo: dict = {}
-        got = [list(_section(memo, texts, parents, parents[i])) for i in range(len(texts))]
+        got = _sections(texts, parents)
+        assert len({id(section) for section in got}) == len(got)
         assert got == [[texts[j] for j in headings_above(parents.__getitem__, i)] for i in range(len(texts))]
 
 

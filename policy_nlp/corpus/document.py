@@ -136,15 +136,13 @@ class AnnotatedUnit:
                    explanations=data.get("explanations") or None)
 
 
-def _section(memo: dict[int, tuple[str, ...]], texts: list[str], parents, j: int) -> tuple[str, ...]:
-    """The texts of the headings above a unit whose parent is `j` (negative: none), outermost first, as
-    `headings_above` walks them (`texts`: the units' texts): each parent's worked out once (`memo`)."""
-    if j < 0:
-        return ()
-    got = memo.get(j)
-    if got is None:
-        got = memo[j] = (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j])
-    return got
+def _sections(texts: list[str], parents) -> list[list[str]]:
+    """Each unit's section: the texts of the headings above it (its parent, negative for none, and the
+    headings `headings_above` walks from there), outermost first (`texts`: the units' texts). Worked out once
+    per distinct parent, then copied per unit (a unit's list is its own)."""
+    heads = {j: (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j]) if j >= 0 else ()
+             for j in set(parents)}
+    return [list(heads[j]) for j in parents]
 
 
 def _units(group, text: str, labels: list[str], scores, decided, parents, explanations, strings) -> list:
@@ -154,8 +152,7 @@ def _units(group, text: str, labels: list[str], scores, decided, parents, explan
     rows = [(span.start_char, span.end_char, kinds[span.label]) for span in group]
     n = len(rows)
     texts = [text[start:end] for start, end, _ in rows]
-    memo: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
-    sections = [list(_section(memo, texts, parents, parents[i])) if parents[i] >= 0 else [] for i in range(n)]
+    sections = _sections(texts, parents)
     chosen = [list(compress(labels, decided[i])) for i in range(n)] if decided is not None else [[] for _ in rows]
     probs = [dict(zip(labels, scores[i])) for i in range(n)] if scores is not None else [{} for _ in rows]
     notes = [explanations[i] for i in range(n)] if explanations else [None] * n
