@@ -210,3 +210,25 @@ def test_the_metadata_read_with_the_tokenizers_folded_text_equals_it_read_alone(
             assert doc._.norm_text == fold_width(text)
         got = AnnotatedDocument.from_doc(char_nlp(text), text=text)
         assert got.metadata == extract_metadata(text).to_dict(), text[:30]
+
+
+def test_the_script_and_conversions_read_from_the_tokenizers_record_equal_the_getters(char_nlp, seeds):
+    """`_script_and_conversions` equals `doc._.script`, `t2s_conversion` and, for a Simplified report with a
+    conversion, `doc._.norm_text` = `fold_width(text)`: on the seeds, a Traditional conversion, full-width
+    forms, astral-plane characters, edge cases, and a Doc without the tokenizer's record."""
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.normalize import _converter, fold_width
+    from policy_nlp.components.tokenizer import t2s_conversion
+    from policy_nlp.corpus.document import _script_and_conversions
+
+    texts = list(seeds.values())
+    texts += [_converter("s2t").convert(texts[0]), "", " ", "法", "（ＡＢ１）𠀀全面推进依法行政，" * 50]
+    docs = [char_nlp.make_doc(t) for t in texts] + [Doc(char_nlp.vocab, words=["法治", "政府"])]
+    for text, doc in zip(texts + [None], docs):
+        script, converted, folded = _script_and_conversions(doc)
+        assert (script, converted) == (doc._.script, t2s_conversion(doc))
+        if converted is not None and script == "simplified":
+            assert folded == doc._.norm_text == fold_width(doc.text)
+        else:
+            assert folded is None

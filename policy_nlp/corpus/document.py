@@ -18,7 +18,7 @@ from typing import Any
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-from ..components.tokenizer import doc_length, t2s_conversion
+from ..components.tokenizer import USER_DATA_KEY, doc_length, t2s_conversion
 from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
@@ -173,6 +173,19 @@ class _KindNames(dict):
         return name
 
 
+def _script_and_conversions(doc: Doc) -> tuple[str, str | None, str | None]:
+    """`doc._.script`, the tokenizer's t2s conversion of the input (`t2s_conversion`) and, when it has one
+    and the report is in Simplified script, the input with full-width forms folded: the normalised text
+    there (`normalize.normalize`). Read from the tokenizer's record, where it is: the extension getters cost
+    ≈ 3 µs each."""
+    converted = t2s_conversion(doc)
+    if converted is None:
+        return doc._.script, None, None
+    data = doc.user_data[USER_DATA_KEY]  # there, with a normalised text of the Doc's length (t2s_conversion)
+    script = data["script"] if "script" in data else doc._.script
+    return script, converted, data["norm_text"] if script == "simplified" else None
+
+
 @dataclass
 class AnnotatedDocument:
     text: str
@@ -222,9 +235,7 @@ class AnnotatedDocument:
                     if phrase_start is not None:
                         out_rec["phrase"] = text[phrase_start:rec["phrase_end"]]
                     units[k].indicators.append(out_rec)
-        script, converted = doc._.script, t2s_conversion(doc)
-        # a Simplified report's normalised text is its full-width-folded input (`normalize.normalize`)
-        folded = doc._.norm_text if converted is not None and script == "simplified" else None
+        script, converted, folded = _script_and_conversions(doc)
         return cls(text=text, units=units, model=dict(model or {}), script=script, id=id,
                    metadata=extract_metadata(text, name=id, converted=converted, folded=folded).to_dict(),
                    warnings=document_warnings(text, units, labels))
