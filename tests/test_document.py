@@ -45,12 +45,13 @@ def test_units_carry_sections_and_model_info(annotated):
 
 
 def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated):
-    """`_section` (each parent's headings once) equals `headings_above` per unit: on the seeds' unit tables
-    and on random parent lists (each parent before its unit; negative: none)."""
+    """`_sections` (each distinct parent's headings once) equals `headings_above` per unit, each unit with a
+    list of its own: on the seeds' unit tables and on random parent lists (each parent before its unit;
+    negative: none)."""
     import random
 
     from policy_nlp.components.units import headings_above
-    from policy_nlp.corpus.document import _section
+    from policy_nlp.corpus.document import _sections
 
     rng = random.Random(11)
     tables = [([u.text for u in doc.units], [-1] + [i for i, u in enumerate(doc.units[:-1]) if u.kind == "heading"])
@@ -61,8 +62,8 @@ def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated)
         n = rng.randrange(1, 30)
         tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
     for texts, parents in tables:
-        memo: dict = {}
-        got = [list(_section(memo, texts, parents, parents[i])) for i in range(len(texts))]
+        got = _sections(texts, parents)
+        assert len({id(section) for section in got}) == len(got)
         assert got == [[texts[j] for j in headings_above(parents.__getitem__, i)] for i in range(len(texts))]
 
 
@@ -191,3 +192,43 @@ def test_one_unit_type_for_annotated_reviewed_and_labelled_units(seeds):
     assert labelled.source and labelled.to_dict() == plain.to_dict()
     assert labelled.to_row() == {"doc": labelled.doc, "start": labelled.start, "end": labelled.end,
                                  "text": labelled.text, "kind": labelled.kind, "labels": labelled.labels}
+
+
+def test_the_metadata_read_with_the_tokenizers_folded_text_equals_it_read_alone(char_nlp, seeds):
+    """`from_doc` hands the metadata a Simplified report's normalised text as its full-width-folded input:
+    it is `fold_width(text)` there, and the metadata equal those of the text alone (seeds, their first 2,000
+    characters, a Traditional conversion, full-width forms and astral-plane characters, edge cases)."""
+    from policy_nlp.components.normalize import _converter, fold_width
+    from policy_nlp.corpus.metadata import extract_metadata
+
+    texts = list(seeds.values())
+    texts += [t[:2000] for t in texts] + [_converter("s2t").convert(texts[0])]
+    texts += ["", " ", "法", "一、总体情况\n" + "全面推进依法行政，（ＡＢ１）𠀀" * 120, "ＡＢＣ\n" * 700]
+    for text in texts:
+        doc = char_nlp.make_doc(text)
+        if doc._.script == "simplified":
+            assert doc._.norm_text == fold_width(text)
+        got = AnnotatedDocument.from_doc(char_nlp(text), text=text)
+        assert got.metadata == extract_metadata(text).to_dict(), text[:30]
+
+
+def test_the_script_and_conversions_read_from_the_tokenizers_record_equal_the_getters(char_nlp, seeds):
+    """`_script_and_conversions` equals `doc._.script`, `t2s_conversion` and, for a Simplified report with a
+    conversion, `doc._.norm_text` = `fold_width(text)`: on the seeds, a Traditional conversion, full-width
+    forms, astral-plane characters, edge cases, and a Doc without the tokenizer's record."""
+    from spacy.tokens import Doc
+
+    from policy_nlp.components.normalize import _converter, fold_width
+    from policy_nlp.components.tokenizer import t2s_conversion
+    from policy_nlp.corpus.document import _script_and_conversions
+
+    texts = list(seeds.values())
+    texts += [_converter("s2t").convert(texts[0]), "", " ", "法", "（ＡＢ１）𠀀全面推进依法行政，" * 50]
+    docs = [char_nlp.make_doc(t) for t in texts] + [Doc(char_nlp.vocab, words=["法治", "政府"])]
+    for text, doc in zip(texts + [None], docs):
+        script, converted, folded = _script_and_conversions(doc)
+        assert (script, converted) == (doc._.script, t2s_conversion(doc))
+        if converted is not None and script == "simplified":
+            assert folded == doc._.norm_text == fold_width(doc.text)
+        else:
+            assert folded is None

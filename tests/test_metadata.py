@@ -256,12 +256,15 @@ def test_the_head_and_body_cut_from_the_whole_conversion_equal_their_own_convers
                 continue
             for n in cuts:
                 assert meta_mod._converted_prefix(text, n, whole) == meta_mod._converted(text[:n]), (ascii(text[:40]), n)
+                folded = fold_width(text)
+                assert meta_mod._converted_prefix(text, n, whole, folded) == meta_mod._converted(text[:n])
 
     check(texts, (meta_mod._HEAD_CHARS, meta_mod._BODY_CHARS, 7, 1))
     for text in texts[:60] + texts[-5:]:
         whole, charwise = meta_mod._converted(text)
         if not charwise:
             assert extract_metadata(text, converted=whole) == extract_metadata(text)
+            assert extract_metadata(text, converted=whole, folded=fold_width(text)) == extract_metadata(text)
     converted = []  # the reports convert only the rest of the line the head ends in
     monkeypatch.setattr(meta_mod, "_converted", lambda text: converted.append(text) or norm_mod.to_simplified(text))
     for text in reports:

@@ -641,3 +641,30 @@ def test_the_headless_outlook_with_the_first_character_check_equals_the_search(s
                     last.append(j)
             plain = next((j for j in last if is_outlook(norm[units[j].start:units[j].end])), None)
             assert U._headless_outlook(norm, units, rules, year) == plain
+
+
+def test_report_lines_give_the_title_check_to_the_pieces_before_any_other_than_chrome(seeds, monkeypatch):
+    """`_report_lines` keeps whether a piece other than chrome has come yet as the pieces come: the
+    `first` it hands `_split_running_text` (the report's title may run into the first sentence only there)
+    is what looking through the pieces before it gives, on the reference texts, the same with a chrome line
+    before them, and a run-in title after a chrome line."""
+    from policy_nlp.components import units as units_mod
+
+    calls = []
+    split = units_mod._split_running_text
+
+    def recording(text, s, e, rules, first, openings):
+        calls.append((s, first))
+        return split(text, s, e, rules, first, openings)
+
+    chrome = "首页 > 政务公开 > 工作报告\n"
+    texts = _reference_texts(seeds)
+    texts += [chrome + t for t in texts[:10]] + [chrome + "政府工作报告2024年,我们全面推进依法行政。\n二、问题。"]
+    monkeypatch.setattr(units_mod, "_split_running_text", recording)
+    for rules in (packaged_rules(1), packaged_rules(3), packaged_rules(4)):
+        for text in texts:
+            calls.clear()
+            lines = units_mod._report_lines(text, rules)
+            assert calls or not rules.splits_run_in_headings or not text.strip()
+            for s, first in calls:  # the pieces before `s` end at or before it (in order, not overlapping)
+                assert first == (not any(not c for _, e, c, _ in lines if e <= s)), (text[:30], s)

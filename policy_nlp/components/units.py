@@ -407,6 +407,7 @@ def _report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bo
     for the pieces of a cut line): `segment` asks that again of every line."""
     out: list[tuple[int, int, bool, bool | None]] = []
     openings = _line_openings(norm_text, rules) if rules.splits_run_in_headings else []
+    first = True  # no piece other than chrome yet (kept as the pieces come, not looked for in `out` per line)
     for ls, le in _lines(norm_text):
         line = norm_text[ls:le]
         chrome_line = is_chrome_line(line, rules)
@@ -416,10 +417,11 @@ def _report_lines(norm_text: str, rules: ReportRules) -> list[tuple[int, int, bo
         for s, e, is_chrome in _cut_chrome(norm_text, ls, le, rules):
             if is_chrome or not rules.splits_run_in_headings:
                 out.append((s, e, is_chrome, chrome_line if (s, e) == (ls, le) else None))
+                first = first and is_chrome
                 continue
-            first = not any(not c for _, _, c, _ in out)
-            out += [(a, b, False, chrome_line if (a, b) == (ls, le) else None)
-                    for a, b in _split_running_text(norm_text, s, e, rules, first, openings)]
+            pieces = _split_running_text(norm_text, s, e, rules, first, openings)
+            out += [(a, b, False, chrome_line if (a, b) == (ls, le) else None) for a, b in pieces]
+            first = first and not pieces
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-from ..components.tokenizer import doc_length, t2s_conversion
+from ..components.tokenizer import USER_DATA_KEY, doc_length, t2s_conversion
 from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
@@ -136,15 +136,13 @@ class AnnotatedUnit:
                    explanations=data.get("explanations") or None)
 
 
-def _section(memo: dict[int, tuple[str, ...]], texts: list[str], parents, j: int) -> tuple[str, ...]:
-    """The texts of the headings above a unit whose parent is `j` (negative: none), outermost first, as
-    `headings_above` walks them (`texts`: the units' texts): each parent's worked out once (`memo`)."""
-    if j < 0:
-        return ()
-    got = memo.get(j)
-    if got is None:
-        got = memo[j] = (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j])
-    return got
+def _sections(texts: list[str], parents) -> list[list[str]]:
+    """Each unit's section: the texts of the headings above it (its parent, negative for none, and the
+    headings `headings_above` walks from there), outermost first (`texts`: the units' texts). Worked out once
+    per distinct parent, then copied per unit (a unit's list is its own)."""
+    heads = {j: (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j]) if j >= 0 else ()
+             for j in set(parents)}
+    return [list(heads[j]) for j in parents]
 
 
 def _units(group, text: str, labels: list[str], scores, decided, parents, explanations, strings) -> list:
@@ -154,8 +152,7 @@ def _units(group, text: str, labels: list[str], scores, decided, parents, explan
     rows = [(span.start_char, span.end_char, kinds[span.label]) for span in group]
     n = len(rows)
     texts = [text[start:end] for start, end, _ in rows]
-    memo: dict[int, tuple[str, ...]] = {}  # parent index → the heading texts down to it
-    sections = [list(_section(memo, texts, parents, parents[i])) if parents[i] >= 0 else [] for i in range(n)]
+    sections = _sections(texts, parents)
     chosen = [list(compress(labels, decided[i])) for i in range(n)] if decided is not None else [[] for _ in rows]
     probs = [dict(zip(labels, scores[i])) for i in range(n)] if scores is not None else [{} for _ in rows]
     notes = [explanations[i] for i in range(n)] if explanations else [None] * n
@@ -174,6 +171,19 @@ class _KindNames(dict):
     def __missing__(self, label: int) -> str:
         name = self[label] = self.strings[label]
         return name
+
+
+def _script_and_conversions(doc: Doc) -> tuple[str, str | None, str | None]:
+    """`doc._.script`, the tokenizer's t2s conversion of the input (`t2s_conversion`) and, when it has one
+    and the report is in Simplified script, the input with full-width forms folded: the normalised text
+    there (`normalize.normalize`). Read from the tokenizer's record, where it is: the extension getters cost
+    ≈ 3 µs each."""
+    converted = t2s_conversion(doc)
+    if converted is None:
+        return doc._.script, None, None
+    data = doc.user_data[USER_DATA_KEY]  # there, with a normalised text of the Doc's length (t2s_conversion)
+    script = data["script"] if "script" in data else doc._.script
+    return script, converted, data["norm_text"] if script == "simplified" else None
 
 
 @dataclass
@@ -225,8 +235,9 @@ class AnnotatedDocument:
                     if phrase_start is not None:
                         out_rec["phrase"] = text[phrase_start:rec["phrase_end"]]
                     units[k].indicators.append(out_rec)
-        return cls(text=text, units=units, model=dict(model or {}), script=doc._.script, id=id,
-                   metadata=extract_metadata(text, name=id, converted=t2s_conversion(doc)).to_dict(),
+        script, converted, folded = _script_and_conversions(doc)
+        return cls(text=text, units=units, model=dict(model or {}), script=script, id=id,
+                   metadata=extract_metadata(text, name=id, converted=converted, folded=folded).to_dict(),
                    warnings=document_warnings(text, units, labels))
 
     def add_source(self, source: dict | None, warnings: list[dict] = ()) -> "AnnotatedDocument":

@@ -128,20 +128,22 @@ def _simplified_after(text: str, head: tuple[str, bool], head_chars: int) -> str
     return _simplified(text) if rest_charwise or len(joined) != len(text) else joined
 
 
-def _converted_prefix(text: str, n: int, whole: str) -> tuple[str, bool]:
+def _converted_prefix(text: str, n: int, whole: str, folded: str | None = None) -> tuple[str, bool]:
     """`_converted(text[:n])`, given `whole` = OpenCC's output for all of `fold_width(text)` where it kept the
     length (the tokenizer's, `t2s_conversion`). By the line-end rule of `_simplified_after`, OpenCC's output
     for `text[:n]` is its output for the text up to the last line end before `n` — the part of `whole` up to
     its k-th line end, k the line ends there (a line end converts to itself, alone) — followed by the
     output for the rest of the line: only that rest is converted. Converts `text[:n]` itself when the cut
     does not fall where expected in `whole` or the rest's conversion changed the length (then so did the
-    head's, and `_converted` gives the character-wise conversion)."""
+    head's, and `_converted` gives the character-wise conversion). `folded`: `fold_width(text)` when at hand
+    (a Simplified report's normalised text): the rest is cut from it, not folded again (folding is character
+    by character; the rest of a line nearly always holds a full-width comma, so folding meant the arrays)."""
     if len(text) <= n:
         return whole, False
     cut = text.rfind("\n", 0, n) + 1
     if not cut or whole[cut - 1] != "\n" or whole.count("\n", 0, cut) != text.count("\n", 0, cut):
         return _converted(text[:n])
-    rest, charwise = _converted(text[cut:n])
+    rest, charwise = _converted(text[cut:n]) if folded is None else to_simplified(folded[cut:n])
     return _converted(text[:n]) if charwise else (whole[:cut] + rest, False)
 
 
@@ -337,16 +339,17 @@ def _from_page(page: dict | None) -> dict[str, MetadataField]:
 
 
 def extract_metadata(text: str, name: str | None = None, page: dict | None = None,
-                     converted: str | None = None) -> Metadata:
+                     converted: str | None = None, folded: str | None = None) -> Metadata:
     """Region, issuer, year, kind and title of one report (see the module doc for the sources' order).
     `converted`: `to_simplified(fold_width(text))[0]` when at hand and OpenCC kept the length (the tokenizer
-    computed it: `tokenizer.t2s_conversion`); the head and the body are then cut from it, not converted again."""
+    computed it: `tokenizer.t2s_conversion`); the head and the body are then cut from it, not converted again.
+    `folded`: `fold_width(text)` when at hand (`_converted_prefix`); read only with `converted`."""
     lines = text.splitlines()
     found: list[dict[str, MetadataField]] = [_from_page(page), _page_header(lines)]
     title = _title_line(lines)
     if title:
         found.append(_from_title(title[0], "title_line", title[1]))
-    head = _converted(text[:_HEAD_CHARS]) if converted is None else _converted_prefix(text, _HEAD_CHARS, converted)
+    head = _converted(text[:_HEAD_CHARS]) if converted is None else _converted_prefix(text, _HEAD_CHARS, converted, folded)
     found.append(_opening(head[0]))
     if name:
         found.append(_from_file_name(name))
@@ -356,7 +359,7 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
             meta.fields.setdefault(key, f)
     if "region" not in meta.fields:
         body = (_simplified_after(text[:_BODY_CHARS], head, _HEAD_CHARS) if converted is None
-                else _converted_prefix(text, _BODY_CHARS, converted)[0])
+                else _converted_prefix(text, _BODY_CHARS, converted, folded)[0])
         meta.fields.update(_body_region(body))
     if "kind" not in meta.fields and text.strip():
         meta.fields["kind"] = MetadataField("other", "opening", "")
