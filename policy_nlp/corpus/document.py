@@ -18,7 +18,7 @@ from typing import Any
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-from ..components.tokenizer import USER_DATA_KEY, doc_length, t2s_conversion
+from ..components.tokenizer import doc_length, norm_text_getter, script_getter, t2s_conversion
 from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
@@ -176,14 +176,10 @@ class _KindNames(dict):
 def _script_and_conversions(doc: Doc) -> tuple[str, str | None, str | None]:
     """`doc._.script`, the tokenizer's t2s conversion of the input (`t2s_conversion`) and, when it has one
     and the report is in Simplified script, the input with full-width forms folded: the normalised text
-    there (`normalize.normalize`). Read from the tokenizer's record, where it is: the extension getters cost
-    ≈ 3 µs each."""
-    converted = t2s_conversion(doc)
-    if converted is None:
-        return doc._.script, None, None
-    data = doc.user_data[USER_DATA_KEY]  # there, with a normalised text of the Doc's length (t2s_conversion)
-    script = data["script"] if "script" in data else doc._.script
-    return script, converted, data["norm_text"] if script == "simplified" else None
+    there (`normalize.normalize`). Through the getters' own functions, not `doc._` (≈ 3 µs a look-up)."""
+    script, converted = script_getter(doc), t2s_conversion(doc)
+    folded = norm_text_getter(doc) if converted is not None and script == "simplified" else None
+    return script, converted, folded
 
 
 @dataclass
