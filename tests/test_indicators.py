@@ -842,43 +842,61 @@ def _input_texts() -> list[str]:
     return texts
 
 
-def test_input_text_at_any_offsets_is_that_of_doc_text(nlp):
+def _patched_as_before(norm: str, offsets: list[int], chars: str, s: int, e: int) -> str:
+    """The input's text[s:e] as the component read it per slice before `_input_text`: the normalised slice,
+    patched at the kept changed characters inside it."""
+    import bisect
+
+    k = bisect.bisect_left(offsets, s)
+    piece = list(norm[s:e])
+    while k < len(offsets) and offsets[k] < e:
+        piece[offsets[k] - s] = chars[k]
+        k += 1
+    return "".join(piece)
+
+
+def test_input_text_built_once_is_doc_text_and_its_slices_those_patched_per_slice(nlp):
+    from policy_nlp.components.tokenizer import changed_characters, unchanged_input
+
     rng = random.Random(17)
+    paths = set()
     for text in _input_texts():
         doc = nlp.make_doc(text)
-        raw, full = ind._InputText(doc), doc.text
-        assert ind._tokenizer_norm(doc) is not None  # the path that reads the changed tokens only
+        norm, full = doc._.norm_text, doc.text
+        raw = ind._input_text(doc, norm)
+        assert raw == full, text[:40]
+        assert ind._tokenizer_norm(doc) is not None
+        changed = changed_characters(doc)
+        paths.add("unchanged" if unchanged_input(doc) is not None else "kept")
+        if changed is None:
+            continue
         n = len(full)
         cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
-        at = raw.slicer()  # the same slices without `__getitem__`
         for s, e in cuts + [(0, n), (n, n)]:
-            assert raw[s:e] == full[s:e] == at(s, e), (text[:40], s, e)
+            assert raw[s:e] == _patched_as_before(norm, *changed, s, e), (text[:40], s, e)
+    assert paths == {"unchanged", "kept"}
 
 
 def test_input_text_without_the_kept_changed_characters_reads_the_changed_tokens(nlp):
-    from policy_nlp.components.tokenizer import CHANGED_KEY
+    from policy_nlp.components.tokenizer import CHANGED_KEY, changed_characters
 
-    rng = random.Random(19)
     for text in _input_texts():
         doc = nlp.make_doc(text)
-        kept = ind._InputText(doc)
-        assert (kept._chars is not None) == (text != doc._.norm_text)  # the path of the kept characters
+        kept = changed_characters(doc)
+        assert (kept is not None) == (text != doc._.norm_text)  # the path of the kept characters
         doc.user_data.pop(CHANGED_KEY, None)
-        tokens, full, n = ind._InputText(doc), doc.text, len(doc.text)
-        assert tokens._chars is None
-        cuts = [(s, min(n, s + rng.randint(0, 12))) for s in rng.sample(range(n + 1), min(n + 1, 300))]
-        tokens_at, kept_at = tokens.slicer(), kept.slicer()
-        for s, e in cuts + [(0, n), (n, n)]:
-            assert tokens[s:e] == kept[s:e] == full[s:e] == tokens_at(s, e) == kept_at(s, e), (text[:40], s, e)
+        assert changed_characters(doc) is None
+        if kept is not None:  # the changed tokens hold every changed character (and may hold more)
+            offsets, chars = ind._changed_tokens(doc, len(text))
+            assert set(kept[0]) <= set(offsets) and len(offsets) == len(chars)
+        assert ind._input_text(doc, doc._.norm_text) == doc.text, text[:40]
 
 
 def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     from spacy.tokens import Doc
 
     doc = Doc(nlp.vocab, words=["辦理", "，", "３１９", "件"], spaces=[False, False, True, False])
-    raw = ind._InputText(doc)
-    assert [raw[s:e] for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
-    assert [raw.slicer()(s, e) for s, e in ((0, 3), (2, 8), (0, 9))] == [doc.text[0:3], doc.text[2:8], doc.text]
+    assert ind._input_text(doc, doc._.norm_text) == doc.text
 
 
 def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):

@@ -1313,7 +1313,6 @@ class IndicatorExtractor:
         if group is None:
             raise ModelError("E002", name=self.name)
         norm = doc._.norm_text
-        raw = _InputText(doc)
         attrs = group.attrs if len(group) else {}
         labels, decided = attrs.get("labels"), attrs.get("decided")
         year = report_year_of(norm) or None
@@ -1325,7 +1324,8 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
-        input_at = None if raw._text is norm else raw.slicer()  # None: the records' slices are the input's
+        raw = _input_text(doc, norm)
+        raw = None if raw is norm else raw  # None: the records' slices are the input's own
         delimiters = _find_delimiters(norm)  # once for all units, fresh for each document
         people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
@@ -1341,7 +1341,7 @@ class IndicatorExtractor:
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_finish_record(rec, input_at, i, theme_of(rec["canonical"]), themes, year))
+                    records.append(_finish_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
@@ -1407,82 +1407,49 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
     return out
 
 
-class _InputText:
-    """The input's characters at given offsets. The normalised text has the input's length and differs from
-    it only at the characters normalisation changed, whose offsets and input characters the tokenizer keeps
-    (`changed_characters`): a slice that covers none of them (nearly every record's text and phrase) is the
-    normalised text's own, one that does is patched at them. Without that record (a `Doc` made before the
-    tokenizer kept it, or whose `user_data` lost it), the changed tokens (the tokenizer set their `norm_`, so
-    their NORM differs from their ORTH) are found by one array comparison per document and a slice is patched
-    from their text. Building `doc.text` walks every token of the document: only a `Doc` the tokenizer did not
-    make reads it."""
+def _input_text(doc: Doc, norm: str) -> str:
+    """The input's text (`doc.text`), built once per document: the records' text and phrase are slices of it.
+    The normalised text `norm` has the input's length and differs from it only at the characters
+    normalisation changed, whose offsets and input characters the tokenizer keeps (`changed_characters`): the
+    input is the normalised text with those code points put back (one numpy assignment), or the normalised
+    text itself where the tokenizer recorded that nothing changed. Without that record (a `Doc` made before
+    the tokenizer kept it, or whose `user_data` lost it) the changed tokens (the tokenizer set their `norm_`,
+    so their NORM differs from their ORTH) are found by one array comparison and their text put back. Only a
+    `Doc` the tokenizer did not make reads `doc.text`, which walks every token. Before, each record's two
+    slices were patched at the changed characters inside them (a bisection and a copy per slice)."""
+    from .tokenizer import changed_characters, unchanged_input
 
-    def __init__(self, doc: Doc):
-        from .tokenizer import changed_characters, unchanged_input
+    text = unchanged_input(doc)
+    if text is not None:
+        return text
+    if _tokenizer_norm(doc) != norm:
+        return doc.text
+    changed = changed_characters(doc)
+    if changed is None:
+        changed = _changed_tokens(doc, len(norm))
+    offsets, chars = changed
+    if not offsets:
+        return norm
+    points = _code_points(norm).copy()
+    points[offsets] = _code_points(chars)
+    return points.tobytes().decode("utf-32-le", "surrogatepass")
 
-        self.doc = doc
-        self._text: str | None = unchanged_input(doc)
-        self._norm: str | None = None
-        self._chars: str | None = None
-        if self._text is None:
-            self._norm = _tokenizer_norm(doc)
-            changed = changed_characters(doc) if self._norm is not None else None
-            if self._norm is None:
-                self._text = doc.text
-            elif changed is not None:  # the tokenizer kept the changed characters: no token array to read
-                self._offsets, self._chars = changed
-            else:
-                self._changed_tokens(doc, len(self._norm))
 
-    def _changed_tokens(self, doc: Doc, length: int) -> None:
-        """The changed tokens' indices and character bounds (a token ends where the next one starts)."""
-        arr = doc.to_array([ORTH, NORM, IDX]).reshape(len(doc), 3)
-        bounds = np.append(arr[:, 2].astype(np.int64), length)
-        rows = np.flatnonzero(arr[:, 0] != arr[:, 1])
-        self._tokens = rows.tolist()
-        self._starts = bounds[rows].tolist()
-        self._ends = bounds[rows + 1].tolist()
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
-    def slicer(self):
-        """A function (s, e) -> the input's text[s:e], the path `__getitem__` takes for this document without
-        its dispatch and slice object (a record asks for two slices)."""
-        if self._text is not None:
-            return lambda s, e, text=self._text: text[s:e]
-        if self._chars is not None:
-            return self._patched
-        return lambda s, e: self[s:e]
 
-    def __getitem__(self, key: slice) -> str:
-        if self._text is not None:
-            return self._text[key]
-        s, e = key.start, key.stop
-        if self._chars is not None:
-            return self._patched(s, e)
-        k = bisect.bisect_right(self._ends, s)  # the first changed token that ends after s
-        if k == len(self._ends) or self._starts[k] >= e:
-            return self._norm[s:e]
-        pieces, pos = [], s
-        while k < len(self._ends) and self._starts[k] < e:
-            a = self._starts[k]
-            t = self.doc[self._tokens[k]].text_with_ws
-            pieces.append(self._norm[pos:a])
-            pieces.append(t[max(s, a) - a:min(e, a + len(t)) - a])
-            pos = a + len(t)
-            k += 1
-        pieces.append(self._norm[pos:e])
-        return "".join(pieces)
-
-    def _patched(self, s: int, e: int) -> str:
-        """text[s:e] from the normalised text and the changed characters the tokenizer kept."""
-        offsets = self._offsets
-        k = bisect.bisect_left(offsets, s)  # the first changed character at or after s
-        if k == len(offsets) or offsets[k] >= e:
-            return self._norm[s:e]
-        chars = list(self._norm[s:e])
-        while k < len(offsets) and offsets[k] < e:
-            chars[offsets[k] - s] = self._chars[k]
-            k += 1
-        return "".join(chars)
+def _changed_tokens(doc: Doc, length: int) -> tuple[list[int], str]:
+    """The offsets and input characters of the changed tokens' characters (as `changed_characters` gives
+    those the tokenizer kept): a token ends where the next one starts."""
+    arr = doc.to_array([ORTH, NORM, IDX]).reshape(len(doc), 3)
+    bounds = np.append(arr[:, 2].astype(np.int64), length)
+    offsets, chars = [], []
+    for k in np.flatnonzero(arr[:, 0] != arr[:, 1]).tolist():
+        a, b = int(bounds[k]), int(bounds[k + 1])
+        offsets.extend(range(a, b))
+        chars.append(doc[k].text_with_ws[:b - a])
+    return offsets, "".join(chars)
 
 
 def _tokenizer_norm(doc: Doc) -> str | None:
@@ -1496,18 +1463,18 @@ def _tokenizer_norm(doc: Doc) -> str | None:
     return data["norm_text"]
 
 
-def _finish_record(rec: dict, input_at, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
+def _finish_record(rec: dict, raw: str | None, unit_index: int, theme: str | None, themes: list[str], year) -> dict:
     """The component's record, made from one of `_quantities`' records in place (its keys are in their final
-    order already): the working fields removed, `text` and `phrase` the input's characters (`input_at(s, e)`,
-    `_InputText.slicer`; None when the input is the normalised text itself), then unit_index, theme, themes
-    and year. Before, a second dict of 21 fields was built per record from the first."""
+    order already): the working fields removed, `text` and `phrase` the input's characters (slices of `raw`,
+    `_input_text`; None when the input is the normalised text itself), then unit_index, theme, themes and
+    year. Before, a second dict of 21 fields was built per record from the first."""
     del rec["_tail"], rec["_at"]
     if "_direction" in rec:
         del rec["_direction"], rec["_basis"]
-    if input_at is not None:
-        rec["text"] = input_at(rec["start"], rec["end"])
+    if raw is not None:
+        rec["text"] = raw[rec["start"]:rec["end"]]
         if rec["phrase_start"] is not None:
-            rec["phrase"] = input_at(rec["phrase_start"], rec["phrase_end"])
+            rec["phrase"] = raw[rec["phrase_start"]:rec["phrase_end"]]
     rec["unit_index"], rec["theme"], rec["themes"], rec["year"] = unit_index, theme, themes, year
     return rec
 
