@@ -614,26 +614,40 @@ def _all_hits(pattern, text):
 
 
 def test_first_char_groups_match_what_the_longest_first_alternation_matches(vocab2):
-    """The look-ahead groups of the first characters (`_first_char_groups`) change only how `re` gets to
-    a match, not which: the same hits as the plain alternation on the seeds, the distinct reports, their
-    Traditional conversions, edge cases, and phrase sets of many first characters (several groups)."""
+    """The look-ahead groups of the first characters (`_first_char_groups`) and the class of the second
+    characters change only how `re` gets to a match, not which: the same hits as the plain alternation on
+    the seeds, the distinct reports, their Traditional conversions, edge cases, and phrase sets of many first
+    characters (several groups) with and without single-character phrases, searched to the end and to a
+    near end (a phrase cut short)."""
     from policy_nlp.components.normalize import _converter
 
     rng = random.Random(21)
     phrase_sets = [list(vocab2._pattern()[1])]
     alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 150)] + ["𠀋", "😀", ".", "+", "1"]
-    phrase_sets += [list({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(300)})
-                    for _ in range(3)]
+    phrase_sets += [list({"".join(rng.choice(alphabet) for _ in range(rng.randint(shortest, 4))) for _ in range(300)})
+                    for shortest in (1, 1, 1, 2, 2, 2)]  # with single characters (no second-character class) or not
     to_traditional = _converter("s2t").convert
     texts = [text[:20000] for text in _input_texts()]
     texts += [to_traditional(text) for text in texts[:30]]
     texts += ["".join(rng.choice(alphabet + ["，"]) for _ in range(3000)) for _ in range(3)]
+    kinds = set()
     for phrases in phrase_sets:
         plain = re.compile("|".join(map(re.escape, sorted(phrases, key=lambda p: (-len(p), p)))))
         grouped = re.compile(ind.phrase_trie_pattern(phrases))
         assert len({p[0] for p in phrases}) > ind._FIRST_CHAR_GROUP  # the grouped form is the one tested
+        firsts, seconds = sorted({p[0] for p in phrases}), sorted({p[1] for p in phrases if len(p) > 1})
+        with_seconds = grouped.pattern.startswith(f"(?={ind._char_set(firsts)}{ind._char_set(seconds)})")
+        assert with_seconds == all(len(p) > 1 for p in phrases)  # the class of second characters, where it holds
+        kinds.add(with_seconds)
         for text in texts + ["".join(rng.choice(phrases) for _ in range(200))]:
             assert _all_hits(grouped, text) == _all_hits(plain, text)
+            end = rng.randint(0, len(text))  # a phrase cut short by the search's end
+            assert _all_hits(grouped, text[:end]) == _all_hits(plain, text[:end])
+            for pos in range(0, len(text), 97):
+                stop = min(len(text), pos + rng.randint(1, 6))
+                a, b = plain.search(text, pos, stop), grouped.search(text, pos, stop)
+                assert (a and a.span()) == (b and b.span())
+    assert kinds == {True, False} and phrase_sets[0] and all(len(p) > 1 for p in phrase_sets[0])
 
 
 def test_quantity_pattern_with_the_unit_trie_matches_what_the_longest_first_units_matched():
