@@ -913,6 +913,19 @@ def test_input_text_of_a_doc_the_tokenizer_did_not_make_is_its_text(nlp):
     assert ind._input_text(doc, doc._.norm_text) == doc.text
 
 
+def test_input_text_is_read_only_for_a_document_holding_a_record(nlp, monkeypatch):
+    """The component reads the input's text at the first unit holding a record: a short text without any
+    (a title, a greeting) pays nothing for it, and one with records reads it once, with their text and phrase
+    the input's characters."""
+    calls = []
+    read = ind._input_text
+    monkeypatch.setattr(ind, "_input_text", lambda doc, norm: calls.append(1) or read(doc, norm))
+    assert not run(nlp, "２０２４年法治政府建設情況報告（摘要）").spans["indicators"] and not calls
+    doc = run(nlp, "全年辦理行政複議案件３１９件，同比增長８７．５％。\n受理訴訟案件１２件。")
+    records = doc.spans["indicators"].attrs["records"]
+    assert len(calls) == 1 and [r["text"] for r in records] == ["３１９件", "１２件"]  # 87.5%: the first record's change
+
+
 def test_a_unit_themed_plans_makes_targets_and_its_records_carry_its_themes(nlp):
     doc = run(nlp, TEXT)
     group = doc.spans["units"]

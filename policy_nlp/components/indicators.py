@@ -1337,8 +1337,7 @@ class IndicatorExtractor:
             labels, decided = [], [()] * len(units)
         themed = _themed(decided, [k for k, label in enumerate(labels) if label == "plans"])
         theme_of = self.vocabulary.themes().get
-        raw = _input_text(doc, norm)
-        raw = None if raw is norm else raw  # None: the records' slices are the input's own
+        raw = input_text = None  # the input's text, read at the first unit holding a record (short texts hold none)
         delimiters = _find_delimiters(norm)  # once for all units, fresh for each document
         people = _PEOPLE_TAIL_RE.search(norm) is not None  # most reports hold no count of people at all
         for i, unit in enumerate(units):
@@ -1348,13 +1347,16 @@ class IndicatorExtractor:
                                 delimiters, people)
             if not found:
                 continue
+            if raw is None:
+                raw = _input_text(doc, norm)
+                input_text = None if raw is norm else raw  # None: the records' slices are the input's own
             themes = [label for label, d in zip(labels, decided[i]) if d]
             for rec in found:
                 span = doc.char_span(rec["start"], rec["end"], label=rec["canonical"] or UNMAPPED,
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-                    records.append(_finish_record(rec, raw, i, theme_of(rec["canonical"]), themes, year))
+                    records.append(_finish_record(rec, input_text, i, theme_of(rec["canonical"]), themes, year))
         doc.spans[self.indicators_key] = spans
         doc.spans[self.indicators_key].attrs["records"] = records
         register_keys(doc, units=self.units_key, indicators=self.indicators_key)
