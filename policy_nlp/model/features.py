@@ -97,7 +97,12 @@ def report_year_of(norm_text: str) -> int:
 
 def names_later_year(text: str, report_year: int) -> bool:
     """True when `text` names a year after the report's year (a heading like 2025年工作安排)."""
-    return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
+    return bool(report_year) and latest_year(text) > report_year
+
+
+def latest_year(text: str) -> int:
+    """The latest year `text` names (`2025年`), -1 if none: `names_later_year` compares it."""
+    return max(map(int, _YEAR_RE.findall(text)), default=-1)
 
 
 class UnitColumns(NamedTuple):
@@ -392,9 +397,10 @@ class ContentCues(_RuleCues):
         out[:, 2 * n_terms + 2 * np.arange(n_cues)] = heading[:, None] & found[own, :n_cues]
         k = 2 * n_terms + 2 * n_cues
         out[:, k] = found[own, n_cues]
-        out[:, k + 2] = [h and names_later_year(t, y) for h, t, y in zip(heading, text, year)]
+        at = np.flatnonzero(heading)
+        out[at, k + 2] = [names_later_year(t, y) for t, y in zip(text[at], year[at])]
         out[:, k + 3] = heading
-        out[:, k + 4] = [lv in (0, 1) for lv in level]
+        out[:, k + 4] = (level == 0) | (level == 1)
         out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
         return out, terms[ld], found[ld]
 
@@ -437,15 +443,17 @@ class PositionCues(_RuleCues):
         found = self._from_content(headings, "found", len(cues),
                                    lambda strings: self._matches("part cues", strings, cues))
         n_terms, n_cues = terms.shape[1], len(cues)
-        later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
+        tops = list(dict.fromkeys(outer))
+        latest = np.fromiter(map(latest_year, tops), dtype=np.int64, count=len(tops))
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
         cue_cols = n_terms + 2 * np.arange(n_cues)
         out[:, cue_cols] = found[_indices(index, outer)]
         out[:, cue_cols + 1] = found[_indices(index, path)]
         k = n_terms + 2 * n_cues
-        out[:, k] = [later[key] for key in zip(outer, year)]
-        out[:, k + 1] = [not p for p in path]
+        years = year.astype(np.int64)  # `names_later_year` of each row's top section, on the tops' latest years
+        out[:, k] = (years != 0) & (latest[_indices({s: i for i, s in enumerate(tops)}, outer)] > years)
+        out[:, k + 1] = path == ""
         out[:, k + 2] = state == "problem"
         out[:, k + 3] = state == "future"
         out[:, k + 4] = position.astype(float)
