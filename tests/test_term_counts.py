@@ -42,6 +42,7 @@ def test_the_default_term_lists_on_the_seeds_the_reports_and_edge_cases():
     {"a": ["哈哈", "法治", "法"], "b": ["哈哈", "𠀀法", "治"]},  # self-overlapping, shared and one-character terms
     {"a": ["aba", "ab", "ba", "b"], "b": ["aaa", "aa"], "c": []},  # a label without terms
     {"a": ["法治", "法治"], "b": ["𠀀", "𠀀𠀀"]},  # a term listed twice counts twice
+    {"a": ["哈哈", "法", "哈哈"], "b": ["哈哈", "aa"], "c": ["a", "aa", "a"]},  # overlapping and listed twice
     {"a": ["法", ""]},  # the empty term: counted by str.count itself
     {"a": ["".join(chr(0x4E00 + 7 * i + k) for k in range(40)) for i in range(600)]},  # keys too long
     {},
