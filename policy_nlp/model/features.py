@@ -318,17 +318,20 @@ class _RuleCues(BaseEstimator, TransformerMixin):
             out[new] = compute([strings[i] for i in new])
         return out
 
-    def _shared(self, what: str, strings: Sequence, compute):
-        """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
-        (the caller must not change it)."""
+    def _shared(self, what: str, X: np.ndarray, compute):
+        """`compute(X)` of the rows `X` (an object array), once for the cue transformers of equal rules within a
+        `shared_cues` block that get the same rows. The rows are known by their objects (the addresses the
+        array holds: the topic and the part group's blocks get copies of one batch's columns, which hold the
+        same objects), a cheaper key than their values; the memo keeps the array, so that none of its objects
+        is freed and its address taken by another within the block. The caller must not change the result."""
         memo = _SHARED.get()
         if memo is None:
-            return compute(strings)
-        key = (self._compiled().fingerprint, what, tuple(strings))
+            return compute(X)
+        key = (self._compiled().fingerprint, what, X.shape, X.tobytes())
         got = memo.get(key)
         if got is None:
-            got = memo[key] = compute(strings)
-        return got
+            got = memo[key] = (X, compute(X))
+        return got[1]
 
     def __getstate__(self):
         state = dict(super().__getstate__())
@@ -373,8 +376,7 @@ class ContentCues(_RuleCues):
         the columns that do not depend on `lead_weight` are worked out once for the rows (the topic and the
         part group's blocks read the same rows with different lead weights)."""
         X = np.asarray(X, dtype=object).reshape(-1, len(CONTENT_COLUMNS))
-        unweighted, lead_terms, lead_found = self._shared("content rows", tuple(map(tuple, X.T)),
-                                                          lambda _: self._unweighted(X))
+        unweighted, lead_terms, lead_found = self._shared("content rows", X, self._unweighted)
         w, n_terms, n_cues = self.lead_weight, lead_terms.shape[1], lead_found.shape[1] - 1
         out = unweighted.copy()
         out[:, 1:2 * n_terms:2] = w * lead_terms
