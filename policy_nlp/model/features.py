@@ -39,18 +39,20 @@ _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
+_DIGIT, _SPACE = 1, 2  # `_char_classes`' classes (no character is both)
+
+
 @functools.cache
-def _char_classes() -> tuple[np.ndarray, np.ndarray]:
-    """By code (code point + 1, as `codes_of` gives them): whether `_DIGITS`' `\\d` matches the character,
-    and whether `str.split` splits on it; worked out once, by the regex and `str.split` themselves on
-    every code point."""
+def _char_classes() -> np.ndarray:
+    """By code (code point + 1, as `codes_of` gives them): `_DIGIT` where `_DIGITS`' `\\d` matches the
+    character, `_SPACE` where `str.split` splits on it, 0 otherwise; worked out once, by the regex and
+    `str.split` themselves on every code point. One table, so that `_canonical_codes` gathers once."""
     every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
-    digit = np.zeros(0x110001, dtype=bool)
-    digit[codes_of("".join(re.findall(r"\d", every)))] = True
-    space = np.ones(0x110001, dtype=bool)
-    space[codes_of("".join(every.split()))] = False
-    space[0] = False
-    return digit, space
+    classes = np.full(0x110001, _SPACE, dtype=np.uint8)
+    classes[0] = 0
+    classes[codes_of("".join(every.split()))] = 0
+    classes[codes_of("".join(re.findall(r"\d", every)))] = _DIGIT  # (a digit, category Nd, is no white space)
+    return classes
 
 
 def _canonical_codes(codes: np.ndarray) -> np.ndarray:
@@ -58,15 +60,15 @@ def _canonical_codes(codes: np.ndarray) -> np.ndarray:
     at a run of digits and takes the next run too when a `.` alone joins them, so in a chain of runs joined
     by single dots the 1st, 3rd, ... runs open matches (and become `0`) and the 2nd, 4th, ... go with the
     dot before them."""
-    digit, space = _char_classes()
-    d = digit[codes]
+    classes = _char_classes()[codes]
+    d = classes == _DIGIT
     starts = np.flatnonzero(d & ~np.concatenate(([False], d[:-1])))
     before = np.maximum(starts - 1, 0)
     linked = (starts >= 2) & (codes[before] == ord(".") + 1) & d[np.maximum(starts - 2, 0)]
     runs = np.arange(len(starts))
     second = (runs - np.maximum.accumulate(np.where(linked, 0, runs))) % 2 == 1
     out = codes.copy()
-    drop = d | space[codes]
+    drop = classes != 0  # digits and white space
     out[starts[~second]] = ord("0") + 1
     drop[starts[~second]] = False
     drop[before[second]] = True
