@@ -3,7 +3,9 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from policy_nlp.model import char_ngrams
 from policy_nlp.model.features import canonical
@@ -59,7 +61,7 @@ def test_the_shipped_vectorizers_on_the_seeds_the_reports_and_edge_cases(char_nl
                 transform([])
 
 
-def test_transform_many_normalises_the_rows_together_as_each_alone(char_nlp):
+def test_transform_many_equals_each_vectorizers_own_transform(char_nlp):
     shipped = list(_shipped_vectorizers(char_nlp.get_pipe("policy_nlp_themes").model))
     fitted = [TfidfVectorizer(analyzer="char", **params).fit(_random_texts(9)) for params in (
         {"ngram_range": (1, 2), "norm": "l1"}, {"ngram_range": (1, 3), "dtype": np.float32},
@@ -78,6 +80,22 @@ def test_transform_many_normalises_the_rows_together_as_each_alone(char_nlp):
             assert got.data.tobytes() == want.data.tobytes()
     with pytest.raises(ValueError):  # no documents: scikit-learn's error, as alone
         char_ngrams.transform_many([(shipped[0], ["法"]), (shipped[-1], [])])
+
+
+def test_l1_and_l2_norms_applied_without_normalize_s_checks(monkeypatch):
+    """The rows are normalised by the routine `normalize` runs on a CSR matrix, not through `normalize` (its
+    input checks); a block of no rows still goes to `normalize`, which refuses it."""
+    fitted = [TfidfVectorizer(analyzer="char", ngram_range=(1, 3), norm=norm, dtype=dtype).fit(_random_texts(10))
+              for norm in ("l1", "l2") for dtype in (np.float32, np.float64)]
+    want = [v.transform(_random_texts(11)) for v in fitted]
+    calls = []
+    monkeypatch.setattr(char_ngrams, "normalize", lambda X, **kw: calls.append(kw) or normalize(X, **kw))
+    for vectorizer, expected in zip(fitted, want):
+        assert char_ngrams.transform(vectorizer, _random_texts(11)).data.tobytes() == expected.data.tobytes()
+    assert not calls
+    with pytest.raises(ValueError):
+        char_ngrams.transform(fitted[1], [])
+    assert calls
 
 
 @pytest.mark.parametrize("params", [
@@ -196,15 +214,29 @@ def test_a_vocabulary_missing_a_terms_part_is_looked_up_everywhere():
     _assert_same(vectorizer, ["法治政府", "依法治政", "法治政" * 5, "𠀀法治政", "", "x法治政y"])
 
 
-@pytest.mark.parametrize("size", [1, 7, 2 ** 20, 2 ** 32, 2 ** 32 + 1, 2 ** 40])
-def test_cells_counted_on_narrow_keys_as_np_unique_counts_them(size):
-    rng = np.random.default_rng(size)
+@pytest.mark.parametrize("n_docs, n_features", [(1, 1), (3, 0), (5, 7), (700, 120_000), (2 ** 15 - 1, 2 ** 17),
+                                                 (2 ** 15, 2 ** 17), (2 ** 15 + 1, 2 ** 17), (2 ** 16, 2 ** 17 + 1)])
+def test_cells_numbered_by_shift_give_the_matrix_a_coo_matrix_sums_up(n_docs, n_features):
+    """`_count_matrix` of (document, column) cells numbered as `_cell_layout` says, 32- or 64-bit (the last
+    row's end just past 32 bits, or just within), equals scipy's CSR of the same cells summed."""
+    shift, cell = char_ngrams._cell_layout(n_docs, n_features)
+    assert cell is (np.uint32 if n_docs * 2 ** shift < 2 ** 32 else np.uint64)
+    assert n_features <= 2 ** shift and (n_features <= 1 or 2 ** (shift - 1) < n_features)
+    rng = np.random.default_rng(n_docs)
     for n in (0, 1, 5000):
-        cells = np.sort(rng.integers(0, size, n, dtype=np.int64))
-        cells[n // 2:] = np.maximum(cells[n // 2:], size - 1 - rng.integers(0, 3, n - n // 2))  # the top keys
-        got, want = char_ngrams._unique_counts(cells, size), np.unique(cells, return_counts=True)
-        for a, b in zip(got, want):
-            assert a.dtype == b.dtype and np.array_equal(a, b)
+        docs = np.sort(rng.integers(0, n_docs, n))
+        docs[n // 2:] = np.maximum(docs[n // 2:], n_docs - 1 - rng.integers(0, 2, n - n // 2))  # the last rows
+        columns = rng.integers(0, max(n_features, 1), n) if n_features else np.zeros(0, dtype=np.int64)
+        docs = docs[:len(columns)]
+        cells = (docs.astype(cell) << cell(shift)) | columns.astype(cell)
+        got = char_ngrams._count_matrix(rng.permutation(cells), n_docs, n_features, shift, np.float32)
+        want = sp.coo_matrix((np.ones(len(cells), dtype=np.float32), (docs, columns)),
+                             shape=(n_docs, n_features)).tocsr()
+        want.sum_duplicates()
+        assert got.shape == want.shape and got.dtype == want.dtype and got.has_sorted_indices
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.data, want.data)
 
 
 def _dotted_numbers(seed: int, n: int = 400) -> list[str]:

@@ -192,3 +192,35 @@ def test_position_cues_computed_by_column_equal_the_row_by_row_numbers(seeds):
     for name in ("top_section_names_later_year", "no_section", "last_quarter", "top_section_part_cue[plans]"):
         assert got[:, names.index(name)].any() and not got[:, names.index(name)].all(), name
     assert cues.transform(X[:0]).shape == (0, got.shape[1])
+
+
+def test_names_later_year_compares_the_latest_year_named():
+    """`names_later_year` (and the position block's column, which compares `latest_year` of each top section
+    with the row's report year) as defined: some year `20dd年` in the text after a report year that is not 0."""
+    import re
+
+    from policy_nlp.model.features import latest_year, names_later_year
+
+    texts = ["", "2025年工作安排", "2023年和2026年", "2099年", "二〇二五年", "2024年2025年2024年", "1999年", "2025"]
+    for text in texts:
+        assert latest_year(text) == max((int(y) for y in re.findall(r"(20\d\d)年", text)), default=-1)
+        for year in (0, 2000, 2023, 2024, 2025, 2026, 2099):
+            want = bool(year) and any(int(y) > year for y in re.findall(r"(20\d\d)年", text))
+            assert names_later_year(text, year) == want, (text, year)
+
+
+def test_position_cues_of_rows_of_several_reports_and_years():
+    from policy_nlp.model.features import POSITION_COLUMNS, PositionCues
+
+    rules = default_rules()
+    rows = []
+    for text in ["2024年，我区依法行政。\n一、2025年工作安排\n继续推进。", "一、2023年工作\n二、2030年工作安排\n推进。",
+                 "一、工作回顾\n依法行政。", "", "2026年报告\n一、2026年计划\n二、2027年\n三、"]:
+        norm = normalize(text).text
+        rows.append(build_contexts(norm, segment(norm, rules), rules)[:, POSITION_COLUMNS])
+    X = np.concatenate(rows)
+    cues = PositionCues(None).fit(X)
+    got = cues.transform(X)
+    assert np.array_equal(got, _position_cues_row_by_row(cues, X))
+    later = got[:, list(cues.get_feature_names_out()).index("top_section_names_later_year")]
+    assert later.any() and not later.all()

@@ -7,7 +7,8 @@ side by side in one 64-bit integer. The vocabulary becomes a hash table of those
 fitted vectorizer, outside its pickled state); all the documents' n-grams are looked up in it at once and
 counted with `unique` (on 32-bit keys where the batch's cells fit). The count matrix is the one the
 vectorizer's `CountVectorizer` part builds (same rows, sorted columns, counts and dtype); the TF-IDF steps
-after it are `TfidfTransformer.transform`'s (sublinear tf, idf, norm), so the output is the same to the bit.
+after it are `TfidfTransformer.transform`'s (sublinear tf, idf, norm: the routine `normalize` runs on
+such a matrix, without its input checks), so the output is the same to the bit.
 `transform` takes this path only for the settings it reproduces (`covers`) and calls the vectorizer's own
 `transform` for any other. A preprocessor with a `code_form` (`features.canonical`) is applied to the
 batch's codes directly, without a string per text.
@@ -22,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l1, inplace_csr_row_normalize_l2
 
 MAX_N = 3  # three 21-bit code points fill a 64-bit key
 _BITS = 21
@@ -48,49 +50,38 @@ def transform(vectorizer, documents) -> sp.csr_matrix:
 
 
 def transform_many(jobs: list[tuple]) -> list[sp.csr_matrix]:
-    """`[transform(vectorizer, documents) for vectorizer, documents in jobs]`, the rows of the covered
-    vectorizers that normalise alike (same `norm` and dtype) normalised by one `normalize` call over them
-    all: each norm is a row's own (its cells alone, in their order), so the numbers are the same, and a batch
-    makes one scikit-learn call where each block made one (≈ 60 µs of input checks each)."""
-    out, alike = [], {}
-    for vectorizer, documents in jobs:
-        if not covers(vectorizer):
-            out.append(vectorizer.transform(documents))
-            continue
-        out.append(_weighted(vectorizer, documents))
-        if vectorizer.norm is not None:
-            alike.setdefault((vectorizer.norm, out[-1].dtype), []).append(len(out) - 1)
-    for (norm, _), which in alike.items():
-        for k, X in zip(which, _normalized([out[k] for k in which], norm)):
-            out[k] = X
-    return out
+    """`[transform(vectorizer, documents) for vectorizer, documents in jobs]`."""
+    return [_weighted(vectorizer, documents) if covers(vectorizer) else vectorizer.transform(documents)
+            for vectorizer, documents in jobs]
 
 
 def _weighted(vectorizer, documents) -> sp.csr_matrix:
-    """`TfidfTransformer.transform`'s steps before the norm, on `counts`, in its order and dtypes."""
+    """`TfidfTransformer.transform`'s steps on `counts`, in its order and dtypes."""
     X = counts(vectorizer, documents)
     if vectorizer.sublinear_tf:
         np.log(X.data, X.data)
         X.data += 1.0
     if hasattr(vectorizer, "idf_"):
         X.data *= vectorizer.idf_[X.indices]
+    return _normalized(X, vectorizer.norm)
+
+
+# The routines `normalize` applies to a CSR matrix (scikit-learn's documented `sparsefuncs_fast` functions)
+_IN_PLACE = {"l1": inplace_csr_row_normalize_l1, "l2": inplace_csr_row_normalize_l2}
+
+
+def _normalized(X: sp.csr_matrix, norm: str | None) -> sp.csr_matrix:
+    """`normalize(X, norm=norm, copy=False)` of a count matrix `counts` made (CSR, float32 or float64, its own
+    writeable arrays; `norm` a `TfidfVectorizer`'s: "l1", "l2" or None): the in-place routine `normalize`
+    itself runs on such a matrix, called without `normalize`'s input checks (≈ 100 µs a call whatever the
+    batch's size), which have nothing to convert or refuse here; a matrix of no rows still goes to
+    `normalize`, which refuses it."""
+    if norm is None:
+        return X
+    if not X.shape[0]:
+        return normalize(X, norm=norm, copy=False)
+    _IN_PLACE[norm](X)
     return X
-
-
-def _normalized(matrices: list[sp.csr_matrix], norm: str) -> list[sp.csr_matrix]:
-    """`[normalize(X, norm=norm, copy=False) for X in matrices]` (CSR matrices of one dtype) from one
-    `normalize` call over their rows stacked, as wide as the widest; each one's normalised cells are written
-    back into its own data."""
-    if len(matrices) == 1 or not all(X.shape[0] for X in matrices):  # no rows: scikit-learn's error, as alone
-        return [normalize(X, norm=norm, copy=False) for X in matrices]
-    ends = np.cumsum([X.nnz for X in matrices])
-    indptr = np.concatenate([[0]] + [X.indptr[1:] + end - X.nnz for X, end in zip(matrices, ends)])
-    stacked = sp.csr_matrix((np.concatenate([X.data for X in matrices]), np.concatenate([X.indices for X in matrices]),
-                             indptr), shape=(sum(X.shape[0] for X in matrices), max(X.shape[1] for X in matrices)))
-    data = normalize(stacked, norm=norm, copy=False).data
-    for X, end in zip(matrices, ends):
-        X.data[:] = data[end - X.nnz:end]
-    return matrices
 
 
 def codes_of(text: str) -> np.ndarray:
@@ -128,8 +119,9 @@ class _Table:
         slot, on whole arrays; the few that collided probe on)."""
         slot = self._slots(keys)
         found = self.keys[slot]
-        out = np.where(found == keys, self.columns[slot], -1)
-        todo = np.flatnonzero((found != keys) & (found != 0))
+        hit = found == keys
+        out = np.where(hit, self.columns[slot], -1)
+        todo = np.flatnonzero(~hit & (found != 0))
         slot = slot[todo]
         while len(todo):
             slot = (slot + 1) & self.mask
@@ -261,53 +253,67 @@ def _analysed(vectorizer, documents) -> list[str]:
     return per_text(analyse, list(documents))
 
 
+def _joined(documents) -> str | None:
+    """The documents joined by NULs, None unless all are strings (`str.join` checks that in one pass)."""
+    try:
+        return "\x00".join(documents)
+    except TypeError:
+        return None
+
+
 def _analysed_codes(vectorizer, documents) -> tuple[np.ndarray, np.ndarray]:
     """`codes_of` the `_analysed` documents joined, and each one's length; from the preprocessor's
     `code_form` on the batch joined by NULs where it has one (and no text holds a NUL itself)."""
     preprocess = vectorizer.build_preprocessor()
     form = _CODE_FORMS.get(preprocess) if preprocess in _WHITE_SPACE_FREE else None
-    if form is not None and len(documents) and all(isinstance(doc, str) for doc in documents):
-        joined = "\x00".join(documents)
-        if joined.count("\x00") == len(documents) - 1:
-            codes = form(codes_of(joined))
-            nul = codes == 1
-            ends = np.concatenate(([-1], np.flatnonzero(nul), [len(codes)]))
-            return codes[~nul], np.diff(ends) - 1
+    joined = _joined(documents) if form is not None and len(documents) else None
+    if joined is not None and joined.count("\x00") == len(documents) - 1:
+        codes = form(codes_of(joined))
+        nul = codes == 1
+        ends = np.concatenate(([-1], np.flatnonzero(nul), [len(codes)]))
+        return codes[~nul], np.diff(ends) - 1
     texts = _analysed(vectorizer, documents)
     return codes_of("".join(texts)), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
-def _unique_counts(cells: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """`np.unique(cells, return_counts=True)` of cell numbers in [0, `size`): sorted as 32-bit keys when they
-    fit (numpy sorts those more than twice as fast as 64-bit ones), handed back as int64."""
-    if size <= 1 << 32:
-        keys, n = np.unique(cells.astype(np.uint32), return_counts=True)
-        return keys.astype(np.int64), n
-    return np.unique(cells, return_counts=True)
+def _cell_layout(n_docs: int, n_features: int) -> tuple[int, type]:
+    """How `counts` numbers a (document, column) cell: the document's index shifted left by `shift` bits (room
+    for any column) and the column beside it, so that sorting the cells sorts them by document, then column,
+    and both are cut back out with a shift and a mask (no division); 32-bit where the batch's cells fit
+    (numpy sorts those more than twice as fast as 64-bit ones). (shift, unsigned dtype)."""
+    shift = max(n_features - 1, 0).bit_length()
+    return shift, np.uint32 if n_docs << shift < 1 << 32 else np.uint64
+
+
+def _count_matrix(cells: np.ndarray, n_docs: int, n_features: int, shift: int, dtype) -> sp.csr_matrix:
+    """The CSR matrix (`dtype`) counting each (document, column) cell of `cells` (numbered as `_cell_layout`
+    says): its rows, sorted columns and counts, as `CountVectorizer` builds it."""
+    cells, n = np.unique(cells, return_counts=True)
+    index_dtype = np.int32 if len(cells) <= np.iinfo(np.int32).max else np.int64
+    starts = np.arange(n_docs + 1, dtype=cells.dtype) << cells.dtype.type(shift)  # each row's first cell number
+    indptr = np.searchsorted(cells, starts).astype(index_dtype)
+    columns = (cells & cells.dtype.type((1 << shift) - 1)).astype(index_dtype)
+    return sp.csr_matrix((n.astype(dtype), columns, indptr), shape=(n_docs, n_features))
 
 
 def counts(vectorizer, documents) -> sp.csr_matrix:
     """The count matrix `CountVectorizer.transform` builds for a `covers`ed vectorizer: documents × vocabulary,
-    sorted column indices, the vectorizer's dtype."""
+    sorted column indices, the vectorizer's dtype; every n-gram of the batch found is one cell number
+    (`_cell_layout`), all counted by one `np.unique`."""
     codes, lengths = _analysed_codes(vectorizer, documents)
     grams = _table(vectorizer)
     n_docs, n_features = len(lengths), len(vectorizer.vocabulary_)
     total = len(codes)
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    shift, cell = _cell_layout(n_docs, n_features)
+    doc = np.repeat(np.arange(n_docs, dtype=cell) << cell(shift), lengths)
     room = np.repeat(np.cumsum(lengths), lengths) - np.arange(total)  # characters from each one to its doc's end
     low, high = vectorizer.ngram_range
     key = np.zeros(total, dtype=np.uint64)
-    found, column = [], None
+    found, column = [np.zeros(0, dtype=cell)], None
     for n in range(1, high + 1):  # the key of the n-gram at each position: that of its (n-1)-gram + one code
         key[:total - n + 1] |= codes[n - 1:] << np.uint64((n - 1) * _BITS)
         if n >= low:  # looked up at every position; those too near their doc's end do not count
             column = _columns(grams, key, n, column)
-            at = np.flatnonzero((column >= 0) & (room >= n))
-            found.append(doc[at] * n_features + column[at])
-    cells, n = _unique_counts(np.concatenate(found) if found else np.zeros(0, dtype=np.int64), n_docs * n_features)
-    rows, cols = np.divmod(cells, n_features) if n_features else (cells, cells)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-    index_dtype = np.int32 if len(cells) <= np.iinfo(np.int32).max else np.int64
-    return sp.csr_matrix((n.astype(vectorizer.dtype), cols.astype(index_dtype), indptr.astype(index_dtype)),
-                         shape=(n_docs, n_features))
+            at = np.flatnonzero((column >= 0) & (room >= n) if n > 1 else column >= 0)
+            found.append(doc[at] | column[at].astype(cell))
+    return _count_matrix(np.concatenate(found), n_docs, n_features, shift, vectorizer.dtype)

@@ -39,18 +39,20 @@ _REVIEW_YEAR_RE = re.compile(r"(20\d\d)年(?!\d{1,2}月)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
+_DIGIT, _SPACE = 1, 2  # `_char_classes`' classes (no character is both)
+
+
 @functools.cache
-def _char_classes() -> tuple[np.ndarray, np.ndarray]:
-    """By code (code point + 1, as `codes_of` gives them): whether `_DIGITS`' `\\d` matches the character,
-    and whether `str.split` splits on it; worked out once, by the regex and `str.split` themselves on
-    every code point."""
+def _char_classes() -> np.ndarray:
+    """By code (code point + 1, as `codes_of` gives them): `_DIGIT` where `_DIGITS`' `\\d` matches the
+    character, `_SPACE` where `str.split` splits on it, 0 otherwise; worked out once, by the regex and
+    `str.split` themselves on every code point. One table, so that `_canonical_codes` gathers once."""
     every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
-    digit = np.zeros(0x110001, dtype=bool)
-    digit[codes_of("".join(re.findall(r"\d", every)))] = True
-    space = np.ones(0x110001, dtype=bool)
-    space[codes_of("".join(every.split()))] = False
-    space[0] = False
-    return digit, space
+    classes = np.full(0x110001, _SPACE, dtype=np.uint8)
+    classes[0] = 0
+    classes[codes_of("".join(every.split()))] = 0
+    classes[codes_of("".join(re.findall(r"\d", every)))] = _DIGIT  # (a digit, category Nd, is no white space)
+    return classes
 
 
 def _canonical_codes(codes: np.ndarray) -> np.ndarray:
@@ -58,15 +60,15 @@ def _canonical_codes(codes: np.ndarray) -> np.ndarray:
     at a run of digits and takes the next run too when a `.` alone joins them, so in a chain of runs joined
     by single dots the 1st, 3rd, ... runs open matches (and become `0`) and the 2nd, 4th, ... go with the
     dot before them."""
-    digit, space = _char_classes()
-    d = digit[codes]
+    classes = _char_classes()[codes]
+    d = classes == _DIGIT
     starts = np.flatnonzero(d & ~np.concatenate(([False], d[:-1])))
     before = np.maximum(starts - 1, 0)
     linked = (starts >= 2) & (codes[before] == ord(".") + 1) & d[np.maximum(starts - 2, 0)]
     runs = np.arange(len(starts))
     second = (runs - np.maximum.accumulate(np.where(linked, 0, runs))) % 2 == 1
     out = codes.copy()
-    drop = d | space[codes]
+    drop = classes != 0  # digits and white space
     out[starts[~second]] = ord("0") + 1
     drop[starts[~second]] = False
     drop[before[second]] = True
@@ -97,7 +99,12 @@ def report_year_of(norm_text: str) -> int:
 
 def names_later_year(text: str, report_year: int) -> bool:
     """True when `text` names a year after the report's year (a heading like 2025年工作安排)."""
-    return bool(report_year) and any(int(y) > report_year for y in _YEAR_RE.findall(text))
+    return bool(report_year) and latest_year(text) > report_year
+
+
+def latest_year(text: str) -> int:
+    """The latest year `text` names (`2025年`), -1 if none: `names_later_year` compares it."""
+    return max(map(int, _YEAR_RE.findall(text)), default=-1)
 
 
 class UnitColumns(NamedTuple):
@@ -313,17 +320,20 @@ class _RuleCues(BaseEstimator, TransformerMixin):
             out[new] = compute([strings[i] for i in new])
         return out
 
-    def _shared(self, what: str, strings: Sequence, compute):
-        """`compute(strings)`, once for the cue transformers of equal rules within a `shared_cues` block
-        (the caller must not change it)."""
+    def _shared(self, what: str, X: np.ndarray, compute):
+        """`compute(X)` of the rows `X` (an object array), once for the cue transformers of equal rules within a
+        `shared_cues` block that get the same rows. The rows are known by their objects (the addresses the
+        array holds: the topic and the part group's blocks get copies of one batch's columns, which hold the
+        same objects), a cheaper key than their values; the memo keeps the array, so that none of its objects
+        is freed and its address taken by another within the block. The caller must not change the result."""
         memo = _SHARED.get()
         if memo is None:
-            return compute(strings)
-        key = (self._compiled().fingerprint, what, tuple(strings))
+            return compute(X)
+        key = (self._compiled().fingerprint, what, X.shape, X.tobytes())
         got = memo.get(key)
         if got is None:
-            got = memo[key] = compute(strings)
-        return got
+            got = memo[key] = (X, compute(X))
+        return got[1]
 
     def __getstate__(self):
         state = dict(super().__getstate__())
@@ -368,8 +378,7 @@ class ContentCues(_RuleCues):
         the columns that do not depend on `lead_weight` are worked out once for the rows (the topic and the
         part group's blocks read the same rows with different lead weights)."""
         X = np.asarray(X, dtype=object).reshape(-1, len(CONTENT_COLUMNS))
-        unweighted, lead_terms, lead_found = self._shared("content rows", tuple(map(tuple, X.T)),
-                                                          lambda _: self._unweighted(X))
+        unweighted, lead_terms, lead_found = self._shared("content rows", X, self._unweighted)
         w, n_terms, n_cues = self.lead_weight, lead_terms.shape[1], lead_found.shape[1] - 1
         out = unweighted.copy()
         out[:, 1:2 * n_terms:2] = w * lead_terms
@@ -392,9 +401,10 @@ class ContentCues(_RuleCues):
         out[:, 2 * n_terms + 2 * np.arange(n_cues)] = heading[:, None] & found[own, :n_cues]
         k = 2 * n_terms + 2 * n_cues
         out[:, k] = found[own, n_cues]
-        out[:, k + 2] = [h and names_later_year(t, y) for h, t, y in zip(heading, text, year)]
+        at = np.flatnonzero(heading)
+        out[at, k + 2] = [names_later_year(t, y) for t, y in zip(text[at], year[at])]
         out[:, k + 3] = heading
-        out[:, k + 4] = [lv in (0, 1) for lv in level]
+        out[:, k + 4] = (level == 0) | (level == 1)
         out[:, k + 5] = np.minimum(np.fromiter(map(len, text), dtype=float, count=len(X)), 400) / 400.0
         return out, terms[ld], found[ld]
 
@@ -437,15 +447,17 @@ class PositionCues(_RuleCues):
         found = self._from_content(headings, "found", len(cues),
                                    lambda strings: self._matches("part cues", strings, cues))
         n_terms, n_cues = terms.shape[1], len(cues)
-        later = {key: names_later_year(*key) for key in dict.fromkeys(zip(outer, year))}
+        tops = list(dict.fromkeys(outer))
+        latest = np.fromiter(map(latest_year, tops), dtype=np.int64, count=len(tops))
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
         cue_cols = n_terms + 2 * np.arange(n_cues)
         out[:, cue_cols] = found[_indices(index, outer)]
         out[:, cue_cols + 1] = found[_indices(index, path)]
         k = n_terms + 2 * n_cues
-        out[:, k] = [later[key] for key in zip(outer, year)]
-        out[:, k + 1] = [not p for p in path]
+        years = year.astype(np.int64)  # `names_later_year` of each row's top section, on the tops' latest years
+        out[:, k] = (years != 0) & (latest[_indices({s: i for i, s in enumerate(tops)}, outer)] > years)
+        out[:, k + 1] = path == ""
         out[:, k + 2] = state == "problem"
         out[:, k + 3] = state == "future"
         out[:, k + 4] = position.astype(float)

@@ -73,9 +73,8 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
 
 
 def _text_blocks(estimator, X: np.ndarray, shared: dict) -> dict[tuple[str, str], sp.csr_matrix]:
-    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) and all by one
-    `char_ngrams.transform_many` call (their rows normalised together), a text column once per distinct
-    value, its rows repeated where values repeat."""
+    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) by `char_ngrams.transform_many`, a
+    text column once per distinct value, its rows repeated where values repeat."""
     keys, jobs, inverses = [], [], []
     for group, _, _ in estimator.groups():
         for block, transformer, columns in estimator.pipelines_[group].named_steps["features"].transformers_:

@@ -3,8 +3,8 @@
 The cue features count, per label, the occurrences of the label's terms (`str.count`, summed over its
 terms). Term by term and string by string that is most of their time. Here the strings are one array of
 character ids (each character of a term gets a small id, any other character 0), the n-grams of each term
-length are 64-bit keys of those ids, and one `searchsorted` per length finds every occurrence of every term
-in the batch. `str.count` counts non-overlapping occurrences: for a term that can overlap itself (`哈哈` in
+length are 64-bit keys of those ids, one `searchsorted` per length finds every occurrence of every term
+in the batch, and one `bincount` adds each to its term's labels. `str.count` counts non-overlapping occurrences: for a term that can overlap itself (`哈哈` in
 `哈哈哈`) the strings it occurs in are counted by `str.count` itself, so the counts are `str.count`'s.
 """
 from __future__ import annotations
@@ -41,6 +41,12 @@ class TermCounter:
         for length in sorted({len(t) for t in self.terms}) if self.exact else ():
             self._index(length)
         self.self_overlapping = [u for u, t in enumerate(self.terms) if _overlaps_itself(t)]
+        # each (term, label) entry, grouped by term (a term listed twice in a label: two entries): its label,
+        # and each term's number of entries and first entry
+        entries = sorted((u, j) for j, units in enumerate(self.label_terms) for u in units)
+        self.entry_label = np.array([j for _, j in entries], dtype=np.int64)
+        self.n_entries = np.bincount(np.array([u for u, _ in entries], dtype=np.int64), minlength=len(self.terms))
+        self.first_entry = np.cumsum(self.n_entries) - self.n_entries
 
     def _index(self, length: int) -> None:
         """The keys of the terms of `length` characters, and the character pairs they start with."""
@@ -58,11 +64,9 @@ class TermCounter:
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         return self.id_of[np.minimum(points, len(self.id_of) - 1)]
 
-    def occurrences(self, strings: Sequence[str]) -> np.ndarray:
-        """strings × terms: how many times each term occurs in each string (`str.count`)."""
-        if not self.exact:
-            return np.array([[s.count(t) for t in self.terms] for s in strings],
-                            dtype=np.int64).reshape(len(strings), len(self.terms))
+    def _hits(self, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(string, term) of every occurrence of a term found in `strings` (an `exact` counter); a term that
+        can overlap itself counts as `str.count` does not (`occurrences` and `counts` correct those)."""
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         ids = self._ids("".join(strings))
         string_of = np.repeat(np.arange(len(strings), dtype=np.int64), lengths)
@@ -78,24 +82,41 @@ class TermCounter:
         for k in range(longest):
             full |= padded[starts + k] << np.uint64(k * self.bits)
         room_at = room[starts]
-        cells = []
+        at_strings, at_terms = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for length, (keys, units) in self.by_length.items():
             fits = room_at >= length
             at, key = starts[fits], full[fits] & np.uint64((1 << (length * self.bits)) - 1)
             pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
             hit = keys[pos] == key
-            cells.append(string_of[at[hit]] * len(self.terms) + units[pos[hit]])
-        flat = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
-        out = np.bincount(flat, minlength=len(strings) * len(self.terms)).reshape(len(strings), len(self.terms))
-        for u in self.self_overlapping:
-            for i in np.flatnonzero(out[:, u]):
-                out[i, u] = strings[i].count(self.terms[u])
-        return out
+            at_strings.append(string_of[at[hit]])
+            at_terms.append(units[pos[hit]])
+        return np.concatenate(at_strings), np.concatenate(at_terms)
 
     def counts(self, strings: Sequence[str]) -> np.ndarray:
-        """strings × labels: the summed counts of each label's terms."""
-        occurrences = self.occurrences(strings)
+        """strings × labels: the summed counts of each label's terms. Each occurrence found counts once for
+        each of its term's entries (`entry_label`), all by one `bincount` over the strings × labels: no
+        strings × terms matrix. A term that can overlap itself is counted by `str.count` in the strings it
+        was found in."""
+        if not self.exact:
+            return self._by_str_count(strings)
+        string_of, term = self._hits(strings)
+        overlapping = np.isin(term, self.self_overlapping)
+        kept_strings, kept_terms = string_of[~overlapping], term[~overlapping]
+        n = self.n_entries[kept_terms]
+        entry = np.repeat(self.first_entry[kept_terms] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        cells = np.repeat(kept_strings, n) * self.n_labels + self.entry_label[entry]
+        out = np.bincount(cells, minlength=len(strings) * self.n_labels).reshape(len(strings), self.n_labels)
+        for u in np.unique(term[overlapping]).tolist():
+            found = np.unique(string_of[term == u])
+            times = np.array([strings[i].count(self.terms[u]) for i in found.tolist()], dtype=np.int64)
+            for j in self.entry_label[self.first_entry[u]:self.first_entry[u] + self.n_entries[u]].tolist():
+                out[found, j] += times
+        return out
+
+    def _by_str_count(self, strings: Sequence[str]) -> np.ndarray:
+        """`counts` by `str.count` of every term in every string (terms too long for the keys, the empty term)."""
         out = np.zeros((len(strings), self.n_labels), dtype=np.int64)
-        for j, terms in enumerate(self.label_terms):
-            out[:, j] = occurrences[:, terms].sum(axis=1)
+        for i, s in enumerate(strings):
+            times = [s.count(t) for t in self.terms]
+            out[i] = [sum(times[u] for u in units) for units in self.label_terms]
         return out
