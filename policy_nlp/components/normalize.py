@@ -58,7 +58,7 @@ def fold_width(text: str) -> str:
         return text
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     wide = codes - np.uint32(_FULLWIDTH_FIRST) <= np.uint32(_FULLWIDTH_LAST - _FULLWIDTH_FIRST)
-    if not wide.any():
+    if not np.count_nonzero(wide):  # (`any` goes through a Python wrapper: three times the cost on a report)
         return text
     folded = codes - wide * np.uint32(_FULLWIDTH_SHIFT)
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
@@ -82,10 +82,12 @@ class IdentityProof:
         """True only when no changing key occurs in `text` (then OpenCC returns it as it is); False when one
         may. One gather over the code points; the phrases are compared only at their lead characters."""
         flags = self.table.take(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), mode="clip")
-        top = flags.max(initial=0)
-        if top != _LEAD:
-            return top == 0
-        for i in flags.nonzero()[0].tolist():
+        marked = flags.nonzero()[0]
+        if not len(marked):
+            return True
+        if np.count_nonzero(flags[marked] == _WITNESS):
+            return False
+        for i in marked.tolist():
             if any(text.startswith(key, i - at) for key, at in self.phrases[text[i]] if i >= at):
                 return False
         return True

@@ -248,7 +248,8 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     # Where a token or a trailing space starts: not where a character continues the token before it, i.e.
     # both are run characters or both white space (a character has at most one of the two flags), the one
     # before not a trailing space.
-    breaks = np.ones(n, dtype=bool)
+    breaks = np.empty(n, dtype=bool)  # (`numpy.ones` is `empty` and a copy behind a Python call)
+    breaks[0] = True
     breaks[1:] = ((flags[1:] & flags[:-1]) == 0) | trailing[:-2]
     bounds = breaks.nonzero()[0]
     ends = np.empty_like(bounds)
@@ -317,12 +318,11 @@ class CharOrths:
         """The orth ids of the characters of code points `codes` (`_lookup_orths(self.vocab, codes)`), as
         Python ints in an array of dtype object. At the positions `skip` the caller puts other ids: what the
         table holds there is left, and a character not in it is not looked up."""
-        at = np.minimum(codes, len(self.table) - 1)
-        missing = self.table[at] == 0
+        missing = self.table.take(codes, mode="clip") == 0  # clipped: the last entry stands for the astral
         if skip is not None:
             missing[skip] = False
         missing = missing.nonzero()[0]
-        orths = self.ids[at]
+        orths = self.ids.take(codes, mode="clip")
         if len(missing):
             new, where = np.unique(codes[missing], return_inverse=True)
             found = _objects([self.vocab[c].orth for c in map(chr, new.tolist())])
@@ -337,7 +337,8 @@ class CharOrths:
         """`orths(codes)` as uint64, spaCy's attribute type: read from `table` at once when it holds every
         character (no Python int per character, no conversion back), else through `orths`."""
         found = self.table.take(codes, mode="clip")  # the last entry, for the astral characters, stays 0
-        return found if found.all() else self.orths(codes).astype(np.uint64)
+        # (`count_nonzero` is a C call; `all` goes through a Python wrapper at four times its cost)
+        return found if np.count_nonzero(found) == len(found) else self.orths(codes).astype(np.uint64)
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
@@ -369,8 +370,9 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
         idx, length = doc.to_array([IDX, LENGTH]).astype(np.int64).T
         bounds = idx, idx + length
     starts, ends = bounds
-    at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
-    first = np.ones(len(at), dtype=bool)  # the first changed character of each token
+    at = starts.searchsorted(changed, side="right") - 1  # ascending, as the offsets are
+    first = np.empty(len(at), dtype=bool)  # the first changed character of each token
+    first[0] = True
     first[1:] = at[1:] != at[:-1]
     tokens = at[first]
     doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known, b))
