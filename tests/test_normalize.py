@@ -139,7 +139,7 @@ def test_to_simplified_with_the_skip_equals_opencc(seeds):
 
     real = opencc.OpenCC("t2s")
     texts = list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()]
-    texts += [t[:n] for t in list(texts) for n in (1, 255, 256, 2000)] + ["", "批覆" * 200, "全覆盖" * 200]
+    texts += [t[:n] for t in list(texts) for n in (1, 127, 128, 255, 256, 2000)] + ["", "批覆" * 200, "全覆盖" * 200]
     for text in texts:
         assert to_simplified(text) == (real.convert(text), False)
 
@@ -155,7 +155,7 @@ def test_to_simplified_with_the_skip_equals_opencc(seeds):
     try:
         simplified = seeds["001_29805cf611cff4c1.txt"]
         assert to_simplified(simplified) == (simplified, False) and Counting.calls == 0
-        assert to_simplified(simplified[:100]) == (simplified[:100], False) and Counting.calls == 1  # short: OpenCC
+        assert to_simplified(simplified[:60]) == (simplified[:60], False) and Counting.calls == 1  # short: OpenCC
     finally:
         norm_mod._converter = original
 
