@@ -387,12 +387,14 @@ def test_the_character_table_holds_the_odd_characters_and_the_white_space_of_eve
 
 
 def test_warnings_from_the_character_flags_equal_the_scans(seeds):
-    """`document_warnings` (one gather of `_char_flags`, the text's visible characters counted only with
-    boilerplate) equals the scans it replaced: the seeds, the distinct work reports, their openings, with their
+    """`document_warnings` (one gather of `_char_flags` from `_FLAGS_FROM` characters, the text's visible
+    characters counted only with boilerplate) equals the scans it replaced: the seeds, the distinct work reports, their openings, with their
     lines as boilerplate or not, and random mixes of report text, control characters, white space of every
     kind, PDF syntax, markup, astral-plane characters and lone surrogates."""
     import random
     from pathlib import Path
+
+    from policy_nlp.corpus import checks
 
     root = Path(__file__).resolve().parent.parent
     texts = list(seeds.values()) + [p.read_text(encoding="utf-8") for p in
@@ -404,9 +406,13 @@ def test_warnings_from_the_character_flags_equal_the_scans(seeds):
     for _ in range(400):
         base = rng.choice(texts[:25])
         at = rng.randrange(len(base))
-        texts.append(base[at:at + rng.randrange(300)] + "".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
-    texts += ["", " ", "\x00" * 5, "m" * 3000]
-    for text in texts:
+        texts.append(base[at:at + rng.choice((30, 300, 600, 1500))] +
+                     "".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
+    texts += ["", " ", "\x00" * 5, "m" * 3000, "\x01" * 400, "%PDF-1.4 endobj endobj " * 20]
+    for text in texts:  # both paths of `_binary_detail` and `_visible_chars`, whatever the text's length
+        flags = checks._char_flags(text)
+        assert checks._binary_detail(text, flags) == checks._binary_detail(text), ascii(text[:40])
+        assert checks._visible_chars(text, flags) == checks._visible_chars(text, None)
         lines = [(m.start(), m.end()) for m in __import__("re").finditer(r"[^\n]+", text)]
         for boiler in (set(), set(range(0, len(lines), 2)), set(range(len(lines)))):
             units = [_U(s, e, "boilerplate" if k in boiler else "sentence", ["plans"] if k == 3 else [])
