@@ -388,11 +388,14 @@ def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, en
     are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each.
     `codes`: `norm`'s code points (uint32)."""
     column = np.zeros(len(doc), dtype=np.uint64)
-    add = doc.vocab.strings.add
     if known is not None:
         single = ends - starts == 1
+        if np.count_nonzero(single) == len(single):  # most reports: only punctuation or characters changed
+            column[tokens] = known.column(codes.take(starts))
+            return column
         column[tokens[single]] = known.column(codes[starts[single]])
         tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
+    add = doc.vocab.strings.add
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return column
 
