@@ -119,7 +119,7 @@ def test_the_identity_proof_never_passes_a_text_opencc_changes(seeds):
         proof = norm_mod._identity_proof(conv.config)
         assert proof is not None
         keys = [key for key, _ in _config_entries(config)]
-        chars = sorted({ch for key in keys for ch in key}) + list("法治政府建设推进依法行政工作情况报告一回答批反")
+        chars = sorted({ch for key in keys for ch in key}) + list("法治政府建设依法行政工作情况报告一回答批反")
         texts = keys + ["法治" + key + "建设" for key in keys[::7]] + reports
         texts += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
         texts += ["".join(rng.choice(keys) for _ in range(rng.randint(1, 4))) for _ in range(5_000)]
@@ -139,7 +139,8 @@ def test_to_simplified_with_the_skip_equals_opencc(seeds):
 
     real = opencc.OpenCC("t2s")
     texts = list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()]
-    texts += [t[:n] for t in list(texts) for n in (1, 127, 128, 255, 256, 2000)] + ["", "批覆" * 200, "全覆盖" * 200]
+    texts += [t[:n] for t in list(texts) for n in (1, 127, 128, 255, 256, 2000)]
+    texts += ["", "批覆" * 200, "全覆盖" * 200]
     for text in texts:
         assert to_simplified(text) == (real.convert(text), False)
 

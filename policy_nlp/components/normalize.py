@@ -22,7 +22,7 @@ TRADITIONAL_RATIO = 0.02
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0  # ！ … ～ → ! … ~
 _FULLWIDTH_RE = re.compile("[\uff01-\uff5e]")
 _SHORT_TEXT = 512  # below this length a scan for a full-width form is cheaper than the arrays (`fold_width`)
-_SHORT_CONVERSION = 128  # below this length OpenCC itself is cheaper than the proof that it changes nothing (≈ 1.5 µs)
+_SHORT_CONVERSION = 128  # below this length OpenCC is cheaper than the proof that it changes nothing (≈ 1.5 µs)
 _WITNESS, _LEAD = 2, 1  # `IdentityProof.table`: a one-character key that changes; a phrase's lead character
 _DICT_FILE_FORMATS = {"ocd2": "ocd2", "ocd": "ocd", "text": "text"}  # a config's dict type → opencc_dict's -f
 
