@@ -339,3 +339,82 @@ def test_pdf_syntax_counted_only_where_one_of_its_words_is_equals_counting_every
         assert count == 0 or any(word in text for word in _PDF_WORDS)
         if count >= 3:
             assert _binary_detail(text) == f"{count} pieces of PDF syntax such as endobj"
+
+
+def _reference_warnings(text, units, labels):
+    """`document_warnings` as it was before `_char_flags`: a regex scan, five `in` scans and `split`."""
+    from policy_nlp.corpus import checks
+    from policy_nlp.errors import warning
+
+    out = []
+    content = [u for u in units if u.kind != "boilerplate"]
+    if not content:
+        out.append(warning("W001"))
+    else:
+        chrome = sum(checks._visible(text[u.start:u.end]) for u in units if u.kind == "boilerplate")
+        share = chrome / max(1, checks._visible(text))
+        if share > checks.BOILERPLATE_SHARE:
+            out.append(warning("W002", share=share))
+        if len(text) >= checks.LONG_REPORT and "plans" in labels and not any("plans" in u.labels for u in content):
+            out.append(warning("W003", size=len(text)))
+    tags = len(checks._TAG.findall(text))
+    if tags >= checks.MARKUP_TAGS:
+        out.append(warning("W004", count=tags))
+    syntax = len(checks._PDF_SYNTAX.findall(text)) if any(w in text for w in checks._PDF_WORDS) else 0
+    odd = len(checks._ODD.findall(text))
+    detail = (f"{syntax} pieces of PDF syntax such as endobj" if syntax >= 3 else
+              f"{odd} control or replacement characters" if text and odd / len(text) > checks.BINARY_SHARE else None)
+    if detail:
+        out.append(warning("W005", detail=detail))
+    return out
+
+
+def test_the_character_table_holds_the_odd_characters_and_the_white_space_of_every_code_point():
+    """`_char_flags` of every code point (surrogates and the astral planes included) against `_ODD` and
+    `str.isspace`, and `_PDF_MARKS` holds a character of each PDF word."""
+    import numpy as np
+
+    from policy_nlp.corpus import checks
+
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    flags = checks._char_flags(every)
+    odd = np.zeros(0x110000, dtype=bool)
+    odd[[m.start() for m in checks._ODD.finditer(every)]] = True
+    space = np.array([c.isspace() for c in every])
+    assert ((flags & checks._ODD_BIT) > 0).tolist() == odd.tolist()
+    assert ((flags & checks._SPACE_BIT) > 0).tolist() == space.tolist()
+    assert all(set(word) & set(checks._PDF_MARKS) for word in checks._PDF_WORDS)
+
+
+def test_warnings_from_the_character_flags_equal_the_scans(seeds):
+    """`document_warnings` (one gather of `_char_flags` from `_FLAGS_FROM` characters, the text's visible
+    characters counted only with boilerplate) equals the scans it replaced: the seeds, the distinct work reports, their openings, with their
+    lines as boilerplate or not, and random mixes of report text, control characters, white space of every
+    kind, PDF syntax, markup, astral-plane characters and lone surrogates."""
+    import random
+    from pathlib import Path
+
+    from policy_nlp.corpus import checks
+
+    root = Path(__file__).resolve().parent.parent
+    texts = list(seeds.values()) + [p.read_text(encoding="utf-8") for p in
+                                    sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]]
+    texts += [t[:n] for t in list(texts) for n in (1, 50, 2000)]
+    rng = random.Random(3)
+    pieces = ["%PDF-1.4", " endobj ", "endstream", " xref ", "/Type /Page", "\x01", "\x1c", "\x85", "\ufffd", "\u3000",
+              "\u2028", " ", "\t", "\n", "<p>", "</li>", "😀", "\ud800", "m", "F", "加强执法。", "一、工作情况\n"]
+    for _ in range(400):
+        base = rng.choice(texts[:25])
+        at = rng.randrange(len(base))
+        texts.append(base[at:at + rng.choice((30, 300, 600, 1500))] +
+                     "".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
+    texts += ["", " ", "\x00" * 5, "m" * 3000, "\x01" * 400, "%PDF-1.4 endobj endobj " * 20]
+    for text in texts:  # both paths of `_binary_detail` and `_visible_chars`, whatever the text's length
+        flags = checks._char_flags(text)
+        assert checks._binary_detail(text, flags) == checks._binary_detail(text), ascii(text[:40])
+        assert checks._visible_chars(text, flags) == checks._visible_chars(text, None)
+        lines = [(m.start(), m.end()) for m in __import__("re").finditer(r"[^\n]+", text)]
+        for boiler in (set(), set(range(0, len(lines), 2)), set(range(len(lines)))):
+            units = [_U(s, e, "boilerplate" if k in boiler else "sentence", ["plans"] if k == 3 else [])
+                     for k, (s, e) in enumerate(lines)]
+            assert document_warnings(text, units, LABELS) == _reference_warnings(text, units, LABELS), ascii(text[:40])

@@ -84,3 +84,85 @@ def test_a_text_opencc_leaves_as_it_is_is_simplified_without_counting(seeds):
     assert any(_plain_normalize(t).script == "traditional" for t in texts)
     for text in texts:
         assert normalize(text) == _plain_normalize(text), ascii(text[:40])
+
+
+def _config_entries(config: str) -> list[tuple[str, str]]:
+    """`(key, first value)` of every dictionary of an OpenCC config's normalisation and conversion stages."""
+    import json
+    from pathlib import Path
+
+    path = Path(norm_mod._converter(config).config)
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    return [entry for stage in cfg.get("normalization", []) + cfg["conversion_chain"]
+            for entry in norm_mod._dict_entries(stage["dict"], path.parent)]
+
+
+def test_the_identity_proof_never_passes_a_text_opencc_changes(seeds):
+    """The skip of OpenCC (`IdentityProof.unchanged`) against OpenCC itself: every dictionary key of the t2s,
+    tw2s and hk2s configs (identity entries included), every key inside Simplified text, the seeds, their
+    Traditional conversions and openings, the distinct work reports, random mixes of the witness characters,
+    the phrases' characters and common Simplified ones, and edge cases. It must never pass a text OpenCC
+    changes, and it does pass Simplified reports (else it saves nothing)."""
+    import random
+    from pathlib import Path
+
+    import opencc
+
+    root = Path(__file__).resolve().parent.parent
+    reports = list(seeds.values()) + [p.read_text(encoding="utf-8") for p in
+                                      sorted((root / "training" / "corpus" / "work_reports").glob("*.txt"))[:20]]
+    reports += [opencc.OpenCC("s2t").convert(t) for t in seeds.values()]
+    reports += [t[:n] for t in list(reports) for n in (50, 300, 2000)]
+    rng = random.Random(14)
+    for config in ("t2s", "tw2s", "hk2s"):
+        conv = norm_mod._converter(config)
+        proof = norm_mod._identity_proof(conv.config)
+        assert proof is not None
+        keys = [key for key, _ in _config_entries(config)]
+        chars = sorted({ch for key in keys for ch in key}) + list("法治政府建设依法行政工作情况报告一回答批反")
+        texts = keys + ["法治" + key + "建设" for key in keys[::7]] + reports
+        texts += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+        texts += ["".join(rng.choice(keys) for _ in range(rng.randint(1, 4))) for _ in range(5_000)]
+        texts += ["", " ", "\n", "中", "😀", "\U00020000", "\U0002f800", "一" * 5_000, "覆盖" * 300 + "回覆"]
+        for text in texts:
+            if proof.unchanged(text):
+                assert conv.convert(text) == text, (config, ascii(text[:40]))
+        assert all(not proof.unchanged(key) for key, value in _config_entries(config) if key != value)
+        if config == "t2s":  # the Simplified seeds pass (the other configs' variants hold common characters)
+            assert all(proof.unchanged(t) for t in list(seeds.values())[1:])
+
+
+def test_to_simplified_with_the_skip_equals_opencc(seeds):
+    """`to_simplified` of long and short texts, Simplified and Traditional, equals OpenCC's own output, and a
+    Simplified report is returned without calling OpenCC."""
+    import opencc
+
+    real = opencc.OpenCC("t2s")
+    texts = list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()]
+    texts += [t[:n] for t in list(texts) for n in (1, 127, 128, 255, 256, 2000)]
+    texts += ["", "批覆" * 200, "全覆盖" * 200]
+    for text in texts:
+        assert to_simplified(text) == (real.convert(text), False)
+
+    class Counting:
+        config, calls = real.config, 0
+
+        def convert(self, text):
+            Counting.calls += 1
+            return real.convert(text)
+
+    original = norm_mod._converter
+    norm_mod._converter = lambda config: Counting()
+    try:
+        simplified = seeds["001_29805cf611cff4c1.txt"]
+        assert to_simplified(simplified) == (simplified, False) and Counting.calls == 0
+        assert to_simplified(simplified[:60]) == (simplified[:60], False) and Counting.calls == 1  # short: OpenCC
+    finally:
+        norm_mod._converter = original
+
+
+def test_no_identity_proof_without_the_dictionaries(tmp_path):
+    """A config whose dictionaries cannot be read gives no proof: OpenCC then always runs."""
+    (tmp_path / "x.json").write_text('{"conversion_chain": [{"dict": {"type": "ocd2", "file": "none.ocd2"}}]}')
+    assert norm_mod._identity_proof(str(tmp_path / "x.json")) is None
+    assert norm_mod._identity_proof(str(tmp_path / "missing.json")) is None

@@ -112,13 +112,15 @@ class NormalizingChineseTokenizer(DummyTokenizer):
                     pos = start + len(word)
 
     def __call__(self, text: str) -> Doc:
-        check_no_surrogate(text)
+        text_codes = check_no_surrogate(text)
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        bounds = known = None
+        bounds = known = codes = None
         if self.segmenter == "char":
             known = self._char_orths()
-            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known)
+            # Both texts' code points, encoded once for the segmenter and `set_norms`.
+            codes = text_codes, (text_codes if norm == text else np.frombuffer(norm.encode("utf-32-le"), np.uint32))
+            orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known, codes)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
@@ -127,7 +129,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         if self.opencc_config == "t2s" and normalized.converted is not None:
             doc.user_data[T2S_KEY] = True if normalized.converted == norm else normalized.converted
         if norm != text:
-            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds, known)
+            doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds, known, codes)
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
@@ -192,12 +194,13 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         self.pkuseg_seg = None
 
 
-def check_no_surrogate(text: str) -> None:
+def check_no_surrogate(text: str) -> np.ndarray:
     """E117 for a text holding a surrogate code point (half a UTF-16 pair): no encoder (OpenCC, pkuseg, any
     JSON writer) accepts one. The strict UTF-32 encoder refuses exactly those code points, and in C at a fifth
-    of the cost of the regex scan, which is left to name the first one."""
+    of the cost of the regex scan, which is left to name the first one. Returns the text's code points (uint32),
+    which that encoding gives."""
     try:
-        text.encode("utf-32-le")
+        return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     except UnicodeEncodeError:
         lone = _SURROGATE_RE.search(text)
         raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}") from None
@@ -228,19 +231,20 @@ def words_and_spaces(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[
     return words, spaces
 
 
-def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
-                          known: "CharOrths | None" = None) -> tuple[list[int], list[bool], tuple]:
+def char_orths_and_spaces(vocab: Vocab, text: str, norm: str, known: "CharOrths | None" = None,
+                          codes: tuple | None = None) -> tuple[list[int], list[bool], tuple]:
     """The orth ids and trailing-space flags of `words_and_spaces(text, spans of _CHAR_TOKEN_RE in norm)`,
     and the tokens' start and end offsets (two arrays, for `set_norms`),
     for `Doc(vocab, words=..., spaces=...)`, without a string per token: the token boundaries come from the
     normalised text's code points at once (numpy), each distinct character is looked up once, and only the
     few tokens longer than a character (runs of ASCII letters and digits, of white space) are cut from `text`
     (normalisation keeps the length, so the offsets are the input's). `known`, a `CharOrths` of `vocab`, saves
-    looking up again the characters earlier documents held."""
+    looking up again the characters earlier documents held. `codes`: the code points of `text` and of `norm`
+    (uint32), when at hand."""
     n = len(norm)
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    text_codes, codes = codes if codes is not None else (None, np.frombuffer(norm.encode("utf-32-le"), np.uint32))
     flags = _CHAR_FLAGS.take(codes, mode="clip")  # clipped: the last entry stands for every code point above
     # A space right after a character that is not white space trails that character's token.
     trailing = np.zeros(n + 1, dtype=bool)
@@ -248,15 +252,17 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str,
     # Where a token or a trailing space starts: not where a character continues the token before it, i.e.
     # both are run characters or both white space (a character has at most one of the two flags), the one
     # before not a trailing space.
-    breaks = np.ones(n, dtype=bool)
+    breaks = np.empty(n, dtype=bool)  # (`numpy.ones` is `empty` and a copy behind a Python call)
+    breaks[0] = True
     breaks[1:] = ((flags[1:] & flags[:-1]) == 0) | trailing[:-2]
     bounds = breaks.nonzero()[0]
     ends = np.empty_like(bounds)
     ends[:-1], ends[-1] = bounds[1:], n
-    kept = ~trailing[bounds]
+    kept = ~trailing.take(bounds)  # (`take` gathers by an index array at half the cost of indexing)
     starts, ends = bounds[kept], ends[kept]
-    text_codes = codes if text == norm else None  # most Simplified reports: the same code points
-    return _token_orths(vocab, text, starts, ends, known, text_codes), trailing[ends].tolist(), (starts, ends)
+    if text_codes is None and text == norm:  # most Simplified reports: the same code points
+        text_codes = codes
+    return _token_orths(vocab, text, starts, ends, known, text_codes), trailing.take(ends).tolist(), (starts, ends)
 
 
 def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
@@ -272,7 +278,7 @@ def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     longer = (ends - starts > 1).nonzero()[0]
     if known is not None:
-        orths = known.orths(codes[starts], skip=longer)
+        orths = known.orths(codes.take(starts), skip=longer)
     else:
         orths = np.empty(len(starts), dtype=object)
         single = ends - starts == 1
@@ -317,12 +323,11 @@ class CharOrths:
         """The orth ids of the characters of code points `codes` (`_lookup_orths(self.vocab, codes)`), as
         Python ints in an array of dtype object. At the positions `skip` the caller puts other ids: what the
         table holds there is left, and a character not in it is not looked up."""
-        at = np.minimum(codes, len(self.table) - 1)
-        missing = self.table[at] == 0
+        missing = self.table.take(codes, mode="clip") == 0  # clipped: the last entry stands for the astral
         if skip is not None:
             missing[skip] = False
         missing = missing.nonzero()[0]
-        orths = self.ids[at]
+        orths = self.ids.take(codes, mode="clip")
         if len(missing):
             new, where = np.unique(codes[missing], return_inverse=True)
             found = _objects([self.vocab[c].orth for c in map(chr, new.tolist())])
@@ -337,7 +342,8 @@ class CharOrths:
         """`orths(codes)` as uint64, spaCy's attribute type: read from `table` at once when it holds every
         character (no Python int per character, no conversion back), else through `orths`."""
         found = self.table.take(codes, mode="clip")  # the last entry, for the astral characters, stays 0
-        return found if found.all() else self.orths(codes).astype(np.uint64)
+        # (`count_nonzero` is a C call; `all` goes through a Python wrapper at four times its cost)
+        return found if np.count_nonzero(found) == len(found) else self.orths(codes).astype(np.uint64)
 
 
 def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
@@ -353,14 +359,18 @@ def orth_ids(vocab: Vocab, words: list[str]) -> list[int]:
     return list(map(ids.__getitem__, words))
 
 
-def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known: "CharOrths | None" = None) -> dict:
+def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known: "CharOrths | None" = None,
+              codes: tuple | None = None) -> dict:
     """`token.norm_` = the normalised form, for the tokens whose characters normalisation changed, in a `Doc`
     the tokenizer has just made (no norm set yet; `bounds`: its tokens' start and end offsets, when known;
     `known`: a `CharOrths` of the doc's vocab, for the one-character norms). Returns
     the offsets of the changed characters and the input's characters there (`changed_characters`): what
-    a reader of the input's characters at given offsets needs besides the normalised text."""
-    a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    b = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    a reader of the input's characters at given offsets needs besides the normalised text. `codes`: the
+    code points of `text` and of `norm` (uint32), when at hand."""
+    if codes is None:
+        codes = (np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32),
+                 np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32))
+    a, b = codes
     changed = (a != b).nonzero()[0]
     found = {"offsets": changed.tolist(), "chars": a[changed].tobytes().decode("utf-32-le")}
     if not len(changed):
@@ -369,8 +379,9 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
         idx, length = doc.to_array([IDX, LENGTH]).astype(np.int64).T
         bounds = idx, idx + length
     starts, ends = bounds
-    at = np.searchsorted(starts, changed, side="right") - 1  # ascending, as the offsets are
-    first = np.ones(len(at), dtype=bool)  # the first changed character of each token
+    at = starts.searchsorted(changed, side="right") - 1  # ascending, as the offsets are
+    first = np.empty(len(at), dtype=bool)  # the first changed character of each token
+    first[0] = True
     first[1:] = at[1:] != at[:-1]
     tokens = at[first]
     doc.from_array([NORM], _norm_column(doc, norm, tokens, starts[tokens], ends[tokens], known, b))
@@ -386,11 +397,14 @@ def _norm_column(doc: Doc, norm: str, tokens: np.ndarray, starts: np.ndarray, en
     are its orth ids by code point — a string's orth id is its StringStore key — not a `strings.add` each.
     `codes`: `norm`'s code points (uint32)."""
     column = np.zeros(len(doc), dtype=np.uint64)
-    add = doc.vocab.strings.add
     if known is not None:
         single = ends - starts == 1
+        if np.count_nonzero(single) == len(single):  # most reports: only punctuation or characters changed
+            column[tokens] = known.column(codes.take(starts))
+            return column
         column[tokens[single]] = known.column(codes[starts[single]])
         tokens, starts, ends = tokens[~single], starts[~single], ends[~single]
+    add = doc.vocab.strings.add
     column[tokens] = [add(norm[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return column
 

@@ -82,7 +82,7 @@ def part_label_cells(groups: Sequence, labels: Sequence[str], sizes: Sequence[in
         own = group.attrs.get("parts") or ()
         parts += own if len(own) == size else (list(own) + [""] * size)[:size]
     columns = np.fromiter(map(of_part.get, parts, repeat(-1, len(parts))), dtype=np.intp, count=len(parts))
-    rows = np.flatnonzero(columns >= 0)
+    rows = (columns >= 0).nonzero()[0]  # (`flatnonzero` is this behind a Python call)
     return rows, columns[rows]
 
 
