@@ -8,12 +8,8 @@ the original input.
 from __future__ import annotations
 
 import functools
-import json
 import re
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -22,9 +18,6 @@ TRADITIONAL_RATIO = 0.02
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0  # ！ … ～ → ! … ~
 _FULLWIDTH_RE = re.compile("[\uff01-\uff5e]")
 _SHORT_TEXT = 512  # below this length a scan for a full-width form is cheaper than the arrays (`fold_width`)
-_SHORT_CONVERSION = 128  # below this length OpenCC is cheaper than the proof that it changes nothing (≈ 1.5 µs)
-_WITNESS, _LEAD = 2, 1  # `IdentityProof.table`: a one-character key that changes; a phrase's lead character
-_DICT_FILE_FORMATS = {"ocd2": "ocd2", "ocd": "ocd", "text": "text"}  # a config's dict type → opencc_dict's -f
 
 
 @dataclass(frozen=True)
@@ -64,90 +57,6 @@ def fold_width(text: str) -> str:
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
-@dataclass(frozen=True)
-class IdentityProof:
-    """What OpenCC's dictionaries say about texts it returns unchanged, derived from them at load time.
-
-    OpenCC cuts a text into the longest dictionary keys it matches (or single characters) and replaces each
-    matched key by its first value, stage by stage. A text holding no key whose first value differs from it
-    (a changing key) therefore comes back unchanged from every stage. `table` marks, by code point, the
-    one-character changing keys (`_WITNESS`) and one character of every longer changing key that holds none
-    of them (`_LEAD`); `phrases` gives, per such lead character, those keys and the lead's offset in each.
-    Every longer changing key either holds a witness or is listed under one of its characters."""
-
-    table: np.ndarray  # uint8 by code point; the last entry (0) stands for every code point above
-    phrases: dict[str, tuple[tuple[str, int], ...]]
-
-    def unchanged(self, text: str) -> bool:
-        """True only when no changing key occurs in `text` (then OpenCC returns it as it is); False when one
-        may. One gather over the code points; the phrases are compared only at their lead characters."""
-        flags = self.table.take(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), mode="clip")
-        marked = flags.nonzero()[0]
-        if not len(marked):
-            return True
-        if np.count_nonzero(flags[marked] == _WITNESS):
-            return False
-        for i in marked.tolist():
-            if any(text.startswith(key, i - at) for key, at in self.phrases[text[i]] if i >= at):
-                return False
-        return True
-
-
-def identity_proof_from_entries(entries) -> IdentityProof:
-    """The `IdentityProof` of dictionary entries `(key, first value)`: the changing keys of one character are
-    the witnesses; a longer changing key without one is listed under one of its characters, any of which
-    would do: a character the conversion changes there (rarer in Simplified text than the others), of those
-    the one shared by the most such keys (the ≈ 110 of t2s have eight: 沈, 覆, 藉 …)."""
-    changing = [(key, value) for key, value in entries if key != value]
-    witnesses = {key for key, _ in changing if len(key) == 1}
-    phrases = [(key, value) for key, value in changing if len(key) > 1 and witnesses.isdisjoint(key)]
-    shared: dict[str, int] = {}
-    for key, _ in phrases:
-        for ch in set(key):
-            shared[ch] = shared.get(ch, 0) + 1
-    by_lead: dict[str, list[tuple[str, int]]] = {}
-    for key, value in phrases:
-        changed = {a for a, b in zip(key, value) if a != b}
-        lead = max(key, key=lambda ch: (ch in changed, shared[ch], -ord(ch)))
-        by_lead.setdefault(lead, []).append((key, key.index(lead)))
-    top = max(map(ord, witnesses | set(by_lead)), default=0)
-    table = np.zeros(top + 2, dtype=np.uint8)
-    table[[ord(ch) for ch in by_lead]] = _LEAD
-    table[[ord(ch) for ch in witnesses]] = _WITNESS
-    return IdentityProof(table, {lead: tuple(keys) for lead, keys in by_lead.items()})
-
-
-@functools.lru_cache(maxsize=4)
-def _identity_proof(config_path: str) -> IdentityProof | None:
-    """The proof for an OpenCC config file, from the dictionaries of its normalisation and conversion stages
-    (segmentation only cuts the text), read with the `opencc_dict` tool the opencc package ships; None when
-    that tool, a dictionary or a dictionary type it cannot read is missing (OpenCC then always runs)."""
-    try:
-        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
-        stages = config.get("normalization", []) + config["conversion_chain"]
-        entries = [entry for stage in stages for entry in _dict_entries(stage["dict"], Path(config_path).parent)]
-    except (OSError, KeyError, TypeError, ValueError, subprocess.SubprocessError):
-        return None
-    return identity_proof_from_entries(entries)
-
-
-def _dict_entries(spec: dict, folder: Path) -> list[tuple[str, str]]:
-    """`(key, first value)` of every entry of a config's dict (a group: of each of its dicts)."""
-    if spec["type"] == "group":
-        return [entry for part in spec["dicts"] for entry in _dict_entries(part, folder)]
-    tool = Path(__import__("opencc").__file__).parent / "clib" / "bin" / "opencc_dict"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "dict.txt"
-        subprocess.run([str(tool), "-i", str(folder / spec["file"]), "-o", str(out),
-                        "-f", _DICT_FILE_FORMATS[spec["type"]], "-t", "text"], check=True, capture_output=True)
-        lines = out.read_text(encoding="utf-8").splitlines()
-    entries = []
-    for line in lines:
-        key, values = line.split("\t")  # a line without its one tab is refused (ValueError)
-        entries.append((key, values.split(" ")[0]))
-    return entries
-
-
 def _codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
@@ -155,12 +64,9 @@ def _codepoints(text: str) -> np.ndarray:
 def to_simplified(text: str, config: str = "t2s") -> tuple[str, bool]:
     """Convert with OpenCC; fall back to a character-wise conversion if the length changes.
 
-    Returns the converted text and whether the fallback ran. A text of `_SHORT_CONVERSION` characters or more
-    that OpenCC's own dictionaries show it leaves as it is (`IdentityProof`) is returned without converting.
+    Returns the converted text and whether the fallback ran.
     """
     conv = _converter(config)
-    if len(text) >= _SHORT_CONVERSION and _skips(conv, text):
-        return text, False
     out = conv.convert(text)
     if len(out) == len(text):
         return out, False
@@ -169,13 +75,6 @@ def to_simplified(text: str, config: str = "t2s") -> tuple[str, bool]:
         c = conv.convert(ch)
         chars.append(c if len(c) == 1 else ch)
     return "".join(chars), True
-
-
-def _skips(conv, text: str) -> bool:
-    """Whether the proof of `conv`'s config file (its `config` attribute) shows `text` converts to itself."""
-    path = getattr(conv, "config", None)
-    proof = _identity_proof(path) if isinstance(path, str) else None
-    return proof is not None and proof.unchanged(text)
 
 
 def normalize(text: str, config: str = "t2s") -> Normalized:
