@@ -447,16 +447,17 @@ class PositionCues(_RuleCues):
         found = self._from_content(headings, "found", len(cues),
                                    lambda strings: self._matches("part cues", strings, cues))
         n_terms, n_cues = terms.shape[1], len(cues)
-        tops = list(dict.fromkeys(outer))
+        tops = list(dict.fromkeys(outer))  # the start of `headings`: a top section's index is the same in both
         latest = np.fromiter(map(latest_year, tops), dtype=np.int64, count=len(tops))
+        top = _indices(index, outer)
         out = np.zeros((len(X), len(self._names())), dtype=float)
         out[:, :n_terms] = terms[_indices({s: i for i, s in enumerate(names)}, inner)]
         cue_cols = n_terms + 2 * np.arange(n_cues)
-        out[:, cue_cols] = found[_indices(index, outer)]
+        out[:, cue_cols] = found[top]
         out[:, cue_cols + 1] = found[_indices(index, path)]
         k = n_terms + 2 * n_cues
         years = year.astype(np.int64)  # `names_later_year` of each row's top section, on the tops' latest years
-        out[:, k] = (years != 0) & (latest[_indices({s: i for i, s in enumerate(tops)}, outer)] > years)
+        out[:, k] = (years != 0) & (latest[top] > years)
         out[:, k + 1] = path == ""
         out[:, k + 2] = state == "problem"
         out[:, k + 3] = state == "future"
