@@ -46,13 +46,7 @@ def covers(vectorizer) -> bool:
 
 def transform(vectorizer, documents) -> sp.csr_matrix:
     """`vectorizer.transform(documents)`, computed on arrays when `covers(vectorizer)`."""
-    return transform_many([(vectorizer, documents)])[0]
-
-
-def transform_many(jobs: list[tuple]) -> list[sp.csr_matrix]:
-    """`[transform(vectorizer, documents) for vectorizer, documents in jobs]`."""
-    return [_weighted(vectorizer, documents) if covers(vectorizer) else vectorizer.transform(documents)
-            for vectorizer, documents in jobs]
+    return _weighted(vectorizer, documents) if covers(vectorizer) else vectorizer.transform(documents)
 
 
 def _weighted(vectorizer, documents) -> sp.csr_matrix:

@@ -73,20 +73,18 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
 
 
 def _text_blocks(estimator, X: np.ndarray, shared: dict) -> dict[tuple[str, str], sp.csr_matrix]:
-    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) by `char_ngrams.transform_many`, a
+    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) by `char_ngrams.transform`, a
     text column once per distinct value, its rows repeated where values repeat."""
-    keys, jobs, inverses = [], [], []
+    blocks = {}
     for group, _, _ in estimator.groups():
         for block, transformer, columns in estimator.pipelines_[group].named_steps["features"].transformers_:
             if isinstance(transformer, TfidfVectorizer) and shared[(group, block)] == (group, block):
                 data = X[:, columns]
                 values = list(dict.fromkeys(data))
                 index = {v: i for i, v in enumerate(values)}
-                keys.append((group, block))
-                jobs.append((transformer, values))
-                inverses.append(np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data)))
-    return {key: matrix[inverse]
-            for key, matrix, inverse in zip(keys, char_ngrams.transform_many(jobs), inverses)}
+                inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
+                blocks[(group, block)] = char_ngrams.transform(transformer, values)[inverse]
+    return blocks
 
 
 def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict) -> sp.csr_matrix:
