@@ -39,6 +39,7 @@ from spacy.util import registry
 
 from ..errors import ModelError
 from ..rules.regex_prefix import scan_pattern
+from .normalize import _codepoints
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -1445,13 +1446,9 @@ def _input_text(doc: Doc, norm: str) -> str:
     offsets, chars = changed
     if not offsets:
         return norm
-    points = _code_points(norm).copy()
-    points[offsets] = _code_points(chars)
+    points = _codepoints(norm).copy()
+    points[offsets] = _codepoints(chars)
     return points.tobytes().decode("utf-32-le", "surrogatepass")
-
-
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _changed_tokens(doc: Doc, length: int) -> tuple[list[int], str]:

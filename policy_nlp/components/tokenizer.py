@@ -22,7 +22,7 @@ from spacy.vocab import Vocab
 
 from . import pkuseg_model as pkuseg_weights
 from ..errors import DataError, ModelError
-from .normalize import normalize
+from .normalize import _codepoints, normalize
 from .units import _SENTENCE_RE, LINE_RE
 
 SEGMENTERS = ("pkuseg", "char")
@@ -119,7 +119,7 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         if self.segmenter == "char":
             known = self._char_orths()
             # Both texts' code points, encoded once for the segmenter and `set_norms`.
-            codes = text_codes, (text_codes if norm == text else np.frombuffer(norm.encode("utf-32-le"), np.uint32))
+            codes = text_codes, (text_codes if norm == text else _codepoints(norm))
             orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known, codes)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
@@ -200,7 +200,7 @@ def check_no_surrogate(text: str) -> np.ndarray:
     of the cost of the regex scan, which is left to name the first one. Returns the text's code points (uint32),
     which that encoding gives."""
     try:
-        return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        return _codepoints(text)
     except UnicodeEncodeError:
         lone = _SURROGATE_RE.search(text)
         raise DataError("E117", position=lone.start(), char=f"U+{ord(lone.group()):04X}") from None
@@ -244,7 +244,7 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str, known: "CharOrths 
     n = len(norm)
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    text_codes, codes = codes if codes is not None else (None, np.frombuffer(norm.encode("utf-32-le"), np.uint32))
+    text_codes, codes = codes if codes is not None else (None, _codepoints(norm))
     flags = _CHAR_FLAGS.take(codes, mode="clip")  # clipped: the last entry stands for every code point above
     # A space right after a character that is not white space trails that character's token.
     trailing = np.zeros(n + 1, dtype=bool)
@@ -275,7 +275,7 @@ def _token_orths(vocab: Vocab, text: str, starts: np.ndarray, ends: np.ndarray,
     character in one gather (the longer tokens' entries then replaced), not for the one-character tokens
     picked out first and copied into place."""
     if codes is None:
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        codes = _codepoints(text)
     longer = (ends - starts > 1).nonzero()[0]
     if known is not None:
         orths = known.orths(codes.take(starts), skip=longer)
@@ -368,8 +368,7 @@ def set_norms(doc: Doc, text: str, norm: str, bounds: tuple | None = None, known
     a reader of the input's characters at given offsets needs besides the normalised text. `codes`: the
     code points of `text` and of `norm` (uint32), when at hand."""
     if codes is None:
-        codes = (np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32),
-                 np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32))
+        codes = _codepoints(text), _codepoints(norm)
     a, b = codes
     changed = (a != b).nonzero()[0]
     found = {"offsets": changed.tolist(), "chars": a[changed].tobytes().decode("utf-32-le")}

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..components.units import _every_character
 from ..errors import warning
 
 BOILERPLATE_SHARE = 0.5  # boilerplate over this share of the text's visible characters: W002
@@ -38,7 +39,7 @@ def _char_table() -> np.ndarray:
     """`_char_flags`' bits by code point, found by the pattern and `\\s` (the characters `str.isspace` and so
     `split` take for white space) over every character of the Basic Multilingual Plane; the last entry (0)
     stands for the characters above it, none of which is in either class."""
-    every = np.arange(0x10000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    every = _every_character()[:0x10000]
     table = np.zeros(0x10001, dtype=np.uint8)
     table[[m.start() for m in _ODD.finditer(every)]] |= _ODD_BIT
     table[[ord(c) for c in _PDF_MARKS]] |= _PDF_BIT
