@@ -115,20 +115,21 @@ class NormalizingChineseTokenizer(DummyTokenizer):
         text_codes = check_no_surrogate(text)
         normalized = normalize(text, self.opencc_config)
         norm = normalized.text
-        bounds = known = codes = None
+        unchanged = norm == text
+        # Both texts' code points, encoded once for the char segmenter and `set_norms`.
+        codes = text_codes, (text_codes if unchanged else _codepoints(norm))
+        bounds = known = None
         if self.segmenter == "char":
             known = self._char_orths()
-            # Both texts' code points, encoded once for the segmenter and `set_norms`.
-            codes = text_codes, (text_codes if norm == text else _codepoints(norm))
             orths, spaces, bounds = char_orths_and_spaces(self.vocab, text, norm, known, codes)
         else:
             words, spaces = words_and_spaces(text, self.token_spans(norm))
             orths = orth_ids(self.vocab, words)
         doc = Doc(self.vocab, words=orths, spaces=spaces)
-        doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": norm == text}
+        doc.user_data[USER_DATA_KEY] = {"norm_text": norm, "script": normalized.script, "unchanged": unchanged}
         if self.opencc_config == "t2s" and normalized.converted is not None:
             doc.user_data[T2S_KEY] = True if normalized.converted == norm else normalized.converted
-        if norm != text:
+        if not unchanged:
             doc.user_data[CHANGED_KEY] = set_norms(doc, text, norm, bounds, known, codes)
         return doc
 
