@@ -4,8 +4,9 @@ The cue features count, per label, the occurrences of the label's terms (`str.co
 terms). Term by term and string by string that is most of their time. Here the strings are one array of
 character ids (each character of a term gets a small id, any other character 0), the n-grams of each term
 length are 64-bit keys of those ids, one `searchsorted` per length finds every occurrence of every term
-in the batch, and one `bincount` adds each to its term's labels. `str.count` counts non-overlapping occurrences: for a term that can overlap itself (`哈哈` in
-`哈哈哈`) the strings it occurs in are counted by `str.count` itself, so the counts are `str.count`'s.
+in the batch, and one `bincount` adds each to its term's labels. `str.count` counts non-overlapping
+occurrences: for a term that can overlap itself (`哈哈` in `哈哈哈`) the strings it occurs in are counted by
+`str.count` itself, so the counts are `str.count`'s.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class TermCounter:
         self.by_length = {}  # term length → (sorted keys, term index of each)
         for length in sorted({len(t) for t in self.terms}) if self.exact else ():
             self._index(length)
-        self.self_overlapping = [u for u, t in enumerate(self.terms) if _overlaps_itself(t)]
+        self.overlaps = np.fromiter(map(_overlaps_itself, self.terms), dtype=bool, count=len(self.terms))
         # each (term, label) entry, grouped by term (a term listed twice in a label: two entries): its label,
         # and each term's number of entries and first entry
         entries = sorted((u, j) for j, units in enumerate(self.label_terms) for u in units)
@@ -66,7 +67,7 @@ class TermCounter:
 
     def _hits(self, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(string, term) of every occurrence of a term found in `strings` (an `exact` counter); a term that
-        can overlap itself counts as `str.count` does not (`occurrences` and `counts` correct those)."""
+        can overlap itself counts as `str.count` does not (`counts` corrects those)."""
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         ids = self._ids("".join(strings))
         string_of = np.repeat(np.arange(len(strings), dtype=np.int64), lengths)
@@ -100,7 +101,7 @@ class TermCounter:
         if not self.exact:
             return self._by_str_count(strings)
         string_of, term = self._hits(strings)
-        overlapping = np.isin(term, self.self_overlapping)
+        overlapping = self.overlaps[term]
         kept_strings, kept_terms = string_of[~overlapping], term[~overlapping]
         n = self.n_entries[kept_terms]
         entry = np.repeat(self.first_entry[kept_terms] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
