@@ -1,6 +1,7 @@
 """model.term_counts and the cue transformers' shared batch work: the counts are `str.count`'s, the cues
 those of computing each transformer alone."""
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -127,6 +128,27 @@ def test_content_cues_of_different_lead_weights_share_their_unweighted_columns(m
         assert len(calls) == 3 and again.tobytes() == alone[3].tobytes()
     for a, b in zip(alone, together):
         assert a.tobytes() == b.tobytes()
+
+
+class _Row:
+    def __init__(self, value: int):
+        self.value = value
+
+
+def test_shared_rows_written_over_by_the_caller_do_not_answer_for_other_objects():
+    """The memo keeps its own references to the rows' objects: an object the caller writes over in its array
+    stays alive within the block, so no object made afterwards takes its address and its answer."""
+    cues = features.ContentCues(default_rules().to_dict())
+    compute = lambda rows: [row.value for row in rows]  # keeps no reference to the rows' objects
+    X = np.array([_Row(1)], dtype=object)
+    alive = weakref.ref(X[0])
+    with features.shared_cues():
+        assert cues._shared("rows", X, compute) == [1]
+        X[0] = _Row(2)  # the caller's array written over: its old object no longer held by the caller
+        assert alive() is not None
+        Y = np.array([_Row(3)], dtype=object)  # without the memo's references, often at the freed address
+        assert cues._shared("rows", Y, compute) == [3] and cues._shared("rows", X, compute) == [2]
+    assert alive() is None
 
 
 def _terms_and_matches_alone(rules, strings, patterns):

@@ -188,7 +188,8 @@ def _section_of(j: int, texts: Sequence[str], parents: Sequence[int], sections: 
     return got
 
 
-# Within a `shared_cues` block: (rules fingerprint, what, strings) → what the cue transformers computed.
+# Within a `shared_cues` block: (rules fingerprint, what, the rows' shape, their objects' addresses) → (the
+# rows, what the cue transformers computed of them); (rules fingerprint, "cues of strings") → `_CuesOfStrings`.
 _SHARED: ContextVar[dict | None] = ContextVar("policy_nlp_shared_cues", default=None)
 
 
@@ -324,7 +325,8 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         """`compute(X)` of the rows `X` (an object array), once for the cue transformers of equal rules within a
         `shared_cues` block that get the same rows. The rows are known by their objects (the addresses the
         array holds: the topic and the part group's blocks get copies of one batch's columns, which hold the
-        same objects), a cheaper key than their values; the memo keeps the array, so that none of its objects
+        same objects), a cheaper key than their values; the memo keeps a copy of the array (its own references:
+        `X` may be a view of the caller's array, which the caller may write over), so that none of its objects
         is freed and its address taken by another within the block. The caller must not change the result."""
         memo = _SHARED.get()
         if memo is None:
@@ -332,7 +334,7 @@ class _RuleCues(BaseEstimator, TransformerMixin):
         key = (self._compiled().fingerprint, what, X.shape, X.tobytes())
         got = memo.get(key)
         if got is None:
-            got = memo[key] = (X, compute(X))
+            got = memo[key] = (X.copy(), compute(X))
         return got[1]
 
     def __getstate__(self):
