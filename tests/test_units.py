@@ -640,7 +640,7 @@ def test_the_headless_outlook_with_the_first_character_check_equals_the_search(s
                 elif u.kind == "sentence":
                     last.append(j)
             plain = next((j for j in last if is_outlook(norm[units[j].start:units[j].end])), None)
-            assert U._headless_outlook(norm, units, rules, year) == plain
+            assert U._headless_outlook(norm, units, rules, year, U._top_headings(units)) == plain
 
 
 def test_report_lines_give_the_title_check_to_the_pieces_before_any_other_than_chrome(seeds, monkeypatch):
@@ -668,3 +668,56 @@ def test_report_lines_give_the_title_check_to_the_pieces_before_any_other_than_c
             assert calls or not rules.splits_run_in_headings or not text.strip()
             for s, first in calls:  # the pieces before `s` end at or before it (in order, not overlapping)
                 assert first == (not any(not c for _, e, c, _ in lines if e <= s)), (text[:30], s)
+
+
+def test_the_plans_start_from_the_top_level_headings_equals_the_walk_over_every_unit(seeds):
+    """`_plans_start` and `_headless_outlook` look only at the top-level headings (`_top_headings`) and the
+    units between two of them: the same plans heading or outlook sentence as the walk over every unit that
+    they replace, on the seeds, their openings, the work reports and texts with and without a plans heading,
+    back matter, and headings before any sentence."""
+    from pathlib import Path
+
+    from policy_nlp.components import units as U
+    from policy_nlp.model.features import names_later_year, report_year_of
+
+    def walked(norm, units, rules):  # the loops before `_top_headings`
+        plans, review = rules.optional_re("plans_part_pattern"), rules.optional_re("review_part_pattern")
+        problems, back_matter = rules.optional_re("problems_part_pattern"), rules.optional_re("back_matter_pattern")
+        year, begun = report_year_of(norm), False
+        for i, u in enumerate(units):
+            begun = begun or u.kind == "sentence"
+            if not begun or u.kind != "heading" or u.parent >= 0 or u.level > 1:
+                continue
+            title = norm[u.start:u.end]
+            if not (plans.search(title) or names_later_year(title, year)) or review.search(title):
+                continue
+            return i if not problems.search(title) else U._first_future_lead(norm, units, i, rules, year)
+        last, is_outlook = [], U._outlook_test(rules, year)
+        for j, u in enumerate(units):
+            if u.kind == "heading" and u.parent < 0:
+                if back_matter.search(norm[u.start:u.end]):
+                    break
+                last = []
+            elif u.kind == "sentence":
+                last.append(j)
+        return next((j for j in last if is_outlook(norm[units[j].start:units[j].end])), None)
+
+    reports = sorted(Path(__file__).parent.parent.glob("training/corpus/work_reports/*.txt"))[:20]
+    texts = list(seeds.values()) + [t[:2000] for t in seeds.values()]
+    assert reports
+    texts += [p.read_text(encoding="utf-8") for p in reports]
+    texts += ["", "法", "一、总则\n二、2025年工作打算\n加强建设。", "工作报告\n一、2024年工作情况\n完成了任务。\n"
+              "二、2025年工作计划\n推进改革。\n附件:名词解释\n2025年,我区将继续。",
+              "报告\n一、工作\n完成。\n二、其他\n2025年,我区将继续推进。\n附件\n2026年,我区将完成。"]
+    for text in texts:
+        norm = normalize(text).text
+        for rules in [packaged_rules(v) for v in (3, 4)]:
+            units = U.segment(norm, rules)
+            assert U._plans_start(norm, units, rules) == walked(norm, units, rules)
+
+
+def test_units_have_slots():
+    """`Unit` is a slotted dataclass (a report makes one per unit): no instance dictionary."""
+    from policy_nlp.components.units import Unit
+
+    assert not hasattr(Unit(0, 1, "sentence"), "__dict__")
