@@ -92,8 +92,6 @@ def test_dense_csr_equals_scipys_conversion():
 
 
 def test_context_rows_are_one_object_array_of_the_columns_even_without_units():
-    import numpy as np
-
     from policy_nlp.components.units import segment
     from policy_nlp.model.features import CONTEXT_COLUMNS, build_contexts
     from policy_nlp.rules import default_rules
