@@ -66,25 +66,19 @@ def feature_matrices(estimator, X) -> dict[str, sp.csr_matrix]:
     shared = _shared_blocks(estimator)
     out = {}
     with shared_cues(), checks_left_out():
-        done = _text_blocks(estimator, X, shared)
+        done: dict[tuple[str, str], sp.csr_matrix] = {}
         for group, _, _ in estimator.groups():
             out[group] = _group_matrix(estimator, group, X, shared, done)
     return out
 
 
-def _text_blocks(estimator, X: np.ndarray, shared: dict) -> dict[tuple[str, str], sp.csr_matrix]:
-    """The TF-IDF blocks of the rows `X`, each computed once (`shared`) by `char_ngrams.transform`, a
-    text column once per distinct value, its rows repeated where values repeat."""
-    blocks = {}
-    for group, _, _ in estimator.groups():
-        for block, transformer, columns in estimator.pipelines_[group].named_steps["features"].transformers_:
-            if isinstance(transformer, TfidfVectorizer) and shared[(group, block)] == (group, block):
-                data = X[:, columns]
-                values = list(dict.fromkeys(data))
-                index = {v: i for i, v in enumerate(values)}
-                inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
-                blocks[(group, block)] = char_ngrams.transform(transformer, values)[inverse]
-    return blocks
+def _text_block(vectorizer, data: np.ndarray) -> sp.csr_matrix:
+    """`vectorizer.transform(data)` by `char_ngrams.transform`, a text once per distinct value, its rows
+    repeated where values repeat."""
+    values = list(dict.fromkeys(data))
+    index = {v: i for i, v in enumerate(values)}
+    inverse = np.fromiter(map(index.__getitem__, data), dtype=np.intp, count=len(data))
+    return char_ngrams.transform(vectorizer, values)[inverse]
 
 
 def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict) -> sp.csr_matrix:
@@ -97,8 +91,9 @@ def _group_matrix(estimator, group: str, X: np.ndarray, shared: dict, done: dict
         if transformer == "drop":
             continue
         key = shared[(group, block)]
-        if key not in done:  # (the TF-IDF blocks are done: `_text_blocks`)
-            done[key] = transformer.transform(X[:, columns])
+        if key not in done:
+            done[key] = (_text_block(transformer, X[:, columns]) if isinstance(transformer, TfidfVectorizer)
+                         else transformer.transform(X[:, columns]))
         res = done[key]
         parts.append(res * weights[block] if weights.get(block) is not None else res)
     # all blocks CSR, so that scipy joins their rows directly instead of going through one COO matrix
