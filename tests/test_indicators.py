@@ -1137,7 +1137,7 @@ def test_neighbour_checks_and_qualifiers_read_by_characters_are_those_the_patter
                 pre, unit = m.group("pre", "unit")
                 assert ind._rejected_by_neighbours(text, lo, hi, s, e, pre, unit) == \
                     _rejected_by_neighbours_by_slices(text, m, lo, hi, s, e, pre, unit)
-                rec = ind._record(text, m, lo, hi, delimiters)
+                rec = ind._record(text, m, lo, hi, delimiters, m.groups())
                 qualifier, tail = _qualifier_and_tail_by_patterns(text, m, lo, hi)
                 assert (rec["qualifier"], rec["_tail"]) == (qualifier, tail)
 
@@ -1168,7 +1168,7 @@ def test_rejections_calling_only_the_checks_that_can_answer_are_those_of_every_c
     for text in texts:
         for lo, hi in ((0, len(text)), (2, max(2, len(text) - 2))):
             for m in _candidates(text, lo, hi):
-                assert ind._is_rejected(text, m, lo, hi) == _is_rejected_by_every_check(text, m, lo, hi)
+                assert ind._is_rejected(text, m, lo, hi, m.groups()) == _is_rejected_by_every_check(text, m, lo, hi)
 
 
 def _records_sorted_as_before(text, lo, hi, vocab):

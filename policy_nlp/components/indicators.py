@@ -633,13 +633,13 @@ _YEAR_RE = re.compile(r"(19|20)\d\d")
 _BASIS_BEFORE_RE = re.compile(rf"({_BASIS_RE})[^，,；;。]*$")
 
 
-def _is_rejected(text: str, m: re.Match, lo: int, hi: int, groups: tuple | None = None) -> bool:
+def _is_rejected(text: str, m: re.Match, lo: int, hi: int, groups: tuple) -> bool:
     """Years, dates, ordinals, document numbers, names and slogans. The groups every check reads are read
     once here and handed on (each quantity the search finds passes through all of the checks). The later
     checks are called only where they can answer: a number in Chinese numerals is never inside a short
     quote, a number in digits has a verdict only with one of `_VERDICT_UNITS`, and a short quote needs a ”
-    within 6 characters after it. `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
-    pre, num, _, _, _, scale, _, _, unit = groups or m.groups()
+    within 6 characters after it. `groups`: `m.groups()` (`_QTY_GROUPS`), read once by the caller."""
+    pre, num, _, _, _, scale, _, _, unit = groups
     s, e = m.span()
     chinese = not num[0].isdigit()
     if _rejected_by_neighbours(text, lo, hi, s, e, pre, unit) \
@@ -1209,11 +1209,11 @@ def _people_record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple) 
             "_at": _bounds_at(delimiters, s, lo, hi)}
 
 
-def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple, groups: tuple | None = None) -> dict:
+def _record(text: str, m: re.Match, lo: int, hi: int, delimiters: tuple, groups: tuple) -> dict:
     """A quantity's record, its keys in their final order (those of `FIELDS`, measure and status None until
     the rules set them), then the working fields `_tail` and `_at` (`_finish_record` removes them).
-    `groups`: `m.groups()`, when the caller read them (`_QTY_GROUPS`)."""
-    pre, num, _, num2, more1, scale, more2, _, unit_s = groups or m.groups()
+    `groups`: `m.groups()` (`_QTY_GROUPS`), read once by the caller."""
+    pre, num, _, num2, more1, scale, more2, _, unit_s = groups
     unit = _UNITS.get(unit_s, unit_s)
     if unit in ("%", "‰", "个百分点"):
         scale = None
