@@ -1418,6 +1418,8 @@ def plans_part(group, norm_text: str, rules: IndicatorRules | None, units: list[
         return [False] * len(group)
     heading = [u.label == _HEADING and bool(rules.plans_heading.search(norm_text, u.start_char, u.end_char))
                for u in (group if units is None else units)]
+    if not any(heading):  # no plans heading (most openings of a report): no unit lies under one
+        return [False] * len(group)
     out: list[bool] = []
     for i in range(len(group)):
         p = parents[i]
