@@ -11,7 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -147,17 +147,28 @@ def _sections(texts: list[str], parents) -> list[list[str]]:
 
 def _units(group, text: str, labels: list[str], scores, decided, parents, explanations, strings) -> list:
     """The `AnnotatedUnit`s of a unit group and its attrs (`scores`, `decided`: None when not scored), built
-    field by field over all units (list comprehensions; positional fields in AnnotatedUnit's order)."""
+    column by column over all units: each span read once (spaCy makes a `Span` per read), no row tuple per
+    unit, a unit with no label decided (most) given an empty list without a `compress` over its row, and the
+    units made by `map` with positional fields in AnnotatedUnit's order (≈ 5% of this step)."""
     kinds = _KindNames(strings)
-    rows = [(span.start_char, span.end_char, kinds[span.label]) for span in group]
-    n = len(rows)
-    texts = [text[start:end] for start, end, _ in rows]
+    spans = list(group)
+    n = len(spans)
+    starts = [span.start_char for span in spans]
+    ends = [span.end_char for span in spans]
+    names = [kinds[span.label] for span in spans]
+    texts = [text[start:end] for start, end in zip(starts, ends)]
     sections = _sections(texts, parents)
-    chosen = [list(compress(labels, decided[i])) for i in range(n)] if decided is not None else [[] for _ in rows]
-    probs = [dict(zip(labels, scores[i])) for i in range(n)] if scores is not None else [{} for _ in rows]
-    notes = [explanations[i] for i in range(n)] if explanations else [None] * n
-    return [AnnotatedUnit(start, end, t, kind, section, c, p, False, [], e)
-            for (start, end, kind), t, section, c, p, e in zip(rows, texts, sections, chosen, probs, notes)]
+    if decided is None:
+        chosen = [[] for _ in spans]
+    else:
+        chosen = [list(compress(labels, row)) if any(row) else [] for row in map(decided.__getitem__, range(n))]
+    if scores is None:
+        probs = [{} for _ in spans]
+    else:
+        probs = list(map(dict, map(zip, repeat(labels), map(scores.__getitem__, range(n)))))
+    notes = [explanations[i] for i in range(n)] if explanations else repeat(None)
+    return list(map(AnnotatedUnit, starts, ends, texts, names, sections, chosen, probs, repeat(False),
+                    [[] for _ in spans], notes))
 
 
 class _KindNames(dict):
