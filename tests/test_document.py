@@ -45,9 +45,9 @@ def test_units_carry_sections_and_model_info(annotated):
 
 
 def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated):
-    """`_sections` (each distinct parent's headings once) equals `headings_above` per unit, each unit with a
-    list of its own: on the seeds' unit tables and on random parent lists (each parent before its unit;
-    negative: none)."""
+    """`_sections` (each distinct parent's headings once, from its own parent's) equals `headings_above` per
+    unit, each unit with a list of its own: on the seeds' unit tables and on random parent lists (each parent
+    before its unit, or in any order that ends; negative: none)."""
     import random
 
     from policy_nlp.components.units import headings_above
@@ -61,6 +61,11 @@ def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated)
     for _ in range(100):
         n = rng.randrange(1, 30)
         tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
+        order = rng.sample(range(n), n)  # a parent after its unit (the walk still ends): never in a unit table
+        parents = [-1] * n
+        for k, i in enumerate(order):
+            parents[i] = rng.choice([-1, *order[:k]])
+        tables.append(([f"h{i}" for i in range(n)], parents))
     for texts, parents in tables:
         got = _sections(texts, parents)
         assert len({id(section) for section in got}) == len(got)

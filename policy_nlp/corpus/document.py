@@ -139,10 +139,18 @@ class AnnotatedUnit:
 def _sections(texts: list[str], parents) -> list[list[str]]:
     """Each unit's section: the texts of the headings above it (its parent, negative for none, and the
     headings `headings_above` walks from there), outermost first (`texts`: the units' texts). Worked out once
-    per distinct parent, then copied per unit (a unit's list is its own)."""
-    heads = {j: (*(texts[k] for k in headings_above(parents.__getitem__, j)), texts[j]) if j >= 0 else ()
-             for j in set(parents)}
-    return [list(heads[j]) for j in parents]
+    per distinct parent, in index order, from its own parent's (a unit table's parent comes before its unit;
+    else the walk), then copied per unit (a unit's list is its own)."""
+    heads: dict[int, tuple[str, ...]] = {}
+    for j in sorted(set(parents)):
+        if j < 0:
+            heads[j] = ()
+            continue
+        above = () if parents[j] < 0 else heads.get(parents[j])
+        if above is None:
+            above = tuple(texts[k] for k in headings_above(parents.__getitem__, j))
+        heads[j] = (*above, texts[j])
+    return list(map(list, map(heads.__getitem__, parents)))
 
 
 def _units(group, text: str, labels: list[str], scores, decided, parents, explanations, strings) -> list:
