@@ -45,9 +45,9 @@ def test_units_carry_sections_and_model_info(annotated):
 
 
 def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated):
-    """`_sections` (each distinct parent's headings once) equals `headings_above` per unit, each unit with a
-    list of its own: on the seeds' unit tables and on random parent lists (each parent before its unit;
-    negative: none)."""
+    """`_sections` (each distinct parent's headings once, from its own parent's) equals `headings_above` per
+    unit, each unit with a list of its own: on the seeds' unit tables and on random parent lists (each parent
+    before its unit, or in any order that ends; negative: none)."""
     import random
 
     from policy_nlp.components.units import headings_above
@@ -61,6 +61,11 @@ def test_sections_worked_out_per_parent_equal_the_walk_up_the_parents(annotated)
     for _ in range(100):
         n = rng.randrange(1, 30)
         tables.append(([f"h{i}" for i in range(n)], [rng.choice([-1, -2, *range(i)]) for i in range(n)]))
+        order = rng.sample(range(n), n)  # a parent after its unit (the walk still ends): never in a unit table
+        parents = [-1] * n
+        for k, i in enumerate(order):
+            parents[i] = rng.choice([-1, *order[:k]])
+        tables.append(([f"h{i}" for i in range(n)], parents))
     for texts, parents in tables:
         got = _sections(texts, parents)
         assert len({id(section) for section in got}) == len(got)
@@ -98,6 +103,51 @@ def test_units_read_off_the_doc_equal_the_spans_read_one_by_one(char_nlp, seeds)
             assert [u.scores for u in got] == [dict(zip(labels, row)) for row in attrs.get("scores", [[]] * len(group))]
             assert [u.explanations for u in got] == list(attrs.get("explanations") or [None] * len(group))
             assert len({id(x) for u in got for x in (u.section, u.labels, u.scores, u.indicators)}) == 4 * len(got)
+
+
+def test_indicator_records_are_the_docs_own_when_they_hold_the_input_and_copies_otherwise(char_nlp, seeds):
+    """`from_doc` appends to each unit the records with the input's characters at their offsets, as a copy
+    per record did: the Doc's record itself where it holds them already (the seeds, Simplified and
+    Traditional), else a copy with them (a record whose text or phrase was changed, or that has none);
+    the Doc's records stay unchanged. Records of no unit (index -1, past the end) are left out."""
+    import copy
+
+    from policy_nlp.components.normalize import _converter
+
+    def expected(records, text, n):
+        out = [[] for _ in range(n)]
+        for rec in records:
+            if 0 <= rec.get("unit_index", -1) < n:
+                want = dict(rec, text=text[rec["start"]:rec["end"]])
+                if rec.get("phrase_start") is not None:
+                    want["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
+                out[rec["unit_index"]].append(want)
+        return out
+
+    texts = [*seeds.values(), _converter("s2t").convert(next(iter(seeds.values())))]
+    shared = copied = 0
+    for k, text in enumerate(texts):
+        doc = char_nlp(text)
+        records = doc.spans["indicators"].attrs["records"]
+        assert records, k
+        if k % 2:  # changed, removed, or pointing at no unit
+            records[0] = dict(records[0], text="x")
+            records[-1] = {key: v for key, v in records[-1].items() if key not in ("text", "phrase")}
+            if len(records) > 2:
+                records[1] = dict(records[1], phrase="y", phrase_start=records[1]["start"],
+                                  phrase_end=records[1]["end"])
+            records.append(dict(records[0], unit_index=-1))
+            records.append(dict(records[0], unit_index=len(doc.spans["units"])))
+        before = copy.deepcopy(records)
+        units = AnnotatedDocument.from_doc(doc, text=text).units
+        got = [u.indicators for u in units]
+        assert got == expected(before, text, len(units))
+        assert records == before
+        for rec in (r for u in units for r in u.indicators):
+            same = any(rec is r for r in records)
+            shared, copied = shared + same, copied + (not same)
+            assert same == (rec in records)
+    assert shared > 100 and copied >= 6
 
 
 def test_from_dict_refuses_other_schemas():

@@ -169,6 +169,30 @@ def test_review_heading_searched_from_its_anchor_finds_what_the_whole_search_fin
     assert found > 50
 
 
+def test_review_lead_searched_from_its_anchor_finds_what_the_whole_search_finds():
+    """`_review_lead` starts the search before the first 年 followed by a comma, by the year, `刚刚过去的` or
+    the white space before the year (none: no search): same match, same offsets, as `_REVIEW_RES[1].search`
+    over the whole head, on the reports, random strings of its pieces (white space of several kinds, line
+    ends, commas, years) and heads starting at an anchor."""
+    import random
+
+    from policy_nlp.corpus.metadata import _REVIEW_RES, _first_of, _review_lead
+
+    rng = random.Random(11)
+    pieces = ["2023", "1998", "20", "年", "，", ",", "刚刚过去的", "刚刚", " ", "\u3000", "\t", "\n", "\r", "x", "我区",
+              "。", "𠀀", "2023年，", "\n2019年,", "刚刚过去的2024年，"]
+    heads = _report_heads() + ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(5000)]
+    heads += ["年，", "3年，2023年，", "\n \n2023年，", "刚刚过去的2023年,", " 2023年，", "年，\n2024年，"]
+    found = 0
+    for head in heads:
+        got, want = _review_lead(head), _REVIEW_RES[1].search(head)
+        assert (got and (got.span(), got.group(1))) == (want and (want.span(), want.group(1))), head
+        found += want is not None
+        assert _first_of(head, ("年，", "年,", "年")) == min((k for k in (head.find(w) for w in ("年，", "年,", "年"))
+                                                             if k >= 0), default=-1)
+    assert found > 500
+
+
 def test_region_names_found_from_the_suffixes_are_what_the_region_regex_finds():
     """`_region_names` equals `_REGION_RE.finditer` on the project's reports (Simplified, whole) and on random
     strings of suffixes, their first characters alone, other CJK characters, punctuation, Latin letters,

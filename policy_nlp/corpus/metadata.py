@@ -51,6 +51,7 @@ _REVIEW_RES = (  # the year under review: a review heading first, else a lead na
 # `_REVIEW_REACH` characters before that 年 (a prefix character, 关于, four digits): its search starts there.
 _REVIEW_ANCHORS = ("年工作", "年主要工作", "年以来工作", "年以来主要工作")
 _REVIEW_REACH = 7
+_LEAD_ANCHORS = ("年，", "年,")  # every match of the lead (`_REVIEW_RES[1]`) holds one of these after its year
 _FILE_YEAR_RE = re.compile(r"_" + _YEAR + r"年?$")
 _DELIVERED_RE = re.compile(_YEAR + r"年(\d{1,2})月(?:\d{1,2}日)?")
 _HEADER_KEYS = {"title": ("信息名称", "标题", "名称"), "issuer": ("发文机构", "发布机构", "发文单位")}
@@ -241,17 +242,42 @@ def _page_header(lines: list[str]) -> dict[str, MetadataField]:
 def _review_heading(head: str) -> re.Match | None:
     """`_REVIEW_RES[0].search(head)`, started where a match can first start: the regex tries every position
     (its first character is `^` or a class), and most heads name no year's work."""
-    found = [k for k in (head.find(anchor) for anchor in _REVIEW_ANCHORS) if k >= 0]
-    if not found:
+    first = _first_of(head, _REVIEW_ANCHORS)
+    if first < 0:
         return None
-    return _REVIEW_RES[0].search(head, max(0, min(found) - _REVIEW_REACH))  # `^` still only at line starts
+    return _REVIEW_RES[0].search(head, max(0, first - _REVIEW_REACH))  # `^` still only at line starts
+
+
+def _review_lead(head: str) -> re.Match | None:
+    """`_REVIEW_RES[1].search(head)`, started where a match can first start: its 年 is followed by a comma
+    (`_LEAD_ANCHORS`), its year is the four characters before, and before the year stand `刚刚过去的` or a
+    line start and white space only (`^\\s*`: the search starts at the first of that white space). A later
+    anchor's match starts after the first anchor's 年 (no white space run crosses it)."""
+    first = _first_of(head, _LEAD_ANCHORS)
+    if first < 0:
+        return None
+    start = max(0, first - 4)
+    while start > 0 and head[start - 1].isspace():  # what `\\s` takes for white space (str patterns)
+        start -= 1
+    return _REVIEW_RES[1].search(head, max(0, min(start, first - 4 - len("刚刚过去的"))))
+
+
+def _first_of(text: str, words: tuple[str, ...]) -> int:
+    """Where the first occurrence of any of `words` in `text` starts (-1: none). Each later word is looked
+    for only where it could start before the first found so far."""
+    first = -1
+    for word in words:
+        k = text.find(word, 0, len(text) if first < 0 else first + len(word) - 1)
+        if k >= 0:
+            first = k
+    return first
 
 
 def _opening(head: str) -> dict[str, MetadataField]:
     """What the first sentences say (`head`: the first `_HEAD_CHARS` in Simplified script): the year under
     review, the issuing body, the region, the kind."""
     out: dict[str, MetadataField] = {}
-    m = _review_heading(head) or _REVIEW_RES[1].search(head)
+    m = _review_heading(head) or _review_lead(head)
     if m:
         out["year"] = MetadataField(int(m.group(1)), "opening", m.group(0).strip())
     m = _ISSUER_RE.search(head)
@@ -298,11 +324,12 @@ def _region_names(text: str) -> list[str]:
 
 def _body_region(body: str) -> dict[str, MetadataField]:
     """The district (区/县) the report names most often in `body` (the first `_BODY_CHARS` in Simplified
-    script), when it names one at least three times."""
-    counts = Counter(n for n in _region_names(body)
-                     if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4))
-    if counts:
-        name, n = counts.most_common(1)[0]
+    script), when it names one at least three times (fewer names in all: no Counter made, a short report's
+    fixed cost)."""
+    names = [n for n in _region_names(body)
+             if n.endswith(_SPECIFIC) and not _NOT_REGION.match(n) and len(n) in (3, 4)]
+    if len(names) >= 3:
+        name, n = Counter(names).most_common(1)[0]
         if n >= 3:
             return {"region": MetadataField(name, "body", f"{name} ×{n}")}
     return {}
