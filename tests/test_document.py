@@ -105,51 +105,6 @@ def test_units_read_off_the_doc_equal_the_spans_read_one_by_one(char_nlp, seeds)
             assert len({id(x) for u in got for x in (u.section, u.labels, u.scores, u.indicators)}) == 4 * len(got)
 
 
-def test_indicator_records_are_the_docs_own_when_they_hold_the_input_and_copies_otherwise(char_nlp, seeds):
-    """`from_doc` appends to each unit the records with the input's characters at their offsets, as a copy
-    per record did: the Doc's record itself where it holds them already (the seeds, Simplified and
-    Traditional), else a copy with them (a record whose text or phrase was changed, or that has none);
-    the Doc's records stay unchanged. Records of no unit (index -1, past the end) are left out."""
-    import copy
-
-    from policy_nlp.components.normalize import _converter
-
-    def expected(records, text, n):
-        out = [[] for _ in range(n)]
-        for rec in records:
-            if 0 <= rec.get("unit_index", -1) < n:
-                want = dict(rec, text=text[rec["start"]:rec["end"]])
-                if rec.get("phrase_start") is not None:
-                    want["phrase"] = text[rec["phrase_start"]:rec["phrase_end"]]
-                out[rec["unit_index"]].append(want)
-        return out
-
-    texts = [*seeds.values(), _converter("s2t").convert(next(iter(seeds.values())))]
-    shared = copied = 0
-    for k, text in enumerate(texts):
-        doc = char_nlp(text)
-        records = doc.spans["indicators"].attrs["records"]
-        assert records, k
-        if k % 2:  # changed, removed, or pointing at no unit
-            records[0] = dict(records[0], text="x")
-            records[-1] = {key: v for key, v in records[-1].items() if key not in ("text", "phrase")}
-            if len(records) > 2:
-                records[1] = dict(records[1], phrase="y", phrase_start=records[1]["start"],
-                                  phrase_end=records[1]["end"])
-            records.append(dict(records[0], unit_index=-1))
-            records.append(dict(records[0], unit_index=len(doc.spans["units"])))
-        before = copy.deepcopy(records)
-        units = AnnotatedDocument.from_doc(doc, text=text).units
-        got = [u.indicators for u in units]
-        assert got == expected(before, text, len(units))
-        assert records == before
-        for rec in (r for u in units for r in u.indicators):
-            same = any(rec is r for r in records)
-            shared, copied = shared + same, copied + (not same)
-            assert same == (rec in records)
-    assert shared > 100 and copied >= 6
-
-
 def test_from_dict_refuses_other_schemas():
     with pytest.raises(ValueError):
         AnnotatedDocument.from_dict({"schema": "something/v0", "text": "", "units": []})
