@@ -1,7 +1,7 @@
 """Throughput, scaling, cold start and memory of policy_nlp on a synthetic corpus built from seeds/.
 
     python benchmarks/throughput.py [--chars 2000000] [--repeats 3] [--output benchmarks/RESULTS.md]
-                                    [--skip-pkuseg] [--time-budget 40] [--ratio-only]
+                                    [--skip-pkuseg] [--time-budget 40] [--ratio-only] [--parts]
 
 `--ratio-only`: only the cost of the pipeline against the tokenizer (8): the seeds ×4 streamed through
 `annotate` (char segmenter), and their first 2,000 characters (short reports), each against spaCy's own
@@ -9,6 +9,8 @@ character tokenization (`spacy.blank("zh").tokenizer`) of the same texts, in one
 and the same for 20 distinct reports (`training/corpus/work_reports/`, first by file name), where no text
 repeats across documents, so nothing is computed once for four copies, and for their first 2,000 characters
 (short reports of which none repeats).
+`--parts`: with (8), each part of the pipeline alone (the tokenizer, each component, the reviewer record) as a
+multiple of the same tokenization, timed in the same runs.
 
 Corpus: the seed reports of seeds/ are split into front matter (title, page chrome, metadata), heading
 lines, body paragraphs (split into sentences with the library's own unit segmenter) and sign-offs. Synthetic
@@ -398,7 +400,8 @@ def worker_spin(args: dict) -> dict:
 
 def worker_ratio(args: dict) -> dict:
     """(8) Seconds of spaCy's char tokenization and of `annotate` (char segmenter, streamed) of the same
-    texts, back to back per run, for the seeds ×4 and for their first 2,000 characters."""
+    texts, back to back per run, for the seeds ×4 and for their first 2,000 characters. With `parts`, each
+    run also times each part alone over the same texts (`time_parts`)."""
     import spacy
 
     import policy_nlp
@@ -421,9 +424,36 @@ def worker_ratio(args: dict) -> dict:
             start = time.perf_counter()
             for _ in policy_nlp.annotate(iter(texts), nlp=nlp):
                 pass
-            runs.append({"tokenize": tokenize, "annotate": time.perf_counter() - start})
+            run = {"tokenize": tokenize, "annotate": time.perf_counter() - start}
+            if args.get("parts"):
+                run["parts"] = time_parts(nlp, texts)
+            runs.append(run)
         out[name] = {"docs": len(texts), "chars": sum(map(len, texts)), "runs": runs}
     return out
+
+
+def time_parts(nlp, texts: list[str]) -> dict[str, float]:
+    """Seconds of each part of `annotate` alone over `texts`, one part after the other as the pipeline runs
+    them: the tokenizer (`make_doc`), each component over all the documents (its `pipe`, so batched as in
+    `annotate`), and the reviewer record (`AnnotatedDocument.from_doc`). What `annotate` costs beyond their
+    sum is spaCy's `pipe` and the stream around it."""
+    from policy_nlp.corpus.annotation import relaxed_gc
+    from policy_nlp.corpus.document import AnnotatedDocument
+
+    times = {}
+    with relaxed_gc():  # as `annotate` runs
+        start = time.perf_counter()
+        docs = [nlp.make_doc(text) for text in texts]
+        times["tokenizer"] = time.perf_counter() - start
+        for name, component in nlp.pipeline:
+            start = time.perf_counter()
+            docs = list(component.pipe(docs)) if hasattr(component, "pipe") else [component(d) for d in docs]
+            times[name] = time.perf_counter() - start
+        start = time.perf_counter()
+        for doc, text in zip(docs, texts):
+            AnnotatedDocument.from_doc(doc, text=text)
+        times["reviewer record"] = time.perf_counter() - start
+    return times
 
 
 WORKERS = {"floor": worker_floor, "annotate": worker_annotate, "batch": worker_batch, "pipe": worker_pipe,
@@ -518,16 +548,25 @@ def measure_annotate(ctx: Context, segmenter: str) -> dict:
             "units": runs[0]["units"], "labels": labels, "runs": runs}
 
 
-def measure_ratio(repeats: int, log=None) -> dict:
-    """(8) Per text set: chars/s of the tokenization and of `annotate`, and the median ratio of their times."""
+def measure_ratio(repeats: int, log=None, parts: bool = False) -> dict:
+    """(8) Per text set: chars/s of the tokenization and of `annotate`, and the median ratio of their times;
+    with `parts`, also each part's median time over the tokenization's (`time_parts`)."""
     if log:
         log(f"pipeline vs spaCy char tokenization: {repeats} run(s)")
-    got = run_worker("ratio", repeats=repeats)
+    got = run_worker("ratio", repeats=repeats, parts=parts)
     for r in got.values():
         r["ratio"] = median(run["annotate"] / run["tokenize"] for run in r["runs"])
         r["tokenize_cps"] = r["chars"] / median(run["tokenize"] for run in r["runs"])
         r["annotate_cps"] = r["chars"] / median(run["annotate"] for run in r["runs"])
+        if parts:
+            r["parts"] = {part: median(run["parts"][part] / run["tokenize"] for run in r["runs"])
+                          for part in r["runs"][0]["parts"]}
     return got
+
+
+RATIO_ROWS = {"long": f"seeds ×{SEED_COPIES}", "short": f"first {SHORT_CHARS:,} chars of each, ×{SEED_COPIES}",
+              "distinct": f"{DISTINCT_REPORTS} distinct work reports",
+              "distinct_short": f"first {SHORT_CHARS:,} chars of each distinct work report"}
 
 
 def render_ratio(ratio: dict) -> list[str]:
@@ -536,12 +575,24 @@ def render_ratio(ratio: dict) -> list[str]:
            "timed back to back in one process; the ratio is the median over runs of annotate time / "
            "tokenization time.", "",
            "| Texts | docs | chars | tokenizer chars/s | annotate chars/s | ratio |", "|---|---:|---:|---:|---:|---:|"]
-    names = {"long": f"seeds ×{SEED_COPIES}", "short": f"first {SHORT_CHARS:,} chars of each, ×{SEED_COPIES}",
-             "distinct": f"{DISTINCT_REPORTS} distinct work reports",
-             "distinct_short": f"first {SHORT_CHARS:,} chars of each distinct work report"}
     for key, r in ratio.items():
-        out.append(f"| {names[key]} | {r['docs']} | {r['chars']:,} | {r['tokenize_cps']:,.0f} | "
+        out.append(f"| {RATIO_ROWS[key]} | {r['docs']} | {r['chars']:,} | {r['tokenize_cps']:,.0f} | "
                    f"{r['annotate_cps']:,.0f} | {r['ratio']:.2f}× |")
+    return out + [""] + render_parts(ratio)
+
+
+def render_parts(ratio: dict) -> list[str]:
+    """Each part alone (`--parts`) as a multiple of spaCy's char tokenization of the same texts."""
+    rows = {key: r["parts"] for key, r in ratio.items() if "parts" in r}
+    if not rows:
+        return []
+    names = list(next(iter(rows.values())))
+    out = ["Each part alone, × the tokenization (median over runs; `annotate` costs a little more than their "
+           "sum: spaCy's `pipe` and the stream):", "",
+           "| Texts | " + " | ".join(n.replace("policy_nlp_", "") for n in names) + " |",
+           "|---|" + "---:|" * len(names)]
+    for key, parts in rows.items():
+        out.append(f"| {RATIO_ROWS[key]} | " + " | ".join(f"{parts[n]:.2f}" for n in names) + " |")
     return out + [""]
 
 
@@ -826,6 +877,8 @@ def parse_args(argv=None):
     p.add_argument("--keep-corpus", type=Path, metavar="DIR", help="also copy the synthetic reports to DIR")
     p.add_argument("--ratio-only", action="store_true",
                    help="only the pipeline against spaCy's char tokenization of the same texts (8)")
+    p.add_argument("--parts", action="store_true",
+                   help="with (8), also time each part of the pipeline alone against the tokenization")
     p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     p.add_argument("--worker-args", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -840,7 +893,7 @@ def main(argv=None) -> int:
         print(json.dumps(WORKERS[args.worker](json.loads(args.worker_args))))
         return 0
     if args.ratio_only:
-        print("\n".join(render_ratio(measure_ratio(args.repeats))))
+        print("\n".join(render_ratio(measure_ratio(args.repeats, parts=args.parts))))
         return 0
 
     from policy_nlp.components import pkuseg_model
@@ -880,7 +933,7 @@ def main(argv=None) -> int:
             if seg == "char" or not args.skip_pkuseg:
                 res[f"cold_{seg}"] = measure_cold_start(ctx, seg)
         res["stream"] = measure_streaming_rss(ctx, "char")
-        res["ratio"] = measure_ratio(args.repeats, ctx.log)
+        res["ratio"] = measure_ratio(args.repeats, ctx.log, parts=args.parts)
         for method in BATCH_METHODS if not args.skip_pkuseg else ():
             # pkuseg batches last, and only while the run stays within --time-budget
             elapsed = time.perf_counter() - ctx.started
