@@ -304,3 +304,16 @@ def test_the_head_and_body_cut_from_the_whole_conversion_equal_their_own_convers
     texts = ["".join(rng.choice(["\n", "著", "書書", "x"]) for _ in range(rng.randrange(0, 20))) for _ in range(4000)]
     assert sum(not meta_mod._converted(t)[1] and "著" in t for t in texts) > 100
     check(texts, (7, 3, 12))
+
+
+def test_an_issuer_on_the_line_after_its_key_in_the_page_footer_is_that_line():
+    """A key among the last 40 lines of a long text reads its value from the next line of the text (before,
+    from the line at the same place in the first 40 + last 40 lines joined, i.e. from the opening)."""
+    from policy_nlp.corpus.metadata import _page_header
+
+    lines = [f"第{k}段正文。" for k in range(100)]
+    lines[95:97] = ["发布机构", "深圳市某区人民政府"]
+    got = _page_header(lines)
+    assert got["issuer"].value == "深圳市某区人民政府"
+    lines[5:7] = ["发布机构", "广州市某区人民政府"]  # one in the header comes first
+    assert _page_header(lines)["issuer"].value == "广州市某区人民政府"

@@ -218,8 +218,9 @@ def _page_header(lines: list[str]) -> dict[str, MetadataField]:
     """`信息名称 …` / `发布机构：…` lines of a government site's page header or footer copied with the text (the
     first and last 40 lines); an issuer may stand on the line after its key."""
     out: dict[str, MetadataField] = {}
-    for k, line in enumerate(lines[:40] + lines[-40:] if len(lines) > 80 else lines):
-        s = line.strip()
+    n = len(lines)
+    for k in (range(n) if n <= 80 else (*range(40), *range(n - 40, n))):  # k: the line's place in the text
+        s = lines[k].strip()
         if not s.startswith(_ANY_HEADER_KEY):  # most lines: no key to look for
             continue
         for name, keys in _HEADER_KEYS.items():
