@@ -7,8 +7,8 @@ from typing import Any
 from spacy.language import Language
 
 from .components.unit_table import LABELS  # noqa: F401  (policy_nlp.LABELS)
-from .corpus.annotation import (BYTES_PER_CHAR, MAX_CHARS, annotate_text, check_length,  # noqa: F401
-                                model_info, relaxed_gc)
+from .corpus.annotation import (BATCH_CHARS, BATCH_SIZE, BYTES_PER_CHAR, MAX_CHARS, annotate_text,  # noqa: F401
+                                batches, check_length, model_info, relaxed_gc)
 from .corpus.document import AnnotatedDocument
 from .errors import DataError, InputTypeError
 from .pipeline import default_pipeline, explain_config
@@ -52,11 +52,15 @@ def extract_input(data, format: str | None = None):
     return Extracted(data, "text")
 
 
-def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_chars: int | None = MAX_CHARS,
-             explain: bool = False, explain_top: int = 8, format: str | None = None):
+def annotate(text, *, nlp: Language | None = None, batch_size: int = BATCH_SIZE, batch_chars: int | None = BATCH_CHARS,
+             max_chars: int | None = MAX_CHARS, explain: bool = False, explain_top: int = 8,
+             format: str | None = None):
     """Annotate one report (str → AnnotatedDocument) or stream many (iterable of str → iterator).
 
     `nlp`: a pipeline from `policy_nlp.load()`; by default the shipped model with pkuseg, loaded once.
+    `batch_size`, `batch_chars`: a stream goes through the pipeline in batches of at most `batch_size` texts
+    and, past a batch's first text, `batch_chars` characters (None: no limit); the documents of a batch are in
+    memory together (`BYTES_PER_CHAR`).
     `max_chars`: a longer text raises E102 before any work (memory grows with the length, see
     `BYTES_PER_CHAR`); None lifts the limit.
     `explain`: add to each content unit, per label, the `explain_top` features that moved its score most, the
@@ -78,16 +82,35 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = 16, max_cha
         return annotate_text(text, nlp or default_pipeline(), max_chars, explain, explain_top)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
-    return _annotate_stream(text, nlp, batch_size, max_chars, explain, explain_top)
+    _check_batching(batch_size, batch_chars)
+    return _annotate_stream(text, nlp, batch_size, batch_chars, max_chars, explain, explain_top)
 
 
-def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int, max_chars: int | None,
-                     explain: bool = False, explain_top: int = 8) -> Iterator[AnnotatedDocument]:
+def _check_batching(batch_size: Any, batch_chars: Any) -> None:
+    """E017 unless `batch_size` is a positive int and `batch_chars` a positive int or None."""
+    def positive(n: Any) -> bool:
+        return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+    if not positive(batch_size) or not (batch_chars is None or positive(batch_chars)):
+        raise DataError("E017", batch_size=repr(batch_size), batch_chars=repr(batch_chars))
+
+
+def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int, batch_chars: int | None,
+                     max_chars: int | None, explain: bool = False,
+                     explain_top: int = 8) -> Iterator[AnnotatedDocument]:
+    """One `nlp.pipe` call per batch (`batches`), each with a config of its own (`nlp.pipe` adds its batch
+    size to the config it is given). A text that fails its check (E020, E102) is raised after the documents
+    of the texts before it."""
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
-    component_cfg = explain_config(nlp, explain_top if explain else 0)
+    checked = _checked(texts, max_chars, segmenter)
     with relaxed_gc():  # until the stream ends or is closed (a `for` loop left early closes it)
-        for doc, text in nlp.pipe(_checked(texts, max_chars, segmenter), batch_size=batch_size, as_tuples=True,
-                                  component_cfg=component_cfg):
-            yield AnnotatedDocument.from_doc(doc, info, text=text)
+        for batch in batches(checked, batch_size, batch_chars, length=_text_length):
+            for doc, text in nlp.pipe(batch, batch_size=len(batch), as_tuples=True,
+                                      component_cfg=explain_config(nlp, explain_top if explain else 0)):
+                yield AnnotatedDocument.from_doc(doc, info, text=text)
+
+
+def _text_length(pair: tuple[str, str]) -> int:
+    return len(pair[0])

@@ -73,6 +73,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "a spacy-pkuseg model into {home}/{model} (PKUSEG_HOME moves that folder), or use "
                   "pkuseg_model='default'."),
         # Input
+        ErrorSpec("E017", "annotate() got batch_size={batch_size} and batch_chars={batch_chars}: a batch holds at "
+                          "least one text, so both must be positive whole numbers.",
+                  "Pass batch_size=1 or more and batch_chars=1 or more, or batch_chars=None for batches limited "
+                  "by batch_size alone; or leave both out for the defaults."),
         ErrorSpec("E020", "annotate() takes a str (or an iterable of str), not {type}.",
                   "Pass the report text as a str; decode bytes first, e.g. data.decode('utf-8') or "
                   "policy_nlp.read_text(path) which detects GB18030/GBK."),

@@ -2,7 +2,7 @@ import opencc
 import pytest
 
 import policy_nlp
-from policy_nlp.errors import InputTypeError
+from policy_nlp.errors import DataError, InputTypeError
 
 from conftest import SEED_NAMES
 
@@ -168,3 +168,40 @@ def test_relaxed_gc_leaves_a_threshold_it_did_not_set_alone():
         assert gc.get_threshold()[0] == 123
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_stream_is_annotated_in_batches_of_texts_and_characters(char_nlp, seeds, monkeypatch):
+    """One `nlp.pipe` batch per `batches` list (the themes component scores each with one `predict`), and
+    the same documents whatever the batching."""
+    from policy_nlp.corpus.annotation import batches
+
+    texts = [seeds[name] for name in sorted(seeds)] + [seeds[name][:500] for name in sorted(seeds)]
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    real = type(themes).predict
+    sizes: list[int] = []
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    outputs = []
+    for size, chars in ((64, None), (64, 5_000), (2, None), (64, 1)):
+        sizes.clear()
+        outputs.append([d.to_json() for d in policy_nlp.annotate(iter(texts), nlp=char_nlp, batch_size=size,
+                                                                  batch_chars=chars)])
+        assert sizes == [len(b) for b in batches(texts, size, chars)]
+    assert all(out == outputs[0] for out in outputs)
+    assert outputs[0] == [policy_nlp.annotate(t, nlp=char_nlp).to_json() for t in texts]
+
+
+def test_a_text_over_the_limit_in_a_stream_comes_after_the_documents_before_it(char_nlp):
+    seen = []
+    with pytest.raises(DataError) as info:
+        for doc in policy_nlp.annotate(iter(["一、执法", "二、调解", "长" * 50, "三、营商"]), nlp=char_nlp,
+                                       max_chars=20):
+            seen.append(doc.text)
+    assert info.value.code == "E102" and seen == ["一、执法", "二、调解"]
+
+
+@pytest.mark.parametrize("size, chars", [(0, 1000), (-1, None), (1.5, None), (True, None), ("8", None),
+                                         (8, 0), (8, -5), (8, 2.5)])
+def test_batch_options_that_hold_no_text_are_refused_before_any_work(char_nlp, size, chars):
+    with pytest.raises(DataError) as info:
+        policy_nlp.annotate(iter(["一、执法"]), nlp=char_nlp, batch_size=size, batch_chars=chars)
+    assert info.value.code == "E017" and "batch_chars=None" in str(info.value)

@@ -4,7 +4,7 @@ import os
 import pytest
 from spacy.language import Language
 
-from policy_nlp.corpus.parallel import _batches, annotate_items
+from policy_nlp.corpus.parallel import annotate_items
 
 _PARENT = os.getpid()
 
@@ -81,21 +81,6 @@ def test_an_error_reading_the_inputs_comes_after_what_was_read(char_nlp, seeds):
         for result in annotate_items(source(), char_nlp, n_process=2, batch_size=2):
             seen.append(result.id)
     assert seen == ["d0", "d1", "d2", "d3", "d4"]
-
-
-def test_batches_keep_their_size_and_an_error_comes_after_the_items_read():
-    assert list(_batches(iter(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
-    assert list(_batches([], 3)) == []
-
-    def source():
-        yield from range(5)
-        raise OSError("disk gone")
-
-    seen = []
-    with pytest.raises(OSError, match="disk gone"):
-        for batch in _batches(source(), 3):
-            seen.append(batch)
-    assert seen == [[0, 1, 2], [3, 4]]
 
 
 def test_worker_processes_die_with_a_killed_parent(tmp_path):

@@ -25,10 +25,10 @@ from typing import Iterable, Iterator, Sequence
 from spacy.language import Language
 
 from ..errors import DataError, PolicyNLPError
-from .annotation import model_info
+from .annotation import batches, model_info
 from .batch import annotate_corpus
 from .inputs import InputDocument
-from .parallel import Annotated, Item, _batches, annotate_batch
+from .parallel import Annotated, Item, annotate_batch
 
 WINDOW = 1000  # documents per Ray Dataset: bounds the driver's memory; each window loads the actors anew
 
@@ -136,7 +136,7 @@ class RayEngine:
         if self.model_dir is None:
             options["archive"] = ray.put(pipeline_archive(nlp))
         try:
-            for window in _batches(items, self.window):
+            for window in batches(items, self.window):
                 yield from self._run(ray, window, options, batch_size)
         finally:
             if started:

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 from spacy.language import Language
-from spacy.util import minibatch
 
-from .annotation import model_info, relaxed_gc
+from .annotation import batches, model_info, relaxed_gc
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
@@ -174,22 +173,6 @@ class _Pool:
             shutil.rmtree(self.model_dir, ignore_errors=True)
 
 
-def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """Lists of `size` items (spaCy's `minibatch`); if reading the items fails, the items read so far come
-    first, then the error."""
-    failure: list[Exception] = []
-
-    def read() -> Iterator[Item]:
-        try:
-            yield from items
-        except Exception as exc:  # noqa: BLE001  (raised again once the items before it are batched)
-            failure.append(exc)
-
-    yield from minibatch(read(), size)
-    if failure:
-        raise failure[0]
-
-
 def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
                    batch_size: int = 8, explain_top: int = 0) -> Iterator[Annotated]:
     """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
@@ -197,7 +180,7 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
     (`annotate_batch`)."""
     info = model_info(nlp)
     if n_process <= 1:
-        for batch in _batches(items, batch_size):
+        for batch in batches(items, batch_size):
             yield from annotate_batch(nlp, info, batch, explain_top)
         return
     pool = _Pool(nlp, info, n_process, explain_top)
@@ -228,7 +211,7 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
         yield from results
 
     try:
-        source = _batches(items, batch_size)
+        source = batches(items, batch_size)
         while True:
             try:
                 batch = next(source)
