@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .api import MAX_CHARS
+from .api import BATCH_CHARS, MAX_CHARS
 from .atomic import atomic_write
 from .corpus.outputs import check_writable
 from .errors import DataError, PolicyNLPError
@@ -87,7 +87,10 @@ def annotate(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --engine ray: actors, each "
                                                                          "holding the pipeline on one CPU "
                                                                          "(default 2)."),
-    batch_size: int = typer.Option(8, "--batch-size", min=1),
+    batch_size: int = typer.Option(8, "--batch-size", min=1,
+                                   help="With -o FILE.jsonl/.parquet: documents a batch (a worker process takes a "
+                                        f"batch at a time); a batch also holds at most {BATCH_CHARS:,} "
+                                        "characters past its first document."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
     summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary "

@@ -156,3 +156,41 @@ def test_a_batch_runs_with_the_collector_relaxed_and_puts_it_back(char_nlp, seed
     out = parallel.annotate_batch(char_nlp, parallel.model_info(char_nlp), _items(seeds, 4))
     assert [a.error is None for a in out] == [True, True, True, False]
     assert seen == [GC_THRESHOLD] * 3 and gc.get_threshold() == before
+
+
+def test_items_are_annotated_in_batches_of_items_and_characters(char_nlp, seeds, monkeypatch):
+    """`annotate_items` batches by `batch_size` items and `batch_chars` characters (the text of an error item
+    counts as none): the themes component sees those batches, and the records are those of one by one."""
+    from policy_nlp.corpus.annotation import batches
+
+    texts = [seeds[name] for name in sorted(seeds)] * 2
+    items = [(f"d{k}", text, None) for k, text in enumerate(texts)] + [("bad", None, "[E022] too long")]
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    real = type(themes).predict
+    sizes: list[int] = []
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    lines = {}
+    for size, chars in ((64, 9_000), (3, None), (64, None)):
+        sizes.clear()
+        lines[size, chars] = [r.line for r in annotate_items(iter(items), char_nlp, batch_size=size, batch_chars=chars)]
+        expected = [sum(item[2] is None for item in batch)
+                    for batch in batches(items, size, chars, length=lambda item: len(item[1] or ""))]
+        assert sizes == expected
+    assert len({tuple(v) for v in lines.values()}) == 1 and len(lines[64, None]) == len(items)
+
+
+def test_the_directory_mode_batches_many_short_reports_together(char_nlp, seeds, tmp_path, monkeypatch):
+    """`policy-nlp annotate … -o DIR` (`annotate_to_directory`) takes the API stream's batches, not the batch
+    run's `--batch-size` of 8: ten short reports are one batch."""
+    from policy_nlp.corpus.batch import annotate_to_directory
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(10):
+        (folder / f"r{k}.txt").write_text(seeds[sorted(seeds)[k % 5]][:600], encoding="utf-8")
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    real = type(themes).predict
+    sizes: list[int] = []
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    results = list(annotate_to_directory([folder], tmp_path / "out", nlp=char_nlp))
+    assert sizes == [10] and len(results) == 10 and all(error is None for _, _, error, _ in results)

@@ -28,6 +28,8 @@ MAX_CHARS = 2_000_000
 # and, past the first, 128,000 characters: ≈ 31 MB of documents in flight (char segmenter), 64 openings of
 # 2,000 characters or 8 work reports of 16,000. Against the earlier batches of 16 documents, on 100 work
 # reports: 2–9 % less time, and the stream's peak memory grew by 14 MB instead of 74 (`docs/throughput.md`).
+# `policy-nlp annotate … -o DIR` goes the same way; a batch run (-o FILE.jsonl) keeps `--batch-size`
+# documents a batch (a worker process takes a batch at a time), within the same characters.
 BATCH_SIZE = 64
 BATCH_CHARS = 128_000
 

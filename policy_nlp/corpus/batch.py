@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import jsonio
-from .annotation import MAX_CHARS as DEFAULT_MAX_CHARS, annotate_text, model_info
+from .annotation import BATCH_SIZE, MAX_CHARS as DEFAULT_MAX_CHARS, annotate_text, model_info
 from .document import AnnotatedDocument, AnnotatedUnit, text_sha256
 from ..errors import DataError, PolicyNLPError, error_text
 from .formats import SUFFIXES
@@ -515,8 +515,8 @@ def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max
     claimed: dict[str, str] = {}  # output name → the id that wrote it
     summary = BatchSummary()
     screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, summary)
-    for result in annotate_items(((doc.id, doc.text, error, doc) for doc, error in screened), nlp,
-                                 explain_top=explain_top):
+    items = ((doc.id, doc.text, error, doc) for doc, error in screened)
+    for result in annotate_items(items, nlp, batch_size=BATCH_SIZE, explain_top=explain_top):
         yield from _not_read(summary)
         target = None
         annotated = None if result.error else result.document

@@ -28,7 +28,7 @@ from typing import Iterable, Iterator
 
 from spacy.language import Language
 
-from .annotation import batches, model_info, relaxed_gc
+from .annotation import BATCH_CHARS, batches, model_info, relaxed_gc
 from .document import SCHEMA_ID, AnnotatedDocument
 from ..errors import error_text
 
@@ -173,14 +173,19 @@ class _Pool:
             shutil.rmtree(self.model_dir, ignore_errors=True)
 
 
-def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
-                   batch_size: int = 8, explain_top: int = 0) -> Iterator[Annotated]:
-    """One `Annotated` per (id, text, error) item, in input order. An exception raised while reading the
-    items is raised after every batch taken before it has been yielded. `explain_top` > 0: with explanations
-    (`annotate_batch`)."""
+def _item_length(item: Item) -> int:
+    return len(item[1] or "")
+
+
+def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1, batch_size: int = 8,
+                   batch_chars: int | None = BATCH_CHARS, explain_top: int = 0) -> Iterator[Annotated]:
+    """One `Annotated` per (id, text, error) item, in input order, annotated in batches of at most
+    `batch_size` items and, past a batch's first, `batch_chars` characters (`batches`; a worker process takes
+    a batch at a time). An exception raised while reading the items is raised after every batch taken before
+    it has been yielded. `explain_top` > 0: with explanations (`annotate_batch`)."""
     info = model_info(nlp)
     if n_process <= 1:
-        for batch in batches(items, batch_size):
+        for batch in batches(items, batch_size, batch_chars, length=_item_length):
             yield from annotate_batch(nlp, info, batch, explain_top)
         return
     pool = _Pool(nlp, info, n_process, explain_top)
@@ -211,7 +216,7 @@ def annotate_items(items: Iterable[Item], nlp: Language, *, n_process: int = 1,
         yield from results
 
     try:
-        source = batches(items, batch_size)
+        source = batches(items, batch_size, batch_chars, length=_item_length)
         while True:
             try:
                 batch = next(source)
