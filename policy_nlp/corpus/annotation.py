@@ -45,18 +45,22 @@ def batches(items: Iterable[_Item], size: int, chars: int | None = None,
     of the batch being filled, out of the stream's order.)"""
     batch: list[_Item] = []
     total = 0
-    try:
-        for item in items:
-            n = length(item) if chars is not None else 0
-            if batch and (len(batch) >= size or chars is not None and total + n > chars):
+    source = iter(items)
+    while True:
+        try:
+            item = next(source)
+        except StopIteration:
+            break
+        except Exception:
+            if batch:  # what was read before the error
                 yield batch
-                batch, total = [], 0
-            batch.append(item)
-            total += n
-    except Exception:
-        if batch:  # what was read before the error
+            raise
+        n = length(item) if chars is not None else 0
+        if batch and (len(batch) >= size or chars is not None and total + n > chars):
             yield batch
-        raise
+            batch, total = [], 0
+        batch.append(item)
+        total += n
     if batch:
         yield batch
 
