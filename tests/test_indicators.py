@@ -798,24 +798,6 @@ def test_a_sentences_phrases_found_once_name_each_record_as_its_own_search_did(v
     assert checked > 3000
 
 
-@pytest.mark.parametrize("version", [1, 2])
-def test_the_records_walk_skips_only_what_would_not_change_a_record(version, vocab2):
-    """`_quantities` calls `_canonical` only for a record whose sentence has candidate phrases and
-    `_pair_lists` only for a unit of two or more records: without candidates `_canonical` names nothing, and
-    `_pair_lists` leaves a single record as it is."""
-    vocab = vocab2 if version == 2 else indicator_vocabulary_v1()
-    checked = 0
-    for text in _sentence_texts():
-        hi = len(text)
-        for rec in ind._quantities(text, 0, hi, vocab, False):
-            assert ind._canonical(vocab, text, rec, hi, []) == (None, None)
-            alone = dict(rec)
-            ind._pair_lists(text, [alone], 0, hi, vocab)
-            assert alone == rec
-            checked += 1
-    assert checked > 3000
-
-
 def test_thresholds_marked_in_the_records_walk_are_those_of_all_pairs_marked_first(vocab2):
     rules, marked = vocab2.rules, 0
     texts = _sentence_texts() + ["突破4000亿元，达4601.5亿元，超过30%，达到35%、40%，迈上100万人，为120万人。" * 3]

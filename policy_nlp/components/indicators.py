@@ -1078,13 +1078,11 @@ def _quantities(text: str, lo: int, hi: int, vocabulary, plans: bool, delimiters
                 _mark_threshold(text, rec, out[k + 1], rules)
             rec["measure"] = _measure(text, rec, rules)
             rec["status"] = _status(text, rec, hi, rules, plans)
-        if not candidates:  # most sentences name no indicator: the record keeps no name and its own phrase
-            continue
         canonical, hit = _canonical(vocabulary, text, rec, hi, candidates)
         rec["canonical"] = canonical
         if hit is not None and (rec["phrase"] is None or abs(hit[1] - rec["start"]) <= 1):
             rec["phrase"], rec["phrase_start"], rec["phrase_end"] = text[hit[0]:hit[1]], hit[0], hit[1]
-    if rules is not None and len(out) > 1:  # one record alone is no list to pair
+    if rules is not None:
         _pair_lists(text, out, lo, hi, vocabulary)
     return out
 
