@@ -434,24 +434,28 @@ def worker_ratio(args: dict) -> dict:
 
 def time_parts(nlp, texts: list[str]) -> dict[str, float]:
     """Seconds of each part of `annotate` alone over `texts`, one part after the other as the pipeline runs
-    them: the tokenizer (`make_doc`), each component over all the documents (its `pipe`, so batched as in
-    `annotate`), and the reviewer record (`AnnotatedDocument.from_doc`). What `annotate` costs beyond their
-    sum is spaCy's `pipe` and the stream around it."""
-    from policy_nlp.corpus.annotation import relaxed_gc
+    them and in the stream's batches (`batches`, `BATCH_SIZE` texts within `BATCH_CHARS` characters): the
+    tokenizer (`make_doc`), each component over all the documents (its `pipe` per batch), and the reviewer
+    record (`AnnotatedDocument.from_doc`). What `annotate` costs beyond their sum is spaCy's `pipe` and the
+    stream around it."""
+    from policy_nlp.corpus.annotation import BATCH_CHARS, BATCH_SIZE, batches, relaxed_gc
     from policy_nlp.corpus.document import AnnotatedDocument
 
+    groups = list(batches(texts, BATCH_SIZE, BATCH_CHARS))
     times = {}
     with relaxed_gc():  # as `annotate` runs
         start = time.perf_counter()
-        docs = [nlp.make_doc(text) for text in texts]
+        docs = [[nlp.make_doc(text) for text in group] for group in groups]
         times["tokenizer"] = time.perf_counter() - start
         for name, component in nlp.pipeline:
             start = time.perf_counter()
-            docs = list(component.pipe(docs)) if hasattr(component, "pipe") else [component(d) for d in docs]
+            docs = [list(component.pipe(group, batch_size=len(group))) if hasattr(component, "pipe")
+                    else [component(doc) for doc in group] for group in docs]
             times[name] = time.perf_counter() - start
         start = time.perf_counter()
-        for doc, text in zip(docs, texts):
-            AnnotatedDocument.from_doc(doc, text=text)
+        for group, texts_of in zip(docs, groups):
+            for doc, text in zip(group, texts_of):
+                AnnotatedDocument.from_doc(doc, text=text)
         times["reviewer record"] = time.perf_counter() - start
     return times
 

@@ -21,9 +21,9 @@ def _check_text(text: Any, max_chars: int | None, segmenter: str | None) -> str:
     return text
 
 
-def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None) -> Iterator[tuple[str, str]]:
+def _checked(texts: Iterable[Any], max_chars: int | None, segmenter: str | None) -> Iterator[str]:
     for text in texts:
-        yield _check_text(text, max_chars, segmenter), text
+        yield _check_text(text, max_chars, segmenter)
 
 
 def extract_input(data, format: str | None = None):
@@ -71,6 +71,7 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = BATCH_SIZE,
     """
     from pathlib import Path
 
+    _check_batching(batch_size, batch_chars)
     if format is not None or isinstance(text, Path):
         extracted = extract_input(text, format)
         doc = annotate(extracted.text, nlp=nlp, max_chars=max_chars, explain=explain, explain_top=explain_top)
@@ -82,7 +83,6 @@ def annotate(text, *, nlp: Language | None = None, batch_size: int = BATCH_SIZE,
         return annotate_text(text, nlp or default_pipeline(), max_chars, explain, explain_top)
     if text is None or isinstance(text, (bytes, bytearray, int, float, dict)) or not isinstance(text, Iterable):
         raise InputTypeError("E020", type=type(text).__name__)
-    _check_batching(batch_size, batch_chars)
     return _annotate_stream(text, nlp, batch_size, batch_chars, max_chars, explain, explain_top)
 
 
@@ -99,18 +99,15 @@ def _annotate_stream(texts: Iterable[Any], nlp: Language | None, batch_size: int
                      max_chars: int | None, explain: bool = False,
                      explain_top: int = 8) -> Iterator[AnnotatedDocument]:
     """One `nlp.pipe` call per batch (`batches`), each with a config of its own (`nlp.pipe` adds its batch
-    size to the config it is given). A text that fails its check (E020, E102) is raised after the documents
-    of the texts before it."""
+    size to the config it is given); E160 at the first read when the pipeline cannot explain, before any text
+    is read. A text that fails its check (E020, E102) is raised after the documents of the texts before it."""
     nlp = nlp or default_pipeline()
     info = model_info(nlp)
     segmenter = getattr(nlp.tokenizer, "segmenter", None)
-    checked = _checked(texts, max_chars, segmenter)
+    top = explain_top if explain else 0
+    explain_config(nlp, top)  # E160 now, not at the first batch
     with relaxed_gc():  # until the stream ends or is closed (a `for` loop left early closes it)
-        for batch in batches(checked, batch_size, batch_chars, length=_text_length):
-            for doc, text in nlp.pipe(batch, batch_size=len(batch), as_tuples=True,
-                                      component_cfg=explain_config(nlp, explain_top if explain else 0)):
+        for batch in batches(_checked(texts, max_chars, segmenter), batch_size, batch_chars):
+            for doc, text in zip(nlp.pipe(batch, batch_size=len(batch), component_cfg=explain_config(nlp, top)),
+                                 batch):
                 yield AnnotatedDocument.from_doc(doc, info, text=text)
-
-
-def _text_length(pair: tuple[str, str]) -> int:
-    return len(pair[0])

@@ -89,8 +89,8 @@ def annotate(
                                                                          "(default 2)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1,
                                    help="With -o FILE.jsonl/.parquet: documents a batch (a worker process takes a "
-                                        f"batch at a time); a batch also holds at most {BATCH_CHARS:,} "
-                                        "characters past its first document."),
+                                        "batch at a time); with the local engine a batch also holds at most "
+                                        f"{BATCH_CHARS:,} characters past its first document."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     id_column: Optional[str] = typer.Option(None, help="Id column of table inputs (default: FILE#ROW)."),
     summary: Optional[Path] = typer.Option(None, help="With -o FILE.jsonl/.parquet: write a per-report summary "

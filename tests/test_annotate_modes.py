@@ -121,3 +121,21 @@ def test_update_into_a_corpus_file_is_refused_before_the_model_loads(tmp_path):
                                      "--model", str(tmp_path / "no_such_model")])
         assert result.exit_code == 2 and "-o is a directory" in result.stderr
         assert "E0" not in result.stderr  # not a model error: the model was not read
+
+
+def test_one_file_mode_stops_at_the_second_document_without_annotating_the_rest(tmp_path, char_nlp, monkeypatch):
+    """`-o FILE.json` takes one document at a time (not the stream's batches of up to 64), so the E110 for a
+    second document comes before a third is annotated; the other modes take the stream's batches."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(6):
+        (folder / f"r{k}.txt").write_text(seed_text(SEED_NAMES[k % len(SEED_NAMES)])[:400], encoding="utf-8")
+    themes = char_nlp.get_pipe("policy_nlp_themes")
+    real = type(themes).predict
+    sizes: list[int] = []
+    monkeypatch.setattr(type(themes), "predict", lambda self, docs: sizes.append(len(docs)) or real(self, docs))
+    with pytest.raises(DataError) as info:
+        list(modes.annotate_reports([folder], tmp_path / "one.json", char_nlp, single_file=True))
+    assert info.value.code == "E110" and sizes == [1, 1]
+    sizes.clear()
+    assert len(list(modes.annotate_reports([folder], None, char_nlp))) == 6 and sizes == [6]

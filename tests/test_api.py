@@ -202,6 +202,7 @@ def test_a_text_over_the_limit_in_a_stream_comes_after_the_documents_before_it(c
 @pytest.mark.parametrize("size, chars", [(0, 1000), (-1, None), (1.5, None), (True, None), ("8", None),
                                          (8, 0), (8, -5), (8, 2.5)])
 def test_batch_options_that_hold_no_text_are_refused_before_any_work(char_nlp, size, chars):
-    with pytest.raises(DataError) as info:
-        policy_nlp.annotate(iter(["一、执法"]), nlp=char_nlp, batch_size=size, batch_chars=chars)
-    assert info.value.code == "E017" and "batch_chars=None" in str(info.value)
+    for text in (iter(["一、执法"]), "一、执法"):
+        with pytest.raises(DataError) as info:
+            policy_nlp.annotate(text, nlp=char_nlp, batch_size=size, batch_chars=chars)
+        assert info.value.code == "E017" and "batch_chars=None" in str(info.value)

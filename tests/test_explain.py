@@ -159,6 +159,16 @@ def test_explain_rows_on_an_empty_matrix_and_a_pipeline_without_themes(char_nlp)
     bare.remove_pipe("policy_nlp_themes")
     with pytest.raises(ModelError, match="E160"):
         policy_nlp.annotate("一、总体情况\n我们加强执法。", nlp=bare, explain=True)
+    read = []
+
+    def texts():  # a stream: E160 before a text is read, and for an empty one too
+        read.append(1)
+        yield "长" * 50
+
+    for stream in (texts(), iter([])):
+        with pytest.raises(ModelError, match="E160"):
+            next(policy_nlp.annotate(stream, nlp=bare, explain=True, max_chars=20))
+    assert read == []
 
 
 def test_cli_annotate_explain(tmp_path):

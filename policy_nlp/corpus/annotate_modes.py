@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, NamedTuple, Sequence
 
 from ..errors import DataError
-from .annotation import MAX_CHARS
+from .annotation import BATCH_SIZE, MAX_CHARS
 from .batch import annotate_corpus, annotate_to_directory, update_reviewed, write_json_file
 from .document import AnnotatedDocument
 from .parallel import annotate_items
@@ -145,7 +145,7 @@ def annotate_reports(inputs: Sequence[Path], output: Path | None, nlp, *, single
     for doc_id, result, error, target in annotate_to_directory(
             inputs, None if single_file else output, nlp=nlp, text_column=text_column, id_column=id_column,
             max_chars=max_chars, overwrite=overwrite, overwrite_reviewed=overwrite_reviewed,
-            explain_top=explain_top):
+            explain_top=explain_top, batch_size=1 if single_file else BATCH_SIZE):  # FILE: E110 at the 2nd
         if single_file and result is not None:
             if done:
                 raise DataError("E110", option="-o FILE.json", context="for more than one document",

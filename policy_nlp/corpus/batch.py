@@ -481,7 +481,7 @@ def write_guarded(target: Path, content: str, *, overwrite: bool = False, overwr
 def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | None, *, nlp=None,
                           text_column: str = "text", id_column: str | None = None,
                           max_chars: int = DEFAULT_MAX_CHARS, overwrite: bool = False,
-                          overwrite_reviewed: bool = False, explain_top: int = 0
+                          overwrite_reviewed: bool = False, explain_top: int = 0, batch_size: int = BATCH_SIZE
                           ) -> Iterator[tuple[str, AnnotatedDocument | None, str | None, Path | None]]:
     """Annotate each input; with `out_dir`, write one `<name>.json` per input (`output_names`: from the
     input's path relative to its folder, so adding or removing inputs never renames another's output; two
@@ -492,21 +492,22 @@ def annotate_to_directory(paths: Sequence[str | Path], out_dir: str | Path | Non
     Nothing a reviewer did is lost: an existing file that differs from the new output is replaced only with
     `overwrite` (else the input gets error E131), and one holding reviewed units only with
     `overwrite_reviewed` (else E130; `update_reviewed` refreshes such a file and keeps its reviews).
-    `explain_top` > 0: with explanations, this many features per label."""
+    `explain_top` > 0: with explanations, this many features per label. `batch_size`: documents a batch, within
+    `BATCH_CHARS` characters (the API stream's batches; a caller that wants each result at once passes 1)."""
     if out_dir is None:
         yield from _annotate_each(paths, None, nlp, text_column, id_column, max_chars, overwrite, overwrite_reviewed,
-                                  explain_top)
+                                  explain_top, batch_size)
         return
     out_dir = Path(out_dir)
     with OutLock(out_dir, "E119"):
         with _writing(out_dir):
             out_dir.mkdir(parents=True, exist_ok=True)
         yield from _annotate_each(paths, out_dir, nlp, text_column, id_column, max_chars, overwrite,
-                                  overwrite_reviewed, explain_top)
+                                  overwrite_reviewed, explain_top, batch_size)
 
 
 def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max_chars, overwrite,
-                   overwrite_reviewed, explain_top):
+                   overwrite_reviewed, explain_top, batch_size):
     """`annotate_to_directory` (holding the lock of `out_dir`, if any)."""
     from ..pipeline import default_pipeline
 
@@ -516,7 +517,7 @@ def _annotate_each(paths, out_dir: Path | None, nlp, text_column, id_column, max
     summary = BatchSummary()
     screened = _screen(iter_inputs(paths, text_column, id_column), set(), max_chars, summary)
     items = ((doc.id, doc.text, error, doc) for doc, error in screened)
-    for result in annotate_items(items, nlp, batch_size=BATCH_SIZE, explain_top=explain_top):
+    for result in annotate_items(items, nlp, batch_size=batch_size, explain_top=explain_top):
         yield from _not_read(summary)
         target = None
         annotated = None if result.error else result.document
