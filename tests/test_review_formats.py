@@ -45,7 +45,7 @@ def test_label_studio_tasks_one_per_content_unit_with_predictions(doc):
         assert doc.text[data["start"]:data["end"]] == data["text"] == unit.text
         assert data["predicted"] == unit.labels and set(data["scores"]) == set(doc.labels)
         (pred,) = task["predictions"]
-        assert pred["model_version"] == f"{doc.model['name']} {doc.model['version']}" == "zh_reports 0.5.0"
+        assert pred["model_version"] == f"{doc.model['name']} {doc.model['version']}" == "zh_reports 0.5.1"
         assert 0.0 <= pred["score"] <= 1.0
         chosen = [c for r in pred["result"] for c in r["value"]["choices"]]
         assert chosen == unit.labels

@@ -137,6 +137,39 @@ def test_page_chrome_in_line_is_cut_out_without_the_report_text():
     assert [u.kind for u in segment(normalize(text).text, V2)] == ["boilerplate"]  # v2: the whole line was chrome
 
 
+FOOTER = ("责任编辑：张三 上一篇：某区2022年法治政府建设年度报告 下一篇：关于开展2024年行政执法案卷评查工作的通知 "
+          "【字体：大 中 小】 【打印】 【关闭】 相关链接： 某市人民政府 | 某省人民政府 主办单位：某区人民政府办公室 "
+          "网站标识码：4101050001 豫ICP备05001234号-1 豫公网安备 41010502000123号 技术支持：某网络公司 "
+          "版权所有：某区人民政府 视力保护色： 【我要纠错】 阅读次数：1234")
+
+
+@pytest.mark.parametrize("joiner", [" ", "", "\n"])
+def test_a_page_footer_run_into_the_report_is_cut_out_with_rules_v5(joiner):
+    """A page flattened to one line, or a footer run into the report's sign-off: with rules v5 every piece of
+    the footer is boilerplate and the report's sentences are the only content; v4 (kept unchanged for the
+    pipelines saved with it) leaves pieces of it as sentences."""
+    text = "全年办理复议案件12件，纠错3件。特此报告。 " + FOOTER.replace(" ", joiner)
+    units = _units(text)
+    assert [u[0] for u in units if u[1] != "boilerplate"] == ["全年办理复议案件12件，纠错3件。"]
+    chrome = "".join(u[0] for u in units if u[1] == "boilerplate")
+    for piece in ("张三", "2024年行政执法案卷评查工作的通知", "某省人民政府", "4101050001", "豫ICP备05001234号-1",
+                  "41010502000123号", "某网络公司", "版权所有：某区人民政府", "我要纠错"):
+        assert piece in chrome, piece
+    if joiner != "\n":
+        v4 = [text[u.start:u.end] for u in segment(normalize(text).text, packaged_rules(4)) if u.kind != "boilerplate"]
+        assert any("上一篇" in u or "主办单位" in u for u in v4)
+
+
+def test_rules_v5_are_v4_with_footer_chrome_patterns_only():
+    v4, v5 = packaged_rules(4).data, packaged_rules(5).data
+    assert {k for k in v4 if v4[k] != v5[k]} == {"version", "description", "inline_chrome_patterns"}
+    assert v5["inline_chrome_patterns"][:len(v4["inline_chrome_patterns"])] == v4["inline_chrome_patterns"]
+    # the words without the footer's form (a colon and a value, a list of links) stay in the report's sentences
+    text = ("全年为企业提供技术支持和法律咨询服务1200余次，依法保护版权所有人的合法权益。区司法局作为主办单位，会同承办单位"
+            "开展上一篇章所述的专项整治，相关链接的政务服务事项全部上线运行。")
+    assert [u.kind for u in segment(normalize(text).text, packaged_rules(5))] == ["sentence"] * 2
+
+
 def test_crawler_headers_are_cut_out():
     text = ("标题: 某区2024年法治政府建设情况报告 原文链接: https://www.example.gov.cn/xxgk/2025/c123.html "
             "==== 正文 ==== 2024年，我区深化行政执法改革。")

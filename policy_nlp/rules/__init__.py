@@ -325,7 +325,7 @@ def packaged_rules(version: int) -> ReportRules:
     return ReportRules.from_file(path)
 
 
-LATEST_VERSION = 4
+LATEST_VERSION = 5
 
 
 @registry.misc("policy_nlp.report_rules.v1")
@@ -352,6 +352,13 @@ def report_rules_v4(extra_metadata_keys: List[str] = [], extra_chrome_phrases: L
     """The packaged rules, version 4 (v3, and the rectification part as a part of its own, sign-off variants,
     a 学法 term list and the guide's wider business-environment list)."""
     return packaged_rules(4).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
+
+
+@registry.misc("policy_nlp.report_rules.v5")
+def report_rules_v5(extra_metadata_keys: List[str] = [], extra_chrome_phrases: List[str] = []) -> ReportRules:  # noqa: B006
+    """The packaged rules, version 5 (v4, and a page footer's chrome cut out of running text: 责任编辑, 上一篇/下一篇,
+    相关链接, 主办单位, 网站标识码, ICP and 公网安备 numbers, 版权所有 …)."""
+    return packaged_rules(5).extended(metadata_keys=extra_metadata_keys, chrome_phrases=extra_chrome_phrases)
 
 
 @registry.misc("policy_nlp.report_rules_file.v1")
