@@ -80,8 +80,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E020", "annotate() takes a str (or an iterable of str), not {type}.",
                   "Pass the report text as a str; decode bytes first, e.g. data.decode('utf-8') or "
                   "policy_nlp.read_text(path) which detects GB18030/GBK."),
-        ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16 or GB18030.",
-                  "Convert the file to UTF-8 (iconv -f <encoding> -t utf-8), or check that it is a text file."),
+        ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16, UTF-32, GB18030 or Big5: as UTF-8, byte {offset} of "
+                          "{size} is invalid (bytes around it: {context}).",
+                  "A UTF-8 file damaged at that byte (a truncated download, two files joined): mend or cut it there; "
+                  "a file in another encoding: convert it to UTF-8 (iconv -f <encoding> -t UTF-8 FILE); or check "
+                  "that it is a text file."),
         ErrorSpec("E022", "The document has {size} characters, more than the batch run's limit of {limit} "
                           "(--max-chars); it was not annotated.",
                   "Split the document into parts, or run again with a larger --max-chars (max_chars= in Python) "
@@ -236,8 +239,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "a file first."),
         ErrorSpec("E107", "{path} is a symbolic link that {detail}; it was not read.",
                   "Repair or remove the link, or pass the file it should point to."),
-        ErrorSpec("E108", "{path} looks like {encoding} text, not a Chinese report in UTF-8, UTF-16, UTF-32 "
-                          "or GB18030.",
+        ErrorSpec("E108", "{path} looks like {encoding} text, not a Chinese report in UTF-8, UTF-16, UTF-32, "
+                          "GB18030 or Big5.",
                   "If it is a Chinese report, convert it to UTF-8 (iconv -f {encoding} -t UTF-8 FILE); "
                   "otherwise leave it out."),
         ErrorSpec("E109", "{path}:{line}: not valid JSON ({detail}); a .json file holds one reviewer document.",

@@ -45,13 +45,6 @@ def test_undecodable_file_is_reported_with_its_name(tmp_path):
     assert doc.text is None and doc.error.startswith("[E021]") and "garbled_report.txt" in doc.error
 
 
-def test_big5_is_refused_not_mangled():
-    # Big5 bytes decode as GBK to the wrong characters; they must be refused, not passed on as text.
-    traditional = "本府依法行政,推動法治政府建設,加強行政執法監督與行政爭議調解工作。" * 20
-    with pytest.raises(UnicodeDecodeError):
-        decode_bytes(traditional.encode("big5"))
-
-
 def test_directory_is_read_recursively_with_ids_as_found(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "one.txt").write_text("第一份报告。", encoding="utf-8")

@@ -1,5 +1,5 @@
-"""Decoding a text file's bytes: UTF-8 (with or without BOM), UTF-16/UTF-32 (with BOM) and GB18030/GBK, refusing
-what decodes to nonsense (E021) and Japanese Shift-JIS (E108) rather than mangling it."""
+"""Decoding a text file's bytes: UTF-8 (with or without BOM), UTF-16/UTF-32 (with BOM), GB18030/GBK and Big5,
+refusing what decodes to nonsense (E021) and Japanese Shift-JIS (E108) rather than mangling it."""
 from __future__ import annotations
 
 import codecs
@@ -65,13 +65,24 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     else:
         if _kana_share(japanese) > 0.05:
             raise OtherEncoding("SHIFT_JIS")
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise first_error from None
-    if not _plausible(text):
-        raise first_error
-    return text, "gb18030"
+    for encoding in ("gb18030", "cp950"):  # cp950: Big5, tried only where GB18030 gives nonsense
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text) and (encoding == "gb18030" or _hanzi_share(text) >= 0.9):
+            return text, "gb18030" if encoding == "gb18030" else "big5"
+    raise first_error
+
+
+def _hanzi_share(text: str) -> float:
+    """Share of CJK ideographs, CJK punctuation and full-width forms among the non-ASCII characters: Big5
+    bytes read as GB18030 give kana, Cyrillic and box drawing; a Big5 report read as Big5 gives hanzi."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return 0.0
+    return sum("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+               or ch in "“”‘’…—·" for ch in wide) / len(wide)
 
 
 def decode_text(data: bytes, shown: str) -> tuple[str, str]:
@@ -80,5 +91,6 @@ def decode_text(data: bytes, shown: str) -> tuple[str, str]:
         return decode_bytes(data)
     except OtherEncoding as exc:
         raise DataError("E108", path=shown, encoding=exc.encoding) from None
-    except UnicodeDecodeError:
-        raise DataError("E021", path=shown) from None
+    except UnicodeDecodeError as exc:
+        raise DataError("E021", path=shown, offset=exc.start, size=len(data),
+                        context=data[max(0, exc.start - 8):exc.start + 8].hex(" ")) from None
