@@ -133,6 +133,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "page's text was used.",
                   "Check the boilerplate units; save the report's own page (not a list or home page), or "
                   "annotate its text."),
+        ErrorSpec("W010", "{read} of the {total} characters of text in the Word file's body were read; the rest "
+                          "is in text boxes or parts of the file that are not read as body text.",
+                  "Open the file in Word, move the text out of its text boxes (or save it as PDF) and annotate "
+                  "the result; or check what is missing in the output's text."),
         # Labelled data
         ErrorSpec("E030", "{path}:{line}: not valid JSON ({detail}).",
                   "Fix the line so it holds one JSON object per line (JSONL), or remove it."),

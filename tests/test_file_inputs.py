@@ -1,0 +1,92 @@
+"""What the Word, HTML and PDF readers give for the shapes government files take: content controls, tracked
+changes, soft line breaks and tables in Word; run-in bold subheadings on web pages; blank pages and placeholder
+titles in PDFs; and the directory mode deciding a file's format as a single file's is decided."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import policy_nlp
+from policy_nlp.errors import DataError
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _run(text: str) -> str:
+    return f"<w:r><w:t xml:space='preserve'>{text}</w:t></w:r>"
+
+
+def _docx(*blocks: str, paragraphs: tuple[str, ...] = ()) -> bytes:
+    """A Word file whose body holds python-docx paragraphs, then the given raw body XML blocks."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    body = document.element.body
+    for block in blocks:
+        body.insert(len(body) - 1, parse_xml(f"<w:wrap {W_NS}>{block}</w:wrap>")[0])  # before w:sectPr
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _docx_text(data: bytes):
+    from policy_nlp.corpus.docx_input import extract_docx
+
+    return extract_docx(data, "report.docx")
+
+
+def test_a_word_body_inside_a_block_content_control_is_read():
+    inner = "".join(f"<w:p>{_run(t)}</w:p>" for t in ("一、主要举措", "加强行政执法监督。"))
+    nested = f"<w:sdt><w:sdtPr/><w:sdtContent><w:p>{_run('二、存在的不足')}</w:p></w:sdtContent></w:sdt>"
+    data = _docx(f"<w:sdt><w:sdtPr/><w:sdtContent>{inner}{nested}</w:sdtContent></w:sdt>",
+                 f"<w:p>{_run('三、下一步工作安排')}</w:p>", paragraphs=("某区2023年法治政府建设情况报告",))
+    assert _docx_text(data).text.splitlines() == [
+        "某区2023年法治政府建设情况报告", "一、主要举措", "加强行政执法监督。", "二、存在的不足", "三、下一步工作安排"]
+
+
+def test_tracked_insertions_are_read_and_deletions_left_out():
+    paragraph = (f"<w:p>{_run('全年办理')}<w:ins w:id='1' w:author='a'>{_run('行政复议')}</w:ins>"
+                 f"<w:del w:id='2' w:author='a'><w:r><w:delText>行政诉讼</w:delText></w:r></w:del>{_run('案件557件。')}</w:p>")
+    assert _docx_text(_docx(paragraph)).text == "全年办理行政复议案件557件。"
+
+
+def test_hyperlinks_smart_tags_and_inline_controls_keep_their_text():
+    paragraph = (f"<w:p>{_run('详见')}<w:hyperlink w:anchor='x'>{_run('《实施方案》')}</w:hyperlink>"
+                 f"<w:smartTag w:uri='u' w:element='place'>{_run('金水区')}</w:smartTag>"
+                 f"<w:sdt><w:sdtContent>{_run('2023年')}</w:sdtContent></w:sdt>{_run('报告。')}</w:p>")
+    assert _docx_text(_docx(paragraph)).text == "详见《实施方案》金水区2023年报告。"
+
+
+def test_soft_line_breaks_and_carriage_returns_start_new_lines():
+    paragraph = (f"<w:p>{_run('（一）严格规范执法')}<w:r><w:br/></w:r>{_run('全年开展专项检查3次。')}"
+                 f"<w:r><w:cr/></w:r>{_run('（二）化解矛盾纠纷')}</w:p>")
+    assert _docx_text(_docx(paragraph)).text.splitlines() == [
+        "（一）严格规范执法", "全年开展专项检查3次。", "（二）化解矛盾纠纷"]
+
+
+def test_table_cells_are_tab_separated_and_rows_on_lines():
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("主要指标如下：")
+    table = document.add_table(rows=2, cols=3)
+    for r, row in enumerate([("指标", "2023年", "增长"), ("行政复议 案件", "557件", "")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    out = io.BytesIO()
+    document.save(out)
+    assert _docx_text(out.getvalue()).text == "主要指标如下：\n指标\t2023年\t增长\n行政复议 案件\t557件"
+
+
+def test_text_in_text_boxes_is_not_lost_in_silence():
+    box = "".join(f"<w:p>{_run('加强行政执法监督，规范涉企检查，全年开展专项检查。')}</w:p>" for _ in range(8))
+    drawing = (f"<w:p>{_run('一、主要举措')}<w:r><w:pict><v:shape xmlns:v='urn:schemas-microsoft-com:vml'>"
+               f"<v:textbox><w:txbxContent>{box}</w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>")
+    extracted = _docx_text(_docx(drawing))
+    assert extracted.text == "一、主要举措"
+    assert [w["code"] for w in extracted.warnings] == ["W010"] and "6 of the 206" in extracted.warnings[0]["message"]
+    assert _docx_text(_docx(paragraphs=("一、主要举措",) * 3)).warnings == []
