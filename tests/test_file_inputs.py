@@ -90,3 +90,32 @@ def test_text_in_text_boxes_is_not_lost_in_silence():
     assert extracted.text == "一、主要举措"
     assert [w["code"] for w in extracted.warnings] == ["W010"] and "6 of the 206" in extracted.warnings[0]["message"]
     assert _docx_text(_docx(paragraphs=("一、主要举措",) * 3)).warnings == []
+
+
+def test_a_run_in_bold_subheading_ends_its_line():
+    from policy_nlp.corpus.html_input import lines_of
+
+    page = ("<p>&nbsp;&nbsp;<strong>（一）严格规范公正文明执法</strong>全年开展专项检查3次。</p>"
+            "<p><span><b>2.化解矛盾纠纷。</b></span>全年办理行政复议案件557件。</p>"
+            "<p><strong>下一步工作安排：</strong>2024年，我区将持续深化改革。</p>")
+    assert lines_of(page).splitlines() == [
+        "（一）严格规范公正文明执法", "全年开展专项检查3次。", "2.化解矛盾纠纷。", "全年办理行政复议案件557件。",
+        "下一步工作安排：", "2024年，我区将持续深化改革。"]
+
+
+def test_bold_words_inside_sentences_and_whole_bold_lines_stay_as_they_are():
+    from policy_nlp.corpus.html_input import lines_of
+
+    page = ("<p>我区<strong>坚持</strong>依法行政。</p><p><strong>重点</strong>推进规范性文件备案审查。</p>"
+            "<p><strong>一、主要举措和成效</strong></p><p>全年共审查<b>3.5</b>万件。</p>")
+    assert lines_of(page).splitlines() == [
+        "我区坚持依法行政。", "重点推进规范性文件备案审查。", "一、主要举措和成效", "全年共审查3.5万件。"]
+
+
+def test_an_annotated_page_puts_the_run_in_subheading_in_a_heading_unit_of_its_own(char_nlp):
+    body = "".join(f"<p><strong>（{n}）加强行政执法监督</strong>全年开展专项检查{k}次，规范涉企检查。</p>"
+                   for n, k in (("一", 3), ("二", 5), ("三", 7)))
+    doc = policy_nlp.annotate(f"<html><body><article>{body}</article></body></html>", format="html", nlp=char_nlp)
+    headings = [u.text for u in doc.units if u.kind == "heading"]
+    assert headings == ["（一）加强行政执法监督", "（二）加强行政执法监督", "（三）加强行政执法监督"]
+    assert all(doc.text[u.start:u.end] == u.text for u in doc.units)
