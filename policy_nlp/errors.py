@@ -188,8 +188,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "DIR to score a trained pipeline."),
         # Batch
         ErrorSpec("E050", "No input documents found in {paths}.",
-                  "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
-                  "text column."),
+                  "Pass report files (plain text, HTML, Word .docx or PDF, recognised by their bytes whatever "
+                  "their name), directories holding them, or .jsonl/.csv/.parquet tables with a text column; "
+                  "legacy .doc (OLE2), RTF, images and archives are not read: save them as .docx or PDF."),
         ErrorSpec("E051", "{path}: no column '{column}' (columns: {columns}).",
                   "Name the text column with --text-column and the id column with --id-column."),
         ErrorSpec("E052", "Every one of the {count} documents failed.",

@@ -4,6 +4,7 @@ titles in PDFs; and the directory mode deciding a file's format as a single file
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,53 @@ def test_an_annotated_page_puts_the_run_in_subheading_in_a_heading_unit_of_its_o
     headings = [u.text for u in doc.units if u.kind == "heading"]
     assert headings == ["（一）加强行政执法监督", "（二）加强行政执法监督", "（三）加强行政执法监督"]
     assert all(doc.text[u.start:u.end] == u.text for u in doc.units)
+
+
+def _word_file() -> bytes:
+    import docx
+
+    document = docx.Document()
+    for k in range(1, 40):
+        document.add_paragraph(f"（{k}）加强行政执法监督，规范涉企检查，全年开展专项检查{k}次。")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_directory_decides_an_entrys_format_as_a_file_given_by_name_is_decided(tmp_path):
+    from policy_nlp.corpus.inputs import iter_inputs
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    word = _word_file()
+    assert len(word) > 4096  # a ZIP's directory is at its end
+    (folder / "a_word.doc").write_bytes(word)
+    (folder / "b_page.doc").write_text("<html><body><p>一、主要举措。</p></body></html>", encoding="utf-8")
+    (folder / "c_legacy.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 32)
+    (folder / "d_image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + b"\x00" * 64)
+    docs = {Path(d.id).name: d for d in iter_inputs([folder])}
+    for name in ("a_word.doc", "b_page.doc"):
+        alone = policy_nlp.read_document(folder / name)
+        assert not docs[name].skipped and docs[name].text == alone.text
+        assert docs[name].source["format"] == alone.format
+    assert docs["a_word.doc"].source["format"] == "docx" and docs["b_page.doc"].source["format"] == "html"
+    skipped = {name: d.error for name, d in docs.items() if d.skipped}
+    assert set(skipped) == {"c_legacy.doc", "d_image.txt", ".DS_Store"}
+    assert "legacy Office" in skipped["c_legacy.doc"] and "a PNG image" in skipped["d_image.txt"]
+    for name in ("c_legacy.doc", "d_image.txt"):
+        with pytest.raises(DataError) as err:
+            policy_nlp.read_document(folder / name)
+        assert err.value.code == "E024" and skipped[name].startswith("[E024]")
+    (folder / "notes.md").write_text("not a report", encoding="utf-8")
+    assert "a '.md' file" in {Path(d.id).name: d.error for d in iter_inputs([folder])}["notes.md"]
+
+
+def test_no_report_file_in_a_directory_is_e050_naming_the_formats_read(tmp_path):
+    from policy_nlp.corpus.inputs import iter_inputs
+
+    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 32)
+    with pytest.raises(DataError) as err:
+        list(iter_inputs([tmp_path]))
+    assert err.value.code == "E050"
+    assert all(name in err.value.fix for name in ("HTML", ".docx", "PDF", ".doc"))
