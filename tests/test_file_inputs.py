@@ -170,3 +170,47 @@ def test_no_report_file_in_a_directory_is_e050_naming_the_formats_read(tmp_path)
         list(iter_inputs([tmp_path]))
     assert err.value.code == "E050"
     assert all(name in err.value.fix for name in ("HTML", ".docx", "PDF", ".doc"))
+
+
+def _pdf_pages(*pages: str) -> bytes:
+    """A PDF of pages that hold a line of text ('text'), nothing ('blank'), an image ('image') or a vector
+    drawing ('drawing')."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    import input_forms
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    for kind in pages:
+        if kind == "text":
+            pdf.setFont(input_forms.cjk_font(), 12)
+            pdf.drawString(60, 700, "一、主要举措和成效")
+        elif kind == "image":
+            pdf.drawImage(ImageReader(Image.new("L", (40, 60), 128)), 50, 50, 400, 600)
+        elif kind == "drawing":
+            pdf.rect(50, 50, 400, 600, fill=1)
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+@pytest.fixture
+def _forms_on_path(monkeypatch):
+    from conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+
+
+def test_a_blank_page_is_no_loss_and_a_page_holding_only_an_image_is_warned(_forms_on_path):
+    from policy_nlp.corpus.pdf_input import extract_pdf
+
+    blank = extract_pdf(_pdf_pages("text", "drawing", "blank"), "report.pdf")
+    assert blank.text == "一、主要举措和成效" and blank.warnings == []
+    scanned = extract_pdf(_pdf_pages("text", "blank", "image", "image"), "report.pdf")
+    assert [w["code"] for w in scanned.warnings] == ["W006"]
+    assert "2 of 4 PDF page(s)" in scanned.warnings[0]["message"] and "first: page 3" in scanned.warnings[0]["message"]
+    with pytest.raises(DataError) as err:
+        extract_pdf(_pdf_pages("blank", "image"), "report.pdf")
+    assert err.value.code == "E023"
