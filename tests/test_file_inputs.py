@@ -214,3 +214,18 @@ def test_a_blank_page_is_no_loss_and_a_page_holding_only_an_image_is_warned(_for
     with pytest.raises(DataError) as err:
         extract_pdf(_pdf_pages("blank", "image"), "report.pdf")
     assert err.value.code == "E023"
+
+
+def test_two_reports_claiming_one_output_name_make_the_run_fail(tmp_path):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "report.docx").write_bytes(_word_file())
+    (folder / "report.txt").write_text("一、主要举措\n加强行政执法监督。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["annotate", str(folder), "-o", str(out), "--segmenter", "char"])
+    assert result.exit_code == 1, result.output
+    assert [p.name for p in out.iterdir()] == ["report.json"] and "[E120]" in result.output
