@@ -229,3 +229,23 @@ def test_two_reports_claiming_one_output_name_make_the_run_fail(tmp_path):
     result = CliRunner().invoke(app, ["annotate", str(folder), "-o", str(out), "--segmenter", "char"])
     assert result.exit_code == 1, result.output
     assert [p.name for p in out.iterdir()] == ["report.json"] and "[E120]" in result.output
+
+
+@pytest.mark.parametrize("title, kept", [("untitled", None), ("Microsoft Word - 2023年报告.doc", None),
+                                         ("无标题", None), ("新建 Microsoft Word 文档", None),
+                                         ("金水区2023年法治政府建设年度报告", "金水区2023年法治政府建设年度报告")])
+def test_a_pdf_placeholder_title_is_no_title(title, kept, _forms_on_path):
+    from reportlab.pdfgen import canvas
+
+    from policy_nlp.corpus.pdf_input import extract_pdf
+
+    import input_forms
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.setTitle(title)
+    pdf.setFont(input_forms.cjk_font(), 12)
+    pdf.drawString(60, 700, "一、主要举措和成效")
+    pdf.showPage()
+    pdf.save()
+    assert extract_pdf(out.getvalue(), "report.pdf").metadata.get("title") == kept

@@ -26,6 +26,9 @@ SENTENCE_END = tuple("。！？；：!?;:…")
 CONTINUES = tuple("，、,（(“《—-")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")  # the layout's gap between two Chinese characters
+# a title the writing program filled in, not the author: reportlab's "untitled", Word's "Microsoft Word - FILE.doc"
+PLACEHOLDER_TITLE = re.compile(r"^(?:untitled\b|microsoft (?:word|excel|powerpoint) - |无标题|新建\s*(?:microsoft\s*)?word\s*文档)",
+                               re.I)
 FULL_WIDTH = 0.8  # a line at least this share of the widest lines' width was wrapped by the layout
 
 
@@ -42,6 +45,12 @@ def _has_images(page) -> bool:
         return True
 
 
+def _title(info) -> str:
+    """The document's title in its metadata, "" when it has none or a program's placeholder (`untitled`)."""
+    title = (info.title or "").strip() if info is not None else ""
+    return "" if PLACEHOLDER_TITLE.match(title) else title
+
+
 def _pages(data: bytes, shown: str) -> tuple[list[list[str]], list[int], dict]:
     """The lines of each page, the numbers of the pages without text that draw images (scanned pages), and the
     document's title and creation date where its metadata has them."""
@@ -56,7 +65,7 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], list[int], dict]:
                    if not text.strip() and _has_images(page)]
         info = reader.metadata
         created = info.creation_date if info is not None else None
-        metadata = {"title": (info.title or "").strip() if info is not None else "",
+        metadata = {"title": _title(info),
                     "created": created.date().isoformat() if created else ""}
     except DataError:
         raise
