@@ -58,7 +58,9 @@ def test_tracked_insertions_are_read_and_deletions_left_out():
 def test_hyperlinks_smart_tags_and_inline_controls_keep_their_text():
     paragraph = (f"<w:p>{_run('详见')}<w:hyperlink w:anchor='x'>{_run('《实施方案》')}</w:hyperlink>"
                  f"<w:smartTag w:uri='u' w:element='place'>{_run('金水区')}</w:smartTag>"
-                 f"<w:sdt><w:sdtContent>{_run('2023年')}</w:sdtContent></w:sdt>{_run('报告。')}</w:p>")
+                 f"<w:sdt><w:sdtContent>{_run('2023年')}</w:sdtContent></w:sdt>{_run('报告。')}"
+                 f"<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>{_run('单击此处输入文字。')}"
+                 "</w:sdtContent></w:sdt></w:p>")
     assert _docx_text(_docx(paragraph)).text == "详见《实施方案》金水区2023年报告。"
 
 

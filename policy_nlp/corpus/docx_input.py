@@ -4,11 +4,11 @@ The body is walked in its XML order, through block content controls (`w:sdt`), c
 insertions (`w:ins`, which are part of the text until rejected) at any depth; tracked deletions (`w:del`,
 `w:moveFrom`) stay out. A paragraph is one line, and a soft line break (`w:br`, Shift-Enter) or carriage return
 (`w:cr`) inside it starts a new line; the text of hyperlinks, smart tags, fields' results and inline content
-controls is kept. A table gives one line per row, its cells separated by a tab (a cell's own paragraphs joined by
-a space). Text boxes, page headers and footers are not body text and are left out; when the body's XML holds
-clearly more text than was read (text boxes, a structure the walk does not know), W010 says how much. The core
-properties' title and creation date go to the metadata (`title`, `created`: when the file was made, which need
-not be when the report was published).
+controls is kept (a content control still showing its prompt, 单击此处输入文字, is left out). A table gives one
+line per row, its cells separated by a tab (a cell's own paragraphs joined by a space). Text boxes, page headers
+and footers are not body text and are left out; when the body's XML holds clearly more text than was read (text
+boxes, a structure the walk does not know), W010 says how much. The core properties' title and creation date go
+to the metadata (`title`, `created`: when the file was made, which need not be when the report was published).
 """
 from __future__ import annotations
 
@@ -25,9 +25,19 @@ RUN_TEXT = {T: None, _W + "tab": " ", _W + "br": "\n", _W + "cr": "\n", _W + "no
 # never counted: deleted text, properties, ruby text, the fallback copy of a drawing (its text is in mc:Choice)
 UNCOUNTED = {_W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr", _W + "tblPr", _W + "trPr", _W + "tcPr",
              _W + "sdtPr", _W + "rt", _MC + "Fallback"}
-SKIP = UNCOUNTED | {_W + "txbxContent"}  # never read: those and text boxes
+TEXT_BOX, SDT = _W + "txbxContent", _W + "sdt"
+PROMPT = f"{_W}sdtPr/{_W}showingPlcHdr"  # a content control showing its prompt (单击此处输入文字), not content
 MISSED_SHARE = 0.1  # W010 when the body's XML holds more than this share of text beyond what was read …
 MISSED_MIN = 100  # … and at least this many characters
+
+
+def _uncounted(element) -> bool:
+    return element.tag in UNCOUNTED or (element.tag == SDT and element.find(PROMPT) is not None)
+
+
+def _skipped(element) -> bool:
+    """Not read: deleted text, properties, a content control's prompt, text boxes …"""
+    return element.tag == TEXT_BOX or _uncounted(element)
 
 
 def _inline(element) -> Iterator[str]:
@@ -36,7 +46,7 @@ def _inline(element) -> Iterator[str]:
     for child in element:
         if child.tag in RUN_TEXT:
             yield (child.text or "") if RUN_TEXT[child.tag] is None else RUN_TEXT[child.tag]
-        elif child.tag not in SKIP:
+        elif not _skipped(child):
             yield from _inline(child)
 
 
@@ -56,7 +66,7 @@ def _children(element, tag: str) -> Iterator:
     for child in element:
         if child.tag == tag:
             yield child
-        elif child.tag not in SKIP and child.tag not in (P, TBL):
+        elif child.tag not in (P, TBL) and not _skipped(child):
             yield from _children(child, tag)
 
 
@@ -69,7 +79,7 @@ def _lines(element) -> list[str]:
             lines += _paragraph(child)
         elif child.tag == TBL:
             lines += [row for row in map(_row, _children(child, TR)) if row]
-        elif child.tag not in SKIP:
+        elif not _skipped(child):
             lines += _lines(child)
     return lines
 
@@ -77,7 +87,7 @@ def _lines(element) -> list[str]:
 def _all_text(element) -> int:
     """Characters (not white space) of the text elements below `element`, text boxes included: what the
     body's XML holds."""
-    if element.tag in UNCOUNTED:
+    if _uncounted(element):
         return 0
     own = len("".join((element.text or "").split())) if element.tag == T else 0
     return own + sum(_all_text(child) for child in element)
