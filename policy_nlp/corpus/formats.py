@@ -1,10 +1,10 @@
 """What a report file is, by its bytes, and its text: plain text, HTML, Word (.docx) or PDF.
 
 `sniff(data, suffix)` recognises a file by its magic bytes first and its name second, so that a PDF or an
-image is never decoded as text whatever it is called; `sniff_file(path)` reads what it needs of a file for it, and
-decides the format of a file given by name and of a directory's entries alike. `extract(data, fmt, shown)` returns an `Extracted`:
-the text the pipeline annotates (every output offset refers to it), the source's metadata (title, publish
-date, pages) and the warnings the extraction has to report. The format readers live next to this module
+image is never decoded as text whatever it is called; `sniff_file(path)` reads what `sniff` needs of a file and
+decides the format of a file given by name and of a directory's entries alike. `extract(data, fmt, shown)`
+returns an `Extracted`: the text the pipeline annotates (every output offset refers to it), the source's
+metadata (title, publish date, pages) and the warnings the extraction has to report. The format readers live next to this module
 (`html_input`, `docx_input`, `pdf_input`) and return an `extracted.Extracted`.
 """
 from __future__ import annotations

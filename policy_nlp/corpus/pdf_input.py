@@ -27,8 +27,8 @@ CONTINUES = tuple("，、,（(“《—-")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")  # the layout's gap between two Chinese characters
 # a title the writing program filled in, not the author: reportlab's "untitled", Word's "Microsoft Word - FILE.doc"
-PLACEHOLDER_TITLE = re.compile(r"^(?:untitled\b|microsoft (?:word|excel|powerpoint) - |无标题|新建\s*(?:microsoft\s*)?word\s*文档)",
-                               re.I)
+PLACEHOLDER_TITLE = re.compile(
+    r"^(?:untitled\b|microsoft (?:word|excel|powerpoint) - |无标题|新建\s*(?:microsoft\s*)?word\s*文档)", re.I)
 FULL_WIDTH = 0.8  # a line at least this share of the widest lines' width was wrapped by the layout
 
 
