@@ -110,9 +110,11 @@ def test_bold_words_inside_sentences_and_whole_bold_lines_stay_as_they_are():
     from policy_nlp.corpus.html_input import lines_of
 
     page = ("<p>我区<strong>坚持</strong>依法行政。</p><p><strong>重点</strong>推进规范性文件备案审查。</p>"
-            "<p><strong>一、主要举措和成效</strong></p><p>全年共审查<b>3.5</b>万件。</p>")
+            "<p><strong>一、主要举措和成效</strong></p><p>全年共审查<b>3.5</b>万件。</p>"
+            "<p><b>二、</b>存在的不足</p><p><strong>来源：</strong>某某区司法局</p>")
     assert lines_of(page).splitlines() == [
-        "我区坚持依法行政。", "重点推进规范性文件备案审查。", "一、主要举措和成效", "全年共审查3.5万件。"]
+        "我区坚持依法行政。", "重点推进规范性文件备案审查。", "一、主要举措和成效", "全年共审查3.5万件。",
+        "二、存在的不足", "来源：某某区司法局"]
 
 
 def test_an_annotated_page_puts_the_run_in_subheading_in_a_heading_unit_of_its_own(char_nlp):

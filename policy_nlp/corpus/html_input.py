@@ -25,9 +25,12 @@ DATE_META = ("PubDate", "pubdate", "publishdate", "publish_date", "article:publi
              "dc.date", "dcterms.created", "date", "firstpublishedtime")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|公开|发文|成文|生成)(?:时间|日期)\s*[:：]?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
-# a run-in subheading: bold text opening a paragraph with a heading marker, or ending as a sentence or a lead-in does
-_RUN_IN_HEADING = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]+(?:部分|章|节|篇)|[一二三四五六七八九十百零〇]+[、.．]"
-                             r"|[（(][一二三四五六七八九十百零〇\d]+[)）]|\d{1,2}[、．]|\d{1,2}\.(?!\d))|[。：:]$")
+# a run-in subheading is bold text opening a paragraph: a heading marker and a title, or a sentence or lead-in
+# (ending in 。/：), followed by the paragraph's first sentence
+_HEADING_MARKER = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]+(?:部分|章|节|篇)|[一二三四五六七八九十百零〇]+[、.．]"
+                             r"|[（(][一二三四五六七八九十百零〇\d]+[)）]|\d{1,2}[、．]|\d{1,2}\.(?!\d))")
+_LEAD_IN_END = ("。", "：", ":")
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
 KEEP_SHARE = 0.3  # an element named like furniture that holds more of the page's text than this is kept
 MIN_SHARE = 0.2  # readability's article below this share of the page's text: it missed it, take the page
 
@@ -69,11 +72,20 @@ def _break_run_in_headings(tree) -> None:
     for node in tree.css("strong, b"):
         bold = node.text().strip()
         block = _block_of(node)
-        if not bold or block is None or not _RUN_IN_HEADING.search(bold):
+        if not bold or block is None:
             continue
         whole = block.text().strip()
-        if whole.startswith(bold) and whole[len(bold):].strip():
+        if whole.startswith(bold) and _run_in_heading(bold, whole[len(bold):]):
             node.insert_after("\n")
+
+
+def _run_in_heading(bold: str, rest: str) -> bool:
+    """Whether bold text opening a paragraph is a heading run into the rest: a marker and a title (not a marker
+    alone: `<b>一、</b>标题`), or a sentence or lead-in; and the rest holds a sentence (not a metadata value:
+    `<b>来源：</b>区司法局`)."""
+    marker = _HEADING_MARKER.match(bold)
+    heading = bool(marker and bold[marker.end():].strip()) or bold.endswith(_LEAD_IN_END)
+    return heading and _SENTENCE_END.search(rest) is not None
 
 
 def lines_of(markup: str) -> str:
