@@ -191,15 +191,17 @@ def _exit_if_all_failed(failures: int, total: int) -> None:
 def _print_reports(results, fmt: str, output: Optional[Path], single_file: bool) -> None:
     """Without -o: reviewer JSON (or a table) on stdout: pretty JSON for one document, JSONL (one document a
     line) for several; with -o DIR or -o FILE.json: one line per file written on stderr. Errors go to stderr
-    with the input's name and the fix; exit code 1 only if every input failed."""
+    with the input's name and the fix; exit code 1 if every input failed, or if an input was not written
+    because another had taken its output name (E120)."""
     from .errors import fix_for
 
-    failures = total = 0
+    failures = total = clashes = 0
     first = None  # stdout JSON: the first document waits until we know whether a second one follows
     for doc_id, result, error, target in results:
         total += 1
         if result is None:
             failures += 1
+            clashes += error.startswith("[E120]")
             fix = fix_for(error)
             _say(f"{doc_id}: {error}" + (f" Fix: {fix}" if fix else ""))
         elif target is not None:
@@ -216,6 +218,9 @@ def _print_reports(results, fmt: str, output: Optional[Path], single_file: bool)
     if fmt == "json" and output is None and first not in (None, True):
         typer.echo(first.to_json())
     _exit_if_all_failed(failures, total)
+    if clashes:
+        _say(f"{clashes} input(s) not written: another input had taken their output name (E120).")
+        raise typer.Exit(code=1)
 
 
 def _print_updates(results) -> None:

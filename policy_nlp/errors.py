@@ -136,6 +136,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "page's text was used.",
                   "Check the boilerplate units; save the report's own page (not a list or home page), or "
                   "annotate its text."),
+        ErrorSpec("W010", "{read} of the {total} characters of text in the Word file's body were read; the rest "
+                          "is in text boxes or parts of the file that are not read as body text.",
+                  "Open the file in Word, move the text out of its text boxes (or save it as PDF) and annotate "
+                  "the result; or check what is missing in the output's text."),
         # Labelled data
         ErrorSpec("E030", "{path}:{line}: not valid JSON ({detail}).",
                   "Fix the line so it holds one JSON object per line (JSONL), or remove it."),
@@ -187,8 +191,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "DIR to score a trained pipeline."),
         # Batch
         ErrorSpec("E050", "No input documents found in {paths}.",
-                  "Pass .txt files, directories holding .txt files, or .jsonl/.csv/.parquet tables with a "
-                  "text column."),
+                  "Pass report files (plain text, HTML, Word .docx or PDF, recognised by their bytes whatever "
+                  "their name), directories holding them, or .jsonl/.csv/.parquet tables with a text column; "
+                  "legacy .doc (OLE2), RTF, images and archives are not read: save them as .docx or PDF."),
         ErrorSpec("E051", "{path}: no column '{column}' (columns: {columns}).",
                   "Name the text column with --text-column and the id column with --id-column."),
         ErrorSpec("E052", "Every one of the {count} documents failed.",

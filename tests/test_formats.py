@@ -23,7 +23,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _pdf(pages: list[str | None]) -> bytes:
-    """A PDF whose pages hold the given lines (None: a page with only a drawing, as a scan has)."""
+    """A PDF whose pages hold the given lines (None: a page with only an image, as a scan has)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
     import input_forms
@@ -33,7 +35,7 @@ def _pdf(pages: list[str | None]) -> bytes:
     pdf = canvas.Canvas(out)
     for text in pages:
         if text is None:
-            pdf.rect(50, 50, 400, 600, fill=1)
+            pdf.drawImage(ImageReader(Image.new("L", (40, 60), 128)), 50, 50, 400, 600)
         else:
             pdf.setFont(font, 12)
             pdf.drawString(60, 700, text)

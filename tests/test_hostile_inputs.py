@@ -554,9 +554,10 @@ def test_output_names_come_from_the_relative_path_not_the_order(reports):
     with_more = output_names([reports / "more", reports / "reports"])
     assert {k: v for k, v in with_more.items() if k in alone} == alone
     result = _annotate(reports / "reports", reports / "more", "-o", reports / "out")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # an input refused: the run did not write all it was asked to
     assert sorted(p.name for p in (reports / "out").iterdir()) == ["2023__r.json", "r.json"]
     assert "E120" in result.output and "more" in result.output  # more/r.txt claims r.json too: refused
+    assert "1 input(s) not written" in result.output
 
 
 def test_an_unreadable_folder_is_an_error_record(reports, monkeypatch):

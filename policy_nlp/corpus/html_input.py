@@ -2,7 +2,8 @@
 
 Navigation, header, footer, share and print bars, breadcrumbs and related-link boxes are removed first (by
 element and by class/id), readability then keeps the block that holds the article's text, and every block
-element (`p`, `div`, `li`, `tr`, `h1`–`h6`, `br` …) ends a line. The page title and publish date go to the
+element (`p`, `div`, `li`, `tr`, `h1`–`h6`, `br` …) ends a line, as does a bold subheading run into its
+paragraph's first sentence. The page title and publish date go to the
 metadata. Why this route and not trafilatura: `benchmarks/input_formats.py` (`docs/inputs.md`).
 """
 from __future__ import annotations
@@ -24,6 +25,12 @@ DATE_META = ("PubDate", "pubdate", "publishdate", "publish_date", "article:publi
              "dc.date", "dcterms.created", "date", "firstpublishedtime")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|公开|发文|成文|生成)(?:时间|日期)\s*[:：]?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+# a run-in subheading is bold text opening a paragraph: a heading marker and a title, or a sentence or lead-in
+# (ending in 。/：), followed by the paragraph's first sentence
+_HEADING_MARKER = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]+(?:部分|章|节|篇)|[一二三四五六七八九十百零〇]+[、.．]"
+                             r"|[（(][一二三四五六七八九十百零〇\d]+[)）]|\d{1,2}[、．]|\d{1,2}\.(?!\d))")
+_LEAD_IN_END = ("。", "：", ":")
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
 KEEP_SHARE = 0.3  # an element named like furniture that holds more of the page's text than this is kept
 MIN_SHARE = 0.2  # readability's article below this share of the page's text: it missed it, take the page
 
@@ -51,9 +58,41 @@ def _strip_chrome(tree) -> None:
             node.decompose()
 
 
+def _block_of(node):
+    """The nearest block element around `node` (None: none below the document's root)."""
+    parent = node.parent
+    while parent is not None and parent.tag not in BLOCKS:
+        parent = parent.parent
+    return parent
+
+
+def _break_run_in_headings(tree) -> None:
+    """End the line after a bold element that opens its paragraph with a heading (`<p><strong>（一）标题</strong>
+    正文…</p>`) and is followed by more text; bold words elsewhere, or not headings, are left as they are."""
+    for node in tree.css("strong, b"):
+        bold = node.text().strip()
+        block = _block_of(node)
+        if not bold or block is None:
+            continue
+        whole = block.text().strip()
+        if whole.startswith(bold) and _run_in_heading(bold, whole[len(bold):]):
+            node.insert_after("\n")
+
+
+def _run_in_heading(bold: str, rest: str) -> bool:
+    """Whether bold text opening a paragraph is a heading run into the rest: a marker and a title (not a marker
+    alone: `<b>一、</b>标题`), or a sentence or lead-in; and the rest holds a sentence (not a metadata value:
+    `<b>来源：</b>区司法局`)."""
+    marker = _HEADING_MARKER.match(bold)
+    heading = bool(marker and bold[marker.end():].strip()) or bold.endswith(_LEAD_IN_END)
+    return heading and _SENTENCE_END.search(rest) is not None
+
+
 def lines_of(markup: str) -> str:
-    """The text of an HTML fragment, one line per block element, blank lines dropped."""
+    """The text of an HTML fragment, one line per block element and per run-in bold subheading, blank lines
+    dropped."""
     tree = _parse(markup)
+    _break_run_in_headings(tree)
     for node in tree.css("br"):
         node.replace_with("\n")
     for node in tree.css(",".join(BLOCKS)):

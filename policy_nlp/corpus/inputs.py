@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import DataError, error_text
-from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff
+from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff_file
 
 TABLE_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -44,8 +44,8 @@ def read_document(path: str | Path, fmt: str | None = None) -> Extracted:
     problem = special_file(path, str(path))
     if problem is not None:
         raise DataError(problem[0], **problem[1])
-    data = path.read_bytes()
-    return extract(data, fmt or sniff(data, path.suffix), str(path))
+    fmt = fmt or sniff_file(path)
+    return extract(path.read_bytes(), fmt, str(path))
 
 
 def read_text(path: str | Path) -> str:
@@ -238,25 +238,26 @@ def _directory_files(root: Path) -> list[Path]:
 
 
 def _unread_kind(path: Path) -> str | None:
-    """Why a directory entry is not read (None: it is a report file, or a folder that could not be listed):
-    what its bytes or its name say it is."""
+    """Why a directory entry is not read (None: it is read, or a folder that could not be listed, or a file
+    whose reading gives an error record): what it is. Its format is decided as a file given by name has its
+    format decided (`sniff_file`: the bytes, then the name), so an HTML or Word file called `.doc` is read and
+    an image called `.txt` is not. Not read either: tables, and files whose bytes show no format unless named
+    as text (`.txt`): a folder's notes, scripts and `.DS_Store` are no reports."""
     if path.is_dir():
         return None
     suffix = path.suffix.lower()
-    if suffix in SUFFIXES:
-        return None
     if suffix in TABLE_SUFFIXES:
         return f"a {suffix} table (tables are read only when given by name)"
-    kind = None
-    if special_file(path, str(path)) is None:
-        try:
-            with open(path, "rb") as fh:
-                kind = sniff(fh.read(4096), suffix)
-        except OSError:
-            kind = None
-    if kind is None or kind in FORMATS:
-        return f"a '{suffix}' file" if suffix else "a file without a suffix"
-    return kind
+    named = f"a '{suffix}' file" if suffix else "a file without a suffix"
+    if special_file(path, str(path)) is not None:  # with a report file's name: its error record (E106, E107)
+        return None if suffix in SUFFIXES else named
+    try:
+        kind = sniff_file(path)
+    except OSError:
+        return None  # reading it gives the error record
+    if kind == "text" and suffix not in SUFFIXES:
+        return named
+    return None if kind in FORMATS else kind
 
 
 def list_sources(paths: Sequence[str | Path]) -> list[tuple[str, Path, str | None]]:

@@ -7,7 +7,7 @@ line at the top or bottom of a page is a running header or footer when it recurs
 least half the pages, and a page number when it is one (`3`, `- 3 -`, `第3页`, `3/10`, `第 3 页 共 10 页`);
 their number goes to the metadata (`page_chrome_lines`). Text is read in pypdf's layout mode, which puts glyphs
 placed one by one on their line; the spaces it leaves between two Chinese characters are removed. A PDF without any text is a scan (E023); pages
-without text in a PDF that has some are a warning (W006).
+without text that draw an image, in a PDF that has some text, are a warning (W006); a blank page is no loss.
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ SENTENCE_END = tuple("。！？；：!?;:…")
 CONTINUES = tuple("，、,（(“《—-")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")  # the layout's gap between two Chinese characters
+# a title the writing program filled in, not the author: reportlab's "untitled", Word's "Microsoft Word - FILE.doc"
+PLACEHOLDER_TITLE = re.compile(
+    r"^(?:untitled\b|microsoft (?:word|excel|powerpoint) - |无标题|新建\s*(?:microsoft\s*)?word\s*文档)", re.I)
 FULL_WIDTH = 0.8  # a line at least this share of the widest lines' width was wrapped by the layout
 
 
@@ -33,8 +36,24 @@ def _width(line: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in line)
 
 
-def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
-    """The lines of each page, and the document's title and creation date where its metadata has them."""
+def _has_images(page) -> bool:
+    """Whether a page draws an image (in its own resources, a form's or inline): a page without text that does is
+    a scanned page, one that does not is blank."""
+    try:
+        return len(page.images) > 0
+    except Exception:  # pypdf raises many kinds for damaged resources: count the page as scanned
+        return True
+
+
+def _title(info) -> str:
+    """The document's title in its metadata, "" when it has none or a program's placeholder (`untitled`)."""
+    title = (info.title or "").strip() if info is not None else ""
+    return "" if PLACEHOLDER_TITLE.match(title) else title
+
+
+def _pages(data: bytes, shown: str) -> tuple[list[list[str]], list[int], dict]:
+    """The lines of each page, the numbers of the pages without text that draw images (scanned pages), and the
+    document's title and creation date where its metadata has them."""
     import pypdf
 
     try:
@@ -42,9 +61,11 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DataError("E029", path=shown)
         texts = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
+        scanned = [k + 1 for k, (page, text) in enumerate(zip(reader.pages, texts))
+                   if not text.strip() and _has_images(page)]
         info = reader.metadata
         created = info.creation_date if info is not None else None
-        metadata = {"title": (info.title or "").strip() if info is not None else "",
+        metadata = {"title": _title(info),
                     "created": created.date().isoformat() if created else ""}
     except DataError:
         raise
@@ -52,7 +73,7 @@ def _pages(data: bytes, shown: str) -> tuple[list[list[str]], dict]:
         raise DataError("E025", path=shown, format="PDF", detail=f"{type(exc).__name__}: {exc}") from None
     lines = [[_CJK_GAP.sub("", " ".join(line.split())) for line in text.splitlines() if line.strip()]
              for text in texts]
-    return lines, {k: v for k, v in metadata.items() if v}
+    return lines, scanned, {k: v for k, v in metadata.items() if v}
 
 
 def _chrome_keys(pages: list[list[str]]) -> set[str]:
@@ -93,13 +114,12 @@ def rejoin(lines: list[str]) -> list[str]:
 
 def extract_pdf(data: bytes, shown: str) -> Extracted:
     """The text of a PDF's pages; E023 for a scan (no text layer), E029 if encrypted, E025 if damaged."""
-    pages, described = _pages(data, shown)
-    empty = [k + 1 for k, lines in enumerate(pages) if not lines]
-    if len(empty) == len(pages):
+    pages, scanned, described = _pages(data, shown)
+    if not any(pages):
         raise DataError("E023", path=shown, pages=len(pages))
     keys = _chrome_keys(pages)
     body = [line for lines in pages for line in _body(lines, keys)]
     removed = sum(map(len, pages)) - len(body)
     metadata = {**described, "pages": len(pages), "page_chrome_lines": removed}
-    warnings = [warning("W006", count=len(empty), pages=len(pages), first=empty[0])] if empty else []
+    warnings = [warning("W006", count=len(scanned), pages=len(pages), first=scanned[0])] if scanned else []
     return Extracted("\n".join(rejoin(body)), "pdf", metadata, warnings)
