@@ -175,3 +175,11 @@ def test_without_plotly_the_page_says_which_extra_to_install(corpus, monkeypatch
     with pytest.raises(DataError) as err:
         compare_html(_records(corpus))
     assert err.value.code == "E172" and "policy_nlp[compare]" in str(err.value)
+
+
+def test_a_report_without_content_units_has_no_shares_not_zero_shares():
+    from policy_nlp.corpus.compare_page import report_data
+
+    rec = {"id": "nav.txt", "text": "首页 政务公开", "units": [{"kind": "boilerplate", "labels": []}]}
+    data = report_data(rec, "nav.txt", ["plans", "enforcement"])
+    assert data["content"] == 0 and data["shares"] == {"plans": None, "enforcement": None}

@@ -53,13 +53,14 @@ def _indicators(rec: dict) -> dict[str, list]:
 def report_data(rec: dict, stable_id: str, labels: Sequence[str], overrides: dict | None = None,
                 review: str | None = None) -> dict:
     """What the page knows of one report: id, region, year, kind, title, content units and per label its
-    units and share, the indicators, and the relative link to its review page."""
+    units and share (None without content units: no share, an empty cell, not 0 %), the indicators, and the
+    relative link to its review page."""
     meta = report_columns(rec, stable_id, overrides)
     content = [u for u in rec.get("units") or [] if u.get("kind") != "boilerplate"]
     counts = {label: sum(label in (u.get("labels") or []) for u in content) for label in labels}
     return {"id": stable_id, "region": meta["region"], "year": meta["year"], "kind": meta["kind"],
             "title": meta["title"], "content": len(content), "units": counts,
-            "shares": {label: round(n / len(content), 4) if content else 0.0 for label, n in counts.items()},
+            "shares": {label: round(n / len(content), 4) if content else None for label, n in counts.items()},
             "indicators": _indicators(rec), "review": review}
 
 
@@ -273,7 +274,7 @@ function table(rs){
   rs.forEach(function(r){
     var tr=document.createElement('tr');tr.setAttribute('data-id',r.id);
     [r.id,key(r.region),key(r.year),key(r.kind),key(r.title),r.content].concat(L.map(function(l){
-      return (100*r.shares[l]).toFixed(1)+'%';})).forEach(function(v,i){
+      return r.shares[l]==null?'':(100*r.shares[l]).toFixed(1)+'%';})).forEach(function(v,i){
       var td=document.createElement('td');td.textContent=String(v);if(i>4)td.className='num';tr.appendChild(td);});
     var td=document.createElement('td');
     if(r.review){var a=document.createElement('a');a.href=r.review;a.textContent='review';a.className='review';td.appendChild(a);}
