@@ -467,3 +467,11 @@ def test_warnings_from_the_character_flags_equal_the_scans(seeds):
             units = [_U(s, e, "boilerplate" if k in boiler else "sentence", ["plans"] if k == 3 else [])
                      for k, (s, e) in enumerate(lines)]
             assert document_warnings(text, units, LABELS) == _reference_warnings(text, units, LABELS), ascii(text[:40])
+
+
+def test_an_html_page_of_zero_width_characters_only_holds_no_text(tmp_path):
+    page = tmp_path / "zw.html"
+    page.write_text("<html><body><p>\u200b\ufeff</p><p> \u2060 </p></body></html>", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        policy_nlp.read_document(page)
+    assert err.value.code == "E028"
