@@ -158,7 +158,9 @@ def test_too_little_text_for_a_report_is_w008_zero_width_characters_not_counted(
 
 
 def test_a_text_that_is_a_file_name_is_w009(tmp_path):
-    codes = lambda text: [w["code"] for w in document_warnings(text, [_U(0, len(text), "sentence")], LABELS)]  # noqa: E731
+    def codes(text):
+        return [w["code"] for w in document_warnings(text, [_U(0, len(text), "sentence")], LABELS)]
+
     assert "W009" in codes("seeds/001_29805cf611cff4c1.txt")  # ends in .txt, no Chinese sentence
     assert "W009" in codes("  reports/2023年报告.PDF\n")
     named = tmp_path / "report"
@@ -451,7 +453,8 @@ def test_warnings_from_the_character_flags_equal_the_scans(seeds):
     texts += [t[:n] for t in list(texts) for n in (1, 50, 2000)]
     rng = random.Random(3)
     pieces = ["%PDF-1.4", " endobj ", "endstream", " xref ", "/Type /Page", "\x01", "\x1c", "\x85", "\ufffd", "\u3000",
-              "\u2028", "\u200b", "\ufeff", " ", "\t", "\n", "<p>", "</li>", "😀", "\ud800", "m", "F", "加强执法。", "一、工作情况\n"]
+              "\u2028", "\u200b", "\ufeff", " ", "\t", "\n", "<p>", "</li>", "😀", "\ud800", "m", "F", "加强执法。",
+              "一、工作情况\n"]
     for _ in range(400):
         base = rng.choice(texts[:25])
         at = rng.randrange(len(base))

@@ -351,6 +351,8 @@ def test_a_traditional_script_report_gives_the_metadata_of_its_simplified_text()
     assert got.fields["issuer"].source == "page_header" and simplified["issuer"] == "隆阳区人民政府"
     converted = to_simplified(fold_width(traditional))[0]
     assert extract_metadata(traditional, converted=converted) == got
+    long = "導航\n" * 39 + "發文機構\n隆陽區人民政府\n" + "正文。\n" * 60  # the issuer on the 41st line
+    assert extract_metadata(long).value("issuer") == "隆阳区人民政府"
     header = extract_metadata("導航\n標題：  2021年坪山區政府工作報告\n正文。\n")
     assert header.values()["title"] == "2021年坪山區政府工作報告" and header.value("year") == 2020
 

@@ -119,7 +119,8 @@ def _hard_texts(seeds, seed: int, n: int) -> list[str]:
     rng = random.Random(seed)
     alphabet = list(" \n\t\u3000\u2028\x1c\xa0\u200b\ufeffab1.%_，Ａｚ１９＿．％－國们\U00020000\U0001F600") + [
         "  ", " \n ", "ＡＢ", "1．5％", "新词" + str(rng.random())]
-    texts = ["", " ", "  ", "\n", "  a", "a  b", "a \u3000 b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%", "a\u200b b", "法\u200b治 \u200b\u2060\n\u200b",
+    texts = ["", " ", "  ", "\n", "  a", "a  b", "a \u3000 b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%",
+             "a\u200b b", "法\u200b治 \u200b\u2060\n\u200b",
              "增长１２．５％，ａｂｃ_ｄ" * 3000, "ａ ｂ  c \u3000 d 國 " * 500 + " ", "一" * 100_000]
     texts += list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()] + _work_reports()
     return texts + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(n)]

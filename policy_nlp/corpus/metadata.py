@@ -295,7 +295,8 @@ def _simplified_lines(lines: list[str], converted: str | None) -> list[str]:
         out = converted.splitlines()
         if len(out) == len(lines):
             return out
-    picked = list(_header_lines(len(lines)))
+    n = len(lines)  # the first 40 lines and the one after them (an issuer under its key), the last 40
+    picked = range(n) if n <= 2 * _HEADER_LINES + 1 else [*range(_HEADER_LINES + 1), *range(n - _HEADER_LINES, n)]
     out = list(lines)
     for k, line in zip(picked, _simplified("\n".join(lines[k] for k in picked)).split("\n")):
         out[k] = line
