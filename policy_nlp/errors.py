@@ -136,6 +136,15 @@ CATALOGUE: dict[str, ErrorSpec] = {
                           "page's text was used.",
                   "Check the boilerplate units; save the report's own page (not a list or home page), or "
                   "annotate its text."),
+        ErrorSpec("W008", "The text outside boilerplate holds {count} visible characters, too few for a report "
+                          "(fewer than {minimum}): an error or access-check page, a deleted notice or navigation.",
+                  "Check the text field: save the report's own page again (not a 404 page 页面不存在, an "
+                  "\"该信息已删除\" notice or a crawler check), or leave the document out; its shares are no "
+                  "report's."),
+        ErrorSpec("W009", "The text is a single line that names a file ('{name}'): the name was annotated, not "
+                          "the report.",
+                  "Pass Path(...) or the file's text: policy_nlp.annotate(Path('{name}')), or "
+                  "policy_nlp.annotate(Path('{name}').read_text(encoding='utf-8'))."),
         ErrorSpec("W010", "{read} of the {total} characters of text in the Word file's body were read; the rest "
                           "is in text boxes or parts of the file that are not read as body text.",
                   "Open the file in Word, move the text out of its text boxes (or save it as PDF) and annotate "

@@ -114,6 +114,9 @@ def test_compare_page_in_headless_chromium(browser, corpus, tmp_path):  # noqa: 
     n = len(records)
     assert browser.js("document.getElementById('shown').textContent") == str(n)
     assert browser.js("document.querySelectorAll('#reports tbody tr').length") == n
+    warned = browser.js("Array.prototype.map.call(document.querySelectorAll('#reports tbody tr'),function(tr){"
+                        "return tr.cells[tr.cells.length-2].textContent})")  # the column before the review link
+    assert sorted(set(warned)) == ["", "W008"]  # the seeds none, the short work reports' too little text
     for name in ("shares", "heatmap", "trend", "indicators"):  # every chart drawn by plotly as SVG
         assert browser.js(f"document.querySelectorAll('#chart-{name} .main-svg').length") >= 1
     labels = 5
@@ -175,3 +178,14 @@ def test_without_plotly_the_page_says_which_extra_to_install(corpus, monkeypatch
     with pytest.raises(DataError) as err:
         compare_html(_records(corpus))
     assert err.value.code == "E172" and "policy_nlp[compare]" in str(err.value)
+
+
+def test_a_report_without_content_units_has_no_shares_not_zero_shares():
+    from policy_nlp.corpus.compare_page import report_data
+
+    rec = {"id": "nav.txt", "text": "首页 政务公开", "units": [{"kind": "boilerplate", "labels": []}]}
+    data = report_data(rec, "nav.txt", ["plans", "enforcement"])
+    assert data["content"] == 0 and data["shares"] == {"plans": None, "enforcement": None}
+    assert data["warnings"] == []
+    rec["warnings"] = [{"code": "W001", "message": "", "fix": ""}, {"code": "W008", "message": "", "fix": ""}]
+    assert report_data(rec, "nav.txt", ["plans"])["warnings"] == ["W001", "W008"]

@@ -127,7 +127,7 @@ LABELS = ("enforcement", "shortcomings", "plans")
 def test_warning_codes_for_silent_empties():
     codes = lambda text, units: [w["code"] for w in document_warnings(text, units, LABELS)]  # noqa: E731
     assert codes("索引号 123", [_U(0, 7, "boilerplate")]) == ["W001"]
-    assert codes("当前位置：首页 政务公开 正文。", [_U(0, 12, "boilerplate"), _U(13, 16, "sentence")]) == ["W002"]
+    assert codes("当前位置：首页 政务公开 正文。", [_U(0, 12, "boilerplate"), _U(13, 16, "sentence")]) == ["W002", "W008"]
     long = "加强执法。" * 700
     assert codes(long, [_U(0, len(long), "sentence", ["enforcement"])]) == ["W003"]
     assert codes(long, [_U(0, len(long), "sentence", ["shortcomings"])]) == ["W003"]
@@ -141,6 +141,48 @@ def test_warning_codes_for_silent_empties():
     assert "W005" in codes(raw, [_U(0, len(raw), "sentence")])
     for w in document_warnings("", [], LABELS):
         assert set(w) == {"code", "message", "fix"} and w["fix"]
+
+
+def test_too_little_text_for_a_report_is_w008_zero_width_characters_not_counted():
+    from policy_nlp.corpus.checks import MIN_REPORT_CHARS
+
+    codes = lambda text, units: [w["code"] for w in document_warnings(text, units, LABELS)]  # noqa: E731
+    short = "抱歉，您访问的页面不存在或已被删除！"
+    assert codes(short, [_U(0, len(short), "sentence")]) == ["W008"]
+    enough = "加强执法。" * (MIN_REPORT_CHARS // 5)  # exactly the minimum
+    assert codes(enough, [_U(0, len(enough), "sentence")]) == []
+    padded = enough[:-2] + "\u200b" * 400 + "。"  # one visible character fewer, the length made up by U+200B
+    assert codes(padded, [_U(0, len(padded), "sentence")]) == ["W008"]
+    chrome = "当前位置：首页 政务公开" * 40 + "\n" + "该信息已删除"  # long, but only chrome around the notice
+    found = document_warnings(chrome, [_U(0, len(chrome) - 7, "boilerplate"), _U(len(chrome) - 6, len(chrome),
+                                                                                 "sentence")], LABELS)
+    assert [w["code"] for w in found] == ["W002", "W008"] and "6 visible characters" in found[1]["message"]
+
+
+def test_a_text_that_is_a_file_name_is_w009(tmp_path):
+    def codes(text):
+        return [w["code"] for w in document_warnings(text, [_U(0, len(text), "sentence")], LABELS)]
+
+    assert "W009" in codes("seeds/001_29805cf611cff4c1.txt")  # ends in .txt, no Chinese sentence
+    assert "W009" in codes("  reports/2023年报告.PDF\n")
+    named = tmp_path / "report"
+    named.write_text("x", encoding="utf-8")
+    assert "W009" in codes(str(named))  # an existing file, whatever its name
+    assert "W009" not in codes(str(tmp_path / "missing"))
+    assert "W009" not in codes("附件已上传，详见金水区法治政府建设报告.pdf")  # a Chinese sentence naming a file
+    assert "W009" not in codes("seeds/001.txt\nseeds/002.txt")  # not a single line
+    fix = [w for w in document_warnings("a.docx", [], LABELS) if w["code"] == "W009"][0]["fix"]
+    assert "Path('a.docx')" in fix
+
+
+def test_annotating_a_path_string_warns_w009_and_a_path_does_not(char_nlp):
+    from conftest import SEEDS
+
+    path = str(SEEDS / "001_29805cf611cff4c1.txt")
+    wrong = policy_nlp.annotate(path, nlp=char_nlp)
+    assert {"W008", "W009"} <= {w["code"] for w in wrong.warnings}
+    right = policy_nlp.annotate(Path(path), nlp=char_nlp)
+    assert not [w for w in right.warnings if w["code"] in ("W008", "W009")]
 
 
 def test_the_output_record_carries_source_and_warnings_and_fits_the_schema(tmp_path, char_nlp):
@@ -171,7 +213,7 @@ def test_a_directory_run_reads_every_format_and_lists_what_it_did_not_read(tmp_p
     assert set(not_read) == {"c.png", "d.doc"}
     assert "a PNG image" in not_read["c.png"] and "legacy Office" in not_read["d.doc"]
     assert all(e.startswith("[E024]") for e in not_read.values())
-    assert summary["warnings"] == {}
+    assert summary["warnings"] == {"W008": 1}  # the PDF of one sentence is too short for a report
 
 
 def test_the_batch_summary_and_csv_count_warnings(tmp_path, char_nlp):
@@ -183,6 +225,8 @@ def test_the_batch_summary_and_csv_count_warnings(tmp_path, char_nlp):
     with open(tmp_path / "s.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [(Path(r["id"]).name, r["warnings"]) for r in rows] == [("empty.txt", "W001"), ("ok.txt", "")]
+    # a page of boilerplate only has no theme shares (empty cells, not 0.0, which would pull averages down)
+    assert rows[0]["plans_share"] == "" and rows[0]["plans_units"] == "0" and float(rows[1]["plans_share"]) > 0
 
 
 def test_table_output_and_review_page_show_warnings(tmp_path, char_nlp):
@@ -237,7 +281,7 @@ def test_command_line_reads_a_pdf_lists_an_image_and_prints_warnings(tmp_path):
     result = runner.invoke(app, ["annotate", str(tmp_path), "-o", str(out), "--segmenter", "char", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "b.png: not read, [E024]" in result.stderr
-    assert json.loads(result.stdout[result.stdout.index("{"):])["warnings"] == {"W001": 1}
+    assert json.loads(result.stdout[result.stdout.index("{"):])["warnings"] == {"W001": 1, "W008": 1}
 
 
 def test_html_keeps_an_article_whose_container_is_named_like_furniture():
@@ -344,7 +388,8 @@ def test_pdf_syntax_counted_only_where_one_of_its_words_is_equals_counting_every
 
 
 def _reference_warnings(text, units, labels):
-    """`document_warnings` as it was before `_char_flags`: a regex scan, five `in` scans and `split`."""
+    """`document_warnings` as it was before `_char_flags`: a regex scan, five `in` scans and `split` (W008 from
+    the content units' own visible characters)."""
     from policy_nlp.corpus import checks
     from policy_nlp.errors import warning
 
@@ -357,6 +402,9 @@ def _reference_warnings(text, units, labels):
         share = chrome / max(1, checks._visible(text))
         if share > checks.BOILERPLATE_SHARE:
             out.append(warning("W002", share=share))
+        own = sum(checks._visible(text[u.start:u.end]) for u in content)
+        if own < checks.MIN_REPORT_CHARS:
+            out.append(warning("W008", count=own, minimum=checks.MIN_REPORT_CHARS))
         if len(text) >= checks.LONG_REPORT and "plans" in labels and not any("plans" in u.labels for u in content):
             out.append(warning("W003", size=len(text)))
     tags = len(checks._TAG.findall(text))
@@ -368,12 +416,15 @@ def _reference_warnings(text, units, labels):
               f"{odd} control or replacement characters" if text and odd / len(text) > checks.BINARY_SHARE else None)
     if detail:
         out.append(warning("W005", detail=detail))
+    if checks._file_name(text):
+        out.append(warning("W009", name=text.strip()))
     return out
 
 
 def test_the_character_table_holds_the_odd_characters_and_the_white_space_of_every_code_point():
     """`_char_flags` of every code point (surrogates and the astral planes included) against `_ODD` and
-    `str.isspace`, and `_PDF_MARKS` holds a character of each PDF word."""
+    `str.isspace` (and the zero-width characters, not visible either), and `_PDF_MARKS` holds a character of
+    each PDF word."""
     import numpy as np
 
     from policy_nlp.corpus import checks
@@ -382,7 +433,7 @@ def test_the_character_table_holds_the_odd_characters_and_the_white_space_of_eve
     flags = checks._char_flags(every)
     odd = np.zeros(0x110000, dtype=bool)
     odd[[m.start() for m in checks._ODD.finditer(every)]] = True
-    space = np.array([c.isspace() for c in every])
+    space = np.array([c.isspace() or c in "\u200b\u200c\u200d\u2060\ufeff" for c in every])
     assert ((flags & checks._ODD_BIT) > 0).tolist() == odd.tolist()
     assert ((flags & checks._SPACE_BIT) > 0).tolist() == space.tolist()
     assert all(set(word) & set(checks._PDF_MARKS) for word in checks._PDF_WORDS)
@@ -404,7 +455,8 @@ def test_warnings_from_the_character_flags_equal_the_scans(seeds):
     texts += [t[:n] for t in list(texts) for n in (1, 50, 2000)]
     rng = random.Random(3)
     pieces = ["%PDF-1.4", " endobj ", "endstream", " xref ", "/Type /Page", "\x01", "\x1c", "\x85", "\ufffd", "\u3000",
-              "\u2028", " ", "\t", "\n", "<p>", "</li>", "😀", "\ud800", "m", "F", "加强执法。", "一、工作情况\n"]
+              "\u2028", "\u200b", "\ufeff", " ", "\t", "\n", "<p>", "</li>", "😀", "\ud800", "m", "F", "加强执法。",
+              "一、工作情况\n"]
     for _ in range(400):
         base = rng.choice(texts[:25])
         at = rng.randrange(len(base))
@@ -420,3 +472,11 @@ def test_warnings_from_the_character_flags_equal_the_scans(seeds):
             units = [_U(s, e, "boilerplate" if k in boiler else "sentence", ["plans"] if k == 3 else [])
                      for k, (s, e) in enumerate(lines)]
             assert document_warnings(text, units, LABELS) == _reference_warnings(text, units, LABELS), ascii(text[:40])
+
+
+def test_an_html_page_of_zero_width_characters_only_holds_no_text(tmp_path):
+    page = tmp_path / "zw.html"
+    page.write_text("<html><body><p>\u200b\ufeff</p><p> \u2060 </p></body></html>", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        policy_nlp.read_document(page)
+    assert err.value.code == "E028"

@@ -317,3 +317,46 @@ def test_an_issuer_on_the_line_after_its_key_in_the_page_footer_is_that_line():
     assert got["issuer"].value == "深圳市某区人民政府"
     lines[5:7] = ["发布机构", "广州市某区人民政府"]  # one in the header comes first
     assert _page_header(lines)["issuer"].value == "广州市某区人民政府"
+
+
+def test_a_date_of_publication_on_the_title_line_is_neither_the_year_nor_the_title():
+    for line in ("发布日期：2024年03月28日 金水区2023年法治政府建设年度报告",
+                 "金水区2023年法治政府建设年度报告 发布时间:2024-03-28 09:30"):
+        meta = extract_metadata(line + "\n" + RULE_OF_LAW.split("\n", 1)[1])
+        assert (meta.value("year"), meta.value("title")) == (2023, "金水区2023年法治政府建设年度报告"), line
+        assert meta.fields["year"].source == "title_line"
+
+
+def test_a_title_run_into_the_flattened_body_gives_the_year_and_the_title():
+    flat = seed_text("001_29805cf611cff4c1.txt").replace("\n", "")
+    meta = extract_metadata("金水区2023年法治政府建设年度报告" + flat)
+    assert meta.values() == {"region": "金水区", "issuer": None, "year": 2023, "kind": "rule_of_law_report",
+                             "title": "金水区2023年法治政府建设年度报告"}
+    assert extract_metadata(flat).value("title") is None  # no title at its start: none made up
+
+
+def test_a_traditional_script_report_gives_the_metadata_of_its_simplified_text():
+    """Title line and page header are read in Simplified script (報告, 標題, 發文機構) at the same places: the
+    title as written, the issuer, region, year and kind as in the Simplified report; with or without the
+    tokenizer's conversion at hand."""
+    import opencc
+
+    from policy_nlp.components.normalize import to_simplified
+
+    text = seed_text("002_4ca8cfc4920ed3ee.txt")
+    traditional = opencc.OpenCC("s2t").convert(text)
+    simplified = extract_metadata(text).values()
+    got = extract_metadata(traditional)
+    assert got.values() == {**simplified, "title": "隆陽區2022年度法治政府建設情況的報告"}
+    assert got.fields["issuer"].source == "page_header" and simplified["issuer"] == "隆阳区人民政府"
+    converted = to_simplified(fold_width(traditional))[0]
+    assert extract_metadata(traditional, converted=converted) == got
+    long = "導航\n" * 39 + "發文機構\n隆陽區人民政府\n" + "正文。\n" * 60  # the issuer on the 41st line
+    assert extract_metadata(long).value("issuer") == "隆阳区人民政府"
+    header = extract_metadata("導航\n標題：  2021年坪山區政府工作報告\n正文。\n")
+    assert header.values()["title"] == "2021年坪山區政府工作報告" and header.value("year") == 2020
+
+
+def test_zero_width_characters_are_not_read():
+    meta = extract_metadata("金水区2023年法\u200b治政府建设年度报\u200b告\n2023年,我区法\u200b治政府建设。\n")
+    assert meta.values() == extract_metadata("金水区2023年法治政府建设年度报告\n2023年,我区法治政府建设。\n").values()

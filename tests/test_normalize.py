@@ -84,3 +84,29 @@ def test_a_text_opencc_leaves_as_it_is_is_simplified_without_counting(seeds):
     assert any(_plain_normalize(t).script == "traditional" for t in texts)
     for text in texts:
         assert normalize(text) == _plain_normalize(text), ascii(text[:40])
+
+
+def test_zero_width_characters_become_spaces_and_the_length_is_kept():
+    from policy_nlp.components.normalize import ZERO_WIDTH
+
+    text = "法\u200b治\u200c政\u200d府\u2060建\ufeff设"
+    assert fold_width(text) == "法 治 政 府 建 设" == normalize(text).text
+    assert "".join(fold_width(c) for c in ZERO_WIDTH) == " " * len(ZERO_WIDTH)
+    long = "（一）加强执法。\u200b" * 100  # the arrays' path: both kinds of change at once
+    assert fold_width(long) == "(一)加强执法。 " * 100
+    assert fold_width("\u3000 \u200a") == "\u3000 \u200a"  # white space already: left alone
+
+
+def test_zero_width_characters_change_no_unit_label_or_metadata(char_nlp, seeds):
+    """A report with U+200B inside its words and after every sentence end reads as without them: no unit of
+    zero-width characters only, the same kinds, labels and metadata; the offsets and text are the input's."""
+    import policy_nlp
+
+    text = seeds["001_29805cf611cff4c1.txt"]
+    marked = text.replace("法治", "法\u200b治").replace("。", "。\u200b")
+    plain, doc = policy_nlp.annotate(text, nlp=char_nlp), policy_nlp.annotate(marked, nlp=char_nlp)
+    assert char_nlp(marked).text == marked == doc.text
+    assert all(u.text == marked[u.start:u.end] and u.text.strip("\u200b \n") for u in doc.units)
+    assert [(u.kind, u.labels) for u in doc.units] == [(u.kind, u.labels) for u in plain.units]
+    assert doc.metadata == plain.metadata and doc.metadata["kind"]["value"] == "rule_of_law_report"
+    assert doc.warnings == plain.warnings == []

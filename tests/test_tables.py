@@ -141,3 +141,18 @@ def test_tables_refuse_what_is_not_annotated(tmp_path):
             write_tables([bad], summary=tmp_path / "s.csv")
         assert err.value.code == "E175"
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_failed_and_boilerplate_only_records_get_empty_share_cells(tmp_path):
+    from policy_nlp.corpus.tables import summary_rows, write_rows
+
+    records = [{"id": "bad.txt", "error": "[E056] Document 'bad.txt' is empty: nothing to annotate."},
+               {"id": "nav.txt", "text": "首页", "units": [{"kind": "boilerplate", "labels": []}]},
+               {"id": "ok.txt", "text": "加强执法。", "units": [{"kind": "sentence", "labels": ["plans"]}]}]
+    rows = list(summary_rows(records, ["plans"]))
+    assert [r["plans_share"] for r in rows] == [None, None, 1.0]
+    write_rows(rows, tmp_path / "s.csv")
+    import csv
+
+    with open(tmp_path / "s.csv", encoding="utf-8-sig") as fh:
+        assert [r["plans_share"] for r in csv.DictReader(fh)] == ["", "", "1.0"]

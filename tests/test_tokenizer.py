@@ -44,6 +44,9 @@ def test_pkuseg_segments_words_and_keeps_offsets(pkuseg_nlp, seeds):
     words = [t.text for t in doc[:6]]
     assert "延慶區" in words  # segmented on the Simplified form, kept in the Traditional original
     assert max(len(t) for t in doc) > 1
+    marked = "我区法\u200b治政府建设。\u200b 进一步加强\ufeff执法。"  # zero-width characters: white space tokens
+    doc = pkuseg_nlp.make_doc(marked)
+    assert doc.text == marked and {t.text for t in doc if t.norm_.isspace()} == {"\u200b", "\u200b ", "\ufeff"}
 
 
 def test_tokenizer_settings_round_trip(tmp_path):
@@ -108,15 +111,16 @@ def _work_reports() -> list[str]:
 
 def _hard_texts(seeds, seed: int, n: int) -> list[str]:
     """Edge cases, the seeds, the distinct reports, and random texts of white space, runs, full-width forms,
-    Traditional and astral-plane characters."""
+    zero-width, Traditional and astral-plane characters."""
     import random
 
     import opencc
 
     rng = random.Random(seed)
-    alphabet = list(" \n\t\u3000\u2028\x1c\xa0ab1.%_，Ａｚ１９＿．％－國们\U00020000\U0001F600") + [
+    alphabet = list(" \n\t\u3000\u2028\x1c\xa0\u200b\ufeffab1.%_，Ａｚ１９＿．％－國们\U00020000\U0001F600") + [
         "  ", " \n ", "ＡＢ", "1．5％", "新词" + str(rng.random())]
     texts = ["", " ", "  ", "\n", "  a", "a  b", "a \u3000 b", "中 \n 文 ", "國", "Ａ", "\U0001F600", "１２．５％ 和 3.5%",
+             "a\u200b b", "法\u200b治 \u200b\u2060\n\u200b",
              "增长１２．５％，ａｂｃ_ｄ" * 3000, "ａ ｂ  c \u3000 d 國 " * 500 + " ", "一" * 100_000]
     texts += list(seeds.values()) + [opencc.OpenCC("s2t").convert(t) for t in seeds.values()] + _work_reports()
     return texts + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(n)]

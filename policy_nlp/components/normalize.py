@@ -1,9 +1,10 @@
 """Length-preserving normalisation of report text.
 
 Reads a string, returns a string of exactly the same length in which Traditional characters are
-converted to Simplified (OpenCC) and full-width ASCII forms are folded to ASCII. Because the
-length never changes, every character offset computed on the normalised string is an offset into
-the original input.
+converted to Simplified (OpenCC), full-width ASCII forms are folded to ASCII and zero-width characters
+(`ZERO_WIDTH`: zero-width space and joiners, word joiner, a byte-order mark inside the text) become spaces,
+white space for the structure rules, the tokenizer and the features alike. Because the length never
+changes, every character offset computed on the normalised string is an offset into the original input.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import numpy as np
 # Share of CJK characters that must change under t2s before a text counts as Traditional.
 TRADITIONAL_RATIO = 0.02
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0  # ！ … ～ → ! … ~
-_FULLWIDTH_RE = re.compile("[\uff01-\uff5e]")
+# Invisible characters that are not white space to `str.split` or `\\s`: U+200B–U+200D, U+2060, U+FEFF.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH_FIRST = 0x200B  # U+200B–U+200D: one unsigned comparison, as for the full-width range
+_FOLDED_RE = re.compile(f"[\uff01-\uff5e{ZERO_WIDTH}]")  # what `fold_width` changes
 _SHORT_TEXT = 512  # below this length a scan for a full-width form is cheaper than the arrays (`fold_width`)
 
 
@@ -41,19 +45,24 @@ def _converter(config: str):
 
 
 def fold_width(text: str) -> str:
-    """Fold full-width ASCII forms (，（）：！？Ａ１, U+FF01-U+FF5E) to ASCII; length-preserving. All code points
-    at once (numpy): 20x faster on a report than `str.translate` with a table. One unsigned comparison finds
-    the range (the code points below it wrap round to large values), and the shift times that mask is taken
-    off every code point in one subtraction (a copy shifted through the mask as an index cost a quarter more).
-    A short text (a title, the rest of a line) without such a form is returned after one regex scan: the
-    arrays' fixed cost (≈ 3 µs) is ten times that scan's there."""
-    if len(text) < _SHORT_TEXT and not _FULLWIDTH_RE.search(text):
+    """Fold full-width ASCII forms (，（）：！？Ａ１, U+FF01-U+FF5E) to ASCII and zero-width characters
+    (`ZERO_WIDTH`) to spaces; length-preserving. All code points at once (numpy): 20x faster on a report than
+    `str.translate` with a table. One unsigned comparison finds a range (the code points below it wrap round
+    to large values), and the shift times that mask is taken off every code point in one subtraction (a copy
+    shifted through the mask as an index cost a quarter more). A short text (a title, the rest of a line)
+    without such a character is returned after one regex scan: the arrays' fixed cost (≈ 3 µs) is ten times
+    that scan's there."""
+    if len(text) < _SHORT_TEXT and not _FOLDED_RE.search(text):
         return text
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     wide = codes - np.uint32(_FULLWIDTH_FIRST) <= np.uint32(_FULLWIDTH_LAST - _FULLWIDTH_FIRST)
-    if not np.count_nonzero(wide):  # (`any` goes through a Python wrapper: three times the cost on a report)
+    zero = (codes - np.uint32(_ZERO_WIDTH_FIRST) <= np.uint32(2)) | (codes == 0x2060) | (codes == 0xFEFF)
+    n_wide, n_zero = np.count_nonzero(wide), np.count_nonzero(zero)  # (`any`: a Python wrapper, 3x the cost)
+    if not n_wide and not n_zero:
         return text
-    folded = codes - wide * np.uint32(_FULLWIDTH_SHIFT)
+    folded = codes - wide * np.uint32(_FULLWIDTH_SHIFT) if n_wide else codes.copy()
+    if n_zero:
+        folded[zero] = 0x20
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 

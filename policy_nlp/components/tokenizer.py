@@ -246,10 +246,13 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str, known: "CharOrths 
     if not n:
         return [], [], (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     text_codes, codes = codes if codes is not None else (None, _codepoints(norm))
+    if text_codes is None:
+        text_codes = codes if text == norm else _codepoints(text)  # most Simplified reports: the same
     flags = _CHAR_FLAGS.take(codes, mode="clip")  # clipped: the last entry stands for every code point above
-    # A space right after a character that is not white space trails that character's token.
+    # A space of the input right after a character that is not white space trails that character's token (a
+    # zero-width character, a space in `norm` only, is a white-space token of its own, as `\n` is).
     trailing = np.zeros(n + 1, dtype=bool)
-    trailing[1:n] = (codes[1:] == 0x20) & (flags[:-1] < _SPACE)
+    trailing[1:n] = (text_codes[1:] == 0x20) & (flags[:-1] < _SPACE)
     # Where a token or a trailing space starts: not where a character continues the token before it, i.e.
     # both are run characters or both white space (a character has at most one of the two flags), the one
     # before not a trailing space.
@@ -261,8 +264,6 @@ def char_orths_and_spaces(vocab: Vocab, text: str, norm: str, known: "CharOrths 
     ends[:-1], ends[-1] = bounds[1:], n
     kept = ~trailing.take(bounds)  # (`take` gathers by an index array at half the cost of indexing)
     starts, ends = bounds[kept], ends[kept]
-    if text_codes is None and text == norm:  # most Simplified reports: the same code points
-        text_codes = codes
     return _token_orths(vocab, text, starts, ends, known, text_codes), trailing.take(ends).tolist(), (starts, ends)
 
 

@@ -1,15 +1,19 @@
-"""Warnings about an annotated document that would otherwise pass in silence (codes W001–W005 of the
-catalogue, `errors.warning` records): no content units; boilerplate over most of the text; a long report in
+"""Warnings about an annotated document that would otherwise pass in silence (codes W001–W005, W008, W009 of
+the catalogue, `errors.warning` records): no content units; boilerplate over most of the text; a long report in
 which no plans part was found (every annual report ends with next year's arrangements); text that looks like
-markup or like binary data."""
+markup or like binary data; content units too short for a report (an error page, a deleted notice); a text
+that is a file's name rather than its text. Visible characters are all but white space and zero-width
+characters (`normalize.ZERO_WIDTH`), which the pipeline reads as white space too."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Sequence
 
 import numpy as np
 
+from ..components.normalize import ZERO_WIDTH
 from ..components.units import _every_character
 from ..errors import warning
 
@@ -21,6 +25,13 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,200})?/?>")
 _PDF_SYNTAX = re.compile(r"%PDF-\d|\bendobj\b|\bendstream\b|\bxref\b|/Type\s*/\w+")
 _PDF_WORDS = ("%PDF-", "endobj", "endstream", "xref", "/Type")  # one of them is in every match of _PDF_SYNTAX
 BINARY_SHARE = 0.001  # control characters and U+FFFD over this share: W005
+# Visible characters outside boilerplate units below which a text is no report: W008. The shortest real report
+# of the seeds, `training/corpus/` and `../shared/corpus/` holds 2,737 (seed 001); an error page, a deleted
+# notice or an access check holds under 50.
+MIN_REPORT_CHARS = 300
+FILE_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".doc", ".pdf")  # a text ending so may be a path: W009
+_PATH_MAX = 4096  # characters: a longer text is not checked for being a path
+_CJK_SENTENCE = re.compile(r"[\u4e00-\u9fff][，。！？；]")  # a Chinese sentence's punctuation, never in a file name
 
 
 _ODD = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")  # control characters (not line ends, tabs) and U+FFFD
@@ -31,7 +42,8 @@ _FLAGS_FROM = 384  # characters: a shorter text is scanned (the gather's fixed c
 
 
 def _visible(text: str) -> int:
-    return sum(map(len, text.split()))
+    """The characters of `text` but white space and zero-width characters."""
+    return sum(map(len, text.split())) - sum(map(text.count, ZERO_WIDTH))
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,6 +56,7 @@ def _char_table() -> np.ndarray:
     table[[m.start() for m in _ODD.finditer(every)]] |= _ODD_BIT
     table[[ord(c) for c in _PDF_MARKS]] |= _PDF_BIT
     table[[m.start() for m in re.finditer(r"\s", every)]] |= _SPACE_BIT
+    table[[ord(c) for c in ZERO_WIDTH]] |= _SPACE_BIT  # not visible either
     return table
 
 
@@ -85,11 +98,12 @@ def document_warnings(text: str, units: Sequence, labels: Sequence[str]) -> list
         out.append(warning("W001"))
     else:
         chrome = sum(_visible(text[u.start:u.end]) for u in units if u.kind == "boilerplate")
-        # The text's visible characters: all but its white space (`_visible`), counted only where the share
-        # can pass the bound (no boilerplate: a share of 0).
-        share = chrome / max(1, _visible_chars(text, flags)) if chrome else 0
+        visible = _visible_chars(text, flags)  # all but white space and zero-width characters (`_visible`)
+        share = chrome / max(1, visible) if chrome else 0
         if share > BOILERPLATE_SHARE:
             out.append(warning("W002", share=share))
+        if visible - chrome < MIN_REPORT_CHARS:
+            out.append(warning("W008", count=visible - chrome, minimum=MIN_REPORT_CHARS))
         if len(text) >= LONG_REPORT and PART_LABEL in labels and not any(PART_LABEL in u.labels for u in content):
             out.append(warning("W003", size=len(text)))
     tags = len(_TAG.findall(text))
@@ -98,4 +112,23 @@ def document_warnings(text: str, units: Sequence, labels: Sequence[str]) -> list
     detail = _binary_detail(text, flags)
     if detail:
         out.append(warning("W005", detail=detail))
+    name = _file_name(text)
+    if name is not None:
+        out.append(warning("W009", name=name))
     return out
+
+
+def _file_name(text: str) -> str | None:
+    """The text itself, stripped, when it is a single line that names an existing file, or that ends in a
+    file suffix (`FILE_SUFFIXES`) and holds no Chinese sentence: a path passed where its text was meant."""
+    if len(text) > _PATH_MAX:
+        return None
+    name = text.strip()
+    if not name or "\n" in name or "\r" in name:
+        return None
+    if name.lower().endswith(FILE_SUFFIXES) and not _CJK_SENTENCE.search(name):
+        return name
+    try:
+        return name if os.path.isfile(name) else None
+    except (OSError, ValueError):  # a name too long or holding NUL
+        return None

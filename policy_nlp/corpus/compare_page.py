@@ -53,13 +53,16 @@ def _indicators(rec: dict) -> dict[str, list]:
 def report_data(rec: dict, stable_id: str, labels: Sequence[str], overrides: dict | None = None,
                 review: str | None = None) -> dict:
     """What the page knows of one report: id, region, year, kind, title, content units and per label its
-    units and share, the indicators, and the relative link to its review page."""
+    units and share (None without content units: no share, an empty cell, not 0 %), its warning codes (a
+    column of the page's table: W008 marks a page too short to be a report), the indicators, and the
+    relative link to its review page."""
     meta = report_columns(rec, stable_id, overrides)
     content = [u for u in rec.get("units") or [] if u.get("kind") != "boilerplate"]
     counts = {label: sum(label in (u.get("labels") or []) for u in content) for label in labels}
     return {"id": stable_id, "region": meta["region"], "year": meta["year"], "kind": meta["kind"],
             "title": meta["title"], "content": len(content), "units": counts,
-            "shares": {label: round(n / len(content), 4) if content else 0.0 for label, n in counts.items()},
+            "shares": {label: round(n / len(content), 4) if content else None for label, n in counts.items()},
+            "warnings": [str(w.get("code")) for w in rec.get("warnings") or [] if isinstance(w, dict)],
             "indicators": _indicators(rec), "review": review}
 
 
@@ -109,7 +112,7 @@ def compare_html(records: Sequence[dict], *, title: str | None = None, reviews: 
         + '<section><h2>Reports</h2><table id="reports"><thead><tr><th>id</th><th>region</th><th>year</th>'
         '<th>kind</th><th>title</th><th>content units</th>'
         + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-        + '<th>review</th></tr></thead><tbody></tbody></table></section></main>'
+        + '<th>warnings</th><th>review</th></tr></thead><tbody></tbody></table></section></main>'
         f'<script type="application/json" id="compare-data">{script_json(data)}</script>'
         f"<script>{scripts[0]}</script><script>{scripts[1]}</script></body></html>\n"
     )
@@ -273,9 +276,10 @@ function table(rs){
   rs.forEach(function(r){
     var tr=document.createElement('tr');tr.setAttribute('data-id',r.id);
     [r.id,key(r.region),key(r.year),key(r.kind),key(r.title),r.content].concat(L.map(function(l){
-      return (100*r.shares[l]).toFixed(1)+'%';})).forEach(function(v,i){
+      return r.shares[l]==null?'':(100*r.shares[l]).toFixed(1)+'%';})).forEach(function(v,i){
       var td=document.createElement('td');td.textContent=String(v);if(i>4)td.className='num';tr.appendChild(td);});
-    var td=document.createElement('td');
+    var td=document.createElement('td');td.textContent=r.warnings.join(' ');tr.appendChild(td);
+    td=document.createElement('td');
     if(r.review){var a=document.createElement('a');a.href=r.review;a.textContent='review';a.className='review';td.appendChild(a);}
     tr.appendChild(td);body.appendChild(tr);
   });

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..components.normalize import ZERO_WIDTH
 from ..errors import DataError
 
 NAMES = {"text": "text", "html": "HTML", "docx": "Word (.docx)", "pdf": "PDF"}
@@ -19,7 +20,7 @@ class Extracted:
 
 
 def no_text(extracted: Extracted, shown: str) -> Extracted:
-    """E028 when an HTML or Word file gave no text at all."""
-    if not extracted.text.strip():
+    """E028 when an HTML or Word file gave no text at all (white space and zero-width characters only)."""
+    if not "".join(extracted.text.split()).strip(ZERO_WIDTH):
         raise DataError("E028", path=shown, format=NAMES[extracted.format])
     return extracted

@@ -10,7 +10,13 @@ reads a user's table (`id,region,year,kind,title,issuer`) whose values replace t
 
 The year is the year the report is about: the year whose work it reviews (`2024年,我区…`, `2023年工作回顾`).
 A government work report delivered early in year N reviews N−1, so its title year counts as N−1, unless its
-title dates it in the second half of the year (a new term's report, `2016年10月`).
+title dates it in the second half of the year (a new term's report, `2016年10月`). A date of publication on the
+title line (`发布日期：2024年03月28日`) is page chrome, neither the year nor part of the title.
+
+The title line and the page header are read in Simplified script with full-width forms folded, as the
+components read the text (`報告`, `標題`, `發文機構` are found), at the same places; a title is kept as the text
+writes it, an issuer as read. Zero-width characters (`normalize.ZERO_WIDTH`) are not read at all: `法\u200b治`
+is 法治.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..components.normalize import fold_width, to_simplified
+from ..components.normalize import ZERO_WIDTH, fold_width, to_simplified
 from ..errors import DataError
 
 FIELDS = ("region", "issuer", "year", "kind", "title")
@@ -60,12 +66,21 @@ _ISSUER_RE = re.compile(r"我(?:谨)?代表(" + r"[\u4e00-\u9fff]{0,14}?(?:人�
 _TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委员会|管委会|(?<!法治)政府|[\u4e00-\u9fff]{1,6}局))")
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
 _TITLE_LINE_MAX = 60
+# A date of publication at either end of the title line (`发布日期：2024年03月28日 `, ` 发布时间:2024-03-28 09:30`).
+_DATE_FIELD_RE = re.compile(r"\s*(?:发布|成文|印发)?(?:日期|时间)[:：]\s*" + _YEAR
+                            + r"(?:年\d{1,2}月\d{1,2}日|[-/.]\d{1,2}[-/.]\d{1,2})(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+# The title at the start of a longer line that runs into the body (line breaks lost): up to a 报告 that a year's
+# lead or a heading marker follows (`金水区2023年法治政府建设年度报告2023年，我区…`).
+_RUN_IN_TITLE_RE = re.compile(r"[^。，,；;：:！!？?]{4," + str(_TITLE_LINE_MAX - 2) + r"}?报告(?=" + _YEAR
+                              + r"年|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
+_HEADER_LINES = 40  # the page header and footer lines `_page_header` reads at each end of a long text
 _HEAD_CHARS, _BODY_CHARS = 1500, 20000  # what the opening sentences and the body region are read from
 # Compiled once here, not looked up in `re`'s cache of patterns on every report (≈ 0.5 µs a call).
 _WORK_REPORT_RE = re.compile(r"(?:管委会|管理委员会|政府)?\d{0,4}年?工作报告")
 _CONGRESS_TAIL_RE = re.compile(r"人民代表大会.*")
 _TITLE_WORD_RE = re.compile(r"报告|情况$")
 _SUBTITLE_RE = re.compile(r"^[-—―－]{1,2}")
+_NO_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 
 
 @dataclass
@@ -200,43 +215,91 @@ def _from_title(text: str, source: str, subtitle: str = "") -> dict[str, Metadat
     return out
 
 
-def _title_line(lines: list[str]) -> tuple[str, str] | None:
-    """The first line, when it reads as a title (short, no sentence end, names a report), and the subtitle
-    line after it (`——2026年1月27日在青海省…会议上`) or ''."""
-    for k, line in enumerate(lines[:3]):
+def _title_line(lines: list[str], simple: list[str]) -> tuple[str, str] | None:
+    """The first line, when it reads as a title (short, no sentence end, names a report) once a date of
+    publication at either end is left out (`_DATE_FIELD_RE`), or the title it starts with when it runs into
+    the body (`_RUN_IN_TITLE_RE`), as the text writes it; and the subtitle line after it
+    (`——2026年1月27日在青海省…会议上`) or ''. `simple`: the lines in Simplified script (`_simplified_lines`), which
+    are read."""
+    for k, line in enumerate(simple[:3]):
         s = line.strip()
         if not s:
             continue
-        if len(s) <= _TITLE_LINE_MAX and "。" not in s and _TITLE_WORD_RE.search(s) and not s.startswith("各位代表"):
-            after = lines[k + 1].strip() if k + 1 < len(lines) else ""
-            return s, after if _SUBTITLE_RE.match(after) else ""
+        start, end = _title_bounds(s)
+        t = s[start:end]
+        if len(t) <= _TITLE_LINE_MAX and "。" not in t and _TITLE_WORD_RE.search(t) and not t.startswith("各位代表"):
+            after = simple[k + 1].strip() if k + 1 < len(simple) else ""
+            subtitle = lines[k + 1].strip() if _SUBTITLE_RE.match(after) and end == len(s) else ""
+            return lines[k].strip()[start:end], subtitle
         return None
     return None
 
 
-def _page_header(lines: list[str]) -> dict[str, MetadataField]:
+def _title_bounds(s: str) -> tuple[int, int]:
+    """Where the title stands in a stripped first line `s`: all of it, but a date of publication at either end
+    (`_DATE_FIELD_RE`); of a line too long for a title, the title it starts with (`_RUN_IN_TITLE_RE`)."""
+    start, end = 0, len(s)
+    m = _DATE_FIELD_RE.match(s)
+    if m:
+        start = m.end()
+    else:
+        m = _DATE_FIELD_RE.search(s)
+        if m and m.end() == len(s):
+            end = m.start()
+    if end - start > _TITLE_LINE_MAX:
+        m = _RUN_IN_TITLE_RE.match(s, start)
+        if m:
+            end = m.end()
+    return start, end
+
+
+def _page_header(lines: list[str], simple: list[str] | None = None) -> dict[str, MetadataField]:
     """`信息名称 …` / `发布机构：…` lines of a government site's page header or footer copied with the text (the
-    first and last 40 lines); an issuer may stand on the line after its key."""
+    first and last 40 lines); an issuer may stand on the line after its key. `simple`: the lines in Simplified
+    script (`_simplified_lines`; `lines` themselves when not given): the keys are looked for there, a title is
+    taken from `lines` at the same place, an issuer from `simple`."""
+    simple = lines if simple is None else simple
     out: dict[str, MetadataField] = {}
-    n = len(lines)
-    for k in (range(n) if n <= 80 else (*range(40), *range(n - 40, n))):  # k: the line's place in the text
-        s = lines[k].strip()
+    for k in _header_lines(len(lines)):  # k: the line's place in the text
+        s = simple[k].strip()
         if not s.startswith(_ANY_HEADER_KEY):  # most lines: no key to look for
             continue
         for name, keys in _HEADER_KEYS.items():
             key = next((key for key in keys if s.startswith(key)), None)
             if key is None or name in out:
                 continue
-            rest = s[len(key):]
+            read = s if name == "issuer" else lines[k].strip()  # the same length, the key at its start
+            rest = read[len(key):]
             value = re.split(r"\s{2,}", rest.strip(" :：\t"))[0] if re.match(r"[\s:：]", rest) else ""
             if not rest and name == "issuer" and k + 1 < len(lines):
-                value = lines[k + 1].strip()
+                value = simple[k + 1].strip()
             if value:
-                out[name] = MetadataField(value, "page_header", s)
+                out[name] = MetadataField(value, "page_header", lines[k].strip())
     if "title" in out:
         title = out.pop("title")
         for name, f in _from_title(title.value, "page_header").items():
             out.setdefault(name, f)
+    return out
+
+
+def _header_lines(n: int) -> Iterable[int]:
+    """The places of the lines `_page_header` reads in a text of `n` lines: the first and last 40."""
+    return range(n) if n <= 2 * _HEADER_LINES else (*range(_HEADER_LINES), *range(n - _HEADER_LINES, n))
+
+
+def _simplified_lines(lines: list[str], converted: str | None) -> list[str]:
+    """`lines` (a text's `splitlines()`) in Simplified script with full-width forms folded (`_simplified`), at
+    least those `_page_header` and `_title_line` read; from `converted` (the whole text's conversion) when at
+    hand, else those lines converted at once (OpenCC converts a text cut at line ends as its parts)."""
+    if converted is not None:
+        out = converted.splitlines()
+        if len(out) == len(lines):
+            return out
+    n = len(lines)  # the first 40 lines and the one after them (an issuer under its key), the last 40
+    picked = range(n) if n <= 2 * _HEADER_LINES + 1 else [*range(_HEADER_LINES + 1), *range(n - _HEADER_LINES, n)]
+    out = list(lines)
+    for k, line in zip(picked, _simplified("\n".join(lines[k] for k in picked)).split("\n")):
+        out[k] = line
     return out
 
 
@@ -372,9 +435,12 @@ def extract_metadata(text: str, name: str | None = None, page: dict | None = Non
     `converted`: `to_simplified(fold_width(text))[0]` when at hand and OpenCC kept the length (the tokenizer
     computed it: `tokenizer.t2s_conversion`); the head and the body are then cut from it, not converted again.
     `folded`: `fold_width(text)` when at hand (`_converted_prefix`); read only with `converted`."""
+    if any(c in text for c in ZERO_WIDTH):  # invisible, not read: `法\u200b治` is 法治
+        text, converted, folded = text.translate(_NO_ZERO_WIDTH), None, None
     lines = text.splitlines()
-    found: list[dict[str, MetadataField]] = [_from_page(page), _page_header(lines)]
-    title = _title_line(lines)
+    simple = _simplified_lines(lines, converted)
+    found: list[dict[str, MetadataField]] = [_from_page(page), _page_header(lines, simple)]
+    title = _title_line(lines, simple)
     if title:
         found.append(_from_title(title[0], "title_line", title[1]))
     head = _converted(text[:_HEAD_CHARS]) if converted is None else _converted_prefix(text, _HEAD_CHARS, converted, folded)

@@ -45,7 +45,8 @@ def _content_units(rec: dict) -> list[dict]:
 
 def summary_row(rec: dict, labels: Sequence[str]) -> dict:
     """A summary CSV row: counts of units, and per label its units and share of the content units
-    (all units but boilerplate)."""
+    (all units but boilerplate); no share (an empty cell) for a failed document or one without content
+    units, which would pull averages down as zeros."""
     row = {"id": rec.get("id"), "error": rec.get("error") or ""}
     units = rec.get("units") or []
     content = _content_units(rec)
@@ -54,12 +55,13 @@ def summary_row(rec: dict, labels: Sequence[str]) -> dict:
                 "warnings": " ".join(w["code"] for w in rec.get("warnings") or [])})
     for label, share in label_shares(rec, labels).items():
         row[f"{label}_units"] = sum(label in u["labels"] for u in content)
-        row[f"{label}_share"] = round(share, 4)
+        row[f"{label}_share"] = None if share is None else round(share, 4)
     return row
 
 
-def label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float]:
-    """Per label, its share of the content units (all units but boilerplate) of an output record."""
+def label_shares(rec: dict, labels: Sequence[str]) -> dict[str, float | None]:
+    """Per label, its share of the content units (all units but boilerplate) of an output record; None when
+    it has none (an error record, a page of boilerplate only): no share to average."""
     content = _content_units(rec)
-    return {label: sum(label in u["labels"] for u in content) / len(content) if content else 0.0
+    return {label: sum(label in u["labels"] for u in content) / len(content) if content else None
             for label in labels}
