@@ -277,6 +277,25 @@ def test_a_bad_task_is_refused_with_its_index_and_nothing_is_written(tmp_path, r
     assert not (tmp_path / "out").exists()
 
 
+def _min_record(task: dict, themes) -> dict:
+    return {"id": task["id"], "themes": themes, **task["data"]}
+
+
+@pytest.mark.parametrize("spoil, detail", [
+    (lambda t: t["annotations"][0]["result"][0].update(value=["plans"]), "choices are not a list"),
+    (lambda t: t.update(annotations=5), "'annotations' is not a list"),
+    (lambda t: _min_record(t, 5), "'themes' is not a list"),
+])
+def test_a_label_studio_task_with_fields_of_the_wrong_type_is_a_coded_error(tmp_path, reviewed_dir, spoil, detail):
+    folder, sha = reviewed_dir
+    task = _task(sha, 7, 14, n=2)
+    task = spoil(task) or task
+    with pytest.raises(DataError) as info:
+        _import(tmp_path, folder, [task])
+    assert info.value.code == "E133" and "task 2" in str(info.value) and detail in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_overlapping_reviewed_spans_are_refused_not_silently_dropped(tmp_path, reviewed_dir):
     from policy_nlp.errors import DataError
 
@@ -496,6 +515,26 @@ def test_deeply_nested_json_is_a_coded_error_at_every_reader(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset([units])
     assert info.value.code == "E118"
+
+
+@pytest.mark.parametrize("name, content, code", [
+    ("checksums.json", '{"files": ' + DEEP + "}", "E115"),
+    ("policy_nlp_report_structure/rules.json", DEEP, "E008"),
+    ("policy_nlp_report_structure/rules.json", '{"version": 1' + "0" * 5000 + "}", "E008"),
+    ("policy_nlp_indicators/vocabulary.json", DEEP, "E090"),
+    ("policy_nlp_themes/cfg.json", DEEP, "E015"),
+    ("tokenizer/cfg.json", '{"segmenter": ', "E015"),
+    ("tokenizer/cfg.json", "[1]", "E015"),
+])
+def test_a_model_json_file_that_cannot_be_read_is_a_coded_error_naming_it(model_copy, name, content, code):
+    import policy_nlp
+
+    (model_copy / name).write_text(content, encoding="utf-8")
+    if name != "checksums.json":
+        record_files(model_copy)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == code and name.split("/")[-1] in str(info.value)
 
 
 # -- outputs that cannot be written: checked before the work starts --------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, List, Mapping
 
 from spacy.util import registry
 
+from .. import jsonio
 from ..errors import ModelError
 from .regex_prefix import PrefixScan, first_char_class
 from .regex_safety import backtracking_risk
@@ -37,11 +38,7 @@ PART_PATTERNS = ("plans_part_pattern", "review_part_pattern", "problems_part_pat
 
 def read_json(path: str | Path, code: str):
     """The JSON document in a rules or vocabulary file; an unreadable file raises `code` naming it."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(code, source=str(path), detail=str(exc)) from None
+    return jsonio.read(path, lambda detail: ModelError(code, source=str(path), detail=detail))
 
 
 def alternation(patterns: list[re.Pattern], capture: bool = False) -> re.Pattern | None:
