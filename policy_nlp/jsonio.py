@@ -46,4 +46,4 @@ def read(path: str | Path, error: Callable[[str], Exception], *, finite: bool = 
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(str(exc)) from None
     except DataError as exc:
-        raise error(exc.message) from None
+        raise error(exc.message.rstrip(".")) from None
