@@ -42,8 +42,7 @@ _BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 def _inner_file(value, here: str, root: Path) -> None:
     if value in ("", None):
         return
-    target = Path(str(value)).expanduser()
-    target = (target if target.is_absolute() else root / target).resolve()
+    target = Path(str(value)).expanduser().resolve()  # relative to the working directory, as it is opened
     if not target.is_relative_to(root) or not target.is_file():
         raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not a file inside the pipeline directory")
 
@@ -66,7 +65,8 @@ def _pkuseg_user_dict(value, here: str, root: Path) -> None:
 _Check = Callable[[object, str, Path], None]
 _RULES = {f"policy_nlp.report_rules.v{v}": {} for v in range(1, LATEST_VERSION + 1)}
 # Every registered function a policy_nlp pipeline's config names, with the check of each argument that names a
-# file or a resource (the other arguments of policy_nlp's functions are plain settings: strings, numbers, lists).
+# file or a resource (the other arguments of policy_nlp's functions are plain settings: strings, numbers, lists;
+# none is a table or another function).
 _FUNCTIONS: dict[str, dict[str, _Check]] = {
     "policy_nlp.ChineseTokenizer.v1": {"opencc_config": _bare_name, "pkuseg_model": _pkuseg_model,
                                        "pkuseg_user_dict": _pkuseg_user_dict},
@@ -192,6 +192,9 @@ def _check_function(block: dict, function: str, where: str, root: Path) -> None:
     name = block[function]
     here = f"[{where}] {function}"
     if name in _FUNCTIONS:
+        table = next((argument for argument, value in block.items() if isinstance(value, dict)), None)
+        if table is not None:  # none of policy_nlp's functions takes a table or another function
+            raise ModelError("E116", path=root, detail=f"[{where}] {table}: {name} is given a table")
         for argument, check in _FUNCTIONS[name].items():
             if argument in block:
                 check(block[argument], f"[{where}] {argument}", root)

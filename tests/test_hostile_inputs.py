@@ -537,6 +537,22 @@ def test_a_model_json_file_that_cannot_be_read_is_a_coded_error_naming_it(model_
     assert info.value.code == code and name.split("/")[-1] in str(info.value)
 
 
+def test_an_integer_longer_than_int_converts_is_a_coded_error(tmp_path):
+    import json as _json
+
+    from policy_nlp.corpus.review_page import read_documents
+    from policy_nlp.learn.labelled_data import load_dataset
+
+    huge = "1" + "0" * 5000
+    doc = _json.dumps(_reviewer()).replace('"start": 0', f'"start": {huge}')
+    for name, content, code in (("doc.json", doc, "E161"), ("docs.jsonl", doc + "\n", "E161"),
+                                ("units.jsonl", '{"doc": "a.txt", "start": ' + huge + "}\n", "E030")):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(DataError) as info:
+            (load_dataset if name == "units.jsonl" else read_documents)([tmp_path / name])
+        assert info.value.code == code and name in str(info.value) and "digits" in str(info.value)
+
+
 # -- outputs that cannot be written: checked before the work starts --------------------------------------------
 @pytest.fixture()
 def blocked(tmp_path):
@@ -751,6 +767,8 @@ _INDICATORS = 'factory = "policy_nlp_indicators"'
     # [training] is walked too, though only `spacy train` resolves it
     ([('@loggers = "spacy.ConsoleLogger.v1"', '@loggers = "spacy.ClearMLLogger.v1"')], "spacy.ClearMLLogger.v1"),
     ([("path = ${paths.train}", 'path = "/etc/hostname"')], "given a string"),
+    ([('extra_path = ""', 'extra_path = ${corpora.dev}')], "given a table"),
+    ([('opencc_config = "t2s"', 'opencc_config = "../../../tmp/t2s"')], "OpenCC"),
 ])
 def test_every_section_of_a_model_config_names_only_allowed_functions(model_copy, tmp_path, edits, detail):
     import policy_nlp
