@@ -284,9 +284,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
                   "The directory was modified after `policy-nlp train` wrote it: restore it from a trusted copy "
                   "or retrain it."),
         ErrorSpec("E116", "The pipeline config of {path} was refused: {detail}.",
-                  "A saved pipeline's config.cfg may only name functions registered by spaCy or policy_nlp, no "
-                  "`source`, and paths of files inside the pipeline directory; retrain it with `policy-nlp "
-                  "train` or restore it from a trusted copy."),
+                  "A saved pipeline's config.cfg may only name the registered functions and components a "
+                  "policy_nlp pipeline uses (docs/trust.md lists them), no `source`, no positional `*` section, "
+                  "and paths of files inside the pipeline directory; retrain it with `policy-nlp train` or "
+                  "restore it from a trusted copy."),
+        ErrorSpec("E061", "The pipeline directory {path} holds '{name}', which was refused: {detail}.",
+                  "A pipeline directory holds only regular files and folders (symbolic links only to its own "
+                  "files): replace the entry by the file itself, or restore the directory from a trusted copy."),
         ErrorSpec("E117", "The text holds a lone surrogate ({char}) at character {position}: half of a UTF-16 "
                           "pair, which is no character and cannot be written as UTF-8.",
                   "Decode the source correctly (a file read with errors='surrogateescape' or a broken UTF-16 "

@@ -9,7 +9,7 @@ from spacy.language import Language
 
 from .components import indicators, structure, themes, tokenizer  # noqa: F401  (registers factories and the tokenizer)
 from .errors import ModelError
-from .model_dir import check_config, check_files
+from .model_dir import check_config, check_files, check_tree
 
 SHIPPED_MODEL_NAME = "policy_nlp_zh_reports"
 STRUCTURE = "policy_nlp_report_structure"
@@ -65,6 +65,7 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
         raise ModelError("E005", path=path)
     if not (path / "meta.json").is_file():  # spaCy would say "[E053] Could not read meta.json"
         raise ModelError("E104", path=path)
+    check_tree(path)
     check_files(path)
     check_config(path)
     overrides: dict = {"segmenter": segmenter}

@@ -109,11 +109,13 @@ def test_a_saved_pkuseg_directory_outside_the_model_is_refused(model_copy, tmp_p
 def test_a_saved_user_dictionary_must_be_a_file_inside_the_model(model_copy, value):
     import policy_nlp
 
-    os.mkfifo(model_copy / "fifo")
+    if value == "fifo":
+        os.mkfifo(model_copy / "fifo")
     _tokenizer_cfg(model_copy, pkuseg_user_dict=value)
     with pytest.raises(ModelError) as info:
         policy_nlp.load(model_copy, segmenter="char")
-    assert info.value.code == "E113" and value in str(info.value)
+    # a FIFO anywhere in the directory is refused (E061) before its settings are read
+    assert info.value.code == ("E061" if value == "fifo" else "E113") and value in str(info.value)
 
 
 def test_a_saved_pkuseg_directory_inside_the_model_is_kept(model_copy):
@@ -146,6 +148,41 @@ def test_reviewer_json_refuses_markup_unknown_kinds_and_non_finite_scores(change
     with pytest.raises(DataError) as info:
         AnnotatedDocument.from_dict(_reviewer(**change))
     assert info.value.code == "E043"
+
+
+@pytest.mark.parametrize("edit, detail", [
+    (lambda d: d.update(metadata={"year": {"value": float("nan")}}), "not finite"),
+    (lambda d: d["units"][0].update(explanations={"enforcement": {"logit": float("inf"), "features": []}}),
+     "not finite"),
+    (lambda d: d.update(id=5), "'id' must be a string"),
+    (lambda d: d["units"][0].update(indicators="x"), "'indicators' must be a list of objects"),
+    (lambda d: d["units"][0].update(section=[1]), "'section' must be a list of strings"),
+    (lambda d: d["units"][0].update(explanations=[1]), "'explanations' must be an object"),
+])
+def test_reviewer_json_refuses_non_finite_numbers_anywhere_and_fields_of_the_wrong_type(edit, detail):
+    from policy_nlp.corpus.document import AnnotatedDocument
+
+    data = _reviewer()
+    edit(data)
+    with pytest.raises(DataError) as info:
+        AnnotatedDocument.from_dict(data)
+    assert info.value.code == "E043" and detail in str(info.value)
+
+
+def test_a_nan_in_a_reviewer_file_stops_compare_before_any_page_is_written(tmp_path):
+    import json
+
+    from policy_nlp.corpus.compare_page import write_compare
+    from policy_nlp.corpus.jsonio import script_json
+
+    doc = dict(_reviewer(), metadata={"year": {"value": float("nan")}})
+    (tmp_path / "r.json").write_text(json.dumps(doc), encoding="utf-8")  # a bare NaN, as Python writes it
+    with pytest.raises(DataError) as info:
+        write_compare([tmp_path / "r.json"], tmp_path / "compare.html")
+    assert info.value.code == "E043" and "metadata/year/value" in str(info.value)
+    assert not (tmp_path / "compare.html").exists()
+    with pytest.raises(ValueError):
+        script_json({"year": float("nan")})  # a page never gets a bare NaN
 
 
 def _markup_document():
@@ -240,6 +277,25 @@ def test_a_bad_task_is_refused_with_its_index_and_nothing_is_written(tmp_path, r
     assert not (tmp_path / "out").exists()
 
 
+def _min_record(task: dict, themes) -> dict:
+    return {"id": task["id"], "themes": themes, **task["data"]}
+
+
+@pytest.mark.parametrize("spoil, detail", [
+    (lambda t: t["annotations"][0]["result"][0].update(value=["plans"]), "choices are not a list"),
+    (lambda t: t.update(annotations=5), "'annotations' is not a list"),
+    (lambda t: _min_record(t, 5), "'themes' is not a list"),
+])
+def test_a_label_studio_task_with_fields_of_the_wrong_type_is_a_coded_error(tmp_path, reviewed_dir, spoil, detail):
+    folder, sha = reviewed_dir
+    task = _task(sha, 7, 14, n=2)
+    task = spoil(task) or task
+    with pytest.raises(DataError) as info:
+        _import(tmp_path, folder, [task])
+    assert info.value.code == "E133" and "task 2" in str(info.value) and detail in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_overlapping_reviewed_spans_are_refused_not_silently_dropped(tmp_path, reviewed_dir):
     from policy_nlp.errors import DataError
 
@@ -320,6 +376,42 @@ def test_a_catastrophic_regex_in_a_saved_rules_file_is_refused_when_the_model_lo
     assert time.perf_counter() - start < 30
 
 
+@pytest.mark.parametrize("key", ["back_matter_pattern", "inline_chrome_patterns", "title_pattern"])
+def test_every_pattern_of_a_saved_rules_file_is_checked_for_backtracking(model_copy, key):
+    import json
+
+    import policy_nlp
+    from policy_nlp.pipeline import STRUCTURE
+
+    rules_file = model_copy / STRUCTURE / "rules.json"
+    rules = json.loads(rules_file.read_text(encoding="utf-8"))
+    rules[key] = rules[key] + ["(?:a+)+$"] if isinstance(rules[key], list) else "(?:a+)+$"
+    rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    record_files(model_copy)
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        nlp = policy_nlp.load(model_copy, segmenter="char")
+        nlp("关于2023年法治政府建设情况的报告\n一、主要举措\n" + "a" * 34 + "!\n")  # hangs without the check
+    assert info.value.code == "E008" and "backtrack" in str(info.value)
+    assert time.perf_counter() - start < 30
+
+
+def test_a_catastrophic_regex_in_a_saved_indicator_rule_is_refused(model_copy):
+    import json
+
+    import policy_nlp
+    from policy_nlp.pipeline import INDICATORS
+
+    vocabulary_file = model_copy / INDICATORS / "vocabulary.json"
+    vocabulary = json.loads(vocabulary_file.read_text(encoding="utf-8"))
+    vocabulary["rules"]["target_cue"] = "(?:[0-9]+)+%"
+    vocabulary_file.write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    record_files(model_copy)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E180" and "target_cue" in str(info.value) and "backtrack" in str(info.value)
+
+
 def test_every_file_of_a_trained_model_is_covered_by_a_hash(model_copy):
     import json
 
@@ -385,7 +477,7 @@ def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy):
     _edit_config(model_copy, 'extra_path = ""', f'extra_path = "{model_copy / "pipe.json"}"')
     with pytest.raises(ModelError) as info:
         policy_nlp.load(model_copy, segmenter="char")
-    assert info.value.code == "E116"
+    assert info.value.code == "E061" and "pipe.json" in str(info.value)
 
 
 # -- odd text and deep JSON -----------------------------------------------------------------------------------
@@ -423,6 +515,42 @@ def test_deeply_nested_json_is_a_coded_error_at_every_reader(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset([units])
     assert info.value.code == "E118"
+
+
+@pytest.mark.parametrize("name, content, code", [
+    ("checksums.json", '{"files": ' + DEEP + "}", "E115"),
+    ("policy_nlp_report_structure/rules.json", DEEP, "E008"),
+    ("policy_nlp_report_structure/rules.json", '{"version": 1' + "0" * 5000 + "}", "E008"),
+    ("policy_nlp_indicators/vocabulary.json", DEEP, "E090"),
+    ("policy_nlp_themes/cfg.json", DEEP, "E015"),
+    ("tokenizer/cfg.json", '{"segmenter": ', "E015"),
+    ("tokenizer/cfg.json", "[1]", "E015"),
+])
+def test_a_model_json_file_that_cannot_be_read_is_a_coded_error_naming_it(model_copy, name, content, code):
+    import policy_nlp
+
+    (model_copy / name).write_text(content, encoding="utf-8")
+    if name != "checksums.json":
+        record_files(model_copy)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == code and name.split("/")[-1] in str(info.value)
+
+
+def test_an_integer_longer_than_int_converts_is_a_coded_error(tmp_path):
+    import json as _json
+
+    from policy_nlp.corpus.review_page import read_documents
+    from policy_nlp.learn.labelled_data import load_dataset
+
+    huge = "1" + "0" * 5000
+    doc = _json.dumps(_reviewer()).replace('"start": 0', f'"start": {huge}')
+    for name, content, code in (("doc.json", doc, "E161"), ("docs.jsonl", doc + "\n", "E161"),
+                                ("units.jsonl", '{"doc": "a.txt", "start": ' + huge + "}\n", "E030")):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(DataError) as info:
+            (load_dataset if name == "units.jsonl" else read_documents)([tmp_path / name])
+        assert info.value.code == code and name in str(info.value) and "digits" in str(info.value)
 
 
 # -- outputs that cannot be written: checked before the work starts --------------------------------------------
@@ -618,3 +746,64 @@ def test_reviewer_json_with_malformed_metadata_source_or_warnings_is_refused(ext
     with pytest.raises(DataError) as info:
         AnnotatedDocument.from_dict(data)
     assert info.value.code == "E043"
+
+
+_VOCABULARY = '[components.policy_nlp_indicators.vocabulary]\n@misc = "policy_nlp.indicator_vocabulary.v2"\nextra_path = ""'
+_INDICATORS = 'factory = "policy_nlp_indicators"'
+
+
+@pytest.mark.parametrize("edits, detail", [
+    # a section reference: the reader sits in a section of its own, which spaCy resolves through the reference
+    ([(_VOCABULARY, '[evil]\n\n[evil.v]\n@readers = "srsly.read_json.v1"\npath = "/etc/hostname"'),
+      (_INDICATORS, _INDICATORS + "\nvocabulary = ${evil.v}")], "srsly.read_json.v1"),
+    # a positional argument of a function of our own: the FIFO (outside the directory) would hang the load
+    ([(_VOCABULARY, _VOCABULARY + '\n\n[components.policy_nlp_themes.rules.*]\nx = "{tmp}/fifo"'),
+      ('@misc = "policy_nlp.report_rules.v5"\nextra_metadata_keys = []\nextra_chrome_phrases = []\n\n'
+       '[components.policy_nlp_themes.scorer]',
+       '@misc = "policy_nlp.report_rules_file.v1"\n\n[components.policy_nlp_themes.scorer]')], "positional"),
+    # another pipeline loaded with plain spacy.load, none of its files checked
+    ([("after_creation = null\n", ""), ("[nlp.tokenizer]", '[nlp.after_creation]\n@callbacks = '
+      '"spacy.copy_from_base_model.v1"\ntokenizer = "{tmp}"\nvocab = null\n\n[nlp.tokenizer]')],
+     "spacy.copy_from_base_model.v1"),
+    # [training] is walked too, though only `spacy train` resolves it
+    ([('@loggers = "spacy.ConsoleLogger.v1"', '@loggers = "spacy.ClearMLLogger.v1"')], "spacy.ClearMLLogger.v1"),
+    ([("path = ${paths.train}", 'path = "/etc/hostname"')], "given a string"),
+    ([('extra_path = ""', 'extra_path = ${corpora.dev}')], "given a table"),
+    ([('opencc_config = "t2s"', 'opencc_config = "../../../tmp/t2s"')], "OpenCC"),
+])
+def test_every_section_of_a_model_config_names_only_allowed_functions(model_copy, tmp_path, edits, detail):
+    import policy_nlp
+
+    os.mkfifo(tmp_path / "fifo")
+    for old, new in edits:
+        _edit_config(model_copy, old, new.replace("{tmp}", str(tmp_path)))
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116" and detail in str(info.value)
+    assert time.perf_counter() - start < 30
+
+
+def test_a_fifo_at_a_model_file_no_checksum_lists_does_not_hang_the_load(model_copy):
+    import policy_nlp
+    from policy_nlp.model_dir import CHECKSUMS
+
+    (model_copy / CHECKSUMS).unlink()
+    (model_copy / "vocab" / "strings.json").unlink()
+    os.mkfifo(model_copy / "vocab" / "strings.json")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E061" and "vocab/strings.json" in str(info.value)
+
+
+def test_a_symlink_out_of_the_model_directory_is_refused(model_copy, tmp_path):
+    import shutil
+
+    import policy_nlp
+    from policy_nlp.pipeline import THEMES
+
+    shutil.move(model_copy / THEMES, tmp_path / "outside")
+    (model_copy / THEMES).symlink_to(tmp_path / "outside")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E061" and THEMES in str(info.value) and "outside" in str(info.value)

@@ -15,7 +15,7 @@ import policy_nlp
 PACKAGE = Path(policy_nlp.__file__).resolve().parent
 
 LAYERS = (
-    ("policy_nlp.errors", "policy_nlp.version", "policy_nlp.atomic"),
+    ("policy_nlp.errors", "policy_nlp.version", "policy_nlp.atomic", "policy_nlp.jsonio"),
     ("policy_nlp.rules",),
     ("policy_nlp.model",),
     ("policy_nlp.components",),

@@ -305,3 +305,54 @@ def test_suggested_blind_tasks_come_back_from_label_studio_with_the_reviewers_la
     metrics = evaluate(shipped_model_path(), [export_path], pool)  # `evaluate --data`
     assert {label: m["support"] for label, m in metrics["per_label"].items()} == {
         label: sum(label in c for c in chosen.values()) for label in labels}
+
+
+def _same_named_reports(folder: Path) -> list[dict]:
+    """Reviewer JSON of two reports both named `r.txt` (of folders 2023 and 2024) in `folder`, and a doccano
+    record reviewing the first unit of each."""
+    from policy_nlp.corpus.review_formats import text_sha256
+
+    folder.mkdir()
+    records = []
+    for year, text in (("2023", "加强行政执法。推进调解。"), ("2024", "优化营商环境。完善复议。")):
+        units = [{"start": 0, "end": 7, "text": text[:7], "kind": "sentence", "section": [], "labels": [],
+                  "scores": {"plans": 0.1}},
+                 {"start": 7, "end": 12, "text": text[7:], "kind": "sentence", "section": [], "labels": [],
+                  "scores": {"plans": 0.1}}]
+        doc = {"schema": "policy_nlp.document/v1", "id": f"{year}/r.txt", "text": text,
+               "model": {"labels": ["plans"], "thresholds": {"plans": 0.5}}, "units": units}
+        (folder / f"r_{year}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        records.append({"id": year, "doc": "r.txt", "doc_sha256": text_sha256(text), "start": 0, "end": 7,
+                        "text": text[:7], "kind": "sentence", "label": ["plans"]})
+    return records
+
+
+def test_import_tells_same_named_reports_apart_by_their_sha256(tmp_path):
+    folder = tmp_path / "annotated"
+    records = _same_named_reports(folder)
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    with pytest.raises(DataError) as err:  # both would be written to out/r.json: refused, nothing written
+        import_reviews([export], tmp_path / "out", documents=[folder])
+    assert err.value.code == "E139" and "r.json" in str(err.value) and not (tmp_path / "out").exists()
+    summary = import_reviews([export], folder, documents=[folder])  # into the files they came from
+    assert sorted(Path(row["path"]).name for row in summary["files"]) == ["r_2023.json", "r_2024.json"]
+    for year in ("2023", "2024"):
+        doc = _doc(folder / f"r_{year}.json")
+        assert [(u.start, u.labels) for u in doc.units if u.reviewed] == [(0, ["plans"])]
+
+
+def test_import_refuses_two_reports_of_the_seeds_that_would_write_one_file(tmp_path):
+    seeds = tmp_path / "seeds"
+    records = []
+    for sub, text in (("sub1", "加强行政执法。"), ("sub2", "优化营商环境。")):
+        (seeds / sub).mkdir(parents=True)
+        (seeds / sub / "a.txt").write_text(text, encoding="utf-8")
+        records.append({"id": sub, "doc": f"{sub}/a.txt", "start": 0, "end": 7, "text": text, "kind": "sentence",
+                        "label": ["plans"]})
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        import_reviews([export], tmp_path / "out", seeds_dir=seeds)
+    assert err.value.code == "E139" and "sub1/a.txt" in str(err.value) and "sub2/a.txt" in str(err.value)
+    assert not (tmp_path / "out").exists()

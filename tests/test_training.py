@@ -443,6 +443,19 @@ training._replace_dir(Path({str(tmp)!r}), Path({str(out)!r}))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"] and not stray.exists()
 
 
+def test_a_symlink_as_out_is_refused_and_a_leftover_link_is_removed(tmp_path):
+    real = _fake_pipeline(tmp_path / "real", "old")
+    (tmp_path / "link").symlink_to("real")
+    with pytest.raises(policy_nlp.PolicyNLPError) as info:
+        policy_nlp.train(tmp_path / "missing.jsonl", tmp_path / "link")
+    assert info.value.code == "E139" and "symbolic link" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"] and (tmp_path / "link").is_symlink()
+    (tmp_path / ".model.tmp-x3").symlink_to("real")  # what an earlier version left behind
+    with pytest.raises(policy_nlp.PolicyNLPError):
+        policy_nlp.train(tmp_path / "missing.jsonl", tmp_path / "model")
+    assert not (tmp_path / ".model.tmp-x3").is_symlink() and (real / "meta.json").is_file()
+
+
 def test_the_atomic_swap_never_leaves_out_missing(tmp_path, monkeypatch):
     from policy_nlp.learn import training
 

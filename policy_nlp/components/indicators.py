@@ -39,6 +39,7 @@ from spacy.util import registry
 
 from ..errors import ModelError
 from ..rules.regex_prefix import scan_pattern
+from ..rules.regex_safety import backtracking_risk
 from .normalize import _codepoints
 from .unit_table import INDICATORS_KEY, UNITS_KEY, register_keys
 
@@ -114,6 +115,9 @@ class IndicatorRules:
                 patterns[key] = re.compile(data[key])
             except (TypeError, re.error) as exc:
                 raise ModelError("E180", source=source, detail=f"'{key}' is not a regular expression ({exc})")
+            risk = backtracking_risk(data[key])
+            if risk:
+                raise ModelError("E180", source=source, detail=f"'{key}' can backtrack catastrophically ({risk})")
         units = data.get("count_units", [])
         if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
             raise ModelError("E180", source=source, detail="'count_units' must be a list of strings")

@@ -30,6 +30,7 @@ from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch, registry
 
+from .. import jsonio
 from ..errors import ModelError
 from ..model.estimator import DEFAULT_HYPERPARAMETERS, ThemeEstimator
 from ..model.features import build_contexts, context_array, context_rows
@@ -572,9 +573,7 @@ class ThemeClassifier(Pipe):
         cfg_path, model_path = path / CFG_FILE, path / MODEL_FILE
         if not cfg_path.is_file() or not model_path.is_file():
             raise ModelError("E007", name=self.name, path=path)
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError("E015", path=cfg_path, detail=f"not valid JSON ({exc})") from None
+        cfg = jsonio.read(cfg_path, lambda detail: ModelError("E015", path=cfg_path,
+                                                             detail=f"not valid JSON ({detail})"))
         self._restore(cfg, model_path.read_bytes(), str(model_path))
         return self

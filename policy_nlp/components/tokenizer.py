@@ -21,6 +21,7 @@ from spacy.util import DummyTokenizer, registry
 from spacy.vocab import Vocab
 
 from . import pkuseg_model as pkuseg_weights
+from .. import jsonio
 from ..errors import DataError, ModelError
 from .normalize import _codepoints, normalize
 from .units import _SENTENCE_RE, LINE_RE
@@ -178,7 +179,10 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def _read_cfg(self, cfg_path: Path) -> None:
         if not cfg_path.is_file():
             return
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg = jsonio.read(cfg_path, lambda detail: ModelError("E015", path=cfg_path,
+                                                             detail=f"not valid JSON ({detail})"))
+        if not isinstance(cfg, dict):
+            raise ModelError("E015", path=cfg_path, detail="not a JSON object")
         if "pkuseg_model" in cfg:  # a saved reference is the model's word: it must not leave the model
             cfg["pkuseg_model"] = pkuseg_weights.saved_reference(cfg["pkuseg_model"], cfg_path.parent.parent)
         if "pkuseg_user_dict" in cfg:

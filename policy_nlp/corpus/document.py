@@ -79,7 +79,36 @@ def unit_problem(unit: dict) -> str | None:
             return label_problem(label)
     bad = [k for k, v in scores.items() if isinstance(v, bool) or not isinstance(v, (int, float))
            or not math.isfinite(v)]
-    return f"the score of {bad[0]!r} is not a finite number" if bad else None
+    if bad:
+        return f"the score of {bad[0]!r} is not a finite number"
+    return _shape_problem(unit)
+
+
+def _shape_problem(unit: dict) -> str | None:
+    """Why a unit's `section`, `indicators` or `explanations` has the wrong type (None when they are right)."""
+    section, indicators = unit.get("section", []), unit.get("indicators", [])
+    if not isinstance(section, list) or not all(isinstance(h, str) for h in section):
+        return "'section' must be a list of strings"
+    if not isinstance(indicators, list) or not all(isinstance(r, dict) for r in indicators):
+        return "'indicators' must be a list of objects"
+    if unit.get("explanations") is not None and not isinstance(unit["explanations"], dict):
+        return "'explanations' must be an object"
+    return None
+
+
+def non_finite(data) -> str | None:
+    """Where in parsed JSON a number is NaN or infinite (a '/'-separated path), else None; walked without
+    recursion, so a document nested as deep as the parser allows is walked too."""
+    stack = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "/"
+        if isinstance(value, dict):
+            stack.extend((f"{where}/{key}", v) for key, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}/{k}", v) for k, v in enumerate(value))
+    return None
 
 
 def load_schema() -> dict:
@@ -290,6 +319,11 @@ class AnnotatedDocument:
             raise DataError("E042", path=where, found=found, expected=SCHEMA_ID)
         if "error" in data and "units" not in data:
             raise DataError("E043", where=where, detail=f"it is an error record: {data['error']}")
+        if data.get("id") is not None and not isinstance(data["id"], str):
+            raise DataError("E043", where="<document>", detail="'id' must be a string")
+        nan = non_finite(data)
+        if nan:
+            raise DataError("E043", where=where, detail=f"the number at {nan[:80]} is not finite (NaN or Infinity)")
         text, units = data.get("text"), data.get("units")
         if not isinstance(text, str) or not isinstance(units, list):
             raise DataError("E043", where=where, detail="'text' must be a string and 'units' a list")

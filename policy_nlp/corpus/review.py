@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..errors import DataError
 from . import jsonio
-from .document import AnnotatedDocument, AnnotatedUnit, typo_of
+from .document import AnnotatedDocument, AnnotatedUnit, is_inner_path, typo_of
 from ..atomic import atomic_write
 from .review_formats import (apply_reviews, doc_name, label_studio_config, read_review_file,
                              resolve_document, text_sha256, to_doccano, to_label_studio)
@@ -151,7 +151,8 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
             if doc is not None:
                 bases[sha] = doc
             if sha not in by_sha:
-                texts.setdefault(name, text)
+                name = _distinct_name(name, doc, sha, texts)
+                texts[name] = text
                 by_sha[sha] = name
     doc_dirs = ([Path(seeds_dir)] if seeds_dir else []) + document_dirs()
     per_doc: dict[str, dict[tuple[int, int], AnnotatedUnit]] = {}
@@ -163,6 +164,7 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
                "files": [], "reviewed": 0}
     written = _reviewer_files(out_dir)
     merged = [_merged(name, units, texts[name], bases, out_dir, overwrite, written) for name, units in per_doc.items()]
+    _check_targets(merged)
     if not whole_reports:
         for name, target, doc, counts in merged:
             content = [u for u in doc.units if u.kind != "boilerplate"]
@@ -174,6 +176,29 @@ def import_reviews(exports: Sequence[str | Path], out_dir: str | Path, *, docume
         summary["files"].append({"doc": name, "path": str(target), **counts})
         summary["reviewed"] += counts["reviewed"]
     return summary
+
+
+def _distinct_name(name: str, doc: AnnotatedDocument | None, sha: str, texts: dict[str, str]) -> str:
+    """`name`, or where another report of the documents given already goes by it (two `r.txt` of different
+    folders), the document's own relative id (`2024/r.txt`), else the name with its text's SHA-256 prefix:
+    the tasks are matched to it by that SHA-256, never to the other report."""
+    if name not in texts:
+        return name
+    if doc is not None and doc.id and is_inner_path(str(doc.id)) and str(doc.id) not in texts:
+        return str(doc.id)
+    return f"{name}@{sha[:12]}"
+
+
+def _check_targets(merged: list) -> None:
+    """Refuse (E139) an import that would write two reports to the same file (`sub1/a.txt` and `sub2/a.txt`
+    both to `a.json`), before anything is written."""
+    seen: dict[Path, str] = {}
+    for name, target, _, _ in merged:
+        if target in seen:
+            raise DataError("E139", path=target, detail=f"the reviews of two reports would be written to it "
+                                                        f"({seen[target]} and {name}); import them into "
+                                                        f"separate -o folders")
+        seen[target] = name
 
 
 def _reviewer_files(out_dir: Path) -> dict[str, Path]:

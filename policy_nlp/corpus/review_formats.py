@@ -152,7 +152,8 @@ def _choices_of(result: list, path, where) -> list[str]:
     for item in result:
         if not isinstance(item, dict) or item.get("type") != "choices" or item.get("from_name") != FROM_NAME:
             continue
-        chosen = (item.get("value") or {}).get("choices")
+        value = item.get("value") or {}
+        chosen = value.get("choices") if isinstance(value, dict) else None
         if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
             raise DataError("E133", path=path, where=where, detail="its choices are not a list of label names")
         labels.extend(chosen)
@@ -207,6 +208,8 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Annotat
         if "data" in task:  # JSON export
             if not isinstance(task["data"], dict):
                 raise DataError("E133", path=path, where=where, detail="'data' is not an object")
+            if not isinstance(task.get("annotations") or [], list):
+                raise DataError("E133", path=path, where=where, detail="'annotations' is not a list")
             annotation = _pick_annotation(task.get("annotations") or [])
             if annotation is None:
                 continue
@@ -221,7 +224,9 @@ def from_label_studio(data, path: str | Path = "<label-studio>") -> list[Annotat
             chosen = task.get(FROM_NAME, [])
             if isinstance(chosen, dict):
                 chosen = chosen.get("choices", [])
-            labels = [chosen] if isinstance(chosen, str) else list(chosen or [])
+            labels = [chosen] if isinstance(chosen, str) else chosen or []
+            if not isinstance(labels, list) or not all(isinstance(c, str) for c in labels):
+                raise DataError("E133", path=path, where=where, detail=f"'{FROM_NAME}' is not a list of label names")
             doc, start, end, text, kind, sha = _unit_fields(task, path, where, labels)
             annotator = task.get("annotator")
         else:

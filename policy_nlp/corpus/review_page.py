@@ -365,8 +365,8 @@ def _is_reviewer_jsonl(path) -> bool:
         for line in fh:
             if line.strip():
                 try:
-                    rec = json.loads(line)
-                except (json.JSONDecodeError, RecursionError):
+                    rec = jsonio.loads(line, path)
+                except ValueError:  # a syntax error, too deep (E118), an integer too long
                     return True  # reported with its line by the reader
                 return isinstance(rec, dict) and rec.get("schema") is not None
     return True

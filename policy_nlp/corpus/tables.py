@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..atomic import replacing
 from ..errors import DataError
+from . import jsonio
 from .metadata import document_metadata
 from .records import iter_records, summary_row
 
@@ -80,7 +81,7 @@ def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
     """Reviewer-JSON records (dicts) from `.json` files, directories of them (recursively, sorted), and
     annotated corpora (`.jsonl`, `.parquet`); error records are yielded too (they have `error`). Anything
     else — a missing file, a table of texts not yet annotated — raises E175."""
-    from .document import SCHEMA_ID
+    from .document import SCHEMA_ID, non_finite
 
     for given in paths:
         path = Path(given)
@@ -90,7 +91,7 @@ def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
             suffix = f.suffix.lower()
             try:
                 if suffix == ".json":
-                    rec = json.loads(f.read_text(encoding="utf-8-sig"))
+                    rec = jsonio.loads(f.read_text(encoding="utf-8-sig"), f)
                     if isinstance(rec, dict) and rec.get("units") is not None:
                         rec.setdefault("id", _posix(str(f)))
                     records: Iterable = [rec]
@@ -101,6 +102,9 @@ def iter_annotated(paths: Sequence[str | Path]) -> Iterator[dict]:
                 for rec in records:
                     if not isinstance(rec, dict) or rec.get("schema") != SCHEMA_ID:
                         raise DataError("E175", path=f, detail=f"a record is not {SCHEMA_ID} reviewer JSON")
+                    nan = non_finite(rec)
+                    if nan:
+                        raise DataError("E043", where=f, detail=f"the number at {nan[:80]} is not finite")
                     yield rec
             except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError) as exc:
                 raise DataError("E175", path=f, detail=str(exc)) from None

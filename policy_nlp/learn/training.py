@@ -109,9 +109,18 @@ def recover_out(out: Path) -> list[str]:
             shutil.rmtree(backup, ignore_errors=True)
             done.append(f"removed {backup.name} (left by an interrupted run)")
     for tmp in sorted(out.parent.glob(f".{out.name}.tmp-*")):
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         done.append(f"removed {tmp.name} (left by an interrupted run)")
     return done
+
+
+def _remove(path: Path) -> None:
+    """Remove a leftover: a directory with what it holds, a file or a symbolic link itself (never what it
+    leads to)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, from_model: str | Path | None = None,
@@ -145,6 +154,8 @@ def train(data: Sequence[str | Path] | str | Path | None, out: str | Path, *, fr
             progress(f"[{time.monotonic() - started:5.1f}s] {msg}")
 
     out = Path(out)
+    if out.is_symlink():  # replacing it would replace the link by a directory and leave a link behind
+        raise DataError("E139", path=out, detail="it is a symbolic link; give the directory it leads to")
     with OutLock(out):
         for line in recover_out(out):
             say(f"note: {line}")
