@@ -80,8 +80,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E020", "annotate() takes a str (or an iterable of str), not {type}.",
                   "Pass the report text as a str; decode bytes first, e.g. data.decode('utf-8') or "
                   "policy_nlp.read_text(path) which detects GB18030/GBK."),
-        ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16, UTF-32, GB18030 or Big5: as UTF-8, byte {offset} of "
-                          "{size} is invalid (bytes around it: {context}).",
+        ErrorSpec("E021", "Cannot decode {path} as UTF-8, UTF-16, UTF-32, GB18030 or Big5: as {encoding}, byte {offset} of "
+                          "{size}: {reason} (bytes around it: {context}).",
                   "A UTF-8 file damaged at that byte (a truncated download, two files joined): mend or cut it there; "
                   "a file in another encoding: convert it to UTF-8 (iconv -f <encoding> -t UTF-8 FILE); or check "
                   "that it is a text file."),

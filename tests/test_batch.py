@@ -314,6 +314,17 @@ def test_annotate_dataset_num_proc_2(char_nlp):
         policy_nlp.annotate_dataset(ds, text_column="text")
 
 
+def test_annotate_dataset_whose_first_batch_holds_failed_rows_only(char_nlp):
+    """A batch of failed rows gives None in every new column: the columns' types come from the model's labels,
+    not from the first batch (datasets would refuse the second batch's floats in a column typed null)."""
+    datasets = pytest.importorskip("datasets")
+    texts = ["", None, seed_text(SEED_NAMES[0])[:400], seed_text(SEED_NAMES[1])[:400]]
+    out = policy_nlp.annotate_dataset(datasets.Dataset.from_dict({"text": texts}), segmenter="char", batch_size=2)
+    assert out["policy_nlp"][:2] == [None, None] and out["share_plans"][:2] == [None, None]
+    assert all(isinstance(out[f"share_{label}"][2], float) for label in policy_nlp.LABELS)
+    assert out.features["share_plans"].dtype == "float64" and out.features["n_units"].dtype == "int64"
+
+
 def test_every_record_of_a_batch_run_validates_against_the_schema(tmp_path, tiny_nlp):
     import jsonschema
 

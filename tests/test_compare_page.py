@@ -104,6 +104,22 @@ def test_compare_command_writes_the_page_and_review_pages(corpus, tmp_path):
     assert err.value.code == "E174"
 
 
+def test_a_year_without_content_units_is_a_gap_in_the_trend_not_zero(browser, corpus, tmp_path):  # noqa: F811
+    """A region-year whose reports hold no content unit (every unit boilerplate) has no share: the table leaves
+    its cells empty and the trend chart a gap (null), not a point at 0 %."""
+    records = [r for r in _records(corpus) if (r.get("metadata") or {}).get("region", {}).get("value") == "福田区"]
+    empty = min(records, key=lambda r: r["metadata"]["year"]["value"])
+    for unit in empty["units"]:
+        unit["kind"], unit["labels"] = "boilerplate", []
+    page = tmp_path / "gap.html"
+    page.write_text(compare_html(records), encoding="utf-8")
+    browser.call("Page.navigate", url=page.resolve().as_uri())
+    browser.wait_for("Page.loadEventFired")
+    assert browser.js("window.compareReady === true")
+    ys = browser.js("document.getElementById('chart-trend').data.map(function(t){return t.y})")
+    assert ys and all(y[0] is None and all(v is not None for v in y[1:]) for y in ys)
+
+
 def test_compare_page_in_headless_chromium(browser, corpus, tmp_path):  # noqa: F811
     records = _hostile(_records(corpus))
     page = tmp_path / "compare.html"

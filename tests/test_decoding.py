@@ -28,3 +28,22 @@ def test_undecodable_bytes_are_e021_with_the_first_bad_byte():
     message = str(info.value)
     assert info.value.code == "E021" and "broken.txt" in message
     assert f"byte 30 of {len(data)}" in message and "ff fe 00 01" in message
+
+
+def _e021(data: bytes) -> str:
+    with pytest.raises(PolicyNLPError) as info:
+        decode_text(data, "broken.txt")
+    assert info.value.code == "E021"
+    return str(info.value)
+
+
+def test_e021_counts_the_offset_in_the_file_and_names_the_decoder_that_failed():
+    """A UTF-8 BOM counts in the offset; a UTF-16 file is named as such; a text full of control characters
+    names the first of them, not an invalid byte at 0."""
+    good = SIMPLIFIED.encode("utf-8")[:30]
+    assert "as UTF-8, byte 33 of" in _e021(b"\xef\xbb\xbf" + good + b"\xff" * 40)
+    utf16 = "本区依法行政".encode("utf-16") + b"\x00\xd8" + "依法".encode("utf-16-le")  # a lone surrogate at byte 14
+    assert "as UTF-16, byte 14 of" in _e021(utf16)
+    controls = ("依法行政" + "\x01" * 50).encode("utf-8")
+    message = _e021(controls)
+    assert "as UTF-8, byte 12 of" in message and "control character" in message

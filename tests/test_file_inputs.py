@@ -106,6 +106,20 @@ def test_a_run_in_bold_subheading_ends_its_line():
         "下一步工作安排：", "2024年，我区将持续深化改革。"]
 
 
+def test_bold_words_that_are_no_heading_never_read_their_paragraph(monkeypatch):
+    """An article in one `<div>` cut by `<br>` with many bold words: only a bold heading looks for its
+    paragraph, and each paragraph's text is read once (before, each bold word read the whole article)."""
+    from policy_nlp.corpus import html_input
+
+    looked = []
+    real_block = html_input._block_of
+    monkeypatch.setattr(html_input, "_block_of", lambda node: looked.append(node) or real_block(node))
+    words = "".join(f"第{k}项<b>重点</b>工作已完成。<br>" for k in range(300))
+    page = f"<div><b>（一）严格执法</b>全年开展专项检查3次。<br>{words}<b>（二）化解纠纷</b>全年调解12件。</div>"
+    lines = html_input.lines_of(page).splitlines()
+    assert len(looked) == 2 and lines[:2] == ["（一）严格执法", "全年开展专项检查3次。"]
+
+
 def test_bold_words_inside_sentences_and_whole_bold_lines_stay_as_they_are():
     from policy_nlp.corpus.html_input import lines_of
 

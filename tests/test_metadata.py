@@ -321,7 +321,8 @@ def test_an_issuer_on_the_line_after_its_key_in_the_page_footer_is_that_line():
 
 def test_a_date_of_publication_on_the_title_line_is_neither_the_year_nor_the_title():
     for line in ("发布日期：2024年03月28日 金水区2023年法治政府建设年度报告",
-                 "金水区2023年法治政府建设年度报告 发布时间:2024-03-28 09:30"):
+                 "金水区2023年法治政府建设年度报告 发布时间:2024-03-28 09:30",
+                 "金水区2023年法治政府建设年度报告\u3000\u3000\t  成文日期：2024年3月28日  "):
         meta = extract_metadata(line + "\n" + RULE_OF_LAW.split("\n", 1)[1])
         assert (meta.value("year"), meta.value("title")) == (2023, "金水区2023年法治政府建设年度报告"), line
         assert meta.fields["year"].source == "title_line"

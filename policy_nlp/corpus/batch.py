@@ -701,14 +701,21 @@ def annotate_dataset(dataset, text_column: str = "text", *, id_column: str | Non
                      model: str | Path | None = None, segmenter: str = "pkuseg", num_proc: int | None = None,
                      batch_size: int = 16):
     """Add reviewer JSON (`policy_nlp`, a JSON string or None), `n_units`, `policy_nlp_error` (None or
-    `[CODE] message`) and `share_<label>` (share of the non-boilerplate units) columns to a
-    `datasets.Dataset`, with `Dataset.map(batched=True, num_proc=...)`. A bad row gets its error and the
-    map goes on. `model`: a pipeline directory (default: the shipped model); each worker process loads it
-    once. `id_column`: copied into the reviewer JSON's `id`."""
+    `[CODE] message`) and `share_<label>` (share of the non-boilerplate units; None for a failed row or one
+    without content units) columns to a `datasets.Dataset`, with `Dataset.map(batched=True, num_proc=...)`.
+    A bad row gets its error and the map goes on. `model`: a pipeline directory (default: the shipped model);
+    each worker process loads it once. `id_column`: copied into the reviewer JSON's `id`. The new columns'
+    types are given to `map`, so a batch of failed rows only (all None) does not fix a column's type."""
+    from datasets import Features, Value
+
     for column in (text_column, id_column):
         if column is not None and column not in dataset.column_names:
             raise DataError("E051", path="dataset", column=column, columns=", ".join(dataset.column_names))
-    return dataset.map(_map_batch, batched=True, batch_size=batch_size, num_proc=num_proc,
-                       fn_kwargs={"text_column": text_column, "id_column": id_column,
-                                  "model": None if model is None else str(model), "segmenter": segmenter},
+    model = None if model is None else str(model)
+    labels = model_info(_worker_pipeline(model, segmenter)).get("labels", [])
+    features = Features({**dataset.features, "policy_nlp": Value("string"), "n_units": Value("int64"),
+                         "policy_nlp_error": Value("string"), **{f"share_{label}": Value("float64") for label in labels}})
+    return dataset.map(_map_batch, batched=True, batch_size=batch_size, num_proc=num_proc, features=features,
+                       fn_kwargs={"text_column": text_column, "id_column": id_column, "model": model,
+                                  "segmenter": segmenter},
                        desc="policy_nlp")

@@ -244,7 +244,7 @@ function trend(rs){
     regions(rs).forEach(function(g){
       var pts=years(rs.filter(function(r){return key(r.region)===g;})).map(function(y){
         var n=0,c=0;rs.forEach(function(r){if(key(r.region)===g&&r.year===y){n+=r.units[l];c+=r.content;}});
-        return [y,c?n/c:0];});
+        return [y,c?n/c:null];});
       data.push({type:'scatter',mode:'lines+markers',name:esc(g),legendgroup:esc(g),showlegend:j===0,
         x:pts.map(function(p){return p[0];}),y:pts.map(function(p){return p[1];}),xaxis:'x'+ax,yaxis:'y'+ax,
         line:{color:color(g,all)},hovertemplate:esc(g)+' %{x}: %{y:.1%}<extra>'+esc(l)+'</extra>'});

@@ -8,18 +8,20 @@ import unicodedata
 from ..errors import DataError
 
 
-def _plausible(text: str, private_use: bool = False) -> bool:
-    """Decoded text of a report is mostly CJK, ASCII and punctuation, with no control characters.
-    `private_use`: private-use characters are allowed (web pages' icon fonts leave them in valid UTF-8; a
-    legacy decoding that gives them is a wrong guess)."""
-    if not text:
-        return True
+def _first_odd(text: str, private_use: bool = False) -> int | None:
+    """Where decoded text stops being plausible as a report: the first control, unassigned, surrogate (or,
+    unless `private_use`, private-use) character or replacement mark, when such characters make 0.1 % of the
+    text or more; None when the text is plausible (mostly CJK, ASCII and punctuation). `private_use`: web
+    pages' icon fonts leave private-use characters in valid UTF-8; a legacy decoding that gives them is a
+    wrong guess."""
     odd = ("Cc", "Cn", "Cs") if private_use else ("Cc", "Co", "Cn", "Cs")
-    bad = 0
-    for ch in text:
-        if (unicodedata.category(ch) in odd and ch not in "\n\r\t\f\v") or ch == "\ufffd":
-            bad += 1
-    return bad / len(text) < 0.001
+    bad = [i for i, ch in enumerate(text)
+           if (unicodedata.category(ch) in odd and ch not in "\n\r\t\f\v") or ch == "\ufffd"]
+    return bad[0] if text and len(bad) / len(text) >= 0.001 else None
+
+
+def _plausible(text: str, private_use: bool = False) -> bool:
+    return _first_odd(text, private_use) is None
 
 
 class OtherEncoding(UnicodeError):
@@ -38,10 +40,18 @@ def _kana_share(text: str) -> float:
     return sum("\u3041" <= ch <= "\u30ff" and ch not in "\u30fb\u30fc" for ch in wide) / len(wide)
 
 
-def _checked_decode(data: bytes, encoding: str) -> str:
-    text = data.decode(encoding)
-    if not _plausible(text, private_use=encoding.startswith("utf")):  # e.g. UTF-32 without a BOM decodes as UTF-8 or UTF-16 full of NULs
-        raise UnicodeDecodeError(encoding, data[:1], 0, 1, "decodes to control characters")
+def _checked_decode(data: bytes, encoding: str, skip: int = 0) -> str:
+    """`data[skip:]` decoded, or UnicodeDecodeError with the offset in `data` of the first byte that does not
+    decode, or of the first control character when the text is full of them (UTF-32 without a BOM decodes as
+    UTF-8 or UTF-16 full of NULs)."""
+    try:
+        text = data[skip:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UnicodeDecodeError(encoding, data, exc.start + skip, exc.end + skip, exc.reason) from None
+    odd = _first_odd(text, private_use=encoding.startswith("utf"))
+    if odd is not None:
+        at = skip + len(text[:odd].encode(encoding))  # UTF-16/32: the prefix's own BOM stands for the file's
+        raise UnicodeDecodeError(encoding, data, at, at + 1, "a control character, and too many of them")
     return text
 
 
@@ -49,7 +59,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode report bytes; returns (text, encoding). Raises UnicodeDecodeError when nothing fits, and
     `OtherEncoding` for bytes that are Japanese Shift-JIS (GB18030 would decode them into wrong hanzi)."""
     if data.startswith(codecs.BOM_UTF8):
-        return _checked_decode(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
+        return _checked_decode(data, "utf-8", skip=len(codecs.BOM_UTF8)), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts both
         return _checked_decode(data, "utf-32"), "utf-32"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -92,5 +102,5 @@ def decode_text(data: bytes, shown: str) -> tuple[str, str]:
     except OtherEncoding as exc:
         raise DataError("E108", path=shown, encoding=exc.encoding) from None
     except UnicodeDecodeError as exc:
-        raise DataError("E021", path=shown, offset=exc.start, size=len(data),
-                        context=data[max(0, exc.start - 8):exc.start + 8].hex(" ")) from None
+        raise DataError("E021", path=shown, encoding=exc.encoding.upper(), offset=exc.start, size=len(data),
+                        reason=exc.reason, context=data[max(0, exc.start - 8):exc.start + 8].hex(" ")) from None

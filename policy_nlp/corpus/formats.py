@@ -82,7 +82,8 @@ def sniff(data: bytes, suffix: str = "") -> str:
 
 def sniff_file(path: str | Path) -> str:
     """`sniff` of a file on disk, reading only what it looks at (the first 64 KiB, and a ZIP archive's
-    directory): the one decision of a file's format, for a file given by name and for a directory's entries."""
+    directory): a directory's entries are sorted so without reading them whole; a file given by name is read
+    whole anyway, and `sniff` of its bytes gives the same answer."""
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(HEAD)

@@ -68,24 +68,30 @@ def _block_of(node):
 
 def _break_run_in_headings(tree) -> None:
     """End the line after a bold element that opens its paragraph with a heading (`<p><strong>（一）标题</strong>
-    正文…</p>`) and is followed by more text; bold words elsewhere, or not headings, are left as they are."""
+    正文…</p>`) and is followed by more text; bold words elsewhere, or not headings, are left as they are. The
+    bold text is looked at first, and a paragraph's text is read once (a page whose article is one `<div>` cut
+    by `<br>` holds many bold words in one block)."""
+    texts: dict[int, str] = {}
     for node in tree.css("strong, b"):
         bold = node.text().strip()
-        block = _block_of(node)
-        if not bold or block is None:
+        if not _is_heading(bold):
             continue
-        whole = block.text().strip()
-        if whole.startswith(bold) and _run_in_heading(bold, whole[len(bold):]):
+        block = _block_of(node)
+        if block is None:
+            continue
+        whole = texts.get(block.mem_id)
+        if whole is None:
+            whole = texts[block.mem_id] = block.text().strip()
+        if whole.startswith(bold) and _SENTENCE_END.search(whole, len(bold)) is not None:
             node.insert_after("\n")
 
 
-def _run_in_heading(bold: str, rest: str) -> bool:
-    """Whether bold text opening a paragraph is a heading run into the rest: a marker and a title (not a marker
-    alone: `<b>一、</b>标题`), or a sentence or lead-in; and the rest holds a sentence (not a metadata value:
-    `<b>来源：</b>区司法局`)."""
+def _is_heading(bold: str) -> bool:
+    """Whether bold text is a heading that may run into its paragraph: a marker and a title (not a marker alone:
+    `<b>一、</b>标题`), or a sentence or lead-in. The rest of the paragraph must then hold a sentence (not a
+    metadata value: `<b>来源：</b>区司法局`)."""
     marker = _HEADING_MARKER.match(bold)
-    heading = bool(marker and bold[marker.end():].strip()) or bold.endswith(_LEAD_IN_END)
-    return heading and _SENTENCE_END.search(rest) is not None
+    return bool(marker and bold[marker.end():].strip()) or bold.endswith(_LEAD_IN_END)
 
 
 def lines_of(markup: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import DataError, error_text
-from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff_file
+from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff, sniff_file
 
 TABLE_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -44,8 +44,8 @@ def read_document(path: str | Path, fmt: str | None = None) -> Extracted:
     problem = special_file(path, str(path))
     if problem is not None:
         raise DataError(problem[0], **problem[1])
-    fmt = fmt or sniff_file(path)
-    return extract(path.read_bytes(), fmt, str(path))
+    data = path.read_bytes()  # `sniff` of the bytes read decides as `sniff_file` does, without a second open
+    return extract(data, fmt or sniff(data, path.suffix), str(path))
 
 
 def read_text(path: str | Path) -> str:

@@ -67,8 +67,9 @@ _TITLE_ISSUER_RE = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:人民政府|管理委
 _OPENING_REGION_RE = re.compile(r"^\s*" + _YEAR + r"年[,，]\s*(" + _ADMIN + r")")
 _TITLE_LINE_MAX = 60
 # A date of publication at either end of the title line (`发布日期：2024年03月28日 `, ` 发布时间:2024-03-28 09:30`).
-_DATE_FIELD_RE = re.compile(r"\s*(?:发布|成文|印发)?(?:日期|时间)[:：]\s*" + _YEAR
+_DATE_FIELD_RE = re.compile(r"(?:发布|成文|印发)?(?:日期|时间)[:：]\s*" + _YEAR
                             + r"(?:年\d{1,2}月\d{1,2}日|[-/.]\d{1,2}[-/.]\d{1,2})(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+_DATE_FIELD_MAX = 48  # characters a date field at a line's end can take (`成文日期：2024年12月28日 09:30:00`, spaces)
 # The title at the start of a longer line that runs into the body (line breaks lost): up to a 报告 that a year's
 # lead or a heading marker follows (`金水区2023年法治政府建设年度报告2023年，我区…`).
 _RUN_IN_TITLE_RE = re.compile(r"[^。，,；;：:！!？?]{4," + str(_TITLE_LINE_MAX - 2) + r"}?报告(?=" + _YEAR
@@ -242,10 +243,10 @@ def _title_bounds(s: str) -> tuple[int, int]:
     m = _DATE_FIELD_RE.match(s)
     if m:
         start = m.end()
-    else:
-        m = _DATE_FIELD_RE.search(s)
+    else:  # a field ending the line: looked for in the line's last characters only (no scan of a long line)
+        m = _DATE_FIELD_RE.search(s, max(0, len(s) - _DATE_FIELD_MAX))
         if m and m.end() == len(s):
-            end = m.start()
+            end = len(s[:m.start()].rstrip())
     if end - start > _TITLE_LINE_MAX:
         m = _RUN_IN_TITLE_RE.match(s, start)
         if m:
