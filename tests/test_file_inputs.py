@@ -95,15 +95,22 @@ def test_text_in_text_boxes_is_not_lost_in_silence():
     assert _docx_text(_docx(paragraphs=("一、主要举措",) * 3)).warnings == []
 
 
-def test_a_run_in_bold_subheading_ends_its_line():
+@pytest.mark.parametrize("page, lines", [
+    (("<p>&nbsp;&nbsp;<strong>（一）严格规范公正文明执法</strong>全年开展专项检查3次。</p>"  # run-in headings end their line
+      "<p><span><b>2.化解矛盾纠纷。</b></span>全年办理行政复议案件557件。</p>"
+      "<p><strong>下一步工作安排：</strong>2024年，我区将持续深化改革。</p>"),
+     ["（一）严格规范公正文明执法", "全年开展专项检查3次。", "2.化解矛盾纠纷。", "全年办理行政复议案件557件。",
+      "下一步工作安排：", "2024年，我区将持续深化改革。"]),
+    (("<p>我区<strong>坚持</strong>依法行政。</p><p><strong>重点</strong>推进规范性文件备案审查。</p>"  # bold words stay
+      "<p><strong>一、主要举措和成效</strong></p><p>全年共审查<b>3.5</b>万件。</p>"
+      "<p><b>二、</b>存在的不足</p><p><strong>来源：</strong>某某区司法局</p>"),
+     ["我区坚持依法行政。", "重点推进规范性文件备案审查。", "一、主要举措和成效", "全年共审查3.5万件。",
+      "二、存在的不足", "来源：某某区司法局"]),
+], ids=["run-in-subheadings", "bold-words-and-whole-bold-lines"])
+def test_a_run_in_bold_subheading_ends_its_line_and_other_bold_text_stays(page, lines):
     from policy_nlp.corpus.html_input import lines_of
 
-    page = ("<p>&nbsp;&nbsp;<strong>（一）严格规范公正文明执法</strong>全年开展专项检查3次。</p>"
-            "<p><span><b>2.化解矛盾纠纷。</b></span>全年办理行政复议案件557件。</p>"
-            "<p><strong>下一步工作安排：</strong>2024年，我区将持续深化改革。</p>")
-    assert lines_of(page).splitlines() == [
-        "（一）严格规范公正文明执法", "全年开展专项检查3次。", "2.化解矛盾纠纷。", "全年办理行政复议案件557件。",
-        "下一步工作安排：", "2024年，我区将持续深化改革。"]
+    assert lines_of(page).splitlines() == lines
 
 
 def test_bold_words_that_are_no_heading_never_read_their_paragraph(monkeypatch):
@@ -118,17 +125,6 @@ def test_bold_words_that_are_no_heading_never_read_their_paragraph(monkeypatch):
     page = f"<div><b>（一）严格执法</b>全年开展专项检查3次。<br>{words}<b>（二）化解纠纷</b>全年调解12件。</div>"
     lines = html_input.lines_of(page).splitlines()
     assert len(looked) == 2 and lines[:2] == ["（一）严格执法", "全年开展专项检查3次。"]
-
-
-def test_bold_words_inside_sentences_and_whole_bold_lines_stay_as_they_are():
-    from policy_nlp.corpus.html_input import lines_of
-
-    page = ("<p>我区<strong>坚持</strong>依法行政。</p><p><strong>重点</strong>推进规范性文件备案审查。</p>"
-            "<p><strong>一、主要举措和成效</strong></p><p>全年共审查<b>3.5</b>万件。</p>"
-            "<p><b>二、</b>存在的不足</p><p><strong>来源：</strong>某某区司法局</p>")
-    assert lines_of(page).splitlines() == [
-        "我区坚持依法行政。", "重点推进规范性文件备案审查。", "一、主要举措和成效", "全年共审查3.5万件。",
-        "二、存在的不足", "来源：某某区司法局"]
 
 
 def test_an_annotated_page_puts_the_run_in_subheading_in_a_heading_unit_of_its_own(char_nlp):
