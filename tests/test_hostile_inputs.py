@@ -396,6 +396,28 @@ def test_every_pattern_of_a_saved_rules_file_is_checked_for_backtracking(model_c
     assert time.perf_counter() - start < 30
 
 
+@pytest.mark.parametrize("pattern", ["^(?:a?a?b?)+$", "^(x)?(?:(?(1)a|aa))+$"])
+def test_optional_parts_and_conditional_groups_under_a_repeat_are_refused(model_copy, pattern):
+    """`?` inside a repeat and `(?(1)…|…)` choose like nested repeats and alternatives: a line of 18 `a` and a
+    `c` took a second on the first pattern, twice as long per character more."""
+    import json
+
+    import policy_nlp
+    from policy_nlp.pipeline import STRUCTURE
+
+    rules_file = model_copy / STRUCTURE / "rules.json"
+    rules = json.loads(rules_file.read_text(encoding="utf-8"))
+    rules["date_line_pattern"] = pattern
+    rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    record_files(model_copy)
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        nlp = policy_nlp.load(model_copy, segmenter="char")
+        nlp("关于2023年法治政府建设情况的报告\n" + "a" * 30 + "c\n")  # hangs without the check
+    assert info.value.code == "E008" and "backtrack" in str(info.value)
+    assert time.perf_counter() - start < 30
+
+
 def test_a_catastrophic_regex_in_a_saved_indicator_rule_is_refused(model_copy):
     import json
 

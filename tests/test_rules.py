@@ -175,6 +175,8 @@ def test_extra_chrome_phrases_and_metadata_keys_through_the_config(tmp_path):
     (r"(a+)+$", "a quantifier inside"), (r"^(\w+\s?)*$", "a quantifier inside"), (r"(a|aa)+$", "alternatives"),
     (r"((ab)*c)+", "a quantifier inside"), (r"^[一二三]+、", None), (r"^(?:一|二)、", None), (r"(?:ab)+c", None),
     (r"(?>a+)+b", None), (r"(a++)+b", None), (r"^(?=.*下一步)", None),
+    (r"^(?:a?a?b?)+$", "a quantifier inside"), (r"(?:a{1,3}b)+", "a quantifier inside"), (r"(?:a{2}b)+", None),
+    (r"^(x)?(?:(?(1)a|aa))+$", "a conditional group"), (r"^(a)?(?(1)(b+)+|c)$", "a quantifier inside"),
 ])
 def test_backtracking_risk_names_nested_and_alternating_repeats(pattern, risk):
     from policy_nlp.rules.regex_safety import backtracking_risk
