@@ -6,11 +6,14 @@ outside the directory.
 the load, a device exhaust memory) and a symbolic link that leads outside it, before spaCy opens any file.
 `policy-nlp train` writes `checksums.json`: the SHA-256 of every other file of the directory (config, meta,
 rules, vocabulary, tokenizer settings, model), which `check_files` compares before loading (E115: a file
-changed or removed; files nothing reads may be added). `check_config` reads the config with its `${...}`
-references resolved and walks every section, also those only `spacy train` resolves; it refuses (E116) a
+changed or removed; files nothing reads may be added). `check_config` reads the config as written (a `${...}`
+reference may name only a `[paths]` or `[system]` value, as spaCy writes them), then with its references
+resolved, and walks every section, also those only `spacy train` resolves; it refuses (E116) a
 registered function that is not on the allow-list `_FUNCTIONS` (a reader such as `srsly.read_json.v1` would
 read any file, `spacy.copy_from_base_model.v1` load another pipeline unchecked), a component factory that is not
-one of policy_nlp's, a component `source`d from another pipeline, a positional `*` section, a string argument
+one of policy_nlp's, a component name that is not a bare name (spaCy reads the component's files from
+`path / name`), a section with two functions, a component `source`d from another pipeline, a positional `*`
+section, a string argument
 of one of spaCy's functions (a file name), a file argument that is not a regular file inside the directory, and
 a pkuseg model outside it and the cache (E113). The hashes show that the files are the ones written together;
 they do not say who wrote them: a model directory still has to come from someone you trust for its answers.
@@ -157,19 +160,55 @@ def check_files(path: Path) -> None:
 
 def check_config(path: Path) -> None:
     """Refuse (E116) a config.cfg that names a function not on the allow-list, a factory not policy_nlp's, a
-    `source`, a positional section or a file outside `path`, in any section, `${...}` references resolved."""
+    `source`, a positional section, a component whose name is not a bare name or a file outside `path`, in any
+    section, `${...}` references resolved (only references to `[paths]` and `[system]` values, which hold none
+    themselves, as spaCy writes them: a chain of references repeating each other would take exponential time)."""
+    root = path.resolve()
     try:
+        _check_references(Config().from_disk(path / "config.cfg", interpolate=False), "", root)
         config = Config().from_disk(path / "config.cfg", interpolate=True)
+    except ModelError:
+        raise
     except Exception as exc:  # thinc raises several kinds for a broken file or a reference to nothing
         raise ModelError("E116", path=path, detail=f"config.cfg cannot be parsed: {exc}") from None
-    root = path.resolve()
-    if (config.get("nlp") or {}).get("lang") != "zh":
+    nlp = config.get("nlp") or {}
+    if nlp.get("lang") != "zh":
         raise ModelError("E116", path=root, detail="[nlp] lang is not 'zh'")
+    names = [*(config.get("components") or {}), *_names(nlp, "pipeline", root), *_names(nlp, "disabled", root)]
+    for name in names:
+        if not isinstance(name, str) or not _BARE_NAME.fullmatch(name):
+            raise ModelError("E116", path=root, detail=f"the component name {name!r} is not a bare name")
     _check_block(config, "", root)
 
 
+_REFERENCE_RE = re.compile(r"\$\{([^}]*)\}")
+_REFERABLE = re.compile(r"(?:paths|system)\.[A-Za-z0-9_]+")
+
+
+def _check_references(block: dict, where: str, root: Path) -> None:
+    """Refuse a `${...}` reference to anything but a `[paths]` or `[system]` value, and any in those sections."""
+    for key, value in block.items():
+        if isinstance(value, dict):
+            _check_references(value, f"{where}.{key}".lstrip("."), root)
+            continue
+        for ref in _REFERENCE_RE.findall(json.dumps(value, ensure_ascii=False)):
+            if not _REFERABLE.fullmatch(ref) or where.split(".")[0] in ("paths", "system"):
+                raise ModelError("E116", path=root, detail=f"[{where}] {key} refers to ${{{ref}}}: only "
+                                                           f"[paths] and [system] values may be referred to")
+
+
+def _names(nlp: dict, key: str, root: Path) -> list:
+    value = nlp.get(key) or []
+    if not isinstance(value, list):
+        raise ModelError("E116", path=root, detail=f"[nlp] {key} is not a list of component names")
+    return value
+
+
 def _check_block(block: dict, where: str, root: Path) -> None:
-    function = next((key for key in block if key.startswith("@")), None)
+    functions = [key for key in block if key.startswith("@")]
+    if len(functions) > 1:
+        raise ModelError("E116", path=root, detail=f"[{where}] names more than one function: {', '.join(functions)}")
+    function = functions[0] if functions else None
     if function is not None:
         _check_function(block, function, where, root)
     for key, value in block.items():

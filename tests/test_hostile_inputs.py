@@ -490,16 +490,15 @@ def test_a_component_factory_of_another_package_is_refused(model_copy):
     assert info.value.code == "E116" and "hostile_test_factory" in str(info.value)
 
 
-def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy):
-    import os
-
+def test_a_fifo_named_in_a_model_config_does_not_hang_the_load(model_copy, tmp_path):
+    """The FIFO is outside the directory (one inside is E061, `check_tree`): the config check refuses it."""
     import policy_nlp
 
-    os.mkfifo(model_copy / "pipe.json")
-    _edit_config(model_copy, 'extra_path = ""', f'extra_path = "{model_copy / "pipe.json"}"')
+    os.mkfifo(tmp_path / "pipe.json")
+    _edit_config(model_copy, 'extra_path = ""', f'extra_path = "{tmp_path / "pipe.json"}"')
     with pytest.raises(ModelError) as info:
         policy_nlp.load(model_copy, segmenter="char")
-    assert info.value.code == "E061" and "pipe.json" in str(info.value)
+    assert info.value.code == "E116" and "pipe.json" in str(info.value) and "not a file inside" in str(info.value)
 
 
 # -- odd text and deep JSON -----------------------------------------------------------------------------------
@@ -777,12 +776,10 @@ _INDICATORS = 'factory = "policy_nlp_indicators"'
 @pytest.mark.parametrize("edits, detail", [
     # a section reference: the reader sits in a section of its own, which spaCy resolves through the reference
     ([(_VOCABULARY, '[evil]\n\n[evil.v]\n@readers = "srsly.read_json.v1"\npath = "/etc/hostname"'),
-      (_INDICATORS, _INDICATORS + "\nvocabulary = ${evil.v}")], "srsly.read_json.v1"),
+      (_INDICATORS, _INDICATORS + "\nvocabulary = ${evil.v}")], "refers to ${evil.v}"),
     # a positional argument of a function of our own: the FIFO (outside the directory) would hang the load
-    ([(_VOCABULARY, _VOCABULARY + '\n\n[components.policy_nlp_themes.rules.*]\nx = "{tmp}/fifo"'),
-      ('@misc = "policy_nlp.report_rules.v5"\nextra_metadata_keys = []\nextra_chrome_phrases = []\n\n'
-       '[components.policy_nlp_themes.scorer]',
-       '@misc = "policy_nlp.report_rules_file.v1"\n\n[components.policy_nlp_themes.scorer]')], "positional"),
+    ([(_VOCABULARY, _VOCABULARY + '\n\n[components.policy_nlp_themes.*]\nx = "{tmp}/fifo"')],
+     "[components.policy_nlp_themes.*] passes positional arguments"),
     # another pipeline loaded with plain spacy.load, none of its files checked
     ([("after_creation = null\n", ""), ("[nlp.tokenizer]", '[nlp.after_creation]\n@callbacks = '
       '"spacy.copy_from_base_model.v1"\ntokenizer = "{tmp}"\nvocab = null\n\n[nlp.tokenizer]')],
@@ -790,7 +787,9 @@ _INDICATORS = 'factory = "policy_nlp_indicators"'
     # [training] is walked too, though only `spacy train` resolves it
     ([('@loggers = "spacy.ConsoleLogger.v1"', '@loggers = "spacy.ClearMLLogger.v1"')], "spacy.ClearMLLogger.v1"),
     ([("path = ${paths.train}", 'path = "/etc/hostname"')], "given a string"),
-    ([('extra_path = ""', 'extra_path = ${corpora.dev}')], "given a table"),
+    ([('extra_path = ""', 'extra_path = ${corpora.dev}')], "refers to ${corpora.dev}"),
+    ([(_VOCABULARY, _VOCABULARY.replace('extra_path = ""', "")
+       + "\n\n[components.policy_nlp_indicators.vocabulary.extra_path]\nx = 1")], "given a table"),
     ([('opencc_config = "t2s"', 'opencc_config = "../../../tmp/t2s"')], "OpenCC"),
 ])
 def test_every_section_of_a_model_config_names_only_allowed_functions(model_copy, tmp_path, edits, detail):
@@ -804,6 +803,56 @@ def test_every_section_of_a_model_config_names_only_allowed_functions(model_copy
         policy_nlp.load(model_copy, segmenter="char")
     assert info.value.code == "E116" and detail in str(info.value)
     assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("where", ["components", "pipeline", "disabled"])
+def test_a_component_named_by_a_path_is_refused(model_copy, tmp_path, where):
+    """spaCy reads a component's files from `path / name`: an absolute name reads them from anywhere."""
+    import shutil
+
+    import policy_nlp
+    from policy_nlp.pipeline import STRUCTURE
+
+    outside = tmp_path / "outside_comp"
+    shutil.copytree(model_copy / STRUCTURE, outside)
+    if where != "disabled":
+        _edit_config(model_copy, f'"{STRUCTURE}", "policy_nlp_themes"', f'"{outside}", "policy_nlp_themes"')
+        _edit_config(model_copy, f"[components.{STRUCTURE}", f"[components.{outside}")
+    if where == "pipeline":  # the [components] key left as it was: the pipeline entry alone names the path
+        _edit_config(model_copy, f"[components.{outside}", f"[components.{STRUCTURE}")
+    if where == "disabled":
+        _edit_config(model_copy, "disabled = []", f'disabled = ["{outside}"]')
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116" and "is not a bare name" in str(info.value)
+
+
+def test_references_other_than_paths_and_system_are_refused_before_they_are_expanded(model_copy):
+    """Seven sections each repeating the one before eight times took 9 s to interpolate, 8 times more per
+    section; spaCy writes references to [paths] and [system] only."""
+    import policy_nlp
+
+    chain = "".join(f'\n[l{i}]\nv = "' + f"${{l{i - 1}.v}}" * 8 + '"\n' for i in range(1, 9))
+    _edit_config(model_copy, "[nlp]", '[l0]\nv = "xxxxxxxx"\n' + chain + "\n[nlp]")
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116" and "refers to ${l0.v}" in str(info.value)
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("old, new, detail", [
+    ('[paths]\ntrain = null', '[paths]\ntrain = "${system.seed}"', "refers to ${system.seed}"),
+    ('@scorers = "policy_nlp.structure_scorer.v1"',
+     '@scorers = "policy_nlp.structure_scorer.v1"\n@readers = "srsly.read_json.v1"', "more than one function"),
+])
+def test_a_config_spacy_would_misread_is_refused(model_copy, old, new, detail):
+    import policy_nlp
+
+    _edit_config(model_copy, old, new)
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E116" and detail in str(info.value)
 
 
 def test_a_fifo_at_a_model_file_no_checksum_lists_does_not_hang_the_load(model_copy):
