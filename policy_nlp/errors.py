@@ -291,6 +291,10 @@ CATALOGUE: dict[str, ErrorSpec] = {
         ErrorSpec("E061", "The pipeline directory {path} holds '{name}', which was refused: {detail}.",
                   "A pipeline directory holds only regular files and folders (symbolic links only to its own "
                   "files): replace the entry by the file itself, or restore the directory from a trusted copy."),
+        ErrorSpec("E062", "The OpenCC configuration '{name}' is not one of {known}.",
+                  "Set the tokenizer's opencc_config to t2s (Traditional), tw2s (Taiwan forms) or hk2s (Hong Kong "
+                  "forms); a saved pipeline's tokenizer/cfg.json may name only these: retrain it with `policy-nlp "
+                  "train` or restore it from a trusted copy."),
         ErrorSpec("E117", "The text holds a lone surrogate ({char}) at character {position}: half of a UTF-16 "
                           "pair, which is no character and cannot be written as UTF-8.",
                   "Decode the source correctly (a file read with errors='surrogateescape' or a broken UTF-16 "

@@ -32,6 +32,7 @@ from thinc.api import Config
 
 from . import jsonio
 from .atomic import atomic_write
+from .components.normalize import OPENCC_CONFIGS
 from .components.pkuseg_model import saved_reference, saved_user_dict, sha256_file
 from .errors import ModelError
 from .rules import LATEST_VERSION
@@ -50,9 +51,10 @@ def _inner_file(value, here: str, root: Path) -> None:
         raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not a file inside the pipeline directory")
 
 
-def _bare_name(value, here: str, root: Path) -> None:
-    if not isinstance(value, str) or not _BARE_NAME.fullmatch(value):
-        raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not the name of an OpenCC configuration")
+def _opencc_config(value, here: str, root: Path) -> None:
+    if value not in OPENCC_CONFIGS:
+        raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not the name of an OpenCC configuration "
+                                                   f"({', '.join(OPENCC_CONFIGS)})")
 
 
 def _pkuseg_model(value, here: str, root: Path) -> None:
@@ -71,7 +73,7 @@ _RULES = {f"policy_nlp.report_rules.v{v}": {} for v in range(1, LATEST_VERSION +
 # file or a resource (the other arguments of policy_nlp's functions are plain settings: strings, numbers, lists;
 # none is a table or another function).
 _FUNCTIONS: dict[str, dict[str, _Check]] = {
-    "policy_nlp.ChineseTokenizer.v1": {"opencc_config": _bare_name, "pkuseg_model": _pkuseg_model,
+    "policy_nlp.ChineseTokenizer.v1": {"opencc_config": _opencc_config, "pkuseg_model": _pkuseg_model,
                                        "pkuseg_user_dict": _pkuseg_user_dict},
     **_RULES,
     "policy_nlp.report_rules_file.v1": {"path": _inner_file},

@@ -126,6 +126,40 @@ def test_a_saved_pkuseg_directory_inside_the_model_is_kept(model_copy):
     assert nlp.tokenizer.pkuseg_model == str((model_copy / "seg" / "weights").resolve())
 
 
+@pytest.mark.parametrize("value", ["fifo", "t2s.json", "s2t", ["t2s"]])
+def test_the_saved_opencc_setting_names_a_known_conversion(model_copy, tmp_path, value):
+    """`tokenizer/cfg.json` replaces the config's `opencc_config`: a FIFO named there hung the first
+    `nlp(text)`, another file was read as OpenCC's configuration."""
+    import policy_nlp
+
+    if value == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        value = str(tmp_path / "fifo")
+    _tokenizer_cfg(model_copy, opencc_config=value)
+    start = time.perf_counter()
+    with pytest.raises(ModelError) as info:
+        nlp = policy_nlp.load(model_copy, segmenter="char")
+        nlp("關於加強行政執法的報告")  # hangs on the FIFO without the check
+    assert info.value.code == "E062" and "t2s, tw2s, hk2s" in str(info.value)
+    assert time.perf_counter() - start < 30
+
+
+def test_opencc_is_handed_its_own_configuration_not_a_file_of_the_working_directory(tmp_path, monkeypatch):
+    """Given `t2s`, OpenCC opened `t2s.json` of the working directory when there was one."""
+    from policy_nlp.components import normalize as norm_mod
+
+    (tmp_path / "t2s.json").write_text('{"name": "not the packaged one", "conversion_chain": []}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    norm_mod._converter.cache_clear()
+    try:
+        assert norm_mod.to_simplified("關於加強行政執法", "t2s")[0] == "关于加强行政执法"
+    finally:
+        norm_mod._converter.cache_clear()
+    with pytest.raises(ModelError) as info:
+        norm_mod.to_simplified("關於", "../t2s")
+    assert info.value.code == "E062"
+
+
 # -- the review page: markup in labels and kinds --------------------------------------------------------------
 MARKUP_LABEL = "<img src=x onerror=\"document.title='pwned'\">"
 MARKUP_KIND = "sentence\" autofocus tabindex=1 onfocus=\"document.title='pwned'"
@@ -791,6 +825,7 @@ _INDICATORS = 'factory = "policy_nlp_indicators"'
     ([(_VOCABULARY, _VOCABULARY.replace('extra_path = ""', "")
        + "\n\n[components.policy_nlp_indicators.vocabulary.extra_path]\nx = 1")], "given a table"),
     ([('opencc_config = "t2s"', 'opencc_config = "../../../tmp/t2s"')], "OpenCC"),
+    ([('opencc_config = "t2s"', 'opencc_config = "x2s"')], "OpenCC configuration (t2s, tw2s, hk2s)"),
 ])
 def test_every_section_of_a_model_config_names_only_allowed_functions(model_copy, tmp_path, edits, detail):
     import policy_nlp

@@ -9,11 +9,17 @@ changes, every character offset computed on the normalised string is an offset i
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ModelError
+
+# The OpenCC configurations that convert to Simplified, which a tokenizer may be set to (Traditional, Taiwan,
+# Hong Kong forms).
+OPENCC_CONFIGS = ("t2s", "tw2s", "hk2s")
 # Share of CJK characters that must change under t2s before a text counts as Traditional.
 TRADITIONAL_RATIO = 0.02
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0  # ！ … ～ → ! … ~
@@ -39,9 +45,13 @@ class Normalized:
 
 @functools.lru_cache(maxsize=4)
 def _converter(config: str):
+    """OpenCC's converter for one of the configurations it ships, from the file in its own package (given a bare
+    name, OpenCC would first try a file of that name in the working directory); E062 for any other name."""
     import opencc
 
-    return opencc.OpenCC(config)
+    if not isinstance(config, str) or f"{config}.json" not in opencc.CONFIGS:
+        raise ModelError("E062", name=str(config)[:80], known=", ".join(OPENCC_CONFIGS))
+    return opencc.OpenCC(os.path.join(opencc._opencc_share_dir, f"{config}.json"))  # (the package's data folder)
 
 
 def fold_width(text: str) -> str:

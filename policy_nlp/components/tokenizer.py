@@ -23,7 +23,7 @@ from spacy.vocab import Vocab
 from . import pkuseg_model as pkuseg_weights
 from .. import jsonio
 from ..errors import DataError, ModelError
-from .normalize import _codepoints, normalize
+from .normalize import OPENCC_CONFIGS, _codepoints, normalize
 from .units import _SENTENCE_RE, LINE_RE
 
 SEGMENTERS = ("pkuseg", "char")
@@ -51,6 +51,7 @@ def create_tokenizer(segmenter: str = "pkuseg", opencc_config: str = "t2s", pkus
     """Config: segmenter ('pkuseg'|'char'), OpenCC config ('t2s'|'tw2s'|'hk2s'), pkuseg model reference."""
     if segmenter not in SEGMENTERS:
         raise ModelError("E006", segmenter=segmenter)
+    check_opencc_config(opencc_config)
 
     def tokenizer_factory(nlp):
         return NormalizingChineseTokenizer(nlp.vocab, segmenter, opencc_config, pkuseg_model, pkuseg_user_dict)
@@ -192,11 +193,19 @@ class NormalizingChineseTokenizer(DummyTokenizer):
     def _apply_cfg(self, cfg: dict) -> None:
         # The segmenter comes from the pipeline config (so load(segmenter='char') can override it);
         # the pkuseg model reference and OpenCC config come from the saved settings.
-        self.opencc_config = cfg.get("opencc_config", self.opencc_config)
+        self.opencc_config = check_opencc_config(cfg.get("opencc_config", self.opencc_config))
         if self.pkuseg_model == "default":
             self.pkuseg_model = cfg.get("pkuseg_model", self.pkuseg_model)
         self.pkuseg_user_dict = cfg.get("pkuseg_user_dict", self.pkuseg_user_dict)
         self.pkuseg_seg = None
+
+
+def check_opencc_config(name) -> str:
+    """`name` when it is one of `OPENCC_CONFIGS`, else E062 (a path there would be opened by OpenCC: a FIFO
+    hangs the first `nlp(text)`)."""
+    if name not in OPENCC_CONFIGS:
+        raise ModelError("E062", name=str(name)[:80], known=", ".join(OPENCC_CONFIGS))
+    return name
 
 
 def check_no_surrogate(text: str) -> np.ndarray:
