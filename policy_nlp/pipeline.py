@@ -67,11 +67,11 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
         raise ModelError("E104", path=path)
     check_tree(path)
     check_files(path)
-    check_config(path)
-    overrides: dict = {"segmenter": segmenter}
+    overrides = check_config(path)  # the files and pkuseg settings the config names, as they were checked
+    overrides["nlp.tokenizer.segmenter"] = segmenter
     if pkuseg_model is not None:
-        overrides["pkuseg_model"] = pkuseg_model
-    nlp = spacy.load(path, config={"nlp": {"tokenizer": overrides}})
+        overrides["nlp.tokenizer.pkuseg_model"] = pkuseg_model
+    nlp = spacy.load(path, config=overrides)
     nlp.max_length = MAX_LENGTH
     if segmenter == "pkuseg":
         nlp.tokenizer.initialize(allow_download=allow_download)
