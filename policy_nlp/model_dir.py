@@ -104,6 +104,14 @@ def _default_functions(block: dict) -> set[str]:
 _SPACY_FUNCTIONS = frozenset(_default_functions(Language.default_config.interpolate()))
 
 
+def is_inner_path(name: str) -> bool:
+    """Whether `name` is a relative path that cannot leave the folder it is looked up in: not absolute, no
+    `..`, no backslash or NUL. What a unit's or task's `doc` may be, so that looking it up never leaves the
+    report folders and an output named after it stays inside `-o`, and a name `checksums.json` may list."""
+    return bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name and all(
+        part not in ("", ".", "..") for part in name.split("/"))
+
+
 def file_hashes(path: Path) -> dict[str, str]:
     """SHA-256 of every file below `path` but checksums.json, by path relative to it ('/'-separated)."""
     return {f.relative_to(path).as_posix(): sha256_file(f) for f in sorted(path.rglob("*"))
@@ -155,8 +163,11 @@ def check_files(path: Path) -> None:
     except (KeyError, TypeError) as exc:
         raise unreadable(repr(exc)) from None
     for name in names:
+        if not is_inner_path(name):
+            raise ModelError("E115", path=path, detail=f"{CHECKSUMS} names {name[:200]!r}, not a file inside the "
+                                                       f"directory")
         target = path / name
-        if ".." in Path(name).parts or not target.is_file():
+        if not target.is_file():
             raise ModelError("E115", path=path, detail=f"{name} is missing")
         if sha256_file(target) != recorded[name]:
             raise ModelError("E115", path=path, detail=f"{name} was changed")

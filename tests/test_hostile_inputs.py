@@ -532,6 +532,25 @@ def test_every_file_of_a_trained_model_is_covered_by_a_hash(model_copy):
     assert info.value.code == "E115" and "vocabulary.json was changed" in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["/etc/hostname", "../outside.txt", "./config.cfg"])
+def test_checksums_may_name_only_files_inside_the_model(model_copy, tmp_path, name):
+    """`path / "/etc/hostname"` is /etc/hostname: the file was read and hashed."""
+    import json
+
+    import policy_nlp
+    from policy_nlp.model_dir import CHECKSUMS
+    from policy_nlp.components.pkuseg_model import sha256_file
+
+    (tmp_path / "outside.txt").write_text("outside", encoding="utf-8")
+    checksums = json.loads((model_copy / CHECKSUMS).read_text(encoding="utf-8"))
+    target = (model_copy / name).resolve()
+    checksums["files"][name] = sha256_file(target) if target.is_file() else "0" * 64
+    (model_copy / CHECKSUMS).write_text(json.dumps(checksums), encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        policy_nlp.load(model_copy, segmenter="char")
+    assert info.value.code == "E115" and "not a file inside the directory" in str(info.value)
+
+
 def _edit_config(model_dir, old: str, new: str) -> None:
     config = model_dir / "config.cfg"
     text = config.read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ from ..components.tokenizer import doc_length, norm_text_getter, script_getter, 
 from ..components.units import KINDS, headings_above
 from ..components.unit_table import span_key
 from ..errors import DataError
+from ..model_dir import is_inner_path  # noqa: F401  (the corpus doors check a `doc` with it)
 from .metadata import extract_metadata
 from .checks import document_warnings
 from . import jsonio
@@ -56,14 +57,6 @@ def looks_like(label: str, other: str) -> bool:
 def typo_of(label: str, candidates) -> str | None:
     """The first of `candidates` that `label` looks like a misspelling of (None: none)."""
     return next((c for c in candidates if looks_like(label, c)), None)
-
-
-def is_inner_path(name: str) -> bool:
-    """Whether `name` is a relative path that cannot leave the folder it is looked up in: not absolute, no
-    `..`, no backslash or NUL. What a unit's or task's `doc` may be, so that looking it up never leaves the
-    report folders and an output named after it stays inside `-o`."""
-    return bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name and all(
-        part not in ("", ".", "..") for part in name.split("/"))
 
 
 def unit_problem(unit: dict) -> str | None:
