@@ -236,6 +236,8 @@ def _check_block(block: dict, where: str, root: Path, resolved: dict[str, str]) 
             raise ModelError("E116", path=root, detail=f"[{where}.*] passes positional arguments")
         if isinstance(value, dict):
             _check_block(value, f"{where}.{key}".lstrip("."), root, resolved)
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            raise ModelError("E116", path=root, detail=f"{here} holds a table (a function) in a list")
         elif key == "source":
             raise ModelError("E116", path=root, detail=f"{here} loads a component from another pipeline")
         elif key == "factory" and value not in _FACTORIES:

@@ -8,7 +8,7 @@ import spacy
 from spacy.language import Language
 
 from .components import indicators, structure, themes, tokenizer  # noqa: F401  (registers factories and the tokenizer)
-from .errors import ModelError
+from .errors import ModelError, PolicyNLPError
 from .model_dir import check_config, check_files, check_tree
 
 SHIPPED_MODEL_NAME = "policy_nlp_zh_reports"
@@ -71,7 +71,13 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
     overrides["nlp.tokenizer.segmenter"] = segmenter
     if pkuseg_model is not None:
         overrides["nlp.tokenizer.pkuseg_model"] = pkuseg_model
-    nlp = spacy.load(path, config=overrides)
+    try:
+        nlp = spacy.load(path, config=overrides)
+    except PolicyNLPError:
+        raise
+    except (ValueError, KeyError) as exc:  # thinc's ConfigValidationError (a ValueError), spaCy's E956 …
+        detail = " ".join(str(exc).split())[:400]
+        raise ModelError("E116", path=path, detail=f"spaCy cannot build the pipeline it describes: {detail}") from None
     nlp.max_length = MAX_LENGTH
     if segmenter == "pkuseg":
         nlp.tokenizer.initialize(allow_download=allow_download)

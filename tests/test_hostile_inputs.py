@@ -673,6 +673,36 @@ def test_an_integer_longer_than_int_converts_is_a_coded_error(tmp_path):
         assert info.value.code == code and name in str(info.value) and "digits" in str(info.value)
 
 
+@pytest.mark.parametrize("bad", ["huge", "deep"])
+def test_a_jsonl_output_or_input_line_too_long_or_deep_for_json_is_a_coded_error(tmp_path, bad):
+    """Annotate's JSONL output (tables, review, resumed runs) and JSONL input tables were read with plain
+    `json.loads`: a 5,000-digit integer was a ValueError, deep nesting a RecursionError."""
+    import json as _json
+
+    from policy_nlp.corpus.batch import completed_ids
+    from policy_nlp.corpus.inputs import iter_inputs
+    from policy_nlp.corpus.review import read_documents
+    from policy_nlp.corpus.tables import write_tables
+
+    value = "1" + "0" * 5000 if bad == "huge" else DEEP
+    good = _json.dumps({**_reviewer(), "id": "a"}) + "\n"
+    line = _json.dumps({**_reviewer(), "id": "b"})[:-1] + ', "x": ' + value + "}\n"
+    out = tmp_path / "out.jsonl"
+    out.write_text(line + good, encoding="utf-8")
+    code = "E030" if bad == "huge" else "E118"
+    for read in (lambda: write_tables([out], summary=tmp_path / "s.csv"), lambda: read_documents([out])):
+        with pytest.raises(DataError) as info:
+            read()
+        assert info.value.code == code and "out.jsonl" in str(info.value)
+    with pytest.raises(DataError) as info:
+        completed_ids(out)  # a damaged record in the middle of a resumed output
+    assert info.value.code == "E058" and "out.jsonl:1" in str(info.value)
+    table = tmp_path / "texts.jsonl"
+    table.write_text('{"text": "加强行政执法。", "n": ' + value + "}\n", encoding="utf-8")
+    [row] = list(iter_inputs([table]))
+    assert row.text is None and "E111" in row.error
+
+
 # -- outputs that cannot be written: checked before the work starts --------------------------------------------
 @pytest.fixture()
 def blocked(tmp_path):
@@ -943,6 +973,14 @@ def test_references_other_than_paths_and_system_are_refused_before_they_are_expa
 
 @pytest.mark.parametrize("old, new, detail", [
     ('[paths]\ntrain = null', '[paths]\ntrain = "${system.seed}"', "refers to ${system.seed}"),
+    ("explain_top = 0", "explain_top = 0\nbogus = 1", "unexpected argument: 'bogus'"),
+    ("explain_top = 0", 'explain_top = "x"', "explain_top"),
+    ('pipeline = ["policy_nlp_report_structure"', 'pipeline = ["nothere"', "E956"),
+    # spaCy's own tokenizer with no argument: `load` passes it the segmenter
+    ('"policy_nlp.ChineseTokenizer.v1"\nsegmenter = "pkuseg"\nopencc_config = "t2s"\npkuseg_model = "default"\n'
+     'pkuseg_user_dict = "default"', '"spacy.Tokenizer.v1"', "'spacy.Tokenizer.v1' tokenizer -> segmenter"),
+    ("extra_chrome_phrases = []", 'extra_chrome_phrases = [{"@readers": "srsly.read_json.v1", "path": "x"}]',
+     "a table (a function) in a list"),
     ('@scorers = "policy_nlp.structure_scorer.v1"',
      '@scorers = "policy_nlp.structure_scorer.v1"\n@readers = "srsly.read_json.v1"', "more than one function"),
 ])

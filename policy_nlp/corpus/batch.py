@@ -9,7 +9,6 @@ read or annotated becomes a record with an `error` field, and the run goes on.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -26,7 +25,7 @@ from .inputs import InputDocument, iter_ids, iter_inputs, list_sources
 from ..atomic import atomic_write, replacing
 from .outputs import OutLock
 from .parallel import Annotated, annotate_batch, annotate_items
-from .records import label_shares, pyarrow_module
+from .records import label_shares, load_record, pyarrow_module
 
 MAX_ERRORS_KEPT = 100  # errors listed in a BatchSummary (all are in the output and counted in `failed`)
 
@@ -98,11 +97,14 @@ def completed_ids(jsonl: Path) -> set[str]:
             try:
                 if not raw.endswith(b"\n"):
                     raise ValueError("no line end")
-                rec = json.loads(raw)
+                rec = jsonio.loads(raw, jsonl)
                 if not isinstance(rec, dict) or "id" not in rec:
                     raise ValueError("not a record with an id")
             except ValueError as exc:
                 damaged = (number, str(exc))
+                continue
+            except DataError as exc:  # E118: nested too deep
+                damaged = (number, exc.message.rstrip("."))
                 continue
             done.add(str(rec["id"]))
             good_end += len(raw)
@@ -144,9 +146,9 @@ def scan_output(jsonl: Path) -> dict[str, Provenance]:
     if not completed_ids(jsonl):
         return found
     with open(jsonl, encoding="utf-8") as src:
-        for line in src:
+        for number, line in enumerate(src, 1):
             if line.strip():
-                rec = json.loads(line)
+                rec = load_record(line, jsonl, number)
                 found[str(rec["id"])] = _provenance(rec)
     return found
 
@@ -157,7 +159,7 @@ def _parquet_scan(parquet: Path) -> dict[str, Provenance]:
     for batch in pq.ParquetFile(parquet).iter_batches(columns=["id", "document"], batch_size=64):
         for row in batch.to_pylist():
             found[str(row["id"])] = (Provenance(None, None) if row["document"] is None
-                                     else _provenance(json.loads(row["document"])))
+                                     else _provenance(load_record(row["document"], parquet, len(found) + 1)))
     return found
 
 
@@ -169,8 +171,8 @@ def _drop_jsonl(jsonl: Path, ids: set[str]) -> int:
     dropped = 0
     with _writing(jsonl), replacing(jsonl) as tmp:
         with open(jsonl, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
-            for line in src:
-                if line.strip() and str(json.loads(line)["id"]) in ids:
+            for number, line in enumerate(src, 1):
+                if line.strip() and str(load_record(line, jsonl, number)["id"]) in ids:
                     dropped += 1
                     continue
                 dst.write(line)
@@ -257,10 +259,10 @@ def jsonl_to_parquet(jsonl: Path | None, parquet: Path, *, keep_existing: bool =
         size = 0
         if jsonl is not None and jsonl.exists():
             with open(jsonl, encoding="utf-8") as src:
-                for line in src:
+                for number, line in enumerate(src, 1):
                     if not line.strip():
                         continue
-                    rec = json.loads(line)
+                    rec = load_record(line, jsonl, number)
                     if str(rec.get("id")) in kept:
                         continue
                     batch_rows.append({"id": rec.get("id"), "error": rec.get("error"),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import DataError, error_text
+from . import jsonio
 from .formats import FORMATS, SUFFIXES, SUPPORTED, Extracted, extract, sniff, sniff_file
 
 TABLE_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -130,13 +131,13 @@ def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict | None, str 
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
+                obj = jsonio.loads(raw.decode("utf-8"), shown)
                 problem = None if isinstance(obj, dict) else f"a JSON {type(obj).__name__}"
             except UnicodeDecodeError as exc:
                 obj, problem = None, f"not UTF-8: {exc.reason}"
             except json.JSONDecodeError as exc:
                 obj, problem = None, exc.msg
-            except RecursionError:
+            except DataError:  # E118
                 obj, problem = None, "JSON nested too deep to read"
             yield row, (obj if problem is None else None), problem
             row += 1

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from . import jsonio
 from ..errors import DataError
 from .document import SCHEMA_ID
 
@@ -26,17 +27,27 @@ def iter_records(output: str | Path) -> Iterator[dict]:
     if output.suffix.lower() == ".parquet":
         pq = pyarrow_module("Reading a Parquet output").parquet
 
-        for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"], batch_size=64):
-            for row in batch.to_pylist():
-                if row["document"] is not None:
-                    yield json.loads(row["document"])
-                else:
-                    yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
+        rows = (row for batch in pq.ParquetFile(output).iter_batches(columns=["id", "error", "document"],
+                                                                     batch_size=64) for row in batch.to_pylist())
+        for number, row in enumerate(rows, 1):
+            if row["document"] is not None:
+                yield load_record(row["document"], output, number)
+            else:
+                yield {"schema": SCHEMA_ID, "id": row["id"], "error": row["error"]}
         return
     with open(output, encoding="utf-8") as src:
-        for line in src:
+        for number, line in enumerate(src, 1):
             if line.strip():
-                yield json.loads(line)
+                yield load_record(line, output, number)
+
+
+def load_record(line: str, path: Path, number: int):
+    """One record of an output (a JSONL line, a Parquet row's document): E030 naming the line when it is not
+    JSON (an integer longer than `int()` converts included), E118 when it nests too deep."""
+    try:
+        return jsonio.loads(line, path)
+    except json.JSONDecodeError as exc:
+        raise DataError("E030", path=path, line=number, detail=exc.msg) from None
 
 
 def _content_units(rec: dict) -> list[dict]:
