@@ -168,19 +168,19 @@ def test_config_pkuseg_paths_are_opened_as_checked_inside_the_model_from_any_wor
 
     import policy_nlp
 
-    (model_copy / "seg" / "pk").mkdir(parents=True)
+    (model_copy / "pk").mkdir()
     (model_copy / "dict.txt").write_text("执法\n", encoding="utf-8")
     cfg_file = model_copy / "tokenizer" / "cfg.json"
     cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
     cfg_file.write_text(json.dumps({k: v for k, v in cfg.items() if not k.startswith("pkuseg")}), encoding="utf-8")
     _edit_config(model_copy, 'pkuseg_model = "default"\npkuseg_user_dict = "default"',
-                 'pkuseg_model = "seg/pk"\npkuseg_user_dict = "dict.txt"')
+                 'pkuseg_model = "pk"\npkuseg_user_dict = "dict.txt"')
     elsewhere = tmp_path / "cwd"
-    (elsewhere / "seg" / "pk").mkdir(parents=True)
+    (elsewhere / "pk").mkdir(parents=True)
     os.mkfifo(elsewhere / "dict.txt")
     monkeypatch.chdir(elsewhere)
     nlp = policy_nlp.load(model_copy, segmenter="char")
-    assert nlp.tokenizer.pkuseg_model == str((model_copy / "seg" / "pk").resolve())
+    assert nlp.tokenizer.pkuseg_model == str((model_copy / "pk").resolve())  # a bare name: the folder inside
     assert nlp.tokenizer.pkuseg_user_dict == str((model_copy / "dict.txt").resolve())
 
 
