@@ -138,7 +138,7 @@ def test_annotating_to_a_directory_reads_no_json_back(char_nlp, seeds, tmp_path,
         raise AssertionError("a document was read back from its JSON line")
 
     monkeypatch.setattr(AnnotatedDocument, "from_dict", no_parsing)
-    monkeypatch.setattr(batch.json, "loads", no_parsing)
+    monkeypatch.setattr(batch.jsonio, "loads", no_parsing)  # every JSON line batch reads goes through it
     [(doc_id, doc, error, _)] = list(batch.annotate_to_directory([tmp_path / name], None, nlp=char_nlp))
     assert error is None and doc.text == text and doc.units
 
