@@ -51,7 +51,9 @@ def _converter(config: str):
 
     if not isinstance(config, str) or f"{config}.json" not in opencc.CONFIGS:
         raise ModelError("E062", name=str(config)[:80], known=", ".join(OPENCC_CONFIGS))
-    return opencc.OpenCC(os.path.join(opencc._opencc_share_dir, f"{config}.json"))  # (the package's data folder)
+    share = getattr(opencc, "_opencc_share_dir", None)  # the package's data folder (not public API: checked)
+    path = os.path.join(share, f"{config}.json") if share else ""
+    return opencc.OpenCC(path if os.path.isfile(path) else f"{config}.json")
 
 
 def fold_width(text: str) -> str:
