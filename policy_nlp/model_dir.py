@@ -43,33 +43,31 @@ _FACTORIES = ("policy_nlp_report_structure", "policy_nlp_themes", "policy_nlp_in
 _BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def _inner_file(value, here: str, root: Path) -> str | None:
+def _inner_file(value, here: str, root: Path) -> None:
     if value in ("", None):
-        return None
-    target = (root / str(value)).resolve()  # relative to the pipeline directory, and opened as resolved here
+        return
+    target = Path(str(value)).expanduser().resolve()  # relative to the working directory, as it is opened
     if not target.is_relative_to(root) or not target.is_file():
         raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not a file inside the pipeline directory")
-    return str(target)
 
 
 def _opencc_config(value, here: str, root: Path) -> None:
     if value not in OPENCC_CONFIGS:
         raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not the name of an OpenCC configuration "
                                                    f"({', '.join(OPENCC_CONFIGS)})")
-    return None
 
 
-def _pkuseg_model(value, here: str, root: Path) -> str | None:
-    return None if value is None else saved_reference(str(value), root)
+def _pkuseg_model(value, here: str, root: Path) -> None:
+    if value is not None:
+        saved_reference(str(value), root)
 
 
-def _pkuseg_user_dict(value, here: str, root: Path) -> str | None:
-    return None if value is None else saved_user_dict(str(value), root)
+def _pkuseg_user_dict(value, here: str, root: Path) -> None:
+    if value is not None:
+        saved_user_dict(str(value), root)
 
 
-# A check of an argument: E116/E113 for a value that is refused, else the value as it is to be opened (a file
-# resolved against the pipeline directory), or None when there is nothing to open.
-_Check = Callable[[object, str, Path], "str | None"]
+_Check = Callable[[object, str, Path], None]
 _RULES = {f"policy_nlp.report_rules.v{v}": {} for v in range(1, LATEST_VERSION + 1)}
 # Every registered function a policy_nlp pipeline's config names, with the check of each argument that names a
 # file or a resource (the other arguments of policy_nlp's functions are plain settings: strings, numbers, lists;
@@ -173,13 +171,11 @@ def check_files(path: Path) -> None:
             raise ModelError("E115", path=path, detail=f"{name} was changed")
 
 
-def check_config(path: Path) -> dict[str, str]:
+def check_config(path: Path) -> None:
     """Refuse (E116) a config.cfg that names a function not on the allow-list, a factory not policy_nlp's, a
     `source`, a positional section, a component whose name is not a bare name or a file outside `path`, in any
     section, `${...}` references resolved (only references to `[paths]` and `[system]` values, which hold none
-    themselves, as spaCy writes them: a chain of references repeating each other would take exponential time).
-    Returns the file and pkuseg arguments as they are to be opened (resolved against `path`), by dotted
-    section and key: overrides for `spacy.load`, so that what was checked is what is opened."""
+    themselves, as spaCy writes them: a chain of references repeating each other would take exponential time)."""
     root = path.resolve()
     try:
         _check_references(Config().from_disk(path / "config.cfg", interpolate=False), "", root)
@@ -195,9 +191,7 @@ def check_config(path: Path) -> dict[str, str]:
     for name in names:
         if not isinstance(name, str) or not _BARE_NAME.fullmatch(name):
             raise ModelError("E116", path=root, detail=f"the component name {name!r} is not a bare name")
-    resolved: dict[str, str] = {}
-    _check_block(config, "", root, resolved)
-    return resolved
+    _check_block(config, "", root)
 
 
 _REFERENCE_RE = re.compile(r"\$\{([^}]*)\}")
@@ -223,19 +217,19 @@ def _names(nlp: dict, key: str, root: Path) -> list:
     return value
 
 
-def _check_block(block: dict, where: str, root: Path, resolved: dict[str, str]) -> None:
+def _check_block(block: dict, where: str, root: Path) -> None:
     functions = [key for key in block if key.startswith("@")]
     if len(functions) > 1:
         raise ModelError("E116", path=root, detail=f"[{where}] names more than one function: {', '.join(functions)}")
     function = functions[0] if functions else None
     if function is not None:
-        _check_function(block, function, where, root, resolved)
+        _check_function(block, function, where, root)
     for key, value in block.items():
         here = f"[{where}] {key}"
         if key == "*":
             raise ModelError("E116", path=root, detail=f"[{where}.*] passes positional arguments")
         if isinstance(value, dict):
-            _check_block(value, f"{where}.{key}".lstrip("."), root, resolved)
+            _check_block(value, f"{where}.{key}".lstrip("."), root)
         elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
             raise ModelError("E116", path=root, detail=f"{here} holds a table (a function) in a list")
         elif key == "source":
@@ -243,17 +237,12 @@ def _check_block(block: dict, where: str, root: Path, resolved: dict[str, str]) 
         elif key == "factory" and value not in _FACTORIES:
             raise ModelError("E116", path=root, detail=f"{here} = {value!r} is not a component of policy_nlp")
         elif function is None and key in _SETTINGS:
-            _keep(resolved, where, key, _SETTINGS[key](value, here, root))
+            _SETTINGS[key](value, here, root)
         elif function is None and isinstance(value, str) and value and "path" in key.lower():
-            _keep(resolved, where, key, _inner_file(value, here, root))
+            _inner_file(value, here, root)
 
 
-def _keep(resolved: dict[str, str], where: str, key: str, value: str | None) -> None:
-    if value is not None:
-        resolved[f"{where}.{key}"] = value
-
-
-def _check_function(block: dict, function: str, where: str, root: Path, resolved: dict[str, str]) -> None:
+def _check_function(block: dict, function: str, where: str, root: Path) -> None:
     name = block[function]
     here = f"[{where}] {function}"
     if name in _FUNCTIONS:
@@ -262,7 +251,7 @@ def _check_function(block: dict, function: str, where: str, root: Path, resolved
             raise ModelError("E116", path=root, detail=f"[{where}] {table}: {name} is given a table")
         for argument, check in _FUNCTIONS[name].items():
             if argument in block:
-                _keep(resolved, where, argument, check(block[argument], f"[{where}] {argument}", root))
+                check(block[argument], f"[{where}] {argument}", root)
     elif name in _SPACY_FUNCTIONS:
         for argument, value in block.items():
             if argument != function and _holds_string(value):

@@ -67,12 +67,12 @@ def load(path_or_name: str | Path | None = None, *, segmenter: str = "pkuseg",
         raise ModelError("E104", path=path)
     check_tree(path)
     check_files(path)
-    overrides = check_config(path)  # the files and pkuseg settings the config names, as they were checked
-    overrides["nlp.tokenizer.segmenter"] = segmenter
+    check_config(path)
+    overrides: dict = {"segmenter": segmenter}
     if pkuseg_model is not None:
-        overrides["nlp.tokenizer.pkuseg_model"] = pkuseg_model
+        overrides["pkuseg_model"] = pkuseg_model
     try:
-        nlp = spacy.load(path, config=overrides)
+        nlp = spacy.load(path, config={"nlp": {"tokenizer": overrides}})
     except PolicyNLPError:
         raise
     except (ValueError, KeyError) as exc:  # thinc's ConfigValidationError (a ValueError), spaCy's E956 …

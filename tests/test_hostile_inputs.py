@@ -160,52 +160,6 @@ def test_opencc_is_handed_its_own_configuration_not_a_file_of_the_working_direct
     assert info.value.code == "E062"
 
 
-def test_config_pkuseg_paths_are_opened_as_checked_inside_the_model_from_any_working_directory(model_copy, tmp_path,
-                                                                                                 monkeypatch):
-    """The check resolved `pkuseg_model`/`pkuseg_user_dict` against the model and the tokenizer opened them from
-    the working directory: a `pk` folder there was loaded, a FIFO there hung the load."""
-    import json
-
-    import policy_nlp
-
-    (model_copy / "pk").mkdir()
-    (model_copy / "dict.txt").write_text("执法\n", encoding="utf-8")
-    cfg_file = model_copy / "tokenizer" / "cfg.json"
-    cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    cfg_file.write_text(json.dumps({k: v for k, v in cfg.items() if not k.startswith("pkuseg")}), encoding="utf-8")
-    _edit_config(model_copy, 'pkuseg_model = "default"\npkuseg_user_dict = "default"',
-                 'pkuseg_model = "pk"\npkuseg_user_dict = "dict.txt"')
-    elsewhere = tmp_path / "cwd"
-    (elsewhere / "pk").mkdir(parents=True)
-    os.mkfifo(elsewhere / "dict.txt")
-    monkeypatch.chdir(elsewhere)
-    nlp = policy_nlp.load(model_copy, segmenter="char")
-    assert nlp.tokenizer.pkuseg_model == str((model_copy / "pk").resolve())  # a bare name: the folder inside
-    assert nlp.tokenizer.pkuseg_user_dict == str((model_copy / "dict.txt").resolve())
-
-
-def test_a_rules_or_vocabulary_file_named_by_a_relative_path_is_read_from_the_model(model_copy, tmp_path,
-                                                                                    monkeypatch):
-    """`report_rules_file.v1`'s `path` and the vocabulary's `extra_path` were resolved from the working
-    directory: checked there, the file had to lie inside the model, so a relative one could never load."""
-    import shutil
-
-    import policy_nlp
-    from policy_nlp.rules import RULES_DIR
-
-    shutil.copy(RULES_DIR / "report_rules_v5.json", model_copy / "my_rules.json")
-    shutil.copy(RULES_DIR / "indicators_v2.json", model_copy / "my_indicators.json")
-    _edit_config(model_copy, '@misc = "policy_nlp.report_rules.v5"\nextra_metadata_keys = []\n'
-                             'extra_chrome_phrases = []', '@misc = "policy_nlp.report_rules_file.v1"\n'
-                                                          'path = "my_rules.json"')
-    _edit_config(model_copy, 'extra_path = ""', 'extra_path = "my_indicators.json"')
-    monkeypatch.chdir(tmp_path)
-    nlp = policy_nlp.load(model_copy, segmenter="char")
-    assert nlp.config["components"]["policy_nlp_report_structure"]["rules"]["path"] == str(
-        (model_copy / "my_rules.json").resolve())
-    assert nlp("一、主要举措\n加强行政执法。").text
-
-
 # -- the review page: markup in labels and kinds --------------------------------------------------------------
 MARKUP_LABEL = "<img src=x onerror=\"document.title='pwned'\">"
 MARKUP_KIND = "sentence\" autofocus tabindex=1 onfocus=\"document.title='pwned'"

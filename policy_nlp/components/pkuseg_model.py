@@ -185,15 +185,14 @@ def resolve(model: str, allow_download: bool = True) -> str:
 
 
 def saved_reference(model: str, model_dir: Path) -> str:
-    """A pkuseg model reference read from a saved pipeline's settings: 'default', a directory inside the
-    pipeline directory (a bare name too, when the pipeline holds a folder of that name) or `cache_dir()`, or a
-    spacy-pkuseg model name (looked up in `spacy_pkuseg_home()` only, never in the working directory); any
-    other path is refused (E113)."""
+    """A pkuseg model reference read from a saved pipeline's settings: 'default', a spacy-pkuseg model name
+    (looked up in `spacy_pkuseg_home()` only, never in the working directory), or a directory inside the
+    pipeline directory or `cache_dir()`; any other path is refused (E113)."""
     if model == DEFAULT_MODEL:
         return model
-    path = (model_dir / model).resolve()
-    if _NAME_RE.fullmatch(model) and not path.is_dir():
+    if _NAME_RE.fullmatch(model):
         return str(spacy_pkuseg_home() / model)
+    path = (model_dir / model).resolve()
     if any(path.is_relative_to(root.resolve()) for root in (model_dir, cache_dir())):
         return str(path)
     raise ModelError("E113", path=model, model_dir=model_dir)
