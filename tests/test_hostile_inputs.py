@@ -412,6 +412,13 @@ def test_a_catastrophic_regex_in_a_saved_rules_file_is_refused_when_the_model_lo
 
 @pytest.mark.parametrize("key", ["back_matter_pattern", "inline_chrome_patterns", "title_pattern"])
 def test_every_pattern_of_a_saved_rules_file_is_checked_for_backtracking(model_copy, key):
+    text = "关于2023年法治政府建设情况的报告\n一、主要举措\n" + "a" * 34 + "!\n"
+    _refused_rules_pattern(model_copy, key, "(?:a+)+$", text)
+
+
+def _refused_rules_pattern(model_copy, key: str, pattern: str, text: str) -> None:
+    """A saved rules file given `pattern` at `key` (added to a list key) is refused (E008) when the model loads,
+    before `text`, on which the pattern would backtrack for ever, is annotated."""
     import json
 
     import policy_nlp
@@ -419,13 +426,13 @@ def test_every_pattern_of_a_saved_rules_file_is_checked_for_backtracking(model_c
 
     rules_file = model_copy / STRUCTURE / "rules.json"
     rules = json.loads(rules_file.read_text(encoding="utf-8"))
-    rules[key] = rules[key] + ["(?:a+)+$"] if isinstance(rules[key], list) else "(?:a+)+$"
+    rules[key] = rules[key] + [pattern] if isinstance(rules[key], list) else pattern
     rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
     record_files(model_copy)
     start = time.perf_counter()
     with pytest.raises(ModelError) as info:
         nlp = policy_nlp.load(model_copy, segmenter="char")
-        nlp("关于2023年法治政府建设情况的报告\n一、主要举措\n" + "a" * 34 + "!\n")  # hangs without the check
+        nlp(text)  # hangs without the check
     assert info.value.code == "E008" and "backtrack" in str(info.value)
     assert time.perf_counter() - start < 30
 
@@ -434,22 +441,8 @@ def test_every_pattern_of_a_saved_rules_file_is_checked_for_backtracking(model_c
 def test_optional_parts_and_conditional_groups_under_a_repeat_are_refused(model_copy, pattern):
     """`?` inside a repeat and `(?(1)…|…)` choose like nested repeats and alternatives: a line of 18 `a` and a
     `c` took a second on the first pattern, twice as long per character more."""
-    import json
-
-    import policy_nlp
-    from policy_nlp.pipeline import STRUCTURE
-
-    rules_file = model_copy / STRUCTURE / "rules.json"
-    rules = json.loads(rules_file.read_text(encoding="utf-8"))
-    rules["date_line_pattern"] = pattern
-    rules_file.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
-    record_files(model_copy)
-    start = time.perf_counter()
-    with pytest.raises(ModelError) as info:
-        nlp = policy_nlp.load(model_copy, segmenter="char")
-        nlp("关于2023年法治政府建设情况的报告\n" + "a" * 30 + "c\n")  # hangs without the check
-    assert info.value.code == "E008" and "backtrack" in str(info.value)
-    assert time.perf_counter() - start < 30
+    text = "关于2023年法治政府建设情况的报告\n" + "a" * 30 + "c\n"
+    _refused_rules_pattern(model_copy, "date_line_pattern", pattern, text)
 
 
 def test_a_catastrophic_regex_in_a_saved_indicator_rule_is_refused(model_copy):
