@@ -1,13 +1,13 @@
-"""Reading JSON that someone else wrote (`loads`, `read`: `policy_nlp.jsonio`, where every failure is a coded
+"""Reading JSON that someone else wrote (`loads`, from `policy_nlp.jsonio`, where every failure is a coded
 error). Writing JSON into a page's <script> element (`script_json`), as the review and comparison pages do."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ..jsonio import loads, read
+from ..jsonio import loads
 
-__all__ = ["loads", "read", "script_json"]
+__all__ = ["loads", "script_json"]
 
 
 def script_json(data: Any) -> str:
